@@ -1,0 +1,361 @@
+//! The `inspect` report: one process, everything read, interpreted. Built
+//! from a [`ProcessSnapshot`] without I/O. Serialized as the `inspect --json`
+//! contract; rendered for people by `render::inspect`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::findings::{self, Finding, Thresholds};
+use super::names::{self, NameGroup};
+use crate::error::ReadError;
+use crate::parse::{fdlink, net, stat::state_meaning};
+use crate::reader::{ProcessSnapshot, is_dir_flags};
+use crate::text::Text;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unavailable {
+    pub section: &'static str,
+    pub reason: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Memory {
+    pub rss_bytes: Option<u64>,
+    pub pss_bytes: Option<u64>,
+    pub vsize_bytes: Option<u64>,
+    pub swap_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub rss_anon_bytes: Option<u64>,
+    pub rss_file_bytes: Option<u64>,
+    pub rss_shmem_bytes: Option<u64>,
+    pub oom_score: Option<u64>,
+    pub oom_score_adj: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Cgroup {
+    pub version: Option<crate::reader::CgroupVersion>,
+    pub path: Option<Text>,
+    /// Tightest limit on the cgroup path; null when unlimited or unreadable.
+    pub memory_limit_bytes: Option<u64>,
+    /// Where that limit is set (the cgroup itself or an ancestor).
+    pub memory_limit_path: Option<Text>,
+    pub memory_usage_bytes: Option<u64>,
+    pub oom_kills: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Fds {
+    pub count: Option<u64>,
+    pub soft_limit: Option<u64>,
+    pub hard_limit: Option<u64>,
+    /// count / soft limit, in percent.
+    pub usage_percent: Option<f64>,
+    pub by_type: BTreeMap<&'static str, u64>,
+    /// Anon inode kinds (eventpoll, eventfd, inotify, ...) with counts.
+    pub anon_kinds: BTreeMap<String, u64>,
+    pub deleted: Option<u64>,
+    /// Up to 10 deleted-but-open paths, as evidence.
+    pub deleted_paths: Vec<Text>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sockets {
+    pub count: Option<u64>,
+    pub by_protocol: BTreeMap<&'static str, u64>,
+    /// TCP state name -> count (tcp and tcp6 together).
+    pub by_state: BTreeMap<&'static str, u64>,
+    /// TCP listening addresses, "addr:port" ("[v6]:port").
+    pub listening: Vec<String>,
+    /// Bound, unconnected UDP sockets, "addr:port".
+    pub udp_bound: Vec<String>,
+    /// Listening unix socket paths (`@name` for abstract ones).
+    pub unix_listening: Vec<Text>,
+    pub close_wait: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContextSwitches {
+    pub voluntary: Option<u64>,
+    pub nonvoluntary: Option<u64>,
+    pub nonvoluntary_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Io {
+    pub read_bytes: Option<u64>,
+    pub write_bytes: Option<u64>,
+    /// Bytes passed to read()/write() family calls, cached or not.
+    pub rchar: Option<u64>,
+    pub wchar: Option<u64>,
+    pub read_syscalls: Option<u64>,
+    pub write_syscalls: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Environment {
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub pid: i32,
+    pub ppid: i32,
+    pub parent_name: Option<Text>,
+    pub name: Text,
+    pub cmdline: Option<Vec<Text>>,
+    pub state: String,
+    pub state_meaning: &'static str,
+    pub kernel_thread: bool,
+    pub user: Option<Text>,
+    pub uid: Option<u32>,
+    pub exe: Option<Text>,
+    pub cwd: Option<Text>,
+    pub start_time: Option<String>,
+    pub age_seconds: Option<f64>,
+    pub cpu_seconds: f64,
+    pub threads: Option<u64>,
+    pub thread_groups: Vec<NameGroup>,
+    pub memory: Memory,
+    pub cgroup: Cgroup,
+    pub fds: Fds,
+    pub sockets: Sockets,
+    pub context_switches: ContextSwitches,
+    pub io: Io,
+    pub environment: Environment,
+    pub findings: Vec<Finding>,
+    pub unavailable: Vec<Unavailable>,
+}
+
+fn ok<T: Clone>(
+    r: &Result<T, ReadError>,
+    section: &'static str,
+    unavailable: &mut Vec<Unavailable>,
+) -> Option<T> {
+    match r {
+        Ok(v) => Some(v.clone()),
+        Err(e) => {
+            if !unavailable.iter().any(|u| u.section == section) {
+                unavailable.push(Unavailable {
+                    section,
+                    reason: e.reason(),
+                    detail: e.to_string(),
+                    hint: e.hint(),
+                });
+            }
+            None
+        }
+    }
+}
+
+/// Build the report. Pure: all inputs are in the snapshot.
+pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
+    let mut un = Vec::new();
+    let status = ok(&s.status, "status", &mut un);
+    let st = status.as_ref();
+    let stat = &s.stat;
+
+    let ticks = s.clock.ticks_per_sec.max(1) as f64;
+    let start_secs = stat.starttime as f64 / ticks;
+    let age_seconds = s
+        .clock
+        .uptime
+        .as_ref()
+        .ok()
+        .map(|up| (up - start_secs).max(0.0));
+    let start_time = s.clock.boot_time.as_ref().ok().map(|bt| {
+        let t = UNIX_EPOCH + Duration::from_secs(*bt) + Duration::from_secs_f64(start_secs);
+        humantime::format_rfc3339_seconds(t).to_string()
+    });
+
+    let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
+    let memory = Memory {
+        rss_bytes: st.and_then(|x| x.vm_rss),
+        pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss").copied()),
+        vsize_bytes: st.and_then(|x| x.vm_size).or(Some(stat.vsize)),
+        swap_bytes: st.and_then(|x| x.vm_swap),
+        peak_rss_bytes: st.and_then(|x| x.vm_hwm),
+        rss_anon_bytes: st.and_then(|x| x.rss_anon),
+        rss_file_bytes: st.and_then(|x| x.rss_file),
+        rss_shmem_bytes: st.and_then(|x| x.rss_shmem),
+        oom_score: ok(&s.oom_score, "oom_score", &mut un),
+        oom_score_adj: ok(&s.oom_score_adj, "oom_score_adj", &mut un),
+    };
+
+    let cgroup = match ok(&s.cgroup, "cgroup", &mut un) {
+        Some(c) => Cgroup {
+            version: Some(c.version),
+            path: Some(Text(c.path)),
+            memory_limit_bytes: c.limit,
+            memory_limit_path: c.limit_path.map(Text),
+            memory_usage_bytes: c.usage,
+            oom_kills: c.oom_kills,
+        },
+        None => Cgroup::default(),
+    };
+
+    let nofile = ok(&s.nofile, "limits", &mut un);
+    let mut fds = Fds {
+        soft_limit: nofile.and_then(|l| l.soft),
+        hard_limit: nofile.and_then(|l| l.hard),
+        ..Fds::default()
+    };
+    let mut socket_inodes: HashSet<u64> = HashSet::new();
+    if let Some(list) = ok(&s.fds, "fds", &mut un) {
+        let mut deleted = 0u64;
+        for k in [
+            fdlink::FdKind::File,
+            fdlink::FdKind::Dir,
+            fdlink::FdKind::Socket,
+            fdlink::FdKind::Pipe,
+            fdlink::FdKind::AnonInode,
+            fdlink::FdKind::Device,
+            fdlink::FdKind::Memfd,
+            fdlink::FdKind::Other,
+        ] {
+            fds.by_type.insert(k.as_str(), 0);
+        }
+        for e in &list {
+            let l = fdlink::classify(&e.link, e.flags.map(is_dir_flags));
+            *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
+            if let Some(k) = &l.anon_kind {
+                *fds.anon_kinds
+                    .entry(Text(k.clone()).to_json_string())
+                    .or_default() += 1;
+            }
+            if l.deleted {
+                deleted += 1;
+                if fds.deleted_paths.len() < 10 {
+                    fds.deleted_paths.push(Text(e.link.clone()));
+                }
+            }
+            if let (fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
+                socket_inodes.insert(i);
+            }
+        }
+        fds.count = Some(list.len() as u64);
+        fds.deleted = Some(deleted);
+        fds.usage_percent = match (fds.count, fds.soft_limit) {
+            (Some(c), Some(l)) if l > 0 => Some(c as f64 * 100.0 / l as f64),
+            _ => None,
+        };
+    }
+
+    let mut sockets = Sockets::default();
+    if let Some(sk) = ok(&s.sockets, "sockets", &mut un) {
+        let mut close_wait = 0;
+        for so in &sk.inet {
+            *sockets.by_protocol.entry(so.proto.as_str()).or_default() += 1;
+            if so.proto.is_tcp() {
+                *sockets
+                    .by_state
+                    .entry(net::tcp_state_name(so.state))
+                    .or_default() += 1;
+                if so.state == net::TCP_LISTEN {
+                    sockets.listening.push(net::format_addr(&so.local));
+                }
+                if so.state == net::TCP_CLOSE_WAIT {
+                    close_wait += 1;
+                }
+            } else if matches!(so.proto, net::Proto::Udp | net::Proto::Udp6)
+                && so.state == net::TCP_CLOSE
+            {
+                sockets.udp_bound.push(net::format_addr(&so.local));
+            }
+        }
+        for u in &sk.unix {
+            *sockets.by_protocol.entry("unix").or_default() += 1;
+            if u.listening {
+                sockets.unix_listening.push(Text(u.path.clone()));
+            }
+        }
+        if sk.other > 0 {
+            sockets.by_protocol.insert("other", sk.other as u64);
+        }
+        sockets.listening.sort();
+        sockets.listening.dedup();
+        sockets.udp_bound.sort();
+        sockets.udp_bound.dedup();
+        // Every socket descriptor counts, even one found in no table.
+        sockets.count = Some(
+            socket_inodes
+                .len()
+                .max(sk.inet.len() + sk.unix.len() + sk.other) as u64,
+        );
+        sockets.close_wait = Some(close_wait);
+    }
+
+    let (vol, nonvol) = (
+        st.and_then(|x| x.voluntary_ctxt_switches),
+        st.and_then(|x| x.nonvoluntary_ctxt_switches),
+    );
+    let context_switches = ContextSwitches {
+        voluntary: vol,
+        nonvoluntary: nonvol,
+        nonvoluntary_percent: match (vol, nonvol) {
+            (Some(v), Some(n)) if v + n > 0 => Some(n as f64 * 100.0 / (v + n) as f64),
+            _ => None,
+        },
+    };
+
+    let io = match ok(&s.io, "io", &mut un) {
+        Some(i) => Io {
+            read_bytes: Some(i.read_bytes),
+            write_bytes: Some(i.write_bytes),
+            rchar: Some(i.rchar),
+            wchar: Some(i.wchar),
+            read_syscalls: Some(i.syscr),
+            write_syscalls: Some(i.syscw),
+        },
+        None => Io::default(),
+    };
+
+    let threads_list = ok(&s.threads, "threads", &mut un);
+    let thread_groups = threads_list
+        .as_ref()
+        .map(|t| names::group(t.iter().map(|x| x.comm.as_slice())))
+        .unwrap_or_default();
+
+    let cmdline = ok(&s.cmdline, "cmdline", &mut un).map(|v| v.into_iter().map(Text).collect());
+    let exe = ok(&s.exe, "exe", &mut un).map(Text);
+    let cwd = ok(&s.cwd, "cwd", &mut un).map(Text);
+    let environment = Environment {
+        count: ok(&s.environ_count, "environment", &mut un).map(|c| c as u64),
+    };
+
+    let mut report = InspectReport {
+        pid: s.pid,
+        ppid: stat.ppid,
+        parent_name: s.parent_name.clone().map(Text),
+        name: Text(stat.comm.clone()),
+        cmdline,
+        state: char::from(stat.state).to_string(),
+        state_meaning: state_meaning(stat.state),
+        kernel_thread: stat.is_kernel_thread(),
+        user: s.user_name.clone().map(Text),
+        uid: st.and_then(|x| x.uid).map(|u| u[0]),
+        exe,
+        cwd,
+        start_time,
+        age_seconds,
+        cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+        threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
+        thread_groups,
+        memory,
+        cgroup,
+        fds,
+        sockets,
+        context_switches,
+        io,
+        environment,
+        findings: Vec::new(),
+        unavailable: un,
+    };
+    report.findings = findings::evaluate(&report, th);
+    report
+}

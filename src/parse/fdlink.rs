@@ -1,0 +1,138 @@
+//! Classify the text of a `/proc/PID/fd/N` link. Classification uses the
+//! link text only (plus open flags from fdinfo for directories): proctor
+//! never stat()s or opens a descriptor's target, so a dead network mount
+//! cannot hang it.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FdKind {
+    File,
+    Dir,
+    Socket,
+    Pipe,
+    AnonInode,
+    Device,
+    Memfd,
+    Other,
+}
+
+impl FdKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FdKind::File => "file",
+            FdKind::Dir => "dir",
+            FdKind::Socket => "socket",
+            FdKind::Pipe => "pipe",
+            FdKind::AnonInode => "anon_inode",
+            FdKind::Device => "device",
+            FdKind::Memfd => "memfd",
+            FdKind::Other => "other",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            FdKind::File => "regular files",
+            FdKind::Dir => "directories",
+            FdKind::Socket => "sockets",
+            FdKind::Pipe => "pipes",
+            FdKind::AnonInode => "anon inodes (eventfd, epoll, timerfd, ...)",
+            FdKind::Device => "devices",
+            FdKind::Memfd => "memfd",
+            FdKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdLink {
+    pub kind: FdKind,
+    /// Socket or pipe inode.
+    pub inode: Option<u64>,
+    /// For anon inodes: `eventpoll`, `eventfd`, `inotify`, ...
+    pub anon_kind: Option<Vec<u8>>,
+    /// A path-backed file whose link ends in ` (deleted)`.
+    pub deleted: bool,
+}
+
+const DELETED: &[u8] = b" (deleted)";
+
+fn bracket_inode(rest: &[u8]) -> Option<u64> {
+    let inner = rest.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    super::parse_u64(inner)
+}
+
+/// Classify a link target. `is_dir` is the O_DIRECTORY bit from fdinfo
+/// when the caller read it (None when not read).
+pub fn classify(link: &[u8], is_dir: Option<bool>) -> FdLink {
+    let mut out = FdLink {
+        kind: FdKind::Other,
+        inode: None,
+        anon_kind: None,
+        deleted: false,
+    };
+    if let Some(rest) = link.strip_prefix(b"socket:") {
+        out.kind = FdKind::Socket;
+        out.inode = bracket_inode(rest);
+    } else if let Some(rest) = link.strip_prefix(b"pipe:") {
+        out.kind = FdKind::Pipe;
+        out.inode = bracket_inode(rest);
+    } else if let Some(rest) = link.strip_prefix(b"anon_inode:") {
+        out.kind = FdKind::AnonInode;
+        let name = rest
+            .strip_prefix(b"[")
+            .and_then(|r| r.strip_suffix(b"]"))
+            .unwrap_or(rest);
+        out.anon_kind = Some(name.to_vec());
+    } else if link.starts_with(b"/memfd:") {
+        // memfd links always read "/memfd:NAME (deleted)": not a leaked file.
+        out.kind = FdKind::Memfd;
+    } else if link.starts_with(b"/dev/") && !link.starts_with(b"/dev/shm/") {
+        out.kind = FdKind::Device;
+        out.deleted = link.ends_with(DELETED);
+    } else if link.starts_with(b"/") {
+        out.kind = if is_dir == Some(true) {
+            FdKind::Dir
+        } else {
+            FdKind::File
+        };
+        out.deleted = link.ends_with(DELETED);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_kernel_link_texts() {
+        let s = classify(b"socket:[123456]", None);
+        assert_eq!((s.kind, s.inode), (FdKind::Socket, Some(123456)));
+        let p = classify(b"pipe:[42]", None);
+        assert_eq!((p.kind, p.inode), (FdKind::Pipe, Some(42)));
+        let e = classify(b"anon_inode:[eventpoll]", None);
+        assert_eq!(e.kind, FdKind::AnonInode);
+        assert_eq!(e.anon_kind.as_deref(), Some(&b"eventpoll"[..]));
+        assert_eq!(
+            classify(b"anon_inode:inotify", None).anon_kind.as_deref(),
+            Some(&b"inotify"[..])
+        );
+        assert_eq!(classify(b"/dev/null", None).kind, FdKind::Device);
+        assert_eq!(classify(b"/dev/pts/0", None).kind, FdKind::Device);
+        let f = classify(b"/var/log/app.log", Some(false));
+        assert_eq!((f.kind, f.deleted), (FdKind::File, false));
+        assert_eq!(classify(b"/srv", Some(true)).kind, FdKind::Dir);
+        let d = classify(b"/tmp/x (deleted)", Some(false));
+        assert_eq!((d.kind, d.deleted), (FdKind::File, true));
+        let shm = classify(b"/dev/shm/seg (deleted)", None);
+        assert_eq!((shm.kind, shm.deleted), (FdKind::File, true));
+        let m = classify(b"/memfd:jit (deleted)", None);
+        assert_eq!((m.kind, m.deleted), (FdKind::Memfd, false));
+        assert_eq!(classify(b"net:[4026531840]", None).kind, FdKind::Other);
+        assert_eq!(classify(b"", None).kind, FdKind::Other);
+        assert_eq!(classify(b"socket:[", None).inode, None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Pure parsers for /proc and /sys files. Input is bytes, output is plain
+//! data; no I/O, no global state, machine facts (page size, clock ticks) are
+//! passed in by the caller. Every parser here takes attacker-controlled
+//! bytes (a process chooses its own name, arguments and file names), so none
+//! may panic, whatever the input: they return [`ParseFail`] instead.
+//!
+//! Kernel-formatted numeric files whose parsers in `procfs-core` are robust
+//! (io, smaps_rollup) are parsed there; see `reader`.
+
+pub mod cgroup;
+pub mod cmdline;
+pub mod fdlink;
+pub mod limits;
+pub mod net;
+pub mod stat;
+pub mod status;
+
+/// A parse failure: which field was missing or malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseFail {
+    pub field: &'static str,
+}
+
+pub(crate) fn fail<T>(field: &'static str) -> Result<T, ParseFail> {
+    Err(ParseFail { field })
+}
+
+/// Parse an unsigned decimal from ASCII bytes, rejecting anything else.
+pub fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Parse a signed decimal (used for fields such as priority and nice).
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    match b.first() {
+        Some(b'-') => parse_u64(&b[1..])
+            .and_then(|v| i64::try_from(v).ok())
+            .map(|v| -v),
+        _ => parse_u64(b).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
+/// Trim ASCII whitespace on both ends.
+pub fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &b[start..end.max(start)]
+}
+
+/// Parse a single number file such as `oom_score` or `memory.current`.
+pub fn parse_single_u64(b: &[u8]) -> Result<u64, ParseFail> {
+    parse_u64(trim(b)).ok_or(ParseFail { field: "value" })
+}
+
+/// A cgroup v2 limit file: a number or `max` (unlimited, returned as None).
+pub fn parse_max_or_u64(b: &[u8]) -> Result<Option<u64>, ParseFail> {
+    let t = trim(b);
+    if t == b"max" {
+        return Ok(None);
+    }
+    parse_u64(t).map(Some).ok_or(ParseFail { field: "limit" })
+}
+
+/// `key value` lines (cgroup memory.events, memory.stat, memory.oom_control):
+/// the value for `key`, if present.
+pub fn flat_keyed(b: &[u8], key: &str) -> Option<u64> {
+    b.split(|&c| c == b'\n').find_map(|line| {
+        let mut it = line
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|s| !s.is_empty());
+        if it.next()? == key.as_bytes() {
+            parse_u64(it.next()?)
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_i64(b"-20"), Some(-20));
+        assert_eq!(parse_i64(b"-"), None);
+        assert_eq!(trim(b"  12\n"), b"12");
+        assert_eq!(trim(b"   "), b"");
+        assert_eq!(parse_max_or_u64(b"max\n"), Ok(None));
+        assert_eq!(parse_max_or_u64(b"1073741824\n"), Ok(Some(1 << 30)));
+        assert!(parse_max_or_u64(b"lots").is_err());
+    }
+
+    #[test]
+    fn flat_keyed_values() {
+        let events = b"low 0\nhigh 0\nmax 5\noom 1\noom_kill 3\noom_group_kill 0\n";
+        assert_eq!(flat_keyed(events, "oom_kill"), Some(3));
+        assert_eq!(flat_keyed(events, "oom"), Some(1));
+        assert_eq!(flat_keyed(events, "nope"), None);
+        assert_eq!(flat_keyed(b"", "oom_kill"), None);
+    }
+}

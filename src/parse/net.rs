@@ -1,0 +1,304 @@
+//! `/proc/PID/net/{tcp,tcp6,udp,udp6,raw,raw6}` and `net/unix`, parsed only
+//! for the socket inodes a process holds. Hand-written rather than procfs'
+//! `TcpNetEntries`: a host table can hold tens of thousands of lines, and
+//! this parser skips a line after reading its inode column, without
+//! decoding addresses or allocating, unless the inode is wanted.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use super::parse_u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Tcp,
+    Tcp6,
+    Udp,
+    Udp6,
+    Raw,
+    Raw6,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Tcp6 => "tcp6",
+            Proto::Udp => "udp",
+            Proto::Udp6 => "udp6",
+            Proto::Raw => "raw",
+            Proto::Raw6 => "raw6",
+        }
+    }
+    pub fn file(self) -> &'static str {
+        self.as_str()
+    }
+    pub fn is_v6(self) -> bool {
+        matches!(self, Proto::Tcp6 | Proto::Udp6 | Proto::Raw6)
+    }
+    pub fn is_tcp(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Tcp6)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InetSocket {
+    pub proto: Proto,
+    pub inode: u64,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub state: u8,
+    pub tx_queue: u64,
+    pub rx_queue: u64,
+}
+
+/// TCP state names from include/net/tcp_states.h.
+pub fn tcp_state_name(state: u8) -> &'static str {
+    match state {
+        0x01 => "ESTABLISHED",
+        0x02 => "SYN_SENT",
+        0x03 => "SYN_RECV",
+        0x04 => "FIN_WAIT1",
+        0x05 => "FIN_WAIT2",
+        0x06 => "TIME_WAIT",
+        0x07 => "CLOSE",
+        0x08 => "CLOSE_WAIT",
+        0x09 => "LAST_ACK",
+        0x0A => "LISTEN",
+        0x0B => "CLOSING",
+        0x0C => "NEW_SYN_RECV",
+        _ => "UNKNOWN",
+    }
+}
+
+pub const TCP_LISTEN: u8 = 0x0A;
+pub const TCP_CLOSE_WAIT: u8 = 0x08;
+pub const TCP_CLOSE: u8 = 0x07;
+
+fn hex_u32(b: &[u8]) -> Option<u32> {
+    if b.len() != 8 {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()
+}
+
+fn hex_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()
+}
+
+/// "0100007F:1F90" or the 32-hex-digit IPv6 form. The kernel prints each
+/// 32-bit word of the network-order address as a native-endian integer.
+fn parse_addr(b: &[u8], v6: bool) -> Option<SocketAddr> {
+    let colon = b.iter().position(|&c| c == b':')?;
+    let (ip, port) = (&b[..colon], &b[colon + 1..]);
+    let port = u16::try_from(hex_u64(port)?).ok()?;
+    let ip = if v6 {
+        if ip.len() != 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        for i in 0..4 {
+            let w = hex_u32(&ip[i * 8..i * 8 + 8])?;
+            bytes[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
+        }
+        IpAddr::V6(Ipv6Addr::from(bytes))
+    } else {
+        IpAddr::V4(Ipv4Addr::from(hex_u32(ip)?.to_ne_bytes()))
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// Format an address the way users read it: IPv6 in brackets, IPv4-mapped
+/// IPv6 shown as plain IPv4.
+pub fn format_addr(a: &SocketAddr) -> String {
+    match a.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("{}:{}", v4, a.port()),
+            None => format!("[{}]:{}", v6, a.port()),
+        },
+        IpAddr::V4(v4) => format!("{}:{}", v4, a.port()),
+    }
+}
+
+/// Parse an inet table, keeping only sockets whose inode is in `wanted`.
+/// Malformed lines are skipped (the kernel never writes them; a fixture may).
+pub fn parse_inet(b: &[u8], proto: Proto, wanted: &HashSet<u64>) -> Vec<InetSocket> {
+    let mut out = Vec::new();
+    for line in b.split(|&c| c == b'\n').skip(1) {
+        let mut f = line
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|s| !s.is_empty());
+        let (Some(_sl), Some(local), Some(remote), Some(st), Some(queues)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        // tr:tm->when, retrnsmt, uid, timeout, then inode.
+        let Some(inode) = f.nth(4).and_then(parse_u64) else {
+            continue;
+        };
+        if !wanted.contains(&inode) {
+            continue;
+        }
+        let v6 = proto.is_v6();
+        let (Some(local), Some(remote)) = (parse_addr(local, v6), parse_addr(remote, v6)) else {
+            continue;
+        };
+        let Some(state) = hex_u64(st).and_then(|s| u8::try_from(s).ok()) else {
+            continue;
+        };
+        let mut q = queues.splitn(2, |&c| c == b':');
+        let tx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+        let rx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+        out.push(InetSocket {
+            proto,
+            inode,
+            local,
+            remote,
+            state,
+            tx_queue,
+            rx_queue,
+        });
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnixSocket {
+    pub inode: u64,
+    /// SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5.
+    pub sock_type: u16,
+    /// 1 unconnected, 2 connecting, 3 connected, 4 disconnecting.
+    pub state: u8,
+    pub listening: bool,
+    /// Filesystem path, `@name` for the abstract namespace, or empty.
+    pub path: Vec<u8>,
+}
+
+const SO_ACCEPTCON: u64 = 0x0001_0000;
+
+pub fn unix_state_name(s: &UnixSocket) -> &'static str {
+    if s.listening {
+        return "LISTEN";
+    }
+    match s.state {
+        1 => "UNCONNECTED",
+        2 => "CONNECTING",
+        3 => "CONNECTED",
+        4 => "DISCONNECTING",
+        _ => "UNKNOWN",
+    }
+}
+
+/// `Num RefCount Protocol Flags Type St Inode Path`.
+pub fn parse_unix(b: &[u8], wanted: &HashSet<u64>) -> Vec<UnixSocket> {
+    let mut out = Vec::new();
+    for line in b.split(|&c| c == b'\n').skip(1) {
+        let mut rest = line;
+        let mut cols: [&[u8]; 7] = [&[]; 7];
+        let mut ok = true;
+        for col in cols.iter_mut() {
+            let start = rest
+                .iter()
+                .position(|c| !c.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            rest = &rest[start..];
+            let end = rest
+                .iter()
+                .position(|c| c.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            if end == 0 {
+                ok = false;
+                break;
+            }
+            *col = &rest[..end];
+            rest = &rest[end..];
+        }
+        if !ok {
+            continue;
+        }
+        let Some(inode) = parse_u64(cols[6]) else {
+            continue;
+        };
+        if !wanted.contains(&inode) {
+            continue;
+        }
+        let flags = hex_u64(cols[3]).unwrap_or(0);
+        // The path is the rest of the line after one space; it may contain spaces.
+        let path = rest.strip_prefix(b" ").unwrap_or(rest).to_vec();
+        out.push(UnixSocket {
+            inode,
+            sock_type: hex_u64(cols[4])
+                .and_then(|v| u16::try_from(v).ok())
+                .unwrap_or(0),
+            state: hex_u64(cols[5])
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(0),
+            listening: flags & SO_ACCEPTCON != 0,
+            path,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Captured on kernel 6.18: a listener on 127.0.0.1:8080, an established
+    // pair, and a CLOSE_WAIT; tcp6 with a [::]:22 listener and a mapped v4.
+    const TCP: &[u8] = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1F90 0100007F:D431 01 00000010:00000020 00:00000000 00000000     0        0 1002 1 0000000000000000 20 4 30 10 -1\n   2: 0100007F:D432 0100007F:1F90 08 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 20 4 30 10 -1\n   3: 0100007F:D433 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 9999 1 0000000000000000 20 4 30 10 -1\n";
+    const TCP6: &[u8] = b"  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1 0000000000000000 100 0 0 10 0\n   1: 0000000000000000FFFF00000100007F:1F91 0000000000000000FFFF00000100007F:E000 01 00000000:00000000 00:00000000 00000000     0        0 2002 1 0000000000000000 100 0 0 10 0\n   2: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2003 1 0000000000000000 100 0 0 10 0\n";
+
+    #[test]
+    fn tcp_v4_filtered_by_inode() {
+        let wanted: HashSet<u64> = [1001, 1002, 1003].into();
+        let s = parse_inet(TCP, Proto::Tcp, &wanted);
+        assert_eq!(s.len(), 3);
+        assert_eq!(format_addr(&s[0].local), "127.0.0.1:8080");
+        assert_eq!(s[0].state, TCP_LISTEN);
+        assert_eq!(s[0].rx_queue, 3);
+        assert_eq!(format_addr(&s[1].remote), "127.0.0.1:54321");
+        assert_eq!((s[1].tx_queue, s[1].rx_queue), (16, 32));
+        assert_eq!(tcp_state_name(s[2].state), "CLOSE_WAIT");
+        assert!(s.iter().all(|x| x.inode != 9999));
+    }
+
+    #[test]
+    fn tcp6_brackets_and_mapped_v4() {
+        let wanted: HashSet<u64> = [2001, 2002, 2003].into();
+        let s = parse_inet(TCP6, Proto::Tcp6, &wanted);
+        assert_eq!(s.len(), 3);
+        assert_eq!(format_addr(&s[0].local), "[::]:22");
+        assert_eq!(format_addr(&s[1].local), "127.0.0.1:8081");
+        assert_eq!(format_addr(&s[2].local), "[::1]:80");
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped() {
+        let wanted: HashSet<u64> = [1, 2, 3].into();
+        let bad = b"header\n0: zz:zz 00000000:0000 0A 0:0 0 0 0 0 1\n0: 0100007F:1F90\n\n0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 2\n";
+        let s = parse_inet(bad, Proto::Tcp, &wanted);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].inode, 2);
+        assert!(parse_inet(b"", Proto::Tcp, &wanted).is_empty());
+    }
+
+    const UNIX: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 3001 /run/app.sock\n0000000000000000: 00000003 00000000 00000000 0001 03 3002\n0000000000000000: 00000002 00000000 00000000 0002 01 3003 @abstract name\n0000000000000000: 00000002 00000000 00000000 0002 01 3999 /other\n";
+
+    #[test]
+    fn unix_sockets() {
+        let wanted: HashSet<u64> = [3001, 3002, 3003].into();
+        let s = parse_unix(UNIX, &wanted);
+        assert_eq!(s.len(), 3);
+        assert_eq!(unix_state_name(&s[0]), "LISTEN");
+        assert_eq!(s[0].path, b"/run/app.sock");
+        assert_eq!(unix_state_name(&s[1]), "CONNECTED");
+        assert!(s[1].path.is_empty());
+        assert_eq!(s[2].path, b"@abstract name");
+        assert_eq!(s[2].sock_type, 2);
+    }
+}

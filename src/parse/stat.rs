@@ -1,0 +1,147 @@
+//! `/proc/PID/stat` (and `task/TID/stat`). The name between the parentheses
+//! is chosen by the process and may hold `)`, spaces, newlines and any byte,
+//! so the fields are located from the LAST `)`.
+
+use super::{ParseFail, fail, parse_i64, parse_u64};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub pid: i32,
+    /// Raw name bytes (comm), exactly as the kernel stores them.
+    pub comm: Vec<u8>,
+    pub state: u8,
+    pub ppid: i32,
+    pub flags: u64,
+    /// Clock ticks.
+    pub utime: u64,
+    pub stime: u64,
+    pub nice: i64,
+    pub num_threads: u64,
+    /// Clock ticks since boot.
+    pub starttime: u64,
+    pub vsize: u64,
+    /// Pages.
+    pub rss_pages: u64,
+}
+
+/// PF_KTHREAD from include/linux/sched.h.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+impl Stat {
+    pub fn is_kernel_thread(&self) -> bool {
+        self.flags & PF_KTHREAD != 0
+    }
+}
+
+pub fn parse(b: &[u8]) -> Result<Stat, ParseFail> {
+    let open = match b.iter().position(|&c| c == b'(') {
+        Some(i) => i,
+        None => return fail("comm"),
+    };
+    let close = match b.iter().rposition(|&c| c == b')') {
+        Some(i) if i > open => i,
+        _ => return fail("comm"),
+    };
+    let pid = std::str::from_utf8(super::trim(&b[..open]))
+        .ok()
+        .and_then(|s| s.parse::<i32>().ok());
+    let Some(pid) = pid else { return fail("pid") };
+    let comm = b[open + 1..close].to_vec();
+    let rest: Vec<&[u8]> = b[close + 1..]
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    // Field numbers from proc(5), minus 3: rest[0] is field 3 (state).
+    let get = |i: usize, name: &'static str| rest.get(i).copied().ok_or(ParseFail { field: name });
+    let num = |i: usize, name: &'static str| {
+        get(i, name).and_then(|v| parse_u64(v).ok_or(ParseFail { field: name }))
+    };
+    let state = match get(0, "state")? {
+        [c] => *c,
+        _ => return fail("state"),
+    };
+    let ppid = get(1, "ppid")
+        .and_then(|v| parse_i64(v).ok_or(ParseFail { field: "ppid" }))
+        .and_then(|v| i32::try_from(v).map_err(|_| ParseFail { field: "ppid" }))?;
+    Ok(Stat {
+        pid,
+        comm,
+        state,
+        ppid,
+        flags: num(6, "flags")?,
+        utime: num(11, "utime")?,
+        stime: num(12, "stime")?,
+        nice: get(16, "nice").and_then(|v| parse_i64(v).ok_or(ParseFail { field: "nice" }))?,
+        num_threads: num(17, "num_threads")?,
+        starttime: num(19, "starttime")?,
+        vsize: num(20, "vsize")?,
+        rss_pages: num(21, "rss")?,
+    })
+}
+
+/// What a state letter means, in words an on-call engineer can act on.
+pub fn state_meaning(state: u8) -> &'static str {
+    match state {
+        b'R' => "running",
+        b'S' => "sleeping (waiting for an event)",
+        b'D' => "uninterruptible wait (usually disk or network I/O)",
+        b'Z' => "zombie (exited, not yet reaped by its parent)",
+        b'T' => "stopped (by a signal)",
+        b't' => "stopped by a debugger (tracing)",
+        b'X' => "dead",
+        b'I' => "idle kernel thread",
+        b'P' => "parked",
+        b'W' => "waking",
+        b'K' => "wakekill",
+        _ => "unknown state",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Captured on kernel 6.18 from `sleep 1000`.
+    const SLEEP: &[u8] = b"2141 (sleep) S 1840 2141 1046 34816 2141 4194304 110 0 0 0 0 0 0 0 20 0 1 0 91424 2330624 256 18446744073709551615 94357862096896 94357862113553 140728934419616 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 94357862127792 94357862129288 94357873770496 140728934426335 140728934426355 140728934426355 140728934432745 0\n";
+
+    #[test]
+    fn parses_a_real_stat() {
+        let s = parse(SLEEP).unwrap();
+        assert_eq!(s.pid, 2141);
+        assert_eq!(s.comm, b"sleep");
+        assert_eq!(s.state, b'S');
+        assert_eq!(s.ppid, 1840);
+        assert_eq!(s.flags, 4194304);
+        assert_eq!(s.nice, 0);
+        assert_eq!(s.num_threads, 1);
+        assert_eq!(s.starttime, 91424);
+        assert_eq!(s.vsize, 2330624);
+        assert_eq!(s.rss_pages, 256);
+        assert!(!s.is_kernel_thread());
+    }
+
+    #[test]
+    fn hostile_name_with_parens_spaces_and_newline() {
+        let line = b"77 (a) b\n) S (\xff) R 5 77 77 0 -1 2129984 0 0 0 0 3 4 0 0 20 -5 2 0 900 0 0 18446744073709551615\n";
+        let s = parse(line).unwrap();
+        assert_eq!(s.comm, b"a) b\n) S (\xff");
+        assert_eq!(s.state, b'R');
+        assert_eq!(s.ppid, 5);
+        assert_eq!(s.utime, 3);
+        assert_eq!(s.stime, 4);
+        assert_eq!(s.nice, -5);
+        assert!(s.is_kernel_thread());
+    }
+
+    #[test]
+    fn truncated_and_garbage_never_panic() {
+        for cut in 0..SLEEP.len() {
+            let _ = parse(&SLEEP[..cut]);
+        }
+        assert_eq!(parse(b"4343 (trunc) S 1 43").unwrap_err().field, "flags");
+        assert!(parse(b"").is_err());
+        assert!(parse(b")(").is_err());
+        assert!(parse(b"x (y) S").is_err());
+        assert!(parse(b"1 (y) SS 1").is_err());
+    }
+}

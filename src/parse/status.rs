@@ -1,0 +1,130 @@
+//! `/proc/PID/status`, read byte-wise (procfs' `Status` fails outright on a
+//! non-UTF-8 name). Only the fields proctor uses are kept; every one is
+//! optional because kernel threads and zombies omit the memory lines.
+
+use super::{ParseFail, parse_u64, trim};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Name as the kernel escapes it in this file (`\n` shown as `\\n`).
+    pub name: Option<Vec<u8>>,
+    pub state: Option<u8>,
+    pub ppid: Option<i32>,
+    /// real, effective, saved, filesystem.
+    pub uid: Option<[u32; 4]>,
+    pub vm_peak: Option<u64>,
+    pub vm_size: Option<u64>,
+    pub vm_hwm: Option<u64>,
+    pub vm_rss: Option<u64>,
+    pub rss_anon: Option<u64>,
+    pub rss_file: Option<u64>,
+    pub rss_shmem: Option<u64>,
+    pub vm_swap: Option<u64>,
+    pub threads: Option<u64>,
+    pub voluntary_ctxt_switches: Option<u64>,
+    pub nonvoluntary_ctxt_switches: Option<u64>,
+    pub kthread: Option<bool>,
+}
+
+fn kb(v: &[u8]) -> Option<u64> {
+    // "  123456 kB"
+    let v = trim(v);
+    let num = v.strip_suffix(b" kB").map(trim).unwrap_or(v);
+    parse_u64(num)?.checked_mul(1024)
+}
+
+pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
+    let mut s = Status::default();
+    let mut any = false;
+    for line in b.split(|&c| c == b'\n') {
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let (key, value) = (&line[..colon], &line[colon + 1..]);
+        any = true;
+        match key {
+            b"Name" => {
+                // One tab follows the colon; the name itself may start with spaces.
+                s.name = Some(value.strip_prefix(b"\t").unwrap_or(value).to_vec());
+            }
+            b"State" => s.state = trim(value).first().copied(),
+            b"PPid" => s.ppid = parse_u64(trim(value)).and_then(|v| i32::try_from(v).ok()),
+            b"Uid" => {
+                let ids: Vec<u32> = value
+                    .split(|c| c.is_ascii_whitespace())
+                    .filter(|x| !x.is_empty())
+                    .filter_map(|x| parse_u64(x).and_then(|v| u32::try_from(v).ok()))
+                    .collect();
+                if let [r, e, sv, f] = ids[..] {
+                    s.uid = Some([r, e, sv, f]);
+                }
+            }
+            b"VmPeak" => s.vm_peak = kb(value),
+            b"VmSize" => s.vm_size = kb(value),
+            b"VmHWM" => s.vm_hwm = kb(value),
+            b"VmRSS" => s.vm_rss = kb(value),
+            b"RssAnon" => s.rss_anon = kb(value),
+            b"RssFile" => s.rss_file = kb(value),
+            b"RssShmem" => s.rss_shmem = kb(value),
+            b"VmSwap" => s.vm_swap = kb(value),
+            b"Threads" => s.threads = parse_u64(trim(value)),
+            b"voluntary_ctxt_switches" => s.voluntary_ctxt_switches = parse_u64(trim(value)),
+            b"nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = parse_u64(trim(value)),
+            b"Kthread" => s.kthread = Some(trim(value) == b"1"),
+            _ => {}
+        }
+    }
+    if !any {
+        return Err(ParseFail {
+            field: "status lines",
+        });
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Captured on kernel 6.18 (Debian 12 userland) from `sleep 1000`, trimmed.
+    const SLEEP: &[u8] = b"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t2141\nNgid:\t0\nPid:\t2141\nPPid:\t1840\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t0 \nVmPeak:\t    2276 kB\nVmSize:\t    2276 kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t    1024 kB\nVmRSS:\t    1024 kB\nRssAnon:\t       0 kB\nRssFile:\t    1024 kB\nRssShmem:\t       0 kB\nVmData:\t     360 kB\nVmSwap:\t       0 kB\nThreads:\t1\nvoluntary_ctxt_switches:\t2\nnonvoluntary_ctxt_switches:\t1\n";
+
+    #[test]
+    fn parses_a_real_status() {
+        let s = parse(SLEEP).unwrap();
+        assert_eq!(s.name.as_deref(), Some(&b"sleep"[..]));
+        assert_eq!(s.state, Some(b'S'));
+        assert_eq!(s.ppid, Some(1840));
+        assert_eq!(s.uid, Some([0, 0, 0, 0]));
+        assert_eq!(s.vm_size, Some(2276 * 1024));
+        assert_eq!(s.vm_rss, Some(1024 * 1024));
+        assert_eq!(s.rss_file, Some(1024 * 1024));
+        assert_eq!(s.rss_anon, Some(0));
+        assert_eq!(s.vm_swap, Some(0));
+        assert_eq!(s.threads, Some(1));
+        assert_eq!(s.voluntary_ctxt_switches, Some(2));
+        assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
+        assert_eq!(s.kthread, None);
+    }
+
+    #[test]
+    fn non_utf8_name_and_missing_memory_lines() {
+        let s = parse(b"Name:\t\xff\x1b[31m:x\nState:\tZ (zombie)\nThreads:\t1\n").unwrap();
+        assert_eq!(s.name.as_deref(), Some(&b"\xff\x1b[31m:x"[..]));
+        assert_eq!(s.state, Some(b'Z'));
+        assert_eq!(s.vm_rss, None);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        assert!(parse(b"").is_err());
+        assert!(parse(b"no colons here").is_err());
+        let s = parse(b"VmRSS:\tlots kB\nUid:\t1\nThreads:\t99999999999999999999999\n").unwrap();
+        assert_eq!(s.vm_rss, None);
+        assert_eq!(s.uid, None);
+        assert_eq!(s.threads, None);
+        for cut in 0..SLEEP.len() {
+            let _ = parse(&SLEEP[..cut]);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The memory cgroup of a process, for cgroup v1 (memory controller
+//! mounted at SYS/fs/cgroup/memory) and v2 (unified at SYS/fs/cgroup).
+//! The effective limit is the tightest among the cgroup and its ancestors:
+//! a container without a limit of its own still dies at its pod's limit.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::ProcFs;
+use crate::error::ReadError;
+use crate::parse::{self, cgroup::CgroupLine};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CgroupVersion {
+    #[serde(rename = "v1")]
+    V1,
+    #[serde(rename = "v2")]
+    V2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupMemory {
+    pub version: CgroupVersion,
+    /// Path inside the hierarchy, as /proc/PID/cgroup gives it.
+    pub path: Vec<u8>,
+    /// Tightest limit on the path (None: unlimited everywhere).
+    pub limit: Option<u64>,
+    /// The cgroup path where that limit is set.
+    pub limit_path: Option<Vec<u8>>,
+    pub usage: Option<u64>,
+    pub oom_kills: Option<u64>,
+}
+
+/// v1 reports "no limit" as a huge page-aligned number (PAGE_COUNTER_MAX).
+const V1_UNLIMITED: u64 = 1 << 62;
+
+fn join(base: &Path, cg: &[u8]) -> PathBuf {
+    let rel = cg.strip_prefix(b"/").unwrap_or(cg);
+    if rel.is_empty() {
+        base.to_path_buf()
+    } else {
+        base.join(std::ffi::OsStr::from_bytes(rel))
+    }
+}
+
+/// The path and each of its ancestors up to the root, innermost first.
+fn ancestors(cg: &[u8]) -> Vec<&[u8]> {
+    let mut out = vec![cg];
+    let mut cur = cg;
+    while let Some(i) = cur.iter().rposition(|&c| c == b'/') {
+        cur = if i == 0 { b"/" } else { &cur[..i] };
+        if out.last() == Some(&cur) {
+            break;
+        }
+        out.push(cur);
+    }
+    out
+}
+
+impl ProcFs {
+    /// The memory cgroup for a process's /proc/PID/cgroup lines.
+    pub fn memory_cgroup(&self, lines: &[CgroupLine]) -> Result<CgroupMemory, ReadError> {
+        let root = self.sys_root().join("fs/cgroup");
+        let v1_root = root.join("memory");
+        if let Some(path) = parse::cgroup::v1_memory_path(lines) {
+            if v1_root.is_dir() {
+                return self.memory_v1(&v1_root, path);
+            }
+        }
+        if let Some(path) = parse::cgroup::v2_path(lines) {
+            if root.join("cgroup.controllers").exists() {
+                return self.memory_v2(&root, path);
+            }
+        }
+        Err(ReadError::NotSupported {
+            path: root,
+            detail: "no memory cgroup found (controller not mounted, or /sys not visible: try --sys-root)"
+                .into(),
+        })
+    }
+
+    fn cg_dir(&self, base: &Path, cg: &[u8]) -> Result<PathBuf, ReadError> {
+        let dir = join(base, cg);
+        if dir.is_dir() {
+            Ok(dir)
+        } else {
+            Err(ReadError::NotSupported {
+                path: dir.clone(),
+                detail: format!(
+                    "cgroup directory {} not found (another cgroup namespace? mount the host's /sys and use --sys-root)",
+                    dir.display()
+                ),
+            })
+        }
+    }
+
+    fn memory_v1(&self, base: &Path, cg: &[u8]) -> Result<CgroupMemory, ReadError> {
+        let dir = self.cg_dir(base, cg)?;
+        let read_num = |d: &Path, f: &str| -> Option<u64> {
+            self.read_sys_file(&d.join(f))
+                .ok()
+                .and_then(|b| parse::parse_single_u64(&b).ok())
+        };
+        let usage_path = dir.join("memory.usage_in_bytes");
+        let usage = parse::parse_single_u64(&self.read_sys_file(&usage_path)?)
+            .map_err(|_| ReadError::parse(&usage_path, "memory.usage_in_bytes"))?;
+        let (mut limit, mut limit_path) = (None::<u64>, None);
+        for a in ancestors(cg) {
+            let d = join(base, a);
+            if let Some(l) = read_num(&d, "memory.limit_in_bytes").filter(|&l| l < V1_UNLIMITED) {
+                if limit.is_none_or(|cur| l < cur) {
+                    limit = Some(l);
+                    limit_path = Some(a.to_vec());
+                }
+            }
+        }
+        let oom_kills = self
+            .read_sys_file(&dir.join("memory.oom_control"))
+            .ok()
+            .and_then(|b| parse::flat_keyed(&b, "oom_kill"));
+        Ok(CgroupMemory {
+            version: CgroupVersion::V1,
+            path: cg.to_vec(),
+            limit,
+            limit_path,
+            usage: Some(usage),
+            oom_kills,
+        })
+    }
+
+    fn memory_v2(&self, base: &Path, cg: &[u8]) -> Result<CgroupMemory, ReadError> {
+        let dir = self.cg_dir(base, cg)?;
+        let (mut limit, mut limit_path) = (None::<u64>, None);
+        for a in ancestors(cg) {
+            let file = join(base, a).join("memory.max");
+            // The root cgroup has no memory.max.
+            let Ok(b) = self.read_sys_file(&file) else {
+                continue;
+            };
+            let l =
+                parse::parse_max_or_u64(&b).map_err(|_| ReadError::parse(&file, "memory.max"))?;
+            if let Some(l) = l {
+                if limit.is_none_or(|cur| l < cur) {
+                    limit = Some(l);
+                    limit_path = Some(a.to_vec());
+                }
+            }
+        }
+        let current = dir.join("memory.current");
+        let usage = match self.read_sys_file(&current) {
+            Ok(b) => Some(
+                parse::parse_single_u64(&b)
+                    .map_err(|_| ReadError::parse(&current, "memory.current"))?,
+            ),
+            Err(_) if cg == b"/" => None,
+            Err(e) => return Err(e),
+        };
+        let oom_kills = self
+            .read_sys_file(&dir.join("memory.events"))
+            .ok()
+            .and_then(|b| parse::flat_keyed(&b, "oom_kill"));
+        Ok(CgroupMemory {
+            version: CgroupVersion::V2,
+            path: cg.to_vec(),
+            limit,
+            limit_path,
+            usage,
+            oom_kills,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_innermost_first() {
+        assert_eq!(
+            ancestors(b"/a/b/c"),
+            vec![&b"/a/b/c"[..], b"/a/b", b"/a", b"/"]
+        );
+        assert_eq!(ancestors(b"/"), vec![&b"/"[..]]);
+        assert_eq!(ancestors(b"/a"), vec![&b"/a"[..], b"/"]);
+    }
+}

@@ -1,0 +1,172 @@
+//! The reader: the only code that touches /proc and /sys. Roots are
+//! parameters ([`ProcFs::new`]), so proctor can read a host's /proc mounted
+//! at /host/proc and tests can point it at fixture trees.
+//!
+//! A [`Process`] opens `/proc/PID` once (O_PATH) and reads every later file
+//! relative to that descriptor: if the process exits and its PID is reused,
+//! reads through the old descriptor fail instead of silently returning the
+//! new process's data. Identity is (pid, start time).
+//!
+//! Every failed read goes through [`crate::error::classify`]; an ENOENT or
+//! ESRCH is then resolved by a liveness check into "process exited" or
+//! "not there for this process" (zombie, kernel thread, older kernel).
+
+mod cgroup;
+mod process;
+mod snapshot;
+
+pub use cgroup::{CgroupMemory, CgroupVersion};
+pub use process::{FdEntry, Process, Sockets, ThreadEntry, is_dir_flags};
+pub use snapshot::{Clock, ProcessSnapshot};
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Errno, ReadError, classify};
+
+/// Where /proc and /sys are, and machine facts needed to interpret them.
+#[derive(Debug, Clone)]
+pub struct ProcFs {
+    proc_root: PathBuf,
+    sys_root: PathBuf,
+}
+
+/// Read a whole file. Uses a buffer sized for typical /proc files; the
+/// kernel returns at most a page per read for seq_files anyway.
+pub(crate) fn read_file(file: File) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut f = file;
+    f.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Map an I/O error on a path that is not a per-process file.
+pub(crate) fn sys_error(path: &Path, err: &io::Error, what: &str) -> ReadError {
+    match classify(err) {
+        Errno::Missing | Errno::NotSupported => ReadError::NotSupported {
+            path: path.to_path_buf(),
+            detail: format!("{what} not available ({} not found)", path.display()),
+        },
+        Errno::Denied => ReadError::PermissionDenied {
+            path: path.to_path_buf(),
+        },
+        Errno::Other(message) => ReadError::Io {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+impl ProcFs {
+    pub fn new(proc_root: impl Into<PathBuf>, sys_root: impl Into<PathBuf>) -> Self {
+        ProcFs {
+            proc_root: proc_root.into(),
+            sys_root: sys_root.into(),
+        }
+    }
+
+    pub fn proc_root(&self) -> &Path {
+        &self.proc_root
+    }
+
+    pub fn sys_root(&self) -> &Path {
+        &self.sys_root
+    }
+
+    /// Read a host-wide file under the proc root (`stat`, `uptime`, `meminfo`).
+    pub fn read_proc_file(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
+        let path = self.proc_root.join(rel);
+        File::open(&path)
+            .and_then(read_file)
+            .map_err(|e| sys_error(&path, &e, rel))
+    }
+
+    /// Read a file under the sys root.
+    pub fn read_sys_file(&self, path: &Path) -> Result<Vec<u8>, ReadError> {
+        File::open(path)
+            .and_then(read_file)
+            .map_err(|e| sys_error(path, &e, "cgroup file"))
+    }
+
+    /// PIDs of every process (thread-group leaders), unsorted. Entries that
+    /// are not numbers are ignored.
+    pub fn pids(&self) -> Result<Vec<i32>, ReadError> {
+        let dir = std::fs::read_dir(&self.proc_root)
+            .map_err(|e| sys_error(&self.proc_root, &e, "process list"))?;
+        Ok(dir
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+            .filter(|&p| p > 0)
+            .collect())
+    }
+
+    /// The PID of proctor itself as seen in this proc root: the `self`
+    /// link when the root is a real procfs (correct across PID namespaces),
+    /// else our own PID.
+    pub fn self_pid(&self) -> i32 {
+        std::fs::read_link(self.proc_root.join("self"))
+            .ok()
+            .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| rustix::process::getpid().as_raw_nonzero().get())
+    }
+
+    /// Cheap reads used to match names without opening a handle. Errors
+    /// mean the process is gone or unreadable; callers skip it.
+    pub fn comm(&self, pid: i32) -> Option<Vec<u8>> {
+        let mut v = std::fs::read(self.proc_root.join(pid.to_string()).join("comm")).ok()?;
+        if v.last() == Some(&b'\n') {
+            v.pop();
+        }
+        Some(v)
+    }
+
+    pub fn cmdline_raw(&self, pid: i32) -> Option<Vec<u8>> {
+        std::fs::read(self.proc_root.join(pid.to_string()).join("cmdline")).ok()
+    }
+
+    pub fn stat_raw(&self, pid: i32) -> Option<Vec<u8>> {
+        std::fs::read(self.proc_root.join(pid.to_string()).join("stat")).ok()
+    }
+
+    /// Open a process for reading.
+    pub fn open(&self, pid: i32) -> Result<Process, ReadError> {
+        Process::open(self, pid)
+    }
+
+    /// Seconds since boot, from `uptime`.
+    pub fn uptime(&self) -> Result<f64, ReadError> {
+        let path = self.proc_root.join("uptime");
+        let b = self.read_proc_file("uptime")?;
+        std::str::from_utf8(&b)
+            .ok()
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse::<f64>().ok())
+            .ok_or_else(|| ReadError::parse(&path, "uptime"))
+    }
+
+    /// Boot time in seconds since the epoch (`btime` in `stat`).
+    pub fn boot_time(&self) -> Result<u64, ReadError> {
+        let path = self.proc_root.join("stat");
+        let b = self.read_proc_file("stat")?;
+        crate::parse::flat_keyed(&b, "btime").ok_or_else(|| ReadError::parse(&path, "btime"))
+    }
+}
+
+/// Clock ticks per second (USER_HZ), for stat's time fields.
+pub fn clock_ticks() -> u64 {
+    rustix::param::clock_ticks_per_second()
+}
+
+/// Page size in bytes, for stat's rss field.
+pub fn page_size() -> u64 {
+    rustix::param::page_size() as u64
+}
+
+/// User name for a uid, from the system's user database (NSS). Returns
+/// None when the uid has no name here (common when reading a host's /proc
+/// from inside a container).
+pub fn user_name(uid: u32) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    uzers::get_user_by_uid(uid).map(|u| u.name().as_bytes().to_vec())
+}

@@ -1,0 +1,441 @@
+//! One process, read through a descriptor on its /proc directory.
+
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use rustix::fs::{CWD, Dir, Mode, OFlags, openat, readlinkat};
+
+use super::{ProcFs, read_file};
+use crate::error::{Errno, ReadError, classify};
+use crate::parse::{self, net, stat::Stat, status::Status};
+
+/// An open process. Reads after the process exits fail with
+/// [`ReadError::Exited`], never with another process's data.
+#[derive(Debug)]
+pub struct Process {
+    pid: i32,
+    dir: OwnedFd,
+    path: PathBuf,
+    /// The stat read when the handle was opened: identity (start time),
+    /// name, state at that moment.
+    stat: Stat,
+}
+
+/// One descriptor: number, link text, and open flags when they were read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdEntry {
+    pub fd: i32,
+    pub link: Vec<u8>,
+    /// `flags:` from fdinfo (octal in the file), read only for path-backed
+    /// descriptors so directories can be told from files without stat.
+    pub flags: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadEntry {
+    pub tid: i32,
+    pub comm: Vec<u8>,
+}
+
+fn io_err(e: rustix::io::Errno) -> io::Error {
+    io::Error::from(e)
+}
+
+fn cstr(s: &str) -> CString {
+    // Relative paths built by proctor never contain NUL.
+    CString::new(s).unwrap_or_default()
+}
+
+impl Process {
+    pub(super) fn open(fs: &ProcFs, pid: i32) -> Result<Process, ReadError> {
+        let path = fs.proc_root().join(pid.to_string());
+        let dir = openat(
+            CWD,
+            &path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match classify(&io_err(e)) {
+            Errno::Missing => ReadError::Exited { pid },
+            Errno::Denied => ReadError::PermissionDenied { path: path.clone() },
+            Errno::NotSupported => ReadError::Exited { pid },
+            Errno::Other(message) => ReadError::Io {
+                path: path.clone(),
+                message,
+            },
+        })?;
+        let stat_path = path.join("stat");
+        let raw = openat(
+            &dir,
+            c"stat",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(io_err)
+        .and_then(|fd| read_file(File::from(fd)))
+        .map_err(|e| match classify(&e) {
+            Errno::Missing => ReadError::Exited { pid },
+            Errno::Denied => ReadError::PermissionDenied {
+                path: stat_path.clone(),
+            },
+            Errno::NotSupported => ReadError::Exited { pid },
+            Errno::Other(message) => ReadError::Io {
+                path: stat_path.clone(),
+                message,
+            },
+        })?;
+        if raw.is_empty() {
+            // A stat file that reads empty belongs to a process being torn down.
+            return Err(ReadError::Exited { pid });
+        }
+        let stat = parse::stat::parse(&raw).map_err(|f| ReadError::parse(&stat_path, f.field))?;
+        Ok(Process {
+            pid,
+            dir,
+            path,
+            stat,
+        })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Start time in clock ticks since boot: with the PID, the identity.
+    pub fn start_ticks(&self) -> u64 {
+        self.stat.starttime
+    }
+
+    /// The stat read at open time.
+    pub fn initial_stat(&self) -> &Stat {
+        &self.stat
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// Turn an ENOENT/ESRCH on `rel` into "exited" or "not there for this
+    /// process" by checking that the same process is still alive.
+    fn resolve_missing(&self, rel: &str) -> ReadError {
+        let path = self.path(rel);
+        let now = self
+            .read_raw("stat")
+            .ok()
+            .and_then(|b| parse::stat::parse(&b).ok());
+        match now {
+            None => ReadError::Exited { pid: self.pid },
+            Some(s) if s.starttime != self.stat.starttime => ReadError::Exited { pid: self.pid },
+            Some(s) if s.state == b'Z' || s.state == b'X' => ReadError::NotSupported {
+                path,
+                detail:
+                    "zombie process: it has exited and released its memory, descriptors and sockets"
+                        .into(),
+            },
+            Some(s) if s.is_kernel_thread() => ReadError::NotSupported {
+                path,
+                detail: "kernel thread: no user memory, descriptors or command line".into(),
+            },
+            Some(_) => ReadError::NotSupported {
+                path,
+                detail: format!("{rel} is not provided by this kernel"),
+            },
+        }
+    }
+
+    fn map_err(&self, rel: &str, e: io::Error) -> ReadError {
+        match classify(&e) {
+            Errno::Missing => self.resolve_missing(rel),
+            Errno::Denied => ReadError::PermissionDenied {
+                path: self.path(rel),
+            },
+            Errno::NotSupported => ReadError::NotSupported {
+                path: self.path(rel),
+                detail: format!("{rel} is not supported here"),
+            },
+            Errno::Other(message) => ReadError::Io {
+                path: self.path(rel),
+                message,
+            },
+        }
+    }
+
+    fn read_raw(&self, rel: &str) -> io::Result<Vec<u8>> {
+        let fd = openat(
+            &self.dir,
+            cstr(rel).as_c_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(io_err)?;
+        read_file(File::from(fd))
+    }
+
+    /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`).
+    pub fn read(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
+        self.read_raw(rel).map_err(|e| self.map_err(rel, e))
+    }
+
+    /// Read a link of this process (`exe`, `cwd`).
+    pub fn readlink(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
+        readlinkat(&self.dir, cstr(rel).as_c_str(), Vec::new())
+            .map(CString::into_bytes)
+            .map_err(|e| self.map_err(rel, io_err(e)))
+    }
+
+    /// Read a file that a zombie or kernel thread may legitimately have
+    /// empty (cmdline, environ): empty content is returned as is.
+    pub fn stat(&self) -> Result<Stat, ReadError> {
+        let b = self.read("stat")?;
+        if b.is_empty() {
+            return Err(ReadError::Exited { pid: self.pid });
+        }
+        let s =
+            parse::stat::parse(&b).map_err(|f| ReadError::parse(&self.path("stat"), f.field))?;
+        if s.starttime != self.stat.starttime {
+            return Err(ReadError::Exited { pid: self.pid });
+        }
+        Ok(s)
+    }
+
+    pub fn status(&self) -> Result<Status, ReadError> {
+        let b = self.read("status")?;
+        parse::status::parse(&b).map_err(|f| ReadError::parse(&self.path("status"), f.field))
+    }
+
+    pub fn cmdline(&self) -> Result<Vec<Vec<u8>>, ReadError> {
+        self.read("cmdline").map(|b| parse::cmdline::split_nul(&b))
+    }
+
+    pub fn environ_count(&self) -> Result<usize, ReadError> {
+        self.read("environ").map(|b| parse::cmdline::count_nul(&b))
+    }
+
+    /// RLIMIT_NOFILE (soft, hard); None inside means unlimited.
+    pub fn nofile_limit(&self) -> Result<parse::limits::Limit, ReadError> {
+        let b = self.read("limits")?;
+        parse::limits::find(&b, "Max open files")
+            .ok_or_else(|| ReadError::parse(&self.path("limits"), "Max open files"))
+    }
+
+    /// `io`, parsed by procfs-core (kernel-formatted numbers only).
+    pub fn io(&self) -> Result<procfs_core::process::Io, ReadError> {
+        use procfs_core::FromRead;
+        let b = self.read("io")?;
+        procfs_core::process::Io::from_read(&b[..])
+            .map_err(|_| ReadError::parse(&self.path("io"), "io fields"))
+    }
+
+    /// `smaps_rollup` totals, parsed by procfs-core. Keys as in the file
+    /// (`Rss`, `Pss`, `Swap`, ...), values in bytes.
+    pub fn smaps_rollup(&self) -> Result<std::collections::HashMap<String, u64>, ReadError> {
+        use procfs_core::FromRead;
+        let b = self.read("smaps_rollup")?;
+        if b.is_empty() {
+            // Kernel threads read an empty rollup on some kernels.
+            return Err(self.resolve_missing("smaps_rollup"));
+        }
+        let r = procfs_core::process::SmapsRollup::from_read(&b[..])
+            .map_err(|_| ReadError::parse(&self.path("smaps_rollup"), "rollup"))?;
+        r.memory_map_rollup
+            .0
+            .into_iter()
+            .next()
+            .map(|m| m.extension.map)
+            .ok_or_else(|| ReadError::parse(&self.path("smaps_rollup"), "rollup"))
+    }
+
+    pub fn oom_score(&self) -> Result<u64, ReadError> {
+        let b = self.read("oom_score")?;
+        parse::parse_single_u64(&b)
+            .map_err(|_| ReadError::parse(&self.path("oom_score"), "oom_score"))
+    }
+
+    pub fn oom_score_adj(&self) -> Result<i64, ReadError> {
+        let b = self.read("oom_score_adj")?;
+        parse::parse_i64(parse::trim(&b))
+            .ok_or_else(|| ReadError::parse(&self.path("oom_score_adj"), "oom_score_adj"))
+    }
+
+    pub fn cgroup(&self) -> Result<Vec<parse::cgroup::CgroupLine>, ReadError> {
+        self.read("cgroup").map(|b| parse::cgroup::parse(&b))
+    }
+
+    /// Every open descriptor with its link text. Descriptors closed while
+    /// listing are skipped silently. With `dir_flags`, fdinfo is read for
+    /// path-backed descriptors (one more read each) to spot directories.
+    pub fn fds(&self, dir_flags: bool) -> Result<Vec<FdEntry>, ReadError> {
+        let fd_dir = openat(
+            &self.dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("fd", io_err(e)))?;
+        let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let mut out = Vec::new();
+        for entry in dir {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => return Err(self.map_err("fd", io_err(e))),
+            };
+            let name = entry.file_name();
+            let Some(fd) = name.to_str().ok().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let link = match readlinkat(fd_dir.as_fd(), name, Vec::with_capacity(32)) {
+                Ok(l) => l.into_bytes(),
+                Err(e) => match classify(&io_err(e)) {
+                    // Closed between the listing and the readlink.
+                    Errno::Missing => continue,
+                    _ => return Err(self.map_err(&format!("fd/{fd}"), io_err(e))),
+                },
+            };
+            let flags = if dir_flags
+                && link.first() == Some(&b'/')
+                && !link.starts_with(b"/dev/")
+                && !link.starts_with(b"/memfd:")
+            {
+                self.read_raw(&format!("fdinfo/{fd}"))
+                    .ok()
+                    .and_then(|b| fdinfo_flags(&b))
+            } else {
+                None
+            };
+            out.push(FdEntry { fd, link, flags });
+        }
+        if out.is_empty() {
+            // An empty list from a process that has just exited is not "no descriptors".
+            self.stat()?;
+        }
+        out.sort_by_key(|e| e.fd);
+        Ok(out)
+    }
+
+    /// Thread ids and names. Threads that exit while listing are skipped.
+    pub fn threads(&self) -> Result<Vec<ThreadEntry>, ReadError> {
+        let task = openat(
+            &self.dir,
+            c"task",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("task", io_err(e)))?;
+        let dir = Dir::new(task).map_err(|e| self.map_err("task", io_err(e)))?;
+        let mut out = Vec::new();
+        for entry in dir {
+            let entry = entry.map_err(|e| self.map_err("task", io_err(e)))?;
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .ok()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            match self.read_raw(&format!("task/{tid}/comm")) {
+                Ok(mut comm) => {
+                    if comm.last() == Some(&b'\n') {
+                        comm.pop();
+                    }
+                    out.push(ThreadEntry { tid, comm });
+                }
+                Err(e) if classify(&e) == Errno::Missing => continue,
+                Err(e) => return Err(self.map_err(&format!("task/{tid}/comm"), e)),
+            }
+        }
+        if out.is_empty() {
+            self.stat()?;
+        }
+        out.sort_by_key(|t| t.tid);
+        Ok(out)
+    }
+
+    /// Sockets of this process in its own network namespace, found by
+    /// joining `inodes` to the tables under /proc/PID/net. Tables are read
+    /// in order of likelihood and reading stops once every inode is found.
+    pub fn sockets(&self, inodes: &HashSet<u64>) -> Result<Sockets, ReadError> {
+        let mut out = Sockets::default();
+        let mut left: HashSet<u64> = inodes.clone();
+        for proto in [
+            net::Proto::Tcp,
+            net::Proto::Tcp6,
+            net::Proto::Udp,
+            net::Proto::Udp6,
+        ] {
+            if left.is_empty() {
+                break;
+            }
+            let rel = format!("net/{}", proto.file());
+            let b = self.read(&rel)?;
+            for s in net::parse_inet(&b, proto, &left) {
+                left.remove(&s.inode);
+                out.inet.push(s);
+            }
+        }
+        if !left.is_empty() {
+            let b = self.read("net/unix")?;
+            for s in net::parse_unix(&b, &left) {
+                left.remove(&s.inode);
+                out.unix.push(s);
+            }
+        }
+        for proto in [net::Proto::Raw, net::Proto::Raw6] {
+            if left.is_empty() {
+                break;
+            }
+            // Optional tables: absent when the protocol is not built in.
+            if let Ok(b) = self.read(&format!("net/{}", proto.file())) {
+                for s in net::parse_inet(&b, proto, &left) {
+                    left.remove(&s.inode);
+                    out.inet.push(s);
+                }
+            }
+        }
+        // netlink, packet, vsock...: not in the tables above.
+        out.other = left.len();
+        Ok(out)
+    }
+}
+
+/// The sockets found for a set of inodes.
+#[derive(Debug, Clone, Default)]
+pub struct Sockets {
+    pub inet: Vec<net::InetSocket>,
+    pub unix: Vec<net::UnixSocket>,
+    /// Socket inodes found in none of the tables (netlink, packet, ...).
+    pub other: usize,
+}
+
+fn fdinfo_flags(b: &[u8]) -> Option<u64> {
+    let line = b
+        .split(|&c| c == b'\n')
+        .find(|l| l.starts_with(b"flags:"))?;
+    let v = parse::trim(&line[6..]);
+    u64::from_str_radix(std::str::from_utf8(v).ok()?, 8).ok()
+}
+
+/// O_DIRECTORY for this architecture.
+pub fn is_dir_flags(flags: u64) -> bool {
+    flags & u64::from(OFlags::DIRECTORY.bits()) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fdinfo_flags_are_octal() {
+        assert_eq!(
+            fdinfo_flags(b"pos:\t0\nflags:\t02304000\nmnt_id:\t25\n"),
+            Some(0o2304000)
+        );
+        assert_eq!(fdinfo_flags(b"pos:\t0\n"), None);
+        assert!(is_dir_flags(0o2304000));
+        assert!(!is_dir_flags(0o100002));
+    }
+}

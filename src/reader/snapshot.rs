@@ -1,0 +1,118 @@
+//! Everything `inspect` needs from one process, read in one pass. Each
+//! section is its own `Result`: one unreadable file never hides the rest.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadEntry};
+use crate::error::ReadError;
+use crate::parse::{fdlink, limits::Limit, stat::Stat, status::Status};
+
+/// Clock facts needed to turn ticks into times.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub ticks_per_sec: u64,
+    pub page_size: u64,
+    pub boot_time: Result<u64, ReadError>,
+    pub uptime: Result<f64, ReadError>,
+}
+
+#[derive(Debug)]
+pub struct ProcessSnapshot {
+    pub pid: i32,
+    pub stat: Stat,
+    pub status: Result<Status, ReadError>,
+    pub cmdline: Result<Vec<Vec<u8>>, ReadError>,
+    pub exe: Result<Vec<u8>, ReadError>,
+    pub cwd: Result<Vec<u8>, ReadError>,
+    pub parent_name: Option<Vec<u8>>,
+    pub user_name: Option<Vec<u8>>,
+    pub smaps_rollup: Result<HashMap<String, u64>, ReadError>,
+    pub cgroup: Result<CgroupMemory, ReadError>,
+    pub oom_score: Result<u64, ReadError>,
+    pub oom_score_adj: Result<i64, ReadError>,
+    pub threads: Result<Vec<ThreadEntry>, ReadError>,
+    pub fds: Result<Vec<FdEntry>, ReadError>,
+    pub nofile: Result<Limit, ReadError>,
+    pub sockets: Result<Sockets, ReadError>,
+    pub io: Result<procfs_core::process::Io, ReadError>,
+    pub environ_count: Result<usize, ReadError>,
+    pub clock: Clock,
+}
+
+/// A read that found the process gone aborts the snapshot: a report mixing
+/// a live process with a vanished one would be wrong.
+fn keep<T>(r: Result<T, ReadError>) -> Result<Result<T, ReadError>, ReadError> {
+    match r {
+        Err(e @ ReadError::Exited { .. }) => Err(e),
+        other => Ok(other),
+    }
+}
+
+impl ProcFs {
+    pub fn clock(&self) -> Clock {
+        Clock {
+            ticks_per_sec: super::clock_ticks(),
+            page_size: super::page_size(),
+            boot_time: self.boot_time(),
+            uptime: self.uptime(),
+        }
+    }
+
+    /// Read everything about one process. Fails only if the process is gone
+    /// (at open or at any point while reading).
+    pub fn snapshot(&self, proc: &Process) -> Result<ProcessSnapshot, ReadError> {
+        let stat = proc.stat()?;
+        let status = keep(proc.status())?;
+        let uid = status.as_ref().ok().and_then(|s| s.uid).map(|u| u[0]);
+        let fds = keep(proc.fds(true))?;
+        let sockets = match &fds {
+            Ok(list) => {
+                let inodes: HashSet<u64> = list
+                    .iter()
+                    .filter_map(|e| {
+                        let l = fdlink::classify(&e.link, None);
+                        (l.kind == fdlink::FdKind::Socket)
+                            .then_some(l.inode)
+                            .flatten()
+                    })
+                    .collect();
+                if inodes.is_empty() {
+                    Ok(Sockets::default())
+                } else {
+                    keep(proc.sockets(&inodes))?
+                }
+            }
+            Err(e) => Err(e.clone()),
+        };
+        let cgroup = keep(proc.cgroup())?.and_then(|lines| self.memory_cgroup(&lines));
+        let snap = ProcessSnapshot {
+            pid: proc.pid(),
+            cmdline: keep(proc.cmdline())?,
+            exe: keep(proc.readlink("exe"))?,
+            cwd: keep(proc.readlink("cwd"))?,
+            parent_name: if stat.ppid > 0 {
+                self.comm(stat.ppid)
+            } else {
+                None
+            },
+            user_name: uid.and_then(super::user_name),
+            smaps_rollup: keep(proc.smaps_rollup())?,
+            cgroup,
+            oom_score: keep(proc.oom_score())?,
+            oom_score_adj: keep(proc.oom_score_adj())?,
+            threads: keep(proc.threads())?,
+            nofile: keep(proc.nofile_limit())?,
+            io: keep(proc.io())?,
+            environ_count: keep(proc.environ_count())?,
+            clock: self.clock(),
+            status,
+            fds,
+            sockets,
+            stat,
+        };
+        // The process may have exited (and its PID been reused) after the
+        // last read: confirm it is still the same one.
+        proc.stat()?;
+        Ok(snap)
+    }
+}

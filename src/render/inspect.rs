@@ -1,0 +1,393 @@
+//! Human rendering of the `inspect` report.
+
+use std::fmt::Write as _;
+
+use super::style::Palette;
+use super::units::{duration, iec};
+use crate::analysis::findings::{Severity, switch_interpretation};
+use crate::analysis::inspect::InspectReport;
+
+struct Out<'a> {
+    s: String,
+    p: Palette,
+    r: &'a InspectReport,
+}
+
+const LABEL: usize = 14;
+
+impl Out<'_> {
+    fn heading(&mut self, h: &str) {
+        let _ = writeln!(self.s, "\n{}", self.p.heading(h));
+    }
+    fn row(&mut self, label: &str, value: &str) {
+        let _ = writeln!(self.s, "  {label:<LABEL$}{value}");
+    }
+    /// Why a section is missing, or "-" when it simply does not apply.
+    fn missing(&self, section: &str) -> String {
+        match self.r.unavailable.iter().find(|u| u.section == section) {
+            Some(u) => self
+                .p
+                .dim(&format!("unavailable: {}", reason_words(u.reason))),
+            None => self.p.dim("-"),
+        }
+    }
+    fn opt(&self, v: Option<String>, section: &str) -> String {
+        v.unwrap_or_else(|| self.missing(section))
+    }
+}
+
+fn reason_words(reason: &str) -> &str {
+    match reason {
+        "permission_denied" => "permission denied",
+        "process_exited" => "process exited",
+        "not_supported" => "not available for this process",
+        "parse_error" => "could not be parsed (a bug)",
+        _ => "read error",
+    }
+}
+
+pub fn render(r: &InspectReport, p: Palette) -> String {
+    let mut o = Out {
+        s: String::new(),
+        p,
+        r,
+    };
+    let _ = writeln!(
+        o.s,
+        "{} {} ({}) {}",
+        p.heading("proctor inspect"),
+        r.pid,
+        r.name.display(),
+        p.dim(&format!("- {}", r.state_meaning))
+    );
+
+    // Identity
+    o.heading("Identity");
+    o.row("PID", &r.pid.to_string());
+    let parent = match &r.parent_name {
+        Some(n) => format!("{} ({})", r.ppid, n.display()),
+        None => r.ppid.to_string(),
+    };
+    o.row("Parent", &parent);
+    o.row("Name", &r.name.display());
+    o.row("State", &format!("{}  {}", r.state, r.state_meaning));
+    let user = match (&r.user, r.uid) {
+        (Some(u), Some(id)) => Some(format!("{} (uid {id})", u.display())),
+        (None, Some(id)) => Some(format!("uid {id}")),
+        _ => None,
+    };
+    let user = o.opt(user, "status");
+    o.row("User", &user);
+    let cmd = match &r.cmdline {
+        Some(v) if v.is_empty() => Some(p.dim(if r.kernel_thread {
+            "(kernel thread)"
+        } else {
+            "(empty)"
+        })),
+        Some(v) => Some(
+            v.iter()
+                .map(|a| {
+                    if a.0.is_empty() {
+                        "''".to_string()
+                    } else {
+                        a.display()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        None => None,
+    };
+    let cmd = o.opt(cmd, "cmdline");
+    o.row("Command", &cmd);
+    let exe = o.opt(r.exe.as_ref().map(|t| t.display()), "exe");
+    o.row("Executable", &exe);
+    let cwd = o.opt(r.cwd.as_ref().map(|t| t.display()), "cwd");
+    o.row("Cwd", &cwd);
+    let started = match (&r.start_time, r.age_seconds) {
+        (Some(t), Some(a)) => format!("{t} ({} ago)", duration(a)),
+        (None, Some(a)) => format!("{} ago", duration(a)),
+        (Some(t), None) => t.clone(),
+        (None, None) => p.dim("unavailable"),
+    };
+    o.row("Started", &started);
+    o.row("CPU time", &format!("{:.2}s", r.cpu_seconds));
+
+    // Memory
+    o.heading("Memory");
+    let m = &r.memory;
+    let rss = m.rss_bytes.map(|rss| {
+        let split = match (m.rss_anon_bytes, m.rss_file_bytes, m.rss_shmem_bytes) {
+            (Some(a), Some(f), Some(s)) => {
+                format!("   anon {}, file {}, shmem {}", iec(a), iec(f), iec(s))
+            }
+            _ => String::new(),
+        };
+        format!("{}{}", iec(rss), p.dim(&split))
+    });
+    let rss = o.opt(rss, "status");
+    o.row("RSS", &rss);
+    let pss = o.opt(m.pss_bytes.map(iec), "smaps_rollup");
+    o.row("PSS", &pss);
+    let v = o.opt(m.vsize_bytes.map(iec), "status");
+    o.row("Virtual", &v);
+    let sw = o.opt(m.swap_bytes.map(iec), "status");
+    o.row("Swap", &sw);
+    let pk = o.opt(m.peak_rss_bytes.map(iec), "status");
+    o.row("Peak RSS", &pk);
+    let oom = m.oom_score.map(|s| match m.oom_score_adj {
+        Some(adj) if adj != 0 => format!("{s} (adj {adj})"),
+        _ => s.to_string(),
+    });
+    let oom = o.opt(oom, "oom_score");
+    o.row("OOM score", &oom);
+    let c = &r.cgroup;
+    match (&c.version, &c.path) {
+        (Some(ver), Some(path)) => {
+            let ver = match ver {
+                crate::reader::CgroupVersion::V1 => "v1",
+                crate::reader::CgroupVersion::V2 => "v2",
+            };
+            o.row(
+                "Cgroup",
+                &format!("{} {}", path.display(), p.dim(&format!("(cgroup {ver})"))),
+            );
+            let limit = match (c.memory_limit_bytes, &c.memory_limit_path) {
+                (Some(l), Some(at)) if at != path => {
+                    let pct = m
+                        .rss_bytes
+                        .map(|rss| format!(", RSS at {:.0}%", rss as f64 * 100.0 / l.max(1) as f64))
+                        .unwrap_or_default();
+                    format!(
+                        "{}{pct} {}",
+                        iec(l),
+                        p.dim(&format!("(set on ancestor {})", at.display()))
+                    )
+                }
+                (Some(l), _) => {
+                    let pct = m
+                        .rss_bytes
+                        .map(|rss| format!(", RSS at {:.0}%", rss as f64 * 100.0 / l.max(1) as f64))
+                        .unwrap_or_default();
+                    format!("{}{pct}", iec(l))
+                }
+                (None, _) => "unlimited".to_string(),
+            };
+            o.row("Memory limit", &limit);
+            if let Some(u) = c.memory_usage_bytes {
+                o.row(
+                    "Cgroup usage",
+                    &format!("{} {}", iec(u), p.dim("(includes page cache)")),
+                );
+            }
+            if let Some(k) = c.oom_kills {
+                o.row("OOM kills", &k.to_string());
+            }
+        }
+        _ => {
+            let miss = o.missing("cgroup");
+            o.row("Cgroup", &miss);
+        }
+    }
+
+    // Threads
+    o.heading("Threads");
+    let t = o.opt(r.threads.map(|t| t.to_string()), "status");
+    o.row("Count", &t);
+    if r.thread_groups.len() > 1 || r.thread_groups.first().is_some_and(|g| g.count > 1) {
+        for g in r.thread_groups.iter().take(5) {
+            let _ = writeln!(o.s, "    {:<30} x{}", g.pattern.display(), g.count);
+        }
+        if r.thread_groups.len() > 5 {
+            let _ = writeln!(
+                o.s,
+                "    {}",
+                p.dim(&format!(
+                    "... {} more name groups",
+                    r.thread_groups.len() - 5
+                ))
+            );
+        }
+    }
+
+    // File descriptors
+    o.heading("File descriptors");
+    let f = &r.fds;
+    let count = f.count.map(|c| match (f.soft_limit, f.usage_percent) {
+        (Some(l), Some(pct)) => format!("{c} of {l} ({pct:.1}% of the soft limit)"),
+        _ => c.to_string(),
+    });
+    let count = o.opt(count, "fds");
+    o.row("Open", &count);
+    let lim = match (f.soft_limit, f.hard_limit) {
+        (Some(s), Some(h)) => Some(format!("soft {s}, hard {h}")),
+        (None, None) if !r.unavailable.iter().any(|u| u.section == "limits") => {
+            Some("unlimited".into())
+        }
+        (s, h) => {
+            let fmt = |v: Option<u64>| v.map_or("unlimited".to_string(), |x| x.to_string());
+            (s.is_some() || h.is_some()).then(|| format!("soft {}, hard {}", fmt(s), fmt(h)))
+        }
+    };
+    let lim = o.opt(lim, "limits");
+    o.row("Limit", &lim);
+    if f.count.is_some() {
+        let kinds: Vec<String> = f
+            .by_type
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if !kinds.is_empty() {
+            o.row("By type", &kinds.join(", "));
+        }
+        if !f.anon_kinds.is_empty() {
+            let a: Vec<String> = f
+                .anon_kinds
+                .iter()
+                .map(|(k, n)| format!("{} {n}", crate::text::escape_for_terminal(k.as_bytes())))
+                .collect();
+            o.row("Anon inodes", &a.join(", "));
+        }
+        if let Some(d) = f.deleted {
+            let mut v = d.to_string();
+            if let Some(first) = f.deleted_paths.first() {
+                let _ = write!(v, "  {}", p.dim(&format!("e.g. {}", first.display())));
+            }
+            o.row("Deleted open", &v);
+        }
+    }
+
+    // Sockets
+    o.heading("Sockets");
+    let s = &r.sockets;
+    match s.count {
+        Some(n) => {
+            let protos: Vec<String> = s
+                .by_protocol
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            o.row(
+                "Count",
+                &if protos.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{n}  ({})", protos.join(", "))
+                },
+            );
+            if !s.by_state.is_empty() {
+                let st: Vec<String> = s.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                o.row("TCP states", &st.join(", "));
+            }
+            if !s.listening.is_empty() {
+                o.row("Listening", &s.listening.join(", "));
+            }
+            if !s.udp_bound.is_empty() {
+                o.row("UDP bound", &s.udp_bound.join(", "));
+            }
+            if !s.unix_listening.is_empty() {
+                let u: Vec<String> = s.unix_listening.iter().map(|t| t.display()).collect();
+                o.row("Unix listen", &u.join(", "));
+            }
+        }
+        None => {
+            let miss = o.missing("sockets");
+            let miss = if r.unavailable.iter().any(|u| u.section == "sockets") {
+                miss
+            } else {
+                o.missing("fds")
+            };
+            o.row("Count", &miss);
+        }
+    }
+
+    // Context switches
+    o.heading("Context switches");
+    let cs = &r.context_switches;
+    match (cs.voluntary, cs.nonvoluntary) {
+        (Some(v), Some(n)) => {
+            o.row("Voluntary", &v.to_string());
+            o.row("Nonvoluntary", &n.to_string());
+            if let Some(i) = switch_interpretation(v, n) {
+                o.row("Suggests", &i);
+            }
+        }
+        _ => {
+            let miss = o.missing("status");
+            o.row("Voluntary", &miss);
+        }
+    }
+
+    // I/O
+    o.heading("I/O");
+    let io = &r.io;
+    match (io.read_bytes, io.write_bytes) {
+        (Some(rb), Some(wb)) => {
+            o.row("Storage", &format!("read {}, written {}", iec(rb), iec(wb)));
+            if let (Some(rc), Some(wc), Some(sr), Some(sw)) =
+                (io.rchar, io.wchar, io.read_syscalls, io.write_syscalls)
+            {
+                o.row(
+                    "Syscalls",
+                    &format!("{sr} reads ({}), {sw} writes ({})", iec(rc), iec(wc)),
+                );
+            }
+        }
+        _ => {
+            let miss = o.missing("io");
+            o.row("Storage", &miss);
+        }
+    }
+
+    // Environment
+    o.heading("Environment");
+    let env = o.opt(
+        r.environment.count.map(|c| {
+            format!(
+                "{c} variables {}",
+                p.dim(&format!("(values: proctor env {})", r.pid))
+            )
+        }),
+        "environment",
+    );
+    o.row("Variables", &env);
+
+    // Findings
+    o.heading("Findings");
+    if r.findings.is_empty() {
+        let _ = writeln!(o.s, "  {}", p.good("nothing wrong found"));
+    }
+    for f in &r.findings {
+        let tag = match f.severity {
+            Severity::Critical => p.critical("CRITICAL"),
+            Severity::Warning => p.warning("WARNING "),
+            Severity::Info => p.info("INFO    "),
+        };
+        let _ = writeln!(
+            o.s,
+            "  {tag} {}  {}",
+            f.message,
+            p.dim(&format!("[{}]", f.id))
+        );
+        if let Some(next) = &f.next {
+            let _ = writeln!(o.s, "           {}", p.dim(&format!("next: {next}")));
+        }
+    }
+
+    if !r.unavailable.is_empty() {
+        o.heading("Could not read");
+        for u in &r.unavailable {
+            let _ = writeln!(
+                o.s,
+                "  {:<LABEL$}{}",
+                u.section,
+                crate::text::escape_for_terminal(u.detail.as_bytes())
+            );
+            if let Some(h) = u.hint {
+                let _ = writeln!(o.s, "  {:<LABEL$}{}", "", p.dim(&format!("hint: {h}")));
+            }
+        }
+    }
+    o.s
+}

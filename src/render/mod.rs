@@ -1,0 +1,14 @@
+//! Presentation: human output (aligned, IEC units, colour only where
+//! allowed) and JSON. Takes analysed data; never reads /proc.
+
+pub mod inspect;
+pub mod style;
+pub mod units;
+
+/// Serialize to a JSON document safe to print anywhere (see
+/// [`crate::text::json_safe`]).
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serializing plain structs with string keys cannot fail.
+    let doc = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    crate::text::json_safe(doc)
+}

@@ -1,0 +1,154 @@
+//! Bytes that came from /proc (names, arguments, paths) and how they are
+//! shown. Nothing from /proc reaches a terminal or a JSON document raw:
+//!
+//! - [`escape_for_terminal`]: control characters (C0, DEL, C1), ESC/CSI/OSC
+//!   introducers, bidi overrides and zero-width characters become visible
+//!   escapes (`\e`, `\n`, `\x07`, `\u{202e}`); invalid UTF-8 bytes become
+//!   `\xNN`; a backslash is doubled so the escapes are unambiguous.
+//! - JSON ([`Text`]'s `Serialize`): valid UTF-8 is kept as is, invalid bytes
+//!   become the four characters `\xNN`; [`json_safe`] then rewrites C1
+//!   controls and bidi/zero-width characters as `\uXXXX` so even a raw JSON
+//!   document cannot drive a terminal.
+
+use std::fmt::Write as _;
+
+use serde::{Serialize, Serializer};
+
+/// A byte string from /proc.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(pub Vec<u8>);
+
+impl Text {
+    pub fn new(b: impl Into<Vec<u8>>) -> Self {
+        Text(b.into())
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    /// Lossless text for JSON: invalid bytes as `\xNN`.
+    pub fn to_json_string(&self) -> String {
+        let mut s = String::with_capacity(self.0.len());
+        for chunk in self.0.utf8_chunks() {
+            s.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+        s
+    }
+    /// Safe for a terminal.
+    pub fn display(&self) -> String {
+        escape_for_terminal(&self.0)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_json_string())
+    }
+}
+
+/// Characters that reorder or hide text: bidi controls and zero-width.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Escape bytes for display on a terminal.
+pub fn escape_for_terminal(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '\n' => s.push_str("\\n"),
+                '\t' => s.push_str("\\t"),
+                '\r' => s.push_str("\\r"),
+                '\x1b' => s.push_str("\\e"),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    let _ = write!(s, "\\x{:02x}", c as u32);
+                }
+                c if (0x80..=0x9f).contains(&(c as u32)) || is_invisible_format(c) => {
+                    let _ = write!(s, "\\u{{{:x}}}", c as u32);
+                }
+                c => s.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(s, "\\x{byte:02x}");
+        }
+    }
+    s
+}
+
+/// Post-process a serialized JSON document: serde_json already escapes C0
+/// controls; this escapes C1 controls and bidi/zero-width characters too.
+/// Safe on the whole document because JSON structure is ASCII.
+pub fn json_safe(doc: String) -> String {
+    if !doc
+        .chars()
+        .any(|c| (0x80..=0x9f).contains(&(c as u32)) || is_invisible_format(c))
+    {
+        return doc;
+    }
+    let mut out = String::with_capacity(doc.len() + 16);
+    for c in doc.chars() {
+        if (0x80..=0x9f).contains(&(c as u32)) || is_invisible_format(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_everything_dangerous() {
+        assert_eq!(escape_for_terminal(b"java"), "java");
+        assert_eq!(escape_for_terminal(b"a\x1b[31mred"), "a\\e[31mred");
+        assert_eq!(escape_for_terminal(b"x\n)y:\xff"), "x\\n)y:\\xff");
+        assert_eq!(escape_for_terminal(b"\x1b]0;pwned\x07"), "\\e]0;pwned\\x07");
+        assert_eq!(escape_for_terminal("\u{9b}31m".as_bytes()), "\\u{9b}31m");
+        assert_eq!(
+            escape_for_terminal("abc\u{202e}gpj.exe".as_bytes()),
+            "abc\\u{202e}gpj.exe"
+        );
+        assert_eq!(
+            escape_for_terminal("zero\u{200b}width".as_bytes()),
+            "zero\\u{200b}width"
+        );
+        assert_eq!(
+            escape_for_terminal(b"back\\slash\x7f"),
+            "back\\\\slash\\x7f"
+        );
+        assert_eq!(
+            escape_for_terminal("ünïcödé 日本".as_bytes()),
+            "ünïcödé 日本"
+        );
+        // No raw control byte survives.
+        let all: Vec<u8> = (0u8..=255).collect();
+        let out = escape_for_terminal(&all);
+        assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+    }
+
+    #[test]
+    fn json_is_lossless_and_safe() {
+        let t = Text::new(b"ev\x1bil\n\xff\xfe)".to_vec());
+        let doc = json_safe(serde_json::to_string(&t).unwrap());
+        assert_eq!(doc, r#""ev\u001bil\n\\xff\\xfe)""#);
+        let back: String = serde_json::from_str(&doc).unwrap();
+        assert_eq!(back, "ev\x1bil\n\\xff\\xfe)");
+        let bidi = Text::new("a\u{202e}b\u{9b}".as_bytes().to_vec());
+        let doc = json_safe(serde_json::to_string(&bidi).unwrap());
+        assert_eq!(doc, r#""a\u202eb\u009b""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&doc).unwrap(),
+            "a\u{202e}b\u{9b}"
+        );
+    }
+}
