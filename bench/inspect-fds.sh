@@ -75,8 +75,11 @@ CHILD=
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
+    # CHILD is a `timeout`, which leads its own process group (it, hyperfine
+    # and the command being timed): signal that group, by its PID.
+    if [ -n "$CHILD" ]; then kill -TERM -- "-$CHILD" 2>/dev/null || true; fi
+    if [ -n "$HOLDER" ]; then kill -TERM "$HOLDER" 2>/dev/null || true; fi
     local pid
-    for pid in $CHILD $HOLDER; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in $CHILD $HOLDER; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$TMP"
     exit "$rc"
@@ -88,7 +91,9 @@ trap 'exit 129' HUP
 
 # Runs "$@" under timeout, in the background so that a signal reaches the
 # traps at once instead of after the command ends. Redirections given to
-# run_bounded apply to the command.
+# run_bounded apply to the command. `timeout` puts itself and the command in
+# a process group of their own (so Ctrl-C reaches only this script, whose
+# trap then ends that group).
 run_bounded() {
     local secs=$1
     shift

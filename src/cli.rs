@@ -106,6 +106,16 @@ struct Ctx {
     palette: style::Palette,
 }
 
+/// A wrong --proc-root is a usage error, said once, up front.
+fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
+    let root = ctx.fs.proc_root();
+    if !root.is_dir() {
+        return Err(CliError::new(format!("proc root {} is not a directory", root.display()))
+            .hint("point --proc-root (or PROCTOR_PROC_ROOT) at a mounted procfs, such as /proc or /host/proc"));
+    }
+    Ok(())
+}
+
 /// Open the target, turning "gone" into the user-facing messages.
 fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<crate::reader::Process, CliError> {
     let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;
@@ -176,9 +186,9 @@ where
         json: cli.json,
         palette: style::Palette { on },
     };
-    let result = match &cli.command {
+    let result = check_roots(&ctx).and_then(|()| match &cli.command {
         Command::Inspect(a) => inspect_cmd(&ctx, a),
-    };
+    });
     match result {
         Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {
             Ok(()) => o.code.code(),

@@ -292,7 +292,8 @@ fn round1(x: f64) -> f64 {
 /// What the context-switch mix suggests, in one sentence.
 pub fn switch_interpretation(voluntary: u64, nonvoluntary: u64) -> Option<String> {
     let total = voluntary + nonvoluntary;
-    if total == 0 {
+    if total < 100 {
+        // Too few to say anything about the process's habits.
         return None;
     }
     let pct = nonvoluntary as f64 * 100.0 / total as f64;

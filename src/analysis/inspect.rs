@@ -14,6 +14,10 @@ use crate::parse::{fdlink, net, stat::state_meaning};
 use crate::reader::{ProcessSnapshot, is_dir_flags};
 use crate::text::Text;
 
+/// Thread-name groups kept in the report (a process with 20,000 uniquely
+/// named threads must not produce a 20,000-entry list).
+pub const MAX_GROUPS: usize = 20;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Unavailable {
     pub section: &'static str,
@@ -174,10 +178,24 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     });
 
     let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
+    // Zombies and kernel threads have no user memory: say so, never 0.
+    let no_mm = stat.state == b'Z' || stat.is_kernel_thread();
+    if no_mm && st.is_some_and(|x| x.vm_rss.is_none()) {
+        un.push(Unavailable {
+            section: "memory",
+            reason: "not_supported",
+            detail: if stat.is_kernel_thread() {
+                "kernel thread: no user memory".into()
+            } else {
+                "zombie process: its memory is already released".into()
+            },
+            hint: None,
+        });
+    }
     let memory = Memory {
         rss_bytes: st.and_then(|x| x.vm_rss),
         pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss").copied()),
-        vsize_bytes: st.and_then(|x| x.vm_size).or(Some(stat.vsize)),
+        vsize_bytes: st.and_then(|x| x.vm_size).or((!no_mm && st.is_none()).then_some(stat.vsize)),
         swap_bytes: st.and_then(|x| x.vm_swap),
         peak_rss_bytes: st.and_then(|x| x.vm_hwm),
         rss_anon_bytes: st.and_then(|x| x.rss_anon),
@@ -319,7 +337,10 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let thread_groups = threads_list
         .as_ref()
         .map(|t| names::group(t.iter().map(|x| x.comm.as_slice())))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .take(MAX_GROUPS)
+        .collect();
 
     let cmdline = ok(&s.cmdline, "cmdline", &mut un).map(|v| v.into_iter().map(Text).collect());
     let exe = ok(&s.exe, "exe", &mut un).map(Text);

@@ -125,15 +125,16 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         };
         format!("{}{}", iec(rss), p.dim(&split))
     });
-    let rss = o.opt(rss, "status");
+    let mem_section = if r.unavailable.iter().any(|u| u.section == "memory") { "memory" } else { "status" };
+    let rss = o.opt(rss, mem_section);
     o.row("RSS", &rss);
     let pss = o.opt(m.pss_bytes.map(iec), "smaps_rollup");
     o.row("PSS", &pss);
-    let v = o.opt(m.vsize_bytes.map(iec), "status");
+    let v = o.opt(m.vsize_bytes.map(iec), mem_section);
     o.row("Virtual", &v);
-    let sw = o.opt(m.swap_bytes.map(iec), "status");
+    let sw = o.opt(m.swap_bytes.map(iec), mem_section);
     o.row("Swap", &sw);
-    let pk = o.opt(m.peak_rss_bytes.map(iec), "status");
+    let pk = o.opt(m.peak_rss_bytes.map(iec), mem_section);
     o.row("Peak RSS", &pk);
     let oom = m.oom_score.map(|s| match m.oom_score_adj {
         Some(adj) if adj != 0 => format!("{s} (adj {adj})"),
@@ -377,15 +378,22 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
 
     if !r.unavailable.is_empty() {
         o.heading("Could not read");
+        // One line per distinct reason, naming the sections it hides.
+        let mut seen: Vec<(&str, Vec<&str>, Option<&str>)> = Vec::new();
         for u in &r.unavailable {
-            let _ = writeln!(
-                o.s,
-                "  {:<LABEL$}{}",
-                u.section,
-                crate::text::escape_for_terminal(u.detail.as_bytes())
-            );
-            if let Some(h) = u.hint {
-                let _ = writeln!(o.s, "  {:<LABEL$}{}", "", p.dim(&format!("hint: {h}")));
+            let key = match u.reason {
+                "permission_denied" => "permission denied",
+                _ => u.detail.as_str(),
+            };
+            match seen.iter_mut().find(|(d, _, _)| *d == key) {
+                Some((_, secs, _)) => secs.push(u.section),
+                None => seen.push((key, vec![u.section], u.hint)),
+            }
+        }
+        for (detail, secs, hint) in seen {
+            let _ = writeln!(o.s, "  {}: {}", secs.join(", "), crate::text::escape_for_terminal(detail.as_bytes()));
+            if let Some(h) = hint {
+                let _ = writeln!(o.s, "    {}", p.dim(&format!("hint: {h}")));
             }
         }
     }

@@ -1,0 +1,159 @@
+//! Helpers shared by the integration tests: running the binary, fixture
+//! paths, temp copies of fixture trees, and children that are always
+//! killed and reaped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_proctor")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Run proctor with arguments; environment cleared of PROCTOR_*/NO_COLOR.
+pub fn proctor(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("PROCTOR_PROC_ROOT")
+        .env_remove("PROCTOR_SYS_ROOT")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run proctor")
+}
+
+/// Run proctor against a fixture tree (`tests/fixtures/NAME/{proc,sys}`).
+pub fn proctor_at(root: &Path, args: &[&str]) -> Output {
+    let p = root.join("proc");
+    let s = root.join("sys");
+    let mut all: Vec<&str> = vec!["--proc-root", p.to_str().unwrap(), "--sys-root", s.to_str().unwrap()];
+    all.extend_from_slice(args);
+    proctor(&all)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Parse stdout as one JSON document; fails the test with stderr if not.
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}); status {:?}; stderr: {}", o.status.code(), stderr(o))
+    })
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let base = std::env::temp_dir();
+        for i in 0..1000u32 {
+            let p = base.join(format!("proctor-test-{tag}-{}-{i}", std::process::id()));
+            if std::fs::create_dir(&p).is_ok() {
+                return TempDir(p);
+            }
+        }
+        panic!("cannot create a temp dir");
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Copy a fixture tree into a temp dir (symlinks kept as symlinks) so a
+/// test can edit files.
+pub fn fixture_copy(name: &str) -> TempDir {
+    let t = TempDir::new(name);
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(fixture(name).join("."))
+        .arg(t.path())
+        .status()
+        .expect("cp");
+    assert!(st.success());
+    t
+}
+
+/// A child process that is killed (SIGTERM, then SIGKILL) and reaped when
+/// dropped, so no test leaves a process behind.
+pub struct Reaped(pub Child);
+
+impl Reaped {
+    pub fn spawn(cmd: &mut Command) -> Reaped {
+        Reaped(cmd.spawn().expect("spawn child"))
+    }
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let pid = rustix::process::Pid::from_raw(self.pid());
+        if let Some(pid) = pid {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start a python3 helper from tests/helpers and wait for its first stdout
+/// line (its readiness report). Returns the child and that line.
+pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
+    use std::io::BufRead;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers").join(script);
+    let mut child = Reaped::spawn(
+        Command::new("python3")
+            .arg(path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    );
+    let out = child.0.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(out).read_line(&mut line).expect("read readiness line");
+    assert!(!line.is_empty(), "helper {script} exited before reporting ready");
+    (child, line.trim().to_string())
+}
+
+/// Read a /proc file of a live process as text (what the test compares to).
+pub fn proc_text(pid: i32, file: &str) -> String {
+    String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/{file}")).unwrap()).into_owned()
+}
+
+/// A `Key:  value kB` line from /proc/PID/status, in bytes (or raw number).
+pub fn status_field(pid: i32, key: &str) -> Option<u64> {
+    proc_text(pid, "status").lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        if k != key {
+            return None;
+        }
+        let mut it = v.split_whitespace();
+        let n: u64 = it.next()?.parse().ok()?;
+        Some(if it.next() == Some("kB") { n * 1024 } else { n })
+    })
+}
