@@ -1,0 +1,63 @@
+"""Live-test helper: holds a deleted-but-open file (created in the
+directory given as argv[1], then unlinked) and argv[2] (default 25) TCP
+connections in CLOSE_WAIT: it listens on 127.0.0.1, connects the clients
+to itself, accepts them all and closes the client ends. Prints
+`READY <port>` once /proc/self/net/tcp shows the CLOSE_WAIT sockets."""
+import os
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+import live_lifecycle as life  # noqa: E402
+
+TCP_CLOSE_WAIT = "08"
+
+
+def close_wait_count(port):
+    n = 0
+    with open("/proc/self/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            if local_port == port and fields[3] == TCP_CLOSE_WAIT:
+                n += 1
+    return n
+
+
+def main():
+    life.install()
+    base = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 25
+
+    path = os.path.join(base, "doomed.log")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"still here\n")
+    os.unlink(path)
+    life.on_exit(lambda: os.close(fd))
+
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(n + 8)
+    port = srv.getsockname()[1]
+    life.on_exit(srv.close)
+
+    accepted = []
+
+    def close_accepted():
+        for s in accepted:
+            s.close()
+
+    life.on_exit(close_accepted)
+    srv.settimeout(10)
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        a, _addr = srv.accept()
+        accepted.append(a)
+        c.close()
+
+    life.wait_until(lambda: close_wait_count(port) == n, "CLOSE_WAIT sockets")
+    life.serve("READY %d" % port)
+
+
+main()
