@@ -469,3 +469,49 @@ fn name_resolution_on_a_fixture_tree() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no process matches 'app_server'"));
 }
+
+#[test]
+fn half_gone_process_is_reported_as_exited() {
+    use proctor::error::ReadError;
+    use proctor::reader::ProcFs;
+    let t = fixture_copy("v1-basic");
+    let fs = ProcFs::new(t.path().join("proc"), t.path().join("sys"));
+    let handle = fs.open(4242).unwrap();
+    // The directory stays, its files vanish (a process being torn down).
+    for f in ["stat", "status", "smaps_rollup", "limits"] {
+        std::fs::remove_file(t.path().join("proc/4242").join(f)).unwrap();
+    }
+    assert_eq!(fs.snapshot(&handle).unwrap_err(), ReadError::Exited { pid: 4242 });
+    // Through the binary: the same tree gives a one-line error, exit 2.
+    let o = proctor_at(t.path(), &["inspect", "4242"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no process with PID 4242"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_missing_file_of_a_live_process_is_not_supported_not_exited() {
+    let v = with_edit(
+        "v1-basic",
+        |r| std::fs::remove_file(r.join("proc/4242/smaps_rollup")).unwrap(),
+        &[],
+    );
+    assert_eq!(unavailable(&v, "smaps_rollup").as_deref(), Some("not_supported"));
+    assert_eq!(v["memory"]["pss_bytes"], Value::Null);
+    assert_eq!(v["memory"]["rss_bytes"], 44288 * 1024);
+}
+
+#[test]
+fn uninterruptible_state_is_explained() {
+    let v = with_edit(
+        "v1-basic",
+        |r| {
+            let p = r.join("proc/4242/stat");
+            let s = std::fs::read_to_string(&p).unwrap().replacen(") S ", ") D ", 1);
+            std::fs::write(p, s).unwrap();
+        },
+        &[],
+    );
+    assert_eq!(v["state"], "D");
+    assert!(v["state_meaning"].as_str().unwrap().contains("uninterruptible"));
+    assert_eq!(finding(&v, "state.uninterruptible").unwrap()["severity"], "info");
+}
