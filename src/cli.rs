@@ -146,10 +146,18 @@ fn inspect_cmd(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
     } else {
         render::inspect::render(&report, ctx.palette)
     };
-    Ok(Output {
-        stdout,
-        code: ExitCode::Ok,
-    })
+    // Exit 1 when something at warning or above was found, so scripts can
+    // act on `proctor inspect PID`; info findings do not count.
+    let problem = report
+        .findings
+        .iter()
+        .any(|f| f.severity >= crate::analysis::findings::Severity::Warning);
+    let code = if problem {
+        ExitCode::Problem
+    } else {
+        ExitCode::Ok
+    };
+    Ok(Output { stdout, code })
 }
 
 /// Run with the given arguments; returns the exit code. Used by `main` and

@@ -195,7 +195,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let memory = Memory {
         rss_bytes: st.and_then(|x| x.vm_rss),
         pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss").copied()),
-        vsize_bytes: st.and_then(|x| x.vm_size).or((!no_mm && st.is_none()).then_some(stat.vsize)),
+        vsize_bytes: st
+            .and_then(|x| x.vm_size)
+            .or((!no_mm && st.is_none()).then_some(stat.vsize)),
         swap_bytes: st.and_then(|x| x.vm_swap),
         peak_rss_bytes: st.and_then(|x| x.vm_hwm),
         rss_anon_bytes: st.and_then(|x| x.rss_anon),

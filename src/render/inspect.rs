@@ -125,7 +125,11 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         };
         format!("{}{}", iec(rss), p.dim(&split))
     });
-    let mem_section = if r.unavailable.iter().any(|u| u.section == "memory") { "memory" } else { "status" };
+    let mem_section = if r.unavailable.iter().any(|u| u.section == "memory") {
+        "memory"
+    } else {
+        "status"
+    };
     let rss = o.opt(rss, mem_section);
     o.row("RSS", &rss);
     let pss = o.opt(m.pss_bytes.map(iec), "smaps_rollup");
@@ -391,7 +395,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             }
         }
         for (detail, secs, hint) in seen {
-            let _ = writeln!(o.s, "  {}: {}", secs.join(", "), crate::text::escape_for_terminal(detail.as_bytes()));
+            let _ = writeln!(
+                o.s,
+                "  {}: {}",
+                secs.join(", "),
+                crate::text::escape_for_terminal(detail.as_bytes())
+            );
             if let Some(h) = hint {
                 let _ = writeln!(o.s, "    {}", p.dim(&format!("hint: {h}")));
             }

@@ -29,13 +29,22 @@ fn invalid_pids() {
 #[test]
 fn pid_that_does_not_exist() {
     // Find a free PID below the limit, checked just before use.
-    let pid = (4_000_000..4_194_304).rev().find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()).unwrap();
-    assert_error(&["inspect", &pid.to_string()], &format!("no process with PID {pid}"));
+    let pid = (4_000_000..4_194_304)
+        .rev()
+        .find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        .unwrap();
+    assert_error(
+        &["inspect", &pid.to_string()],
+        &format!("no process with PID {pid}"),
+    );
 }
 
 #[test]
 fn name_that_matches_nothing() {
-    assert_error(&["inspect", "no-such-process-name-xyzzy"], "no process matches 'no-such-process-name-xyzzy'");
+    assert_error(
+        &["inspect", "no-such-process-name-xyzzy"],
+        "no process matches 'no-such-process-name-xyzzy'",
+    );
     // A hostile target string is escaped in the message.
     let o = proctor(&["inspect", "bad\x1b]0;x\x07name"]);
     assert_eq!(o.status.code(), Some(2));
@@ -46,7 +55,10 @@ fn name_that_matches_nothing() {
 fn proctor_never_matches_itself() {
     // The marker appears only in proctor's own command line.
     let marker = format!("only-in-proctor-argv-{}", std::process::id());
-    assert_error(&["inspect", &marker], &format!("no process matches '{marker}'"));
+    assert_error(
+        &["inspect", &marker],
+        &format!("no process matches '{marker}'"),
+    );
 }
 
 #[test]
@@ -58,7 +70,9 @@ fn ambiguous_name_lists_candidates_and_newest_oldest_pick() {
     // Wait until both have exec'd (their cmdline shows the marker).
     for p in [a.pid(), b.pid()] {
         for _ in 0..200 {
-            if std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes())) {
+            if std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
+            {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -68,7 +82,10 @@ fn ambiguous_name_lists_candidates_and_newest_oldest_pick() {
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains(&format!("2 processes match '{marker}'")), "{e}");
-    assert!(e.contains(&a.pid().to_string()) && e.contains(&b.pid().to_string()), "{e}");
+    assert!(
+        e.contains(&a.pid().to_string()) && e.contains(&b.pid().to_string()),
+        "{e}"
+    );
     assert!(e.contains(&format!("sleep {marker}")), "{e}");
     assert!(e.contains("--newest") && e.contains("--oldest"), "{e}");
 
@@ -110,7 +127,7 @@ fn closed_pipe_ends_quietly() {
         .output()
         .unwrap();
     let e = stderr(&o);
-    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{:?} {e}", o.status);
     assert!(e.is_empty(), "stderr on a closed pipe: {e}");
     // And through a shell pipeline, as users do.
     let o = Command::new("bash")
@@ -118,7 +135,13 @@ fn closed_pipe_ends_quietly() {
         .arg(format!("set -o pipefail; '{}' inspect 1 | head -1", bin()))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // 0 or 1 (PID 1 may have findings); never 2 or a signal death.
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{:?} {}",
+        o.status,
+        stderr(&o)
+    );
     assert!(!stderr(&o).contains("panicked"));
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
 }
@@ -129,13 +152,24 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let plain = proctor_at(&root, &["inspect", "4242"]);
     assert!(!plain.stdout.contains(&0x1b), "colour on a pipe");
     let always = proctor_at(&root, &["inspect", "4242", "--color", "always"]);
-    assert!(always.stdout.windows(2).any(|w| w == b"\x1b["), "no colour with --color always");
+    assert!(
+        always.stdout.windows(2).any(|w| w == b"\x1b["),
+        "no colour with --color always"
+    );
     let json_always = proctor_at(&root, &["inspect", "4242", "--color", "always", "--json"]);
-    assert!(!json_always.stdout.contains(&0x1b), "JSON is never coloured");
+    assert!(
+        !json_always.stdout.contains(&0x1b),
+        "JSON is never coloured"
+    );
     // NO_COLOR is honoured by auto (not a terminal here either way) and does
     // not stop an explicit --color always.
     let o = Command::new(bin())
-        .args(["--proc-root", root.join("proc").to_str().unwrap(), "--sys-root", root.join("sys").to_str().unwrap()])
+        .args([
+            "--proc-root",
+            root.join("proc").to_str().unwrap(),
+            "--sys-root",
+            root.join("sys").to_str().unwrap(),
+        ])
         .args(["inspect", "4242", "--color", "always"])
         .env("NO_COLOR", "1")
         .output()
@@ -155,10 +189,18 @@ fn json_goes_to_stdout_and_nothing_to_stderr() {
 
 #[test]
 fn missing_proc_root_is_an_error_with_a_hint() {
-    let o = proctor(&["--proc-root", "/nonexistent-proc-root", "inspect", "somename"]);
+    let o = proctor(&[
+        "--proc-root",
+        "/nonexistent-proc-root",
+        "inspect",
+        "somename",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("proc root /nonexistent-proc-root is not a directory"), "{e}");
+    assert!(
+        e.contains("proc root /nonexistent-proc-root is not a directory"),
+        "{e}"
+    );
     assert!(e.contains("hint: point --proc-root"), "{e}");
     assert!(!e.contains("panicked"));
 }

@@ -10,12 +10,28 @@ fn inspect(tree: &str, pid: &str, extra: &[&str]) -> Value {
     let mut args = vec!["inspect", pid, "--json"];
     args.extend_from_slice(extra);
     let o = proctor_at(&fixture(tree), &args);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    json(&o)
+    let v = json(&o);
+    // Exit 1 exactly when a finding at warning or above is reported.
+    let problem = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] != "info");
+    assert_eq!(
+        o.status.code(),
+        Some(if problem { 1 } else { 0 }),
+        "stderr: {}",
+        stderr(&o)
+    );
+    v
 }
 
 fn finding<'a>(v: &'a Value, id: &str) -> Option<&'a Value> {
-    v["findings"].as_array().unwrap().iter().find(|f| f["id"] == id)
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
 }
 
 fn unavailable(v: &Value, section: &str) -> Option<String> {
@@ -36,7 +52,14 @@ fn v1_process_report_matches_the_captured_files() {
     assert_eq!(v["name"], "python3.11");
     assert_eq!(
         v["cmdline"],
-        json!(["/usr/bin/python3.11", "/tmp/proctor-fx/app/app_server.py", "--port", "38123", "--workers", "3"])
+        json!([
+            "/usr/bin/python3.11",
+            "/tmp/proctor-fx/app/app_server.py",
+            "--port",
+            "38123",
+            "--workers",
+            "3"
+        ])
     );
     assert_eq!(v["state"], "S");
     assert_eq!(v["uid"], 0);
@@ -45,7 +68,10 @@ fn v1_process_report_matches_the_captured_files() {
     let start = v["start_time"].as_str().unwrap();
     assert!(humantime::parse_rfc3339(start).is_ok(), "{start}");
     assert_eq!(v["threads"], 4);
-    assert_eq!(v["thread_groups"][0], json!({"pattern": "pool-#-thread-#", "count": 2}));
+    assert_eq!(
+        v["thread_groups"][0],
+        json!({"pattern": "pool-#-thread-#", "count": 2})
+    );
 
     let m = &v["memory"];
     assert_eq!(m["rss_bytes"], 44288 * 1024);
@@ -95,8 +121,14 @@ fn v1_process_report_matches_the_captured_files() {
     assert_eq!(v["unavailable"], json!([]));
 
     // Findings: OOM kills in the cgroup (critical) and the deleted file.
-    assert_eq!(finding(&v, "memory.oom_kills").unwrap()["severity"], "critical");
-    assert_eq!(finding(&v, "fds.deleted_open").unwrap()["severity"], "warning");
+    assert_eq!(
+        finding(&v, "memory.oom_kills").unwrap()["severity"],
+        "critical"
+    );
+    assert_eq!(
+        finding(&v, "fds.deleted_open").unwrap()["severity"],
+        "warning"
+    );
     assert!(finding(&v, "fds.near_limit").is_none());
     assert!(finding(&v, "threads.high").is_none());
     // Most severe first.
@@ -107,15 +139,53 @@ fn v1_process_report_matches_the_captured_files() {
 fn json_contract_names_are_present() {
     let v = inspect("v1-basic", "4242", &[]);
     for k in [
-        "pid", "ppid", "name", "cmdline", "state", "user", "uid", "start_time", "threads", "memory", "cgroup", "fds",
-        "sockets", "context_switches", "io", "findings", "unavailable",
+        "pid",
+        "ppid",
+        "name",
+        "cmdline",
+        "state",
+        "user",
+        "uid",
+        "start_time",
+        "threads",
+        "memory",
+        "cgroup",
+        "fds",
+        "sockets",
+        "context_switches",
+        "io",
+        "findings",
+        "unavailable",
     ] {
         assert!(v.get(k).is_some(), "missing top-level {k}");
     }
     let nested = [
-        ("memory", &["rss_bytes", "pss_bytes", "vsize_bytes", "swap_bytes", "peak_rss_bytes", "rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes"][..]),
-        ("cgroup", &["path", "memory_limit_bytes", "memory_usage_bytes", "oom_kills"][..]),
-        ("fds", &["count", "soft_limit", "hard_limit", "by_type", "deleted"][..]),
+        (
+            "memory",
+            &[
+                "rss_bytes",
+                "pss_bytes",
+                "vsize_bytes",
+                "swap_bytes",
+                "peak_rss_bytes",
+                "rss_anon_bytes",
+                "rss_file_bytes",
+                "rss_shmem_bytes",
+            ][..],
+        ),
+        (
+            "cgroup",
+            &[
+                "path",
+                "memory_limit_bytes",
+                "memory_usage_bytes",
+                "oom_kills",
+            ][..],
+        ),
+        (
+            "fds",
+            &["count", "soft_limit", "hard_limit", "by_type", "deleted"][..],
+        ),
         ("sockets", &["count", "by_state", "listening"][..]),
         ("context_switches", &["voluntary", "nonvoluntary"][..]),
         ("io", &["read_bytes", "write_bytes"][..]),
@@ -137,20 +207,31 @@ fn v2_tightest_limit_comes_from_an_ancestor() {
     let v = inspect("v2-basic", "4242", &[]);
     let c = &v["cgroup"];
     assert_eq!(c["version"], "v2");
-    assert_eq!(c["path"], "/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope");
+    assert_eq!(
+        c["path"],
+        "/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope"
+    );
     assert_eq!(c["memory_limit_bytes"], 1073741824);
-    assert_eq!(c["memory_limit_path"], "/kubepods.slice/kubepods-burstable.slice");
+    assert_eq!(
+        c["memory_limit_path"],
+        "/kubepods.slice/kubepods-burstable.slice"
+    );
     assert_eq!(c["memory_usage_bytes"], 209715200);
     assert_eq!(c["oom_kills"], 1);
     let human = stdout(&proctor_at(&fixture("v2-basic"), &["inspect", "4242"]));
     assert!(human.contains("1.00 GiB"), "{human}");
-    assert!(human.contains("set on ancestor /kubepods.slice/kubepods-burstable.slice"), "{human}");
+    assert!(
+        human.contains("set on ancestor /kubepods.slice/kubepods-burstable.slice"),
+        "{human}"
+    );
 }
 
 #[test]
 fn v2_unlimited_everywhere_is_null_not_zero() {
     let t = fixture_copy("v2-basic");
-    let base = t.path().join("sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice");
+    let base = t
+        .path()
+        .join("sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice");
     std::fs::write(base.join("memory.max"), "max\n").unwrap();
     let o = proctor_at(t.path(), &["inspect", "4242", "--json"]);
     let v = json(&o);
@@ -186,6 +267,33 @@ fn zombie_fixture() {
 }
 
 #[test]
+fn exit_code_follows_findings() {
+    // 4242 has a critical finding: exit 1. kthreadd has none: exit 0.
+    assert_eq!(
+        proctor_at(&fixture("v1-basic"), &["inspect", "4242"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        proctor_at(&fixture("v1-basic"), &["inspect", "2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Info findings alone (D state) do not make it a problem.
+    let t = fixture_copy("v1-basic");
+    let p = t.path().join("proc/2/stat");
+    let s = std::fs::read_to_string(&p)
+        .unwrap()
+        .replacen(") S ", ") D ", 1);
+    std::fs::write(p, s).unwrap();
+    let o = proctor_at(t.path(), &["inspect", "2", "--json"]);
+    assert_eq!(json(&o)["findings"][0]["id"], "state.uninterruptible");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
 fn kernel_thread_fixture() {
     let v = inspect("v1-basic", "2", &[]);
     assert_eq!(v["name"], "kthreadd");
@@ -212,13 +320,19 @@ fn hostile_names_are_escaped_and_json_is_valid() {
     assert_eq!(v["fds"]["deleted"], 1);
 
     let o = proctor_at(&fixture("hostile"), &["inspect", "4242"]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(1), "the fixture has findings");
     assert!(!o.stdout.contains(&0x1b), "raw ESC reached the terminal");
     assert!(!o.stdout.contains(&0x07), "raw BEL reached the terminal");
     let out = stdout(&o);
-    assert!(out.contains("Name          evil\\e[31m)\\n:\\xff\n"), "{out}");
+    assert!(
+        out.contains("Name          evil\\e[31m)\\n:\\xff\n"),
+        "{out}"
+    );
     assert!(out.contains("'' \\e[31mred\\e[0m\\e]0;pwned\\x07"), "{out}");
-    assert!(out.contains("gone\\nname\\e]0;pwned\\x07.tmp (deleted)"), "{out}");
+    assert!(
+        out.contains("gone\\nname\\e]0;pwned\\x07.tmp (deleted)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -226,7 +340,10 @@ fn truncated_and_garbage_files_do_not_panic() {
     let o = proctor_at(&fixture("hostile"), &["inspect", "4343", "--json"]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("could not parse") && e.contains("4343/stat"), "{e}");
+    assert!(
+        e.contains("could not parse") && e.contains("4343/stat"),
+        "{e}"
+    );
     assert!(!e.contains("panicked"), "{e}");
 
     // A valid stat with every other file broken: a report, with the broken
@@ -237,7 +354,10 @@ fn truncated_and_garbage_files_do_not_panic() {
     let v = json(&proctor_at(t.path(), &["inspect", "4343", "--json"]));
     assert_eq!(unavailable(&v, "limits").as_deref(), Some("parse_error"));
     assert_eq!(unavailable(&v, "io").as_deref(), Some("parse_error"));
-    assert_eq!(unavailable(&v, "smaps_rollup").as_deref(), Some("parse_error"));
+    assert_eq!(
+        unavailable(&v, "smaps_rollup").as_deref(),
+        Some("parse_error")
+    );
     assert_eq!(v["fds"]["soft_limit"], Value::Null);
     assert_eq!(v["memory"]["rss_bytes"], Value::Null);
 }
@@ -249,8 +369,19 @@ fn with_edit(tree: &str, edit: impl FnOnce(&std::path::Path), extra: &[&str]) ->
     let mut args = vec!["inspect", "4242", "--json"];
     args.extend_from_slice(extra);
     let o = proctor_at(t.path(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    json(&o)
+    let v = json(&o);
+    let problem = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] != "info");
+    assert_eq!(
+        o.status.code(),
+        Some(if problem { 1 } else { 0 }),
+        "{}",
+        stderr(&o)
+    );
+    v
 }
 
 fn set_nofile(root: &std::path::Path, soft: u64) {
@@ -295,7 +426,10 @@ fn fd_limit_thresholds() {
     assert_eq!(f["evidence"]["fds"], 19);
     assert_eq!(f["evidence"]["soft_limit"], 20);
     let v = with_edit("v1-basic", |r| set_nofile(r, 23), &[]);
-    assert_eq!(finding(&v, "fds.near_limit").unwrap()["severity"], "warning");
+    assert_eq!(
+        finding(&v, "fds.near_limit").unwrap()["severity"],
+        "warning"
+    );
     let v = with_edit("v1-basic", |r| set_nofile(r, 24), &[]);
     assert!(finding(&v, "fds.near_limit").is_none());
 }
@@ -315,7 +449,10 @@ fn memory_limit_thresholds() {
     assert_eq!(f["severity"], "critical");
     assert_eq!(f["evidence"]["rss_bytes"], rss);
     let v = with_edit("v1-basic", set(rss * 100 / 85), &[]);
-    assert_eq!(finding(&v, "memory.near_cgroup_limit").unwrap()["severity"], "warning");
+    assert_eq!(
+        finding(&v, "memory.near_cgroup_limit").unwrap()["severity"],
+        "warning"
+    );
     let v = with_edit("v1-basic", set(rss * 100 / 70), &[]);
     assert!(finding(&v, "memory.near_cgroup_limit").is_none());
     // A tighter limit on an ancestor wins over the leaf's.
@@ -329,7 +466,10 @@ fn memory_limit_thresholds() {
     );
     assert_eq!(v["cgroup"]["memory_limit_bytes"], rss + 1024);
     assert_eq!(v["cgroup"]["memory_limit_path"], "/kubepods/burstable");
-    assert_eq!(finding(&v, "memory.near_cgroup_limit").unwrap()["severity"], "critical");
+    assert_eq!(
+        finding(&v, "memory.near_cgroup_limit").unwrap()["severity"],
+        "critical"
+    );
 }
 
 #[test]
@@ -337,7 +477,12 @@ fn thread_threshold_is_configurable() {
     let v = inspect("v1-basic", "4242", &["--thread-threshold", "4"]);
     let f = finding(&v, "threads.high").unwrap();
     assert_eq!(f["severity"], "warning");
-    assert!(f["message"].as_str().unwrap().contains("pool-#-thread-# x2"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("pool-#-thread-# x2")
+    );
     let v = inspect("v1-basic", "4242", &["--thread-threshold", "5"]);
     assert!(finding(&v, "threads.high").is_none());
 }
@@ -365,9 +510,15 @@ fn close_wait_pile_up() {
     let v = with_edit("v1-basic", edit, &["--close-wait-threshold", "2"]);
     assert_eq!(v["sockets"]["close_wait"], 2);
     assert_eq!(v["sockets"]["by_state"]["CLOSE_WAIT"], 2);
-    assert_eq!(finding(&v, "sockets.close_wait").unwrap()["severity"], "warning");
+    assert_eq!(
+        finding(&v, "sockets.close_wait").unwrap()["severity"],
+        "warning"
+    );
     let v = with_edit("v1-basic", edit, &[]);
-    assert!(finding(&v, "sockets.close_wait").is_none(), "default threshold is 20");
+    assert!(
+        finding(&v, "sockets.close_wait").is_none(),
+        "default threshold is 20"
+    );
 }
 
 #[test]
@@ -481,11 +632,18 @@ fn half_gone_process_is_reported_as_exited() {
     for f in ["stat", "status", "smaps_rollup", "limits"] {
         std::fs::remove_file(t.path().join("proc/4242").join(f)).unwrap();
     }
-    assert_eq!(fs.snapshot(&handle).unwrap_err(), ReadError::Exited { pid: 4242 });
+    assert_eq!(
+        fs.snapshot(&handle).unwrap_err(),
+        ReadError::Exited { pid: 4242 }
+    );
     // Through the binary: the same tree gives a one-line error, exit 2.
     let o = proctor_at(t.path(), &["inspect", "4242"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no process with PID 4242"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no process with PID 4242"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -495,7 +653,10 @@ fn a_missing_file_of_a_live_process_is_not_supported_not_exited() {
         |r| std::fs::remove_file(r.join("proc/4242/smaps_rollup")).unwrap(),
         &[],
     );
-    assert_eq!(unavailable(&v, "smaps_rollup").as_deref(), Some("not_supported"));
+    assert_eq!(
+        unavailable(&v, "smaps_rollup").as_deref(),
+        Some("not_supported")
+    );
     assert_eq!(v["memory"]["pss_bytes"], Value::Null);
     assert_eq!(v["memory"]["rss_bytes"], 44288 * 1024);
 }
@@ -506,12 +667,22 @@ fn uninterruptible_state_is_explained() {
         "v1-basic",
         |r| {
             let p = r.join("proc/4242/stat");
-            let s = std::fs::read_to_string(&p).unwrap().replacen(") S ", ") D ", 1);
+            let s = std::fs::read_to_string(&p)
+                .unwrap()
+                .replacen(") S ", ") D ", 1);
             std::fs::write(p, s).unwrap();
         },
         &[],
     );
     assert_eq!(v["state"], "D");
-    assert!(v["state_meaning"].as_str().unwrap().contains("uninterruptible"));
-    assert_eq!(finding(&v, "state.uninterruptible").unwrap()["severity"], "info");
+    assert!(
+        v["state_meaning"]
+            .as_str()
+            .unwrap()
+            .contains("uninterruptible")
+    );
+    assert_eq!(
+        finding(&v, "state.uninterruptible").unwrap()["severity"],
+        "info"
+    );
 }
