@@ -122,28 +122,40 @@ impl Process {
     /// Turn an ENOENT/ESRCH on `rel` into "exited" or "not there for this
     /// process" by checking that the same process is still alive.
     fn resolve_missing(&self, rel: &str) -> ReadError {
+        match self.no_user_state(rel) {
+            Err(e) => e,
+            Ok(()) => ReadError::NotSupported {
+                path: self.path(rel),
+                detail: format!("{rel} is not provided by this kernel"),
+            },
+        }
+    }
+
+    /// Check the process again: `Exited` if gone or replaced, `NotSupported`
+    /// if it is a zombie or kernel thread (nothing in user space to read),
+    /// `Ok` if it is an ordinary live process.
+    fn no_user_state(&self, rel: &str) -> Result<(), ReadError> {
         let path = self.path(rel);
         let now = self
             .read_raw("stat")
             .ok()
             .and_then(|b| parse::stat::parse(&b).ok());
         match now {
-            None => ReadError::Exited { pid: self.pid },
-            Some(s) if s.starttime != self.stat.starttime => ReadError::Exited { pid: self.pid },
-            Some(s) if s.state == b'Z' || s.state == b'X' => ReadError::NotSupported {
+            None => Err(ReadError::Exited { pid: self.pid }),
+            Some(s) if s.starttime != self.stat.starttime => {
+                Err(ReadError::Exited { pid: self.pid })
+            }
+            Some(s) if s.state == b'Z' || s.state == b'X' => Err(ReadError::NotSupported {
                 path,
                 detail:
                     "zombie process: it has exited and released its memory, descriptors and sockets"
                         .into(),
-            },
-            Some(s) if s.is_kernel_thread() => ReadError::NotSupported {
+            }),
+            Some(s) if s.is_kernel_thread() => Err(ReadError::NotSupported {
                 path,
                 detail: "kernel thread: no user memory, descriptors or command line".into(),
-            },
-            Some(_) => ReadError::NotSupported {
-                path,
-                detail: format!("{rel} is not provided by this kernel"),
-            },
+            }),
+            Some(_) => Ok(()),
         }
     }
 
@@ -309,8 +321,9 @@ impl Process {
             out.push(FdEntry { fd, link, flags });
         }
         if out.is_empty() {
-            // An empty list from a process that has just exited is not "no descriptors".
-            self.stat()?;
+            // An empty list from a process that has just exited, a zombie or a
+            // kernel thread is not "no descriptors": say which.
+            self.no_user_state("fd")?;
         }
         out.sort_by_key(|e| e.fd);
         Ok(out)

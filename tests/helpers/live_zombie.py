@@ -2,6 +2,7 @@
 (a zombie). Prints `READY <zombie_pid>`; reaps the zombie on SIGTERM (or
 parent death, or deadline) before exiting."""
 import os
+import signal
 import sys
 
 sys.dont_write_bytecode = True
@@ -19,6 +20,10 @@ def state(pid):
 
 def main():
     life.install()
+    # Hold SIGTERM off until the reaper is registered, so a SIGTERM that
+    # lands right after fork() cannot leave the zombie to PID 1 (which does
+    # not reap here).
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
     pid = os.fork()
     if pid == 0:
         os._exit(0)
@@ -30,6 +35,7 @@ def main():
             pass
 
     life.on_exit(reap)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
     life.wait_until(lambda: state(pid) == b"Z", "the child to become a zombie")
     life.serve("READY %d" % pid)
 

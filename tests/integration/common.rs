@@ -11,7 +11,9 @@ pub fn bin() -> &'static str {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Run proctor with arguments; environment cleared of PROCTOR_*/NO_COLOR.
@@ -30,7 +32,12 @@ pub fn proctor(args: &[&str]) -> Output {
 pub fn proctor_at(root: &Path, args: &[&str]) -> Output {
     let p = root.join("proc");
     let s = root.join("sys");
-    let mut all: Vec<&str> = vec!["--proc-root", p.to_str().unwrap(), "--sys-root", s.to_str().unwrap()];
+    let mut all: Vec<&str> = vec![
+        "--proc-root",
+        p.to_str().unwrap(),
+        "--sys-root",
+        s.to_str().unwrap(),
+    ];
     all.extend_from_slice(args);
     proctor(&all)
 }
@@ -46,7 +53,11 @@ pub fn stderr(o: &Output) -> String {
 /// Parse stdout as one JSON document; fails the test with stderr if not.
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}); status {:?}; stderr: {}", o.status.code(), stderr(o))
+        panic!(
+            "stdout is not JSON ({e}); status {:?}; stderr: {}",
+            o.status.code(),
+            stderr(o)
+        )
     })
 }
 
@@ -104,6 +115,11 @@ impl Reaped {
 
 impl Drop for Reaped {
     fn drop(&mut self) {
+        // Already reaped (or exited now): never signal a PID that may have
+        // been reused by another process.
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
         let pid = rustix::process::Pid::from_raw(self.pid());
         if let Some(pid) = pid {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
@@ -124,7 +140,9 @@ impl Drop for Reaped {
 /// line (its readiness report). Returns the child and that line.
 pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
     use std::io::BufRead;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers").join(script);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/helpers")
+        .join(script);
     let mut child = Reaped::spawn(
         Command::new("python3")
             .arg(path)
@@ -135,8 +153,13 @@ pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
     );
     let out = child.0.stdout.take().expect("piped stdout");
     let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line).expect("read readiness line");
-    assert!(!line.is_empty(), "helper {script} exited before reporting ready");
+    std::io::BufReader::new(out)
+        .read_line(&mut line)
+        .expect("read readiness line");
+    assert!(
+        !line.is_empty(),
+        "helper {script} exited before reporting ready"
+    );
     (child, line.trim().to_string())
 }
 

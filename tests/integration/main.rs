@@ -3,7 +3,7 @@
 //! `bad_input` (errors, exit codes, hostile targets).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 mod bad_input;
+mod common;
 mod fixtures;
 mod live;
