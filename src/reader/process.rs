@@ -242,23 +242,16 @@ impl Process {
             .map_err(|_| ReadError::parse(&self.path("io"), "io fields"))
     }
 
-    /// `smaps_rollup` totals, parsed by procfs-core. Keys as in the file
-    /// (`Rss`, `Pss`, `Swap`, ...), values in bytes.
+    /// `smaps_rollup` totals. Keys as in the file (`Rss`, `Pss`, `Swap`,
+    /// ...), values in bytes.
     pub fn smaps_rollup(&self) -> Result<std::collections::HashMap<String, u64>, ReadError> {
-        use procfs_core::FromRead;
         let b = self.read("smaps_rollup")?;
         if b.is_empty() {
             // Kernel threads read an empty rollup on some kernels.
             return Err(self.resolve_missing("smaps_rollup"));
         }
-        let r = procfs_core::process::SmapsRollup::from_read(&b[..])
-            .map_err(|_| ReadError::parse(&self.path("smaps_rollup"), "rollup"))?;
-        r.memory_map_rollup
-            .0
-            .into_iter()
-            .next()
-            .map(|m| m.extension.map)
-            .ok_or_else(|| ReadError::parse(&self.path("smaps_rollup"), "rollup"))
+        parse::smaps::parse_rollup(&b)
+            .map_err(|f| ReadError::parse(&self.path("smaps_rollup"), f.field))
     }
 
     pub fn oom_score(&self) -> Result<u64, ReadError> {

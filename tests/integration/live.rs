@@ -747,3 +747,79 @@ fn pid_identity_is_pid_and_start_time() {
     }
     drop(root);
 }
+
+/// Correct for containers: a listener inside its own network namespace is
+/// found through /proc/PID/net, although the test's own namespace (what
+/// `ss` on the host would see) has no such socket.
+#[test]
+fn sockets_are_read_in_the_process_network_namespace() {
+    if !is_root() || which("unshare").is_none() || which("ip").is_none() {
+        eprintln!("skipped: needs root, unshare and ip");
+        return;
+    }
+    let dir = TempDir::new("netns");
+    let mut child = Reaped::spawn(
+        Command::new("unshare")
+            .args([
+                "-n",
+                "sh",
+                "-c",
+                "ip link set lo up && exec python3 \"$0\" \"$1\"",
+            ])
+            .arg(helper_path("live_files_sockets.py"))
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+    );
+    let mut line = String::new();
+    let out = child.0.stdout.take().expect("stdout");
+    std::io::BufReader::new(out)
+        .read_line(&mut line)
+        .expect("ready line");
+    let ports: Vec<u16> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(ports.len(), 2, "helper said {line:?}");
+    let pid = child.pid();
+    // The child really is in another network namespace.
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/net")).unwrap();
+    assert_ne!(ns(&pid.to_string()), ns("self"));
+
+    let (_, v) = inspect_json(pid, &[]);
+    let listening: Vec<&str> = v["sockets"]["listening"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        listening.contains(&format!("127.0.0.1:{}", ports[0]).as_str()),
+        "{listening:?}"
+    );
+    assert!(
+        listening.contains(&format!("[::1]:{}", ports[1]).as_str()),
+        "{listening:?}"
+    );
+    assert_eq!(v["sockets"]["by_state"]["LISTEN"], 2);
+
+    // The host-side view has none of these sockets.
+    let inodes: Vec<String> = fd_links(pid)
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix(b"socket:[")
+                .and_then(|r| r.strip_suffix(b"]"))
+        })
+        .map(|i| String::from_utf8_lossy(i).into_owned())
+        .collect();
+    assert_eq!(inodes.len(), 2);
+    let host = proc_text(std::process::id() as i32, "net/tcp")
+        + &proc_text(std::process::id() as i32, "net/tcp6");
+    for i in &inodes {
+        assert!(
+            !host.split_whitespace().any(|f| f == i),
+            "socket {i} visible in the host namespace"
+        );
+    }
+}
