@@ -59,6 +59,23 @@ fn ancestors(cg: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// The tightest limit on the path and where it is set, given the limit
+/// (None: unlimited) at each level.
+fn tightest(
+    cg: &[u8],
+    mut limit_at: impl FnMut(&[u8]) -> Result<Option<u64>, ReadError>,
+) -> Result<(Option<u64>, Option<Vec<u8>>), ReadError> {
+    let mut best: Option<(u64, &[u8])> = None;
+    for a in ancestors(cg) {
+        if let Some(l) = limit_at(a)? {
+            if best.is_none_or(|(cur, _)| l < cur) {
+                best = Some((l, a));
+            }
+        }
+    }
+    Ok((best.map(|b| b.0), best.map(|b| b.1.to_vec())))
+}
+
 impl ProcFs {
     /// The memory cgroup for a process's /proc/PID/cgroup lines.
     pub fn memory_cgroup(&self, lines: &[CgroupLine]) -> Result<CgroupMemory, ReadError> {
@@ -106,16 +123,9 @@ impl ProcFs {
         let usage_path = dir.join("memory.usage_in_bytes");
         let usage = parse::parse_single_u64(&self.read_sys_file(&usage_path)?)
             .map_err(|_| ReadError::parse(&usage_path, "memory.usage_in_bytes"))?;
-        let (mut limit, mut limit_path) = (None::<u64>, None);
-        for a in ancestors(cg) {
-            let d = join(base, a);
-            if let Some(l) = read_num(&d, "memory.limit_in_bytes").filter(|&l| l < V1_UNLIMITED) {
-                if limit.is_none_or(|cur| l < cur) {
-                    limit = Some(l);
-                    limit_path = Some(a.to_vec());
-                }
-            }
-        }
+        let (limit, limit_path) = tightest(cg, |a| {
+            Ok(read_num(&join(base, a), "memory.limit_in_bytes").filter(|&l| l < V1_UNLIMITED))
+        })?;
         let oom_kills = self
             .read_sys_file(&dir.join("memory.oom_control"))
             .ok()
@@ -132,22 +142,16 @@ impl ProcFs {
 
     fn memory_v2(&self, base: &Path, cg: &[u8]) -> Result<CgroupMemory, ReadError> {
         let dir = self.cg_dir(base, cg)?;
-        let (mut limit, mut limit_path) = (None::<u64>, None);
-        for a in ancestors(cg) {
+        let (limit, limit_path) = tightest(cg, |a| {
             let file = join(base, a).join("memory.max");
             // The root cgroup has no memory.max.
-            let Ok(b) = self.read_sys_file(&file) else {
-                continue;
-            };
-            let l =
-                parse::parse_max_or_u64(&b).map_err(|_| ReadError::parse(&file, "memory.max"))?;
-            if let Some(l) = l {
-                if limit.is_none_or(|cur| l < cur) {
-                    limit = Some(l);
-                    limit_path = Some(a.to_vec());
+            match self.read_sys_file(&file) {
+                Ok(b) => {
+                    parse::parse_max_or_u64(&b).map_err(|_| ReadError::parse(&file, "memory.max"))
                 }
+                Err(_) => Ok(None),
             }
-        }
+        })?;
         let current = dir.join("memory.current");
         let usage = match self.read_sys_file(&current) {
             Ok(b) => Some(
