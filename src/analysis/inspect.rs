@@ -10,8 +10,9 @@ use serde::Serialize;
 use super::findings::{self, Finding, Thresholds};
 use super::names::{self, NameGroup};
 use crate::error::ReadError;
+use crate::parse::fdinfo::is_dir_flags;
 use crate::parse::{fdlink, net, stat::state_meaning};
-use crate::reader::{ProcessSnapshot, is_dir_flags};
+use crate::reader::ProcessSnapshot;
 use crate::text::Text;
 
 /// Thread-name groups kept in the report (a process with 20,000 uniquely
@@ -228,20 +229,11 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let mut socket_inodes: HashSet<u64> = HashSet::new();
     if let Some(list) = ok(&s.fds, "fds", &mut un) {
         let mut deleted = 0u64;
-        for k in [
-            fdlink::FdKind::File,
-            fdlink::FdKind::Dir,
-            fdlink::FdKind::Socket,
-            fdlink::FdKind::Pipe,
-            fdlink::FdKind::AnonInode,
-            fdlink::FdKind::Device,
-            fdlink::FdKind::Memfd,
-            fdlink::FdKind::Other,
-        ] {
+        for k in fdlink::ALL_KINDS {
             fds.by_type.insert(k.as_str(), 0);
         }
         for e in &list {
-            let l = fdlink::classify(&e.link, e.flags.map(is_dir_flags));
+            let l = fdlink::classify(&e.link, e.flags().map(is_dir_flags), &s.block_devices);
             *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
             if let Some(k) = &l.anon_kind {
                 *fds.anon_kinds

@@ -3,6 +3,8 @@
 //! never stat()s or opens a descriptor's target, so a dead network mount
 //! cannot hang it.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -13,7 +15,8 @@ pub enum FdKind {
     Socket,
     Pipe,
     AnonInode,
-    Device,
+    CharDevice,
+    BlockDevice,
     Memfd,
     Other,
 }
@@ -26,7 +29,8 @@ impl FdKind {
             FdKind::Socket => "socket",
             FdKind::Pipe => "pipe",
             FdKind::AnonInode => "anon_inode",
-            FdKind::Device => "device",
+            FdKind::CharDevice => "char_device",
+            FdKind::BlockDevice => "block_device",
             FdKind::Memfd => "memfd",
             FdKind::Other => "other",
         }
@@ -39,7 +43,8 @@ impl FdKind {
             FdKind::Socket => "sockets",
             FdKind::Pipe => "pipes",
             FdKind::AnonInode => "anon inodes (eventfd, epoll, timerfd, ...)",
-            FdKind::Device => "devices",
+            FdKind::CharDevice => "character devices",
+            FdKind::BlockDevice => "block devices",
             FdKind::Memfd => "memfd",
             FdKind::Other => "other",
         }
@@ -64,9 +69,61 @@ fn bracket_inode(rest: &[u8]) -> Option<u64> {
     super::parse_u64(inner)
 }
 
+/// Every kind, in display order.
+pub const ALL_KINDS: [FdKind; 9] = [
+    FdKind::File,
+    FdKind::Dir,
+    FdKind::Socket,
+    FdKind::Pipe,
+    FdKind::AnonInode,
+    FdKind::CharDevice,
+    FdKind::BlockDevice,
+    FdKind::Memfd,
+    FdKind::Other,
+];
+
+impl std::str::FromStr for FdKind {
+    type Err = String;
+    /// Accepts the JSON names and a few short forms (`char`, `block`, `anon`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.to_ascii_lowercase().replace('-', "_");
+        Ok(match s.as_str() {
+            "file" | "reg" | "regular" => FdKind::File,
+            "dir" | "directory" => FdKind::Dir,
+            "socket" | "sock" => FdKind::Socket,
+            "pipe" | "fifo" => FdKind::Pipe,
+            "anon_inode" | "anon" => FdKind::AnonInode,
+            "char_device" | "char" | "chr" => FdKind::CharDevice,
+            "block_device" | "block" | "blk" => FdKind::BlockDevice,
+            "memfd" => FdKind::Memfd,
+            "other" => FdKind::Other,
+            _ => {
+                return Err(format!(
+                    "unknown descriptor type '{s}' (one of: file, dir, socket, pipe, anon_inode, char_device, block_device, memfd, other)"
+                ));
+            }
+        })
+    }
+}
+
+/// Block device or character device, by name: block when SYS/class/block
+/// lists the node's name (`blocks`), or the path is under /dev/mapper or
+/// /dev/disk. Never stat()s the node.
+fn device_kind(link: &[u8], blocks: &HashSet<Vec<u8>>) -> FdKind {
+    let path = link.strip_suffix(DELETED).unwrap_or(link);
+    let name = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
+    if blocks.contains(name) || path.starts_with(b"/dev/mapper/") || path.starts_with(b"/dev/disk/")
+    {
+        FdKind::BlockDevice
+    } else {
+        FdKind::CharDevice
+    }
+}
+
 /// Classify a link target. `is_dir` is the O_DIRECTORY bit from fdinfo
-/// when the caller read it (None when not read).
-pub fn classify(link: &[u8], is_dir: Option<bool>) -> FdLink {
+/// when the caller read it (None when not read); `blocks` the names of
+/// block devices (see [`crate::reader::ProcFs::block_devices`]).
+pub fn classify(link: &[u8], is_dir: Option<bool>, blocks: &HashSet<Vec<u8>>) -> FdLink {
     let mut out = FdLink {
         kind: FdKind::Other,
         inode: None,
@@ -90,7 +147,7 @@ pub fn classify(link: &[u8], is_dir: Option<bool>) -> FdLink {
         // memfd links always read "/memfd:NAME (deleted)": not a leaked file.
         out.kind = FdKind::Memfd;
     } else if link.starts_with(b"/dev/") && !link.starts_with(b"/dev/shm/") {
-        out.kind = FdKind::Device;
+        out.kind = device_kind(link, blocks);
         out.deleted = link.ends_with(DELETED);
     } else if link.starts_with(b"/") {
         out.kind = if is_dir == Some(true) {
@@ -109,6 +166,8 @@ mod tests {
 
     #[test]
     fn classifies_kernel_link_texts() {
+        let none = HashSet::new();
+        let classify = |l: &[u8], d: Option<bool>| super::classify(l, d, &none);
         let s = classify(b"socket:[123456]", None);
         assert_eq!((s.kind, s.inode), (FdKind::Socket, Some(123456)));
         let p = classify(b"pipe:[42]", None);
@@ -120,8 +179,8 @@ mod tests {
             classify(b"anon_inode:inotify", None).anon_kind.as_deref(),
             Some(&b"inotify"[..])
         );
-        assert_eq!(classify(b"/dev/null", None).kind, FdKind::Device);
-        assert_eq!(classify(b"/dev/pts/0", None).kind, FdKind::Device);
+        assert_eq!(classify(b"/dev/null", None).kind, FdKind::CharDevice);
+        assert_eq!(classify(b"/dev/pts/0", None).kind, FdKind::CharDevice);
         let f = classify(b"/var/log/app.log", Some(false));
         assert_eq!((f.kind, f.deleted), (FdKind::File, false));
         assert_eq!(classify(b"/srv", Some(true)).kind, FdKind::Dir);
@@ -134,5 +193,39 @@ mod tests {
         assert_eq!(classify(b"net:[4026531840]", None).kind, FdKind::Other);
         assert_eq!(classify(b"", None).kind, FdKind::Other);
         assert_eq!(classify(b"socket:[", None).inode, None);
+    }
+
+    #[test]
+    fn block_devices_by_name() {
+        let blocks: HashSet<Vec<u8>> = [b"vda".to_vec(), b"dm-0".to_vec()].into();
+        assert_eq!(
+            super::classify(b"/dev/vda", None, &blocks).kind,
+            FdKind::BlockDevice
+        );
+        assert_eq!(
+            super::classify(b"/dev/dm-0", None, &blocks).kind,
+            FdKind::BlockDevice
+        );
+        assert_eq!(
+            super::classify(b"/dev/mapper/vg-root", None, &blocks).kind,
+            FdKind::BlockDevice
+        );
+        assert_eq!(
+            super::classify(b"/dev/vdb", None, &blocks).kind,
+            FdKind::CharDevice
+        );
+        assert_eq!(
+            super::classify(b"/dev/null", None, &blocks).kind,
+            FdKind::CharDevice
+        );
+    }
+
+    #[test]
+    fn kind_names_parse() {
+        for k in ALL_KINDS {
+            assert_eq!(k.as_str().parse::<FdKind>(), Ok(k));
+        }
+        assert_eq!("char".parse::<FdKind>(), Ok(FdKind::CharDevice));
+        assert!("nonsense".parse::<FdKind>().is_err());
     }
 }

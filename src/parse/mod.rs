@@ -9,6 +9,7 @@
 
 pub mod cgroup;
 pub mod cmdline;
+pub mod fdinfo;
 pub mod fdlink;
 pub mod limits;
 pub mod net;
@@ -172,7 +173,7 @@ mod tests {
             let _ = net::parse_inet(&b, net::Proto::Tcp, &wanted);
             let _ = net::parse_inet(&b, net::Proto::Tcp6, &wanted);
             let _ = net::parse_unix(&b, &wanted);
-            let _ = fdlink::classify(&b, Some(true));
+            let _ = fdlink::classify(&b, Some(true), &HashSet::new());
             let _ = cmdline::split_nul(&b);
             let _ = flat_keyed(&b, "oom_kill");
             let _ = parse_max_or_u64(&b);

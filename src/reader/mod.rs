@@ -16,7 +16,7 @@ mod process;
 mod snapshot;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
-pub use process::{FdEntry, Process, Sockets, ThreadEntry, is_dir_flags};
+pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, ThreadEntry};
 pub use snapshot::{Clock, ProcessSnapshot};
 
 use std::fs::File;
@@ -151,6 +151,42 @@ impl ProcFs {
         let b = self.read_proc_file("stat")?;
         crate::parse::flat_keyed(&b, "btime").ok_or_else(|| ReadError::parse(&path, "btime"))
     }
+}
+
+impl ProcFs {
+    /// Names of block devices (`sda`, `nvme0n1`, `dm-0`, `loop3`), from
+    /// SYS/class/block, to tell block from character devices by name
+    /// without stat() on a descriptor's target. Empty when unreadable.
+    pub fn block_devices(&self) -> std::collections::HashSet<Vec<u8>> {
+        use std::os::unix::ffi::OsStrExt;
+        std::fs::read_dir(self.sys_root.join("class/block"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().as_bytes().to_vec())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// vm.max_map_count, the ceiling on mappings per process.
+    pub fn max_map_count(&self) -> Option<u64> {
+        self.read_proc_file("sys/vm/max_map_count")
+            .ok()
+            .and_then(|b| crate::parse::parse_single_u64(&b).ok())
+    }
+}
+
+/// Whether the running kernel reports the descriptor count as the size of
+/// /proc/PID/fd (Linux >= 6.2).
+pub fn kernel_counts_fds_in_stat() -> bool {
+    let uname = rustix::system::uname();
+    let release = uname.release().to_bytes();
+    let mut parts = release
+        .split(|c| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    let major = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
+    let minor = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
+    (major, minor) >= (6, 2)
 }
 
 /// Clock ticks per second (USER_HZ), for stat's time fields.

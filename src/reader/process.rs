@@ -25,14 +25,39 @@ pub struct Process {
     stat: Stat,
 }
 
-/// One descriptor: number, link text, and open flags when they were read.
+/// One descriptor: number, link text, and its fdinfo when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdEntry {
     pub fd: i32,
     pub link: Vec<u8>,
-    /// `flags:` from fdinfo (octal in the file), read only for path-backed
-    /// descriptors so directories can be told from files without stat.
-    pub flags: Option<u64>,
+    pub info: Option<parse::fdinfo::FdInfo>,
+}
+
+impl FdEntry {
+    /// The open flags, when fdinfo was read.
+    pub fn flags(&self) -> Option<u64> {
+        self.info.and_then(|i| i.flags)
+    }
+}
+
+/// Which descriptors get their fdinfo read (one more read each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdInfoWanted {
+    /// None: the cheapest listing (net, counts).
+    None,
+    /// Path-backed descriptors only, so directories can be told from files
+    /// without stat on the target.
+    Paths,
+    /// Every descriptor (`fds --long`: mode, flags, position).
+    All,
+}
+
+/// A thread: its stat, and its status when readable.
+#[derive(Debug, Clone)]
+pub struct ThreadDetail {
+    pub tid: i32,
+    pub stat: Stat,
+    pub status: Option<Status>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,7 +298,7 @@ impl Process {
     /// Every open descriptor with its link text. Descriptors closed while
     /// listing are skipped silently. With `dir_flags`, fdinfo is read for
     /// path-backed descriptors (one more read each) to spot directories.
-    pub fn fds(&self, dir_flags: bool) -> Result<Vec<FdEntry>, ReadError> {
+    pub fn fds(&self, wanted: FdInfoWanted) -> Result<Vec<FdEntry>, ReadError> {
         let fd_dir = openat(
             &self.dir,
             c"fd",
@@ -300,18 +325,25 @@ impl Process {
                     _ => return Err(self.map_err(&format!("fd/{fd}"), io_err(e))),
                 },
             };
-            let flags = if dir_flags
-                && link.first() == Some(&b'/')
-                && !link.starts_with(b"/dev/")
-                && !link.starts_with(b"/memfd:")
-            {
+            let want = match wanted {
+                FdInfoWanted::None => false,
+                FdInfoWanted::All => true,
+                FdInfoWanted::Paths => {
+                    link.first() == Some(&b'/')
+                        && !link.starts_with(b"/dev/")
+                        && !link.starts_with(b"/memfd:")
+                }
+            };
+            // A descriptor closed since the readlink has no fdinfo: keep the
+            // row (it was open when listed), without the details.
+            let info = if want {
                 self.read_raw(&format!("fdinfo/{fd}"))
                     .ok()
-                    .and_then(|b| fdinfo_flags(&b))
+                    .map(|b| parse::fdinfo::parse(&b))
             } else {
                 None
             };
-            out.push(FdEntry { fd, link, flags });
+            out.push(FdEntry { fd, link, info });
         }
         if out.is_empty() {
             // An empty list from a process that has just exited, a zombie or a
@@ -319,6 +351,109 @@ impl Process {
             self.no_user_state("fd")?;
         }
         out.sort_by_key(|e| e.fd);
+        Ok(out)
+    }
+
+    /// The number of open descriptors by the cheapest route: on kernels
+    /// >= 6.2 the size stat() reports for a procfs `fd` directory is the
+    /// count (one syscall); otherwise (or on a fixture tree) the directory
+    /// is listed without readlink.
+    pub fn fd_count(&self, stat_size_is_count: bool) -> Result<u64, ReadError> {
+        if stat_size_is_count {
+            let st = rustix::fs::statat(&self.dir, c"fd", rustix::fs::AtFlags::empty())
+                .map_err(|e| self.map_err("fd", io_err(e)))?;
+            if st.st_size > 0 {
+                return Ok(st.st_size as u64);
+            }
+            // 0 may be a real count of 0 or a zombie: list to tell.
+        }
+        let fd_dir = openat(
+            &self.dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("fd", io_err(e)))?;
+        let dir = Dir::new(fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let mut n = 0u64;
+        for entry in dir {
+            let entry = entry.map_err(|e| self.map_err("fd", io_err(e)))?;
+            if entry
+                .file_name()
+                .to_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_digit)
+            {
+                n += 1;
+            }
+        }
+        if n == 0 {
+            self.no_user_state("fd")?;
+        }
+        Ok(n)
+    }
+
+    /// Whether this process's /proc directory is on a real procfs (not a
+    /// fixture tree): the stat-size descriptor count is only valid there.
+    pub fn on_procfs(&self) -> bool {
+        const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+        rustix::fs::fstatfs(&self.dir).is_ok_and(|s| s.f_type as i64 == PROC_SUPER_MAGIC)
+    }
+
+    /// The environment the process started with, raw.
+    pub fn environ(&self) -> Result<Vec<u8>, ReadError> {
+        self.read("environ")
+    }
+
+    /// `smaps`, raw: one block per mapping (can be megabytes).
+    pub fn smaps(&self) -> Result<Vec<u8>, ReadError> {
+        let b = self.read("smaps")?;
+        if b.is_empty() {
+            self.no_user_state("smaps")?;
+        }
+        Ok(b)
+    }
+
+    /// Every thread's stat and status. Threads that exit while listing are
+    /// skipped; a status that cannot be read leaves `status` empty.
+    pub fn thread_details(&self) -> Result<Vec<ThreadDetail>, ReadError> {
+        let task = openat(
+            &self.dir,
+            c"task",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("task", io_err(e)))?;
+        let dir = Dir::new(task).map_err(|e| self.map_err("task", io_err(e)))?;
+        let mut out = Vec::new();
+        for entry in dir {
+            let entry = entry.map_err(|e| self.map_err("task", io_err(e)))?;
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .ok()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let rel = format!("task/{tid}/stat");
+            let stat = match self.read_raw(&rel) {
+                Ok(b) if !b.is_empty() => parse::stat::parse(&b)
+                    .map_err(|f| ReadError::parse(&self.path(&rel), f.field))?,
+                Ok(_) => continue,
+                Err(e) if classify(&e) == Errno::Missing => continue,
+                Err(e) => return Err(self.map_err(&rel, e)),
+            };
+            let status = self
+                .read_raw(&format!("task/{tid}/status"))
+                .ok()
+                .and_then(|b| parse::status::parse(&b).ok());
+            out.push(ThreadDetail { tid, stat, status });
+        }
+        if out.is_empty() {
+            self.stat()?;
+        }
+        out.sort_by_key(|t| t.tid);
         Ok(out)
     }
 
@@ -415,33 +550,4 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
-}
-
-fn fdinfo_flags(b: &[u8]) -> Option<u64> {
-    let line = b
-        .split(|&c| c == b'\n')
-        .find(|l| l.starts_with(b"flags:"))?;
-    let v = parse::trim(&line[6..]);
-    u64::from_str_radix(std::str::from_utf8(v).ok()?, 8).ok()
-}
-
-/// O_DIRECTORY for this architecture.
-pub fn is_dir_flags(flags: u64) -> bool {
-    flags & u64::from(OFlags::DIRECTORY.bits()) != 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fdinfo_flags_are_octal() {
-        assert_eq!(
-            fdinfo_flags(b"pos:\t0\nflags:\t02304000\nmnt_id:\t25\n"),
-            Some(0o2304000)
-        );
-        assert_eq!(fdinfo_flags(b"pos:\t0\n"), None);
-        assert!(is_dir_flags(0o2304000));
-        assert!(!is_dir_flags(0o100002));
-    }
 }

@@ -37,6 +37,8 @@ pub struct ProcessSnapshot {
     pub io: Result<procfs_core::process::Io, ReadError>,
     pub environ_count: Result<usize, ReadError>,
     pub clock: Clock,
+    /// Block device names, to classify device descriptors.
+    pub block_devices: HashSet<Vec<u8>>,
 }
 
 /// A read that found the process gone aborts the snapshot: a report mixing
@@ -64,13 +66,13 @@ impl ProcFs {
         let stat = proc.stat()?;
         let status = keep(proc.status())?;
         let uid = status.as_ref().ok().and_then(|s| s.uid).map(|u| u[0]);
-        let fds = keep(proc.fds(true))?;
+        let fds = keep(proc.fds(super::FdInfoWanted::Paths))?;
         let sockets = match &fds {
             Ok(list) => {
                 let inodes: HashSet<u64> = list
                     .iter()
                     .filter_map(|e| {
-                        let l = fdlink::classify(&e.link, None);
+                        let l = fdlink::classify(&e.link, None, &HashSet::new());
                         (l.kind == fdlink::FdKind::Socket)
                             .then_some(l.inode)
                             .flatten()
@@ -105,6 +107,7 @@ impl ProcFs {
             io: keep(proc.io())?,
             environ_count: keep(proc.environ_count())?,
             clock: self.clock(),
+            block_devices: self.block_devices(),
             status,
             fds,
             sockets,

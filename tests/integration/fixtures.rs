@@ -105,7 +105,8 @@ fn v1_process_report_matches_the_captured_files() {
     assert_eq!(f["by_type"]["socket"], 6);
     assert_eq!(f["by_type"]["pipe"], 2);
     assert_eq!(f["by_type"]["anon_inode"], 2);
-    assert_eq!(f["by_type"]["device"], 2);
+    assert_eq!(f["by_type"]["char_device"], 2);
+    assert_eq!(f["by_type"]["block_device"], 0);
     assert_eq!(f["deleted"], 1);
     assert_eq!(f["anon_kinds"], json!({"eventfd": 1, "eventpoll": 1}));
 
