@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::analysis::{findings::Thresholds, inspect};
-use crate::error::{CliError, ExitCode, ReadError};
+use crate::commands;
+use crate::error::ExitCode;
 use crate::reader::ProcFs;
-use crate::render::{self, style};
-use crate::target::{self, Pick};
+use crate::render::style;
+use crate::target::Pick;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +53,16 @@ pub struct Cli {
 pub enum Command {
     /// One report of everything about a process, interpreted, with findings
     Inspect(InspectArgs),
+    /// Open file descriptors: one row each, by type, against the limit (lsof -p)
+    Fds(FdsArgs),
+    /// Sockets with addresses and TCP states, in the process's own network namespace (ss -p)
+    Net(NetArgs),
+    /// Environment the process started with, secrets masked (cat /proc/PID/environ)
+    Env(EnvArgs),
+    /// Memory mappings with RSS, PSS and swap each, totals by kind (pmap -x)
+    Maps(MapsArgs),
+    /// Threads with state, CPU time and context switches, grouped by name (ps -L)
+    Threads(ThreadsArgs),
 }
 
 /// TARGET and how to pick among several matches; shared by every
@@ -71,7 +81,7 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn pick(&self) -> Pick {
+    pub fn pick(&self) -> Pick {
         if self.newest {
             Pick::Newest
         } else if self.oldest {
@@ -94,70 +104,82 @@ pub struct InspectArgs {
     pub close_wait_threshold: u64,
 }
 
+#[derive(Debug, Args)]
+pub struct FdsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only descriptors of this type (repeatable): file, dir, socket, pipe,
+    /// anon_inode, char_device, block_device, memfd, other
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<crate::parse::fdlink::FdKind>,
+    /// Print only the number of open descriptors (the cheapest read the kernel offers)
+    #[arg(long, conflicts_with_all = ["types", "long"])]
+    pub count: bool,
+    /// Add open mode, flags and file position from fdinfo (one more read per descriptor)
+    #[arg(long)]
+    pub long: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetProto {
+    Tcp,
+    Udp,
+    Unix,
+    Raw,
+}
+
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only this protocol family (repeatable; tcp and udp include IPv6)
+    #[arg(long, value_enum, value_name = "PROTO")]
+    pub proto: Vec<NetProto>,
+    /// Only sockets in this state (repeatable), e.g. ESTABLISHED, CLOSE_WAIT, LISTEN, UNCONN
+    #[arg(long, value_name = "STATE")]
+    pub state: Vec<String>,
+    /// Only listening sockets (TCP LISTEN, bound UDP, listening unix sockets)
+    #[arg(long)]
+    pub listening: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only variables whose name contains this (case-insensitive)
+    #[arg(value_name = "PATTERN")]
+    pub pattern: Option<String>,
+    /// Show secret values instead of ****
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MapsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Order of the mappings (largest first for sizes)
+    #[arg(long, value_enum, default_value_t = crate::analysis::maps::MapSort::Address)]
+    pub sort: crate::analysis::maps::MapSort,
+    /// Show only the first N mappings
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Order of the threads
+    #[arg(long, value_enum, default_value_t = crate::analysis::threads::ThreadSort::Cpu)]
+    pub sort: crate::analysis::threads::ThreadSort,
+}
+
 /// What a command produced: text for stdout and the exit code.
 pub struct Output {
     pub stdout: String,
     pub code: ExitCode,
-}
-
-struct Ctx {
-    fs: ProcFs,
-    json: bool,
-    palette: style::Palette,
-}
-
-/// A wrong --proc-root is a usage error, said once, up front.
-fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
-    let root = ctx.fs.proc_root();
-    if !root.is_dir() {
-        return Err(CliError::new(format!("proc root {} is not a directory", root.display()))
-            .hint("point --proc-root (or PROCTOR_PROC_ROOT) at a mounted procfs, such as /proc or /host/proc"));
-    }
-    Ok(())
-}
-
-/// Open the target, turning "gone" into the user-facing messages.
-fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<crate::reader::Process, CliError> {
-    let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;
-    ctx.fs.open(pid).map_err(|e| match e {
-        ReadError::Exited { .. } => CliError::new(format!("no process with PID {pid}"))
-            .hint(format!("it may have exited; check with `ps -p {pid}`")),
-        other => other.into(),
-    })
-}
-
-fn inspect_cmd(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
-    let proc = open_target(ctx, &a.target)?;
-    let snap = ctx.fs.snapshot(&proc).map_err(|e| match e {
-        ReadError::Exited { pid } => {
-            CliError::new(format!("process {pid} exited while being read"))
-                .hint("it is gone; run the command again on the new process, if any")
-        }
-        other => other.into(),
-    })?;
-    let th = Thresholds {
-        threads: a.thread_threshold,
-        close_wait: a.close_wait_threshold,
-        ..Thresholds::default()
-    };
-    let report = inspect::build(&snap, &th);
-    let stdout = if ctx.json {
-        render::to_json(&report) + "\n"
-    } else {
-        render::inspect::render(&report, ctx.palette)
-    };
-    // Exit 1 when something at warning or above was found, so scripts can
-    // act on `proctor inspect PID`; info findings do not count.
-    let problem = report
-        .findings
-        .iter()
-        .any(|f| f.severity >= crate::analysis::findings::Severity::Warning);
-    let code = if problem {
-        ExitCode::Problem
-    } else {
-        ExitCode::Ok
-    };
-    Ok(Output { stdout, code })
 }
 
 /// Run with the given arguments; returns the exit code. Used by `main` and
@@ -189,13 +211,18 @@ where
             std::env::var("NO_COLOR").ok().as_deref(),
             std::env::var("TERM").ok().as_deref(),
         );
-    let ctx = Ctx {
+    let ctx = commands::Ctx {
         fs: ProcFs::new(cli.proc_root, cli.sys_root),
         json: cli.json,
         palette: style::Palette { on },
     };
-    let result = check_roots(&ctx).and_then(|()| match &cli.command {
-        Command::Inspect(a) => inspect_cmd(&ctx, a),
+    let result = commands::check_roots(&ctx).and_then(|()| match &cli.command {
+        Command::Inspect(a) => commands::inspect(&ctx, a),
+        Command::Fds(a) => commands::fds(&ctx, a),
+        Command::Net(a) => commands::net(&ctx, a),
+        Command::Env(a) => commands::env(&ctx, a),
+        Command::Maps(a) => commands::maps(&ctx, a),
+        Command::Threads(a) => commands::threads(&ctx, a),
     });
     match result {
         Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {

@@ -159,6 +159,13 @@ impl From<ReadError> for CliError {
             ReadError::Exited { .. } => {
                 Some("the process is gone; pick another target".to_string())
             }
+            ReadError::NotSupported { .. } => Some(
+                "there is nothing of this kind to read for this process; `proctor inspect PID` shows what there is"
+                    .to_string(),
+            ),
+            ReadError::Io { .. } => {
+                Some("retry; if it persists, check the --proc-root and --sys-root mounts".to_string())
+            }
             other => other.hint().map(str::to_string),
         };
         CliError {

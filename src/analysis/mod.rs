@@ -2,6 +2,11 @@
 //! here; everything takes data and returns data, so it is tested on
 //! synthetic inputs.
 
+pub mod env;
+pub mod fds;
 pub mod findings;
 pub mod inspect;
+pub mod maps;
 pub mod names;
+pub mod net;
+pub mod threads;

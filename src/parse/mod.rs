@@ -181,6 +181,7 @@ mod tests {
             use procfs_core::FromRead;
             let _ = procfs_core::process::Io::from_read(&b[..]);
             let _ = smaps::parse_rollup(&b);
+            let _ = smaps::parse_smaps(&b);
         }
     }
 }

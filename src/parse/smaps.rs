@@ -1,7 +1,10 @@
-//! `/proc/PID/smaps_rollup`: a header line, then `Key:   N kB` lines.
-//! Hand-written rather than procfs' `SmapsRollup`: that parser multiplies
-//! by 1024 unchecked, which panics in debug builds on a large value (found
-//! by the mutation test in `parse`), and `watch` will read this file often.
+//! `/proc/PID/smaps` and `smaps_rollup`: a header line per mapping, then
+//! `Key:   N kB` lines. Hand-written rather than procfs' `MemoryMaps`:
+//! that parser multiplies by 1024 unchecked (a panic in debug builds on a
+//! large value, found by the mutation test in `parse`), slices mapping
+//! paths by fixed offsets (a `/SYSV` path shorter than expected panics),
+//! and allocates a map per mapping, where a process can have 65,000
+//! mappings and 15 MB of smaps text.
 
 use std::collections::HashMap;
 
@@ -38,6 +41,112 @@ pub fn parse_rollup(b: &[u8]) -> Result<HashMap<String, u64>, ParseFail> {
     Ok(out)
 }
 
+/// One mapping of `smaps`; sizes in bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    pub start: u64,
+    pub end: u64,
+    pub perms: [u8; 4],
+    pub offset: u64,
+    pub dev: Vec<u8>,
+    pub inode: u64,
+    /// Path or `[heap]`, `[stack]`, `[vdso]`, `[anon:name]`; empty for
+    /// anonymous memory. The kernel escapes `\n` in paths as `\012`.
+    pub path: Vec<u8>,
+    pub size: u64,
+    pub rss: u64,
+    pub pss: u64,
+    pub swap: u64,
+    pub anonymous: u64,
+}
+
+fn hex(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u64::from(d);
+    }
+    Some(v)
+}
+
+/// A header line: `start-end perms offset dev inode   path`.
+fn header(line: &[u8]) -> Option<Mapping> {
+    let mut rest = line;
+    let mut field = || -> Option<&[u8]> {
+        let start = rest.iter().position(|c| *c != b' ')?;
+        rest = &rest[start..];
+        let end = rest.iter().position(|c| *c == b' ').unwrap_or(rest.len());
+        let f = &rest[..end];
+        rest = &rest[end..];
+        Some(f)
+    };
+    let range = field()?;
+    let perms = field()?;
+    let offset = field()?;
+    let dev = field()?;
+    let inode = field()?;
+    let dash = range.iter().position(|&c| c == b'-')?;
+    let path = &rest[rest.iter().position(|c| *c != b' ').unwrap_or(rest.len())..];
+    Some(Mapping {
+        start: hex(&range[..dash])?,
+        end: hex(&range[dash + 1..])?,
+        perms: perms.try_into().ok()?,
+        offset: hex(offset)?,
+        dev: dev.to_vec(),
+        inode: parse_u64(inode)?,
+        path: path.to_vec(),
+        ..Mapping::default()
+    })
+}
+
+/// `Key:   N kB` -> N * 1024 (saturating: a corrupt value must not panic).
+fn kb_value(line: &[u8], key_len: usize) -> u64 {
+    let v = trim(&line[key_len..]);
+    let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
+    parse_u64(&v[..digits]).map_or(0, |n| n.saturating_mul(1024))
+}
+
+/// Every mapping in an `smaps` file, in address order. Blocks with a
+/// malformed header are skipped.
+pub fn parse_smaps(b: &[u8]) -> Vec<Mapping> {
+    let mut out: Vec<Mapping> = Vec::new();
+    let mut cur: Option<Mapping> = None;
+    for line in b.split(|&c| c == b'\n') {
+        let Some(&first) = line.first() else { continue };
+        if first.is_ascii_digit() || (b'a'..=b'f').contains(&first) {
+            if let Some(m) = cur.take() {
+                out.push(m);
+            }
+            cur = header(line);
+            continue;
+        }
+        let Some(m) = cur.as_mut() else { continue };
+        if line.starts_with(b"Size:") {
+            m.size = kb_value(line, 5);
+        } else if line.starts_with(b"Rss:") {
+            m.rss = kb_value(line, 4);
+        } else if line.starts_with(b"Pss:") {
+            m.pss = kb_value(line, 4);
+        } else if line.starts_with(b"Swap:") {
+            m.swap = kb_value(line, 5);
+        } else if line.starts_with(b"Anonymous:") {
+            m.anonymous = kb_value(line, 10);
+        }
+    }
+    if let Some(m) = cur {
+        out.push(m);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +170,38 @@ mod tests {
         assert!(parse_rollup(b"").is_err());
         assert!(parse_rollup(b"header only\n").is_err());
         assert!(parse_rollup(b"h\nPss: x kB\n").is_err());
+    }
+
+    const SMAPS: &[u8] = b"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1310755                    /usr/bin/sleep\nSize:                  8 kB\nKernelPageSize:        4 kB\nRss:                   8 kB\nPss:                   4 kB\nPss_Dirty:             0 kB\nSwap:                  0 kB\nAnonymous:             0 kB\nVmFlags: rd mr mw me sd\n55d0c1e4f000-55d0c1e70000 rw-p 00000000 00:00 0                          [heap]\nSize:                132 kB\nRss:                   4 kB\nPss:                   4 kB\nSwap:                 12 kB\nAnonymous:             4 kB\nVmFlags: rd wr mr mw me ac sd\n7f00aa000000-7f00aa001000 rw-s 00000000 00:01 77                         /dev/shm/my seg (deleted)\nSize:                  4 kB\nRss:                   4 kB\nPss:                   2 kB\n7ffc1a000000-7ffc1a021000 rw-p 00000000 00:00 0                          [stack]\nSize:                132 kB\nRss:                  16 kB\nPss:                  16 kB\nAnonymous:            16 kB\n";
+
+    #[test]
+    fn parses_mappings() {
+        let m = parse_smaps(SMAPS);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[0].start, 0x55d0c0a00000);
+        assert_eq!(m[0].end, 0x55d0c0a02000);
+        assert_eq!(&m[0].perms, b"r--p");
+        assert_eq!(m[0].dev, b"fd:01");
+        assert_eq!(m[0].inode, 1310755);
+        assert_eq!(m[0].path, b"/usr/bin/sleep");
+        assert_eq!((m[0].size, m[0].rss, m[0].pss), (8192, 8192, 4096));
+        assert_eq!(m[1].path, b"[heap]");
+        assert_eq!((m[1].swap, m[1].anonymous), (12 * 1024, 4096));
+        assert_eq!(m[2].path, b"/dev/shm/my seg (deleted)");
+        assert_eq!(&m[2].perms, b"rw-s");
+        assert_eq!(m[3].path, b"[stack]");
+    }
+
+    #[test]
+    fn corrupt_smaps_never_panics() {
+        for cut in 0..SMAPS.len() {
+            let _ = parse_smaps(&SMAPS[..cut]);
+        }
+        assert!(parse_smaps(b"zz-yy rw-p 0 0 0\nRss: 4 kB\n").is_empty());
+        let m = parse_smaps(b"1000-2000 rw-p 00000000 00:00 0\nRss: 99999999999999999999 kB\nPss: 18446744073709551 kB\n");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].pss, u64::MAX);
+        assert_eq!(m[0].rss, 0);
+        assert!(m[0].path.is_empty());
     }
 }

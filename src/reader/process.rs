@@ -354,10 +354,10 @@ impl Process {
         Ok(out)
     }
 
-    /// The number of open descriptors by the cheapest route: on kernels
-    /// >= 6.2 the size stat() reports for a procfs `fd` directory is the
-    /// count (one syscall); otherwise (or on a fixture tree) the directory
-    /// is listed without readlink.
+    /// The number of open descriptors by the cheapest route: on Linux 6.2
+    /// and later the size stat() reports for a procfs `fd` directory is
+    /// the count (one syscall); otherwise (or on a fixture tree) the
+    /// directory is listed without readlink.
     pub fn fd_count(&self, stat_size_is_count: bool) -> Result<u64, ReadError> {
         if stat_size_is_count {
             let st = rustix::fs::statat(&self.dir, c"fd", rustix::fs::AtFlags::empty())
@@ -396,8 +396,10 @@ impl Process {
     /// Whether this process's /proc directory is on a real procfs (not a
     /// fixture tree): the stat-size descriptor count is only valid there.
     pub fn on_procfs(&self) -> bool {
-        const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-        rustix::fs::fstatfs(&self.dir).is_ok_and(|s| s.f_type as i64 == PROC_SUPER_MAGIC)
+        const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+        // f_type's integer type differs between architectures.
+        rustix::fs::fstatfs(&self.dir)
+            .is_ok_and(|s| u32::try_from(s.f_type) == Ok(PROC_SUPER_MAGIC))
     }
 
     /// The environment the process started with, raw.

@@ -3,7 +3,9 @@
 
 pub mod inspect;
 pub mod style;
+pub mod table;
 pub mod units;
+pub mod views;
 
 /// Serialize to a JSON document safe to print anywhere (see
 /// [`crate::text::json_safe`]).

@@ -1,0 +1,297 @@
+//! The `net` view: the process's sockets with their fds, filtered, and
+//! the summary.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::parse::fdlink;
+use crate::parse::net::{self, Proto};
+use crate::reader::{FdEntry, Sockets};
+use crate::text::Text;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketRow {
+    pub fd: Option<i32>,
+    pub proto: &'static str,
+    /// "ip:port" ("[v6]:port"); for unix sockets the path, `@name` for the
+    /// abstract namespace, null when unnamed.
+    pub local: Option<Text>,
+    pub remote: Option<Text>,
+    pub state: &'static str,
+    pub inode: u64,
+    pub rx_queue: Option<u64>,
+    pub tx_queue: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NetReport {
+    pub pid: i32,
+    /// All sockets of the process (the summary ignores filters).
+    pub count: u64,
+    pub by_protocol: BTreeMap<&'static str, u64>,
+    /// TCP state name -> count (tcp and tcp6).
+    pub by_state: BTreeMap<&'static str, u64>,
+    /// Listening TCP addresses and bound unconnected UDP addresses.
+    pub listening: Vec<String>,
+    pub close_wait: u64,
+    /// Rows shown (after filters), ordered by protocol, state, fd.
+    pub sockets: Vec<SocketRow>,
+}
+
+/// Filters from the command line; empty lists mean "all".
+#[derive(Debug, Clone, Default)]
+pub struct NetFilter {
+    /// `tcp`, `udp`, `unix`, `raw`: families including their v6 twin.
+    pub protos: Vec<String>,
+    /// State names, upper case with underscores (CLOSE_WAIT).
+    pub states: Vec<String>,
+    pub listening: bool,
+}
+
+fn udp_state(s: u8) -> &'static str {
+    match s {
+        net::TCP_CLOSE => "UNCONN",
+        0x01 => "ESTABLISHED",
+        _ => net::tcp_state_name(s),
+    }
+}
+
+fn family(proto: &str) -> &str {
+    proto.trim_end_matches('6')
+}
+
+/// Normalise a state given by a user: `close-wait` -> `CLOSE_WAIT`.
+pub fn normalize_state(s: &str) -> String {
+    s.trim().to_ascii_uppercase().replace('-', "_")
+}
+
+/// State names accepted by `--state`.
+pub const STATES: [&str; 17] = [
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+    "NEW_SYN_RECV",
+    "UNCONN",
+    "CONNECTED",
+    "UNCONNECTED",
+    "CONNECTING",
+    "DISCONNECTING",
+];
+
+pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> NetReport {
+    let none = Default::default();
+    let fd_of: HashMap<u64, i32> = fds
+        .iter()
+        .filter_map(|e| {
+            let l = fdlink::classify(&e.link, None, &none);
+            (l.kind == fdlink::FdKind::Socket).then_some((l.inode?, e.fd))
+        })
+        .collect();
+    let mut all: Vec<(SocketRow, bool)> = Vec::new();
+    for s in &sk.inet {
+        let tcp = s.proto.is_tcp();
+        let state = if tcp {
+            net::tcp_state_name(s.state)
+        } else {
+            udp_state(s.state)
+        };
+        let listening = if tcp {
+            s.state == net::TCP_LISTEN
+        } else {
+            matches!(s.proto, Proto::Udp | Proto::Udp6)
+                && s.state == net::TCP_CLOSE
+                && s.local.port() != 0
+        };
+        let connected_remote = s.remote.port() != 0 || !s.remote.ip().is_unspecified();
+        all.push((
+            SocketRow {
+                fd: fd_of.get(&s.inode).copied(),
+                proto: s.proto.as_str(),
+                local: Some(Text::new(net::format_addr(&s.local).into_bytes())),
+                remote: connected_remote
+                    .then(|| Text::new(net::format_addr(&s.remote).into_bytes())),
+                state,
+                inode: s.inode,
+                rx_queue: Some(s.rx_queue),
+                tx_queue: Some(s.tx_queue),
+            },
+            listening,
+        ));
+    }
+    for u in &sk.unix {
+        all.push((
+            SocketRow {
+                fd: fd_of.get(&u.inode).copied(),
+                proto: "unix",
+                local: (!u.path.is_empty()).then(|| Text(u.path.clone())),
+                remote: None,
+                state: net::unix_state_name(u),
+                inode: u.inode,
+                rx_queue: None,
+                tx_queue: None,
+            },
+            u.listening,
+        ));
+    }
+    // Socket descriptors found in no table (netlink, packet, vsock...).
+    let mut known: std::collections::HashSet<u64> = all.iter().map(|r| r.0.inode).collect();
+    let mut others: Vec<(&u64, &i32)> = fd_of.iter().filter(|(i, _)| !known.contains(i)).collect();
+    others.sort_by_key(|(_, fd)| **fd);
+    for (inode, fd) in others {
+        known.insert(*inode);
+        all.push((
+            SocketRow {
+                fd: Some(*fd),
+                proto: "other",
+                local: None,
+                remote: None,
+                state: "UNKNOWN",
+                inode: *inode,
+                rx_queue: None,
+                tx_queue: None,
+            },
+            false,
+        ));
+    }
+
+    let mut by_protocol = BTreeMap::new();
+    let mut by_state = BTreeMap::new();
+    let mut listening = Vec::new();
+    let mut close_wait = 0;
+    for (r, l) in &all {
+        *by_protocol.entry(r.proto).or_default() += 1;
+        if r.proto.starts_with("tcp") {
+            *by_state.entry(r.state).or_default() += 1;
+            close_wait += u64::from(r.state == "CLOSE_WAIT");
+        }
+        if *l && r.proto != "unix" {
+            if let Some(a) = &r.local {
+                listening.push(format!("{} {}", family(r.proto), a.to_json_string()));
+            }
+        }
+    }
+    listening.sort();
+    listening.dedup();
+
+    let count = all.len() as u64;
+    let mut sockets: Vec<SocketRow> = all
+        .into_iter()
+        .filter(|(r, l)| {
+            (filter.protos.is_empty() || filter.protos.iter().any(|p| p == family(r.proto)))
+                && (filter.states.is_empty() || filter.states.iter().any(|s| s == r.state))
+                && (!filter.listening || *l)
+        })
+        .map(|(r, _)| r)
+        .collect();
+    sockets.sort_by(|a, b| {
+        family(a.proto)
+            .cmp(family(b.proto))
+            .then(a.state.cmp(b.state))
+            .then(a.fd.cmp(&b.fd))
+            .then(a.inode.cmp(&b.inode))
+    });
+    NetReport {
+        pid,
+        count,
+        by_protocol,
+        by_state,
+        listening,
+        close_wait,
+        sockets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn entry(fd: i32, inode: u64) -> FdEntry {
+        FdEntry {
+            fd,
+            link: format!("socket:[{inode}]").into_bytes(),
+            info: None,
+        }
+    }
+
+    #[test]
+    fn joins_fds_filters_and_summarises() {
+        let tcp = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1\n   1: 0100007F:1F90 0100007F:D431 08 00000001:00000002 00:00000000 00000000     0        0 1002 1\n";
+        let udp = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1003 2 0 0\n";
+        let wanted: HashSet<u64> = [1001, 1002, 1003, 1004].into();
+        let mut sk = Sockets::default();
+        sk.inet.extend(net::parse_inet(tcp, Proto::Tcp, &wanted));
+        sk.inet.extend(net::parse_inet(udp, Proto::Udp, &wanted));
+        sk.other = 1;
+        let fds = vec![
+            entry(3, 1001),
+            entry(4, 1002),
+            entry(5, 1003),
+            entry(6, 1004),
+        ];
+        let r = build(9, &fds, &sk, &NetFilter::default());
+        assert_eq!(r.count, 4);
+        assert_eq!(r.close_wait, 1);
+        assert_eq!(r.by_state["LISTEN"], 1);
+        assert_eq!(r.by_protocol["other"], 1);
+        assert_eq!(
+            r.listening,
+            vec![
+                "tcp 127.0.0.1:8080".to_string(),
+                "udp 127.0.0.1:53".to_string()
+            ]
+        );
+        let cw = r.sockets.iter().find(|s| s.state == "CLOSE_WAIT").unwrap();
+        assert_eq!(cw.fd, Some(4));
+        assert_eq!(
+            cw.remote.as_ref().unwrap().to_json_string(),
+            "127.0.0.1:54321"
+        );
+        assert_eq!((cw.tx_queue, cw.rx_queue), (Some(1), Some(2)));
+        let lst = r.sockets.iter().find(|s| s.state == "LISTEN").unwrap();
+        assert!(lst.remote.is_none());
+
+        let only = build(
+            9,
+            &fds,
+            &sk,
+            &NetFilter {
+                states: vec!["CLOSE_WAIT".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(only.sockets.len(), 1);
+        assert_eq!(only.count, 4, "summary ignores filters");
+        let l = build(
+            9,
+            &fds,
+            &sk,
+            &NetFilter {
+                listening: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(l.sockets.len(), 2);
+        let u = build(
+            9,
+            &fds,
+            &sk,
+            &NetFilter {
+                protos: vec!["udp".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(u.sockets.len(), 1);
+        assert_eq!(u.sockets[0].state, "UNCONN");
+        assert_eq!(normalize_state("close-wait"), "CLOSE_WAIT");
+    }
+}

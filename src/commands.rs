@@ -1,0 +1,211 @@
+//! One function per command: resolve the target, read through the reader,
+//! build the view with `analysis`, render it. The only glue between the
+//! layers; owns the user-facing wording of "gone" errors.
+
+use std::collections::HashSet;
+
+use crate::analysis::{self, findings::Thresholds};
+use crate::cli::{
+    EnvArgs, FdsArgs, InspectArgs, MapsArgs, NetArgs, NetProto, Output, TargetArgs, ThreadsArgs,
+};
+use crate::error::{CliError, ExitCode, ReadError};
+use crate::parse::fdlink::{self, FdKind};
+use crate::reader::{FdInfoWanted, ProcFs, Process};
+use crate::render::{self, style, views};
+use crate::target;
+use crate::text::Text;
+
+pub struct Ctx {
+    pub fs: ProcFs,
+    pub json: bool,
+    pub palette: style::Palette,
+}
+
+/// A wrong --proc-root is a usage error, said once, up front.
+pub fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
+    let root = ctx.fs.proc_root();
+    if !root.is_dir() {
+        return Err(CliError::new(format!("proc root {} is not a directory", root.display()))
+            .hint("point --proc-root (or PROCTOR_PROC_ROOT) at a mounted procfs, such as /proc or /host/proc"));
+    }
+    Ok(())
+}
+
+/// Open the target, turning "gone" into the user-facing message.
+fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<Process, CliError> {
+    let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;
+    ctx.fs.open(pid).map_err(|e| match e {
+        ReadError::Exited { .. } => CliError::new(format!("no process with PID {pid}"))
+            .hint(format!("it may have exited; check with `ps -p {pid}`")),
+        other => other.into(),
+    })
+}
+
+/// A read of the target failed: "exited while being read" for a vanished
+/// process, the reader's message and hint otherwise.
+fn gone(e: ReadError) -> CliError {
+    match e {
+        ReadError::Exited { pid } => {
+            CliError::new(format!("process {pid} exited while being read"))
+                .hint("it is gone; run the command again on the new process, if any")
+        }
+        other => other.into(),
+    }
+}
+
+fn name(proc: &Process) -> Text {
+    Text(proc.initial_stat().comm.clone())
+}
+
+fn emit<T: serde::Serialize>(ctx: &Ctx, report: &T, human: impl FnOnce() -> String) -> Output {
+    let stdout = if ctx.json {
+        render::to_json(report) + "\n"
+    } else {
+        human()
+    };
+    Output {
+        stdout,
+        code: ExitCode::Ok,
+    }
+}
+
+pub fn inspect(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let snap = ctx.fs.snapshot(&proc).map_err(gone)?;
+    let th = Thresholds {
+        threads: a.thread_threshold,
+        close_wait: a.close_wait_threshold,
+        ..Thresholds::default()
+    };
+    let report = analysis::inspect::build(&snap, &th);
+    let mut out = emit(ctx, &report, || {
+        render::inspect::render(&report, ctx.palette)
+    });
+    // Exit 1 when something at warning or above was found, so scripts can
+    // act on `proctor inspect PID`; info findings do not count.
+    if report
+        .findings
+        .iter()
+        .any(|f| f.severity >= analysis::findings::Severity::Warning)
+    {
+        out.code = ExitCode::Problem;
+    }
+    Ok(out)
+}
+
+pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    if a.count {
+        let fast = crate::reader::kernel_counts_fds_in_stat() && proc.on_procfs();
+        let n = proc.fd_count(fast).map_err(gone)?;
+        let v = serde_json::json!({ "pid": proc.pid(), "count": n });
+        return Ok(emit(ctx, &v, || format!("{n}\n")));
+    }
+    let wanted = if a.long {
+        FdInfoWanted::All
+    } else {
+        FdInfoWanted::Paths
+    };
+    let entries = proc.fds(wanted).map_err(gone)?;
+    // The limit is part of the summary; unreadable is shown as unknown.
+    let limit = match proc.nofile_limit() {
+        Ok(l) => Some(l),
+        Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
+        Err(_) => None,
+    };
+    let blocks = ctx.fs.block_devices();
+    let report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || {
+        views::fds(&report, &n, a.long, ctx.palette)
+    }))
+}
+
+pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
+    let mut states = Vec::new();
+    for s in &a.state {
+        let n = analysis::net::normalize_state(s);
+        if !analysis::net::STATES.contains(&n.as_str()) {
+            return Err(CliError::new(format!(
+                "unknown socket state '{}'",
+                crate::text::escape_for_terminal(s.as_bytes())
+            ))
+            .hint(format!("use one of: {}", analysis::net::STATES.join(", "))));
+        }
+        states.push(n);
+    }
+    let proc = open_target(ctx, &a.target)?;
+    let entries = proc.fds(FdInfoWanted::None).map_err(gone)?;
+    let none = HashSet::new();
+    let inodes: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| {
+            let l = fdlink::classify(&e.link, None, &none);
+            (l.kind == FdKind::Socket).then_some(l.inode).flatten()
+        })
+        .collect();
+    let sockets = if inodes.is_empty() {
+        Default::default()
+    } else {
+        proc.sockets(&inodes).map_err(gone)?
+    };
+    let filter = analysis::net::NetFilter {
+        protos: a
+            .proto
+            .iter()
+            .map(|p| match p {
+                NetProto::Tcp => "tcp",
+                NetProto::Udp => "udp",
+                NetProto::Unix => "unix",
+                NetProto::Raw => "raw",
+            })
+            .map(str::to_string)
+            .collect(),
+        states,
+        listening: a.listening,
+    };
+    let report = analysis::net::build(proc.pid(), &entries, &sockets, &filter);
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || views::net(&report, &n, ctx.palette)))
+}
+
+pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let raw = proc.environ().map_err(gone)?;
+    let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), a.reveal);
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
+}
+
+pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let raw = proc.smaps().map_err(gone)?;
+    let maps = crate::parse::smaps::parse_smaps(&raw);
+    drop(raw);
+    let rollup = match proc.smaps_rollup() {
+        Ok(r) => Some(r),
+        Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
+        Err(_) => None,
+    };
+    let top = a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX));
+    let report = analysis::maps::build(
+        proc.pid(),
+        &maps,
+        rollup.as_ref(),
+        ctx.fs.max_map_count(),
+        a.sort,
+        top,
+    );
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || views::maps(&report, &n, ctx.palette)))
+}
+
+pub fn threads(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let list = proc.thread_details().map_err(gone)?;
+    let report = analysis::threads::build(proc.pid(), &list, crate::reader::clock_ticks(), a.sort);
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || {
+        views::threads(&report, &n, ctx.palette)
+    }))
+}

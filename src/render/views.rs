@@ -1,0 +1,381 @@
+//! Human rendering of the resource views: fds, net, env, maps, threads.
+
+use std::fmt::Write as _;
+
+use super::style::Palette;
+use super::table::{Align, Table};
+use super::units::iec;
+use crate::analysis::env::EnvReport;
+use crate::analysis::fds::FdsReport;
+use crate::analysis::maps::MapsReport;
+use crate::analysis::net::NetReport;
+use crate::analysis::threads::ThreadsReport;
+use crate::text::{Text, escape_for_terminal};
+
+fn title(p: Palette, cmd: &str, pid: i32, name: &Text, rest: &str) -> String {
+    format!(
+        "{} {pid} ({}) {}\n",
+        p.heading(&format!("proctor {cmd}")),
+        name.display(),
+        p.dim(rest)
+    )
+}
+
+pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
+    let limit = match (r.soft_limit, r.usage_percent) {
+        (Some(l), Some(pct)) => format!(
+            "- {} of {l} descriptors ({pct:.1}% of the soft limit)",
+            r.count
+        ),
+        _ => format!("- {} descriptors", r.count),
+    };
+    let mut s = title(p, "fds", r.pid, name, &limit);
+    let kinds: Vec<String> = r
+        .by_type
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let _ = writeln!(s, "  {}", kinds.join(", "));
+    if r.deleted > 0 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!(
+                "{} deleted file(s) still open (marked DEL)",
+                r.deleted
+            ))
+        );
+    }
+    s.push('\n');
+    let mut cols = vec![("FD", Align::Right), ("TYPE", Align::Left)];
+    if long {
+        cols.extend([
+            ("MODE", Align::Left),
+            ("POS", Align::Right),
+            ("FLAGS", Align::Left),
+        ]);
+    }
+    cols.push(("TARGET", Align::Left));
+    let mut t = Table::new(&cols);
+    for f in &r.fds {
+        let kind = match &f.anon_kind {
+            Some(k) => format!("anon:{}", k.display()),
+            None => f.kind.as_str().to_string(),
+        };
+        let mut row = vec![f.fd.to_string(), kind];
+        if long {
+            row.push(f.mode.unwrap_or("-").to_string());
+            row.push(f.pos.map_or("-".into(), |x| x.to_string()));
+            row.push(f.flags.as_ref().map_or("-".into(), |v| {
+                if v.is_empty() {
+                    "-".into()
+                } else {
+                    v.join(",")
+                }
+            }));
+        }
+        let mut target = f.target.display();
+        if f.deleted {
+            target = format!("{target}  {}", p.warning("DEL"));
+        }
+        row.push(target);
+        t.row(row);
+    }
+    if t.is_empty() {
+        let _ = writeln!(s, "  {}", p.dim("no descriptors of the requested type"));
+    } else {
+        s.push_str(&t.render(0, |h| p.heading(h)));
+    }
+    s
+}
+
+pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
+    let mut s = title(
+        p,
+        "net",
+        r.pid,
+        name,
+        &format!(
+            "- {} sockets, read in the process's own network namespace",
+            r.count
+        ),
+    );
+    let protos: Vec<String> = r
+        .by_protocol
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !protos.is_empty() {
+        let _ = writeln!(s, "  {:<11}{}", "protocols", protos.join(", "));
+    }
+    if !r.by_state.is_empty() {
+        let st: Vec<String> = r.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "  {:<11}{}", "tcp states", st.join(", "));
+    }
+    if !r.listening.is_empty() {
+        let _ = writeln!(s, "  {:<11}{}", "listening", r.listening.join(", "));
+    }
+    if r.close_wait > 0 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!(
+                "{} in CLOSE_WAIT: the peer closed and this process never called close(); usually a socket leak",
+                r.close_wait
+            ))
+        );
+    }
+    s.push('\n');
+    let mut t = Table::new(&[
+        ("FD", Align::Right),
+        ("PROTO", Align::Left),
+        ("LOCAL", Align::Left),
+        ("REMOTE", Align::Left),
+        ("STATE", Align::Left),
+        ("RECV-Q", Align::Right),
+        ("SEND-Q", Align::Right),
+        ("INODE", Align::Right),
+    ]);
+    for k in &r.sockets {
+        t.row(vec![
+            k.fd.map_or("-".into(), |f| f.to_string()),
+            k.proto.to_string(),
+            k.local.as_ref().map_or("-".into(), Text::display),
+            k.remote.as_ref().map_or("-".into(), Text::display),
+            k.state.to_string(),
+            k.rx_queue.map_or("-".into(), |q| q.to_string()),
+            k.tx_queue.map_or("-".into(), |q| q.to_string()),
+            k.inode.to_string(),
+        ]);
+    }
+    if t.is_empty() {
+        let _ = writeln!(s, "  {}", p.dim("no sockets match"));
+    } else {
+        s.push_str(&t.render(0, |h| p.heading(h)));
+    }
+    s
+}
+
+pub fn env(r: &EnvReport, name: &Text, p: Palette) -> String {
+    let masked = if r.revealed {
+        "values revealed".to_string()
+    } else if r.masked.is_empty() {
+        "no value masked".to_string()
+    } else {
+        format!("{} masked as **** (--reveal to show)", r.masked.len())
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}",
+        p.dim(&format!(
+            "# proctor env {} ({}): {} variables, {masked}",
+            r.pid,
+            name.display(),
+            r.count
+        ))
+    );
+    let _ = writeln!(s, "{}", p.dim(&format!("# note: {}", r.note)));
+    if !r.duplicates.is_empty() {
+        let d: Vec<String> = r
+            .duplicates
+            .iter()
+            .map(|n| escape_for_terminal(n.as_bytes()))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{}",
+            p.dim(&format!(
+                "# set more than once (getenv() returns the first): {}",
+                d.join(", ")
+            ))
+        );
+    }
+    for e in &r.entries {
+        match &e.value {
+            Some(v) => {
+                let val = if e.masked && v.as_bytes() == crate::analysis::env::MASK.as_bytes() {
+                    p.dim(&v.display())
+                } else {
+                    v.display()
+                };
+                let _ = writeln!(s, "{}={val}", e.name.display());
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "{}  {}",
+                    e.name.display(),
+                    p.dim("(no '=' in this entry)")
+                );
+            }
+        }
+    }
+    s
+}
+
+pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
+    let cap = match r.max_map_count {
+        Some(m) => format!(
+            "- {} mappings of vm.max_map_count {m} ({:.1}%)",
+            r.mapping_count,
+            r.mapping_count as f64 * 100.0 / m.max(1) as f64
+        ),
+        None => format!("- {} mappings", r.mapping_count),
+    };
+    let mut s = title(p, "maps", r.pid, name, &cap);
+    let _ = writeln!(
+        s,
+        "  total      size {}, rss {}, pss {}, swap {}  {}",
+        iec(r.total.size_bytes),
+        iec(r.total.rss_bytes),
+        iec(r.total.pss_bytes),
+        iec(r.total.swap_bytes),
+        p.dim(&format!("(from {})", r.total_source))
+    );
+    s.push('\n');
+    let mut k = Table::new(&[
+        ("KIND", Align::Left),
+        ("MAPPINGS", Align::Right),
+        ("SIZE", Align::Right),
+        ("RSS", Align::Right),
+        ("PSS", Align::Right),
+        ("SWAP", Align::Right),
+    ]);
+    let mut kinds: Vec<_> = r.by_kind.iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1.rss_bytes));
+    for (name, t) in kinds {
+        k.row(vec![
+            name.to_string(),
+            t.mappings.to_string(),
+            iec(t.size_bytes),
+            iec(t.rss_bytes),
+            iec(t.pss_bytes),
+            iec(t.swap_bytes),
+        ]);
+    }
+    s.push_str(&k.render(2, |h| p.heading(h)));
+    if !r.by_object.is_empty() {
+        s.push('\n');
+        let mut o = Table::new(&[
+            ("RSS", Align::Right),
+            ("PSS", Align::Right),
+            ("MAPS", Align::Right),
+            ("OBJECT", Align::Left),
+        ]);
+        for ob in r.by_object.iter().take(10) {
+            o.row(vec![
+                iec(ob.totals.rss_bytes),
+                iec(ob.totals.pss_bytes),
+                ob.totals.mappings.to_string(),
+                ob.path.display(),
+            ]);
+        }
+        s.push_str(&o.render(2, |h| p.heading(h)));
+        if r.by_object.len() > 10 {
+            let _ = writeln!(
+                s,
+                "  {}",
+                p.dim(&format!("... {} more objects", r.by_object.len() - 10))
+            );
+        }
+    }
+    s.push('\n');
+    let mut t = Table::new(&[
+        ("ADDRESS", Align::Left),
+        ("PERM", Align::Left),
+        ("SIZE", Align::Right),
+        ("RSS", Align::Right),
+        ("PSS", Align::Right),
+        ("SWAP", Align::Right),
+        ("ANON", Align::Right),
+        ("MAPPING", Align::Left),
+    ]);
+    for m in &r.mappings {
+        let what = if m.path.0.is_empty() {
+            p.dim("[anon]")
+        } else {
+            m.path.display()
+        };
+        t.row(vec![
+            format!("{:0>12}-{:0>12}", m.start, m.end),
+            m.perms.clone(),
+            kib(m.size_bytes),
+            kib(m.rss_bytes),
+            kib(m.pss_bytes),
+            kib(m.swap_bytes),
+            kib(m.anonymous_bytes),
+            what,
+        ]);
+    }
+    s.push_str(&t.render(0, |h| p.heading(h)));
+    if (r.mappings.len() as u64) < r.mapping_count {
+        let _ = writeln!(
+            s,
+            "{}",
+            p.dim(&format!(
+                "... {} of {} mappings shown",
+                r.mappings.len(),
+                r.mapping_count
+            ))
+        );
+    }
+    s
+}
+
+/// Per-mapping sizes in KiB, like pmap -x (exact, comparable down a column).
+fn kib(b: u64) -> String {
+    if b == 0 {
+        "0".into()
+    } else {
+        format!("{}K", b / 1024)
+    }
+}
+
+pub fn threads(r: &ThreadsReport, name: &Text, p: Palette) -> String {
+    let st: Vec<String> = r.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut s = title(
+        p,
+        "threads",
+        r.pid,
+        name,
+        &format!("- {} threads ({})", r.count, st.join(", ")),
+    );
+    if r.groups.len() > 1 || r.groups.first().is_some_and(|g| g.count > 1) {
+        let _ = writeln!(s, "  {}", p.heading("name groups"));
+        for g in r.groups.iter().take(10) {
+            let _ = writeln!(s, "    {:<32} x{}", g.pattern.display(), g.count);
+        }
+        if r.groups.len() > 10 {
+            let _ = writeln!(
+                s,
+                "    {}",
+                p.dim(&format!("... {} more groups", r.groups.len() - 10))
+            );
+        }
+    }
+    s.push('\n');
+    let mut t = Table::new(&[
+        ("TID", Align::Right),
+        ("STATE", Align::Left),
+        ("CPU", Align::Right),
+        ("VOLUNTARY", Align::Right),
+        ("NONVOLUNTARY", Align::Right),
+        ("NAME", Align::Left),
+    ]);
+    for th in &r.threads {
+        t.row(vec![
+            th.tid.to_string(),
+            th.state.clone(),
+            format!("{:.2}s", th.cpu_seconds),
+            th.voluntary_ctxt_switches
+                .map_or("-".into(), |v| v.to_string()),
+            th.nonvoluntary_ctxt_switches
+                .map_or("-".into(), |v| v.to_string()),
+            th.name.display(),
+        ]);
+    }
+    s.push_str(&t.render(0, |h| p.heading(h)));
+    s
+}
