@@ -1,9 +1,12 @@
 //! One integration-test binary (faster to build than one per file).
 //! Modules: `fixtures` (captured /proc trees), `live` (real processes),
-//! `bad_input` (errors, exit codes, hostile targets).
+//! `bad_input` (errors, exit codes, hostile targets), `views` (fds, net,
+//! env, maps, threads on fixtures), `views_live` (the same on real processes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
 mod common;
 mod fixtures;
 mod live;
+mod views;
+mod views_live;
