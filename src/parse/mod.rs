@@ -168,6 +168,7 @@ mod tests {
             }
             let _ = stat::parse(&b);
             let _ = status::parse(&b);
+            let _ = status::parse_switches(&b);
             let _ = limits::find(&b, "Max open files");
             let _ = cgroup::parse(&b);
             let _ = net::parse_inet(&b, net::Proto::Tcp, &wanted);

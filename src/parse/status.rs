@@ -82,6 +82,24 @@ pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
     Ok(s)
 }
 
+/// Only the context-switch counters, which `threads` needs for every
+/// thread: they are the last lines, so the scan starts from the end.
+pub fn parse_switches(b: &[u8]) -> Status {
+    let mut s = Status::default();
+    for line in b.rsplit(|&c| c == b'\n').take(8) {
+        if let Some(v) = line.strip_prefix(b"voluntary_ctxt_switches:") {
+            s.voluntary_ctxt_switches = parse_u64(trim(v));
+        } else if let Some(v) = line.strip_prefix(b"nonvoluntary_ctxt_switches:") {
+            s.nonvoluntary_ctxt_switches = parse_u64(trim(v));
+        }
+    }
+    if s.voluntary_ctxt_switches.is_none() {
+        // Not at the end (an older or newer layout): parse the whole file.
+        return parse(b).unwrap_or_default();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +123,16 @@ mod tests {
         assert_eq!(s.voluntary_ctxt_switches, Some(2));
         assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
         assert_eq!(s.kthread, None);
+    }
+
+    #[test]
+    fn switches_from_the_end() {
+        let s = parse_switches(SLEEP);
+        assert_eq!(s.voluntary_ctxt_switches, Some(2));
+        assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
+        let moved = b"voluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\nA:1\nB:2\nC:3\nD:4\nE:5\nF:6\nG:7\nH:8\n";
+        assert_eq!(parse_switches(moved).voluntary_ctxt_switches, Some(7));
+        assert_eq!(parse_switches(b"").voluntary_ctxt_switches, None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, ThreadE
 pub use snapshot::{Clock, ProcessSnapshot};
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Errno, ReadError, classify};
@@ -36,9 +36,41 @@ pub struct ProcFs {
 /// kernel returns at most a page per read for seq_files anyway.
 pub(crate) fn read_file(file: File) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(4096);
-    let mut f = file;
-    f.read_to_end(&mut buf)?;
+    read_fd(&file, &mut buf, false)?;
     Ok(buf)
+}
+
+/// Read from `fd` into `buf` (cleared first) with plain read(2) calls:
+/// std's `read_to_end` adds a statx and an lseek per file, which doubled
+/// the syscalls of reading 2,000 threads (measured with strace -c).
+/// With `one_record`, a short read ends the file: true for single-record
+/// /proc files (stat, status), whose whole text one read returns; false
+/// for multi-page seq_files (net tables), read until 0.
+pub(crate) fn read_fd(
+    fd: impl std::os::fd::AsFd,
+    buf: &mut Vec<u8>,
+    one_record: bool,
+) -> io::Result<()> {
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        let room = buf.capacity() - buf.len();
+        let n = loop {
+            match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(io::Error::from(e)),
+            }
+        };
+        if n == 0 || (one_record && n < room) {
+            return Ok(());
+        }
+    }
 }
 
 /// Map an I/O error on a path that is not a per-process file.
