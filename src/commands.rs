@@ -179,9 +179,7 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
 
 pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
-    let raw = proc.smaps().map_err(gone)?;
-    let maps = crate::parse::smaps::parse_smaps(&raw);
-    drop(raw);
+    let maps = proc.smaps().map_err(gone)?;
     let rollup = match proc.smaps_rollup() {
         Ok(r) => Some(r),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),

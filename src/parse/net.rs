@@ -126,44 +126,39 @@ pub fn format_addr(a: &SocketAddr) -> String {
 /// Parse an inet table, keeping only sockets whose inode is in `wanted`.
 /// Malformed lines are skipped (the kernel never writes them; a fixture may).
 pub fn parse_inet(b: &[u8], proto: Proto, wanted: &HashSet<u64>) -> Vec<InetSocket> {
-    let mut out = Vec::new();
-    for line in b.split(|&c| c == b'\n').skip(1) {
-        let mut f = line
-            .split(|c| c.is_ascii_whitespace())
-            .filter(|s| !s.is_empty());
-        let (Some(_sl), Some(local), Some(remote), Some(st), Some(queues)) =
-            (f.next(), f.next(), f.next(), f.next(), f.next())
-        else {
-            continue;
-        };
-        // tr:tm->when, retrnsmt, uid, timeout, then inode.
-        let Some(inode) = f.nth(4).and_then(parse_u64) else {
-            continue;
-        };
-        if !wanted.contains(&inode) {
-            continue;
-        }
-        let v6 = proto.is_v6();
-        let (Some(local), Some(remote)) = (parse_addr(local, v6), parse_addr(remote, v6)) else {
-            continue;
-        };
-        let Some(state) = hex_u64(st).and_then(|s| u8::try_from(s).ok()) else {
-            continue;
-        };
-        let mut q = queues.splitn(2, |&c| c == b':');
-        let tx_queue = q.next().and_then(hex_u64).unwrap_or(0);
-        let rx_queue = q.next().and_then(hex_u64).unwrap_or(0);
-        out.push(InetSocket {
-            proto,
-            inode,
-            local,
-            remote,
-            state,
-            tx_queue,
-            rx_queue,
-        });
+    b.split(|&c| c == b'\n')
+        .skip(1)
+        .filter_map(|l| parse_inet_line(l, proto, wanted))
+        .collect()
+}
+
+/// One line of an inet table (not the header).
+pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &HashSet<u64>) -> Option<InetSocket> {
+    let mut f = line
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty());
+    let (_sl, local, remote, st, queues) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+    // tr:tm->when, retrnsmt, uid, timeout, then inode.
+    let inode = f.nth(4).and_then(parse_u64)?;
+    if !wanted.contains(&inode) {
+        return None;
     }
-    out
+    let v6 = proto.is_v6();
+    let local = parse_addr(local, v6)?;
+    let remote = parse_addr(remote, v6)?;
+    let state = hex_u64(st).and_then(|s| u8::try_from(s).ok())?;
+    let mut q = queues.splitn(2, |&c| c == b':');
+    let tx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+    let rx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+    Some(InetSocket {
+        proto,
+        inode,
+        local,
+        remote,
+        state,
+        tx_queue,
+        rx_queue,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,53 +190,50 @@ pub fn unix_state_name(s: &UnixSocket) -> &'static str {
 
 /// `Num RefCount Protocol Flags Type St Inode Path`.
 pub fn parse_unix(b: &[u8], wanted: &HashSet<u64>) -> Vec<UnixSocket> {
-    let mut out = Vec::new();
-    for line in b.split(|&c| c == b'\n').skip(1) {
-        let mut rest = line;
-        let mut cols: [&[u8]; 7] = [&[]; 7];
-        let mut ok = true;
-        for col in cols.iter_mut() {
-            let start = rest
-                .iter()
-                .position(|c| !c.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            rest = &rest[start..];
-            let end = rest
-                .iter()
-                .position(|c| c.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            if end == 0 {
-                ok = false;
-                break;
-            }
-            *col = &rest[..end];
-            rest = &rest[end..];
+    b.split(|&c| c == b'\n')
+        .skip(1)
+        .filter_map(|l| parse_unix_line(l, wanted))
+        .collect()
+}
+
+/// One line of the unix table (not the header).
+pub fn parse_unix_line(line: &[u8], wanted: &HashSet<u64>) -> Option<UnixSocket> {
+    let mut rest = line;
+    let mut cols: [&[u8]; 7] = [&[]; 7];
+    for col in cols.iter_mut() {
+        let start = rest
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        rest = &rest[start..];
+        let end = rest
+            .iter()
+            .position(|c| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        if end == 0 {
+            return None;
         }
-        if !ok {
-            continue;
-        }
-        let Some(inode) = parse_u64(cols[6]) else {
-            continue;
-        };
-        if !wanted.contains(&inode) {
-            continue;
-        }
-        let flags = hex_u64(cols[3]).unwrap_or(0);
-        // The path is the rest of the line after one space; it may contain spaces.
-        let path = rest.strip_prefix(b" ").unwrap_or(rest).to_vec();
-        out.push(UnixSocket {
-            inode,
-            sock_type: hex_u64(cols[4])
-                .and_then(|v| u16::try_from(v).ok())
-                .unwrap_or(0),
-            state: hex_u64(cols[5])
-                .and_then(|v| u8::try_from(v).ok())
-                .unwrap_or(0),
-            listening: flags & SO_ACCEPTCON != 0,
-            path,
-        });
+        *col = &rest[..end];
+        rest = &rest[end..];
     }
-    out
+    let inode = parse_u64(cols[6])?;
+    if !wanted.contains(&inode) {
+        return None;
+    }
+    let flags = hex_u64(cols[3]).unwrap_or(0);
+    // The path is the rest of the line after one space; it may contain spaces.
+    let path = rest.strip_prefix(b" ").unwrap_or(rest).to_vec();
+    Some(UnixSocket {
+        inode,
+        sock_type: hex_u64(cols[4])
+            .and_then(|v| u16::try_from(v).ok())
+            .unwrap_or(0),
+        state: hex_u64(cols[5])
+            .and_then(|v| u8::try_from(v).ok())
+            .unwrap_or(0),
+        listening: flags & SO_ACCEPTCON != 0,
+        path,
+    })
 }
 
 #[cfg(test)]

@@ -117,18 +117,32 @@ fn kb_value(line: &[u8], key_len: usize) -> u64 {
 /// Every mapping in an `smaps` file, in address order. Blocks with a
 /// malformed header are skipped.
 pub fn parse_smaps(b: &[u8]) -> Vec<Mapping> {
-    let mut out: Vec<Mapping> = Vec::new();
-    let mut cur: Option<Mapping> = None;
+    let mut p = SmapsParser::default();
     for line in b.split(|&c| c == b'\n') {
-        let Some(&first) = line.first() else { continue };
+        p.line(line);
+    }
+    p.finish()
+}
+
+/// Line-at-a-time smaps parser, so the reader can stream a large file
+/// instead of holding its text and the parsed mappings at once.
+#[derive(Debug, Default)]
+pub struct SmapsParser {
+    out: Vec<Mapping>,
+    cur: Option<Mapping>,
+}
+
+impl SmapsParser {
+    pub fn line(&mut self, line: &[u8]) {
+        let Some(&first) = line.first() else { return };
         if first.is_ascii_digit() || (b'a'..=b'f').contains(&first) {
-            if let Some(m) = cur.take() {
-                out.push(m);
+            if let Some(m) = self.cur.take() {
+                self.out.push(m);
             }
-            cur = header(line);
-            continue;
+            self.cur = header(line);
+            return;
         }
-        let Some(m) = cur.as_mut() else { continue };
+        let Some(m) = self.cur.as_mut() else { return };
         if line.starts_with(b"Size:") {
             m.size = kb_value(line, 5);
         } else if line.starts_with(b"Rss:") {
@@ -141,10 +155,13 @@ pub fn parse_smaps(b: &[u8]) -> Vec<Mapping> {
             m.anonymous = kb_value(line, 10);
         }
     }
-    if let Some(m) = cur {
-        out.push(m);
+
+    pub fn finish(mut self) -> Vec<Mapping> {
+        if let Some(m) = self.cur.take() {
+            self.out.push(m);
+        }
+        self.out
     }
-    out
 }
 
 #[cfg(test)]

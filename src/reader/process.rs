@@ -410,12 +410,64 @@ impl Process {
     }
 
     /// `smaps`, raw: one block per mapping (can be megabytes).
-    pub fn smaps(&self) -> Result<Vec<u8>, ReadError> {
-        let b = self.read("smaps")?;
-        if b.is_empty() {
+    pub fn smaps(&self) -> Result<Vec<parse::smaps::Mapping>, ReadError> {
+        let mut p = parse::smaps::SmapsParser::default();
+        let mut any = false;
+        self.for_each_line("smaps", |line| {
+            any = true;
+            p.line(line);
+            true
+        })?;
+        if !any {
             self.no_user_state("smaps")?;
         }
-        Ok(b)
+        Ok(p.finish())
+    }
+
+    /// Stream a file line by line (64 KiB reads) without holding its whole
+    /// text: smaps can be 15 MB, a host's tcp table several MB. `f`
+    /// returns false to stop early.
+    pub fn for_each_line(
+        &self,
+        rel: &str,
+        mut f: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), ReadError> {
+        let fd = openat(
+            &self.dir,
+            cstr(rel).as_c_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err(rel, io_err(e)))?;
+        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+        loop {
+            let before = buf.len();
+            if buf.capacity() - before < 16 * 1024 {
+                buf.reserve(64 * 1024);
+            }
+            let n = loop {
+                match rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf)) {
+                    Ok(n) => break n,
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(self.map_err(rel, io_err(e))),
+                }
+            };
+            if n == 0 {
+                if !buf.is_empty() {
+                    f(&buf);
+                }
+                return Ok(());
+            }
+            // Hand over every complete line; keep the partial last one.
+            let mut start = 0;
+            while let Some(nl) = buf[start..].iter().position(|&c| c == b'\n') {
+                if !f(&buf[start..start + nl]) {
+                    return Ok(());
+                }
+                start += nl + 1;
+            }
+            buf.drain(..start);
+        }
     }
 
     /// Every thread's stat and context switches (from status). Threads
@@ -562,44 +614,62 @@ impl Process {
     pub fn sockets(&self, inodes: &HashSet<u64>) -> Result<Sockets, ReadError> {
         let mut out = Sockets::default();
         let mut left: HashSet<u64> = inodes.clone();
-        for proto in [
-            net::Proto::Tcp,
-            net::Proto::Tcp6,
-            net::Proto::Udp,
-            net::Proto::Udp6,
-        ] {
+        let tables = [
+            (net::Proto::Tcp, true),
+            (net::Proto::Tcp6, true),
+            (net::Proto::Udp, true),
+            (net::Proto::Udp6, true),
+            (net::Proto::Raw, false),
+            (net::Proto::Raw6, false),
+        ];
+        for (i, (proto, required)) in tables.into_iter().enumerate() {
             if left.is_empty() {
                 break;
+            }
+            if i == 4 {
+                self.unix_sockets(&mut left, &mut out)?;
             }
             let rel = format!("net/{}", proto.file());
-            let b = self.read(&rel)?;
-            for s in net::parse_inet(&b, proto, &left) {
-                left.remove(&s.inode);
-                out.inet.push(s);
-            }
-        }
-        if !left.is_empty() {
-            let b = self.read("net/unix")?;
-            for s in net::parse_unix(&b, &left) {
-                left.remove(&s.inode);
-                out.unix.push(s);
-            }
-        }
-        for proto in [net::Proto::Raw, net::Proto::Raw6] {
-            if left.is_empty() {
-                break;
-            }
-            // Optional tables: absent when the protocol is not built in.
-            if let Ok(b) = self.read(&format!("net/{}", proto.file())) {
-                for s in net::parse_inet(&b, proto, &left) {
+            let mut header = true;
+            let r = self.for_each_line(&rel, |line| {
+                if std::mem::take(&mut header) {
+                    return true;
+                }
+                if let Some(s) = net::parse_inet_line(line, proto, &left) {
                     left.remove(&s.inode);
                     out.inet.push(s);
                 }
+                // Stop reading a large table once every socket is found.
+                !left.is_empty()
+            });
+            match r {
+                Ok(()) => {}
+                // Optional tables: absent when the protocol is not built in.
+                Err(ReadError::NotSupported { .. }) if !required => {}
+                Err(e) => return Err(e),
             }
+        }
+        if !left.is_empty() && !out.unix_read {
+            self.unix_sockets(&mut left, &mut out)?;
         }
         // netlink, packet, vsock...: not in the tables above.
         out.other = left.len();
         Ok(out)
+    }
+
+    fn unix_sockets(&self, left: &mut HashSet<u64>, out: &mut Sockets) -> Result<(), ReadError> {
+        out.unix_read = true;
+        let mut header = true;
+        self.for_each_line("net/unix", |line| {
+            if std::mem::take(&mut header) {
+                return true;
+            }
+            if let Some(s) = net::parse_unix_line(line, left) {
+                left.remove(&s.inode);
+                out.unix.push(s);
+            }
+            !left.is_empty()
+        })
     }
 }
 
@@ -610,4 +680,5 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
+    unix_read: bool,
 }
