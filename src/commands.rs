@@ -137,7 +137,7 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let entries = proc.fds(FdInfoWanted::None).map_err(gone)?;
     let none = HashSet::new();
-    let inodes: HashSet<u64> = entries
+    let inodes: crate::parse::net::InodeSet = entries
         .iter()
         .filter_map(|e| {
             let l = fdlink::classify(&e.link, None, &none);

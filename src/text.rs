@@ -57,6 +57,12 @@ fn is_invisible_format(c: char) -> bool {
 
 /// Escape bytes for display on a terminal.
 pub fn escape_for_terminal(b: &[u8]) -> String {
+    // Fast path: printable ASCII without backslashes needs no escaping
+    // (addresses, most paths); views print tens of thousands of these.
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
+        // All bytes are ASCII, so this is valid UTF-8.
+        return String::from_utf8_lossy(b).into_owned();
+    }
     let mut s = String::with_capacity(b.len());
     for chunk in b.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -1,7 +1,7 @@
 //! The `net` view: the process's sockets with their fds, filtered, and
 //! the summary.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -89,7 +89,7 @@ pub const STATES: [&str; 17] = [
 
 pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> NetReport {
     let none = Default::default();
-    let fd_of: HashMap<u64, i32> = fds
+    let fd_of: rustc_hash::FxHashMap<u64, i32> = fds
         .iter()
         .filter_map(|e| {
             let l = fdlink::classify(&e.link, None, &none);
@@ -143,7 +143,7 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
         ));
     }
     // Socket descriptors found in no table (netlink, packet, vsock...).
-    let mut known: std::collections::HashSet<u64> = all.iter().map(|r| r.0.inode).collect();
+    let mut known: net::InodeSet = all.iter().map(|r| r.0.inode).collect();
     let mut others: Vec<(&u64, &i32)> = fd_of.iter().filter(|(i, _)| !known.contains(i)).collect();
     others.sort_by_key(|(_, fd)| **fd);
     for (inode, fd) in others {
@@ -227,7 +227,7 @@ mod tests {
     fn joins_fds_filters_and_summarises() {
         let tcp = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1\n   1: 0100007F:1F90 0100007F:D431 08 00000001:00000002 00:00000000 00000000     0        0 1002 1\n";
         let udp = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1003 2 0 0\n";
-        let wanted: HashSet<u64> = [1001, 1002, 1003, 1004].into();
+        let wanted: net::InodeSet = [1001, 1002, 1003, 1004].into_iter().collect();
         let mut sk = Sockets::default();
         sk.inet.extend(net::parse_inet(tcp, Proto::Tcp, &wanted));
         sk.inet.extend(net::parse_inet(udp, Proto::Udp, &wanted));

@@ -146,7 +146,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let wanted: HashSet<u64> = (0..100_000).collect();
+        let wanted: net::InodeSet = (0..100_000).collect();
         let special = [b'(', b')', b':', b' ', b'\n', b'\t', 0, 0xff, b'[', b']'];
         for round in 0..3000 {
             let seed = SEEDS[round % SEEDS.len()];

@@ -1,6 +1,5 @@
 //! One process, read through a descriptor on its /proc directory.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
@@ -611,9 +610,9 @@ impl Process {
     /// Sockets of this process in its own network namespace, found by
     /// joining `inodes` to the tables under /proc/PID/net. Tables are read
     /// in order of likelihood and reading stops once every inode is found.
-    pub fn sockets(&self, inodes: &HashSet<u64>) -> Result<Sockets, ReadError> {
+    pub fn sockets(&self, inodes: &net::InodeSet) -> Result<Sockets, ReadError> {
         let mut out = Sockets::default();
-        let mut left: HashSet<u64> = inodes.clone();
+        let mut left: net::InodeSet = inodes.clone();
         let tables = [
             (net::Proto::Tcp, true),
             (net::Proto::Tcp6, true),
@@ -657,7 +656,7 @@ impl Process {
         Ok(out)
     }
 
-    fn unix_sockets(&self, left: &mut HashSet<u64>, out: &mut Sockets) -> Result<(), ReadError> {
+    fn unix_sockets(&self, left: &mut net::InodeSet, out: &mut Sockets) -> Result<(), ReadError> {
         out.unix_read = true;
         let mut header = true;
         self.for_each_line("net/unix", |line| {

@@ -69,7 +69,7 @@ impl ProcFs {
         let fds = keep(proc.fds(super::FdInfoWanted::Paths))?;
         let sockets = match &fds {
             Ok(list) => {
-                let inodes: HashSet<u64> = list
+                let inodes: crate::parse::net::InodeSet = list
                     .iter()
                     .filter_map(|e| {
                         let l = fdlink::classify(&e.link, None, &HashSet::new());
