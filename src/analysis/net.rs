@@ -213,7 +213,6 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
 
     fn entry(fd: i32, inode: u64) -> FdEntry {
         FdEntry {
