@@ -44,7 +44,20 @@ impl Text {
 
 impl Serialize for Text {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_json_string())
+        TextRef(&self.0).serialize(s)
+    }
+}
+
+/// Borrowed bytes from /proc, serialized like [`Text`] without a copy.
+#[derive(Debug, Clone, Copy)]
+pub struct TextRef<'a>(pub &'a [u8]);
+
+impl Serialize for TextRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(self.0) {
+            Ok(v) => s.serialize_str(v),
+            Err(_) => s.serialize_str(&Text(self.0.to_vec()).to_json_string()),
+        }
     }
 }
 

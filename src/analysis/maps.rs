@@ -81,23 +81,37 @@ impl Totals {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct MapRow {
-    /// Hex, e.g. "7f1c2a400000".
-    pub start: String,
-    pub end: String,
-    pub perms: String,
-    pub offset: String,
-    pub device: String,
-    pub inode: u64,
-    pub kind: MapKind,
-    /// Path, `[heap]`, `[stack]`, ...; empty for anonymous memory.
-    pub path: Text,
-    pub size_bytes: u64,
-    pub rss_bytes: u64,
-    pub pss_bytes: u64,
-    pub swap_bytes: u64,
-    pub anonymous_bytes: u64,
+/// One mapping as shown: a view of the parsed [`Mapping`], serialized on
+/// the fly (no per-row copies: a process can have 65,000 mappings).
+#[derive(Debug, Clone, Copy)]
+pub struct MapRow<'a>(pub &'a Mapping);
+
+impl MapRow<'_> {
+    pub fn kind(&self) -> MapKind {
+        kind_of(self.0)
+    }
+}
+
+impl Serialize for MapRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = self.0;
+        let mut st = s.serialize_struct("MapRow", 13)?;
+        st.serialize_field("start", &format!("{:x}", m.start))?;
+        st.serialize_field("end", &format!("{:x}", m.end))?;
+        st.serialize_field("perms", &String::from_utf8_lossy(&m.perms))?;
+        st.serialize_field("offset", &format!("{:x}", m.offset))?;
+        st.serialize_field("device", &String::from_utf8_lossy(&m.dev))?;
+        st.serialize_field("inode", &m.inode)?;
+        st.serialize_field("kind", &kind_of(m))?;
+        st.serialize_field("path", &crate::text::TextRef(&m.path))?;
+        st.serialize_field("size_bytes", &m.size)?;
+        st.serialize_field("rss_bytes", &m.rss)?;
+        st.serialize_field("pss_bytes", &m.pss)?;
+        st.serialize_field("swap_bytes", &m.swap)?;
+        st.serialize_field("anonymous_bytes", &m.anonymous)?;
+        st.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,7 +122,7 @@ pub struct ObjectTotals {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MapsReport {
+pub struct MapsReport<'a> {
     pub pid: i32,
     /// From smaps_rollup when readable, else summed from the mappings.
     pub total: Totals,
@@ -119,7 +133,7 @@ pub struct MapsReport {
     /// File-backed and shared-memory objects, largest RSS first.
     pub by_object: Vec<ObjectTotals>,
     /// Rows shown (after --sort and --top).
-    pub mappings: Vec<MapRow>,
+    pub mappings: Vec<MapRow<'a>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -131,14 +145,14 @@ pub enum MapSort {
     Swap,
 }
 
-pub fn build(
+pub fn build<'a>(
     pid: i32,
-    maps: &[Mapping],
+    maps: &'a [Mapping],
     rollup: Option<&HashMap<String, u64>>,
     max_map_count: Option<u64>,
     sort: MapSort,
     top: Option<usize>,
-) -> MapsReport {
+) -> MapsReport<'a> {
     let mut sum = Totals::default();
     let mut by_kind: BTreeMap<&'static str, Totals> = BTreeMap::new();
     let mut objects: HashMap<&[u8], Totals> = HashMap::new();
@@ -191,21 +205,7 @@ pub fn build(
     let rows = order
         .into_iter()
         .take(top.unwrap_or(usize::MAX))
-        .map(|m| MapRow {
-            start: format!("{:x}", m.start),
-            end: format!("{:x}", m.end),
-            perms: String::from_utf8_lossy(&m.perms).into_owned(),
-            offset: format!("{:x}", m.offset),
-            device: String::from_utf8_lossy(&m.dev).into_owned(),
-            inode: m.inode,
-            kind: kind_of(m),
-            path: Text(m.path.clone()),
-            size_bytes: m.size,
-            rss_bytes: m.rss,
-            pss_bytes: m.pss,
-            swap_bytes: m.swap,
-            anonymous_bytes: m.anonymous,
-        })
+        .map(MapRow)
         .collect();
     MapsReport {
         pid,
@@ -277,17 +277,14 @@ mod tests {
         assert_eq!(r.by_object.len(), 1);
         assert_eq!(r.by_object[0].totals.mappings, 2);
         assert_eq!(r.mappings.len(), 2);
-        assert_eq!(r.mappings[0].start, "3000");
-        assert_eq!(r.mappings[1].start, "1000");
+        assert_eq!(r.mappings[0].0.start, 0x3000);
+        assert_eq!(r.mappings[1].0.start, 0x1000);
         let s = build(1, &maps, None, None, MapSort::Swap, None);
-        assert_eq!(s.mappings[0].start, "4000");
+        assert_eq!(s.mappings[0].0.start, 0x4000);
         let a = build(1, &maps, None, None, MapSort::Address, None);
         assert_eq!(
-            a.mappings
-                .iter()
-                .map(|r| r.start.as_str())
-                .collect::<Vec<_>>(),
-            ["1000", "2000", "3000", "4000"]
+            a.mappings.iter().map(|r| r.0.start).collect::<Vec<_>>(),
+            [0x1000, 0x2000, 0x3000, 0x4000]
         );
         let rollup: HashMap<String, u64> = [
             ("Rss".to_string(), 99),

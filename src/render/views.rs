@@ -282,34 +282,57 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
         }
     }
     s.push('\n');
-    let mut t = Table::new(&[
-        ("ADDRESS", Align::Left),
-        ("PERM", Align::Left),
-        ("SIZE", Align::Right),
-        ("RSS", Align::Right),
-        ("PSS", Align::Right),
-        ("SWAP", Align::Right),
-        ("ANON", Align::Right),
-        ("MAPPING", Align::Left),
-    ]);
-    for m in &r.mappings {
-        let what = if m.path.0.is_empty() {
+    // Rows are written straight out (no table of cells: 65,000 mappings
+    // would mean half a million small strings).
+    let w_addr = r
+        .mappings
+        .iter()
+        .map(|m| hex_width(m.0.end))
+        .max()
+        .unwrap_or(12)
+        .max(12);
+    let w_num = r
+        .mappings
+        .iter()
+        .map(|m| kib(m.0.size).len().max(kib(m.0.rss).len()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let header = format!(
+        "{:<aw$}  PERM  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  MAPPING",
+        "ADDRESS",
+        "SIZE",
+        "RSS",
+        "PSS",
+        "SWAP",
+        "ANON",
+        aw = 2 * w_addr + 1,
+        nw = w_num
+    );
+    let _ = writeln!(s, "{}", p.heading(&header));
+    s.reserve(r.mappings.len() * (2 * w_addr + 6 * w_num + 40));
+    for row in &r.mappings {
+        let m = row.0;
+        let what = if m.path.is_empty() {
             p.dim("[anon]")
         } else {
-            m.path.display()
+            escape_for_terminal(&m.path)
         };
-        t.row(vec![
-            format!("{:0>12}-{:0>12}", m.start, m.end),
-            m.perms.clone(),
-            kib(m.size_bytes),
-            kib(m.rss_bytes),
-            kib(m.pss_bytes),
-            kib(m.swap_bytes),
-            kib(m.anonymous_bytes),
-            what,
-        ]);
+        let _ = writeln!(
+            s,
+            "{:0>aw$x}-{:0>aw$x}  {}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {what}",
+            m.start,
+            m.end,
+            String::from_utf8_lossy(&m.perms),
+            kib(m.size),
+            kib(m.rss),
+            kib(m.pss),
+            kib(m.swap),
+            kib(m.anonymous),
+            aw = w_addr,
+            nw = w_num
+        );
     }
-    s.push_str(&t.render(0, |h| p.heading(h)));
     if (r.mappings.len() as u64) < r.mapping_count {
         let _ = writeln!(
             s,
@@ -322,6 +345,10 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
         );
     }
     s
+}
+
+fn hex_width(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(4).max(1)
 }
 
 /// Per-mapping sizes in KiB, like pmap -x (exact, comparable down a column).
