@@ -6,6 +6,7 @@ pub mod env;
 pub mod fds;
 pub mod findings;
 pub mod inspect;
+pub mod leak;
 pub mod maps;
 pub mod names;
 pub mod net;
