@@ -63,6 +63,50 @@ pub enum Command {
     Maps(MapsArgs),
     /// Threads with state, CPU time and context switches, grouped by name (ps -L)
     Threads(ThreadsArgs),
+    /// Sample a process and detect leaks statistically, with time to exhaustion
+    Watch(WatchArgs),
+    /// Run a leaking (or healthy) child process and watch it: see the detector work
+    Demo(DemoArgs),
+    /// The demo's child process (internal)
+    #[command(hide = true)]
+    DemoChild(DemoChildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Time between samples (250ms, 1s, 2m; a bare number is seconds)
+    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration)]
+    pub interval: std::time::Duration,
+    /// Stop after this long (default: until Ctrl-C)
+    #[arg(long, value_parser = crate::watch::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Metrics to watch, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::analysis::watch::DEFAULT_METRICS)]
+    pub metrics: Vec<crate::analysis::watch::Metric>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The scenario to run; without one, the list is printed
+    #[arg(value_enum)]
+    pub scenario: Option<crate::demo::Scenario>,
+    /// How long to watch
+    #[arg(long, default_value = "20s", value_parser = crate::watch::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Time between samples
+    #[arg(long, default_value = "250ms", value_parser = crate::watch::parse_duration)]
+    pub interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoChildArgs {
+    #[arg(value_enum)]
+    pub scenario: crate::demo::Scenario,
+    /// Seconds after which the child exits by itself
+    #[arg(long, default_value_t = 120)]
+    pub lifetime: u64,
 }
 
 /// TARGET and how to pick among several matches; shared by every
@@ -223,6 +267,9 @@ where
         Command::Env(a) => commands::env(&ctx, a),
         Command::Maps(a) => commands::maps(&ctx, a),
         Command::Threads(a) => commands::threads(&ctx, a),
+        Command::Watch(a) => commands::watch(&ctx, a, out),
+        Command::Demo(a) => crate::demo::run(&ctx, a, out),
+        Command::DemoChild(a) => crate::demo::child(a),
     });
     match result {
         Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {

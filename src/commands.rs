@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use crate::analysis::{self, findings::Thresholds};
 use crate::cli::{
     EnvArgs, FdsArgs, InspectArgs, MapsArgs, NetArgs, NetProto, Output, TargetArgs, ThreadsArgs,
+    WatchArgs,
 };
 use crate::error::{CliError, ExitCode, ReadError};
 use crate::parse::fdlink::{self, FdKind};
@@ -206,4 +207,48 @@ pub fn threads(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
     Ok(emit(ctx, &report, || {
         views::threads(&report, &n, ctx.palette)
     }))
+}
+
+/// Check interval and duration: a clear message for each bad combination.
+pub fn check_timing(
+    interval: std::time::Duration,
+    duration: Option<std::time::Duration>,
+) -> Result<(), CliError> {
+    if interval.is_zero() {
+        return Err(CliError::new("the interval must be greater than zero")
+            .hint("use e.g. --interval 250ms or --interval 1s"));
+    }
+    if let Some(d) = duration {
+        if d < interval * 2 {
+            return Err(CliError::new(format!(
+                "a {} watch at a {} interval takes fewer than two samples",
+                humantime::format_duration(d),
+                humantime::format_duration(interval)
+            ))
+            .hint("a trend needs samples: make --duration at least a few intervals long (e.g. --duration 30s --interval 1s)"));
+        }
+    }
+    Ok(())
+}
+
+pub fn watch(ctx: &Ctx, a: &WatchArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    check_timing(a.interval, a.duration)?;
+    let mut metrics = a.metrics.clone();
+    metrics.sort();
+    metrics.dedup();
+    let interrupted = crate::watch::interrupt_flag();
+    let proc = open_target(ctx, &a.target)?;
+    let opts = crate::watch::WatchOpts {
+        interval: a.interval,
+        duration: a.duration,
+        metrics,
+        json: ctx.json,
+        palette: ctx.palette,
+        live: crate::watch::stdout_is_tty(),
+    };
+    let outcome = crate::watch::run(&ctx.fs, proc, &opts, &interrupted, None, out)?;
+    Ok(Output {
+        stdout: String::new(),
+        code: outcome.code,
+    })
 }

@@ -8,9 +8,11 @@
 pub mod analysis;
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod parse;
 pub mod reader;
 pub mod render;
 pub mod target;
 pub mod text;
+pub mod watch;

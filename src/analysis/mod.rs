@@ -11,3 +11,4 @@ pub mod maps;
 pub mod names;
 pub mod net;
 pub mod threads;
+pub mod watch;

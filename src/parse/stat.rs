@@ -22,6 +22,9 @@ pub struct Stat {
     pub vsize: u64,
     /// Pages.
     pub rss_pages: u64,
+    /// Field 52, exit_code (Linux >= 3.5): the wait status of a zombie;
+    /// None when the line is shorter.
+    pub exit_code: Option<u64>,
 }
 
 /// PF_KTHREAD from include/linux/sched.h.
@@ -76,6 +79,7 @@ pub fn parse(b: &[u8]) -> Result<Stat, ParseFail> {
         starttime: num(19, "starttime")?,
         vsize: num(20, "vsize")?,
         rss_pages: num(21, "rss")?,
+        exit_code: rest.get(49).and_then(|v| parse_u64(v)),
     })
 }
 

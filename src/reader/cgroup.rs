@@ -98,6 +98,29 @@ impl ProcFs {
         })
     }
 
+    /// The tightest pids limit on the process's pids cgroup path (v1 pids
+    /// controller or v2), None when unlimited or not found.
+    pub fn pids_limit(&self, lines: &[CgroupLine]) -> Option<u64> {
+        let root = self.sys_root().join("fs/cgroup");
+        let (base, cg) = match lines
+            .iter()
+            .find(|l| l.controllers.iter().any(|c| c == "pids"))
+        {
+            Some(l) if root.join("pids").is_dir() => (root.join("pids"), l.path.clone()),
+            _ => (root.clone(), parse::cgroup::v2_path(lines)?.to_vec()),
+        };
+        tightest(&cg, |a| {
+            let f = join(&base, a).join("pids.max");
+            Ok(self
+                .read_sys_file(&f)
+                .ok()
+                .and_then(|b| parse::parse_max_or_u64(&b).ok())
+                .flatten())
+        })
+        .ok()?
+        .0
+    }
+
     fn cg_dir(&self, base: &Path, cg: &[u8]) -> Result<PathBuf, ReadError> {
         let dir = join(base, cg);
         if dir.is_dir() {

@@ -13,10 +13,12 @@
 
 mod cgroup;
 mod process;
+mod sampler;
 mod snapshot;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, ThreadEntry};
+pub use sampler::{Ceilings, Ending, Sample, Sampler, Wanted};
 pub use snapshot::{Clock, ProcessSnapshot};
 
 use std::fs::File;

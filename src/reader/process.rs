@@ -213,6 +213,17 @@ impl Process {
         Ok(buf)
     }
 
+    /// Open a file of this process to re-read it later (pread at 0).
+    pub fn open_file(&self, rel: &std::ffi::CStr) -> Result<OwnedFd, ReadError> {
+        openat(
+            &self.dir,
+            rel,
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err(&rel.to_string_lossy(), io_err(e)))
+    }
+
     /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`).
     pub fn read(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
         self.read_raw(rel).map_err(|e| self.map_err(rel, e))

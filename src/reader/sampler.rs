@@ -1,0 +1,287 @@
+//! Cheap repeated sampling of one process for `watch`. Files read at
+//! every sample (stat, statm, smaps_rollup) are opened once and re-read
+//! with pread at offset 0: the kernel regenerates them, and the open and
+//! close are saved on every sample (PERF-NOTES.md).
+
+use std::os::fd::OwnedFd;
+
+use super::{FdInfoWanted, ProcFs, Process};
+use crate::error::ReadError;
+use crate::parse::{self, fdlink, net};
+
+/// One sample; a metric that was not requested, or could not be read, is None.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sample {
+    pub rss: Option<u64>,
+    pub pss: Option<u64>,
+    pub fds: Option<u64>,
+    pub threads: Option<u64>,
+    pub sockets: Option<u64>,
+    pub close_wait: Option<u64>,
+    pub maps: Option<u64>,
+}
+
+/// What to read at each sample.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted {
+    pub rss: bool,
+    pub pss: bool,
+    pub fds: bool,
+    pub threads: bool,
+    pub sockets: bool,
+    pub close_wait: bool,
+    pub maps: bool,
+}
+
+/// How a watched process ended, as far as /proc can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// A zombie's exit status (wait status encoding).
+    Zombie { status: u64 },
+    /// Gone from /proc (reaped): status unknown here.
+    Gone,
+}
+
+pub struct Sampler {
+    pub proc: Process,
+    stat: OwnedFd,
+    statm: Option<OwnedFd>,
+    rollup: Option<OwnedFd>,
+    wanted: Wanted,
+    page: u64,
+    fast_fd_count: bool,
+    buf: Vec<u8>,
+}
+
+fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        let off = buf.len() as u64;
+        let n = rustix::io::pread(fd, rustix::buffer::spare_capacity(buf), off)
+            .map_err(std::io::Error::from)?;
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+impl Sampler {
+    pub fn new(proc: Process, wanted: Wanted) -> Result<Sampler, ReadError> {
+        let open = |rel: &std::ffi::CStr| proc.open_file(rel);
+        let stat = open(c"stat")?;
+        let statm = if wanted.rss {
+            Some(open(c"statm")?)
+        } else {
+            None
+        };
+        let rollup = if wanted.pss {
+            open(c"smaps_rollup").ok()
+        } else {
+            None
+        };
+        let fast_fd_count = super::kernel_counts_fds_in_stat() && proc.on_procfs();
+        Ok(Sampler {
+            proc,
+            stat,
+            statm,
+            rollup,
+            wanted,
+            page: super::page_size(),
+            fast_fd_count,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Read one sample. `Ok(Err(ending))` when the process has ended.
+    pub fn sample(&mut self) -> Result<Result<Sample, Ending>, ReadError> {
+        let gone = |e: std::io::Error| match crate::error::classify(&e) {
+            crate::error::Errno::Missing => None,
+            _ => Some(e),
+        };
+        match pread_all(&self.stat, &mut self.buf) {
+            Ok(()) if !self.buf.is_empty() => {}
+            Ok(()) => return Ok(Err(Ending::Gone)),
+            Err(e) => match gone(e) {
+                None => return Ok(Err(Ending::Gone)),
+                Some(e) => {
+                    return Err(ReadError::Io {
+                        path: self.proc.path("stat"),
+                        message: e.to_string(),
+                    });
+                }
+            },
+        }
+        let st = parse::stat::parse(&self.buf)
+            .map_err(|f| ReadError::parse(&self.proc.path("stat"), f.field))?;
+        if st.starttime != self.proc.start_ticks() {
+            return Ok(Err(Ending::Gone));
+        }
+        if st.state == b'Z' || st.state == b'X' {
+            return Ok(Err(Ending::Zombie {
+                status: st.exit_code.unwrap_or(0),
+            }));
+        }
+        let mut s = Sample {
+            threads: self.wanted.threads.then_some(st.num_threads),
+            ..Sample::default()
+        };
+        let exited = |e: &ReadError| matches!(e, ReadError::Exited { .. });
+        if let Some(fd) = &self.statm {
+            match pread_all(fd, &mut self.buf) {
+                Ok(()) => {
+                    // "size resident shared text lib data dt", in pages.
+                    s.rss = self
+                        .buf
+                        .split(|c| *c == b' ')
+                        .nth(1)
+                        .and_then(parse::parse_u64)
+                        .map(|p| p * self.page);
+                }
+                Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
+                    return Ok(Err(Ending::Gone));
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(fd) = &self.rollup {
+            if pread_all(fd, &mut self.buf).is_ok() {
+                s.pss = parse::smaps::parse_rollup(&self.buf)
+                    .ok()
+                    .and_then(|m| m.get("Pss").copied());
+            }
+        }
+        if self.wanted.fds {
+            match self.proc.fd_count(self.fast_fd_count) {
+                Ok(n) => s.fds = Some(n),
+                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
+                Err(_) => {}
+            }
+        }
+        if self.wanted.sockets || self.wanted.close_wait {
+            match self.proc.fds(FdInfoWanted::None) {
+                Ok(list) => {
+                    let none = Default::default();
+                    let inodes: net::InodeSet = list
+                        .iter()
+                        .filter_map(|e| {
+                            let l = fdlink::classify(&e.link, None, &none);
+                            (l.kind == fdlink::FdKind::Socket)
+                                .then_some(l.inode)
+                                .flatten()
+                        })
+                        .collect();
+                    if self.wanted.sockets {
+                        s.sockets = Some(inodes.len() as u64);
+                    }
+                    if self.wanted.close_wait {
+                        if inodes.is_empty() {
+                            s.close_wait = Some(0);
+                        } else {
+                            match self.proc.sockets(&inodes) {
+                                Ok(sk) => {
+                                    s.close_wait = Some(
+                                        sk.inet
+                                            .iter()
+                                            .filter(|x| {
+                                                x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT
+                                            })
+                                            .count() as u64,
+                                    )
+                                }
+                                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
+                                Err(_) => {}
+                            }
+                        }
+                    }
+                }
+                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
+                Err(_) => {}
+            }
+        }
+        if self.wanted.maps {
+            let mut n = 0u64;
+            match self.proc.for_each_line("maps", |_| {
+                n += 1;
+                true
+            }) {
+                Ok(()) => s.maps = Some(n),
+                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
+                Err(_) => {}
+            }
+        }
+        Ok(Ok(s))
+    }
+}
+
+/// The ceilings a leak runs into.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ceilings {
+    /// RLIMIT_NOFILE soft.
+    pub fds: Option<u64>,
+    /// Tightest memory cgroup limit on the path, else MemTotal.
+    pub memory: Option<u64>,
+    pub memory_source: Option<String>,
+    /// Tightest of the cgroup pids limit and kernel.threads-max.
+    pub threads: Option<u64>,
+    pub maps: Option<u64>,
+    /// The memory cgroup's OOM-kill count now (to tell an OOM kill later).
+    pub oom_kills: Option<u64>,
+}
+
+impl ProcFs {
+    pub fn ceilings(&self, proc: &Process) -> Ceilings {
+        let mut c = Ceilings {
+            fds: proc.nofile_limit().ok().and_then(|l| l.soft),
+            maps: self.max_map_count(),
+            ..Default::default()
+        };
+        let lines = proc.cgroup().unwrap_or_default();
+        if let Ok(m) = self.memory_cgroup(&lines) {
+            c.oom_kills = m.oom_kills;
+            if let Some(l) = m.limit {
+                c.memory = Some(l);
+                c.memory_source = Some(format!(
+                    "cgroup {}",
+                    crate::text::escape_for_terminal(m.limit_path.as_deref().unwrap_or(&m.path))
+                ));
+            }
+        }
+        if c.memory.is_none() {
+            c.memory = self
+                .read_proc_file("meminfo")
+                .ok()
+                .and_then(|b| {
+                    parse::flat_keyed(
+                        &b.iter()
+                            .map(|&x| if x == b':' { b' ' } else { x })
+                            .collect::<Vec<_>>(),
+                        "MemTotal",
+                    )
+                })
+                .map(|kb| kb * 1024);
+            c.memory_source = c.memory.map(|_| "MemTotal".to_string());
+        }
+        let threads_max = self
+            .read_proc_file("sys/kernel/threads-max")
+            .ok()
+            .and_then(|b| parse::parse_single_u64(&b).ok());
+        let pids = self.pids_limit(&lines);
+        c.threads = match (threads_max, pids) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        c
+    }
+
+    /// The process's memory cgroup OOM-kill count now.
+    pub fn oom_kills(&self, proc: &Process) -> Option<u64> {
+        let lines = proc.cgroup().ok()?;
+        self.memory_cgroup(&lines).ok()?.oom_kills
+    }
+}

@@ -1,0 +1,620 @@
+//! The `watch` loop: samples one process at a fixed interval on a
+//! monotonic clock (deadlines are start + k * interval, so drift does not
+//! accumulate), feeds the leak detector, draws the live view or prints
+//! sample lines, and ends with a verdict. Used by `proctor watch` and by
+//! `proctor demo` (the same code path).
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use crate::analysis::leak::Judgement;
+use crate::analysis::watch::{self as model, Leak, Metric, Window};
+use crate::error::{CliError, ExitCode, ReadError};
+use crate::reader::{Ceilings, Ending, ProcFs, Process, Sample, Sampler, Wanted};
+use crate::render::style::Palette;
+use crate::render::units::{duration as fmt_duration, iec};
+use crate::text::Text;
+
+/// Parse a duration: `250ms`, `1s`, `2m`, `1h30m`, or a bare number of
+/// seconds (`5`, `0.5`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(format!(
+            "'{s}' is negative: use a positive duration such as 500ms, 1s or 2m"
+        ));
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!("invalid duration '{s}'"));
+        }
+        return Ok(Duration::from_secs_f64(secs));
+    }
+    humantime::parse_duration(t)
+        .map_err(|_| format!("invalid duration '{s}': use a duration such as 250ms, 1s, 2m or 1h"))
+}
+
+/// Flag set by SIGINT/SIGTERM; the loop checks it between sleeps.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
+}
+
+pub struct WatchOpts {
+    pub interval: Duration,
+    pub duration: Option<Duration>,
+    pub metrics: Vec<Metric>,
+    pub json: bool,
+    pub palette: Palette,
+    /// Draw the live view (a terminal); else one line per sample.
+    pub live: bool,
+}
+
+/// How the watch ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndReason {
+    Duration,
+    Interrupted,
+    TargetEnded(String),
+}
+
+/// Knows the exit status of a watched child (for the demo); None for an
+/// arbitrary process.
+pub type ChildStatus<'a> = &'a mut dyn FnMut() -> Option<std::process::ExitStatus>;
+
+struct Series {
+    metric: Metric,
+    window: Window,
+    judgement: Option<Judgement>,
+}
+
+fn value_of(s: &Sample, m: Metric) -> Option<u64> {
+    match m {
+        Metric::Rss => s.rss,
+        Metric::Pss => s.pss,
+        Metric::Fds => s.fds,
+        Metric::Threads => s.threads,
+        Metric::Sockets => s.sockets,
+        Metric::CloseWait => s.close_wait,
+        Metric::Maps => s.maps,
+    }
+}
+
+fn limit_of(c: &Ceilings, m: Metric) -> Option<f64> {
+    match m {
+        Metric::Rss | Metric::Pss => c.memory,
+        Metric::Fds | Metric::Sockets => c.fds,
+        Metric::Threads => c.threads,
+        Metric::Maps => c.maps,
+        Metric::CloseWait => None,
+    }
+    .map(|v| v as f64)
+}
+
+fn limit_name(c: &Ceilings, m: Metric) -> String {
+    match m {
+        Metric::Rss | Metric::Pss => c.memory_source.clone().unwrap_or_else(|| "memory".into()),
+        Metric::Fds | Metric::Sockets => "RLIMIT_NOFILE soft limit".into(),
+        Metric::Threads => "pids limit / threads-max".into(),
+        Metric::Maps => "vm.max_map_count".into(),
+        Metric::CloseWait => String::new(),
+    }
+}
+
+fn fmt_value(m: Metric, v: f64) -> String {
+    if m.is_bytes() {
+        iec(v.max(0.0) as u64)
+    } else {
+        format!("{}", v.round() as i64)
+    }
+}
+
+fn fmt_change(m: Metric, d: f64) -> String {
+    let sign = if d < 0.0 { "-" } else { "+" };
+    if m.is_bytes() {
+        format!("{sign}{}", iec(d.abs() as u64))
+    } else {
+        format!("{sign}{}", d.abs().round() as i64)
+    }
+}
+
+fn fmt_rate(m: Metric, r: f64) -> String {
+    if m.is_bytes() {
+        let s = if r < 0.0 { "-" } else { "+" };
+        format!("{s}{}/s", iec(r.abs() as u64))
+    } else if r.abs() >= 1.0 {
+        format!("{r:+.1}/s")
+    } else {
+        format!("{:+.1}/min", r * 60.0)
+    }
+}
+
+/// Decode a wait status into words.
+pub fn describe_status(status: u64) -> String {
+    let sig = status & 0x7f;
+    if sig == 0 {
+        format!("exited with code {}", (status >> 8) & 0xff)
+    } else {
+        let name = match sig {
+            9 => " (SIGKILL)",
+            15 => " (SIGTERM)",
+            6 => " (SIGABRT)",
+            11 => " (SIGSEGV)",
+            2 => " (SIGINT)",
+            _ => "",
+        };
+        format!("killed by signal {sig}{name}")
+    }
+}
+
+/// Restores the cursor and finishes the line on every way out, panics
+/// included.
+struct TermGuard {
+    live: bool,
+}
+
+impl Drop for TermGuard {
+    fn drop(&mut self) {
+        if self.live {
+            let mut o = std::io::stdout();
+            let _ = o.write_all(b"\x1b[?25h");
+            let _ = o.flush();
+        }
+    }
+}
+
+pub struct Outcome {
+    pub code: ExitCode,
+    /// Names of the metrics found leaking.
+    pub leaks: Vec<&'static str>,
+}
+
+/// Run the watch on an open process. Output is written as it goes
+/// (stdout); the verdict is written at the end.
+pub fn run(
+    fs: &ProcFs,
+    proc: Process,
+    opts: &WatchOpts,
+    interrupted: &AtomicBool,
+    child: Option<ChildStatus<'_>>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let pid = proc.pid();
+    let name = Text(proc.initial_stat().comm.clone());
+    let ceilings = fs.ceilings(&proc);
+    let wanted = Wanted {
+        rss: opts.metrics.contains(&Metric::Rss),
+        pss: opts.metrics.contains(&Metric::Pss),
+        fds: opts.metrics.contains(&Metric::Fds),
+        threads: opts.metrics.contains(&Metric::Threads),
+        sockets: opts.metrics.contains(&Metric::Sockets),
+        close_wait: opts.metrics.contains(&Metric::CloseWait),
+        maps: opts.metrics.contains(&Metric::Maps),
+    };
+    let mut sampler = Sampler::new(proc, wanted).map_err(|e| match e {
+        ReadError::Exited { .. } => {
+            CliError::new(format!("process {pid} exited before the first sample"))
+                .hint("it is gone; pick a running process")
+        }
+        other => other.into(),
+    })?;
+    let mut series: Vec<Series> = opts
+        .metrics
+        .iter()
+        .map(|&m| Series {
+            metric: m,
+            window: Window::new(model::WINDOW_CAP),
+            judgement: None,
+        })
+        .collect();
+    let _guard = TermGuard {
+        live: opts.live && !opts.json,
+    };
+    let live = opts.live && !opts.json;
+    if live {
+        let _ = out.write_all(b"\x1b[?25l");
+    }
+    let start = Instant::now();
+    let mut samples = 0usize;
+    let mut drawn = 0usize;
+    let mut last_judge = f64::NEG_INFINITY;
+    let end: EndReason;
+    let mut k: u32 = 0;
+    loop {
+        let t = start.elapsed().as_secs_f64();
+        match sampler.sample() {
+            Ok(Ok(s)) => {
+                samples += 1;
+                for se in series.iter_mut() {
+                    if let Some(v) = value_of(&s, se.metric) {
+                        se.window.push(t, v as f64);
+                    }
+                }
+                // Running verdicts at most once a second (bounded cost).
+                if t - last_judge >= 1.0 || samples <= 2 {
+                    last_judge = t;
+                    for se in series.iter_mut() {
+                        se.judgement = Some(se.window.judge(&se.metric.spec()));
+                    }
+                }
+                if opts.json {
+                    let mut rec = Map::new();
+                    rec.insert("type".into(), json!("sample"));
+                    rec.insert("t".into(), json!((t * 1000.0).round() / 1000.0));
+                    for se in &series {
+                        rec.insert(se.metric.json_key().into(), json!(value_of(&s, se.metric)));
+                    }
+                    let leaking: Vec<&str> = series
+                        .iter()
+                        .filter(|se| se.judgement.as_ref().is_some_and(|j| j.leaking))
+                        .map(|se| se.metric.name())
+                        .collect();
+                    rec.insert("leaking".into(), json!(leaking));
+                    let _ = writeln!(out, "{}", Value::Object(rec));
+                } else if live {
+                    drawn = draw(out, &series, &ceilings, pid, &name, t, samples, opts, drawn);
+                } else {
+                    let parts: Vec<String> = series
+                        .iter()
+                        .map(|se| {
+                            format!(
+                                "{}={}",
+                                se.metric.name(),
+                                value_of(&s, se.metric)
+                                    .map_or("-".into(), |v| fmt_value(se.metric, v as f64))
+                            )
+                        })
+                        .collect();
+                    let _ = writeln!(out, "t={t:.2}s {}", parts.join(" "));
+                }
+                let _ = out.flush();
+            }
+            Ok(Err(ending)) => {
+                end =
+                    EndReason::TargetEnded(describe_ending(fs, &sampler, &ceilings, ending, child));
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if interrupted.load(Ordering::Relaxed) {
+            end = EndReason::Interrupted;
+            break;
+        }
+        k += 1;
+        let next = opts.interval * k;
+        if let Some(d) = opts.duration {
+            if next > d {
+                end = EndReason::Duration;
+                break;
+            }
+        }
+        // Sleep to the next deadline in short slices, so Ctrl-C is prompt.
+        let mut stop = false;
+        while let Some(left) = next.checked_sub(start.elapsed()) {
+            if interrupted.load(Ordering::Relaxed) {
+                stop = true;
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        if stop || interrupted.load(Ordering::Relaxed) {
+            end = EndReason::Interrupted;
+            break;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    if live && drawn > 0 {
+        let _ = out.write_all(b"\n");
+    }
+    // Final verdict on everything collected.
+    for se in series.iter_mut() {
+        se.judgement = Some(se.window.judge(&se.metric.spec()));
+    }
+    if samples < 2 {
+        let why = match &end {
+            EndReason::TargetEnded(how) => {
+                format!("process {pid} {how} after {samples} sample(s): nothing to judge")
+            }
+            EndReason::Interrupted => {
+                "interrupted before a second sample: nothing to judge".to_string()
+            }
+            EndReason::Duration => format!("only {samples} sample(s) taken: nothing to judge"),
+        };
+        let code = if end == EndReason::Interrupted {
+            ExitCode::Interrupted
+        } else {
+            ExitCode::Error
+        };
+        let mut e = CliError::new(why)
+            .hint("watch for longer than two intervals (e.g. --duration 30s --interval 1s)");
+        e.code = code;
+        return Err(e);
+    }
+    let mut leaks = Vec::new();
+    let mut healthy = Vec::new();
+    for se in &series {
+        let Some(j) = &se.judgement else { continue };
+        if j.leaking {
+            let current = se.window.last();
+            let limit = limit_of(&ceilings, se.metric);
+            leaks.push(Leak {
+                metric: se.metric.name(),
+                slope_per_s: j.slope_per_s,
+                p_value: j.p_value,
+                current,
+                limit,
+                eta_s: current.and_then(|c| model::eta(c, limit, j.slope_per_s)),
+                reason: j.reason.clone(),
+            });
+        } else {
+            healthy.push(se.metric.name());
+        }
+    }
+    if opts.json {
+        let ended = match &end {
+            EndReason::Duration => json!({"how": "duration"}),
+            EndReason::Interrupted => json!({"how": "interrupted"}),
+            EndReason::TargetEnded(how) => json!({"how": "target_ended", "detail": how}),
+        };
+        let v = json!({
+            "type": "verdict",
+            "pid": pid,
+            "duration_s": (elapsed * 1000.0).round() / 1000.0,
+            "samples": samples,
+            "leaks": leaks,
+            "healthy": healthy,
+            "ended": ended,
+        });
+        let _ = writeln!(out, "{}", crate::text::json_safe(v.to_string()));
+    } else {
+        let _ = out.write_all(
+            verdict_text(
+                &series,
+                &leaks,
+                &ceilings,
+                pid,
+                elapsed,
+                samples,
+                &end,
+                opts.palette,
+            )
+            .as_bytes(),
+        );
+    }
+    let _ = out.flush();
+    let code = if !leaks.is_empty() {
+        ExitCode::Problem
+    } else if end == EndReason::Interrupted {
+        ExitCode::Interrupted
+    } else {
+        ExitCode::Ok
+    };
+    Ok(Outcome { code, leaks: leaks.iter().map(|l| l.metric).collect() })
+}
+
+fn describe_ending(
+    fs: &ProcFs,
+    sampler: &Sampler,
+    ceilings: &Ceilings,
+    ending: Ending,
+    child: Option<ChildStatus<'_>>,
+) -> String {
+    let oom_before = ceilings.oom_kills;
+    let oom_now = fs.oom_kills(&sampler.proc);
+    let oom = match (oom_before, oom_now) {
+        (Some(a), Some(b)) if b > a => Some((a, b)),
+        _ => None,
+    };
+    let status = match ending {
+        Ending::Zombie { status } => Some(describe_status(status)),
+        Ending::Gone => child
+            .and_then(|f| {
+                // The demo's child: wait for its status a moment.
+                (0..20).find_map(|_| {
+                    let s = f();
+                    if s.is_none() {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    s
+                })
+            })
+            .map(|st| {
+                use std::os::unix::process::ExitStatusExt;
+                match (st.code(), st.signal()) {
+                    (Some(c), _) => format!("exited with code {c}"),
+                    (None, Some(s)) => describe_status(s as u64),
+                    _ => "exited".to_string(),
+                }
+            }),
+    };
+    match (status, oom) {
+        (_, Some((a, b))) => format!("was killed by the OOM killer (the cgroup's OOM-kill count rose from {a} to {b})"),
+        (Some(s), None) => s,
+        (None, None) => "exited (its exit status is not visible: it was already reaped; its PID may now belong to another process)".to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    out: &mut dyn Write,
+    series: &[Series],
+    ceilings: &Ceilings,
+    pid: i32,
+    name: &Text,
+    t: f64,
+    samples: usize,
+    opts: &WatchOpts,
+    drawn: usize,
+) -> usize {
+    let p = opts.palette;
+    let mut lines = Vec::new();
+    lines.push(format!(
+        "{} {pid} ({}) {}",
+        p.heading("proctor watch"),
+        name.display(),
+        p.dim(&format!(
+            "- {:.1}s, {samples} samples every {}  (Ctrl-C to stop)",
+            t,
+            humantime::format_duration(opts.interval)
+        ))
+    ));
+    lines.push(p.heading(&format!(
+        "{:<11} {:>10} {:>10} {:>12}  {:<30}  {}",
+        "METRIC", "NOW", "CHANGE", "RATE", "TREND", "VERDICT"
+    )));
+    for se in series {
+        let m = se.metric;
+        let (now, change) = match (se.window.last(), se.window.first()) {
+            (Some(l), Some(f)) => (fmt_value(m, l), fmt_change(m, l - f)),
+            _ => ("-".into(), "-".into()),
+        };
+        let (rate, verdict) = match &se.judgement {
+            Some(j) if j.leaking => {
+                let limit = limit_of(ceilings, m);
+                let eta = se
+                    .window
+                    .last()
+                    .and_then(|c| model::eta(c, limit, j.slope_per_s));
+                let tail = match (eta, limit) {
+                    (Some(e), Some(l)) => {
+                        format!(", hits {} in {}", fmt_value(m, l), fmt_duration(e))
+                    }
+                    _ => String::new(),
+                };
+                (
+                    fmt_rate(m, j.slope_per_s),
+                    p.critical(&format!("LEAK{tail}")),
+                )
+            }
+            Some(j) if se.window.len() < crate::analysis::leak::MIN_SAMPLES => {
+                (fmt_rate(m, j.slope_per_s), p.dim("collecting samples"))
+            }
+            Some(j) => (fmt_rate(m, j.slope_per_s), p.good("ok")),
+            None => ("-".into(), p.dim("-")),
+        };
+        lines.push(format!(
+            "{:<11} {:>10} {:>10} {:>12}  {:<30}  {}",
+            m.name(),
+            now,
+            change,
+            rate,
+            model::sparkline(&se.window.tail(30)),
+            verdict
+        ));
+    }
+    let mut buf = String::new();
+    if drawn > 0 {
+        buf.push_str(&format!("\x1b[{drawn}A"));
+    }
+    for l in &lines {
+        buf.push_str("\r\x1b[2K");
+        buf.push_str(l);
+        buf.push('\n');
+    }
+    let _ = out.write_all(buf.as_bytes());
+    lines.len()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verdict_text(
+    series: &[Series],
+    leaks: &[Leak],
+    ceilings: &Ceilings,
+    pid: i32,
+    elapsed: f64,
+    samples: usize,
+    end: &EndReason,
+    p: Palette,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let how = match end {
+        EndReason::Duration => "duration reached".to_string(),
+        EndReason::Interrupted => "interrupted".to_string(),
+        EndReason::TargetEnded(h) => format!("process {pid} {h}"),
+    };
+    let _ = writeln!(
+        s,
+        "{} after {}, {samples} samples ({how})",
+        p.heading("Verdict"),
+        fmt_duration(elapsed)
+    );
+    for se in series {
+        let m = se.metric;
+        let Some(j) = &se.judgement else { continue };
+        if let Some(l) = leaks.iter().find(|l| l.metric == m.name()) {
+            let cur = l.current.map(|c| fmt_value(m, c)).unwrap_or_default();
+            let limit = match (l.limit, l.eta_s) {
+                (Some(lim), Some(e)) => format!(
+                    "; at this rate it reaches {} ({}) in {}",
+                    fmt_value(m, lim),
+                    limit_name(ceilings, m),
+                    fmt_duration(e)
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "  {} {:<11} {} ({cur} now){limit}",
+                p.critical("LEAK"),
+                m.name(),
+                fmt_rate(m, l.slope_per_s)
+            );
+            let _ = writeln!(s, "       {:<11} {}", "", p.dim(&j.reason));
+        } else {
+            let _ = writeln!(
+                s,
+                "  {}   {:<11} {}",
+                p.good("ok"),
+                m.name(),
+                p.dim(&j.reason)
+            );
+        }
+    }
+    if leaks.is_empty() {
+        let _ = writeln!(s, "  {}", p.good("no leak detected"));
+    } else {
+        let _ = writeln!(s, "  {}", p.dim(&format!("next: proctor inspect {pid}")));
+    }
+    s
+}
+
+/// Whether stdout is a terminal (for the live view).
+pub fn stdout_is_tty() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("invalid duration")
+        );
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(describe_status(0), "exited with code 0");
+        assert_eq!(describe_status(3 << 8), "exited with code 3");
+        assert_eq!(describe_status(9), "killed by signal 9 (SIGKILL)");
+    }
+}
