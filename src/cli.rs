@@ -77,10 +77,10 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Time between samples (250ms, 1s, 2m; a bare number is seconds)
-    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
     /// Stop after this long (default: until Ctrl-C)
-    #[arg(long, value_parser = crate::watch::parse_duration)]
+    #[arg(long, value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
     pub duration: Option<std::time::Duration>,
     /// Metrics to watch, comma-separated
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::analysis::watch::DEFAULT_METRICS)]
@@ -93,10 +93,10 @@ pub struct DemoArgs {
     #[arg(value_enum)]
     pub scenario: Option<crate::demo::Scenario>,
     /// How long to watch
-    #[arg(long, default_value = "20s", value_parser = crate::watch::parse_duration)]
+    #[arg(long, default_value = "20s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
     pub duration: std::time::Duration,
     /// Time between samples
-    #[arg(long, default_value = "250ms", value_parser = crate::watch::parse_duration)]
+    #[arg(long, default_value = "250ms", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
 }
 

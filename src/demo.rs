@@ -165,7 +165,9 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
     let as_expected = if sc.expected().is_empty() {
         !found_leak
     } else {
-        sc.expected().iter().all(|m| outcome.leaks.contains(&m.name()))
+        sc.expected()
+            .iter()
+            .all(|m| outcome.leaks.contains(&m.name()))
     };
     if ctx.json {
         let names: Vec<&str> = sc.expected().iter().map(|m| m.name()).collect();

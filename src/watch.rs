@@ -396,7 +396,10 @@ pub fn run(
     } else {
         ExitCode::Ok
     };
-    Ok(Outcome { code, leaks: leaks.iter().map(|l| l.metric).collect() })
+    Ok(Outcome {
+        code,
+        leaks: leaks.iter().map(|l| l.metric).collect(),
+    })
 }
 
 fn describe_ending(

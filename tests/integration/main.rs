@@ -10,3 +10,4 @@ mod fixtures;
 mod live;
 mod views;
 mod views_live;
+mod watch;

@@ -1,0 +1,458 @@
+//! `proctor watch` and `proctor demo` on real processes: the hidden
+//! `demo-child` mode is the target (a bounded child that dies with its
+//! parent), so every scenario is deterministic in shape.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Reaped, bin, fixture_copy, proctor, stderr, stdout};
+
+/// Start `proctor demo-child SCENARIO` and wait until it runs (and, for
+/// fd-leak, has lowered its descriptor limit).
+fn child(scenario: &str, lifetime: u64) -> Reaped {
+    let c = Reaped::spawn(
+        Command::new(bin())
+            .args(["demo-child", scenario, "--lifetime", &lifetime.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let pid = c.pid();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+        let ready = comm.trim() == "proctor"
+            && (scenario != "fd-leak"
+                || limits.lines().any(|l| {
+                    l.starts_with("Max open files") && l.split_whitespace().nth(3) == Some("1024")
+                }));
+        if ready {
+            return c;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("demo child {scenario} never got ready");
+}
+
+fn lines(out: &std::process::Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn verdict(recs: &[Value]) -> &Value {
+    let v: Vec<&Value> = recs.iter().filter(|r| r["type"] == "verdict").collect();
+    assert_eq!(v.len(), 1, "exactly one verdict");
+    v[0]
+}
+
+#[test]
+fn detects_a_descriptor_leak_with_time_to_exhaustion() {
+    let c = child("fd-leak", 40);
+    let pid = c.pid().to_string();
+    let o = proctor(&[
+        "watch",
+        &pid,
+        "--interval",
+        "250ms",
+        "--duration",
+        "5s",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let recs = lines(&o);
+    let samples: Vec<&Value> = recs.iter().filter(|r| r["type"] == "sample").collect();
+    assert!(
+        samples.len() >= 15 && samples.len() <= 21,
+        "{} samples",
+        samples.len()
+    );
+    for k in [
+        "t",
+        "rss_bytes",
+        "fds",
+        "threads",
+        "sockets",
+        "close_wait",
+        "leaking",
+    ] {
+        assert!(samples[0].get(k).is_some(), "sample lacks {k}");
+    }
+    // Times advance by the interval without drift.
+    let last_t = samples.last().unwrap()["t"].as_f64().unwrap();
+    assert!(
+        (last_t - 0.25 * (samples.len() - 1) as f64).abs() < 0.2,
+        "t drifted: {last_t}"
+    );
+    let fds: Vec<u64> = samples.iter().map(|s| s["fds"].as_u64().unwrap()).collect();
+    assert!(fds.last().unwrap() > fds.first().unwrap());
+    let v = verdict(&recs);
+    assert_eq!(v["samples"].as_u64().unwrap() as usize, samples.len());
+    assert!(v["duration_s"].as_f64().unwrap() >= 4.5);
+    let leak = v["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["metric"] == "fds")
+        .expect("fds leak");
+    let slope = leak["slope_per_s"].as_f64().unwrap();
+    assert!((4.0..=6.0).contains(&slope), "slope {slope}");
+    assert_eq!(leak["limit"], 1024.0);
+    let eta = leak["eta_s"].as_f64().unwrap();
+    let current = leak["current"].as_f64().unwrap();
+    assert!((eta - (1024.0 - current) / slope).abs() < 1.0, "eta {eta}");
+    assert!(leak["p_value"].as_f64().unwrap() < 0.01);
+    assert!(
+        v["healthy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "threads")
+    );
+    assert_eq!(v["ended"]["how"], "duration");
+}
+
+#[test]
+fn a_healthy_process_is_not_flagged() {
+    let c = child("steady", 40);
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "200ms",
+        "--duration",
+        "3s",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = lines(&o);
+    let v = verdict(&recs);
+    assert_eq!(v["leaks"], serde_json::json!([]));
+    assert_eq!(v["healthy"].as_array().unwrap().len(), 5);
+    // Metrics chosen on the command line.
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "200ms",
+        "--duration",
+        "1s",
+        "--json",
+        "--metrics",
+        "maps,pss",
+    ]);
+    let recs = lines(&o);
+    let s = &recs[0];
+    assert!(
+        s.get("maps").is_some() && s.get("pss_bytes").is_some() && s.get("fds").is_none(),
+        "{s}"
+    );
+    assert!(s["maps"].as_u64().unwrap() > 5);
+}
+
+#[test]
+fn plain_lines_when_not_a_terminal() {
+    let c = child("steady", 40);
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "200ms",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "escapes on a pipe");
+    let samples = out.lines().filter(|l| l.starts_with("t=")).count();
+    assert!((5..=7).contains(&samples), "{out}");
+    assert!(out.contains("Verdict after"), "{out}");
+    assert!(out.contains("no leak detected"), "{out}");
+}
+
+#[test]
+fn bad_intervals_and_durations() {
+    for (args, needle) in [
+        (vec!["--interval", "0"], "greater than zero"),
+        (vec!["--interval", "0s"], "greater than zero"),
+        (vec!["--interval", "-1s"], "negative"),
+        (vec!["--interval", "soon"], "invalid duration"),
+        (vec!["--duration", "abc"], "invalid duration"),
+        (
+            vec!["--duration", "1s", "--interval", "1s"],
+            "fewer than two samples",
+        ),
+        (vec!["--metrics", "cpu"], "invalid value"),
+    ] {
+        let mut a = vec!["watch", "self"];
+        a.extend(args.iter());
+        let o = proctor(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}");
+        assert!(stderr(&o).contains(needle), "{a:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"));
+    }
+    let o = proctor(&[
+        "demo",
+        "fd-leak",
+        "--duration",
+        "100ms",
+        "--interval",
+        "250ms",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("fewer than two samples"));
+}
+
+#[test]
+fn target_that_exits_before_the_second_sample() {
+    // The child lives 1 s; the second sample would come at 3 s.
+    let mut c = child("steady", 1);
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "3s",
+        "--duration",
+        "10s",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("exited with code 0 after 1 sample(s): nothing to judge"),
+        "{e}"
+    );
+    assert!(e.contains("hint:"));
+    let _ = c.0.wait();
+}
+
+#[test]
+fn target_that_exits_mid_watch_still_gets_a_verdict() {
+    let mut c = child("fd-leak", 4);
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "250ms",
+        "--duration",
+        "30s",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let recs = lines(&o);
+    let v = verdict(&recs);
+    assert_eq!(v["ended"]["how"], "target_ended");
+    assert!(
+        v["ended"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exited with code 0"),
+        "{v}"
+    );
+    assert!(v["duration_s"].as_f64().unwrap() < 10.0);
+    assert!(
+        v["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["metric"] == "fds")
+    );
+    let _ = c.0.wait();
+}
+
+#[test]
+fn ctrl_c_ends_with_a_verdict_and_130() {
+    let c = child("steady", 40);
+    let mut w = Reaped::spawn(
+        Command::new(bin())
+            .args(["watch", &c.pid().to_string(), "--interval", "250ms"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(w.pid()).unwrap(),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("(interrupted)") && out.contains("Verdict"),
+        "{out}"
+    );
+}
+
+#[test]
+fn ctrl_c_before_the_second_sample() {
+    let c = child("steady", 40);
+    let mut w = Reaped::spawn(
+        Command::new(bin())
+            .args(["watch", &c.pid().to_string(), "--interval", "5s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(w.pid()).unwrap(),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interrupted before a second sample"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_replaced_process_is_never_followed() {
+    use proctor::reader::{Ending, ProcFs, Sampler, Wanted};
+    let t = fixture_copy("v1-basic");
+    let fs = ProcFs::new(t.path().join("proc"), t.path().join("sys"));
+    let p = fs.open(4242).unwrap();
+    let mut s = Sampler::new(
+        p,
+        Wanted {
+            fds: true,
+            threads: true,
+            ..Wanted::default()
+        },
+    )
+    .unwrap();
+    let first = s.sample().unwrap().unwrap();
+    assert_eq!(first.fds, Some(19));
+    assert_eq!(first.threads, Some(4));
+    // Another process with the same PID: a different start time.
+    let stat = t.path().join("proc/4242/stat");
+    let text = std::fs::read_to_string(&stat).unwrap();
+    let mut f: Vec<String> = text.split(' ').map(str::to_string).collect();
+    f[21] = "99999999".into();
+    std::fs::write(&stat, f.join(" ")).unwrap();
+    assert_eq!(s.sample().unwrap(), Err(Ending::Gone));
+}
+
+#[test]
+fn demo_lists_scenarios_and_catches_the_leak() {
+    let o = proctor(&["demo"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for s in [
+        "fd-leak",
+        "memory-leak",
+        "thread-leak",
+        "socket-leak",
+        "gc-sawtooth",
+        "warmup-plateau",
+        "steady",
+    ] {
+        assert!(out.contains(s), "{out}");
+    }
+    let o = proctor(&[
+        "demo",
+        "socket-leak",
+        "--duration",
+        "5s",
+        "--interval",
+        "250ms",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = lines(&o);
+    let d = recs.iter().find(|r| r["type"] == "demo").unwrap();
+    assert_eq!(d["as_expected"], true);
+    let v = verdict(&recs);
+    assert!(
+        v["leaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["metric"] == "close_wait")
+    );
+    // The child is gone afterwards.
+    let pid = v["pid"].as_i64().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(state.is_empty(), "demo child {pid} still exists: {state}");
+}
+
+#[test]
+fn live_view_in_a_terminal_and_a_clean_exit() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux not installed");
+        return;
+    }
+    let c = child("fd-leak", 40);
+    let sock = format!("proctor-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&sock)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let cmd = format!(
+        "'{}' watch {} --interval 250ms; echo EXIT=$?; sleep 30",
+        bin(),
+        c.pid()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "w",
+        "-x",
+        "150",
+        "-y",
+        "20",
+        &cmd,
+    ]);
+    let screen = |_: ()| {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "w"]).stdout).into_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut s = String::new();
+    while Instant::now() < deadline {
+        s = screen(());
+        if s.contains("LEAK") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let result = (|| {
+        assert!(s.contains("METRIC") && s.contains("VERDICT"), "{s}");
+        assert!(
+            s.lines().filter(|l| l.starts_with("fds ")).count() == 1,
+            "redrawn in place, not scrolled: {s}"
+        );
+        assert!(s.contains("LEAK, hits 1024 in"), "{s}");
+        let cursor =
+            String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
+                .trim()
+                .to_string();
+        assert_eq!(cursor, "0", "cursor hidden while drawing");
+        tmux(&["send-keys", "-t", "w", "C-c"]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !s.contains("EXIT=") {
+            std::thread::sleep(Duration::from_millis(100));
+            s = screen(());
+        }
+        assert!(s.contains("Verdict after") && s.contains("EXIT=1"), "{s}");
+        let cursor =
+            String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
+                .trim()
+                .to_string();
+        assert_eq!(cursor, "1", "cursor restored");
+    })();
+    tmux(&["kill-server"]);
+    result
+}
