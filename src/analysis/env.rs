@@ -104,7 +104,7 @@ pub struct EnvReport {
     /// Names whose value (or a URL password in it) was masked.
     pub masked: Vec<String>,
     /// Names that appear more than once.
-    pub duplicates: Vec<String>,
+    pub duplicates: Vec<Text>,
     /// Entries without `=`.
     pub without_equals: Vec<Text>,
     /// Every entry shown, in name order (duplicates included).
@@ -174,7 +174,7 @@ pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> E
     let duplicates = seen
         .into_iter()
         .filter(|(_, n)| *n > 1)
-        .map(|(k, _)| Text(k).to_json_string())
+        .map(|(k, _)| Text(k))
         .collect();
     EnvReport {
         pid,
@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(r.vars["EMPTY"], "");
         assert_eq!(r.vars["BIN"], "\\xff\u{1b}[31m");
         assert_eq!(r.masked, ["DATABASE_URL", "DB_PASSWORD"]);
-        assert_eq!(r.duplicates, ["A"]);
+        assert_eq!(r.duplicates, [Text::new(b"A".to_vec())]);
         assert_eq!(r.without_equals, [Text::new(b"NOEQUALS".to_vec())]);
 
         let all = build(1, env, None, true);

@@ -194,10 +194,57 @@ pub fn unix_state_name(s: &UnixSocket) -> &'static str {
 
 /// `Num RefCount Protocol Flags Type St Inode Path`.
 pub fn parse_unix(b: &[u8], wanted: &InodeSet) -> Vec<UnixSocket> {
-    b.split(|&c| c == b'\n')
-        .skip(1)
-        .filter_map(|l| parse_unix_line(l, wanted))
-        .collect()
+    let mut t = UnixTable::default();
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    for line in b.split(|&c| c == b'\n').skip(1) {
+        t.line(line, wanted);
+    }
+    t.out
+}
+
+/// Line-at-a-time unix table parser. The kernel writes socket names raw,
+/// so a name holding a newline continues on the next line: a line that
+/// does not start a record (`<hex>: <8 hex> ...`) is the rest of the
+/// previous record's name.
+#[derive(Debug, Default)]
+pub struct UnixTable {
+    pub out: Vec<UnixSocket>,
+    /// Whether the last record was kept (its name may continue).
+    last_kept: bool,
+}
+
+fn starts_record(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&c| c == b':') else {
+        return false;
+    };
+    let num = &line[..colon];
+    let rest = line.get(colon + 1..).unwrap_or_default();
+    !num.is_empty()
+        && num.iter().all(u8::is_ascii_hexdigit)
+        && rest.len() > 9
+        && rest[0] == b' '
+        && rest[1..9].iter().all(u8::is_ascii_hexdigit)
+}
+
+impl UnixTable {
+    pub fn line(&mut self, line: &[u8], wanted: &InodeSet) {
+        if !starts_record(line) {
+            if self.last_kept {
+                if let Some(last) = self.out.last_mut() {
+                    last.path.push(b'\n');
+                    last.path.extend_from_slice(line);
+                }
+            }
+            return;
+        }
+        match parse_unix_line(line, wanted) {
+            Some(s) => {
+                self.out.push(s);
+                self.last_kept = true;
+            }
+            None => self.last_kept = false,
+        }
+    }
 }
 
 /// One line of the unix table (not the header).
@@ -296,5 +343,17 @@ mod tests {
         assert!(s[1].path.is_empty());
         assert_eq!(s[2].path, b"@abstract name");
         assert_eq!(s[2].sock_type, 2);
+    }
+
+    #[test]
+    fn unix_names_with_newlines_continue_on_the_next_line() {
+        // Captured shape: a listener bound at "/tmp/s\x1b[31m\n\xff.sock",
+        // written raw by the kernel across two lines.
+        let t = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 4001 /tmp/s\x1b[31m\n\xff.sock\n0000000000000000: 00000002 00000000 00000000 0001 01 4999 /other\nnot ours\n0000000000000000: 00000002 00000000 00000000 0002 01 4002 @x\n";
+        let wanted: InodeSet = [4001, 4002].into_iter().collect();
+        let s = parse_unix(t, &wanted);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].path, b"/tmp/s\x1b[31m\n\xff.sock");
+        assert_eq!(s[1].path, b"@x");
     }
 }

@@ -670,16 +670,19 @@ impl Process {
     fn unix_sockets(&self, left: &mut net::InodeSet, out: &mut Sockets) -> Result<(), ReadError> {
         out.unix_read = true;
         let mut header = true;
+        let mut table = net::UnixTable::default();
+        let wanted = left.clone();
         self.for_each_line("net/unix", |line| {
-            if std::mem::take(&mut header) {
-                return true;
+            if !std::mem::take(&mut header) {
+                table.line(line, &wanted);
             }
-            if let Some(s) = net::parse_unix_line(line, left) {
-                left.remove(&s.inode);
-                out.unix.push(s);
-            }
-            !left.is_empty()
-        })
+            true
+        })?;
+        for s in table.out {
+            left.remove(&s.inode);
+            out.unix.push(s);
+        }
+        Ok(())
     }
 }
 

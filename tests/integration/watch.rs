@@ -428,31 +428,27 @@ fn live_view_in_a_terminal_and_a_clean_exit() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let result = (|| {
-        assert!(s.contains("METRIC") && s.contains("VERDICT"), "{s}");
-        assert!(
-            s.lines().filter(|l| l.starts_with("fds ")).count() == 1,
-            "redrawn in place, not scrolled: {s}"
-        );
-        assert!(s.contains("LEAK, hits 1024 in"), "{s}");
-        let cursor =
-            String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
-                .trim()
-                .to_string();
-        assert_eq!(cursor, "0", "cursor hidden while drawing");
-        tmux(&["send-keys", "-t", "w", "C-c"]);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && !s.contains("EXIT=") {
-            std::thread::sleep(Duration::from_millis(100));
-            s = screen(());
-        }
-        assert!(s.contains("Verdict after") && s.contains("EXIT=1"), "{s}");
-        let cursor =
-            String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
-                .trim()
-                .to_string();
-        assert_eq!(cursor, "1", "cursor restored");
-    })();
-    tmux(&["kill-server"]);
-    result
+    assert!(s.contains("METRIC") && s.contains("VERDICT"), "{s}");
+    assert!(
+        s.lines().filter(|l| l.starts_with("fds ")).count() == 1,
+        "redrawn in place, not scrolled: {s}"
+    );
+    assert!(s.contains("LEAK, hits 1024 in"), "{s}");
+    let cursor =
+        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
+            .trim()
+            .to_string();
+    assert_eq!(cursor, "0", "cursor hidden while drawing");
+    tmux(&["send-keys", "-t", "w", "C-c"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !s.contains("EXIT=") {
+        std::thread::sleep(Duration::from_millis(100));
+        s = screen(());
+    }
+    assert!(s.contains("Verdict after") && s.contains("EXIT=1"), "{s}");
+    let cursor =
+        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
+            .trim()
+            .to_string();
+    assert_eq!(cursor, "1", "cursor restored");
 }
