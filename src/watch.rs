@@ -277,8 +277,7 @@ pub fn run(
                 let _ = out.flush();
             }
             Ok(Err(ending)) => {
-                end =
-                    EndReason::TargetEnded(describe_ending(fs, &sampler, &ceilings, ending, child));
+                end = EndReason::TargetEnded(describe_ending(fs, &ceilings, ending, child));
                 break;
             }
             Err(e) => return Err(e.into()),
@@ -404,13 +403,15 @@ pub fn run(
 
 fn describe_ending(
     fs: &ProcFs,
-    sampler: &Sampler,
     ceilings: &Ceilings,
     ending: Ending,
     child: Option<ChildStatus<'_>>,
 ) -> String {
     let oom_before = ceilings.oom_kills;
-    let oom_now = fs.oom_kills(&sampler.proc);
+    let oom_now = ceilings
+        .memory_cgroup
+        .as_ref()
+        .and_then(|cg| fs.oom_kills_now(cg));
     let oom = match (oom_before, oom_now) {
         (Some(a), Some(b)) if b > a => Some((a, b)),
         _ => None,

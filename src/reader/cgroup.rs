@@ -121,6 +121,18 @@ impl ProcFs {
         .0
     }
 
+    /// The OOM-kill count of a memory cgroup, read now.
+    pub(crate) fn oom_kill_count(&self, m: &CgroupMemory) -> Option<u64> {
+        let root = self.sys_root().join("fs/cgroup");
+        let (dir, file) = match m.version {
+            CgroupVersion::V1 => (join(&root.join("memory"), &m.path), "memory.oom_control"),
+            CgroupVersion::V2 => (join(&root, &m.path), "memory.events"),
+        };
+        self.read_sys_file(&dir.join(file))
+            .ok()
+            .and_then(|b| parse::flat_keyed(&b, "oom_kill"))
+    }
+
     fn cg_dir(&self, base: &Path, cg: &[u8]) -> Result<PathBuf, ReadError> {
         let dir = join(base, cg);
         if dir.is_dir() {

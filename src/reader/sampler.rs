@@ -232,6 +232,9 @@ pub struct Ceilings {
     pub maps: Option<u64>,
     /// The memory cgroup's OOM-kill count now (to tell an OOM kill later).
     pub oom_kills: Option<u64>,
+    /// The memory cgroup, kept: a zombie's /proc/PID/cgroup may already
+    /// read "/" (v1), so the count is re-read from this cgroup later.
+    pub memory_cgroup: Option<super::CgroupMemory>,
 }
 
 impl ProcFs {
@@ -244,6 +247,7 @@ impl ProcFs {
         let lines = proc.cgroup().unwrap_or_default();
         if let Ok(m) = self.memory_cgroup(&lines) {
             c.oom_kills = m.oom_kills;
+            c.memory_cgroup = Some(m.clone());
             if let Some(l) = m.limit {
                 c.memory = Some(l);
                 c.memory_source = Some(format!(
@@ -279,9 +283,8 @@ impl ProcFs {
         c
     }
 
-    /// The process's memory cgroup OOM-kill count now.
-    pub fn oom_kills(&self, proc: &Process) -> Option<u64> {
-        let lines = proc.cgroup().ok()?;
-        self.memory_cgroup(&lines).ok()?.oom_kills
+    /// The OOM-kill count of a memory cgroup found earlier, read again.
+    pub fn oom_kills_now(&self, cg: &super::CgroupMemory) -> Option<u64> {
+        self.oom_kill_count(cg)
     }
 }

@@ -452,3 +452,62 @@ fn live_view_in_a_terminal_and_a_clean_exit() {
             .to_string();
     assert_eq!(cursor, "1", "cursor restored");
 }
+
+/// A child killed by the OOM killer in a memory cgroup (v1, this host's
+/// kind) is reported as such, with its limit as the ceiling.
+#[test]
+fn an_oom_kill_is_reported() {
+    let base = std::path::Path::new("/sys/fs/cgroup/memory");
+    let cg = base.join(format!("proctor-test-oom-{}", std::process::id()));
+    if !base.join("memory.limit_in_bytes").exists() || std::fs::create_dir(&cg).is_err() {
+        eprintln!("skipped: cannot create a v1 memory cgroup here");
+        return;
+    }
+    struct Cg(std::path::PathBuf);
+    impl Drop for Cg {
+        fn drop(&mut self) {
+            // The cgroup can be removed once its processes are gone.
+            for _ in 0..50 {
+                if std::fs::remove_dir(&self.0).is_ok() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    let guard = Cg(cg.clone());
+    let limit: u64 = 24 << 20;
+    std::fs::write(cg.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
+    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
+    let _ = std::fs::write(cg.join("memory.memsw.limit_in_bytes"), limit.to_string());
+    let mut c = child("memory-leak", 60);
+    std::fs::write(cg.join("cgroup.procs"), c.pid().to_string()).unwrap();
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "250ms",
+        "--duration",
+        "40s",
+        "--metrics",
+        "rss",
+        "--json",
+    ]);
+    let recs = lines(&o);
+    let v = verdict(&recs);
+    assert_eq!(v["ended"]["how"], "target_ended", "{v}");
+    let detail = v["ended"]["detail"].as_str().unwrap();
+    assert!(detail.contains("killed by the OOM killer"), "{detail}");
+    assert!(detail.contains("rose from 0 to 1"), "{detail}");
+    if let Some(l) = v["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["metric"] == "rss")
+    {
+        assert_eq!(l["limit"], limit as f64);
+    }
+    let _ = c.0.wait();
+    drop(c);
+    drop(guard);
+}
