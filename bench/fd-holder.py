@@ -87,6 +87,10 @@ def main():
                     help="stop opening after this many seconds (default 60)")
     ap.add_argument("--lifetime", type=float, default=1800.0,
                     help="exit by itself after this many seconds (default 1800)")
+    ap.add_argument("--peer", action="store_true",
+                    help="keep the client ends in a separate peer process, so this "
+                         "process holds one end of ~N connections (the workload of "
+                         "`proctor net`: a server with ~19,000 connections)")
     ap.add_argument("--per-source", type=int, default=None,
                     help="connections per 127.0.0.x source address (default: "
                          "one source address if the ephemeral port range allows)")
@@ -140,39 +144,84 @@ def main():
     held.append(listener)
     addr = listener.getsockname()
 
-    nfds = count_fds()
-    stop_reason = "target reached"
-    deadline = t0 + args.setup_timeout
-    i = 0
-    while nfds + 2 <= target:
-        if time.monotonic() > deadline:
-            stop_reason = f"setup timeout ({args.setup_timeout:.0f} s)"
-            break
-        client = server = None
-        try:
-            client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            client.settimeout(5.0)
-            if per_source:
-                n = 2 + i // per_source
-                client.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-                client.bind((f"127.0.{n // 256}.{n % 256}", 0))
-            client.connect(addr)
-            server, _ = listener.accept()
-            # Abortive close (RST) when the holder dies: no TIME_WAIT entries
-            # are left in /proc/net/tcp to skew the next run's numbers.
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
+    if args.peer:
+        nfds = count_fds()
+        want = max(0, target - nfds)
+        pid = os.fork()
+        if pid == 0:
+            # The peer: the client ends. Dies with the holder.
+            try:
+                import ctypes
+                ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+            except Exception:
+                pass
+            raise_nofile()
+            clients = []
+            for k in range(want):
+                try:
+                    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    if per_source:
+                        n = 2 + k // per_source
+                        c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                        c.bind((f"127.0.{n // 256}.{n % 256}", 0))
+                    c.connect(addr)
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
+                    clients.append(c)
+                except OSError:
+                    break
+            me_parent = os.getppid()
+            end = time.monotonic() + args.lifetime
+            while time.monotonic() < end and os.getppid() == me_parent:
+                time.sleep(0.5)
+            os._exit(0)
+        held_peer = pid
+        stop_reason = "target reached"
+        i = 0
+        deadline = t0 + args.setup_timeout
+        while i < want and time.monotonic() < deadline:
+            try:
+                server, _ = listener.accept()
+            except OSError as e:
+                stop_reason = f"accept stopped: {e}"
+                break
             server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
-        except OSError as e:
-            for s in (client, server):
-                if s is not None:
-                    s.close()
-            name = errno.errorcode.get(e.errno, "") if e.errno else type(e).__name__
-            stop_reason = f"stopped by {name or 'error'}: {e}"
-            break
-        held.append(client)
-        held.append(server)
-        nfds += 2
-        i += 1
+            held.append(server)
+            i += 1
+        log(f"peer process {held_peer} holds the client ends")
+    else:
+        nfds = count_fds()
+        stop_reason = "target reached"
+        deadline = t0 + args.setup_timeout
+        i = 0
+        while nfds + 2 <= target:
+            if time.monotonic() > deadline:
+                stop_reason = f"setup timeout ({args.setup_timeout:.0f} s)"
+                break
+            client = server = None
+            try:
+                client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                client.settimeout(5.0)
+                if per_source:
+                    n = 2 + i // per_source
+                    client.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                    client.bind((f"127.0.{n // 256}.{n % 256}", 0))
+                client.connect(addr)
+                server, _ = listener.accept()
+                # Abortive close (RST) when the holder dies: no TIME_WAIT entries
+                # are left in /proc/net/tcp to skew the next run's numbers.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
+                server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ABORT)
+            except OSError as e:
+                for s in (client, server):
+                    if s is not None:
+                        s.close()
+                name = errno.errorcode.get(e.errno, "") if e.errno else type(e).__name__
+                stop_reason = f"stopped by {name or 'error'}: {e}"
+                break
+            held.append(client)
+            held.append(server)
+            nfds += 2
+            i += 1
 
     nfds = count_fds()
     setup = time.monotonic() - t0

@@ -70,13 +70,19 @@ fn is_invisible_format(c: char) -> bool {
 
 /// Escape bytes for display on a terminal.
 pub fn escape_for_terminal(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    escape_into(&mut s, b);
+    s
+}
+
+/// Append the terminal-safe form of `b` to `s`.
+pub fn escape_into(s: &mut String, b: &[u8]) {
     // Fast path: printable ASCII without backslashes needs no escaping
     // (addresses, most paths); views print tens of thousands of these.
     if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
-        // All bytes are ASCII, so this is valid UTF-8.
-        return String::from_utf8_lossy(b).into_owned();
+        s.push_str(&String::from_utf8_lossy(b));
+        return;
     }
-    let mut s = String::with_capacity(b.len());
     for chunk in b.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
@@ -98,7 +104,6 @@ pub fn escape_for_terminal(b: &[u8]) -> String {
             let _ = write!(s, "\\x{byte:02x}");
         }
     }
-    s
 }
 
 /// Post-process a serialized JSON document: serde_json already escapes C0

@@ -9,6 +9,7 @@
 
 pub mod cgroup;
 pub mod cmdline;
+pub mod diag;
 pub mod fdinfo;
 pub mod fdlink;
 pub mod limits;

@@ -118,12 +118,22 @@ fn parse_addr(b: &[u8], v6: bool) -> Option<SocketAddr> {
 /// Format an address the way users read it: IPv6 in brackets, IPv4-mapped
 /// IPv6 shown as plain IPv4.
 pub fn format_addr(a: &SocketAddr) -> String {
-    match a.ip() {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => format!("{}:{}", v4, a.port()),
-            None => format!("[{}]:{}", v6, a.port()),
-        },
-        IpAddr::V4(v4) => format!("{}:{}", v4, a.port()),
+    AddrDisplay(a).to_string()
+}
+
+/// [`format_addr`] without an allocation.
+pub struct AddrDisplay<'a>(pub &'a SocketAddr);
+
+impl std::fmt::Display for AddrDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0;
+        match a.ip() {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => write!(f, "{}:{}", v4, a.port()),
+                None => write!(f, "[{}]:{}", v6, a.port()),
+            },
+            IpAddr::V4(v4) => write!(f, "{}:{}", v4, a.port()),
+        }
     }
 }
 

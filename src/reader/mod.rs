@@ -12,6 +12,7 @@
 //! "not there for this process" (zombie, kernel thread, older kernel).
 
 mod cgroup;
+mod diag;
 mod process;
 mod sampler;
 mod snapshot;

@@ -1,5 +1,9 @@
 //! Aligned text tables. Cells are already escaped text; widths count
 //! characters. The last column is not padded (no trailing spaces).
+//! Cells live in one arena string (no allocation per cell: views print
+//! tables of 20,000 rows).
+
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -10,7 +14,9 @@ pub enum Align {
 pub struct Table {
     headers: Vec<&'static str>,
     align: Vec<Align>,
-    rows: Vec<Vec<String>>,
+    arena: String,
+    /// End offset of each cell in `arena`, row after row.
+    ends: Vec<usize>,
 }
 
 impl Table {
@@ -18,23 +24,62 @@ impl Table {
         Table {
             headers: columns.iter().map(|c| c.0).collect(),
             align: columns.iter().map(|c| c.1).collect(),
-            rows: Vec::new(),
+            arena: String::new(),
+            ends: Vec::new(),
         }
     }
 
+    /// Add a row of ready cells.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        for c in cells.iter().take(self.headers.len()) {
+            self.cell(c);
+        }
+        for _ in cells.len()..self.headers.len() {
+            self.cell("");
+        }
+    }
+
+    /// Append one cell (rows fill left to right).
+    pub fn cell(&mut self, s: &str) {
+        self.arena.push_str(s);
+        self.ends.push(self.arena.len());
+    }
+
+    /// Append one cell formatted in place.
+    pub fn cell_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let _ = self.arena.write_fmt(args);
+        self.ends.push(self.arena.len());
+    }
+
+    /// Append one cell written by `f` into the table's buffer.
+    pub fn cell_with(&mut self, f: impl FnOnce(&mut String)) {
+        f(&mut self.arena);
+        self.ends.push(self.arena.len());
+    }
+
+    /// Append one cell of bytes from /proc, escaped for the terminal.
+    pub fn cell_escaped(&mut self, b: &[u8]) {
+        crate::text::escape_into(&mut self.arena, b);
+        self.ends.push(self.arena.len());
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.ends.is_empty()
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&e| {
+            let c = &self.arena[start..e];
+            start = e;
+            c
+        })
     }
 
     /// Render with `indent` spaces before each line; the header is styled
     /// by `heading`.
     pub fn render(&self, indent: usize, heading: impl Fn(&str) -> String) -> String {
-        // Display width: bytes for ASCII (the common case, and much faster
-        // than counting chars on 20,000-row tables), else chars.
+        // Display width: bytes for ASCII (the common case), else chars.
         let width = |c: &str| {
             if c.is_ascii() {
                 c.len()
@@ -43,48 +88,41 @@ impl Table {
             }
         };
         let n = self.headers.len();
-        let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate().take(n) {
-                w[i] = w[i].max(width(c));
-            }
+        let mut w: Vec<usize> = self.headers.iter().map(|h| h.len()).collect();
+        for (i, c) in self.cells().enumerate() {
+            w[i % n] = w[i % n].max(width(c));
         }
+        let line_len: usize = w.iter().sum::<usize>() + 2 * n + indent + 1;
+        let mut out = String::with_capacity((self.ends.len() / n.max(1) + 1) * line_len);
         let pad = " ".repeat(indent);
-        let mut out = String::with_capacity(
-            (self.rows.len() + 1) * (w.iter().sum::<usize>() + 2 * n + indent),
-        );
-        let line = |cells: &[String], out: &mut String| {
-            out.push_str(&pad);
-            for (i, c) in cells.iter().enumerate().take(n) {
-                let len = width(c);
-                let fill = w[i].saturating_sub(len);
-                let last = i + 1 == n;
-                match self.align[i] {
-                    Align::Right => {
-                        out.extend(std::iter::repeat_n(' ', fill));
-                        out.push_str(c);
-                    }
-                    Align::Left => {
-                        out.push_str(c);
-                        if !last {
-                            out.extend(std::iter::repeat_n(' ', fill));
-                        }
-                    }
-                }
-                if !last {
-                    out.push_str("  ");
-                }
+        let put = |out: &mut String, i: usize, c: &str| {
+            let col = i % n;
+            if col == 0 {
+                out.push_str(&pad);
             }
-            out.push('\n');
+            let fill = w[col].saturating_sub(width(c));
+            let last = col + 1 == n;
+            if self.align[col] == Align::Right {
+                out.extend(std::iter::repeat_n(' ', fill));
+            }
+            out.push_str(c);
+            if last {
+                out.push('\n');
+            } else {
+                if self.align[col] == Align::Left {
+                    out.extend(std::iter::repeat_n(' ', fill));
+                }
+                out.push_str("  ");
+            }
         };
-        let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
         let mut head = String::new();
-        line(&header, &mut head);
-        let trimmed = head.trim_end_matches('\n').trim_end();
-        out.push_str(&heading(trimmed));
+        for (i, h) in self.headers.iter().enumerate() {
+            put(&mut head, i, h);
+        }
+        out.push_str(&heading(head.trim_end()));
         out.push('\n');
-        for r in &self.rows {
-            line(r, &mut out);
+        for (i, c) in self.cells().enumerate() {
+            put(&mut out, i, c);
         }
         out
     }
@@ -102,11 +140,13 @@ mod tests {
             ("TARGET", Align::Left),
         ]);
         t.row(vec!["3".into(), "socket".into(), "socket:[1]".into()]);
-        t.row(vec!["120".into(), "file".into(), "/var/log/x".into()]);
+        t.cell_fmt(format_args!("{}", 120));
+        t.cell("file");
+        t.cell_escaped(b"/var/log/\x1bx");
         let s = t.render(0, |h| h.to_string());
         assert_eq!(
             s,
-            " FD  TYPE    TARGET\n  3  socket  socket:[1]\n120  file    /var/log/x\n"
+            " FD  TYPE    TARGET\n  3  socket  socket:[1]\n120  file    /var/log/\\ex\n"
         );
     }
 }

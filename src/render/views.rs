@@ -59,28 +59,32 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
     cols.push(("TARGET", Align::Left));
     let mut t = Table::new(&cols);
     for f in &r.fds {
-        let kind = match &f.anon_kind {
-            Some(k) => format!("anon:{}", k.display()),
-            None => f.kind.as_str().to_string(),
-        };
-        let mut row = vec![f.fd.to_string(), kind];
+        t.cell_fmt(format_args!("{}", f.fd));
+        match &f.anon_kind {
+            Some(k) => {
+                t.cell_fmt(format_args!(
+                    "anon:{}",
+                    crate::text::escape_for_terminal(k.as_bytes())
+                ));
+            }
+            None => t.cell(f.kind.as_str()),
+        }
         if long {
-            row.push(f.mode.unwrap_or("-").to_string());
-            row.push(f.pos.map_or("-".into(), |x| x.to_string()));
-            row.push(f.flags.as_ref().map_or("-".into(), |v| {
-                if v.is_empty() {
-                    "-".into()
-                } else {
-                    v.join(",")
-                }
-            }));
+            t.cell(f.mode.unwrap_or("-"));
+            match f.pos {
+                Some(x) => t.cell_fmt(format_args!("{x}")),
+                None => t.cell("-"),
+            }
+            match &f.flags {
+                Some(v) if !v.is_empty() => t.cell(&v.join(",")),
+                _ => t.cell("-"),
+            }
         }
-        let mut target = f.target.display();
         if f.deleted {
-            target = format!("{target}  {}", p.warning("DEL"));
+            t.cell_fmt(format_args!("{}  {}", f.target.display(), p.warning("DEL")));
+        } else {
+            t.cell_escaped(f.target.as_bytes());
         }
-        row.push(target);
-        t.row(row);
     }
     if t.is_empty() {
         let _ = writeln!(s, "  {}", p.dim("no descriptors of the requested type"));
@@ -138,16 +142,22 @@ pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
         ("INODE", Align::Right),
     ]);
     for k in &r.sockets {
-        t.row(vec![
-            k.fd.map_or("-".into(), |f| f.to_string()),
-            k.proto.to_string(),
-            k.local.as_ref().map_or("-".into(), Text::display),
-            k.remote.as_ref().map_or("-".into(), Text::display),
-            k.state.to_string(),
-            k.rx_queue.map_or("-".into(), |q| q.to_string()),
-            k.tx_queue.map_or("-".into(), |q| q.to_string()),
-            k.inode.to_string(),
-        ]);
+        let dash_or = |t: &mut Table, v: Option<u64>| match v {
+            Some(x) => t.cell_fmt(format_args!("{x}")),
+            None => t.cell("-"),
+        };
+        dash_or(&mut t, k.fd.map(|f| f as u64));
+        t.cell(k.proto);
+        for a in [&k.local, &k.remote] {
+            match a {
+                Some(a) => t.cell_with(|s| a.write_to(s)),
+                None => t.cell("-"),
+            }
+        }
+        t.cell(k.state);
+        dash_or(&mut t, k.rx_queue);
+        dash_or(&mut t, k.tx_queue);
+        t.cell_fmt(format_args!("{}", k.inode));
     }
     if t.is_empty() {
         let _ = writeln!(s, "  {}", p.dim("no sockets match"));
