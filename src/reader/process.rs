@@ -200,6 +200,15 @@ impl Process {
         }
     }
 
+    /// Read a single-record file (fdinfo, stat): a short read ends it.
+    fn read_record(&self, rel: &str) -> io::Result<Vec<u8>> {
+        let fd = openat(&self.dir, cstr(rel).as_c_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(io_err)?;
+        let mut buf = Vec::new();
+        super::read_fd(fd, &mut buf, true)?;
+        Ok(buf)
+    }
+
     fn read_raw(&self, rel: &str) -> io::Result<Vec<u8>> {
         let fd = openat(
             &self.dir,
@@ -349,7 +358,7 @@ impl Process {
             // A descriptor closed since the readlink has no fdinfo: keep the
             // row (it was open when listed), without the details.
             let info = if want {
-                self.read_raw(&format!("fdinfo/{fd}"))
+                self.read_record(&format!("fdinfo/{fd}"))
                     .ok()
                     .map(|b| parse::fdinfo::parse(&b))
             } else {
