@@ -202,8 +202,13 @@ impl Process {
 
     /// Read a single-record file (fdinfo, stat): a short read ends it.
     fn read_record(&self, rel: &str) -> io::Result<Vec<u8>> {
-        let fd = openat(&self.dir, cstr(rel).as_c_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(io_err)?;
+        let fd = openat(
+            &self.dir,
+            cstr(rel).as_c_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(io_err)?;
         let mut buf = Vec::new();
         super::read_fd(fd, &mut buf, true)?;
         Ok(buf)
