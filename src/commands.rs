@@ -108,6 +108,7 @@ pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
         FdInfoWanted::Paths
     };
     let entries = proc.fds(wanted).map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
     // The limit is part of the summary; unreadable is shown as unknown.
     let limit = match proc.nofile_limit() {
         Ok(l) => Some(l),
@@ -136,20 +137,33 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
         states.push(n);
     }
     let proc = open_target(ctx, &a.target)?;
-    let entries = proc.fds(FdInfoWanted::None).map_err(gone)?;
-    let none = HashSet::new();
-    let inodes: crate::parse::net::InodeSet = entries
-        .iter()
-        .filter_map(|e| {
-            let l = fdlink::classify(&e.link, None, &none);
-            (l.kind == FdKind::Socket).then_some(l.inode).flatten()
-        })
-        .collect();
+    // Without access to the process's descriptors (another user's process),
+    // its network namespace's tables may still be readable: show those,
+    // saying they are the namespace's, not only the process's.
+    let (entries, inodes, namespace_wide) = match proc.fds(FdInfoWanted::None) {
+        Ok(entries) => {
+            let none = HashSet::new();
+            let inodes: crate::parse::net::InodeSet = entries
+                .iter()
+                .filter_map(|e| {
+                    let l = fdlink::classify(&e.link, None, &none);
+                    (l.kind == FdKind::Socket).then_some(l.inode).flatten()
+                })
+                .collect();
+            (entries, inodes, false)
+        }
+        Err(ReadError::PermissionDenied { path }) => match proc.namespace_socket_inodes() {
+            Ok(all) => (Vec::new(), all, true),
+            Err(_) => return Err(ReadError::PermissionDenied { path }.into()),
+        },
+        Err(e) => return Err(gone(e)),
+    };
     let sockets = if inodes.is_empty() {
         Default::default()
     } else {
         proc.sockets(&inodes).map_err(gone)?
     };
+    proc.still_alive().map_err(gone)?;
     let filter = analysis::net::NetFilter {
         protos: a
             .proto
@@ -165,7 +179,10 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
         states,
         listening: a.listening,
     };
-    let report = analysis::net::build(proc.pid(), &entries, &sockets, &filter);
+    let mut report = analysis::net::build(proc.pid(), &entries, &sockets, &filter);
+    if namespace_wide {
+        report.scope = "namespace";
+    }
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::net(&report, &n, ctx.palette)))
 }
@@ -173,6 +190,7 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
 pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let raw = proc.environ().map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
     let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), a.reveal);
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
@@ -181,6 +199,7 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
 pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let maps = proc.smaps().map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
     let rollup = match proc.smaps_rollup() {
         Ok(r) => Some(r),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
@@ -202,6 +221,7 @@ pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
 pub fn threads(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let list = proc.thread_details().map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
     let report = analysis::threads::build(proc.pid(), &list, crate::reader::clock_ticks(), a.sort);
     let n = name(&proc);
     Ok(emit(ctx, &report, || {

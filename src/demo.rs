@@ -181,13 +181,13 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
             (false, true) => ctx
                 .palette
                 .good("The leak was caught. The child has been stopped."),
-            (true, false) => ctx
+            (true, true) => ctx
                 .palette
                 .good("No leak reported for a healthy process. The child has been stopped."),
             (false, false) => ctx
                 .palette
                 .warning("The leak was not caught in this run (try a longer --duration)."),
-            (true, true) => ctx
+            (true, false) => ctx
                 .palette
                 .warning("A leak was reported for a control scenario: please report this."),
         };

@@ -231,6 +231,7 @@ pub fn run(
         let t = start.elapsed().as_secs_f64();
         match sampler.sample() {
             Ok(Ok(s)) => {
+                let mut wrote: std::io::Result<()> = Ok(());
                 samples += 1;
                 for se in series.iter_mut() {
                     if let Some(v) = value_of(&s, se.metric) {
@@ -257,7 +258,7 @@ pub fn run(
                         .map(|se| se.metric.name())
                         .collect();
                     rec.insert("leaking".into(), json!(leaking));
-                    let _ = writeln!(out, "{}", Value::Object(rec));
+                    wrote = writeln!(out, "{}", Value::Object(rec));
                 } else if live {
                     drawn = draw(out, &series, &ceilings, pid, &name, t, samples, opts, drawn);
                 } else {
@@ -272,9 +273,18 @@ pub fn run(
                             )
                         })
                         .collect();
-                    let _ = writeln!(out, "t={t:.2}s {}", parts.join(" "));
+                    wrote = writeln!(out, "t={t:.2}s {}", parts.join(" "));
                 }
-                let _ = out.flush();
+                if wrote.is_ok() {
+                    wrote = out.flush();
+                }
+                if wrote.is_err() {
+                    // stdout closed (`proctor watch PID | head -3`): stop quietly.
+                    return Ok(Outcome {
+                        code: ExitCode::Ok,
+                        leaks: Vec::new(),
+                    });
+                }
             }
             Ok(Err(ending)) => {
                 end = EndReason::TargetEnded(describe_ending(fs, &ceilings, ending, child));
@@ -286,10 +296,17 @@ pub fn run(
             end = EndReason::Interrupted;
             break;
         }
+        // The next deadline on the fixed grid start + k * interval; deadlines
+        // already missed (a slow sample) are skipped, not sampled back to back.
         k += 1;
+        let now = start.elapsed();
+        if opts.interval * k <= now {
+            let behind = (now.as_nanos() / opts.interval.as_nanos().max(1)) as u32;
+            k = behind.saturating_add(1);
+        }
         let next = opts.interval * k;
         if let Some(d) = opts.duration {
-            if next > d {
+            if next > d || now >= d {
                 end = EndReason::Duration;
                 break;
             }
@@ -338,8 +355,34 @@ pub fn run(
     }
     let mut leaks = Vec::new();
     let mut healthy = Vec::new();
-    for se in &series {
+    let mut undecided: Vec<Value> = Vec::new();
+    for se in series.iter_mut() {
         let Some(j) = &se.judgement else { continue };
+        // Never call "healthy" what could not be read or judged.
+        let why = if se.window.is_empty() {
+            Some(if sampler.denied {
+                "could not be read: permission denied (run as root or as the process's owner)"
+                    .to_string()
+            } else {
+                "could not be read".to_string()
+            })
+        } else if se.window.len() < crate::analysis::leak::MIN_SAMPLES && !j.leaking {
+            Some(format!(
+                "only {} samples, {} needed to judge",
+                se.window.len(),
+                crate::analysis::leak::MIN_SAMPLES
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            undecided.push(json!({"metric": se.metric.name(), "reason": why}));
+            se.judgement = Some(Judgement {
+                reason: format!("undecided: {why}"),
+                ..j.clone()
+            });
+            continue;
+        }
         if j.leaking {
             let current = se.window.last();
             let limit = limit_of(&ceilings, se.metric);
@@ -369,6 +412,7 @@ pub fn run(
             "samples": samples,
             "leaks": leaks,
             "healthy": healthy,
+            "undecided": undecided,
             "ended": ended,
         });
         let _ = writeln!(out, "{}", crate::text::json_safe(v.to_string()));
@@ -417,7 +461,13 @@ fn describe_ending(
         _ => None,
     };
     let status = match ending {
-        Ending::Zombie { status } => Some(describe_status(status)),
+        Ending::Zombie {
+            status: Some(status),
+        } => Some(describe_status(status)),
+        Ending::Zombie { status: None } => Some(
+            "exited (its exit status is hidden without ptrace access: run as root to see it)"
+                .to_string(),
+        ),
         Ending::Gone => child
             .and_then(|f| {
                 // The demo's child: wait for its status a moment.
@@ -573,17 +623,21 @@ fn verdict_text(
             );
             let _ = writeln!(s, "       {:<11} {}", "", p.dim(&j.reason));
         } else {
-            let _ = writeln!(
-                s,
-                "  {}   {:<11} {}",
-                p.good("ok"),
-                m.name(),
-                p.dim(&j.reason)
-            );
+            let undecided = j.reason.starts_with("undecided");
+            let mark = if undecided {
+                p.warning("?   ")
+            } else {
+                p.good("ok  ")
+            };
+            let _ = writeln!(s, "  {mark} {:<11} {}", m.name(), p.dim(&j.reason));
         }
     }
     if leaks.is_empty() {
-        let _ = writeln!(s, "  {}", p.good("no leak detected"));
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.good("no leak detected among the metrics judged")
+        );
     } else {
         let _ = writeln!(s, "  {}", p.dim(&format!("next: proctor inspect {pid}")));
     }

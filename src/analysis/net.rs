@@ -65,6 +65,9 @@ pub struct SocketRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct NetReport {
     pub pid: i32,
+    /// `process`: the process's own sockets; `namespace`: its descriptors
+    /// could not be read, so every socket of its network namespace.
+    pub scope: &'static str,
     /// All sockets of the process (the summary ignores filters).
     pub count: u64,
     pub by_protocol: BTreeMap<&'static str, u64>,
@@ -239,6 +242,7 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
             .then(a.inode.cmp(&b.inode))
     });
     NetReport {
+        scope: "process",
         pid,
         count,
         by_protocol,

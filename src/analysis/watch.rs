@@ -16,6 +16,7 @@ pub enum Metric {
     Fds,
     Threads,
     Sockets,
+    #[value(name = "close_wait", alias = "close-wait")]
     CloseWait,
     Maps,
 }

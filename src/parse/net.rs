@@ -146,6 +146,25 @@ pub fn parse_inet(b: &[u8], proto: Proto, wanted: &InodeSet) -> Vec<InetSocket> 
         .collect()
 }
 
+/// The inode column of an inet table line (not the header).
+pub fn inet_line_inode(line: &[u8]) -> Option<u64> {
+    line.split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+        .nth(9)
+        .and_then(parse_u64)
+}
+
+/// The inode column of a unix table line (not the header).
+pub fn unix_line_inode(line: &[u8]) -> Option<u64> {
+    if !starts_record(line) {
+        return None;
+    }
+    line.split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+        .nth(6)
+        .and_then(parse_u64)
+}
+
 /// One line of an inet table (not the header).
 pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &InodeSet) -> Option<InetSocket> {
     let mut f = line

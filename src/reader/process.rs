@@ -250,6 +250,18 @@ impl Process {
             .map_err(|e| self.map_err(rel, io_err(e)))
     }
 
+    /// Confirm the process is still the live one that was opened: an error
+    /// `Exited` when it is gone, replaced, or has become a zombie since
+    /// (its files then read empty, which must not pass for real data).
+    pub fn still_alive(&self) -> Result<(), ReadError> {
+        let now = self.stat()?;
+        let dead = |s: u8| s == b'Z' || s == b'X';
+        if dead(now.state) && !dead(self.stat.state) {
+            return Err(ReadError::Exited { pid: self.pid });
+        }
+        Ok(())
+    }
+
     /// Read a file that a zombie or kernel thread may legitimately have
     /// empty (cmdline, environ): empty content is returned as is.
     pub fn stat(&self) -> Result<Stat, ReadError> {
@@ -694,6 +706,34 @@ impl Process {
         // netlink, packet, vsock...: not in the tables above.
         out.other = left.len();
         Ok(out)
+    }
+
+    /// Every socket inode in the process's network namespace (its
+    /// /proc/PID/net tables), for when its descriptors cannot be read.
+    pub fn namespace_socket_inodes(&self) -> Result<net::InodeSet, ReadError> {
+        let mut all = net::InodeSet::default();
+        for t in ["net/tcp", "net/tcp6", "net/udp", "net/udp6", "net/unix"] {
+            let unix = t == "net/unix";
+            let mut header = true;
+            let r = self.for_each_line(t, |line| {
+                if !std::mem::take(&mut header) {
+                    let i = if unix {
+                        net::unix_line_inode(line)
+                    } else {
+                        net::inet_line_inode(line)
+                    };
+                    if let Some(i) = i.filter(|&i| i != 0) {
+                        all.insert(i);
+                    }
+                }
+                true
+            });
+            match r {
+                Ok(()) | Err(ReadError::NotSupported { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(all)
     }
 
     /// Whether the process shares proctor's network namespace (so a

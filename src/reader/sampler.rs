@@ -36,8 +36,9 @@ pub struct Wanted {
 /// How a watched process ended, as far as /proc can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
-    /// A zombie's exit status (wait status encoding).
-    Zombie { status: u64 },
+    /// A zombie's exit status (wait status encoding); None when the kernel
+    /// hides it (no ptrace access to the process).
+    Zombie { status: Option<u64> },
     /// Gone from /proc (reaped): status unknown here.
     Gone,
 }
@@ -51,6 +52,10 @@ pub struct Sampler {
     page: u64,
     fast_fd_count: bool,
     buf: Vec<u8>,
+    /// Whether proctor may see the exit status (ptrace read access).
+    status_visible: bool,
+    /// Set when a read failed with permission denied.
+    pub denied: bool,
 }
 
 fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
@@ -86,6 +91,8 @@ impl Sampler {
             None
         };
         let fast_fd_count = super::kernel_counts_fds_in_stat() && proc.on_procfs();
+        // environ needs the same access as the exit_code field of stat.
+        let status_visible = proc.open_file(c"environ").is_ok();
         Ok(Sampler {
             proc,
             stat,
@@ -95,6 +102,8 @@ impl Sampler {
             page: super::page_size(),
             fast_fd_count,
             buf: Vec::new(),
+            status_visible,
+            denied: false,
         })
     }
 
@@ -123,15 +132,19 @@ impl Sampler {
             return Ok(Err(Ending::Gone));
         }
         if st.state == b'Z' || st.state == b'X' {
-            return Ok(Err(Ending::Zombie {
-                status: st.exit_code.unwrap_or(0),
-            }));
+            let status = if self.status_visible {
+                st.exit_code
+            } else {
+                None
+            };
+            return Ok(Err(Ending::Zombie { status }));
         }
         let mut s = Sample {
             threads: self.wanted.threads.then_some(st.num_threads),
             ..Sample::default()
         };
         let exited = |e: &ReadError| matches!(e, ReadError::Exited { .. });
+        let mut denied = false;
         if let Some(fd) = &self.statm {
             match pread_all(fd, &mut self.buf) {
                 Ok(()) => {
@@ -160,7 +173,7 @@ impl Sampler {
             match self.proc.fd_count(self.fast_fd_count) {
                 Ok(n) => s.fds = Some(n),
                 Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(_) => {}
+                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
@@ -201,7 +214,7 @@ impl Sampler {
                     }
                 }
                 Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(_) => {}
+                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
         if self.wanted.maps {
@@ -212,9 +225,10 @@ impl Sampler {
             }) {
                 Ok(()) => s.maps = Some(n),
                 Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(_) => {}
+                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
+        self.denied |= denied;
         Ok(Ok(s))
     }
 }

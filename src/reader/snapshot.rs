@@ -113,9 +113,10 @@ impl ProcFs {
             sockets,
             stat,
         };
-        // The process may have exited (and its PID been reused) after the
-        // last read: confirm it is still the same one.
-        proc.stat()?;
+        // The process may have exited (become a zombie, or its PID been
+        // reused) while being read: then the report would mix a live
+        // process with a dead one. Confirm it is still the same, alive.
+        proc.still_alive()?;
         Ok(snap)
     }
 }

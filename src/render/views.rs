@@ -95,16 +95,39 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
 }
 
 pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
-    let mut s = title(
-        p,
-        "net",
-        r.pid,
-        name,
-        &format!(
-            "- {} sockets, read in the process's own network namespace",
-            r.count
-        ),
-    );
+    let mut s = if r.scope == "namespace" {
+        let mut s = title(
+            p,
+            "net",
+            r.pid,
+            name,
+            &format!("- {} sockets in its network namespace", r.count),
+        );
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(
+                "its descriptors are unreadable (permission denied): these are ALL sockets of its network namespace, not only its own; fds unknown"
+            )
+        );
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.dim("hint: run as root or as the process's owner to see only its sockets")
+        );
+        s
+    } else {
+        title(
+            p,
+            "net",
+            r.pid,
+            name,
+            &format!(
+                "- {} sockets, read in the process's own network namespace",
+                r.count
+            ),
+        )
+    };
     let protos: Vec<String> = r
         .by_protocol
         .iter()
