@@ -54,6 +54,27 @@ pub fn resolve(fs: &ProcFs, target: &str, pick: Pick) -> Result<i32, CliError> {
     by_name(fs, t, pick)
 }
 
+/// The chain of parents of `pid` (bounded).
+fn ancestors_of(fs: &ProcFs, pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut cur = pid;
+    for _ in 0..64 {
+        let Some(ppid) = fs
+            .stat_raw(cur)
+            .and_then(|b| parse::stat::parse(&b).ok())
+            .map(|s| s.ppid)
+        else {
+            break;
+        };
+        if ppid <= 1 || out.contains(&ppid) {
+            break;
+        }
+        out.push(ppid);
+        cur = ppid;
+    }
+    out
+}
+
 fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
     let me = fs.self_pid();
     let pids = fs.pids()?;
@@ -80,8 +101,11 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
         }
     }
     if found.is_empty() {
+        // proctor's own ancestors (`sh -c 'proctor inspect NAME | head'`)
+        // carry NAME in their command line: never match them by it.
+        let ancestors = ancestors_of(fs, me);
         for &pid in &pids {
-            if pid == me {
+            if pid == me || ancestors.contains(&pid) {
                 continue;
             }
             let Some(cmd) = fs.cmdline_raw(pid) else {

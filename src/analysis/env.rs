@@ -59,10 +59,12 @@ pub fn mask_url_passwords(v: &[u8]) -> (Vec<u8>, bool) {
         };
         let auth_start = i + rel + 3;
         out.extend_from_slice(&v[i..auth_start]);
-        // The authority ends at the first '/', '?', '#', whitespace, ',' or ';'.
+        // The userinfo ends at the last '@' before whitespace, ',' or ';'.
+        // Real passwords contain '/', '?' and '#' unencoded, so those do
+        // not end it (over-masking a URL is safer than leaking one).
         let auth_end = v[auth_start..]
             .iter()
-            .position(|&c| matches!(c, b'/' | b'?' | b'#' | b',' | b';') || c.is_ascii_whitespace())
+            .position(|&c| matches!(c, b',' | b';') || c.is_ascii_whitespace())
             .map_or(v.len(), |p| auth_start + p);
         let auth = &v[auth_start..auth_end];
         match auth.iter().rposition(|&c| c == b'@') {
@@ -235,9 +237,19 @@ mod tests {
         let (m, c) = mask_url_passwords(b"redis://:s3cr3t@cache:6379,amqp://u:p@mq/vhost");
         assert_eq!(m, b"redis://:****@cache:6379,amqp://u:****@mq/vhost");
         assert!(c);
-        let (m, c) = mask_url_passwords(b"https://user@example.com/path?x=a:b@c");
-        assert_eq!(m, b"https://user@example.com/path?x=a:b@c");
+        let (m, c) = mask_url_passwords(b"https://example.com/path?x=1");
+        assert_eq!(m, b"https://example.com/path?x=1");
         assert!(!c);
+        // Unencoded '#', '/' and '?' in passwords.
+        assert_eq!(
+            mask_url_passwords(b"postgres://app:s3cr#t@db:5432/app").0,
+            b"postgres://app:****@db:5432/app"
+        );
+        assert_eq!(
+            mask_url_passwords(b"mongodb://u:pa/ss@h1/db").0,
+            b"mongodb://u:****@h1/db"
+        );
+        assert_eq!(mask_url_passwords(b"x://u:p?w@h").0, b"x://u:****@h");
         assert_eq!(mask_url_passwords(b"no url here").0, b"no url here");
         assert_eq!(mask_url_passwords(b"http://").0, b"http://");
         assert_eq!(mask_url_passwords(b"x://a:@h").0, b"x://a:@h");

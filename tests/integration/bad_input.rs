@@ -204,3 +204,16 @@ fn missing_proc_root_is_an_error_with_a_hint() {
     assert!(e.contains("hint: point --proc-root"), "{e}");
     assert!(!e.contains("panicked"));
 }
+
+#[test]
+fn proctor_never_matches_its_own_parent_shell() {
+    // The shell running proctor carries the name in its command line.
+    let marker = format!("only-in-the-shell-{}", std::process::id());
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' inspect {marker} | cat", bin()))
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert!(e.contains(&format!("no process matches '{marker}'")), "{e}");
+}

@@ -149,7 +149,7 @@ pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit()),
+            .stderr(Stdio::null()),
     );
     let out = child.0.stdout.take().expect("piped stdout");
     let mut line = String::new();

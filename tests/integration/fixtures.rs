@@ -678,3 +678,22 @@ fn uninterruptible_state_is_explained() {
         "info"
     );
 }
+
+#[test]
+fn a_process_that_becomes_a_zombie_mid_read_is_exited() {
+    use proctor::error::ReadError;
+    use proctor::reader::ProcFs;
+    let t = fixture_copy("v1-basic");
+    let fs = ProcFs::new(t.path().join("proc"), t.path().join("sys"));
+    let handle = fs.open(4242).unwrap();
+    // Same start time, now a zombie: it exited while being read.
+    let p = t.path().join("proc/4242/stat");
+    let s = std::fs::read_to_string(&p)
+        .unwrap()
+        .replacen(") S ", ") Z ", 1);
+    std::fs::write(p, s).unwrap();
+    assert_eq!(
+        fs.snapshot(&handle).unwrap_err(),
+        ReadError::Exited { pid: 4242 }
+    );
+}

@@ -91,7 +91,12 @@ fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
 }
 
 fn spawn_sleep() -> Reaped {
-    let child = Reaped::spawn(Command::new("sleep").arg("1000").stdin(Stdio::null()));
+    let child = Reaped::spawn(
+        Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     wait_exec_sleeping(child.pid(), b"sleep\x001000\x00");
     child
 }
@@ -344,7 +349,7 @@ fn hostile_renamed_child() {
             .arg("\x1b[31mred")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit()),
+            .stderr(Stdio::null()),
     );
     let out = helper.0.stdout.take().expect("piped stdout");
     let mut line = String::new();

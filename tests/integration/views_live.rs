@@ -1174,7 +1174,7 @@ fn env_masks_and_reveals() {
             .env("DATABASE_URL", "postgres://app:s3cret@db:5432/x")
             .env("EMPTY", "")
             .env("HOSTILE", OsStr::from_bytes(HOSTILE_VALUE))
-            .stderr(Stdio::inherit()),
+            .stderr(Stdio::null()),
     );
     assert_eq!(line, "READY");
     let pid = helper.pid();
@@ -1328,7 +1328,7 @@ fn env_duplicates_and_odd_entries() {
     let mut cmd = Command::new(real_python());
     cmd.arg(helper_path("views_env.py"))
         .args(&hex)
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::null());
     let (helper, line) = spawn_ready(&mut cmd);
     assert_eq!(line, "READY");
     let pid = helper.pid();
@@ -1415,7 +1415,7 @@ fn env_duplicate_non_utf8_name_is_escaped_once() {
     let mut cmd = Command::new(real_python());
     cmd.arg(helper_path("views_env.py"))
         .args(&hex)
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::null());
     let (helper, line) = spawn_ready(&mut cmd);
     assert_eq!(line, "READY");
     let p = helper.pid().to_string();
@@ -2015,7 +2015,12 @@ fn unprivileged_user_is_denied_with_a_hint() {
     std::fs::copy(common::bin(), &bin).expect("copy binary");
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod bin");
 
-    let child = Reaped::spawn(Command::new("sleep").arg("1000").stdin(Stdio::null()));
+    let child = Reaped::spawn(
+        Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let pid = child.pid();
     wait_exec_sleeping(pid, b"sleep\x001000\x00");
     let p = pid.to_string();

@@ -511,3 +511,161 @@ fn an_oom_kill_is_reported() {
     drop(c);
     drop(guard);
 }
+
+/// Run the binary as `nobody` (a copy in a world-readable temp dir).
+fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root()
+        || Command::new("runuser").arg("--help").output().is_err()
+    {
+        eprintln!("skipped: needs root and runuser");
+        return None;
+    }
+    let dir = crate::common::TempDir::new("watch-nobody");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let b = dir.path().join("proctor");
+    std::fs::copy(bin(), &b).unwrap();
+    std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(&b)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Some(o)
+}
+
+#[test]
+fn unreadable_metrics_are_undecided_never_healthy() {
+    let c = Reaped::spawn(
+        Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = c.pid().to_string();
+    let Some(o) = as_nobody(&[
+        "watch",
+        &pid,
+        "--interval",
+        "200ms",
+        "--duration",
+        "2s",
+        "--json",
+    ]) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = lines(&o);
+    let v = verdict(&recs);
+    let healthy: Vec<&str> = v["healthy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        !healthy.contains(&"sockets") && !healthy.contains(&"close_wait"),
+        "{v}"
+    );
+    let und = v["undecided"].as_array().unwrap();
+    let s = und
+        .iter()
+        .find(|u| u["metric"] == "sockets")
+        .expect("sockets undecided");
+    assert!(
+        s["reason"].as_str().unwrap().contains("permission denied"),
+        "{s}"
+    );
+    // Readable metrics are judged.
+    assert!(healthy.contains(&"threads"), "{v}");
+}
+
+#[test]
+fn net_as_another_user_shows_the_namespace_table() {
+    let c = Reaped::spawn(
+        Command::new("sleep")
+            .arg("1000")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = c.pid().to_string();
+    let Some(o) = as_nobody(&["net", &pid, "--json"]) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scope"], "namespace");
+    assert!(
+        v["sockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["fd"].is_null())
+    );
+    let o = as_nobody(&["net", &pid]).unwrap();
+    assert!(
+        stdout(&o).contains("ALL sockets of its network namespace"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_watch() {
+    use std::io::BufRead;
+    let c = child("steady", 40);
+    let mut w = Reaped::spawn(
+        Command::new(bin())
+            .args(["watch", &c.pid().to_string(), "--interval", "100ms"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let out = w.0.stdout.take().unwrap();
+    let mut r = std::io::BufReader::new(out);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("t="), "{line}");
+    drop(r);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(s) = w.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watch kept running after its reader went away"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn close_wait_metric_name_and_demo_control_message() {
+    let c = child("steady", 40);
+    let o = proctor(&[
+        "watch",
+        &c.pid().to_string(),
+        "--interval",
+        "200ms",
+        "--duration",
+        "1s",
+        "--metrics",
+        "rss,close_wait",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(lines(&o)[0].get("close_wait").is_some());
+    let o = proctor(&["demo", "steady", "--duration", "2s", "--interval", "200ms"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("No leak reported for a healthy process"),
+        "{out}"
+    );
+    assert!(!out.contains("please report this"), "{out}");
+}
