@@ -225,6 +225,9 @@ pub fn run(
     let mut samples = 0usize;
     let mut drawn = 0usize;
     let mut last_judge = f64::NEG_INFINITY;
+    // The memory cgroup's usage (refreshed with the verdicts): a memory
+    // leak's time to the cgroup limit counts every process in the cgroup.
+    let mut mem_used: Option<f64> = None;
     let end: EndReason;
     let mut k: u32 = 0;
     loop {
@@ -241,6 +244,12 @@ pub fn run(
                 // Running verdicts at most once a second (bounded cost).
                 if t - last_judge >= 1.0 || samples <= 2 {
                     last_judge = t;
+                    mem_used = ceilings
+                        .memory_cgroup
+                        .as_ref()
+                        .filter(|cg| cg.limit.is_some())
+                        .and_then(|cg| fs.memory_usage_now(cg))
+                        .map(|u| u as f64);
                     for se in series.iter_mut() {
                         se.judgement = Some(se.window.judge(&se.metric.spec()));
                     }
@@ -260,7 +269,9 @@ pub fn run(
                     rec.insert("leaking".into(), json!(leaking));
                     wrote = writeln!(out, "{}", Value::Object(rec));
                 } else if live {
-                    drawn = draw(out, &series, &ceilings, pid, &name, t, samples, opts, drawn);
+                    drawn = draw(
+                        out, &series, &ceilings, mem_used, pid, &name, t, samples, opts, drawn,
+                    );
                 } else {
                     let parts: Vec<String> = series
                         .iter()
@@ -386,13 +397,26 @@ pub fn run(
         if j.leaking {
             let current = se.window.last();
             let limit = limit_of(&ceilings, se.metric);
+            // Memory against a cgroup limit: what counts is the cgroup's
+            // usage (every process in it), not this process's RSS alone.
+            let used = match se.metric {
+                Metric::Rss | Metric::Pss => ceilings
+                    .memory_cgroup
+                    .as_ref()
+                    .filter(|cg| cg.limit.is_some())
+                    .and_then(|cg| fs.memory_usage_now(cg))
+                    .map(|u| u as f64),
+                _ => None,
+            };
             leaks.push(Leak {
                 metric: se.metric.name(),
                 slope_per_s: j.slope_per_s,
                 p_value: j.p_value,
                 current,
                 limit,
-                eta_s: current.and_then(|c| model::eta(c, limit, j.slope_per_s)),
+                eta_s: used
+                    .or(current)
+                    .and_then(|c| model::eta(c, limit, j.slope_per_s)),
                 reason: j.reason.clone(),
             });
         } else {
@@ -500,6 +524,7 @@ fn draw(
     out: &mut dyn Write,
     series: &[Series],
     ceilings: &Ceilings,
+    mem_used: Option<f64>,
     pid: i32,
     name: &Text,
     t: f64,
@@ -532,9 +557,9 @@ fn draw(
         let (rate, verdict) = match &se.judgement {
             Some(j) if j.leaking => {
                 let limit = limit_of(ceilings, m);
-                let eta = se
-                    .window
-                    .last()
+                let used = if m.is_bytes() { mem_used } else { None };
+                let eta = used
+                    .or(se.window.last())
                     .and_then(|c| model::eta(c, limit, j.slope_per_s));
                 let tail = match (eta, limit) {
                     (Some(e), Some(l)) => {

@@ -302,10 +302,25 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         sockets.close_wait = Some(close_wait);
     }
 
-    let (vol, nonvol) = (
-        st.and_then(|x| x.voluntary_ctxt_switches),
-        st.and_then(|x| x.nonvoluntary_ctxt_switches),
-    );
+    // Context switches of the whole process: the sum over its threads
+    // (/proc/PID/status counts the main thread only).
+    let threads_list = ok(&s.threads, "threads", &mut un);
+    let summed = threads_list.as_ref().filter(|t| !t.is_empty()).map(|t| {
+        let sum = |f: fn(&crate::parse::status::Status) -> Option<u64>| -> Option<u64> {
+            t.iter().map(|x| x.status.as_ref().and_then(f)).sum()
+        };
+        (
+            sum(|s| s.voluntary_ctxt_switches),
+            sum(|s| s.nonvoluntary_ctxt_switches),
+        )
+    });
+    let (vol, nonvol) = match summed {
+        Some((Some(v), Some(n))) => (Some(v), Some(n)),
+        _ => (
+            st.and_then(|x| x.voluntary_ctxt_switches),
+            st.and_then(|x| x.nonvoluntary_ctxt_switches),
+        ),
+    };
     let context_switches = ContextSwitches {
         voluntary: vol,
         nonvoluntary: nonvol,
@@ -327,10 +342,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         None => Io::default(),
     };
 
-    let threads_list = ok(&s.threads, "threads", &mut un);
     let thread_groups = threads_list
         .as_ref()
-        .map(|t| names::group(t.iter().map(|x| x.comm.as_slice())))
+        .map(|t| names::group(t.iter().map(|x| x.stat.comm.as_slice())))
         .unwrap_or_default()
         .into_iter()
         .take(MAX_GROUPS)

@@ -258,6 +258,17 @@ pub fn floor(t: &[f64], y: &[f64], drop: f64) -> Option<(Vec<f64>, Vec<f64>)> {
     Some((ft, fy))
 }
 
+/// An amount in the metric's unit: IEC bytes for memory, else a count.
+fn amount(spec: &Spec, v: f64) -> String {
+    match spec.shape {
+        Shape::Memory => {
+            let sign = if v < 0.0 { "-" } else { "+" };
+            format!("{sign}{}", crate::render::units::iec(v.abs() as u64))
+        }
+        Shape::Count => format!("{v:+.1}"),
+    }
+}
+
 /// Judge a series of (seconds, value) samples.
 pub fn judge(t: &[f64], y: &[f64], spec: &Spec) -> Judgement {
     let n = t.len().min(y.len());
@@ -293,7 +304,10 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
     }
     if slope <= 0.0 || growth < spec.min_growth || slope < spec.min_rate {
         return Judgement::no(
-            format!("trend too small to matter ({growth:+.1} over the window)"),
+            format!(
+                "trend too small to matter ({} over the window)",
+                amount(spec, growth)
+            ),
             slope,
             p,
             false,
@@ -307,7 +321,10 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
     let rises = half.windows(2).filter(|w| w[1] > w[0]).count();
     if recent < 0.3 * slope || rises < 3 {
         return Judgement::no(
-            format!("grew earlier but has levelled off (recent rate {recent:.3}/s)"),
+            format!(
+                "grew earlier but has levelled off (recent rate {}/s)",
+                amount(spec, recent)
+            ),
             slope,
             p,
             false,
@@ -319,7 +336,9 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
         p_value: p,
         floor_based: false,
         reason: format!(
-            "rising {slope:.3}/s, {growth:+.1} over {duration:.0}s, still rising (p = {p:.1e})"
+            "rising {}/s, {} over {duration:.0}s, still rising (p = {p:.1e})",
+            amount(spec, slope),
+            amount(spec, growth)
         ),
     }
 }
@@ -346,7 +365,10 @@ fn judge_floor(ft: &[f64], fy: &[f64], duration: f64, spec: &Spec) -> Judgement 
     }
     if slope <= 0.0 || growth < spec.min_growth || slope < spec.min_rate {
         return Judgement::no(
-            format!("floor rises too little to matter ({growth:+.0} over the window)"),
+            format!(
+                "floor rises too little to matter ({} over the window)",
+                amount(spec, growth)
+            ),
             slope,
             p,
             true,
@@ -368,7 +390,8 @@ fn judge_floor(ft: &[f64], fy: &[f64], duration: f64, spec: &Spec) -> Judgement 
         p_value: p,
         floor_based: true,
         reason: format!(
-            "rises and falls, but its floor rises {slope:.1}/s across {n} troughs (p = {p:.1e})"
+            "rises and falls, but its floor rises {}/s across {n} troughs (p = {p:.1e})",
+            amount(spec, slope)
         ),
     }
 }

@@ -121,6 +121,19 @@ impl ProcFs {
         .0
     }
 
+    /// A memory cgroup's usage now (v1 memory.usage_in_bytes, v2
+    /// memory.current).
+    pub fn memory_usage_now(&self, m: &CgroupMemory) -> Option<u64> {
+        let root = self.sys_root().join("fs/cgroup");
+        let (dir, file) = match m.version {
+            CgroupVersion::V1 => (join(&root.join("memory"), &m.path), "memory.usage_in_bytes"),
+            CgroupVersion::V2 => (join(&root, &m.path), "memory.current"),
+        };
+        self.read_sys_file(&dir.join(file))
+            .ok()
+            .and_then(|b| parse::parse_single_u64(&b).ok())
+    }
+
     /// The OOM-kill count of a memory cgroup, read now.
     pub(crate) fn oom_kill_count(&self, m: &CgroupMemory) -> Option<u64> {
         let root = self.sys_root().join("fs/cgroup");

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadEntry};
+use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadDetail};
 use crate::error::ReadError;
 use crate::parse::{fdlink, limits::Limit, stat::Stat, status::Status};
 
@@ -30,7 +30,8 @@ pub struct ProcessSnapshot {
     pub cgroup: Result<CgroupMemory, ReadError>,
     pub oom_score: Result<u64, ReadError>,
     pub oom_score_adj: Result<i64, ReadError>,
-    pub threads: Result<Vec<ThreadEntry>, ReadError>,
+    /// Every thread's stat and context switches.
+    pub threads: Result<Vec<ThreadDetail>, ReadError>,
     pub fds: Result<Vec<FdEntry>, ReadError>,
     pub nofile: Result<Limit, ReadError>,
     pub sockets: Result<Sockets, ReadError>,
@@ -102,7 +103,7 @@ impl ProcFs {
             cgroup,
             oom_score: keep(proc.oom_score())?,
             oom_score_adj: keep(proc.oom_score_adj())?,
-            threads: keep(proc.threads())?,
+            threads: keep(proc.thread_details())?,
             nofile: keep(proc.nofile_limit())?,
             io: keep(proc.io())?,
             environ_count: keep(proc.environ_count())?,

@@ -1613,9 +1613,11 @@ fn maps_totals_agree_with_smaps_rollup() {
         .map(|k| k.pss)
         .sum();
     let total_pss = v["total"]["pss_bytes"].as_u64().expect("pss_bytes");
+    // Other tests run proctor in parallel: more than one extra sharer can
+    // exist at once, so allow the whole shared PSS to move.
     let lo = pss1
         .min(pss2)
-        .saturating_sub(shared_pss / 2 + 1024 * ranges.len() as u64);
+        .saturating_sub(shared_pss + 1024 * ranges.len() as u64);
     let hi = pss1.max(pss2);
     assert!(
         (lo..=hi).contains(&total_pss),
