@@ -265,6 +265,7 @@ pub fn watch(ctx: &Ctx, a: &WatchArgs, out: &mut dyn std::io::Write) -> Result<O
         json: ctx.json,
         palette: ctx.palette,
         live: crate::watch::stdout_is_tty(),
+        suggest_next: true,
     };
     let outcome = crate::watch::run(&ctx.fs, proc, &opts, &interrupted, None, out)?;
     Ok(Output {

@@ -156,6 +156,7 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
         json: ctx.json,
         palette: ctx.palette,
         live: crate::watch::stdout_is_tty(),
+        suggest_next: false,
     };
     let mut status = || guard.0.try_wait().ok().flatten();
     let outcome = crate::watch::run(&ctx.fs, proc, &opts, &interrupted, Some(&mut status), out)?;

@@ -55,6 +55,9 @@ pub struct WatchOpts {
     pub palette: Palette,
     /// Draw the live view (a terminal); else one line per sample.
     pub live: bool,
+    /// End the verdict with the next command to run (not for the demo,
+    /// whose child is gone by then).
+    pub suggest_next: bool,
 }
 
 /// How the watch ended.
@@ -451,6 +454,7 @@ pub fn run(
                 samples,
                 &end,
                 opts.palette,
+                opts.suggest_next && !matches!(end, EndReason::TargetEnded(_)),
             )
             .as_bytes(),
         );
@@ -611,6 +615,7 @@ fn verdict_text(
     samples: usize,
     end: &EndReason,
     p: Palette,
+    suggest_next: bool,
 ) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
@@ -663,7 +668,7 @@ fn verdict_text(
             "  {}",
             p.good("no leak detected among the metrics judged")
         );
-    } else {
+    } else if suggest_next {
         let _ = writeln!(s, "  {}", p.dim(&format!("next: proctor inspect {pid}")));
     }
     s

@@ -208,7 +208,18 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         oom_score_adj: ok(&s.oom_score_adj, "oom_score_adj", &mut un),
     };
 
-    let cgroup = match ok(&s.cgroup, "cgroup", &mut un) {
+    // A zombie has left its cgroups (cgroup v1 shows "/"): do not present
+    // the root cgroup as its own.
+    let zombie_root = stat.state == b'Z' && s.cgroup.as_ref().is_ok_and(|c| c.path == b"/");
+    if zombie_root {
+        un.push(Unavailable {
+            section: "cgroup",
+            reason: "not_supported",
+            detail: "zombie process: it has already left its cgroups".into(),
+            hint: None,
+        });
+    }
+    let cgroup = match ok(&s.cgroup, "cgroup", &mut un).filter(|_| !zombie_root) {
         Some(c) => Cgroup {
             version: Some(c.version),
             path: Some(Text(c.path)),
@@ -226,6 +237,16 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         hard_limit: nofile.and_then(|l| l.hard),
         ..Fds::default()
     };
+    if s.fds.is_err() {
+        if let Some(n) = s.fd_count_only {
+            // Only the number: the list needs ptrace access, the count not.
+            fds.count = Some(n);
+            fds.usage_percent = fds
+                .soft_limit
+                .filter(|&l| l > 0)
+                .map(|l| n as f64 * 100.0 / l as f64);
+        }
+    }
     let mut socket_inodes: HashSet<u64> = HashSet::new();
     if let Some(list) = ok(&s.fds, "fds", &mut un) {
         let mut deleted = 0u64;

@@ -38,6 +38,9 @@ pub struct ProcessSnapshot {
     pub io: Result<procfs_core::process::Io, ReadError>,
     pub environ_count: Result<usize, ReadError>,
     pub clock: Clock,
+    /// The descriptor count alone, when the list is denied but the kernel
+    /// still gives the count (stat of /proc/PID/fd, Linux >= 6.2).
+    pub fd_count_only: Option<u64>,
     /// Block device names, to classify device descriptors.
     pub block_devices: HashSet<Vec<u8>>,
 }
@@ -109,11 +112,19 @@ impl ProcFs {
             environ_count: keep(proc.environ_count())?,
             clock: self.clock(),
             block_devices: self.block_devices(),
+            fd_count_only: None,
             status,
             fds,
             sockets,
             stat,
         };
+        let mut snap = snap;
+        if matches!(snap.fds, Err(ReadError::PermissionDenied { .. })) {
+            let fast = super::kernel_counts_fds_in_stat() && proc.on_procfs();
+            if fast {
+                snap.fd_count_only = proc.fd_count(true).ok();
+            }
+        }
         // The process may have exited (become a zombie, or its PID been
         // reused) while being read: then the report would mix a live
         // process with a dead one. Confirm it is still the same, alive.

@@ -269,6 +269,9 @@ fn zombie_fixture() {
     for s in ["fds", "memory", "exe", "environment"] {
         assert_eq!(unavailable(&v, s).as_deref(), Some("not_supported"), "{s}");
     }
+    // v1 shows a zombie in the root cgroup: not presented as its own.
+    assert_eq!(unavailable(&v, "cgroup").as_deref(), Some("not_supported"));
+    assert_eq!(v["cgroup"]["path"], Value::Null);
     let z = finding(&v, "state.zombie").unwrap();
     assert!(z["message"].as_str().unwrap().contains("4242"));
 }
