@@ -244,6 +244,12 @@ where
             };
             let sink: &mut dyn Write = if code == 0 { out } else { err };
             let _ = sink.write_all(text.as_bytes());
+            if code != 0 {
+                let _ = writeln!(
+                    sink,
+                    "hint: `proctor --help` lists the commands; `proctor COMMAND --help` their options"
+                );
+            }
             return code;
         }
     };

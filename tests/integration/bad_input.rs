@@ -217,3 +217,28 @@ fn proctor_never_matches_its_own_parent_shell() {
     let e = stderr(&o);
     assert!(e.contains(&format!("no process matches '{marker}'")), "{e}");
 }
+
+#[test]
+fn every_command_rejects_bad_targets_alike() {
+    let free = (4_000_000..4_194_304)
+        .rev()
+        .find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        .unwrap();
+    for cmd in ["inspect", "fds", "net", "env", "maps", "threads", "watch"] {
+        assert_error(&[cmd, "0"], "invalid PID '0'");
+        assert_error(&[cmd, "-3"], "invalid PID '-3'");
+        assert_error(&[cmd, "99999999999"], "invalid PID");
+        assert_error(
+            &[cmd, &free.to_string()],
+            &format!("no process with PID {free}"),
+        );
+        assert_error(&[cmd, "no-such-process-name-xyzzy"], "no process matches");
+    }
+}
+
+#[test]
+fn usage_errors_carry_a_hint() {
+    let o = proctor(&["watch", "self", "--interval", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\nhint: "), "{}", stderr(&o));
+}
