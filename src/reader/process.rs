@@ -202,19 +202,14 @@ impl Process {
 
     /// Read a single-record file (fdinfo, stat): a short read ends it.
     fn read_record(&self, rel: &str) -> io::Result<Vec<u8>> {
-        let fd = openat(
-            &self.dir,
-            cstr(rel).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io_err)?;
-        let mut buf = Vec::new();
-        super::read_fd(fd, &mut buf, true)?;
-        Ok(buf)
+        self.read_with(rel, true)
     }
 
     fn read_raw(&self, rel: &str) -> io::Result<Vec<u8>> {
+        self.read_with(rel, false)
+    }
+
+    fn read_with(&self, rel: &str, one_record: bool) -> io::Result<Vec<u8>> {
         let fd = openat(
             &self.dir,
             cstr(rel).as_c_str(),
@@ -223,7 +218,7 @@ impl Process {
         )
         .map_err(io_err)?;
         let mut buf = Vec::new();
-        super::read_fd(fd, &mut buf, false)?;
+        super::read_fd(fd, &mut buf, one_record)?;
         Ok(buf)
     }
 

@@ -180,3 +180,64 @@ pub fn status_field(pid: i32, key: &str) -> Option<u64> {
         Some(if it.next() == Some("kB") { n * 1024 } else { n })
     })
 }
+
+// Shared by the live test modules.
+
+pub fn helper_path(script: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/helpers")
+        .join(script)
+}
+
+/// The `Max open files` row of /proc/PID/limits: (soft, hard), None = unlimited.
+pub fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
+    let text = proc_text(pid, "limits");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("Max open files row");
+    let cols: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
+    let v = |s: &str| {
+        if s == "unlimited" {
+            None
+        } else {
+            Some(s.parse::<u64>().expect("limit number"))
+        }
+    };
+    (v(cols[0]), v(cols[1]))
+}
+
+/// The one-letter state from /proc/PID/stat (None when unreadable).
+pub fn proc_state(pid: i32) -> Option<u8> {
+    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = b.iter().rposition(|&c| c == b')')?;
+    b.get(close + 2).copied()
+}
+
+/// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
+pub fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let cl = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cl == cmdline && proc_state(pid) == Some(b'S') {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!(
+        "child {pid} never reached `{}` sleeping",
+        String::from_utf8_lossy(cmdline)
+    );
+}
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+pub fn which(prog: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+}

@@ -8,13 +8,13 @@
 use std::ffi::OsStr;
 use std::io::BufRead;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
 use crate::common::{self, Reaped, TempDir, json, proc_text, proctor, python_helper, status_field};
+use crate::common::{helper_path, is_root, nofile_limits, proc_state, wait_exec_sleeping, which};
 
 // ---------------------------------------------------------------- helpers
 
@@ -35,24 +35,6 @@ fn fd_links(pid: i32) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The `Max open files` row of /proc/PID/limits: (soft, hard), None = unlimited.
-fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
-    let text = proc_text(pid, "limits");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .expect("Max open files row");
-    let cols: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
-    let v = |s: &str| {
-        if s == "unlimited" {
-            None
-        } else {
-            Some(s.parse::<u64>().expect("limit number"))
-        }
-    };
-    (v(cols[0]), v(cols[1]))
-}
-
 /// The path of the v1 memory controller line in /proc/PID/cgroup, if any.
 fn memory_cgroup_path(pid: i32) -> Option<String> {
     proc_text(pid, "cgroup").lines().find_map(|l| {
@@ -65,29 +47,6 @@ fn memory_cgroup_path(pid: i32) -> Option<String> {
             .any(|c| c == "memory")
             .then(|| path.to_string())
     })
-}
-
-/// The one-letter state from /proc/PID/stat (None when unreadable).
-fn proc_state(pid: i32) -> Option<u8> {
-    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let close = b.iter().rposition(|&c| c == b')')?;
-    b.get(close + 2).copied()
-}
-
-/// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
-fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let cl = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if cl == cmdline && proc_state(pid) == Some(b'S') {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!(
-        "child {pid} never reached `{}` sleeping",
-        String::from_utf8_lossy(cmdline)
-    );
 }
 
 fn spawn_sleep() -> Reaped {
@@ -168,24 +127,6 @@ fn unavailable<'a>(v: &'a Value, section: &str) -> Option<&'a Value> {
         .expect("unavailable array")
         .iter()
         .find(|u| u["section"] == section)
-}
-
-fn helper_path(script: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/helpers")
-        .join(script)
-}
-
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
-fn which(prog: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
 }
 
 // ------------------------------------------------------------------ tests

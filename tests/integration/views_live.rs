@@ -13,21 +13,16 @@ use std::ffi::OsStr;
 use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::common::{self, Reaped, TempDir, json, proc_text, proctor, python_helper};
+use crate::common::{helper_path, is_root, nofile_limits, wait_exec_sleeping, which};
 
 // ---------------------------------------------------------------- helpers
-
-fn helper_path(script: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/helpers")
-        .join(script)
-}
 
 /// Spawn a command with stdout piped and wait for its first line (the
 /// readiness report).
@@ -153,18 +148,6 @@ fn socket_inodes(pid: i32) -> BTreeMap<u64, i64> {
         .collect()
 }
 
-/// The `Max open files` row of /proc/PID/limits: (soft, hard), None = unlimited.
-fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
-    let text = proc_text(pid, "limits");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .expect("Max open files row");
-    let cols: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
-    let v = |s: &str| (s != "unlimited").then(|| s.parse::<u64>().expect("limit number"));
-    (v(cols[0]), v(cols[1]))
-}
-
 /// The type the kernel's own view gives a descriptor: the link text for
 /// sockets, pipes, anon inodes and memfds; for paths, what stat() through
 /// /proc/PID/fd/N says (the test may stat; proctor must not).
@@ -209,40 +192,6 @@ fn fdinfo(pid: i32, fd: i64) -> (u64, u64) {
         field("pos:").parse().expect("pos"),
         u64::from_str_radix(&field("flags:"), 8).expect("flags"),
     )
-}
-
-fn proc_state(pid: i32) -> Option<u8> {
-    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let close = b.iter().rposition(|&c| c == b')')?;
-    b.get(close + 2).copied()
-}
-
-/// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
-fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let cl = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if cl == cmdline && proc_state(pid) == Some(b'S') {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!(
-        "child {pid} never reached `{}` sleeping",
-        String::from_utf8_lossy(cmdline)
-    );
-}
-
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
-fn which(prog: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
 }
 
 /// The lines of a human table: from the line whose trimmed text starts
