@@ -409,6 +409,12 @@ pub fn run(
                     .filter(|cg| cg.limit.is_some())
                     .and_then(|cg| fs.memory_usage_now(cg))
                     .map(|u| u as f64),
+                // Against a pids cgroup limit, every task of the cgroup counts.
+                Metric::Threads => ceilings
+                    .threads_used_file
+                    .as_ref()
+                    .and_then(|f| fs.read_number(f))
+                    .map(|u| u as f64),
                 _ => None,
             };
             leaks.push(Leak {

@@ -99,8 +99,10 @@ impl ProcFs {
     }
 
     /// The tightest pids limit on the process's pids cgroup path (v1 pids
-    /// controller or v2), None when unlimited or not found.
-    pub fn pids_limit(&self, lines: &[CgroupLine]) -> Option<u64> {
+    /// controller or v2) and the `pids.current` file of the cgroup where it
+    /// is set (every task under it counts against it). None when unlimited
+    /// or not found.
+    pub fn pids_limit(&self, lines: &[CgroupLine]) -> Option<(u64, PathBuf)> {
         let root = self.sys_root().join("fs/cgroup");
         let (base, cg) = match lines
             .iter()
@@ -109,7 +111,7 @@ impl ProcFs {
             Some(l) if root.join("pids").is_dir() => (root.join("pids"), l.path.clone()),
             _ => (root.clone(), parse::cgroup::v2_path(lines)?.to_vec()),
         };
-        tightest(&cg, |a| {
+        let (limit, at) = tightest(&cg, |a| {
             let f = join(&base, a).join("pids.max");
             Ok(self
                 .read_sys_file(&f)
@@ -117,8 +119,15 @@ impl ProcFs {
                 .and_then(|b| parse::parse_max_or_u64(&b).ok())
                 .flatten())
         })
-        .ok()?
-        .0
+        .ok()?;
+        Some((limit?, join(&base, &at?).join("pids.current")))
+    }
+
+    /// A number file read now (pids.current).
+    pub fn read_number(&self, path: &Path) -> Option<u64> {
+        self.read_sys_file(path)
+            .ok()
+            .and_then(|b| parse::parse_single_u64(&b).ok())
     }
 
     /// A memory cgroup's usage now (v1 memory.usage_in_bytes, v2

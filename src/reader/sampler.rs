@@ -243,6 +243,9 @@ pub struct Ceilings {
     pub memory_source: Option<String>,
     /// Tightest of the cgroup pids limit and kernel.threads-max.
     pub threads: Option<u64>,
+    /// When the pids cgroup limit is the tighter: its pids.current file
+    /// (all tasks of the cgroup count against the limit).
+    pub threads_used_file: Option<std::path::PathBuf>,
     pub maps: Option<u64>,
     /// The memory cgroup's OOM-kill count now (to tell an OOM kill later).
     pub oom_kills: Option<u64>,
@@ -290,10 +293,18 @@ impl ProcFs {
             .ok()
             .and_then(|b| parse::parse_single_u64(&b).ok());
         let pids = self.pids_limit(&lines);
-        c.threads = match (threads_max, pids) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        match (threads_max, pids) {
+            (Some(t), Some((p, file))) if p <= t => {
+                c.threads = Some(p);
+                c.threads_used_file = Some(file);
+            }
+            (Some(t), _) => c.threads = Some(t),
+            (None, Some((p, file))) => {
+                c.threads = Some(p);
+                c.threads_used_file = Some(file);
+            }
+            (None, None) => {}
+        }
         c
     }
 

@@ -669,3 +669,47 @@ fn close_wait_metric_name_and_demo_control_message() {
     );
     assert!(!out.contains("please report this"), "{out}");
 }
+
+/// The ceilings a leak runs into, on the captured v1 and v2 trees.
+#[test]
+fn ceilings_on_cgroup_v1_and_v2_fixtures() {
+    use proctor::reader::ProcFs;
+    let root = crate::common::fixture("v2-basic");
+    let fs = ProcFs::new(root.join("proc"), root.join("sys"));
+    let p = fs.open(4242).unwrap();
+    let c = fs.ceilings(&p);
+    assert_eq!(c.fds, Some(20000));
+    // Tightest memory limit: the ancestor's 1 GiB, not the scope's "max".
+    assert_eq!(c.memory, Some(1 << 30));
+    assert!(
+        c.memory_source
+            .as_deref()
+            .unwrap()
+            .contains("kubepods-burstable.slice"),
+        "{c:?}"
+    );
+    // pids.max 4096 on the scope is tighter than threads-max (192730).
+    assert_eq!(c.threads, Some(4096));
+    let used = c.threads_used_file.as_ref().unwrap();
+    assert!(
+        used.ends_with("cri-containerd-abc.scope/pids.current"),
+        "{used:?}"
+    );
+    assert_eq!(fs.read_number(used), Some(5));
+    assert_eq!(c.maps, Some(65530));
+    assert_eq!(c.oom_kills, Some(1));
+
+    let root = crate::common::fixture("v1-basic");
+    let fs = ProcFs::new(root.join("proc"), root.join("sys"));
+    let c = fs.ceilings(&fs.open(4242).unwrap());
+    assert_eq!(c.memory, Some(536870912));
+    assert_eq!(c.oom_kills, Some(2));
+    // No pids cgroup in this tree: threads-max.
+    let tm: u64 = std::fs::read_to_string(root.join("proc/sys/kernel/threads-max"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(c.threads, Some(tm));
+    assert!(c.threads_used_file.is_none());
+}
