@@ -39,7 +39,7 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub sys_root: PathBuf,
-    /// Print one JSON document on stdout instead of the human report
+    /// Machine-readable output on stdout: one JSON document (watch and demo: JSON Lines)
     #[arg(long, global = true)]
     pub json: bool,
     /// Colour: only on a terminal by default; NO_COLOR and TERM=dumb turn it off
