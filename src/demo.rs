@@ -215,6 +215,13 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
 /// parent dies.
 pub fn child(a: &DemoChildArgs) -> Result<Output, CliError> {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    // Ctrl-C in the terminal reaches the whole process group: the parent
+    // handles it (verdict, then it stops this child), so the child does
+    // not die of it mid-watch.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGINT,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     if a.scenario == Scenario::FdLeak {
         // A typical default soft limit, so the demo shows a time to exhaustion
         // in minutes rather than hours.

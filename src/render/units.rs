@@ -23,7 +23,7 @@ pub fn iec(bytes: u64) -> String {
 
 /// `3725.0` -> `1h 2m`; `42.7` -> `42s`.
 pub fn duration(secs: f64) -> String {
-    let s = secs.max(0.0) as u64;
+    let s = secs.max(0.0).round() as u64;
     let (d, h, m, sec) = (s / 86400, (s % 86400) / 3600, (s % 3600) / 60, s % 60);
     if d > 0 {
         format!("{d}d {h}h")
@@ -53,7 +53,8 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(duration(42.7), "42s");
+        assert_eq!(duration(42.7), "43s");
+        assert_eq!(duration(42.2), "42s");
         assert_eq!(duration(125.0), "2m 5s");
         assert_eq!(duration(3725.0), "1h 2m");
         assert_eq!(duration(90000.0), "1d 1h");
