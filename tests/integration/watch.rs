@@ -713,3 +713,28 @@ fn ceilings_on_cgroup_v1_and_v2_fixtures() {
     assert_eq!(c.threads, Some(tm));
     assert!(c.threads_used_file.is_none());
 }
+
+/// Ctrl-C in a terminal signals the whole process group: the demo's child
+/// must survive it so the parent can give the verdict and stop it.
+#[test]
+fn ctrl_c_to_the_demo_process_group() {
+    use std::os::unix::process::CommandExt;
+    let mut d = Reaped::spawn(
+        Command::new(bin())
+            .args(["demo", "fd-leak", "--duration", "30s"])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    std::thread::sleep(Duration::from_millis(4000));
+    let pgid = rustix::process::Pid::from_raw(d.pid()).unwrap();
+    rustix::process::kill_process_group(pgid, rustix::process::Signal::INT).unwrap();
+    let child = std::mem::replace(&mut d.0, Command::new("true").spawn().unwrap());
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("(interrupted)") && out.contains("The leak was caught"),
+        "{out}"
+    );
+}
