@@ -263,23 +263,37 @@ fn target_that_exits_mid_watch_still_gets_a_verdict() {
     let _ = c.0.wait();
 }
 
+/// Run proctor with `args`, send SIGINT to it (or to its process group)
+/// after `after`, and collect its output. The `true` placeholder left in
+/// the guard is reaped by the guard.
+fn interrupt_after(args: &[&str], after: Duration, group: bool) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if group {
+        cmd.process_group(0);
+    }
+    let mut w = Reaped::spawn(&mut cmd);
+    std::thread::sleep(after);
+    let pid = rustix::process::Pid::from_raw(w.pid()).unwrap();
+    if group {
+        rustix::process::kill_process_group(pid, rustix::process::Signal::INT).unwrap();
+    } else {
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    }
+    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn ctrl_c_ends_with_a_verdict_and_130() {
     let c = child("steady", 40);
-    let mut w = Reaped::spawn(
-        Command::new(bin())
-            .args(["watch", &c.pid().to_string(), "--interval", "250ms"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
+    let pid = c.pid().to_string();
+    let o = interrupt_after(
+        &["watch", &pid, "--interval", "250ms"],
+        Duration::from_millis(2500),
+        false,
     );
-    std::thread::sleep(Duration::from_millis(2500));
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(w.pid()).unwrap(),
-        rustix::process::Signal::INT,
-    )
-    .unwrap();
-    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
-    let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
@@ -291,20 +305,12 @@ fn ctrl_c_ends_with_a_verdict_and_130() {
 #[test]
 fn ctrl_c_before_the_second_sample() {
     let c = child("steady", 40);
-    let mut w = Reaped::spawn(
-        Command::new(bin())
-            .args(["watch", &c.pid().to_string(), "--interval", "5s"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
+    let pid = c.pid().to_string();
+    let o = interrupt_after(
+        &["watch", &pid, "--interval", "5s"],
+        Duration::from_millis(400),
+        false,
     );
-    std::thread::sleep(Duration::from_millis(400));
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(w.pid()).unwrap(),
-        rustix::process::Signal::INT,
-    )
-    .unwrap();
-    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
-    let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("interrupted before a second sample"),
@@ -718,19 +724,11 @@ fn ceilings_on_cgroup_v1_and_v2_fixtures() {
 /// must survive it so the parent can give the verdict and stop it.
 #[test]
 fn ctrl_c_to_the_demo_process_group() {
-    use std::os::unix::process::CommandExt;
-    let mut d = Reaped::spawn(
-        Command::new(bin())
-            .args(["demo", "fd-leak", "--duration", "30s"])
-            .process_group(0)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
+    let o = interrupt_after(
+        &["demo", "fd-leak", "--duration", "30s"],
+        Duration::from_millis(4000),
+        true,
     );
-    std::thread::sleep(Duration::from_millis(4000));
-    let pgid = rustix::process::Pid::from_raw(d.pid()).unwrap();
-    rustix::process::kill_process_group(pgid, rustix::process::Signal::INT).unwrap();
-    let child = std::mem::replace(&mut d.0, Command::new("true").spawn().unwrap());
-    let o = child.wait_with_output().unwrap();
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
     assert!(
