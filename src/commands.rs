@@ -2,15 +2,12 @@
 //! build the view with `analysis`, render it. The only glue between the
 //! layers; owns the user-facing wording of "gone" errors.
 
-use std::collections::HashSet;
-
 use crate::analysis::{self, findings::Thresholds};
 use crate::cli::{
     EnvArgs, FdsArgs, InspectArgs, MapsArgs, NetArgs, NetProto, Output, TargetArgs, ThreadsArgs,
     WatchArgs,
 };
 use crate::error::{CliError, ExitCode, ReadError};
-use crate::parse::fdlink::{self, FdKind};
 use crate::reader::{FdInfoWanted, ProcFs, Process};
 use crate::render::{self, style, views};
 use crate::target;
@@ -142,14 +139,7 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
     // saying they are the namespace's, not only the process's.
     let (entries, inodes, namespace_wide) = match proc.fds(FdInfoWanted::None) {
         Ok(entries) => {
-            let none = HashSet::new();
-            let inodes: crate::parse::net::InodeSet = entries
-                .iter()
-                .filter_map(|e| {
-                    let l = fdlink::classify(&e.link, None, &none);
-                    (l.kind == FdKind::Socket).then_some(l.inode).flatten()
-                })
-                .collect();
+            let inodes = crate::reader::socket_inodes(&entries);
             (entries, inodes, false)
         }
         Err(ReadError::PermissionDenied { path }) => match proc.namespace_socket_inodes() {

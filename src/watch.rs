@@ -489,7 +489,7 @@ fn describe_ending(
     let oom_now = ceilings
         .memory_cgroup
         .as_ref()
-        .and_then(|cg| fs.oom_kills_now(cg));
+        .and_then(|cg| fs.oom_kill_count(cg));
     let oom = match (oom_before, oom_now) {
         (Some(a), Some(b)) if b > a => Some((a, b)),
         _ => None,

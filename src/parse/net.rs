@@ -34,9 +34,6 @@ impl Proto {
             Proto::Raw6 => "raw6",
         }
     }
-    pub fn file(self) -> &'static str {
-        self.as_str()
-    }
     pub fn is_v6(self) -> bool {
         matches!(self, Proto::Tcp6 | Proto::Udp6 | Proto::Raw6)
     }

@@ -144,7 +144,7 @@ impl ProcFs {
     }
 
     /// The OOM-kill count of a memory cgroup, read now.
-    pub(crate) fn oom_kill_count(&self, m: &CgroupMemory) -> Option<u64> {
+    pub fn oom_kill_count(&self, m: &CgroupMemory) -> Option<u64> {
         let root = self.sys_root().join("fs/cgroup");
         let (dir, file) = match m.version {
             CgroupVersion::V1 => (join(&root.join("memory"), &m.path), "memory.oom_control"),

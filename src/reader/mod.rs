@@ -18,7 +18,7 @@ mod sampler;
 mod snapshot;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
-pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, ThreadEntry};
+pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, Ending, Sample, Sampler, Wanted};
 pub use snapshot::{Clock, ProcessSnapshot};
 

@@ -51,18 +51,26 @@ pub enum FdInfoWanted {
     All,
 }
 
+/// The socket inodes among a process's descriptors.
+pub fn socket_inodes(entries: &[FdEntry]) -> net::InodeSet {
+    let none = std::collections::HashSet::new();
+    entries
+        .iter()
+        .filter_map(|e| {
+            let l = parse::fdlink::classify(&e.link, None, &none);
+            (l.kind == parse::fdlink::FdKind::Socket)
+                .then_some(l.inode)
+                .flatten()
+        })
+        .collect()
+}
+
 /// A thread: its stat, and its status when readable.
 #[derive(Debug, Clone)]
 pub struct ThreadDetail {
     pub tid: i32,
     pub stat: Stat,
     pub status: Option<Status>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadEntry {
-    pub tid: i32,
-    pub comm: Vec<u8>,
 }
 
 fn io_err(e: rustix::io::Errno) -> io::Error {
@@ -600,45 +608,6 @@ impl Process {
         Ok(out)
     }
 
-    /// Thread ids and names. Threads that exit while listing are skipped.
-    pub fn threads(&self) -> Result<Vec<ThreadEntry>, ReadError> {
-        let task = openat(
-            &self.dir,
-            c"task",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err("task", io_err(e)))?;
-        let dir = Dir::new(task).map_err(|e| self.map_err("task", io_err(e)))?;
-        let mut out = Vec::new();
-        for entry in dir {
-            let entry = entry.map_err(|e| self.map_err("task", io_err(e)))?;
-            let Some(tid) = entry
-                .file_name()
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            match self.read_raw(&format!("task/{tid}/comm")) {
-                Ok(mut comm) => {
-                    if comm.last() == Some(&b'\n') {
-                        comm.pop();
-                    }
-                    out.push(ThreadEntry { tid, comm });
-                }
-                Err(e) if classify(&e) == Errno::Missing => continue,
-                Err(e) => return Err(self.map_err(&format!("task/{tid}/comm"), e)),
-            }
-        }
-        if out.is_empty() {
-            self.stat()?;
-        }
-        out.sort_by_key(|t| t.tid);
-        Ok(out)
-    }
-
     /// Sockets of this process in its own network namespace, found by
     /// joining `inodes` to the tables under /proc/PID/net. Tables are read
     /// in order of likelihood and reading stops once every inode is found.
@@ -675,7 +644,7 @@ impl Process {
             if i == 4 {
                 self.unix_sockets(&mut left, &mut out)?;
             }
-            let rel = format!("net/{}", proto.file());
+            let rel = format!("net/{}", proto.as_str());
             let mut header = true;
             let r = self.for_each_line(&rel, |line| {
                 if std::mem::take(&mut header) {

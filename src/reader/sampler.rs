@@ -7,7 +7,7 @@ use std::os::fd::OwnedFd;
 
 use super::{FdInfoWanted, ProcFs, Process};
 use crate::error::ReadError;
-use crate::parse::{self, fdlink, net};
+use crate::parse::{self, net};
 
 /// One sample; a metric that was not requested, or could not be read, is None.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -179,16 +179,7 @@ impl Sampler {
         if self.wanted.sockets || self.wanted.close_wait {
             match self.proc.fds(FdInfoWanted::None) {
                 Ok(list) => {
-                    let none = Default::default();
-                    let inodes: net::InodeSet = list
-                        .iter()
-                        .filter_map(|e| {
-                            let l = fdlink::classify(&e.link, None, &none);
-                            (l.kind == fdlink::FdKind::Socket)
-                                .then_some(l.inode)
-                                .flatten()
-                        })
-                        .collect();
+                    let inodes = super::socket_inodes(&list);
                     if self.wanted.sockets {
                         s.sockets = Some(inodes.len() as u64);
                     }
@@ -306,10 +297,5 @@ impl ProcFs {
             (None, None) => {}
         }
         c
-    }
-
-    /// The OOM-kill count of a memory cgroup found earlier, read again.
-    pub fn oom_kills_now(&self, cg: &super::CgroupMemory) -> Option<u64> {
-        self.oom_kill_count(cg)
     }
 }

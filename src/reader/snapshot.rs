@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadDetail};
 use crate::error::ReadError;
-use crate::parse::{fdlink, limits::Limit, stat::Stat, status::Status};
+use crate::parse::{limits::Limit, stat::Stat, status::Status};
 
 /// Clock facts needed to turn ticks into times.
 #[derive(Debug, Clone)]
@@ -73,15 +73,7 @@ impl ProcFs {
         let fds = keep(proc.fds(super::FdInfoWanted::Paths))?;
         let sockets = match &fds {
             Ok(list) => {
-                let inodes: crate::parse::net::InodeSet = list
-                    .iter()
-                    .filter_map(|e| {
-                        let l = fdlink::classify(&e.link, None, &HashSet::new());
-                        (l.kind == fdlink::FdKind::Socket)
-                            .then_some(l.inode)
-                            .flatten()
-                    })
-                    .collect();
+                let inodes = super::socket_inodes(list);
                 if inodes.is_empty() {
                     Ok(Sockets::default())
                 } else {

@@ -183,7 +183,18 @@ fn json_goes_to_stdout_and_nothing_to_stderr() {
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
     let v = json(&o);
-    assert_eq!(v["pid"].as_i64().unwrap(), v["pid"].as_i64().unwrap());
+    // `self` is proctor itself: its own command line, its parent the test.
+    assert!(v["pid"].as_i64().unwrap() > 0);
+    assert_eq!(v["ppid"].as_u64().unwrap(), u64::from(std::process::id()));
+    let cmd = v["cmdline"].as_array().unwrap();
+    assert_eq!(
+        cmd[1..],
+        [
+            serde_json::json!("inspect"),
+            serde_json::json!("self"),
+            serde_json::json!("--json")
+        ]
+    );
     assert_eq!(v["name"], "proctor");
 }
 

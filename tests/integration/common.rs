@@ -241,3 +241,42 @@ pub fn which(prog: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.join(prog))
         .find(|p| p.is_file())
 }
+
+/// Runs proctor as the unprivileged user `nobody`: a copy of the binary
+/// in a world-readable temp dir (the build tree may not be). None (the
+/// test skips) when not root or without runuser.
+pub struct Nobody {
+    dir: TempDir,
+    bin: PathBuf,
+}
+
+impl Nobody {
+    pub fn new() -> Option<Nobody> {
+        use std::os::unix::fs::PermissionsExt;
+        if !is_root() || which("runuser").is_none() {
+            eprintln!("note: needs root and runuser; test skipped");
+            return None;
+        }
+        let dir = TempDir::new("nobody");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod dir");
+        let bin = dir.path().join("proctor");
+        std::fs::copy(self::bin(), &bin).expect("copy binary");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod bin");
+        Some(Nobody { dir, bin })
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(which("runuser").expect("runuser"))
+            .args(["-u", "nobody", "--"])
+            .arg(&self.bin)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("PROCTOR_PROC_ROOT")
+            .env_remove("PROCTOR_SYS_ROOT")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run runuser")
+    }
+}

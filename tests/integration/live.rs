@@ -508,39 +508,18 @@ fn deleted_file_and_close_wait() {
 
 #[test]
 fn unprivileged_user_gets_partial_report() {
-    if !is_root() {
-        eprintln!("note: not running as root; test skipped");
-        return;
-    }
-    let Some(runuser) = which("runuser") else {
-        eprintln!("note: runuser not found; test skipped");
+    let Some(nobody) = common::Nobody::new() else {
         return;
     };
-    use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new("live-nobody");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod dir");
-    let bin = dir.path().join("proctor");
-    std::fs::copy(common::bin(), &bin).expect("copy binary");
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod bin");
-
     let child = spawn_sleep();
     let pid = child.pid();
     let p = pid.to_string();
     let run = |json: bool| -> Output {
-        let mut c = Command::new(&runuser);
-        c.args(["-u", "nobody", "--"])
-            .arg(&bin)
-            .args(["inspect", &p])
-            .current_dir(dir.path())
-            .env_remove("PROCTOR_PROC_ROOT")
-            .env_remove("PROCTOR_SYS_ROOT")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null());
         if json {
-            c.arg("--json");
+            nobody.run(&["inspect", &p, "--json"])
+        } else {
+            nobody.run(&["inspect", &p])
         }
-        c.output().expect("run runuser")
     };
 
     let out = run(true);
@@ -593,7 +572,7 @@ fn unprivileged_user_gets_partial_report() {
         "no hint after the permission denied line:\n{text}"
     );
     drop(child);
-    drop(dir);
+    drop(nobody);
 }
 
 #[test]

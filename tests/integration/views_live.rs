@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::{self, Reaped, TempDir, json, proc_text, proctor, python_helper};
-use crate::common::{helper_path, is_root, nofile_limits, wait_exec_sleeping, which};
+use crate::common::{helper_path, nofile_limits, wait_exec_sleeping};
 
 // ---------------------------------------------------------------- helpers
 
@@ -1950,22 +1950,9 @@ fn threads_while_threads_churn() {
 
 #[test]
 fn unprivileged_user_is_denied_with_a_hint() {
-    if !is_root() {
-        eprintln!("note: not running as root; test skipped");
-        return;
-    }
-    let Some(runuser) = which("runuser") else {
-        eprintln!("note: runuser not found; test skipped");
+    let Some(nobody) = common::Nobody::new() else {
         return;
     };
-    use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new("vl-nobody");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod dir");
-    let bin = dir.path().join("proctor");
-    std::fs::copy(common::bin(), &bin).expect("copy binary");
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod bin");
-
     let child = Reaped::spawn(
         Command::new("sleep")
             .arg("1000")
@@ -1975,19 +1962,7 @@ fn unprivileged_user_is_denied_with_a_hint() {
     let pid = child.pid();
     wait_exec_sleeping(pid, b"sleep\x001000\x00");
     let p = pid.to_string();
-    let run = |args: &[&str]| -> Output {
-        Command::new(&runuser)
-            .args(["-u", "nobody", "--"])
-            .arg(&bin)
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("PROCTOR_PROC_ROOT")
-            .env_remove("PROCTOR_SYS_ROOT")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run runuser")
-    };
+    let run = |args: &[&str]| -> Output { nobody.run(args) };
 
     for args in [
         vec!["env", p.as_str()],
@@ -2027,5 +2002,5 @@ fn unprivileged_user_is_denied_with_a_hint() {
     assert_eq!(v["threads"][0]["tid"], pid);
     assert_eq!(v["threads"][0]["name"], "sleep");
     drop(child);
-    drop(dir);
+    drop(nobody);
 }

@@ -518,28 +518,9 @@ fn an_oom_kill_is_reported() {
     drop(guard);
 }
 
-/// Run the binary as `nobody` (a copy in a world-readable temp dir).
+/// Run the binary as `nobody`; None (skip) when that is not possible.
 fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
-    use std::os::unix::fs::PermissionsExt;
-    if !rustix::process::geteuid().is_root()
-        || Command::new("runuser").arg("--help").output().is_err()
-    {
-        eprintln!("skipped: needs root and runuser");
-        return None;
-    }
-    let dir = crate::common::TempDir::new("watch-nobody");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let b = dir.path().join("proctor");
-    std::fs::copy(bin(), &b).unwrap();
-    std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let o = Command::new("runuser")
-        .args(["-u", "nobody", "--"])
-        .arg(&b)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Some(o)
+    Some(crate::common::Nobody::new()?.run(args))
 }
 
 #[test]
