@@ -90,6 +90,14 @@ fn value_of(s: &Sample, m: Metric) -> Option<u64> {
     }
 }
 
+/// Metrics whose reading is paced by [`crate::reader::EXPENSIVE_DUTY`].
+fn is_expensive(m: Metric) -> bool {
+    matches!(
+        m,
+        Metric::Pss | Metric::Sockets | Metric::CloseWait | Metric::Maps
+    )
+}
+
 fn limit_of(c: &Ceilings, m: Metric) -> Option<f64> {
     match m {
         Metric::Rss | Metric::Pss => c.memory,
@@ -240,7 +248,8 @@ pub fn run(
                 let mut wrote: std::io::Result<()> = Ok(());
                 samples += 1;
                 for se in series.iter_mut() {
-                    if let Some(v) = value_of(&s, se.metric) {
+                    let repeated = !s.expensive_fresh && is_expensive(se.metric);
+                    if let (Some(v), false) = (value_of(&s, se.metric), repeated) {
                         se.window.push(t, v as f64);
                     }
                 }

@@ -19,7 +19,7 @@ mod snapshot;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
-pub use sampler::{Ceilings, Ending, Sample, Sampler, Wanted};
+pub use sampler::{Ceilings, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use snapshot::{Clock, ProcessSnapshot};
 
 use std::fs::File;

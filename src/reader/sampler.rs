@@ -19,7 +19,19 @@ pub struct Sample {
     pub sockets: Option<u64>,
     pub close_wait: Option<u64>,
     pub maps: Option<u64>,
+    /// Whether pss, sockets, close_wait and maps were read in this sample
+    /// (else they repeat the last reading; see [`EXPENSIVE_DUTY`]).
+    pub expensive_fresh: bool,
 }
+
+/// The metrics whose reading grows with the process or the host (smaps
+/// rollup, a readlink per descriptor, the socket tables, every mapping)
+/// are read again only after this many times what their last reading
+/// cost: at most ~1% of a core on them, whatever the interval. A small
+/// process (a reading of 0.2 ms) is read at every sample of a 100 ms
+/// watch; one with 20,000 descriptors and connections (~100 ms) every
+/// 10 s, so its sockets need ~80 s for a verdict ("undecided" before).
+pub const EXPENSIVE_DUTY: u32 = 100;
 
 /// What to read at each sample.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +68,9 @@ pub struct Sampler {
     status_visible: bool,
     /// Set when a read failed with permission denied.
     pub denied: bool,
+    /// When the expensive metrics were last read, what that cost, and
+    /// what they were.
+    last_expensive: Option<(std::time::Instant, std::time::Duration, Sample)>,
 }
 
 fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
@@ -104,6 +119,7 @@ impl Sampler {
             buf: Vec::new(),
             status_visible,
             denied: false,
+            last_expensive: None,
         })
     }
 
@@ -162,18 +178,34 @@ impl Sampler {
                 Err(_) => {}
             }
         }
-        if let Some(fd) = &self.rollup {
-            if pread_all(fd, &mut self.buf).is_ok() {
-                s.pss = parse::smaps::parse_rollup(&self.buf)
-                    .ok()
-                    .and_then(|m| m.get("Pss").copied());
-            }
-        }
         if self.wanted.fds {
             match self.proc.fd_count(self.fast_fd_count) {
                 Ok(n) => s.fds = Some(n),
                 Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
                 Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
+            }
+        }
+        let due = self
+            .last_expensive
+            .as_ref()
+            .is_none_or(|(at, cost, _)| at.elapsed() >= *cost * EXPENSIVE_DUTY);
+        if !due {
+            if let Some((_, _, last)) = &self.last_expensive {
+                s.pss = last.pss;
+                s.sockets = last.sockets;
+                s.close_wait = last.close_wait;
+                s.maps = last.maps;
+            }
+            self.denied |= denied;
+            return Ok(Ok(s));
+        }
+        s.expensive_fresh = true;
+        let began = std::time::Instant::now();
+        if let Some(fd) = &self.rollup {
+            if pread_all(fd, &mut self.buf).is_ok() {
+                s.pss = parse::smaps::parse_rollup(&self.buf)
+                    .ok()
+                    .and_then(|m| m.get("Pss").copied());
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
@@ -220,6 +252,7 @@ impl Sampler {
             }
         }
         self.denied |= denied;
+        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
         Ok(Ok(s))
     }
 }
