@@ -65,6 +65,10 @@ pub enum Command {
     Threads(ThreadsArgs),
     /// Sample a process and detect leaks statistically, with time to exhaustion
     Watch(WatchArgs),
+    /// Every process ranked by CPU, memory, descriptors against their limit, threads (interactive on a terminal)
+    Top(TopArgs),
+    /// Find every process in trouble on this host, and the host's own problems, with the next command to run
+    Doctor(DoctorArgs),
     /// Run a leaking (or healthy) child process and watch it: see the detector work
     Demo(DemoArgs),
     /// The demo's child process (internal)
@@ -85,6 +89,53 @@ pub struct WatchArgs {
     /// Metrics to watch, comma-separated
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::analysis::watch::DEFAULT_METRICS)]
     pub metrics: Vec<crate::analysis::watch::Metric>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Print the table once and exit (the default when stdout is not a terminal)
+    #[arg(long)]
+    pub once: bool,
+    /// Column to sort by (numbers largest first)
+    #[arg(long, value_enum, default_value_t = crate::analysis::top::SortKey::Cpu, value_name = "KEY")]
+    pub sort: crate::analysis::top::SortKey,
+    /// Reverse the sort order
+    #[arg(long)]
+    pub reverse: bool,
+    /// Show only the first N rows (--once)
+    #[arg(long, value_name = "N", value_parser = parse_limit, allow_hyphen_values = true)]
+    pub limit: Option<usize>,
+    /// Only processes whose name, command line or user contains TEXT (or PID TEXT)
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Show processes as a tree (children under their parent)
+    #[arg(long)]
+    pub tree: bool,
+    /// --once: scan twice this far apart for current CPU%, CSW/s and fd growth (default: averages since each process started)
+    #[arg(long, value_name = "DURATION", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    pub sample: Option<std::time::Duration>,
+    /// Time between refreshes of the interactive view
+    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    pub interval: std::time::Duration,
+}
+
+/// `--limit`: a positive whole number, said plainly when it is not.
+fn parse_limit(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| "too large".to_string()),
+        Ok(n) => Err(format!("{n} rows is not a limit; give at least 1")),
+        Err(_) => Err(format!("'{s}' is not a number of rows")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also scan twice this far apart and report fast growers (fds, threads, RSS) as leak suspects
+    #[arg(long, value_name = "DURATION", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    pub sample: Option<std::time::Duration>,
+    /// Also list info-level findings (by default only warnings and above, plus a count)
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +325,8 @@ where
         Command::Maps(a) => commands::maps(&ctx, a),
         Command::Threads(a) => commands::threads(&ctx, a),
         Command::Watch(a) => commands::watch(&ctx, a, out),
+        Command::Top(a) => crate::top::run(&ctx, a, out),
+        Command::Doctor(a) => crate::doctor::run(&ctx, a, out),
         Command::Demo(a) => crate::demo::run(&ctx, a, out),
         Command::DemoChild(a) => crate::demo::child(a),
     });

@@ -11,4 +11,5 @@ pub mod maps;
 pub mod names;
 pub mod net;
 pub mod threads;
+pub mod top;
 pub mod watch;

@@ -12,6 +12,7 @@ pub mod cmdline;
 pub mod diag;
 pub mod fdinfo;
 pub mod fdlink;
+pub mod host;
 pub mod limits;
 pub mod net;
 pub mod smaps;
@@ -179,6 +180,10 @@ mod tests {
             let _ = cmdline::split_nul(&b);
             let _ = flat_keyed(&b, "oom_kill");
             let _ = parse_max_or_u64(&b);
+            let _ = host::meminfo(&b);
+            let _ = host::loadavg(&b);
+            let _ = host::psi(&b);
+            let _ = host::file_nr(&b);
             // The procfs-core parser proctor relies on for a kernel-formatted file.
             use procfs_core::FromRead;
             let _ = procfs_core::process::Io::from_read(&b[..]);

@@ -15,11 +15,13 @@ mod cgroup;
 mod diag;
 mod process;
 mod sampler;
+mod scan;
 mod snapshot;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
+pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
 
 use std::fs::File;
@@ -240,4 +242,69 @@ pub fn page_size() -> u64 {
 pub fn user_name(uid: u32) -> Option<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     uzers::get_user_by_uid(uid).map(|u| u.name().as_bytes().to_vec())
+}
+
+/// Host-wide numbers for the `top` header and `doctor`'s host rules. Each
+/// is None when its file is missing (older kernel, PSI disabled, a
+/// container's partial /proc).
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    pub mem: crate::parse::host::MemInfo,
+    pub load: Option<crate::parse::host::LoadAvg>,
+    pub psi_memory: Option<crate::parse::host::Psi>,
+    pub file_nr: Option<crate::parse::host::FileNr>,
+    pub pid_max: Option<u64>,
+    pub threads_max: Option<u64>,
+    pub cpus: usize,
+}
+
+impl ProcFs {
+    pub fn host_facts(&self) -> HostFacts {
+        use crate::parse::host;
+        let num = |rel: &str| {
+            self.read_proc_file(rel)
+                .ok()
+                .and_then(|b| crate::parse::parse_single_u64(&b).ok())
+        };
+        HostFacts {
+            mem: self
+                .read_proc_file("meminfo")
+                .map(|b| host::meminfo(&b))
+                .unwrap_or_default(),
+            load: self
+                .read_proc_file("loadavg")
+                .ok()
+                .and_then(|b| host::loadavg(&b)),
+            psi_memory: self
+                .read_proc_file("pressure/memory")
+                .ok()
+                .map(|b| host::psi(&b))
+                .filter(|p| p.some.is_some()),
+            file_nr: self
+                .read_proc_file("sys/fs/file-nr")
+                .ok()
+                .and_then(|b| host::file_nr(&b)),
+            pid_max: num("sys/kernel/pid_max"),
+            threads_max: num("sys/kernel/threads-max"),
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// uid -> user name, looked up once per uid (NSS lookups read
+/// /etc/passwd each time).
+#[derive(Debug, Default)]
+pub struct UserNames {
+    cache: std::collections::HashMap<u32, Option<Vec<u8>>>,
+}
+
+impl UserNames {
+    pub fn get(&mut self, uid: u32) -> Option<&[u8]> {
+        self.cache
+            .entry(uid)
+            .or_insert_with(|| user_name(uid))
+            .as_deref()
+    }
 }

@@ -4,6 +4,7 @@
 pub mod inspect;
 pub mod style;
 pub mod table;
+pub mod top;
 pub mod units;
 pub mod views;
 

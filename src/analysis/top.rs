@@ -1,0 +1,545 @@
+//! `top`: one row per process with the rates that need two scans (CPU %,
+//! context switches per second, descriptor growth), sorting, filtering and
+//! the process tree. Pure: takes scans, returns rows.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::reader::{Missing, Scan, ScanRow};
+use crate::text::Text;
+
+/// Columns a table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortKey {
+    Pid,
+    User,
+    Name,
+    State,
+    Cpu,
+    Rss,
+    Threads,
+    Fds,
+    /// Descriptors as a share of the soft limit.
+    Fdpct,
+    /// Context switches per second.
+    Csw,
+    Cmdline,
+}
+
+impl SortKey {
+    /// In the order of the table's columns (the TUI's `<` and `>` keys).
+    pub const COLUMNS: [SortKey; 11] = [
+        SortKey::Pid,
+        SortKey::User,
+        SortKey::Name,
+        SortKey::State,
+        SortKey::Cpu,
+        SortKey::Rss,
+        SortKey::Threads,
+        SortKey::Fds,
+        SortKey::Fdpct,
+        SortKey::Csw,
+        SortKey::Cmdline,
+    ];
+
+    /// Numbers sort largest first; text and PIDs in ascending order.
+    pub fn descending_by_default(self) -> bool {
+        !matches!(
+            self,
+            SortKey::Pid | SortKey::User | SortKey::Name | SortKey::Cmdline
+        )
+    }
+
+    pub fn header(self) -> &'static str {
+        match self {
+            SortKey::Pid => "PID",
+            SortKey::User => "USER",
+            SortKey::Name => "NAME",
+            SortKey::State => "S",
+            SortKey::Cpu => "CPU%",
+            SortKey::Rss => "RSS",
+            SortKey::Threads => "THR",
+            SortKey::Fds => "FDS",
+            SortKey::Fdpct => "FD%",
+            SortKey::Csw => "CSW/s",
+            SortKey::Cmdline => "COMMAND",
+        }
+    }
+}
+
+/// How the rates of a row were measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateBasis {
+    /// Between two scans this many seconds apart.
+    Interval(f64),
+    /// Averaged over each process's lifetime (one scan only, as ps does).
+    Lifetime,
+}
+
+/// One process, ready to show.
+#[derive(Debug, Clone)]
+pub struct TopRow<'a> {
+    pub scan: &'a ScanRow,
+    pub user: Option<Text>,
+    /// Percent of one CPU.
+    pub cpu_percent: Option<f64>,
+    pub switches_per_sec: Option<f64>,
+    /// Descriptors opened (negative: closed) per second; None without an
+    /// earlier scan of the same process.
+    pub fd_growth_per_sec: Option<f64>,
+    pub fd_percent: Option<f64>,
+}
+
+impl TopRow<'_> {
+    /// The command line for display: arguments joined by spaces, or
+    /// `[name]` for a kernel thread or a process without one (as ps shows).
+    pub fn command(&self) -> Vec<u8> {
+        match &self.scan.cmdline {
+            Ok(c) if !c.is_empty() => {
+                let body = c.strip_suffix(b"\0").unwrap_or(c);
+                let mut v: Vec<u8> = body
+                    .iter()
+                    .map(|&b| if b == 0 { b' ' } else { b })
+                    .collect();
+                if self.scan.cmdline_truncated {
+                    v.extend_from_slice("…".as_bytes());
+                }
+                v
+            }
+            _ => {
+                let mut v = b"[".to_vec();
+                v.extend_from_slice(&self.scan.name);
+                v.push(b']');
+                if self.scan.state == b'Z' {
+                    v.extend_from_slice(b" <defunct>");
+                }
+                v
+            }
+        }
+    }
+}
+
+/// Rows for `cur`, with rates against `prev` when given (else lifetime
+/// averages). `user` maps a uid to its name.
+pub fn rows<'a>(
+    cur: &'a Scan,
+    prev: Option<&Scan>,
+    ticks_per_sec: u64,
+    mut user: impl FnMut(u32) -> Option<Vec<u8>>,
+) -> (Vec<TopRow<'a>>, RateBasis) {
+    let ticks = ticks_per_sec.max(1) as f64;
+    let interval = prev
+        .map(|p| cur.taken.saturating_duration_since(p.taken).as_secs_f64())
+        .filter(|&s| s > 0.0);
+    let basis = interval.map_or(RateBasis::Lifetime, RateBasis::Interval);
+    let out = cur
+        .rows
+        .iter()
+        .map(|r| {
+            let before = prev
+                .and_then(|p| p.find(r.pid))
+                .filter(|b| b.start_ticks == r.start_ticks);
+            // Seconds the process has existed, for lifetime averages and for
+            // processes born after the previous scan.
+            let age = cur
+                .uptime_secs
+                // At least one tick: a process born this instant has run
+                // at most that long.
+                .map(|up| (up - r.start_ticks as f64 / ticks).max(1.0 / ticks));
+            let (cpu_percent, switches_per_sec, fd_growth_per_sec) = match (before, interval) {
+                (Some(b), Some(dt)) => (
+                    Some(r.cpu_ticks.saturating_sub(b.cpu_ticks) as f64 / ticks / dt * 100.0),
+                    match (r.switches, b.switches) {
+                        (Ok(n), Ok(o)) => Some(n.saturating_sub(o) as f64 / dt),
+                        _ => None,
+                    },
+                    match (r.fds, b.fds) {
+                        (Ok(n), Ok(o)) => Some((n as f64 - o as f64) / dt),
+                        _ => None,
+                    },
+                ),
+                _ => (
+                    age.map(|a| r.cpu_ticks as f64 / ticks / a * 100.0),
+                    match (r.switches, age) {
+                        (Ok(n), Some(a)) => Some(n as f64 / a),
+                        _ => None,
+                    },
+                    None,
+                ),
+            };
+            let fd_percent = match (r.fds, r.fd_soft_limit) {
+                (Ok(n), Ok(Some(l))) if l > 0 => Some(n as f64 * 100.0 / l as f64),
+                _ => None,
+            };
+            TopRow {
+                scan: r,
+                user: r.uid.ok().map(|u| match user(u) {
+                    Some(name) => Text(name),
+                    None => Text(u.to_string().into_bytes()),
+                }),
+                cpu_percent,
+                switches_per_sec,
+                fd_growth_per_sec,
+                fd_percent,
+            }
+        })
+        .collect();
+    (out, basis)
+}
+
+/// Sort in place by `key`; `reverse` flips the column's natural order.
+/// Rows without a value sort last either way; ties break by PID.
+pub fn sort(rows: &mut [TopRow<'_>], key: SortKey, reverse: bool) {
+    use std::cmp::Ordering;
+    let desc = key.descending_by_default() != reverse;
+    fn num(v: Option<f64>) -> Option<f64> {
+        v.filter(|x| x.is_finite())
+    }
+    let value = |r: &TopRow<'_>| -> Option<f64> {
+        match key {
+            SortKey::Cpu => num(r.cpu_percent),
+            SortKey::Rss => Some(r.scan.rss_bytes as f64),
+            SortKey::Threads => Some(r.scan.threads as f64),
+            SortKey::Fds => r.scan.fds.ok().map(|v| v as f64),
+            SortKey::Fdpct => num(r.fd_percent),
+            SortKey::Csw => num(r.switches_per_sec),
+            SortKey::Pid => Some(f64::from(r.scan.pid)),
+            _ => None,
+        }
+    };
+    let text = |r: &TopRow<'_>| -> Vec<u8> {
+        match key {
+            SortKey::User => r.user.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            SortKey::Name => r.scan.name.to_ascii_lowercase(),
+            SortKey::State => vec![r.scan.state],
+            SortKey::Cmdline => r.command(),
+            _ => Vec::new(),
+        }
+    };
+    let textual = matches!(
+        key,
+        SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline
+    );
+    if textual {
+        // Precompute keys once: comparisons would rebuild them O(n log n) times.
+        let mut keyed: Vec<(Vec<u8>, usize)> =
+            rows.iter().enumerate().map(|(i, r)| (text(r), i)).collect();
+        keyed.sort_by(|a, b| {
+            let o = a.0.cmp(&b.0);
+            let o = if desc { o.reverse() } else { o };
+            o.then(rows[a.1].scan.pid.cmp(&rows[b.1].scan.pid))
+        });
+        let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+        permute(rows, &order);
+        return;
+    }
+    rows.sort_by(|a, b| {
+        let o = match (value(a), value(b)) {
+            (Some(x), Some(y)) => {
+                let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                if desc { o.reverse() } else { o }
+            }
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        o.then(a.scan.pid.cmp(&b.scan.pid))
+    });
+}
+
+fn permute<T: Clone>(rows: &mut [T], order: &[usize]) {
+    let sorted: Vec<T> = order.iter().map(|&i| rows[i].clone()).collect();
+    for (slot, v) in rows.iter_mut().zip(sorted) {
+        *slot = v;
+    }
+}
+
+/// Whether a row matches a filter: case-insensitive substring of the name,
+/// command line or user, or the exact PID.
+pub fn matches(r: &TopRow<'_>, filter: &str) -> bool {
+    let f = filter.trim();
+    if f.is_empty() {
+        return true;
+    }
+    if let Ok(pid) = f.parse::<i32>() {
+        if r.scan.pid == pid {
+            return true;
+        }
+    }
+    let needle = f.to_ascii_lowercase();
+    let has = |hay: &[u8]| {
+        let hay = hay.to_ascii_lowercase();
+        hay.windows(needle.len().max(1))
+            .any(|w| w == needle.as_bytes())
+    };
+    has(&r.scan.name) || has(&r.command()) || r.user.as_ref().is_some_and(|u| has(&u.0))
+}
+
+/// Tree order: each process followed by its children (depth first),
+/// siblings in the order they have in `rows`. Returns (index, depth).
+/// Processes whose parent is not among `rows` are roots.
+pub fn tree(rows: &[TopRow<'_>]) -> Vec<(usize, usize)> {
+    let index: HashMap<i32, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.scan.pid, i))
+        .collect();
+    let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.scan.ppid != r.scan.pid && index.contains_key(&r.scan.ppid) {
+            children.entry(r.scan.ppid).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    let mut seen = vec![false; rows.len()];
+    let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        out.push((i, depth));
+        if let Some(kids) = children.get(&rows[i].scan.pid) {
+            stack.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
+        }
+    }
+    // A parent cycle (only possible in a hostile fixture) leaves rows
+    // unvisited: show them as roots rather than drop them.
+    for (i, s) in seen.iter().enumerate() {
+        if !s {
+            out.push((i, 0));
+        }
+    }
+    out
+}
+
+/// One row of `top --json`.
+#[derive(Debug, Serialize)]
+pub struct JsonRow {
+    pub pid: i32,
+    pub ppid: i32,
+    pub name: Text,
+    pub user: Option<Text>,
+    pub uid: Option<u32>,
+    pub state: String,
+    pub rss_bytes: u64,
+    pub threads: u64,
+    pub fds: Option<u64>,
+    pub fd_soft_limit: Option<u64>,
+    pub fd_percent: Option<f64>,
+    pub cpu_percent: Option<f64>,
+    pub switches_per_second: Option<f64>,
+    pub fd_growth_per_second: Option<f64>,
+    /// Seconds between the two scans the rates come from; null when they
+    /// are averages over each process's lifetime.
+    pub rates_over_seconds: Option<f64>,
+    pub cmdline: Text,
+    pub cmdline_truncated: bool,
+    /// `field: reason` for each value that could not be read.
+    pub unavailable: Vec<String>,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl JsonRow {
+    pub fn new(r: &TopRow<'_>, basis: RateBasis) -> JsonRow {
+        let s = r.scan;
+        JsonRow {
+            pid: s.pid,
+            ppid: s.ppid,
+            name: Text(s.name.clone()),
+            user: r.user.clone(),
+            uid: s.uid.ok(),
+            state: char::from(s.state).to_string(),
+            rss_bytes: s.rss_bytes,
+            threads: s.threads,
+            fds: s.fds.ok(),
+            fd_soft_limit: s.fd_soft_limit.ok().flatten(),
+            fd_percent: r.fd_percent.map(round2),
+            cpu_percent: r.cpu_percent.map(round2),
+            switches_per_second: r.switches_per_sec.map(round2),
+            fd_growth_per_second: r.fd_growth_per_sec.map(round2),
+            rates_over_seconds: match basis {
+                RateBasis::Interval(s) => Some(round2(s)),
+                RateBasis::Lifetime => None,
+            },
+            cmdline: Text(match &s.cmdline {
+                Ok(c) => {
+                    let body = c.strip_suffix(b"\0").unwrap_or(c);
+                    body.iter()
+                        .map(|&b| if b == 0 { b' ' } else { b })
+                        .collect()
+                }
+                Err(_) => Vec::new(),
+            }),
+            cmdline_truncated: s.cmdline_truncated,
+            unavailable: s
+                .unavailable()
+                .into_iter()
+                .map(|(f, m): (&str, Missing)| format!("{f}: {}", m.as_str()))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn row(pid: i32, ppid: i32, name: &str) -> ScanRow {
+        ScanRow {
+            pid,
+            ppid,
+            name: name.as_bytes().to_vec(),
+            state: b'S',
+            kernel_thread: false,
+            start_ticks: 100,
+            cpu_ticks: 0,
+            rss_bytes: 4096,
+            threads: 1,
+            uid: Ok(0),
+            switches: Ok(10),
+            fds: Ok(10),
+            fd_soft_limit: Ok(Some(1024)),
+            cmdline: Ok(format!("{name}\0--flag\0").into_bytes()),
+            cmdline_truncated: false,
+        }
+    }
+
+    fn scan(rows: Vec<ScanRow>, at: Instant, uptime: f64) -> Scan {
+        Scan {
+            rows,
+            taken: at,
+            uptime_secs: Some(uptime),
+            exited: 0,
+            unreadable: 0,
+        }
+    }
+
+    #[test]
+    fn rates_between_two_scans() {
+        let t0 = Instant::now();
+        let mut a = row(10, 1, "busy");
+        let mut b = a.clone();
+        a.cpu_ticks = 1000;
+        a.switches = Ok(100);
+        a.fds = Ok(50);
+        b.cpu_ticks = 1150; // 150 ticks in 2 s at 100 Hz: 75% of a core
+        b.switches = Ok(500);
+        b.fds = Ok(70);
+        let prev = scan(vec![a], t0, 1000.0);
+        let cur = scan(vec![b], t0 + Duration::from_secs(2), 1002.0);
+        let (rows, basis) = rows(&cur, Some(&prev), 100, |_| Some(b"root".to_vec()));
+        assert_eq!(basis, RateBasis::Interval(2.0));
+        let r = &rows[0];
+        assert!((r.cpu_percent.unwrap() - 75.0).abs() < 1e-9);
+        assert!((r.switches_per_sec.unwrap() - 200.0).abs() < 1e-9);
+        assert!((r.fd_growth_per_sec.unwrap() - 10.0).abs() < 1e-9);
+        assert!((r.fd_percent.unwrap() - 70.0 * 100.0 / 1024.0).abs() < 1e-9);
+        assert_eq!(r.user.as_ref().unwrap().0, b"root");
+    }
+
+    #[test]
+    fn lifetime_average_and_replaced_pid() {
+        let t0 = Instant::now();
+        let mut old = row(10, 1, "old");
+        old.cpu_ticks = 5000;
+        let mut new = row(10, 1, "new");
+        // Same PID, later start: a different process.
+        new.start_ticks = 90_000; // started at 900 s; uptime 1000 s
+        new.cpu_ticks = 5000; // 50 s of CPU in 100 s
+        let prev = scan(vec![old], t0, 999.0);
+        let cur = scan(vec![new], t0 + Duration::from_secs(1), 1000.0);
+        let (rows, _) = rows(&cur, Some(&prev), 100, |_| None);
+        assert!((rows[0].cpu_percent.unwrap() - 50.0).abs() < 1e-9);
+        assert_eq!(rows[0].fd_growth_per_sec, None);
+        // No name for the uid: the number is shown.
+        assert_eq!(rows[0].user.as_ref().unwrap().0, b"0");
+    }
+
+    #[test]
+    fn unreadable_is_not_zero() {
+        let mut r = row(10, 1, "x");
+        r.fds = Err(Missing::PermissionDenied);
+        r.uid = Err(Missing::PermissionDenied);
+        let s = scan(vec![r], Instant::now(), 10.0);
+        let (rows, basis) = rows(&s, None, 100, |_| None);
+        assert_eq!(rows[0].fd_percent, None);
+        assert!(rows[0].user.is_none());
+        let j = JsonRow::new(&rows[0], basis);
+        assert_eq!(j.fds, None);
+        assert_eq!(
+            j.unavailable,
+            vec!["user: permission_denied", "fds: permission_denied"]
+        );
+        assert_eq!(j.cmdline.0, b"x --flag");
+        assert_eq!(j.rates_over_seconds, None);
+    }
+
+    #[test]
+    fn sorting_puts_unknown_last_and_breaks_ties_by_pid() {
+        let mut a = row(3, 1, "a");
+        a.fds = Ok(5);
+        let mut b = row(2, 1, "b");
+        b.fds = Err(Missing::PermissionDenied);
+        let mut c = row(1, 1, "c");
+        c.fds = Ok(500);
+        let mut d = row(4, 1, "d");
+        d.fds = Ok(5);
+        let s = scan(vec![c, b, a, d], Instant::now(), 10.0);
+        let (mut rows, _) = rows(&s, None, 100, |_| None);
+        let pids = |rows: &[TopRow<'_>]| rows.iter().map(|r| r.scan.pid).collect::<Vec<_>>();
+        sort(&mut rows, SortKey::Fds, false);
+        assert_eq!(pids(&rows), vec![1, 3, 4, 2]);
+        sort(&mut rows, SortKey::Fds, true);
+        assert_eq!(pids(&rows), vec![3, 4, 1, 2]);
+        sort(&mut rows, SortKey::Name, false);
+        assert_eq!(pids(&rows), vec![3, 2, 1, 4]);
+        sort(&mut rows, SortKey::Pid, true);
+        assert_eq!(pids(&rows), vec![4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn filter_and_tree() {
+        let rows_in = vec![
+            row(1, 0, "init"),
+            row(20, 1, "sshd"),
+            row(30, 20, "bash"),
+            row(31, 30, "vim"),
+            row(40, 1, "cron"),
+            row(50, 999, "orphan"),
+        ];
+        let s = scan(rows_in, Instant::now(), 10.0);
+        let (rows, _) = rows(&s, None, 100, |_| Some(b"alice".to_vec()));
+        let t: Vec<(i32, usize)> = tree(&rows)
+            .into_iter()
+            .map(|(i, d)| (rows[i].scan.pid, d))
+            .collect();
+        assert_eq!(t, vec![(1, 0), (20, 1), (30, 2), (31, 3), (40, 1), (50, 0)]);
+        assert!(matches(&rows[3], "VIM"));
+        assert!(matches(&rows[3], "31"));
+        assert!(matches(&rows[3], "--flag"));
+        assert!(matches(&rows[3], "alice"));
+        assert!(!matches(&rows[3], "sshd"));
+        assert!(matches(&rows[3], "  "));
+    }
+
+    #[test]
+    fn kernel_thread_command_in_brackets() {
+        let mut k = row(2, 0, "kthreadd");
+        k.kernel_thread = true;
+        k.cmdline = Ok(Vec::new());
+        let mut long = row(9, 1, "java");
+        long.cmdline_truncated = true;
+        let s = scan(vec![k, long], Instant::now(), 10.0);
+        let (rows, _) = rows(&s, None, 100, |_| None);
+        assert_eq!(rows[0].command(), b"[kthreadd]");
+        assert_eq!(rows[1].command(), "java --flag…".as_bytes());
+    }
+}

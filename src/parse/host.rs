@@ -1,0 +1,180 @@
+//! Host-wide files: `meminfo`, `loadavg`, `pressure/memory` (PSI),
+//! `sys/fs/file-nr`. Kernel-formatted, but parsed byte-wise and field by
+//! field so that one missing line (an older kernel, a container's
+//! lxcfs-faked meminfo) loses one value, not the whole header.
+
+use super::{parse_u64, trim};
+
+/// The lines of `meminfo` proctor uses, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemInfo {
+    pub total: Option<u64>,
+    pub available: Option<u64>,
+    pub swap_total: Option<u64>,
+    pub swap_free: Option<u64>,
+}
+
+impl MemInfo {
+    pub fn swap_used(&self) -> Option<u64> {
+        Some(self.swap_total?.saturating_sub(self.swap_free?))
+    }
+}
+
+pub fn meminfo(b: &[u8]) -> MemInfo {
+    let mut m = MemInfo::default();
+    for line in b.split(|&c| c == b'\n') {
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let slot = match &line[..colon] {
+            b"MemTotal" => &mut m.total,
+            b"MemAvailable" => &mut m.available,
+            b"SwapTotal" => &mut m.swap_total,
+            b"SwapFree" => &mut m.swap_free,
+            _ => continue,
+        };
+        let v = trim(&line[colon + 1..]);
+        let num = v.strip_suffix(b" kB").map(trim).unwrap_or(v);
+        *slot = parse_u64(num).and_then(|k| k.checked_mul(1024));
+    }
+    m
+}
+
+/// `loadavg`: the three load averages and the number of scheduling
+/// entities (threads) that exist.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadAvg {
+    pub one: f64,
+    pub five: f64,
+    pub fifteen: f64,
+}
+
+pub fn loadavg(b: &[u8]) -> Option<LoadAvg> {
+    let s = std::str::from_utf8(b).ok()?;
+    let mut it = s.split_ascii_whitespace();
+    let mut next = || it.next()?.parse::<f64>().ok().filter(|v| v.is_finite());
+    Some(LoadAvg {
+        one: next()?,
+        five: next()?,
+        fifteen: next()?,
+    })
+}
+
+/// One line of a PSI file: share of wall time (percent) in which some
+/// (or all, for `full`) non-idle tasks stalled, over 10 s, 60 s, 300 s.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PsiLine {
+    pub avg10: f64,
+    pub avg60: f64,
+    pub avg300: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Psi {
+    pub some: Option<PsiLine>,
+    pub full: Option<PsiLine>,
+}
+
+/// `pressure/memory`: `some avg10=0.00 avg60=0.00 avg300=0.00 total=0`.
+pub fn psi(b: &[u8]) -> Psi {
+    let mut p = Psi::default();
+    let Ok(s) = std::str::from_utf8(b) else {
+        return p;
+    };
+    for line in s.lines() {
+        let mut it = line.split_ascii_whitespace();
+        let slot = match it.next() {
+            Some("some") => &mut p.some,
+            Some("full") => &mut p.full,
+            _ => continue,
+        };
+        let mut l = PsiLine::default();
+        let mut seen = 0;
+        for kv in it {
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            let Ok(v) = v.parse::<f64>() else { continue };
+            if !v.is_finite() {
+                continue;
+            }
+            match k {
+                "avg10" => l.avg10 = v,
+                "avg60" => l.avg60 = v,
+                "avg300" => l.avg300 = v,
+                _ => continue,
+            }
+            seen += 1;
+        }
+        if seen == 3 {
+            *slot = Some(l);
+        }
+    }
+    p
+}
+
+/// `sys/fs/file-nr`: allocated file handles, free ones (always 0 since
+/// 2.6), and the maximum (`fs.file-max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileNr {
+    pub allocated: u64,
+    pub max: u64,
+}
+
+pub fn file_nr(b: &[u8]) -> Option<FileNr> {
+    let mut it = b
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty());
+    let allocated = parse_u64(it.next()?)?;
+    let free = parse_u64(it.next()?)?;
+    let max = parse_u64(it.next()?)?;
+    Some(FileNr {
+        allocated: allocated.saturating_sub(free),
+        max,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_fields() {
+        let b = b"MemTotal:       24634504 kB\nMemFree:        1 kB\nMemAvailable:   20000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n";
+        let m = meminfo(b);
+        assert_eq!(m.total, Some(24634504 * 1024));
+        assert_eq!(m.available, Some(20000000 * 1024));
+        assert_eq!(m.swap_used(), Some(0));
+        // A line missing: only that value is lost.
+        let m = meminfo(b"MemTotal: 100 kB\nSwapTotal: 10 kB\nSwapFree: 4 kB\n");
+        assert_eq!(m.available, None);
+        assert_eq!(m.swap_used(), Some(6 * 1024));
+        assert_eq!(meminfo(b"\xff\xfe:::").total, None);
+    }
+
+    #[test]
+    fn loadavg_and_psi() {
+        let l = loadavg(b"0.52 1.25 2.00 3/412 98765\n").unwrap();
+        assert_eq!((l.one, l.five, l.fifteen), (0.52, 1.25, 2.0));
+        assert_eq!(loadavg(b"0.5 nan"), None);
+        let p = psi(b"some avg10=12.50 avg60=3.00 avg300=0.10 total=123\nfull avg10=1.00 avg60=0.50 avg300=0.00 total=45\n");
+        assert_eq!(p.some.unwrap().avg10, 12.5);
+        assert_eq!(p.full.unwrap().avg60, 0.5);
+        // Older kernels have no `full` line for cpu; malformed lines are dropped.
+        let p = psi(b"some avg10=1.00 avg60=x avg300=0.00 total=1\n");
+        assert_eq!(p.some, None);
+        assert_eq!(p.full, None);
+    }
+
+    #[test]
+    fn file_nr_fields() {
+        assert_eq!(
+            file_nr(b"3712\t0\t9223372036854775807\n"),
+            Some(FileNr {
+                allocated: 3712,
+                max: 9223372036854775807
+            })
+        );
+        assert_eq!(file_nr(b"12 0"), None);
+    }
+}

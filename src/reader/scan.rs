@@ -1,0 +1,653 @@
+//! The whole-table scan behind `top`, `doctor` (and the exporter later):
+//! for every process, the few numbers that rank a host, read with as few
+//! syscalls as the kernel allows.
+//!
+//! Per process: `stat` (pid, ppid, name, state, RSS, threads, CPU time,
+//! start time), `status` (effective uid, context switches), one stat() of
+//! the `fd` directory (its size is the descriptor count on Linux >= 6.2),
+//! `limits` (RLIMIT_NOFILE) and `cmdline`. Everything is read relative to
+//! an O_PATH descriptor on `/proc/PID`, so a PID reused mid-scan cannot mix
+//! two processes' data.
+//!
+//! A [`Scanner`] used for repeated scans (the TUI, `doctor --sample`) keeps
+//! each process's files open and re-reads them with pread at offset 0: the
+//! kernel regenerates the text, and the open and close are saved (see
+//! PERF-NOTES.md). The command line is re-read only every few scans.
+//!
+//! Processes that vanish during the scan are skipped and counted; fields
+//! that cannot be read are `Err(Missing)`, never 0.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Instant;
+
+use rustc_hash::FxHashMap;
+use rustix::fs::{AtFlags, Mode, OFlags, openat, statat};
+use rustix::io::Errno as RErrno;
+
+use super::ProcFs;
+use crate::error::ReadError;
+use crate::parse;
+
+/// Why a field has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// The kernel refused (another user's process, hidepid, a security module).
+    PermissionDenied,
+    /// The field does not exist for this process (kernel thread, zombie).
+    NotApplicable,
+    /// The file was there but unreadable or malformed.
+    Error,
+}
+
+impl Missing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Missing::PermissionDenied => "permission_denied",
+            Missing::NotApplicable => "not_applicable",
+            Missing::Error => "error",
+        }
+    }
+}
+
+pub type Field<T> = Result<T, Missing>;
+
+/// Longest command line kept per process: enough for any table cell and
+/// for recognising a program; a 100 KiB Java class path is cut here.
+pub const CMDLINE_CAP: usize = 4096;
+
+/// Rescan the command line every this many scans (programs such as
+/// postgres and nginx rewrite theirs after starting).
+const CMDLINE_EVERY: u32 = 5;
+
+/// One process as one scan saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanRow {
+    pub pid: i32,
+    pub ppid: i32,
+    /// comm, raw bytes as the kernel stores them.
+    pub name: Vec<u8>,
+    pub state: u8,
+    pub kernel_thread: bool,
+    /// Clock ticks since boot: with the pid, the process's identity.
+    pub start_ticks: u64,
+    /// utime + stime, clock ticks.
+    pub cpu_ticks: u64,
+    pub rss_bytes: u64,
+    pub threads: u64,
+    /// Effective uid.
+    pub uid: Field<u32>,
+    /// Voluntary + nonvoluntary context switches of the main thread
+    /// (`status`; the kernel keeps no per-process sum).
+    pub switches: Field<u64>,
+    pub fds: Field<u64>,
+    /// Soft RLIMIT_NOFILE; `Ok(None)` is unlimited.
+    pub fd_soft_limit: Field<Option<u64>>,
+    /// NUL-separated arguments, at most [`CMDLINE_CAP`] bytes; empty for
+    /// kernel threads and zombies.
+    pub cmdline: Field<Vec<u8>>,
+    /// The command line was longer than [`CMDLINE_CAP`].
+    pub cmdline_truncated: bool,
+}
+
+impl ScanRow {
+    /// Fields that could not be read, with why.
+    pub fn unavailable(&self) -> Vec<(&'static str, Missing)> {
+        let mut v = Vec::new();
+        let mut check = |name, r: Result<(), Missing>| {
+            if let Err(m) = r {
+                v.push((name, m));
+            }
+        };
+        check("user", self.uid.map(|_| ()));
+        check("switches", self.switches.map(|_| ()));
+        check("fds", self.fds.map(|_| ()));
+        check("fd_soft_limit", self.fd_soft_limit.map(|_| ()));
+        check("cmdline", self.cmdline.as_ref().map(|_| ()).map_err(|m| *m));
+        v
+    }
+
+    pub fn denied(&self) -> bool {
+        self.unavailable()
+            .iter()
+            .any(|(_, m)| *m == Missing::PermissionDenied)
+    }
+}
+
+/// One pass over the process table.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// Sorted by pid.
+    pub rows: Vec<ScanRow>,
+    /// Monotonic time of the scan (its middle is not known; rates use the
+    /// start of each scan, and a scan is short next to its interval).
+    pub taken: Instant,
+    /// Seconds since boot when the scan started, for lifetime averages.
+    pub uptime_secs: Option<f64>,
+    /// Listed in /proc but gone before they could be read.
+    pub exited: usize,
+    /// Listed, but `stat` was refused or malformed: not even identified.
+    pub unreadable: usize,
+}
+
+impl Scan {
+    /// Processes with at least one field the kernel refused.
+    pub fn permission_denied(&self) -> usize {
+        self.rows.iter().filter(|r| r.denied()).count()
+    }
+
+    pub fn find(&self, pid: i32) -> Option<&ScanRow> {
+        self.rows
+            .binary_search_by_key(&pid, |r| r.pid)
+            .ok()
+            .and_then(|i| self.rows.get(i))
+    }
+}
+
+/// Files of one process kept open between scans.
+struct Handle {
+    start_ticks: u64,
+    dir: OwnedFd,
+    stat: OwnedFd,
+    status: Option<OwnedFd>,
+    limits: Option<OwnedFd>,
+    uid: Field<u32>,
+    cmdline: Field<Vec<u8>>,
+    cmdline_truncated: bool,
+    cmdline_age: u32,
+    /// Scan number this handle was last seen in.
+    seen: u64,
+}
+
+/// Per-worker state: its share of the handles and a read buffer.
+#[derive(Default)]
+struct Shard {
+    handles: FxHashMap<i32, Handle>,
+    buf: Vec<u8>,
+}
+
+/// Scans the process table, once or repeatedly.
+pub struct Scanner {
+    root: OwnedFd,
+    fd_size_is_count: bool,
+    page: u64,
+    keep_open: bool,
+    workers: usize,
+    shards: Vec<Shard>,
+    scans: u64,
+    /// How many processes may keep their files open (4 descriptors each),
+    /// from proctor's own RLIMIT_NOFILE.
+    open_budget: usize,
+}
+
+enum Outcome {
+    Row(Box<ScanRow>),
+    Exited,
+    /// Alive but its `stat` could not be read or parsed.
+    Unreadable,
+}
+
+fn is_gone(e: RErrno) -> bool {
+    e == RErrno::NOENT || e == RErrno::SRCH
+}
+
+fn missing(e: RErrno) -> Missing {
+    if e == RErrno::ACCESS || e == RErrno::PERM {
+        Missing::PermissionDenied
+    } else {
+        Missing::Error
+    }
+}
+
+/// pread at offset 0 into `buf` (cleared); one record per read.
+fn pread_all(fd: impl AsFd, buf: &mut Vec<u8>) -> Result<(), RErrno> {
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        let room = buf.capacity() - buf.len();
+        let off = buf.len() as u64;
+        let n = loop {
+            match rustix::io::pread(&fd, rustix::buffer::spare_capacity(&mut *buf), off) {
+                Ok(n) => break n,
+                Err(RErrno::INTR) => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 || n < room {
+            return Ok(());
+        }
+    }
+}
+
+fn open_rel(dir: &OwnedFd, name: &std::ffi::CStr) -> Result<OwnedFd, RErrno> {
+    openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+}
+
+impl Scanner {
+    /// A scanner over `fs`. With `keep_open`, files stay open between
+    /// scans (for repeated scans); `workers` threads share the table.
+    pub fn new(fs: &ProcFs, keep_open: bool, workers: usize) -> Result<Scanner, ReadError> {
+        let root = openat(
+            rustix::fs::CWD,
+            fs.proc_root(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| super::sys_error(fs.proc_root(), &e.into(), "process list"))?;
+        let on_procfs = rustix::fs::fstatfs(&root)
+            .map(|s| s.f_type as u64 == 0x9fa0)
+            .unwrap_or(false);
+        let workers = workers.clamp(1, 8);
+        let open_budget = if keep_open {
+            // Raise our own soft limit to the hard one (always allowed),
+            // then leave a quarter for everything else proctor opens.
+            let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+            if let Some(hard) = lim.maximum {
+                let _ = rustix::process::setrlimit(
+                    rustix::process::Resource::Nofile,
+                    rustix::process::Rlimit {
+                        current: Some(hard),
+                        maximum: Some(hard),
+                    },
+                );
+            }
+            let now = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+                .current
+                .unwrap_or(1 << 20);
+            (now as usize).saturating_mul(3) / 4 / 4
+        } else {
+            0
+        };
+        Ok(Scanner {
+            root,
+            fd_size_is_count: on_procfs && super::kernel_counts_fds_in_stat(),
+            page: super::page_size(),
+            keep_open,
+            workers,
+            shards: (0..workers).map(|_| Shard::default()).collect(),
+            scans: 0,
+            open_budget,
+        })
+    }
+
+    /// The number of worker threads a one-off scan should use: the cores,
+    /// at most 4 (the kernel work per process is short; more threads
+    /// only contend).
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4)
+    }
+
+    /// One pass over the process table.
+    pub fn scan(&mut self, fs: &ProcFs) -> Result<Scan, ReadError> {
+        let taken = Instant::now();
+        let uptime_secs = fs.uptime().ok();
+        let mut pids = fs.pids()?;
+        pids.sort_unstable();
+        self.scans += 1;
+        let scan_no = self.scans;
+        let n = self.workers.min(pids.len().div_ceil(256)).max(1);
+        let per_shard_budget = self.open_budget / self.workers.max(1);
+        let ctx = Ctx {
+            root: &self.root,
+            fd_size_is_count: self.fd_size_is_count,
+            page: self.page,
+            keep_open: self.keep_open,
+            budget: per_shard_budget,
+            scan_no,
+        };
+        // Each worker owns the pids whose index modulo n is its number
+        // (spreads busy and idle processes evenly) and the matching shard.
+        let mut results: Vec<(Vec<ScanRow>, usize, usize)> = Vec::with_capacity(n);
+        if n == 1 {
+            let shard = &mut self.shards[0];
+            results.push(ctx.run(shard, pids.iter().copied()));
+        } else {
+            let ctx = &ctx;
+            let pids = &pids;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .shards
+                    .iter_mut()
+                    .take(n)
+                    .enumerate()
+                    .map(|(w, shard)| {
+                        s.spawn(move || ctx.run(shard, pids.iter().copied().skip(w).step_by(n)))
+                    })
+                    .collect();
+                for h in handles {
+                    // A worker cannot panic on input (parsers never do); if
+                    // one did, its share is lost rather than the program.
+                    if let Ok(r) = h.join() {
+                        results.push(r);
+                    }
+                }
+            });
+        }
+        let mut rows = Vec::with_capacity(pids.len());
+        let (mut exited, mut unreadable) = (0, 0);
+        for (r, e, u) in results {
+            rows.extend(r);
+            exited += e;
+            unreadable += u;
+        }
+        rows.sort_unstable_by_key(|r| r.pid);
+        // Forget processes not seen in this scan (exited).
+        for shard in &mut self.shards {
+            shard.handles.retain(|_, h| h.seen == scan_no);
+        }
+        Ok(Scan {
+            rows,
+            taken,
+            uptime_secs,
+            exited,
+            unreadable,
+        })
+    }
+}
+
+struct Ctx<'a> {
+    root: &'a OwnedFd,
+    fd_size_is_count: bool,
+    page: u64,
+    keep_open: bool,
+    budget: usize,
+    scan_no: u64,
+}
+
+impl Ctx<'_> {
+    fn run(
+        &self,
+        shard: &mut Shard,
+        pids: impl Iterator<Item = i32>,
+    ) -> (Vec<ScanRow>, usize, usize) {
+        let mut rows = Vec::new();
+        let (mut exited, mut unreadable) = (0, 0);
+        let Shard { handles, buf } = shard;
+        for pid in pids {
+            let outcome = match handles.remove(&pid) {
+                Some(h) => self.again(pid, h, buf, handles),
+                None => self.fresh(pid, buf, handles),
+            };
+            match outcome {
+                Outcome::Row(r) => rows.push(*r),
+                Outcome::Exited => exited += 1,
+                Outcome::Unreadable => unreadable += 1,
+            }
+        }
+        (rows, exited, unreadable)
+    }
+
+    /// Re-read a process whose files are open.
+    fn again(
+        &self,
+        pid: i32,
+        mut h: Handle,
+        buf: &mut Vec<u8>,
+        handles: &mut FxHashMap<i32, Handle>,
+    ) -> Outcome {
+        let stat = match pread_all(&h.stat, buf) {
+            Ok(()) => parse::stat::parse(buf).ok(),
+            Err(_) => None,
+        };
+        let Some(stat) = stat.filter(|s| s.starttime == h.start_ticks) else {
+            // Gone (the listing may already show a new process with this
+            // PID) or replaced: start afresh.
+            drop(h);
+            return self.fresh(pid, buf, handles);
+        };
+        let switches = match &h.status {
+            Some(fd) => match pread_all(fd, buf) {
+                Ok(()) => switches_of(buf),
+                Err(e) if is_gone(e) => return Outcome::Exited,
+                Err(e) => Err(missing(e)),
+            },
+            None => Err(Missing::Error),
+        };
+        let fd_soft_limit = match &h.limits {
+            Some(fd) => match pread_all(fd, buf) {
+                Ok(()) => nofile_of(buf),
+                Err(e) if is_gone(e) => return Outcome::Exited,
+                Err(e) => Err(missing(e)),
+            },
+            None => Err(Missing::Error),
+        };
+        h.cmdline_age += 1;
+        if h.cmdline_age >= CMDLINE_EVERY {
+            let (c, t) = read_cmdline(&h.dir, buf, &stat);
+            h.cmdline = c;
+            h.cmdline_truncated = t;
+            h.cmdline_age = 0;
+        }
+        let fds = self.fd_count(&h.dir, &stat);
+        let row = self.row(stat, &h, switches, fds, fd_soft_limit);
+        h.seen = self.scan_no;
+        handles.insert(pid, h);
+        Outcome::Row(Box::new(row))
+    }
+
+    /// Open and read a process seen for the first time.
+    fn fresh(&self, pid: i32, buf: &mut Vec<u8>, handles: &mut FxHashMap<i32, Handle>) -> Outcome {
+        let name = std::ffi::CString::new(pid.to_string()).unwrap_or_default();
+        let dir = match openat(
+            self.root,
+            name.as_c_str(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(d) => d,
+            Err(_) => return Outcome::Exited,
+        };
+        let stat_fd = match open_rel(&dir, c"stat") {
+            Ok(fd) => fd,
+            Err(e) if is_gone(e) => return Outcome::Exited,
+            Err(_) => return Outcome::Unreadable,
+        };
+        let stat = match pread_all(&stat_fd, buf) {
+            Ok(()) if buf.is_empty() => return Outcome::Exited,
+            Ok(()) => match parse::stat::parse(buf) {
+                Ok(s) => s,
+                Err(_) => return Outcome::Unreadable,
+            },
+            Err(e) if is_gone(e) => return Outcome::Exited,
+            Err(_) => return Outcome::Unreadable,
+        };
+        // A file missing while the process lives (an older kernel, a
+        // partial fixture) is an unreadable field; missing because the
+        // process died, the process is skipped.
+        let alive = |buf: &mut Vec<u8>| pread_all(&stat_fd, buf).is_ok() && !buf.is_empty();
+        let (status_fd, uid, switches) = match open_rel(&dir, c"status") {
+            Ok(fd) => match pread_all(&fd, buf) {
+                Ok(()) => {
+                    let s = parse::status::parse_switches(buf);
+                    let uid = uid_of(buf);
+                    let sw = match (s.voluntary_ctxt_switches, s.nonvoluntary_ctxt_switches) {
+                        (Some(v), Some(n)) => Ok(v.saturating_add(n)),
+                        _ => Err(Missing::Error),
+                    };
+                    (Some(fd), uid, sw)
+                }
+                Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
+                Err(e) => (None, Err(missing(e)), Err(missing(e))),
+            },
+            Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
+            Err(e) => (None, Err(missing(e)), Err(missing(e))),
+        };
+        let (limits_fd, fd_soft_limit) = match open_rel(&dir, c"limits") {
+            Ok(fd) => match pread_all(&fd, buf) {
+                Ok(()) => {
+                    let l = nofile_of(buf);
+                    (Some(fd), l)
+                }
+                Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
+                Err(e) => (None, Err(missing(e))),
+            },
+            Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
+            Err(e) => (None, Err(missing(e))),
+        };
+        let (cmdline, cmdline_truncated) = read_cmdline(&dir, buf, &stat);
+        let fds = self.fd_count(&dir, &stat);
+        let h = Handle {
+            start_ticks: stat.starttime,
+            dir,
+            stat: stat_fd,
+            status: status_fd,
+            limits: limits_fd,
+            uid,
+            cmdline,
+            cmdline_truncated,
+            cmdline_age: 0,
+            seen: self.scan_no,
+        };
+        let row = self.row(stat, &h, switches, fds, fd_soft_limit);
+        if self.keep_open && handles.len() < self.budget {
+            handles.insert(pid, h);
+        }
+        Outcome::Row(Box::new(row))
+    }
+
+    fn row(
+        &self,
+        stat: parse::stat::Stat,
+        h: &Handle,
+        switches: Field<u64>,
+        fds: Field<u64>,
+        fd_soft_limit: Field<Option<u64>>,
+    ) -> ScanRow {
+        let kernel_thread = stat.is_kernel_thread();
+        ScanRow {
+            pid: stat.pid,
+            ppid: stat.ppid,
+            kernel_thread,
+            state: stat.state,
+            start_ticks: stat.starttime,
+            cpu_ticks: stat.utime.saturating_add(stat.stime),
+            rss_bytes: stat.rss_pages.saturating_mul(self.page),
+            threads: stat.num_threads,
+            uid: h.uid,
+            switches,
+            fds,
+            fd_soft_limit,
+            cmdline: h.cmdline.clone(),
+            cmdline_truncated: h.cmdline_truncated,
+            name: stat.comm,
+        }
+    }
+
+    /// The descriptor count: one stat() on Linux >= 6.2 procfs, a listing
+    /// otherwise (older kernels, fixture trees).
+    fn fd_count(&self, dir: &OwnedFd, stat: &parse::stat::Stat) -> Field<u64> {
+        if stat.is_kernel_thread() || stat.state == b'Z' || stat.state == b'X' {
+            return Err(Missing::NotApplicable);
+        }
+        if self.fd_size_is_count {
+            match statat(dir, c"fd", AtFlags::empty()) {
+                Ok(st) if st.st_size > 0 => return Ok(st.st_size as u64),
+                Ok(_) => {}
+                Err(e) => return Err(missing(e)),
+            }
+        }
+        let fd_dir = match openat(
+            dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(d) => d,
+            Err(e) => return Err(missing(e)),
+        };
+        let Ok(list) = rustix::fs::Dir::new(fd_dir) else {
+            return Err(Missing::Error);
+        };
+        let mut n = 0u64;
+        for entry in list {
+            match entry {
+                Ok(e)
+                    if e.file_name()
+                        .to_bytes()
+                        .first()
+                        .is_some_and(u8::is_ascii_digit) =>
+                {
+                    n += 1
+                }
+                Ok(_) => {}
+                Err(e) => return Err(missing(e)),
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn uid_of(status: &[u8]) -> Field<u32> {
+    status
+        .split(|&c| c == b'\n')
+        .find_map(|l| l.strip_prefix(b"Uid:"))
+        .and_then(|rest| {
+            rest.split(|c| c.is_ascii_whitespace())
+                .filter(|s| !s.is_empty())
+                .nth(1)
+        })
+        .and_then(parse::parse_u64)
+        .and_then(|u| u32::try_from(u).ok())
+        .ok_or(Missing::Error)
+}
+
+fn switches_of(status: &[u8]) -> Field<u64> {
+    let s = parse::status::parse_switches(status);
+    match (s.voluntary_ctxt_switches, s.nonvoluntary_ctxt_switches) {
+        (Some(v), Some(n)) => Ok(v.saturating_add(n)),
+        _ => Err(Missing::Error),
+    }
+}
+
+fn nofile_of(limits: &[u8]) -> Field<Option<u64>> {
+    parse::limits::find(limits, "Max open files")
+        .map(|l| l.soft)
+        .ok_or(Missing::Error)
+}
+
+/// Read at most [`CMDLINE_CAP`] bytes of the command line: (arguments,
+/// truncated).
+fn read_cmdline(
+    dir: &OwnedFd,
+    buf: &mut Vec<u8>,
+    stat: &parse::stat::Stat,
+) -> (Field<Vec<u8>>, bool) {
+    if stat.is_kernel_thread() {
+        return (Ok(Vec::new()), false);
+    }
+    let fd = match open_rel(dir, c"cmdline") {
+        Ok(fd) => fd,
+        Err(e) if is_gone(e) => return (Ok(Vec::new()), false),
+        Err(e) => return (Err(missing(e)), false),
+    };
+    // cmdline is not a seq_file: a read returns what is asked for, page
+    // by page. Read up to the cap plus one byte, to detect truncation.
+    buf.clear();
+    buf.resize(CMDLINE_CAP + 1, 0);
+    let mut total = 0usize;
+    while total < buf.len() {
+        match rustix::io::read(&fd, &mut buf[total..]) {
+            Ok(0) => break,
+            // The kernel fills the request unless the end came first: a
+            // short read is the end (saves a read per process).
+            Ok(n) if total + n < buf.len() => {
+                total += n;
+                break;
+            }
+            Ok(n) => total += n,
+            Err(RErrno::INTR) => continue,
+            Err(e) if is_gone(e) => return (Ok(Vec::new()), false),
+            Err(e) => return (Err(missing(e)), false),
+        }
+    }
+    let truncated = total > CMDLINE_CAP;
+    (Ok(buf[..total.min(CMDLINE_CAP)].to_vec()), truncated)
+}

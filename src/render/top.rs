@@ -1,0 +1,238 @@
+//! `top`: the cells of a process row (shared by `--once` and the TUI), the
+//! once-table, its footer and the host header line.
+
+use crate::analysis::top::{RateBasis, SortKey, TopRow};
+use crate::reader::{HostFacts, Missing, Scan};
+use crate::render::style::Palette;
+use crate::render::table::{Align, Table};
+
+/// `1536` -> `1.5K`, `3_221_225_472` -> `3.0G`: four characters or so,
+/// for dense tables (the full IEC form is in `inspect`).
+pub fn compact_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if v >= 100.0 {
+        format!("{v:.0}{}", UNITS[i])
+    } else {
+        format!("{v:.1}{}", UNITS[i])
+    }
+}
+
+/// The marker for a value that could not be read: `?` when refused or
+/// broken (unknown), `-` when it does not exist (kernel thread, zombie).
+pub fn missing_mark(m: Missing) -> &'static str {
+    match m {
+        Missing::NotApplicable => "-",
+        Missing::PermissionDenied | Missing::Error => "?",
+    }
+}
+
+fn rate(v: Option<f64>) -> String {
+    match v {
+        None => "?".into(),
+        Some(x) if x >= 1000.0 => format!("{x:.0}"),
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.1}"),
+    }
+}
+
+/// The text of one cell (already escaped for the terminal).
+pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
+    let s = r.scan;
+    match key {
+        SortKey::Pid => s.pid.to_string(),
+        SortKey::User => match &r.user {
+            Some(u) => crate::text::escape_for_terminal(&u.0),
+            None => s.uid.err().map(missing_mark).unwrap_or("?").to_string(),
+        },
+        SortKey::Name => crate::text::escape_for_terminal(&s.name),
+        SortKey::State => char::from(s.state).to_string(),
+        SortKey::Cpu => rate(r.cpu_percent),
+        SortKey::Rss => {
+            if s.kernel_thread || s.state == b'Z' {
+                "-".into()
+            } else {
+                compact_size(s.rss_bytes)
+            }
+        }
+        SortKey::Threads => s.threads.to_string(),
+        SortKey::Fds => match s.fds {
+            Ok(n) => n.to_string(),
+            Err(m) => missing_mark(m).into(),
+        },
+        SortKey::Fdpct => match (r.fd_percent, s.fds) {
+            (Some(p), _) if p >= 10.0 => format!("{p:.0}"),
+            (Some(p), _) => format!("{p:.1}"),
+            (None, Err(m)) => missing_mark(m).into(),
+            (None, Ok(_)) => "?".into(),
+        },
+        SortKey::Csw => match (r.switches_per_sec, s.switches) {
+            (Some(v), _) => rate(Some(v)),
+            (None, Err(m)) => missing_mark(m).into(),
+            (None, Ok(_)) => "?".into(),
+        },
+        SortKey::Cmdline => crate::text::escape_for_terminal(&r.command()),
+    }
+}
+
+pub fn align(key: SortKey) -> Align {
+    match key {
+        SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline => Align::Left,
+        _ => Align::Right,
+    }
+}
+
+/// The once-table. `width` cuts the command column to fit a terminal
+/// (None when piped: nothing is cut).
+pub fn table(rows: &[&TopRow<'_>], depth: Option<&[usize]>, width: Option<usize>) -> String {
+    let cols: Vec<(&'static str, Align)> = SortKey::COLUMNS
+        .iter()
+        .map(|&k| (k.header(), align(k)))
+        .collect();
+    let mut t = Table::new(&cols);
+    let mut widths = [0usize; 10];
+    let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
+    for r in rows {
+        let c: [String; 10] = std::array::from_fn(|i| cell(r, SortKey::COLUMNS[i]));
+        for (w, s) in widths.iter_mut().zip(&c) {
+            *w = (*w).max(s.chars().count());
+        }
+        cells.push(c);
+    }
+    for (w, k) in widths.iter_mut().zip(SortKey::COLUMNS) {
+        *w = (*w).max(k.header().len());
+    }
+    let used: usize = widths.iter().map(|w| w + 2).sum();
+    let room = width.map(|w| w.saturating_sub(used).max(10));
+    for (i, (r, c)) in rows.iter().zip(cells).enumerate() {
+        for s in c {
+            t.cell(&s);
+        }
+        let indent = depth.and_then(|d| d.get(i)).copied().unwrap_or(0);
+        let mut cmd = String::new();
+        if indent > 0 {
+            cmd.push_str(&"  ".repeat(indent.min(20) - 1));
+            cmd.push_str("└ ");
+        }
+        cmd.push_str(&cell(r, SortKey::Cmdline));
+        if let Some(room) = room {
+            if cmd.chars().count() > room {
+                cmd = cmd.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
+            }
+        }
+        t.cell(&cmd);
+    }
+    t.render(0, |h| h.to_string())
+}
+
+/// The line after the once-table: totals, what was skipped, and how the
+/// rates were measured.
+pub fn footer(scan: &Scan, shown: usize, basis: RateBasis) -> String {
+    let threads: u64 = scan.rows.iter().map(|r| r.threads).sum();
+    let mut s = format!("{} processes, {} threads", scan.rows.len(), threads);
+    if shown < scan.rows.len() {
+        s.push_str(&format!(" ({shown} shown)"));
+    }
+    if scan.unreadable > 0 {
+        s.push_str(&format!(
+            "; {} unreadable (stat refused or malformed, skipped)",
+            scan.unreadable
+        ));
+    }
+    if scan.exited > 0 {
+        s.push_str(&format!(
+            "; {} exited during the scan (skipped)",
+            scan.exited
+        ));
+    }
+    let denied = scan.permission_denied();
+    if denied > 0 {
+        s.push_str(&format!(
+            "; {denied} partly unreadable (permission denied, shown as ?)"
+        ));
+    }
+    match basis {
+        RateBasis::Lifetime => {
+            s.push_str("; CPU% and CSW/s are averages since each process started (--sample 1s for current rates)")
+        }
+        RateBasis::Interval(secs) => s.push_str(&format!("; rates over {secs:.1}s")),
+    }
+    s
+}
+
+/// The host header: memory, swap, pressure, load, totals.
+pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
+    let size = |v: Option<u64>| v.map(compact_size).unwrap_or_else(|| "?".into());
+    let mut mem = format!(
+        "Mem {} total, {} available",
+        size(h.mem.total),
+        size(h.mem.available)
+    );
+    if let (Some(t), Some(a)) = (h.mem.total, h.mem.available) {
+        if t > 0 {
+            let pct = a as f64 * 100.0 / t as f64;
+            let txt = format!(" ({pct:.0}%)");
+            mem.push_str(&if pct < 10.0 { p.critical(&txt) } else { txt });
+        }
+    }
+    match (h.mem.swap_total, h.mem.swap_used()) {
+        (Some(0), _) => mem.push_str("; no swap"),
+        (Some(t), Some(u)) => mem.push_str(&format!(
+            "; swap {} of {} used",
+            size(Some(u)),
+            size(Some(t))
+        )),
+        _ => {}
+    }
+    let mut second = String::new();
+    match h.psi_memory.and_then(|p| p.some) {
+        Some(s) => second.push_str(&format!(
+            "Memory pressure: some {:.1}% full {:.1}% (avg10)",
+            s.avg10,
+            h.psi_memory.and_then(|p| p.full).map_or(0.0, |f| f.avg10)
+        )),
+        None => second.push_str("Memory pressure: not available (no /proc/pressure/memory)"),
+    }
+    if let Some(l) = h.load {
+        second.push_str(&format!(
+            "; load {:.2} {:.2} {:.2} on {} CPU{}",
+            l.one,
+            l.five,
+            l.fifteen,
+            h.cpus,
+            if h.cpus == 1 { "" } else { "s" }
+        ));
+    }
+    let threads: u64 = scan.rows.iter().map(|r| r.threads).sum();
+    let zombies = scan.rows.iter().filter(|r| r.state == b'Z').count();
+    let running = scan.rows.iter().filter(|r| r.state == b'R').count();
+    let mut third = format!(
+        "{} processes ({running} running, {zombies} zombie), {threads} threads",
+        scan.rows.len()
+    );
+    if let Some(f) = h.file_nr {
+        third.push_str(&format!("; {} open files host-wide", f.allocated));
+    }
+    vec![mem, second, third]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_sizes() {
+        assert_eq!(compact_size(512), "512B");
+        assert_eq!(compact_size(1536), "1.5K");
+        assert_eq!(compact_size(3 << 30), "3.0G");
+        assert_eq!(compact_size(200 << 20), "200M");
+    }
+}

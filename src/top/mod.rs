@@ -1,0 +1,94 @@
+//! `top`: the whole-table view. `--once` (or when stdout is not a
+//! terminal) prints one sorted table; on a terminal, the interactive view
+//! in [`tui`].
+
+pub mod tui;
+
+use std::io::IsTerminal;
+
+use crate::analysis::top::{self as model, JsonRow, RateBasis, TopRow};
+use crate::cli::{Output, TopArgs};
+use crate::commands::Ctx;
+use crate::error::{CliError, ExitCode};
+use crate::reader::{Scan, Scanner, UserNames, clock_ticks};
+use crate::render;
+
+pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    let interactive = !a.once && !ctx.json && std::io::stdout().is_terminal();
+    if interactive {
+        crate::commands::check_timing(a.interval, None)?;
+        return tui::run(ctx, a, out);
+    }
+    once(ctx, a)
+}
+
+/// One scan (two with `--sample`) printed as a table or JSON.
+fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
+    let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), Scanner::default_workers())?;
+    let mut prev: Option<Scan> = None;
+    if let Some(d) = a.sample {
+        if d.is_zero() {
+            return Err(CliError::new("--sample must be greater than zero")
+                .hint("use e.g. --sample 1s: two scans that far apart give current rates"));
+        }
+        prev = Some(scanner.scan(&ctx.fs)?);
+        std::thread::sleep(d);
+    }
+    let scan = scanner.scan(&ctx.fs)?;
+    let mut users = UserNames::default();
+    let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
+        users.get(u).map(<[u8]>::to_vec)
+    });
+    if let Some(f) = &a.filter {
+        rows.retain(|r| model::matches(r, f));
+    }
+    model::sort(&mut rows, a.sort, a.reverse);
+    let (ordered, depth) = arrange(&rows, a.tree, a.limit);
+    let stdout = if ctx.json {
+        let doc: Vec<JsonRow> = ordered.iter().map(|r| JsonRow::new(r, basis)).collect();
+        render::to_json(&doc) + "\n"
+    } else {
+        let width = if std::io::stdout().is_terminal() {
+            ratatui::crossterm::terminal::size()
+                .ok()
+                .map(|(w, _)| usize::from(w))
+        } else {
+            None
+        };
+        let mut s = render::top::table(&ordered, a.tree.then_some(&depth[..]), width);
+        s.push_str(&render::top::footer(&scan, ordered.len(), basis));
+        s.push('\n');
+        s
+    };
+    Ok(Output {
+        stdout,
+        code: ExitCode::Ok,
+    })
+}
+
+/// Rows in display order (tree order when asked), cut to `limit`, with
+/// each row's depth in the tree.
+pub fn arrange<'r, 'a>(
+    rows: &'r [TopRow<'a>],
+    tree: bool,
+    limit: Option<usize>,
+) -> (Vec<&'r TopRow<'a>>, Vec<usize>) {
+    let limit = limit.unwrap_or(usize::MAX);
+    if tree {
+        model::tree(rows)
+            .into_iter()
+            .take(limit)
+            .map(|(i, d)| (&rows[i], d))
+            .unzip()
+    } else {
+        rows.iter().take(limit).map(|r| (r, 0)).unzip()
+    }
+}
+
+/// How the rates were measured, for the TUI's header.
+pub fn basis_text(b: RateBasis) -> String {
+    match b {
+        RateBasis::Lifetime => "rates: averages since start (first refresh)".into(),
+        RateBasis::Interval(s) => format!("rates over {s:.1}s"),
+    }
+}
