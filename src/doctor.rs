@@ -1,8 +1,151 @@
-//! `doctor`.
+//! `doctor`: scan every process, survey the user processes for what the
+//! `inspect` rules need, read the host's numbers, judge, and print the
+//! findings most severe first with the next command to run. Exit 1 when
+//! anything at warning or above is found.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
+use crate::analysis::findings::{Severity, Thresholds};
 use crate::cli::{DoctorArgs, Output};
 use crate::commands::Ctx;
-use crate::error::CliError;
+use crate::error::{CliError, ExitCode, ReadError};
+use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
+use crate::render;
 
-pub fn run(_ctx: &Ctx, _a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    Err(CliError::new("doctor is not built yet"))
+/// A zombie seen by the scan is judged only if it is still a zombie this
+/// long after: a child between exit and its parent's wait() is normal.
+const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
+
+pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    let started = Instant::now();
+    if a.sample.is_some_and(|d| d.is_zero()) {
+        return Err(CliError::new("--sample must be greater than zero").hint(
+            "use e.g. --sample 5s: fast growers are found between two scans that far apart",
+        ));
+    }
+    let workers = Scanner::default_workers();
+    let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
+    let first = scanner.scan(&ctx.fs)?;
+    let (before, scan) = match a.sample {
+        Some(d) => {
+            std::thread::sleep(d);
+            let second = scanner.scan(&ctx.fs)?;
+            (Some(first), second)
+        }
+        None => (None, first),
+    };
+    drop(scanner);
+    let host = ctx.fs.host_facts();
+    let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);
+    let lasting = lasting_zombies(&ctx.fs, &scan);
+    let th = Thresholds::default();
+    let host_th = HostThresholds::default();
+    let report = model::build(&Inputs {
+        host: &host,
+        scan: &scan,
+        before: before.as_ref(),
+        surveys: &surveys,
+        lasting_zombies: &lasting,
+        exited_during_survey: exited,
+        survey_denied: denied,
+        th: &th,
+        host_th: &host_th,
+    });
+    let code = if report.worst() >= Some(Severity::Warning) {
+        ExitCode::Problem
+    } else {
+        ExitCode::Ok
+    };
+    let stdout = if ctx.json {
+        render::to_json(&report) + "\n"
+    } else {
+        render::doctor::render(
+            &report,
+            &host,
+            &scan,
+            a.all,
+            started.elapsed(),
+            rustix::process::geteuid().is_root(),
+            ctx.palette,
+        )
+    };
+    Ok(Output { stdout, code })
+}
+
+/// Survey every user process, in parallel: (surveys by pid, exited,
+/// partly denied).
+fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>, usize, usize) {
+    let wanted: Vec<&ScanRow> = scan
+        .rows
+        .iter()
+        .filter(|r| !r.kernel_thread && r.state != b'Z' && r.state != b'X')
+        .collect();
+    let n = workers.min(wanted.len().div_ceil(128)).max(1);
+    let run = |part: Vec<&ScanRow>| {
+        let mut cache = CgroupCache::default();
+        let mut out = Vec::with_capacity(part.len());
+        let (mut exited, mut denied) = (0, 0);
+        for r in part {
+            match fs.survey(r, &mut cache) {
+                Ok(s) => {
+                    if s.socket_inodes.is_none() {
+                        denied += 1;
+                    }
+                    out.push(s);
+                }
+                Err(ReadError::Exited { .. }) => exited += 1,
+                Err(_) => denied += 1,
+            }
+        }
+        (out, exited, denied)
+    };
+    let mut parts: Vec<Vec<&ScanRow>> = vec![Vec::new(); n];
+    for (i, r) in wanted.into_iter().enumerate() {
+        parts[i % n].push(r);
+    }
+    let results: Vec<(Vec<Survey>, usize, usize)> = if n == 1 {
+        parts.into_iter().map(run).collect()
+    } else {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = parts.into_iter().map(|p| s.spawn(move || run(p))).collect();
+            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+        })
+    };
+    let mut all = Vec::new();
+    let (mut exited, mut denied) = (0, 0);
+    for (s, e, d) in results {
+        all.extend(s);
+        exited += e;
+        denied += d;
+    }
+    fs.close_wait(&mut all);
+    (
+        all.into_iter().map(|s| (s.pid, s)).collect(),
+        exited,
+        denied,
+    )
+}
+
+/// Zombies of the scan that are still zombies (same start time) at least
+/// [`ZOMBIE_RECHECK`] after it.
+fn lasting_zombies(fs: &ProcFs, scan: &Scan) -> Vec<i32> {
+    let zombies: Vec<&ScanRow> = scan.rows.iter().filter(|r| r.state == b'Z').collect();
+    if zombies.is_empty() {
+        return Vec::new();
+    }
+    let waited = scan.taken.elapsed();
+    if waited < ZOMBIE_RECHECK {
+        std::thread::sleep(ZOMBIE_RECHECK - waited);
+    }
+    zombies
+        .into_iter()
+        .filter(|z| {
+            fs.stat_raw(z.pid)
+                .and_then(|b| crate::parse::stat::parse(&b).ok())
+                .is_some_and(|s| s.state == b'Z' && s.starttime == z.start_ticks)
+        })
+        .map(|z| z.pid)
+        .collect()
 }

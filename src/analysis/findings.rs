@@ -72,8 +72,64 @@ fn mib(b: u64) -> String {
     crate::render::units::iec(b)
 }
 
+/// What the per-process rules look at: filled from an `inspect` report,
+/// or by `doctor` from its cheaper host-wide reads. None: not known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub pid: i32,
+    pub ppid: i32,
+    pub parent_name: Option<crate::text::Text>,
+    /// One-letter state (`Z`, `D`, ...).
+    pub state: String,
+    pub fds: Option<u64>,
+    pub fd_soft_limit: Option<u64>,
+    pub rss_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub threads: Option<u64>,
+    /// The largest group of same-named threads: (pattern, count).
+    pub top_thread_group: Option<(crate::text::Text, u64)>,
+    pub close_wait: Option<u64>,
+    pub deleted: Option<u64>,
+    pub swap_bytes: Option<u64>,
+    pub voluntary_switches: Option<u64>,
+    pub nonvoluntary_switches: Option<u64>,
+}
+
+impl Facts {
+    pub fn from_report(r: &InspectReport) -> Facts {
+        Facts {
+            pid: r.pid,
+            ppid: r.ppid,
+            parent_name: r.parent_name.clone(),
+            state: r.state.clone(),
+            fds: r.fds.count,
+            fd_soft_limit: r.fds.soft_limit,
+            rss_bytes: r.memory.rss_bytes,
+            memory_limit_bytes: r.cgroup.memory_limit_bytes,
+            oom_kills: r.cgroup.oom_kills,
+            threads: r.threads,
+            top_thread_group: r
+                .thread_groups
+                .first()
+                .map(|g| (g.pattern.clone(), g.count)),
+            close_wait: r.sockets.close_wait,
+            deleted: r.fds.deleted,
+            swap_bytes: r.memory.swap_bytes,
+            voluntary_switches: r.context_switches.voluntary,
+            nonvoluntary_switches: r.context_switches.nonvoluntary,
+        }
+    }
+}
+
 /// Evaluate every rule on a report. Sorted most severe first.
 pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
+    evaluate_facts(&Facts::from_report(r), th)
+}
+
+/// Evaluate every rule on what is known of a process. Sorted most severe
+/// first.
+pub fn evaluate_facts(r: &Facts, th: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
     let pid = r.pid;
     let mut push = |id,
@@ -91,9 +147,11 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
     };
 
     // Descriptors against the soft limit.
-    if let (Some(count), Some(limit), Some(pct)) =
-        (r.fds.count, r.fds.soft_limit, r.fds.usage_percent)
-    {
+    let fd_pct = match (r.fds, r.fd_soft_limit) {
+        (Some(c), Some(l)) if l > 0 => Some(c as f64 * 100.0 / l as f64),
+        _ => None,
+    };
+    if let (Some(count), Some(limit), Some(pct)) = (r.fds, r.fd_soft_limit, fd_pct) {
         let sev = if pct >= th.fd_critical_pct {
             Some(Severity::Critical)
         } else if pct >= th.fd_warning_pct {
@@ -119,7 +177,7 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
     }
 
     // RSS against the cgroup memory limit.
-    if let (Some(rss), Some(limit)) = (r.memory.rss_bytes, r.cgroup.memory_limit_bytes) {
+    if let (Some(rss), Some(limit)) = (r.rss_bytes, r.memory_limit_bytes) {
         if limit > 0 {
             let pct = rss as f64 * 100.0 / limit as f64;
             let sev = if pct >= th.mem_critical_pct {
@@ -149,7 +207,7 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
         }
     }
 
-    if let Some(k) = r.cgroup.oom_kills.filter(|&k| k > 0) {
+    if let Some(k) = r.oom_kills.filter(|&k| k > 0) {
         push(
             "memory.oom_kills",
             Severity::Critical,
@@ -163,9 +221,10 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
     }
 
     if let Some(t) = r.threads.filter(|&t| t >= th.threads) {
-        let top = r.thread_groups.first();
-        let detail = top
-            .map(|g| format!("; largest group {} x{}", g.pattern.display(), g.count))
+        let detail = r
+            .top_thread_group
+            .as_ref()
+            .map(|(pattern, count)| format!("; largest group {} x{count}", pattern.display()))
             .unwrap_or_default();
         push(
             "threads.high",
@@ -179,7 +238,7 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
         );
     }
 
-    if let Some(cw) = r.sockets.close_wait.filter(|&c| c >= th.close_wait) {
+    if let Some(cw) = r.close_wait.filter(|&c| c >= th.close_wait) {
         push(
             "sockets.close_wait",
             Severity::Warning,
@@ -194,7 +253,7 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
         );
     }
 
-    if let Some(d) = r.fds.deleted.filter(|&d| d > 0) {
+    if let Some(d) = r.deleted.filter(|&d| d > 0) {
         push(
             "fds.deleted_open",
             Severity::Warning,
@@ -236,8 +295,8 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
         );
     }
 
-    if let Some(sw) = r.memory.swap_bytes.filter(|&s| s > 0) {
-        let rss = r.memory.rss_bytes.unwrap_or(0);
+    if let Some(sw) = r.swap_bytes.filter(|&s| s > 0) {
+        let rss = r.rss_bytes.unwrap_or(0);
         let share = sw as f64 * 100.0 / (sw + rss).max(1) as f64;
         let sev = if share >= 10.0 {
             Severity::Warning
@@ -259,11 +318,11 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
         );
     }
 
-    if let (Some(v), Some(n), Some(pct)) = (
-        r.context_switches.voluntary,
-        r.context_switches.nonvoluntary,
-        r.context_switches.nonvoluntary_percent,
-    ) {
+    let nv_pct = match (r.voluntary_switches, r.nonvoluntary_switches) {
+        (Some(v), Some(n)) if v + n > 0 => Some(n as f64 * 100.0 / (v + n) as f64),
+        _ => None,
+    };
+    if let (Some(v), Some(n), Some(pct)) = (r.voluntary_switches, r.nonvoluntary_switches, nv_pct) {
         if v + n >= th.min_switches && pct >= th.nonvoluntary_pct {
             push(
                 "cpu.nonvoluntary_switches",

@@ -1,7 +1,7 @@
 //! `/proc/PID/cgroup`: `hierarchy-ID:controller-list:path` per line. Paths
 //! can be named by anyone with a delegated subtree, so they are bytes.
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CgroupLine {
     pub hierarchy: u32,
     pub controllers: Vec<String>,

@@ -17,12 +17,14 @@ mod process;
 mod sampler;
 mod scan;
 mod snapshot;
+mod survey;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
+pub use survey::{CgroupCache, Survey};
 
 use std::fs::File;
 use std::io;

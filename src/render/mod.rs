@@ -1,6 +1,7 @@
 //! Presentation: human output (aligned, IEC units, colour only where
 //! allowed) and JSON. Takes analysed data; never reads /proc.
 
+pub mod doctor;
 pub mod inspect;
 pub mod style;
 pub mod table;

@@ -1,0 +1,124 @@
+//! `doctor`'s second pass: for every user process the scan found, the
+//! reads the `inspect` rules need beyond the scan: the descriptor links
+//! (deleted files held open, socket inodes), the memory cgroup (limit and
+//! OOM kills, read once per distinct cgroup) and the network namespace.
+//! Then one TCP table per network namespace gives the CLOSE_WAIT sockets.
+
+use std::collections::HashMap;
+
+use super::{CgroupMemory, ProcFs, Process, ScanRow};
+use crate::error::ReadError;
+use crate::parse::{self, cgroup::CgroupLine, net};
+
+/// What the survey learnt about one process. Each field is None when it
+/// could not be read (permission, a file missing here).
+#[derive(Debug, Clone, Default)]
+pub struct Survey {
+    pub pid: i32,
+    /// Deleted files held open (memfd excluded, as in `inspect`).
+    pub deleted: Option<u64>,
+    pub socket_inodes: Option<net::InodeSet>,
+    pub cgroup: Option<CgroupMemory>,
+    /// Network namespace link text (`net:[4026531840]`).
+    pub netns: Option<Vec<u8>>,
+    /// How many TCP sockets of this process are in CLOSE_WAIT (filled by
+    /// [`ProcFs::close_wait`]).
+    pub close_wait: Option<u64>,
+}
+
+/// Memory cgroups already resolved, by the process's cgroup lines.
+#[derive(Debug, Default)]
+pub struct CgroupCache {
+    seen: HashMap<Vec<CgroupLine>, Option<CgroupMemory>>,
+}
+
+impl ProcFs {
+    /// Survey one scanned process. `Err(Exited)` when it is gone or its
+    /// PID now names another process.
+    pub fn survey(&self, row: &ScanRow, cache: &mut CgroupCache) -> Result<Survey, ReadError> {
+        let proc = Process::open(self, row.pid)?;
+        if proc.start_ticks() != row.start_ticks {
+            return Err(ReadError::Exited { pid: row.pid });
+        }
+        let mut out = Survey {
+            pid: row.pid,
+            ..Survey::default()
+        };
+        let none = std::collections::HashSet::new();
+        match proc.fds(super::FdInfoWanted::None) {
+            Ok(list) => {
+                let mut deleted = 0;
+                let mut inodes = net::InodeSet::default();
+                for e in &list {
+                    let l = parse::fdlink::classify(&e.link, None, &none);
+                    if l.deleted {
+                        deleted += 1;
+                    }
+                    if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
+                        inodes.insert(i);
+                    }
+                }
+                out.deleted = Some(deleted);
+                out.socket_inodes = Some(inodes);
+            }
+            Err(e @ ReadError::Exited { .. }) => return Err(e),
+            Err(_) => {}
+        }
+        match proc.cgroup() {
+            Ok(lines) => {
+                out.cgroup = cache
+                    .seen
+                    .entry(lines)
+                    .or_insert_with_key(|lines| self.memory_cgroup(lines).ok())
+                    .clone();
+            }
+            Err(e @ ReadError::Exited { .. }) => return Err(e),
+            Err(_) => {}
+        }
+        out.netns = proc.readlink("ns/net").ok();
+        Ok(out)
+    }
+
+    /// Fill `close_wait` for every surveyed process: one TCP table per
+    /// network namespace (netlink in proctor's own, /proc/PID/net/tcp of one
+    /// member elsewhere), joined to the processes' socket inodes.
+    pub fn close_wait(&self, surveys: &mut [Survey]) {
+        let mut by_ns: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for (i, s) in surveys.iter().enumerate() {
+            if let (Some(ns), Some(inodes)) = (&s.netns, &s.socket_inodes) {
+                if !inodes.is_empty() {
+                    by_ns.entry(ns.clone()).or_default().push(i);
+                }
+            }
+        }
+        for members in by_ns.values() {
+            let mut wanted = net::InodeSet::default();
+            for &i in members {
+                if let Some(inodes) = &surveys[i].socket_inodes {
+                    wanted.extend(inodes.iter().copied());
+                }
+            }
+            // Any member still alive can read the namespace's tables.
+            let sockets = members.iter().find_map(|&i| {
+                let proc = Process::open(self, surveys[i].pid).ok()?;
+                proc.sockets(&wanted).ok()
+            });
+            let Some(sockets) = sockets else { continue };
+            let waiting: net::InodeSet = sockets
+                .inet
+                .iter()
+                .filter(|s| s.proto.is_tcp() && s.state == CLOSE_WAIT)
+                .map(|s| s.inode)
+                .collect();
+            for &i in members {
+                if let Some(inodes) = &surveys[i].socket_inodes {
+                    let n = inodes.iter().filter(|i| waiting.contains(i)).count();
+                    surveys[i].close_wait = Some(n as u64);
+                }
+            }
+        }
+    }
+}
+
+/// TCP_CLOSE_WAIT from include/net/tcp_states.h.
+const CLOSE_WAIT: u8 = 8;

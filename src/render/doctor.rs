@@ -1,0 +1,119 @@
+//! `doctor`'s human report: a host line, the findings most severe first
+//! (process, evidence, next command), what was skipped, how long it took.
+
+use std::time::Duration;
+
+use crate::analysis::doctor::DoctorReport;
+use crate::analysis::findings::Severity;
+use crate::reader::{HostFacts, Scan};
+use crate::render::style::Palette;
+
+pub fn render(
+    r: &DoctorReport,
+    host: &HostFacts,
+    scan: &Scan,
+    all: bool,
+    took: Duration,
+    as_root: bool,
+    p: Palette,
+) -> String {
+    let mut s = String::new();
+    let count = |sev: Severity| r.findings.iter().filter(|f| f.severity == sev).count();
+    let (crit, warn, info) = (
+        count(Severity::Critical),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let head = if crit + warn == 0 {
+        p.good("No problems found")
+    } else {
+        let mut parts = Vec::new();
+        if crit > 0 {
+            parts.push(p.critical(&format!("{crit} critical")));
+        }
+        if warn > 0 {
+            parts.push(p.warning(&format!(
+                "{warn} warning{}",
+                if warn == 1 { "" } else { "s" }
+            )));
+        }
+        parts.join(", ")
+    };
+    s.push_str(&format!(
+        "{} {head} on {} processes",
+        p.heading("proctor doctor:"),
+        r.host.processes
+    ));
+    if info > 0 {
+        if all {
+            s.push_str(&format!(
+                "; {info} note{}",
+                if info == 1 { "" } else { "s" }
+            ));
+        } else {
+            s.push_str(&format!(
+                "; {info} note{} not shown (--all)",
+                if info == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    s.push('\n');
+    for l in super::top::host_line(host, scan, p) {
+        s.push_str("  ");
+        s.push_str(&l);
+        s.push('\n');
+    }
+    let shown: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| all || f.severity >= Severity::Warning)
+        .collect();
+    if !shown.is_empty() {
+        s.push('\n');
+    }
+    for f in shown {
+        let label = match f.severity {
+            Severity::Critical => p.critical("CRITICAL"),
+            Severity::Warning => p.warning("WARNING "),
+            Severity::Info => p.info("info    "),
+        };
+        let who = match (f.pid, &f.name) {
+            (Some(pid), Some(n)) => format!("{pid} {}", n.display()),
+            (Some(pid), None) => pid.to_string(),
+            _ => "host".to_string(),
+        };
+        s.push_str(&format!(
+            "{label}  {}  {}\n          {}\n",
+            p.heading(&who),
+            p.dim(f.id),
+            f.message
+        ));
+        if let Some(n) = &f.next {
+            s.push_str(&format!("          next: {n}\n"));
+        }
+    }
+    let sk = r.skipped;
+    if sk.exited + sk.permission_denied > 0 {
+        s.push_str(&format!(
+            "\nSkipped: {} exited while being read; {} partly unreadable (permission denied{}).\n",
+            sk.exited,
+            sk.permission_denied,
+            if as_root {
+                ""
+            } else {
+                "; run as root to see every process"
+            }
+        ));
+    }
+    let sampled = r
+        .host
+        .sampled_seconds
+        .map(|x| format!(" (two scans {x:.1}s apart)"))
+        .unwrap_or_default();
+    s.push_str(&p.dim(&format!(
+        "\nChecked {} processes in {:.2}s{sampled}.\n",
+        r.host.processes,
+        took.as_secs_f64()
+    )));
+    s
+}
