@@ -577,3 +577,614 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::parse::host::{FileNr, MemInfo, Psi, PsiLine};
+    use crate::reader::{CgroupMemory, CgroupVersion, Missing};
+
+    const GIB: u64 = 1 << 30;
+
+    /// A sleeping user process with healthy numbers.
+    fn row(pid: i32, ppid: i32) -> ScanRow {
+        ScanRow {
+            pid,
+            ppid,
+            name: format!("proc{pid}").into_bytes(),
+            state: b'S',
+            kernel_thread: false,
+            start_ticks: 1000 + pid as u64,
+            cpu_ticks: 0,
+            rss_bytes: 10 << 20,
+            threads: 1,
+            uid: Ok(0),
+            switches: Ok(10),
+            fds: Ok(10),
+            fd_soft_limit: Ok(Some(1024)),
+            cmdline: Ok(b"x".to_vec()),
+            cmdline_truncated: false,
+        }
+    }
+
+    fn zombie(pid: i32, ppid: i32) -> ScanRow {
+        ScanRow {
+            state: b'Z',
+            rss_bytes: 0,
+            fds: Err(Missing::NotApplicable),
+            cmdline: Ok(Vec::new()),
+            ..row(pid, ppid)
+        }
+    }
+
+    fn scan_at(taken: Instant, mut rows: Vec<ScanRow>) -> Scan {
+        rows.sort_by_key(|r| r.pid);
+        Scan {
+            rows,
+            taken,
+            uptime_secs: Some(100.0),
+            exited: 0,
+            unreadable: 0,
+        }
+    }
+
+    fn scan(rows: Vec<ScanRow>) -> Scan {
+        scan_at(Instant::now(), rows)
+    }
+
+    /// A healthy host: 16 GiB, half available, no swap, no pressure.
+    fn host() -> HostFacts {
+        HostFacts {
+            mem: MemInfo {
+                total: Some(16 * GIB),
+                available: Some(8 * GIB),
+                swap_total: Some(0),
+                swap_free: Some(0),
+            },
+            load: None,
+            psi_memory: Some(Psi {
+                some: Some(PsiLine::default()),
+                full: Some(PsiLine::default()),
+            }),
+            file_nr: Some(FileNr {
+                allocated: 1000,
+                max: 1_000_000,
+            }),
+            pid_max: Some(4_194_304),
+            threads_max: Some(100_000),
+            cpus: 2,
+        }
+    }
+
+    fn cgroup(path: &str, limit: Option<u64>, oom_kills: Option<u64>) -> CgroupMemory {
+        CgroupMemory {
+            version: CgroupVersion::V2,
+            path: path.as_bytes().to_vec(),
+            limit,
+            limit_path: limit.map(|_| path.as_bytes().to_vec()),
+            usage: None,
+            oom_kills,
+        }
+    }
+
+    fn survey(pid: i32) -> Survey {
+        Survey {
+            pid,
+            deleted: Some(0),
+            close_wait: Some(0),
+            ..Survey::default()
+        }
+    }
+
+    /// Everything `build` needs besides the host and the scans.
+    struct World {
+        surveys: HashMap<i32, Survey>,
+        lasting: Vec<i32>,
+        exited_during_survey: usize,
+        survey_denied: usize,
+        th: Thresholds,
+        host_th: HostThresholds,
+    }
+
+    impl World {
+        fn new() -> World {
+            World {
+                surveys: HashMap::new(),
+                lasting: Vec::new(),
+                exited_during_survey: 0,
+                survey_denied: 0,
+                th: Thresholds::default(),
+                host_th: HostThresholds::default(),
+            }
+        }
+
+        fn build(&self, host: &HostFacts, scan: &Scan, before: Option<&Scan>) -> DoctorReport {
+            build(&Inputs {
+                host,
+                scan,
+                before,
+                surveys: &self.surveys,
+                lasting_zombies: &self.lasting,
+                exited_during_survey: self.exited_during_survey,
+                survey_denied: self.survey_denied,
+                th: &self.th,
+                host_th: &self.host_th,
+            })
+        }
+    }
+
+    fn ids(r: &DoctorReport) -> Vec<(&'static str, Severity, Option<i32>)> {
+        r.findings
+            .iter()
+            .map(|f| (f.id, f.severity, f.pid))
+            .collect()
+    }
+
+    fn with_id<'a>(r: &'a DoctorReport, id: &str) -> Vec<&'a DoctorFinding> {
+        r.findings.iter().filter(|f| f.id == id).collect()
+    }
+
+    fn host_only(h: &HostFacts) -> DoctorReport {
+        World::new().build(h, &scan(vec![row(1, 0)]), None)
+    }
+
+    #[test]
+    fn a_healthy_host_has_no_findings() {
+        let r = host_only(&host());
+        assert!(r.findings.is_empty(), "{:?}", ids(&r));
+        assert_eq!(r.worst(), None);
+        assert_eq!(r.host.processes, 1);
+        assert_eq!(r.host.sampled_seconds, None);
+    }
+
+    #[test]
+    fn mem_available_low() {
+        let at = |pct: u64| {
+            let mut h = host();
+            h.mem.total = Some(100 * GIB);
+            h.mem.available = Some(pct * GIB);
+            ids(&host_only(&h))
+        };
+        assert_eq!(
+            at(4),
+            vec![("host.mem_available_low", Severity::Critical, None)]
+        );
+        assert_eq!(
+            at(8),
+            vec![("host.mem_available_low", Severity::Warning, None)]
+        );
+        assert_eq!(at(50), vec![]);
+        // MemAvailable missing (an old kernel): no verdict, not "0% available".
+        let mut h = host();
+        h.mem.available = None;
+        assert_eq!(ids(&host_only(&h)), vec![]);
+        let mut h = host();
+        h.mem.total = Some(100 * GIB);
+        h.mem.available = Some(4 * GIB);
+        let f = &host_only(&h).findings[0];
+        assert_eq!(f.evidence["percent"], json!(4.0));
+        assert_eq!(f.evidence["mem_available_bytes"], json!(4 * GIB));
+        assert_eq!(f.name, None);
+        assert!(f.next.is_some());
+    }
+
+    #[test]
+    fn swap_in_use() {
+        let at = |used_pct: u64| {
+            let mut h = host();
+            h.mem.swap_total = Some(100 * GIB);
+            h.mem.swap_free = Some((100 - used_pct) * GIB);
+            ids(&host_only(&h))
+        };
+        assert_eq!(at(10), vec![("host.swap_in_use", Severity::Info, None)]);
+        assert_eq!(at(60), vec![("host.swap_in_use", Severity::Warning, None)]);
+        assert_eq!(at(0), vec![]);
+    }
+
+    #[test]
+    fn memory_pressure() {
+        let at = |some: f64, full: f64| {
+            let mut h = host();
+            h.psi_memory = Some(Psi {
+                some: Some(PsiLine {
+                    avg10: some,
+                    ..PsiLine::default()
+                }),
+                full: Some(PsiLine {
+                    avg10: full,
+                    ..PsiLine::default()
+                }),
+            });
+            ids(&host_only(&h))
+        };
+        assert_eq!(
+            at(8.0, 6.0),
+            vec![("host.memory_pressure", Severity::Critical, None)]
+        );
+        assert_eq!(
+            at(12.0, 0.0),
+            vec![("host.memory_pressure", Severity::Warning, None)]
+        );
+        assert_eq!(at(9.0, 4.0), vec![]);
+        // No PSI on this kernel: nothing, not "no pressure" findings.
+        let mut h = host();
+        h.psi_memory = None;
+        assert_eq!(ids(&host_only(&h)), vec![]);
+    }
+
+    #[test]
+    fn file_handles() {
+        let at = |allocated: u64| {
+            let mut h = host();
+            h.file_nr = Some(FileNr {
+                allocated,
+                max: 1000,
+            });
+            ids(&host_only(&h))
+        };
+        assert_eq!(
+            at(960),
+            vec![("host.file_handles", Severity::Critical, None)]
+        );
+        assert_eq!(
+            at(850),
+            vec![("host.file_handles", Severity::Warning, None)]
+        );
+        assert_eq!(at(500), vec![]);
+    }
+
+    #[test]
+    fn tasks_near_limit_uses_the_smaller_cap() {
+        let mut h = host();
+        h.pid_max = Some(100);
+        h.threads_max = Some(1_000_000);
+        let mut big = row(10, 1);
+        big.threads = 85;
+        let r = World::new().build(&h, &scan(vec![row(1, 0), big]), None);
+        assert_eq!(
+            ids(&r),
+            vec![("host.tasks_near_limit", Severity::Warning, None)]
+        );
+        assert_eq!(r.findings[0].evidence["tasks"], json!(86));
+        assert_eq!(r.findings[0].evidence["limit"], json!(100));
+    }
+
+    #[test]
+    fn zombies_are_grouped_by_parent() {
+        let mut w = World::new();
+        // Parent 50 has two lasting zombies; parent 60's zombie (62) was
+        // reaped before the recheck, so it is not in lasting_zombies.
+        w.lasting = vec![51, 52];
+        let s = scan(vec![
+            row(1, 0),
+            row(50, 1),
+            zombie(51, 50),
+            zombie(52, 50),
+            row(60, 1),
+            zombie(62, 60),
+        ]);
+        let r = w.build(&host(), &s, None);
+        assert_eq!(
+            ids(&r),
+            vec![("zombies.unreaped", Severity::Warning, Some(50))]
+        );
+        let f = &r.findings[0];
+        assert_eq!(f.evidence["zombies"], json!(2));
+        assert_eq!(f.evidence["zombie_pids"], json!([51, 52]));
+        assert_eq!(f.name, Some(Text(b"proc50".to_vec())));
+        assert_eq!(f.next.as_deref(), Some("proctor inspect 50"));
+        assert!(f.message.contains("PIDs 51, 52"), "{}", f.message);
+        // Zombies are counted host-wide whether lasting or not, and a
+        // zombie is never judged by the per-process rules.
+        assert_eq!(r.host.zombies, 3);
+        assert!(r.findings.iter().all(|f| f.id != "state.zombie"));
+    }
+
+    #[test]
+    fn zombie_list_is_cut_at_ten_and_pid_1_gets_the_init_advice() {
+        let mut w = World::new();
+        let mut rows = vec![row(1, 0)];
+        for z in 100..112 {
+            rows.push(zombie(z, 1));
+            w.lasting.push(z);
+        }
+        let r = w.build(&host(), &scan(rows), None);
+        let z = with_id(&r, "zombies.unreaped");
+        assert_eq!(z.len(), 1);
+        assert_eq!(z[0].pid, Some(1));
+        assert_eq!(z[0].evidence["zombies"], json!(12));
+        assert_eq!(
+            z[0].evidence["zombie_pids"].as_array().map(Vec::len),
+            Some(12)
+        );
+        assert!(z[0].message.contains("and 2 more"), "{}", z[0].message);
+        assert!(z[0].message.contains("init"), "{}", z[0].message);
+    }
+
+    #[test]
+    fn many_zombies_are_a_host_finding() {
+        let mut rows = vec![row(1, 0), row(2, 1)];
+        rows.extend((10..110).map(|z| zombie(z, 2)));
+        let r = World::new().build(&host(), &scan(rows), None);
+        // None lasting: no per-parent finding, but 100 zombies host-wide.
+        assert_eq!(ids(&r), vec![("host.zombies", Severity::Warning, None)]);
+        assert_eq!(r.findings[0].evidence["zombies"], json!(100));
+    }
+
+    #[test]
+    fn fds_near_the_soft_limit() {
+        let at = |fds: u64| {
+            let mut p = row(7, 1);
+            p.fds = Ok(fds);
+            ids(&World::new().build(&host(), &scan(vec![row(1, 0), p]), None))
+        };
+        assert_eq!(
+            at(990),
+            vec![("fds.near_limit", Severity::Critical, Some(7))]
+        );
+        assert_eq!(
+            at(850),
+            vec![("fds.near_limit", Severity::Warning, Some(7))]
+        );
+        assert_eq!(at(500), vec![]);
+        let mut p = row(7, 1);
+        p.fds = Ok(990);
+        let r = World::new().build(&host(), &scan(vec![p]), None);
+        let f = &r.findings[0];
+        assert_eq!(f.next.as_deref(), Some("proctor fds 7"));
+        assert_eq!(f.evidence["fds"], json!(990));
+        assert_eq!(f.evidence["soft_limit"], json!(1024));
+        // Unknown count or unlimited soft limit: no verdict.
+        let mut p = row(7, 1);
+        p.fds = Err(Missing::PermissionDenied);
+        p.fd_soft_limit = Ok(Some(10));
+        let mut q = row(8, 1);
+        q.fds = Ok(1_000_000);
+        q.fd_soft_limit = Ok(None);
+        let r = World::new().build(&host(), &scan(vec![p, q]), None);
+        assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn kernel_threads_are_not_judged() {
+        let mut k = row(2, 0);
+        k.kernel_thread = true;
+        k.fds = Ok(1024);
+        k.threads = 5000;
+        let r = World::new().build(&host(), &scan(vec![k]), None);
+        assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn survey_facts_feed_the_process_rules() {
+        let mut w = World::new();
+        let mut s = survey(7);
+        s.deleted = Some(2);
+        s.close_wait = Some(25);
+        s.cgroup = Some(cgroup("/app", Some(100 << 20), Some(0)));
+        w.surveys.insert(7, s);
+        let mut p = row(7, 1);
+        p.rss_bytes = 97 << 20;
+        p.threads = 1200;
+        let r = w.build(&host(), &scan(vec![row(1, 0), p]), None);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("memory.near_cgroup_limit", Severity::Critical, Some(7)),
+                ("fds.deleted_open", Severity::Warning, Some(7)),
+                ("sockets.close_wait", Severity::Warning, Some(7)),
+                ("threads.high", Severity::Warning, Some(7)),
+            ]
+        );
+        // Host-wide swap and the main thread's switch mix are not
+        // per-process verdicts in the doctor.
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| f.id != "memory.swap_in_use" && f.id != "cpu.nonvoluntary_switches")
+        );
+    }
+
+    #[test]
+    fn oom_kills_once_per_cgroup_named_after_the_largest_process() {
+        let mut w = World::new();
+        let mut rows = vec![row(1, 0)];
+        for (pid, rss) in [(10, 5u64 << 20), (11, 50 << 20), (12, 20 << 20)] {
+            let mut r = row(pid, 1);
+            r.rss_bytes = rss;
+            rows.push(r);
+            let mut s = survey(pid);
+            s.cgroup = Some(cgroup("/kubepods/pod1", None, Some(3)));
+            w.surveys.insert(pid, s);
+        }
+        // Another cgroup without OOM kills: nothing.
+        let mut s = survey(1);
+        s.cgroup = Some(cgroup("/", None, Some(0)));
+        w.surveys.insert(1, s);
+        let r = w.build(&host(), &scan(rows), None);
+        assert_eq!(
+            ids(&r),
+            vec![("memory.oom_kills", Severity::Critical, Some(11))]
+        );
+        let f = &r.findings[0];
+        assert_eq!(f.evidence["oom_kills"], json!(3));
+        assert_eq!(f.evidence["cgroup"], json!("/kubepods/pod1"));
+        assert_eq!(f.name, Some(Text(b"proc11".to_vec())));
+        assert_eq!(f.next.as_deref(), Some("proctor inspect 11"));
+    }
+
+    /// Two scans `secs` apart: rows (before, after).
+    fn sampled(secs: u64, before: Vec<ScanRow>, after: Vec<ScanRow>) -> DoctorReport {
+        let t0 = Instant::now();
+        let b = scan_at(t0, before);
+        let a = scan_at(t0 + Duration::from_secs(secs), after);
+        World::new().build(&host(), &a, Some(&b))
+    }
+
+    fn with_fds(pid: i32, fds: u64) -> ScanRow {
+        ScanRow {
+            fds: Ok(fds),
+            ..row(pid, 1)
+        }
+    }
+
+    #[test]
+    fn growth_of_descriptors_with_time_to_the_limit() {
+        let r = sampled(5, vec![with_fds(9, 100)], vec![with_fds(9, 300)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
+        assert_eq!(r.host.sampled_seconds, Some(5.0));
+        let f = &r.findings[0];
+        assert_eq!(f.evidence["from"], json!(100));
+        assert_eq!(f.evidence["to"], json!(300));
+        assert_eq!(f.evidence["seconds"], json!(5.0));
+        assert_eq!(f.evidence["per_second"], json!(40.0));
+        assert_eq!(f.next.as_deref(), Some("proctor watch 9 --metrics fds"));
+        // (1024 - 300) / 40 per second = 18.1 s.
+        assert!(
+            f.message.contains("soft limit (1024) in 18s"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn small_or_slow_growth_is_not_reported() {
+        // +5: under the absolute minimum.
+        let r = sampled(5, vec![with_fds(9, 100)], vec![with_fds(9, 105)]);
+        assert_eq!(ids(&r), vec![]);
+        // +40 on 500: under 10% relative.
+        let r = sampled(5, vec![with_fds(9, 500)], vec![with_fds(9, 540)]);
+        assert_eq!(ids(&r), vec![]);
+        // Shrinking.
+        let r = sampled(5, vec![with_fds(9, 300)], vec![with_fds(9, 100)]);
+        assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn growth_far_from_any_ceiling_is_info() {
+        // 100 -> 300 in 5 s with a soft limit of 1M: days away.
+        let grow = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(1 << 20)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![grow(100)], vec![grow(300)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Info, Some(9))]);
+        // Unlimited: no time to exhaustion at all.
+        let grow = |fds| ScanRow {
+            fd_soft_limit: Ok(None),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![grow(100)], vec![grow(300)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Info, Some(9))]);
+        assert!(!r.findings[0].message.contains("reaches"));
+    }
+
+    #[test]
+    fn growth_of_threads_and_rss() {
+        let mk = |threads: u64, rss: u64| ScanRow {
+            threads,
+            rss_bytes: rss,
+            ..row(9, 1)
+        };
+        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("growth.threads", Severity::Warning, Some(9)),
+                ("growth.rss", Severity::Info, Some(9)),
+            ]
+        );
+        // +4 threads, +8 MiB: under the minimums.
+        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(14, 108 << 20)]);
+        assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn a_reused_pid_is_not_growth() {
+        let mut new = with_fds(9, 300);
+        new.start_ticks += 1;
+        let r = sampled(5, vec![with_fds(9, 100)], vec![new]);
+        assert_eq!(ids(&r), vec![]);
+        // A process that appeared between the scans: nothing to compare.
+        let r = sampled(5, vec![], vec![with_fds(9, 300)]);
+        assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn findings_sorted_most_severe_first() {
+        let mut w = World::new();
+        w.lasting = vec![31];
+        let mut h = host();
+        h.mem.total = Some(100 * GIB);
+        h.mem.available = Some(4 * GIB);
+        h.mem.swap_total = Some(100 * GIB);
+        h.mem.swap_free = Some(90 * GIB);
+        let mut s = survey(20);
+        s.deleted = Some(1);
+        w.surveys.insert(20, s);
+        let r = w.build(
+            &h,
+            &scan(vec![
+                row(1, 0),
+                with_fds(10, 1000),
+                row(20, 1),
+                row(30, 1),
+                zombie(31, 30),
+            ]),
+            None,
+        );
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("fds.near_limit", Severity::Critical, Some(10)),
+                ("host.mem_available_low", Severity::Critical, None),
+                ("fds.deleted_open", Severity::Warning, Some(20)),
+                ("zombies.unreaped", Severity::Warning, Some(30)),
+                ("host.swap_in_use", Severity::Info, None),
+            ]
+        );
+        assert_eq!(r.worst(), Some(Severity::Critical));
+        let sev: Vec<Severity> = r.findings.iter().map(|f| f.severity).collect();
+        let mut sorted = sev.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(sev, sorted);
+    }
+
+    #[test]
+    fn skipped_counts() {
+        let mut w = World::new();
+        w.exited_during_survey = 2;
+        w.survey_denied = 4;
+        let mut denied = row(5, 1);
+        denied.fds = Err(Missing::PermissionDenied);
+        let mut n_a = row(6, 1);
+        n_a.fds = Err(Missing::NotApplicable);
+        let mut s = scan(vec![row(1, 0), denied, n_a]);
+        s.exited = 3;
+        let r = w.build(&host(), &s, None);
+        assert_eq!(r.skipped.exited, 5);
+        // One denied row in the scan (not-applicable is not a refusal)
+        // plus the survey's four.
+        assert_eq!(r.skipped.permission_denied, 5);
+    }
+
+    #[test]
+    fn host_summary_totals() {
+        let mut a = row(1, 0);
+        a.threads = 3;
+        let mut b = row(2, 1);
+        b.threads = 7;
+        let r = World::new().build(&host(), &scan(vec![a, b, zombie(3, 2)]), None);
+        assert_eq!(r.host.processes, 3);
+        assert_eq!(r.host.threads, 11);
+        assert_eq!(r.host.zombies, 1);
+        assert_eq!(r.host.open_files, Some(1000));
+        assert_eq!(r.host.file_max, Some(1_000_000));
+        assert_eq!(r.host.mem_total_bytes, Some(16 * GIB));
+        assert_eq!(r.host.swap_used_bytes, Some(0));
+        assert_eq!(r.host.memory_pressure_full_avg10, Some(0.0));
+        assert_eq!(r.host.cpus, 2);
+    }
+}
