@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         surveys: &surveys,
         lasting_zombies: &lasting,
         exited_during_survey: exited,
-        survey_denied: denied,
+        survey_denied: &denied,
         th: &th,
         host_th: &host_th,
     });
@@ -74,9 +74,9 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     Ok(Output { stdout, code })
 }
 
-/// Survey every user process, in parallel: (surveys by pid, exited,
-/// partly denied).
-fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>, usize, usize) {
+/// Survey every user process, in parallel: (surveys by pid, exited, pids
+/// refused in part).
+fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>, usize, Vec<i32>) {
     let wanted: Vec<&ScanRow> = scan
         .rows
         .iter()
@@ -86,17 +86,18 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
     let run = |part: Vec<&ScanRow>| {
         let mut cache = CgroupCache::default();
         let mut out = Vec::with_capacity(part.len());
-        let (mut exited, mut denied) = (0, 0);
+        let (mut exited, mut denied) = (0, Vec::new());
         for r in part {
             match fs.survey(r, &mut cache) {
                 Ok(s) => {
-                    if s.socket_inodes.is_none() {
-                        denied += 1;
+                    if s.denied {
+                        denied.push(s.pid);
                     }
                     out.push(s);
                 }
                 Err(ReadError::Exited { .. }) => exited += 1,
-                Err(_) => denied += 1,
+                Err(ReadError::PermissionDenied { .. }) => denied.push(r.pid),
+                Err(_) => {}
             }
         }
         (out, exited, denied)
@@ -105,7 +106,7 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
     for (i, r) in wanted.into_iter().enumerate() {
         parts[i % n].push(r);
     }
-    let results: Vec<(Vec<Survey>, usize, usize)> = if n == 1 {
+    let results: Vec<(Vec<Survey>, usize, Vec<i32>)> = if n == 1 {
         parts.into_iter().map(run).collect()
     } else {
         std::thread::scope(|s| {
@@ -114,11 +115,11 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
         })
     };
     let mut all = Vec::new();
-    let (mut exited, mut denied) = (0, 0);
+    let (mut exited, mut denied) = (0, Vec::new());
     for (s, e, d) in results {
         all.extend(s);
         exited += e;
-        denied += d;
+        denied.extend(d);
     }
     fs.close_wait(&mut all);
     (

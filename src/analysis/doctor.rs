@@ -119,8 +119,9 @@ pub struct Inputs<'a> {
     pub lasting_zombies: &'a [i32],
     /// Processes that vanished during the survey.
     pub exited_during_survey: usize,
-    /// Processes whose survey was refused in part.
-    pub survey_denied: usize,
+    /// Processes whose survey was refused in part (a pid also refused in
+    /// the scan counts once).
+    pub survey_denied: &'a [i32],
     pub th: &'a Thresholds,
     pub host_th: &'a HostThresholds,
 }
@@ -251,7 +252,19 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
         findings: out,
         skipped: Skipped {
             exited: i.scan.exited + i.exited_during_survey,
-            permission_denied: i.scan.permission_denied() + i.survey_denied,
+            permission_denied: {
+                let mut pids: Vec<i32> = i
+                    .scan
+                    .rows
+                    .iter()
+                    .filter(|r| r.denied())
+                    .map(|r| r.pid)
+                    .chain(i.survey_denied.iter().copied())
+                    .collect();
+                pids.sort_unstable();
+                pids.dedup();
+                pids.len()
+            },
         },
     }
 }
@@ -494,9 +507,8 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                         ceiling: Option<(u64, &str)>,
                         metric: &str| {
             let rate = (to - from) as f64 / dt;
-            let eta = ceiling
-                .filter(|(c, _)| *c > to)
-                .map(|(c, _)| (c - to) as f64 / rate);
+            // At or past the ceiling already: no time left.
+            let eta = ceiling.map(|(c, _)| c.saturating_sub(to) as f64 / rate);
             let sev = if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
                 Severity::Warning
             } else {
@@ -683,7 +695,7 @@ mod tests {
         surveys: HashMap<i32, Survey>,
         lasting: Vec<i32>,
         exited_during_survey: usize,
-        survey_denied: usize,
+        survey_denied: Vec<i32>,
         th: Thresholds,
         host_th: HostThresholds,
     }
@@ -694,7 +706,7 @@ mod tests {
                 surveys: HashMap::new(),
                 lasting: Vec::new(),
                 exited_during_survey: 0,
-                survey_denied: 0,
+                survey_denied: Vec::new(),
                 th: Thresholds::default(),
                 host_th: HostThresholds::default(),
             }
@@ -708,7 +720,7 @@ mod tests {
                 surveys: &self.surveys,
                 lasting_zombies: &self.lasting,
                 exited_during_survey: self.exited_during_survey,
-                survey_denied: self.survey_denied,
+                survey_denied: &self.survey_denied,
                 th: &self.th,
                 host_th: &self.host_th,
             })
@@ -1082,6 +1094,25 @@ mod tests {
     }
 
     #[test]
+    fn growth_up_to_the_ceiling_is_a_warning() {
+        // Already at the soft limit: no time is left, so the growth is a
+        // warning (with a 0 s ETA) beside fds.near_limit.
+        let r = sampled(5, vec![with_fds(9, 100)], vec![with_fds(9, 1024)]);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("fds.near_limit", Severity::Critical, Some(9)),
+                ("growth.fds", Severity::Warning, Some(9)),
+            ]
+        );
+        assert!(
+            r.findings[1].message.contains("in 0s"),
+            "{}",
+            r.findings[1].message
+        );
+    }
+
+    #[test]
     fn growth_of_threads_and_rss() {
         let mk = |threads: u64, rss: u64| ScanRow {
             threads,
@@ -1156,7 +1187,7 @@ mod tests {
     fn skipped_counts() {
         let mut w = World::new();
         w.exited_during_survey = 2;
-        w.survey_denied = 4;
+        w.survey_denied = vec![5, 7, 8, 9];
         let mut denied = row(5, 1);
         denied.fds = Err(Missing::PermissionDenied);
         let mut n_a = row(6, 1);
@@ -1166,8 +1197,8 @@ mod tests {
         let r = w.build(&host(), &s, None);
         assert_eq!(r.skipped.exited, 5);
         // One denied row in the scan (not-applicable is not a refusal)
-        // plus the survey's four.
-        assert_eq!(r.skipped.permission_denied, 5);
+        // plus the survey's four; pid 5, refused in both, counts once.
+        assert_eq!(r.skipped.permission_denied, 4);
     }
 
     #[test]

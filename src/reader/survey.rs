@@ -24,6 +24,8 @@ pub struct Survey {
     /// How many TCP sockets of this process are in CLOSE_WAIT (filled by
     /// [`ProcFs::close_wait`]).
     pub close_wait: Option<u64>,
+    /// A read was refused (not: absent, not supported).
+    pub denied: bool,
 }
 
 /// Memory cgroups already resolved, by the process's cgroup lines.
@@ -62,7 +64,7 @@ impl ProcFs {
                 out.socket_inodes = Some(inodes);
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
-            Err(_) => {}
+            Err(e) => out.denied |= matches!(e, ReadError::PermissionDenied { .. }),
         }
         match proc.cgroup() {
             Ok(lines) => {
@@ -73,7 +75,7 @@ impl ProcFs {
                     .clone();
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
-            Err(_) => {}
+            Err(e) => out.denied |= matches!(e, ReadError::PermissionDenied { .. }),
         }
         out.netns = proc.readlink("ns/net").ok();
         Ok(out)
