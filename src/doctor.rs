@@ -30,7 +30,8 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     let first = scanner.scan(&ctx.fs)?;
     let (before, scan) = match a.sample {
         Some(d) => {
-            std::thread::sleep(d);
+            // Growth is measured between the starts of the two scans.
+            std::thread::sleep(d.saturating_sub(first.taken.elapsed()));
             let second = scanner.scan(&ctx.fs)?;
             (Some(first), second)
         }

@@ -32,7 +32,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if !secs.is_finite() || secs < 0.0 {
             return Err(format!("invalid duration '{s}'"));
         }
-        return Ok(Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("'{s}' is too long: use a duration such as 500ms, 1s, 2m or 1h"));
     }
     humantime::parse_duration(t)
         .map_err(|_| format!("invalid duration '{s}': use a duration such as 250ms, 1s, 2m or 1h"))

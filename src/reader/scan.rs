@@ -431,7 +431,8 @@ impl Ctx<'_> {
                     Err(e) if is_gone(e) => return Outcome::Exited,
                     Err(e) => Err(missing(e)),
                 },
-                None => Err(Missing::Error),
+                // Not opened at the first scan: keep that reason.
+                None => h.switches,
             };
         }
         let switches = h.switches;
@@ -444,7 +445,7 @@ impl Ctx<'_> {
                     Err(e) if is_gone(e) => return Outcome::Exited,
                     Err(e) => Err(missing(e)),
                 },
-                None => Err(Missing::Error),
+                None => h.fd_soft_limit,
             };
         }
         let fd_soft_limit = h.fd_soft_limit;

@@ -31,8 +31,10 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
             return Err(CliError::new("--sample must be greater than zero")
                 .hint("use e.g. --sample 1s: two scans that far apart give current rates"));
         }
-        prev = Some(scanner.scan(&ctx.fs)?);
-        std::thread::sleep(d);
+        let first = scanner.scan(&ctx.fs)?;
+        // Rates are measured between the starts of the two scans.
+        std::thread::sleep(d.saturating_sub(first.taken.elapsed()));
+        prev = Some(first);
     }
     let scan = scanner.scan(&ctx.fs)?;
     let mut users = UserNames::default();
