@@ -54,7 +54,7 @@ HOLDER_LIFE=600        # many-procs.py ends by itself after this (safety net)
 BUILD=1
 DO_DOCTOR=1
 DO_TUI=1
-PS_ARGS=(-eo pid,ppid,user,stat,rss,nlwp,comm,args)
+PS_ARGS=(-eo 'pid,ppid,user,stat,rss,nlwp,comm,args')
 
 die() { echo "top: $*" >&2; exit "${DIE_CODE:-1}"; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
@@ -81,7 +81,7 @@ if ! command -v hyperfine >/dev/null 2>&1; then
     echo "hint: apt-get install -y hyperfine" >&2
     exit 2
 fi
-for tool in python3 cargo timeout ps; do
+for tool in python3 cargo ps; do
     command -v "$tool" >/dev/null 2>&1 || DIE_CODE=2 die "$tool not found"
 done
 HAVE_TIME=1
@@ -118,23 +118,38 @@ HOLDER=
 CHILD=
 TMUX_SERVER=
 TUI_PID=
-SOCK=proctor-top-bench-$$
+SOCK=$TMP/tmux.sock
+# The TUI is a child of our tmux server, which reaps it: end it first and
+# give the server time to reap it, then end the server, our child (tmux -D:
+# not a daemon) and wait for it.
+stop_tui() {
+    local k
+    if [ -n "$TUI_PID" ]; then
+        kill -TERM "$TUI_PID" 2>/dev/null || true
+        for k in $(seq 1 30); do
+            [ -e "/proc/$TUI_PID" ] || break
+            [ "$k" = 20 ] && kill -KILL "$TUI_PID" 2>/dev/null
+            sleep 0.1
+        done
+        TUI_PID=
+    fi
+    if [ -n "$TMUX_SERVER" ]; then
+        tmux -S "$SOCK" kill-server 2>/dev/null || true
+        kill -TERM "$TMUX_SERVER" 2>/dev/null || true
+        wait "$TMUX_SERVER" 2>/dev/null || true
+        TMUX_SERVER=
+    fi
+}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
-    # CHILD is a `timeout`, which leads its own process group (it, hyperfine
-    # and the command being timed): signal that group, by its PID.
-    if [ -n "$CHILD" ]; then kill -TERM -- "-$CHILD" 2>/dev/null || true; fi
-    # The TUI is a child of our tmux server, which reaps it; the server is
-    # our child (tmux -D: not a daemon), so we wait for it.
-    if [ -n "$TUI_PID" ]; then kill -TERM "$TUI_PID" 2>/dev/null || true; fi
-    if [ -n "$TMUX_SERVER" ]; then
-        tmux -L "$SOCK" kill-server 2>/dev/null || true
-        kill -TERM "$TMUX_SERVER" 2>/dev/null || true
-    fi
+    # CHILD is the run_bounded wrapper: on SIGTERM it ends its command's
+    # process group and reaps everything below it before exiting.
+    if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
+    stop_tui
     if [ -n "$HOLDER" ]; then kill -TERM "$HOLDER" 2>/dev/null || true; fi
     local pid
-    for pid in $CHILD $TMUX_SERVER $HOLDER; do wait "$pid" 2>/dev/null || true; done
+    for pid in $CHILD $HOLDER; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$TMP"
     exit "$rc"
 }
@@ -143,12 +158,70 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# Runs "$@" under timeout, in the background so that a signal reaches the
+# Runs "$@" with a time limit, in the background so that a signal reaches the
 # traps at once. Redirections given to run_bounded apply to the command.
+# Not coreutils `timeout`: killing hyperfine mid-run would leave the command
+# it was timing to PID 1, which does not reliably reap here. This wrapper is a
+# child subreaper (prctl PR_SET_CHILD_SUBREAPER): the command runs in its own
+# process group; at the limit (exit 124) or on SIGTERM/SIGINT/SIGHUP the group
+# gets SIGTERM, then SIGKILL 10 s later, and every descendant, orphaned or
+# not, is reaped before the wrapper exits.
+BOUNDED_PY='
+import ctypes, os, signal, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+limit = float(sys.argv[1])
+stop = []
+for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(s, lambda n, f: stop.append(n))
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as e:
+        print(f"{sys.argv[2]}: {e.strerror}", file=sys.stderr)
+        os._exit(127)
+try:
+    os.setpgid(pid, pid)
+except OSError:
+    pass
+deadline = time.monotonic() + limit
+rc, killed, kill_at = None, None, None
+while True:
+    try:
+        got, status = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if got == pid:
+        rc = os.waitstatus_to_exitcode(status)
+        rc = 128 - rc if rc < 0 else rc
+    if got:
+        continue
+    now = time.monotonic()
+    if killed is None and (stop or now > deadline):
+        killed = 124 if not stop else 128 + stop[0]
+        kill_at = now + 10
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    elif kill_at is not None and now > kill_at:
+        kill_at = None
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    signal.sigtimedwait({signal.SIGCHLD}, 0.1)
+sys.exit(killed if killed is not None else rc)
+'
 run_bounded() {
     local secs=$1
     shift
-    timeout --kill-after=10 "$secs" "$@" &
+    python3 -c "$BOUNDED_PY" "$secs" "$@" &
     CHILD=$!
     local rc=0
     wait "$CHILD" || rc=$?
@@ -157,8 +230,7 @@ run_bounded() {
 }
 
 now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
-count_procs() { local n; n=$(ls -1 /proc | grep -c '^[0-9][0-9]*$' || true); echo "$n"; }
-SCRIPT_T0=$(now_ms)
+count_procs() { set -- /proc/[0-9]*; echo "$#"; }
 
 # --- build --------------------------------------------------------------------
 PROCTOR=$TARGET_DIR/release/proctor
@@ -242,6 +314,14 @@ if [ -n "$PROCS_BIN" ]; then
         show_first procs
         "$PROCS_BIN" --version >"$TMP/procs.version" 2>&1 || true
         add procs "$PROCS_BIN" "${procs_args[@]}"
+        # Context: procs sleeps --interval (100 ms by default) between two
+        # reads to compute throughput; the same without that sleep.
+        case $help in
+            *--interval*)
+                first_run procs0 "$PROCS_BIN" "${procs_args[@]}" --interval 0
+                [ "$FIRST_RC" = 0 ] && add procs0 "$PROCS_BIN" "${procs_args[@]}" --interval 0
+                ;;
+        esac
     else
         echo "top: 'procs ${procs_args[*]}' failed (exit $FIRST_RC); left out. stderr:" >&2
         head -c 1000 "$TMP/procs.err" >&2
@@ -255,6 +335,7 @@ add bare "$BARE"
 for i in "${!names[@]}"; do printf '%s\t%s\n' "${names[$i]}" "${cmds[$i]}"; done >"$TMP/names"
 
 # --- 1. hyperfine: all commands in one run, side by side -----------------------
+cut -d ' ' -f 1-3 /proc/loadavg >"$TMP/load.before"
 hf=(hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/top.json")
 for i in "${!names[@]}"; do hf+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
 rc=0
@@ -262,6 +343,7 @@ run_bounded "$HYPERFINE_TIMEOUT" "${hf[@]}" || rc=$?
 [ "$rc" = 124 ] && die "hyperfine took more than ${HYPERFINE_TIMEOUT} s"
 [ "$rc" = 0 ] || die "hyperfine failed (exit $rc)"
 PROCS_END=$(count_procs)
+cut -d ' ' -f 1-3 /proc/loadavg >"$TMP/load.after"
 
 # --- 2. peak RSS (RSS_RUNS runs each) and syscalls (one strace -c -f run each) --
 for i in "${!names[@]}"; do
@@ -283,6 +365,9 @@ done
 # --- 3. doctor ------------------------------------------------------------------
 echo "unavailable	--no-doctor" >"$TMP/doctor.state"
 if [ "$DO_DOCTOR" = 1 ]; then
+    # Zombies change doctor's time: it rechecks them after a pause.
+    zombies() { local z; z=$(ps -eo stat= | grep -c '^Z' || true); echo "$z"; }
+    zombies >"$TMP/doctor.zombies"
     first_run doctor "$PROCTOR" doctor
     if grep -q 'not built yet' "$TMP/doctor.err" "$TMP/doctor.out"; then
         echo "top: doctor not available: $(head -n 1 "$TMP/doctor.err")" >&2
@@ -298,6 +383,7 @@ if [ "$DO_DOCTOR" = 1 ]; then
         run_bounded "$HYPERFINE_TIMEOUT" hyperfine -N -i --warmup 1 --runs "$DOCTOR_RUNS" \
             --export-json "$TMP/doctor.json" --command-name doctor "$PROCTOR doctor" || rc=$?
         [ "$rc" = 0 ] || printf 'failed\thyperfine exit %s\n' "$rc" >"$TMP/doctor.state"
+        zombies >>"$TMP/doctor.zombies"
         if [ "$HAVE_STRACE" = 1 ]; then
             run_bounded "$CHECK_TIMEOUT" strace -f -c -o "$TMP/sc.doctor" \
                 "$PROCTOR" doctor >/dev/null 2>&1 || true
@@ -310,7 +396,7 @@ if [ "$DO_DOCTOR" = 1 ]; then
 fi
 
 # --- 4. the interactive TUI's CPU use --------------------------------------------
-tmux_() { tmux -L "$SOCK" "$@"; }
+tmux_() { tmux -S "$SOCK" "$@"; }
 proc_ticks() { # PID -> utime+stime in clock ticks (fields 14 and 15 of stat)
     local line rest
     read -r line <"/proc/$1/stat" || return 1
@@ -321,9 +407,9 @@ proc_ticks() { # PID -> utime+stime in clock ticks (fields 14 and 15 of stat)
 tui_bench() {
     # tmux -D: the server stays in the foreground as our child (a daemon would
     # be re-parented to PID 1, which does not reap here).
-    tmux -L "$SOCK" -f /dev/null -D </dev/null >/dev/null 2>"$TMP/tmux.err" &
+    tmux -S "$SOCK" -f /dev/null -D </dev/null >/dev/null 2>"$TMP/tmux.err" &
     TMUX_SERVER=$!
-    local ok= k
+    local ok='' k
     for k in $(seq 1 50); do
         if tmux_ set-option -gw remain-on-exit on 2>/dev/null; then ok=1; break; fi
         sleep 0.1
@@ -331,17 +417,22 @@ tui_bench() {
     [ -n "$ok" ] || { echo "failed	tmux server did not start" >"$TMP/tui.state"; return; }
     local t_start
     t_start=$(now_ms)
-    tmux_ new-session -d -s top -x 200 -y 50 "exec $(printf %q "$PROCTOR") top"
+    # stderr to a file: the TUI draws on stdout, and an error message would
+    # otherwise be lost when the pane is cleared.
+    tmux_ new-session -d -s top -x 200 -y 50 \
+        "exec $(printf %q "$PROCTOR") top 2>$(printf %q "$TMP/tui.stderr")"
     TUI_PID=$(tmux_ list-panes -t top -F '#{pane_pid}')
     sleep "$TUI_SETTLE"
     tmux_ capture-pane -p -t top >"$TMP/tui.screen0" 2>/dev/null || true
     local dead comm
     dead=$(tmux_ list-panes -t top -F '#{pane_dead} #{pane_dead_status}' 2>/dev/null || echo "1 ?")
     comm=$(cat "/proc/$TUI_PID/comm" 2>/dev/null || true)
-    if grep -q 'not built yet' "$TMP/tui.screen0" || [ "${dead%% *}" = 1 ] || [ "$comm" != proctor ]; then
+    if grep -q 'not built yet' "$TMP/tui.screen0" "$TMP/tui.stderr" 2>/dev/null ||
+        [ "${dead%% *}" = 1 ] || [ "$comm" != proctor ]; then
         local why
-        why=$( { grep -m 1 'not built yet' "$TMP/tui.screen0" ||
-            grep -m 1 -v '^[[:space:]]*$' "$TMP/tui.screen0"; } | cut -c 1-200 || true)
+        [ "${dead%% *}" = 1 ] && TUI_PID=  # exited and reaped by the server
+        why=$( { grep -m 1 -v '^[[:space:]]*$' "$TMP/tui.stderr" ||
+            grep -m 1 -v '^[[:space:]]*$' "$TMP/tui.screen0"; } 2>/dev/null | cut -c 1-200 || true)
         echo "top: TUI not available (pane dead: $dead; comm: ${comm:-gone}): $why" >&2
         printf 'unavailable\t%s\n' "${why:-pane exited (status ${dead#* })}" >"$TMP/tui.state"
     else
@@ -366,21 +457,13 @@ tui_bench() {
             sleep 0.1
         done
         if [ "$dead" = 1 ]; then
+            TUI_PID=  # exited and reaped by the server
             echo "q: quit within $((k / 10)).$((k % 10)) s" >"$TMP/tui.quit"
         else
             echo "q: still running after 3 s; killed" >"$TMP/tui.quit"
         fi
     fi
-    kill -TERM "$TUI_PID" 2>/dev/null || true
-    for k in $(seq 1 20); do
-        [ -e "/proc/$TUI_PID" ] || break
-        sleep 0.1
-    done
-    kill -KILL "$TUI_PID" 2>/dev/null || true
-    TUI_PID=
-    tmux_ kill-server 2>/dev/null || true
-    wait "$TMUX_SERVER" 2>/dev/null || true
-    TMUX_SERVER=
+    stop_tui
 }
 echo "unavailable	--no-tui or tmux missing" >"$TMP/tui.state"
 if [ "$DO_TUI" = 1 ]; then
@@ -451,6 +534,7 @@ labels = {"proctor": "proctor top --once --sort fds",
           "procs": "procs " + " ".join(
               a for a in next((c for nm, c in names if nm == "procs"), "").split()[1:]),
           "bare": "bare_top"}
+labels["procs0"] = labels["procs"] + " --interval 0"
 bare_line = (read("bare.out") or "").strip()
 procs_version = (read("procs.version") or "").strip()
 
@@ -461,6 +545,9 @@ print(f"top: {n} extra processes held (ready in {int(setup_ms) / 1000:.1f} s); "
 print(f"kernel {kernel}; hyperfine -N, {runs} runs after {warmup} warm-ups; "
       f"peak RSS median of {rss_runs} runs; {elapsed} s after the build"
       + (f"; {procs_version}" if procs_version else ""))
+print(f"load average (1, 5, 15 min) before step 1: {(read('load.before') or '?').strip()}, "
+      f"after: {(read('load.after') or '?').strip()} (other load on the host inflates "
+      f"wall times: compare them with user + sys)")
 print(f"{'command':<46} {'median ms':>9} {'sd ms':>6} {'min ms':>7} {'max ms':>7} "
       f"{'user ms':>8} {'sys ms':>7} {'peak RSS MiB':>12}")
 median, rss, status = {}, {}, 0
@@ -502,6 +589,12 @@ if r is None:
     verdicts.append(("procs / proctor top --once (wall)       >= 4", "procs not installed", "n/a"))
 else:
     judge("procs / proctor top --once (wall)       >= 4", r, r >= 4)
+r = ratio("procs0", "proctor")
+if r is not None:
+    print(f"context: procs --interval 0 (no 100 ms throughput sleep) / proctor: {r:.2f}")
+r = ratio("ps", "bare")
+if r is not None:
+    print(f"context: ps / bare_top: {r:.2f}")
 r = ratio("proctor", "bare")
 judge("proctor top --once / bare_top (wall)    <= 1.5", r, r <= 1.5)
 if rss.get("proctor") and rss.get("ps"):
@@ -520,7 +613,9 @@ if state == "ok" and read("doctor.json"):
     doctor = (f"proctor doctor: median {d['median'] * 1000:.1f} ms (min {d['min'] * 1000:.1f}, "
               f"max {d['max'] * 1000:.1f}, user {d['user'] * 1000:.1f}, sys "
               f"{d['system'] * 1000:.1f}) over {len(d['times'])} runs, exit codes {codes}; "
-              f"first run {detail}" + (f"; peak RSS {drss:.1f} MiB" if drss else ""))
+              f"first run {detail}" + (f"; peak RSS {drss:.1f} MiB" if drss else "")
+              + "; zombies on the host before/after: "
+              + "/".join((read("doctor.zombies") or "?").split()))
     line = strace_line("sc.doctor", top=8)
     if line:
         doctor += f"\nstrace -c -f proctor doctor: {line}"
