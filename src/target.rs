@@ -103,9 +103,15 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
     if found.is_empty() {
         // proctor's own ancestors (`sh -c 'proctor inspect NAME | head'`)
         // carry NAME in their command line: never match them by it.
+        // Nor another proctor run (`proctor watch NAME` in a second
+        // terminal), whose command line carries NAME too.
         let ancestors = ancestors_of(fs, me);
+        let own_name = fs.comm(me);
         for &pid in &pids {
             if pid == me || ancestors.contains(&pid) {
+                continue;
+            }
+            if own_name.is_some() && fs.comm(pid) == own_name {
                 continue;
             }
             let Some(cmd) = fs.cmdline_raw(pid) else {

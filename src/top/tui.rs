@@ -508,20 +508,18 @@ impl View {
             self.offset = self.cursor + 1 - height;
         }
         self.offset = self.offset.min(ordered.len().saturating_sub(height));
-        let widths = [
-            Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Length(15),
-            Constraint::Length(1),
-            Constraint::Length(6),
-            Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(7),
-            Constraint::Min(10),
-        ];
-        let header = Row::new(SortKey::COLUMNS.iter().map(|&k| {
+        let cols = columns_for(area.width);
+        let widths: Vec<Constraint> = cols
+            .iter()
+            .map(|&(k, w)| {
+                if k == SortKey::Cmdline {
+                    Constraint::Min(w)
+                } else {
+                    Constraint::Length(w)
+                }
+            })
+            .collect();
+        let header = Row::new(cols.iter().map(|&(k, _)| {
             let mut h = k.header().to_string();
             let right = crate::render::top::align(k) == crate::render::table::Align::Right;
             if k == self.sort {
@@ -549,7 +547,7 @@ impl View {
         let visible = ordered.iter().enumerate().skip(self.offset).take(height);
         let rows: Vec<Row<'_>> = visible
             .map(|(i, r)| {
-                let cells = SortKey::COLUMNS.iter().map(|&k| {
+                let cells = cols.iter().map(|&(k, _)| {
                     let mut text = cell(r, k);
                     if k == SortKey::Cmdline {
                         let d = depth.get(i).copied().unwrap_or(0);
@@ -676,6 +674,40 @@ impl WatchPanel {
         }
         f.render_widget(Paragraph::new(lines), inner);
     }
+}
+
+/// The columns shown at a terminal width, with their widths. When the
+/// full set does not fit, the least needed go first (CSW/s, USER, S, THR,
+/// FD%) rather than every column being squeezed: a squeezed right-aligned
+/// PID would show its last digits only, another process's number.
+fn columns_for(width: u16) -> Vec<(SortKey, u16)> {
+    let mut cols = vec![
+        (SortKey::Pid, 7),
+        (SortKey::User, 9),
+        (SortKey::Name, 15),
+        (SortKey::State, 1),
+        (SortKey::Cpu, 6),
+        (SortKey::Rss, 6),
+        (SortKey::Threads, 5),
+        (SortKey::Fds, 6),
+        (SortKey::Fdpct, 5),
+        (SortKey::Csw, 7),
+        (SortKey::Cmdline, 10),
+    ];
+    let need = |c: &[(SortKey, u16)]| c.iter().map(|&(_, w)| w + 1).sum::<u16>();
+    for drop in [
+        SortKey::Csw,
+        SortKey::User,
+        SortKey::State,
+        SortKey::Threads,
+        SortKey::Fdpct,
+    ] {
+        if need(&cols) <= width {
+            break;
+        }
+        cols.retain(|&(k, _)| k != drop);
+    }
+    cols
 }
 
 fn inset(r: Rect, dx: u16, dy: u16) -> Rect {

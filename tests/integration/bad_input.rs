@@ -62,6 +62,31 @@ fn proctor_never_matches_itself() {
 }
 
 #[test]
+fn proctor_never_matches_another_proctor_run() {
+    // A second proctor (another terminal's `proctor top --filter NAME`)
+    // carries the name in its command line; it is not the target.
+    let marker = format!("only-in-proctor-runs-{}", std::process::id());
+    let other = Reaped::spawn(
+        Command::new(bin())
+            .args(["top", "--once", "--sample", "5s", "--filter", &marker])
+            .stdout(Stdio::null()),
+    );
+    // Wait until it has exec'd (its cmdline shows the marker).
+    for _ in 0..200 {
+        if std::fs::read(format!("/proc/{}/cmdline", other.pid()))
+            .is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_error(
+        &["inspect", &marker],
+        &format!("no process matches '{marker}'"),
+    );
+}
+
+#[test]
 fn ambiguous_name_lists_candidates_and_newest_oldest_pick() {
     let marker = format!("36{:05}.{}", std::process::id() % 100_000, 7);
     let a = Reaped::spawn(Command::new("sleep").arg(&marker));

@@ -6,8 +6,11 @@
 
 mod bad_input;
 mod common;
+mod doctor;
 mod fixtures;
 mod live;
+mod top;
+mod top_tui;
 mod views;
 mod views_live;
 mod watch;

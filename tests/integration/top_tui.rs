@@ -1,0 +1,574 @@
+//! The interactive `proctor top` (ratatui) driven through tmux: a detached
+//! session of a fixed size on a private tmux server per test (`-L`), keys
+//! sent with `send-keys`, the screen read with `capture-pane`.
+//!
+//! Every wait polls the screen against a deadline (no fixed sleeps), every
+//! child is a [`Reaped`], and the tmux server is killed by a guard on drop,
+//! also when an assertion fails. Without tmux the tests print a note and
+//! pass.
+//!
+//! Escape is always sent on its own and followed by a poll for its effect:
+//! an Escape read together with the next key is Alt+key to crossterm.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::common::{Reaped, bin, python_helper, which};
+
+/// Time allowed for the first frame (the first scan of every process
+/// happens before the terminal is set up).
+const START: Duration = Duration::from_secs(20);
+/// Time allowed for the effect of a key.
+const KEY: Duration = Duration::from_secs(10);
+
+/// The table header, once per screen; `CSW/s` is only in the header.
+/// The last column of the table header, present at every width.
+const HEADER: &str = "COMMAND";
+
+/// A tmux server of our own with one session; killed on drop.
+struct Tmux {
+    sock: String,
+}
+
+impl Tmux {
+    /// Start a detached `W`x`H` session running `cmd` (through the shell),
+    /// or None (test skipped) without tmux.
+    fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Option<Tmux> {
+        if which("tmux").is_none() {
+            eprintln!("note: tmux is not installed; test skipped");
+            return None;
+        }
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let t = Tmux {
+            sock: format!(
+                "proctor-tui-{tag}-{}-{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        let o = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "top",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            cmd,
+        ]);
+        assert!(
+            o.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Some(t)
+    }
+
+    /// One tmux command on our server: no user config, UTF-8, and an
+    /// environment without proctor's overrides (the session inherits it).
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-u", "-f", "/dev/null", "-L", &self.sock])
+            .args(args)
+            .env_remove("TMUX")
+            .env_remove("PROCTOR_PROC_ROOT")
+            .env_remove("PROCTOR_SYS_ROOT")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "top"]).stdout).into_owned()
+    }
+
+    /// Named keys (`Enter`, `Escape`, `C-c`, `q`, ...).
+    fn keys(&self, keys: &[&str]) {
+        let mut a = vec!["send-keys", "-t", "top"];
+        a.extend_from_slice(keys);
+        let o = self.run(&a);
+        assert!(o.status.success(), "send-keys {keys:?}");
+    }
+
+    /// Literal text, typed as is.
+    fn type_text(&self, text: &str) {
+        let o = self.run(&["send-keys", "-t", "top", "-l", text]);
+        assert!(o.status.success(), "send-keys -l {text:?}");
+    }
+
+    /// A pane/window format (`#{alternate_on}`, ...).
+    fn format(&self, f: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", "top", f]).stdout)
+            .trim()
+            .to_string()
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let o = self.run(&[
+            "resize-window",
+            "-t",
+            "top",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        assert!(
+            o.status.success(),
+            "resize-window: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// Poll the screen until `ok` holds; the screen that satisfied it.
+    /// Fails the test with the last screen when the deadline passes.
+    fn wait(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {within:?} waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needle: &str, within: Duration) -> String {
+        self.wait(&format!("{needle:?}"), within, |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // Ends the session and whatever still runs in it (SIGHUP).
+        let _ = self.run(&["kill-session", "-t", "top"]);
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// `proctor top ARGS`, then its exit status on the screen, then a pause so
+/// the pane stays readable.
+fn top_cmd(args: &str) -> String {
+    format!("'{}' top {args}; echo EXIT=$?; sleep 60", bin())
+}
+
+/// A marker no other process has in its command line.
+fn marker(tag: &str) -> String {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "ptui-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An idle `top_child.py` whose command line contains `marker`.
+fn idle_child(marker: &str) -> Reaped {
+    let (c, ready) = python_helper("top_child.py", &["idle", marker]);
+    assert_eq!(ready, "READY");
+    c
+}
+
+/// The table header line.
+fn header(screen: &str) -> &str {
+    screen
+        .lines()
+        .find(|l| l.contains(HEADER))
+        .unwrap_or_else(|| panic!("no table header on screen:\n{screen}"))
+}
+
+/// The status line (the one above the table header).
+fn status(screen: &str) -> &str {
+    screen
+        .lines()
+        .find(|l| l.starts_with("sort "))
+        .unwrap_or_else(|| panic!("no status line on screen:\n{screen}"))
+}
+
+/// The table rows below the header: (PID, whitespace-separated cells).
+fn rows(screen: &str) -> Vec<(i32, Vec<&str>)> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains(HEADER))
+        .skip(1)
+        .map_while(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            let pid = cells.first()?.parse::<i32>().ok()?;
+            Some((pid, cells))
+        })
+        .collect()
+}
+
+/// Numeric directories of /proc: every process now.
+fn proc_pids() -> Vec<i32> {
+    let mut v: Vec<i32> = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Type a filter: `/`, the text, Enter; waits until it is applied.
+fn filter(t: &Tmux, text: &str, shown: usize) -> String {
+    t.keys(&["/"]);
+    t.wait_for("(Enter to keep, Esc to clear)", KEY);
+    t.type_text(text);
+    t.wait_for(&format!("filter: {text}"), KEY);
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("filter: {text} ({shown} shown)"), KEY)
+}
+
+/// Tokens of `stty -a` (printed between two markers the shell computes, so
+/// the command line itself never matches).
+fn stty_tokens(t: &Tmux) -> Vec<String> {
+    t.type_text("clear; echo STTY-$((20+1)); stty -a; echo STTY-$((21+1))");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("STTY-22", KEY);
+    let start = s.find("STTY-21").expect("start marker") + "STTY-21".len();
+    let end = s.find("STTY-22").expect("end marker");
+    s[start..end]
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The terminal is back in cooked mode: canonical input, echo, signals.
+fn assert_cooked(t: &Tmux, after: &str) {
+    let tokens = stty_tokens(t);
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            tokens.iter().any(|w| w == flag),
+            "after {after}: `{flag}` not set: {tokens:?}"
+        );
+        assert!(
+            !tokens.iter().any(|w| *w == format!("-{flag}")),
+            "after {after}: `-{flag}`: {tokens:?}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ tests
+
+/// The host lines, status line and header; a unique child is found by
+/// typing a filter.
+#[test]
+fn starts_and_filters_to_a_child() {
+    let m = marker("start");
+    let child = idle_child(&m);
+    let Some(t) = Tmux::start("start", 120, 40, &top_cmd("")) else {
+        return;
+    };
+    let s = t.wait("a whole first frame", START, |s| {
+        s.contains(HEADER) && rows(s).len() > 5
+    });
+    for needle in ["Mem ", "Memory pressure", " processes (", "? help"] {
+        assert!(s.contains(needle), "no {needle:?}:\n{s}");
+    }
+    let st = status(&s);
+    assert!(
+        st.contains("sort CPU% ▼") && st.contains("/ filter"),
+        "{st}"
+    );
+    let h = header(&s);
+    let words: Vec<&str> = h.split_whitespace().collect();
+    assert_eq!(
+        words,
+        [
+            "PID", "USER", "NAME", "S", "▼CPU%", "RSS", "THR", "FDS", "FD%", "CSW/s", "COMMAND"
+        ],
+        "{h}"
+    );
+
+    filter(&t, &m, 1);
+    let s = t.wait("only the child's row", KEY, |s| {
+        let r = rows(s);
+        r.len() == 1 && r[0].0 == child.pid()
+    });
+    assert!(
+        rows(&s)[0].1.iter().any(|c| c.contains("python")),
+        "python child:\n{s}"
+    );
+
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// Sort keys: PID ascending then reversed, then FDS (descending): a child
+/// holding 300 descriptors is above an idle one.
+#[test]
+fn sorting_by_pid_and_descriptors() {
+    let m = marker("sort");
+    let (hi, ready) = python_helper("top_child.py", &["hold", &format!("{m}-hi"), "300", "0"]);
+    assert!(ready.starts_with("READY "), "{ready}");
+    let lo = idle_child(&format!("{m}-lo"));
+    let Some(t) = Tmux::start("sort", 120, 40, &top_cmd("--interval 500ms")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+
+    let pids = |s: &str| -> Vec<i32> { rows(s).iter().map(|(p, _)| *p).collect() };
+    t.keys(&["p"]);
+    let s = t.wait("PID ascending from the lowest PID", KEY, |s| {
+        let r = pids(s);
+        s.contains("▲PID")
+            && r.len() > 5
+            && r.windows(2).all(|w| w[0] < w[1])
+            && r[0] == proc_pids()[0]
+    });
+    assert!(status(&s).contains("sort PID ▲"), "{}", status(&s));
+
+    t.keys(&["p"]);
+    // Processes come and go: the top PID is at least above the median.
+    let s = t.wait("PID descending from a high PID", KEY, |s| {
+        let r = pids(s);
+        let now = proc_pids();
+        s.contains("▼PID")
+            && r.len() > 5
+            && r.windows(2).all(|w| w[0] > w[1])
+            && r[0] > now[now.len() / 2]
+    });
+    assert!(status(&s).contains("sort PID ▼"), "{}", status(&s));
+
+    t.keys(&["f"]);
+    let s = t.wait("FDS descending", KEY, |s| s.contains("▼FDS"));
+    assert!(status(&s).contains("sort FDS ▼"), "{}", status(&s));
+    assert!(!header(&s).contains("PID▼"), "one arrow: {}", header(&s));
+    assert!(!header(&s).contains("▼PID"), "one arrow: {}", header(&s));
+
+    filter(&t, &m, 2);
+    let s = t.wait(
+        &format!("{} (300 descriptors) above {}", hi.pid(), lo.pid()),
+        KEY,
+        |s| {
+            let r = rows(s);
+            r.len() == 2 && r[0].0 == hi.pid() && r[1].0 == lo.pid()
+        },
+    );
+    // Cells: PID USER NAME S CPU% RSS THR FDS ...
+    let fds: u64 = rows(&s)[0].1[7].parse().expect("FDS cell");
+    assert!(fds >= 300, "FDS of the holder: {fds}\n{s}");
+
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// The `rss`, `fds` and `threads` lines of the watch panel.
+fn watch_lines(s: &str) -> Vec<&str> {
+    s.lines()
+        .filter(|l| {
+            ["│rss ", "│fds ", "│threads "]
+                .iter()
+                .any(|m| l.contains(m))
+        })
+        .collect()
+}
+
+/// Enter opens the inspect report of the selected process, Escape closes
+/// it (and keeps the filter); `w` opens the watch panel, `w` closes it.
+#[test]
+fn inspect_and_watch_panels() {
+    let m = marker("open");
+    let child = idle_child(&m);
+    let pid = child.pid();
+    let Some(t) = Tmux::start("open", 120, 40, &top_cmd("--interval 500ms")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+    filter(&t, &m, 1);
+    let only_child = |s: &str| {
+        let r = rows(s);
+        r.len() == 1 && r[0].0 == pid
+    };
+    t.wait("the child selected", KEY, only_child);
+
+    t.keys(&["Enter"]);
+    let first = format!("proctor inspect {pid} (");
+    let s = t.wait("the inspect panel", KEY, |s| {
+        s.contains(&format!("inspect {pid} "))
+            && s.contains(&first)
+            && s.contains("Identity")
+            && s.contains("Memory")
+    });
+    assert!(!s.contains(HEADER), "the panel covers the table:\n{s}");
+
+    t.keys(&["Escape"]);
+    t.wait("the table back, filter kept", KEY, |s| {
+        !s.contains(&format!("inspect {pid} "))
+            && !s.contains("Identity")
+            && s.contains(&format!("filter: {m} (1 shown)"))
+            && only_child(s)
+    });
+
+    t.keys(&["w"]);
+    let s = t.wait("the watch panel", KEY, |s| {
+        s.contains(&format!("watch {pid} ")) && watch_lines(s).len() == 3
+    });
+    assert!(only_child(&s), "the table stays above the panel:\n{s}");
+    assert!(
+        watch_lines(&s)
+            .iter()
+            .all(|l| l.contains("stable") || l.contains("undecided (")),
+        "a verdict or a sample count on each line:\n{s}"
+    );
+    // Eight samples at 500 ms: an idle process is then judged stable.
+    let s = t.wait("rss, fds and threads judged stable", KEY, |s| {
+        let l = watch_lines(s);
+        l.len() == 3 && l.iter().all(|l| l.contains("stable"))
+    });
+    assert!(!s.contains("GROWING"), "an idle process:\n{s}");
+
+    t.keys(&["w"]);
+    t.wait("the watch panel closed", KEY, |s| {
+        !s.contains(&format!("watch {pid} ")) && watch_lines(s).is_empty() && only_child(s)
+    });
+
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// `?` shows the keys; any key closes the help.
+#[test]
+fn help_panel() {
+    let Some(t) = Tmux::start("help", 120, 40, &top_cmd("")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+    t.keys(&["?"]);
+    t.wait("the help panel", KEY, |s| {
+        s.contains("proctor top: keys") && s.contains("pause / resume refreshing")
+    });
+    t.keys(&["a"]);
+    t.wait("the help closed by `a`", KEY, |s| {
+        !s.contains("proctor top: keys") && !s.contains("pause / resume") && s.contains(HEADER)
+    });
+
+    t.keys(&["?"]);
+    t.wait_for("proctor top: keys", KEY);
+    t.keys(&["Escape"]);
+    t.wait("the help closed by Escape", KEY, |s| {
+        !s.contains("proctor top: keys") && s.contains("sort CPU% ▼ · / filter")
+    });
+
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// In a shell: `q` exits 0 and Ctrl-C 130, and both leave the alternate
+/// screen and raw mode.
+#[test]
+fn quits_leaving_the_terminal_clean() {
+    let Some(t) = Tmux::start("quit", 120, 40, "bash --norc --noprofile") else {
+        return;
+    };
+    t.type_text("PS1='$ ' ; clear");
+    t.keys(&["Enter"]);
+    t.wait("a prompt", KEY, |s| s.trim() == "$");
+    assert_cooked(&t, "the shell started");
+
+    for (key, code) in [("q", 0), ("C-c", 130)] {
+        t.type_text(&format!("clear; '{}' top; echo EXIT=$?", bin()));
+        t.keys(&["Enter"]);
+        t.wait_for(HEADER, START);
+        assert_eq!(t.format("#{alternate_on}"), "1", "alternate screen");
+        assert_eq!(t.format("#{cursor_flag}"), "0", "cursor hidden");
+        t.keys(&[key]);
+        let s = t.wait_for(&format!("EXIT={code}"), KEY);
+        assert!(
+            !s.contains(HEADER) && !s.contains("Memory pressure"),
+            "after {key}: the table is still on screen:\n{s}"
+        );
+        assert_eq!(t.format("#{alternate_on}"), "0", "after {key}");
+        assert_eq!(t.format("#{cursor_flag}"), "1", "after {key}");
+        assert_cooked(&t, key);
+    }
+}
+
+/// Below 60x12 a message replaces the table; enlarging redraws it.
+#[test]
+fn too_small_then_resized() {
+    let Some(t) = Tmux::start("small", 50, 10, &top_cmd("")) else {
+        return;
+    };
+    // The message wraps: compare with the lines joined.
+    let joined = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = t.wait("the too-small message", START, |s| {
+        joined(s).contains(
+            "Terminal too small (50x10): proctor top needs at least 60x12. \
+             Enlarge it, or press q to quit.",
+        )
+    });
+    assert!(!s.contains(HEADER), "{s}");
+
+    let table = |s: &str| {
+        s.contains("sort CPU%")
+            && s.contains(HEADER)
+            && !rows(s).is_empty()
+            && !s.contains("Terminal too small")
+    };
+    t.resize(120, 40);
+    t.wait("the table at 120x40", KEY, table);
+
+    // The limits: one column or one line short, then exactly the minimum.
+    t.resize(59, 12);
+    t.wait_for("Terminal too small (59x12)", KEY);
+    t.resize(60, 11);
+    t.wait_for("Terminal too small (60x11)", KEY);
+    t.resize(60, 12);
+    t.wait("the table at 60x12", KEY, table);
+
+    t.resize(50, 10);
+    t.wait_for("Terminal too small (50x10)", KEY);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// Space pauses refreshing and resumes it.
+#[test]
+fn pause_and_resume() {
+    let Some(t) = Tmux::start("pause", 120, 40, &top_cmd("--interval 500ms")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+    t.keys(&["Space"]);
+    t.wait("PAUSED on the status line", KEY, |s| {
+        s.lines()
+            .any(|l| l.starts_with("sort ") && l.contains("PAUSED"))
+    });
+    t.keys(&["Space"]);
+    t.wait("PAUSED gone", KEY, |s| {
+        !s.contains("PAUSED") && s.contains(HEADER)
+    });
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
+
+/// At the smallest size the view accepts (60 columns) the least needed
+/// columns are dropped rather than every column squeezed (a squeezed PID
+/// column showed its last digits only: PID 12345 as "45").
+#[test]
+fn pids_are_whole_at_the_minimum_width() {
+    let m = marker("narrow");
+    let child = idle_child(&m);
+    let Some(t) = Tmux::start("narrow", 60, 12, &top_cmd("")) else {
+        return;
+    };
+    t.wait_for("sort CPU%", START);
+    filter(&t, &m, 1);
+    let s = t.wait("the child's whole PID", KEY, |s| {
+        rows(s).first().map(|r| r.0) == Some(child.pid())
+    });
+    let header = s.lines().find(|l| l.contains(HEADER)).unwrap_or_default();
+    assert!(header.contains(" PID "), "{header}");
+    assert!(!header.contains("CSW/s"), "{header}");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}
