@@ -39,11 +39,6 @@ MIB = 1 << 20
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def fd_count():
-    # listdir's own descriptor is listed too: not ours.
-    return len(os.listdir("/proc/self/fd")) - 1
-
-
 def touched(mib):
     b = bytearray(mib * MIB)
     for off in range(0, len(b), PAGE):
@@ -51,25 +46,14 @@ def touched(mib):
     return b
 
 
-def close_later(fds):
-    def close_all():
-        for fd in fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-    life.on_exit(close_all)
-
-
 def nofile(soft):
     _old, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     held = []
-    close_later(held)
-    while fd_count() < soft - 2:
+    life.close_on_exit(held)
+    while life.fd_count() < soft - 2:
         held.append(os.open("/dev/null", os.O_RDONLY))
-    life.serve("READY %d %d" % (fd_count(), soft))
+    life.serve("READY %d %d" % (life.fd_count(), soft))
 
 
 def deleted(base):
@@ -77,7 +61,7 @@ def deleted(base):
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     os.write(fd, b"x" * 4096)
     os.unlink(path)
-    close_later([fd])
+    life.close_on_exit([fd])
     life.serve("READY %d" % fd)
 
 
@@ -87,9 +71,7 @@ def ready_then_idle(line, start):
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
     start()
-    while not life.deadline_passed() and not life.parent_gone():
-        time.sleep(0.1)
-    life._finish()
+    life.idle()
 
 
 def stepper(per_s, limit, secs, step):
@@ -114,8 +96,8 @@ def stepper(per_s, limit, secs, step):
 
 def grow(per_s, limit, secs):
     held = []
-    close_later(held)
-    baseline = fd_count()
+    life.close_on_exit(held)
+    baseline = life.fd_count()
 
     def step(n):
         for _ in range(n):

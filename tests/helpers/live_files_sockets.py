@@ -16,14 +16,7 @@ def main():
     base = sys.argv[1]
     fds = []
 
-    def close_all():
-        for fd in fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-    life.on_exit(close_all)
+    life.close_on_exit(fds)
     for i in range(N_FILES):
         fds.append(os.open(os.path.join(base, "f%d" % i), os.O_RDWR | os.O_CREAT, 0o600))
     fds.append(os.open(base, os.O_RDONLY | os.O_DIRECTORY))

@@ -5,7 +5,9 @@ Every helper:
   * exits when its parent dies (os.getppid() changes),
   * on SIGTERM runs its cleanup callbacks and exits 0.
 
-Usage: call install() first, do the setup, then serve("READY ...").
+Usage: call install() first, do the setup, then serve("READY ...") (or
+print the line itself and idle()). Also here: close_on_exit(fds) and
+fd_count(), which several helpers need.
 """
 import os
 import signal
@@ -71,6 +73,31 @@ def wait_until(pred, what, timeout=20.0):
     os._exit(1)
 
 
+def close_on_exit(fds):
+    """Close the descriptors in the list fds (as it is then) at exit."""
+    def close_all():
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    on_exit(close_all)
+
+
+def fd_count():
+    """Descriptors this process holds (not counting listdir's own)."""
+    return len(os.listdir("/proc/self/fd")) - 1
+
+
+def idle():
+    """Idle until SIGTERM, parent death or deadline; stdout is not written
+    again."""
+    while not deadline_passed() and not parent_gone():
+        time.sleep(0.1)
+    _finish()
+
+
 def serve(ready_line):
     """Report readiness, then idle until SIGTERM, parent death or deadline."""
     try:
@@ -78,6 +105,4 @@ def serve(ready_line):
         sys.stdout.flush()
     except Exception:
         _finish()
-    while not deadline_passed() and not parent_gone():
-        time.sleep(0.1)
-    _finish()
+    idle()

@@ -32,21 +32,8 @@ sys.dont_write_bytecode = True
 import live_lifecycle as life  # noqa: E402
 
 
-def idle_until_end():
-    """Idle (after READY was printed) until SIGTERM, parent death or the
-    deadline; stdout is not written again (the test stopped reading)."""
-    while not life.deadline_passed() and not life.parent_gone():
-        time.sleep(0.1)
-    os._exit(0)
-
-
-def fd_count():
-    # listdir's own descriptor is listed too: not ours.
-    return len(os.listdir("/proc/self/fd")) - 1
-
-
 def hold(n, t):
-    baseline = fd_count()
+    baseline = life.fd_count()
     held = [os.open("/dev/null", os.O_RDONLY) for _ in range(n)]
     stop = threading.Event()
     life.on_exit(stop.set)
@@ -70,7 +57,7 @@ def busy(secs):
         if (time.monotonic() > end or life.parent_gone()
                 or life.deadline_passed()):
             break
-    idle_until_end()
+    life.idle()
 
 
 def grow(n):
@@ -84,13 +71,13 @@ def grow(n):
            and not life.deadline_passed()):
         held.append(os.open("/dev/null", os.O_RDONLY))
         time.sleep(0.01)
-    idle_until_end()
+    life.idle()
 
 
 def nofds():
     print("READY", flush=True)
     os.closerange(0, 65536)
-    idle_until_end()
+    life.idle()
 
 
 def churn(secs):
@@ -115,7 +102,7 @@ def churn(secs):
     if stop:
         os._exit(0)
     life.install()
-    idle_until_end()
+    life.idle()
 
 
 def main():

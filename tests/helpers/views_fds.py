@@ -24,19 +24,17 @@ def main():
     fds = []
     objs = []
 
-    def close_all():
+    # Cleanups run newest first: the objects, then the descriptors.
+    life.close_on_exit(fds)
+
+    def close_objs():
         for o in objs:
             try:
                 o.close()
             except OSError:
                 pass
-        for fd in fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
-    life.on_exit(close_all)
+    life.on_exit(close_objs)
 
     def keep(fd):
         fds.append(fd)

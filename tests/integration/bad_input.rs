@@ -4,17 +4,11 @@
 
 use std::process::{Command, Stdio};
 
-use crate::common::{Reaped, bin, fixture, json, proctor, proctor_at, stderr};
+use crate::common::{Reaped, assert_usage_error, bin, fixture, json, proctor, proctor_at, stderr};
 
+/// A usage error naming `needle`, with a hint.
 fn assert_error(args: &[&str], needle: &str) {
-    let o = proctor(args);
-    let e = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-    assert!(o.stdout.is_empty(), "{args:?}: data on stdout for an error");
-    assert!(e.starts_with("error: "), "{args:?}: {e}");
-    assert!(e.contains(needle), "{args:?}: expected {needle:?} in {e}");
-    assert!(e.contains("\nhint: "), "{args:?}: no hint in {e}");
-    assert!(!e.contains("panicked"), "{e}");
+    assert_usage_error(args, needle, "");
 }
 
 #[test]

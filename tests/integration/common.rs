@@ -1,9 +1,13 @@
-//! Helpers shared by the integration tests: running the binary, fixture
-//! paths, temp copies of fixture trees, and children that are always
-//! killed and reaped.
+//! Helpers shared by the integration tests: running the binary (also
+//! bounded in time), fixture paths, temp copies of fixture trees, children
+//! that are always killed and reaped (and the readiness lines of helpers),
+//! values read from /proc for comparison, and guards for a v1 memory
+//! cgroup and a private tmux server.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn bin() -> &'static str {
@@ -16,30 +20,117 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Run proctor with arguments; environment cleared of PROCTOR_*/NO_COLOR.
-pub fn proctor(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env_remove("PROCTOR_PROC_ROOT")
+/// Longest a single proctor run may take before the test fails (where a
+/// test bounds it: [`run_bounded`], [`output_within`]).
+pub const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// Clear the environment that changes what proctor reads or how it prints
+/// (PROCTOR_PROC_ROOT, PROCTOR_SYS_ROOT, NO_COLOR).
+pub fn without_overrides(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("PROCTOR_PROC_ROOT")
         .env_remove("PROCTOR_SYS_ROOT")
         .env_remove("NO_COLOR")
+}
+
+/// `proctor ARGS` as a command to spawn; environment cleared of
+/// PROCTOR_*/NO_COLOR.
+pub fn proctor_cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut c = Command::new(bin());
+    c.args(args);
+    without_overrides(&mut c);
+    c
+}
+
+/// Run proctor with arguments; environment cleared of PROCTOR_*/NO_COLOR.
+pub fn proctor(args: &[&str]) -> Output {
+    proctor_cmd(args)
         .stdin(Stdio::null())
         .output()
         .expect("run proctor")
 }
 
+/// `--proc-root ROOT/proc --sys-root ROOT/sys`: proctor on a captured tree.
+pub fn root_args(root: &Path) -> [String; 4] {
+    let dir = |d: &str| root.join(d).to_str().expect("utf-8 path").to_string();
+    [
+        "--proc-root".to_string(),
+        dir("proc"),
+        "--sys-root".to_string(),
+        dir("sys"),
+    ]
+}
+
 /// Run proctor against a fixture tree (`tests/fixtures/NAME/{proc,sys}`).
 pub fn proctor_at(root: &Path, args: &[&str]) -> Output {
-    let p = root.join("proc");
-    let s = root.join("sys");
-    let mut all: Vec<&str> = vec![
-        "--proc-root",
-        p.to_str().unwrap(),
-        "--sys-root",
-        s.to_str().unwrap(),
-    ];
+    let r = root_args(root);
+    let mut all = r.each_ref().map(String::as_str).to_vec();
     all.extend_from_slice(args);
     proctor(&all)
+}
+
+/// Wait (bounded) for a child to exit; None when `within` passes first.
+fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            return Some(s);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Wait (bounded) for a child to exit and reap it; fails the test with
+/// `what` when it still runs after `within`.
+pub fn wait_exit(child: &mut Child, within: Duration, what: &str) -> ExitStatus {
+    exit_within(child, within).unwrap_or_else(|| panic!("{what}"))
+}
+
+/// Read a pipe to its end in a thread (so that neither of a child's pipes
+/// fills up while the other is read).
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut v);
+        }
+        v
+    })
+}
+
+/// Collect a spawned child's piped stdout and stderr and reap it; the child
+/// is killed (by its pid) and the test failed if it outlives `limit`.
+pub fn output_within(child: &mut Child, limit: Duration, what: &str) -> Output {
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let Some(status) = exit_within(child, limit) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{what} ran longer than {limit:?}");
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+/// Run a command with stdout and stderr captured; killed (by its pid) and
+/// the test failed if it outlives [`RUN_LIMIT`].
+pub fn run_bounded(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    output_within(&mut child, RUN_LIMIT, &format!("{cmd:?}"))
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -59,6 +150,50 @@ pub fn json(o: &Output) -> serde_json::Value {
             stderr(o)
         )
     })
+}
+
+/// Exit 0 and nothing on stderr.
+pub fn assert_ok(o: &Output, what: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{what}: status {:?}, stderr {}",
+        o.status,
+        stderr(o)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{what}: wrote to stderr: {}",
+        stderr(o)
+    );
+}
+
+/// A usage error: exit 2, nothing on stdout, one `error: ` naming
+/// `needle`, a `hint: ` line containing `hint`, no panic.
+pub fn assert_usage_error(args: &[&str], needle: &str, hint: &str) {
+    let o = proctor(args);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+    assert!(o.stdout.is_empty(), "{args:?}: data on stdout for an error");
+    assert!(e.starts_with("error: "), "{args:?}: {e}");
+    assert!(e.contains(needle), "{args:?}: expected {needle:?} in {e}");
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("hint: ") && l.contains(hint)),
+        "{args:?}: no hint with {hint:?} in {e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+/// The exit code the README promises for a report (`inspect`, `doctor`):
+/// 1 when a finding at warning or above is present, else 0.
+pub fn expected_code(v: &serde_json::Value) -> i32 {
+    let problem = v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .any(|f| f["severity"] == "warning" || f["severity"] == "critical");
+    i32::from(problem)
 }
 
 /// A temporary directory removed on drop.
@@ -136,41 +271,89 @@ impl Drop for Reaped {
     }
 }
 
-/// Start a python3 helper from tests/helpers and wait for its first stdout
-/// line (its readiness report). Returns the child and that line.
-pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
+/// Spawn a command with stdin closed and stdout piped, and wait for its
+/// first stdout line (its readiness report). Returns the child and that
+/// line, trimmed.
+pub fn spawn_ready(cmd: &mut Command) -> (Reaped, String) {
     use std::io::BufRead;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/helpers")
-        .join(script);
-    let mut child = Reaped::spawn(
-        Command::new("python3")
-            .arg(path)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    );
+    let mut child = Reaped::spawn(cmd.stdin(Stdio::null()).stdout(Stdio::piped()));
     let out = child.0.stdout.take().expect("piped stdout");
     let mut line = String::new();
     std::io::BufReader::new(out)
         .read_line(&mut line)
         .expect("read readiness line");
-    assert!(
-        !line.is_empty(),
-        "helper {script} exited before reporting ready"
-    );
+    assert!(!line.is_empty(), "{cmd:?} exited before reporting ready");
     (child, line.trim().to_string())
+}
+
+/// Start a python3 helper from tests/helpers and wait for its first stdout
+/// line (its readiness report). Returns the child and that line.
+pub fn python_helper(script: &str, args: &[&str]) -> (Reaped, String) {
+    spawn_ready(
+        Command::new("python3")
+            .arg(helper_path(script))
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+}
+
+/// The interpreter `python3` really is (not a pyenv shim, which needs PATH
+/// and HOME, and sits between the test and the helper as its parent).
+pub fn real_python() -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new("python3")
+        .args(["-c", "import sys; sys.stdout.write(sys.executable)"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "python3 -c failed");
+    PathBuf::from(OsStr::from_bytes(&out.stdout))
+}
+
+/// The numbers after `READY` in a helper's readiness line.
+pub fn ready_numbers(line: &str, n: usize) -> Vec<i64> {
+    let mut it = line.split_whitespace();
+    assert_eq!(it.next(), Some("READY"), "readiness line {line:?}");
+    let v: Vec<i64> = it
+        .take(n)
+        .map(|s| {
+            s.parse()
+                .unwrap_or_else(|_| panic!("readiness line {line:?}"))
+        })
+        .collect();
+    assert_eq!(v.len(), n, "readiness line {line:?}");
+    v
+}
+
+/// A marker no other process has in its command line: `PREFIX-PID-N`.
+pub fn marker(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A temp dir's path as an argument for a helper.
+pub fn temp_str(t: &TempDir) -> &str {
+    t.path().to_str().expect("utf-8 temp path")
+}
+
+/// Read a file as text (invalid UTF-8 replaced); fails the test when
+/// unreadable.
+pub fn read_text(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
 }
 
 /// Read a /proc file of a live process as text (what the test compares to).
 pub fn proc_text(pid: i32, file: &str) -> String {
-    String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/{file}")).unwrap()).into_owned()
+    read_text(Path::new(&format!("/proc/{pid}/{file}")))
 }
 
-/// A `Key:  value kB` line from /proc/PID/status, in bytes (or raw number).
-pub fn status_field(pid: i32, key: &str) -> Option<u64> {
-    proc_text(pid, "status").lines().find_map(|l| {
+/// A `Key:  value kB` line of a status file, in bytes (or raw number).
+pub fn status_field_at(path: &Path, key: &str) -> Option<u64> {
+    read_text(path).lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         if k != key {
             return None;
@@ -181,6 +364,46 @@ pub fn status_field(pid: i32, key: &str) -> Option<u64> {
     })
 }
 
+/// A `Key:  value kB` line from /proc/PID/status, in bytes (or raw number).
+pub fn status_field(pid: i32, key: &str) -> Option<u64> {
+    status_field_at(Path::new(&format!("/proc/{pid}/status")), key)
+}
+
+/// The fields of a stat file after the command name: index 0 is field 3
+/// (state). None when unreadable.
+pub fn stat_fields(path: &Path) -> Option<Vec<String>> {
+    let b = std::fs::read(path).ok()?;
+    let close = b.iter().rposition(|&c| c == b')')?;
+    Some(
+        String::from_utf8_lossy(b.get(close + 2..)?)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Field `n` (1-based, as in proc(5)) of a stat file's [`stat_fields`].
+pub fn stat_field(fields: &[String], n: usize) -> u64 {
+    fields[n - 3].parse().unwrap()
+}
+
+/// The fields of /proc/PID/stat of a live process (None when gone).
+pub fn proc_stat(pid: i32) -> Option<Vec<String>> {
+    stat_fields(Path::new(&format!("/proc/{pid}/stat")))
+}
+
+/// The command name of a live process (/proc/PID/comm).
+pub fn comm(pid: i32) -> String {
+    proc_text(pid, "comm").trim_end_matches('\n').to_string()
+}
+
+/// Number of entries in /proc/PID/fd, as the test reads it.
+pub fn fd_entries(pid: i32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/PID/fd")
+        .count() as u64
+}
+
 // Shared by the live test modules.
 
 pub fn helper_path(script: &str) -> std::path::PathBuf {
@@ -189,9 +412,9 @@ pub fn helper_path(script: &str) -> std::path::PathBuf {
         .join(script)
 }
 
-/// The `Max open files` row of /proc/PID/limits: (soft, hard), None = unlimited.
-pub fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
-    let text = proc_text(pid, "limits");
+/// The `Max open files` row of a limits file: (soft, hard), None = unlimited.
+pub fn nofile_limits_at(path: &Path) -> (Option<u64>, Option<u64>) {
+    let text = read_text(path);
     let line = text
         .lines()
         .find(|l| l.starts_with("Max open files"))
@@ -207,11 +430,14 @@ pub fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
     (v(cols[0]), v(cols[1]))
 }
 
+/// The `Max open files` row of /proc/PID/limits: (soft, hard), None = unlimited.
+pub fn nofile_limits(pid: i32) -> (Option<u64>, Option<u64>) {
+    nofile_limits_at(Path::new(&format!("/proc/{pid}/limits")))
+}
+
 /// The one-letter state from /proc/PID/stat (None when unreadable).
 pub fn proc_state(pid: i32) -> Option<u8> {
-    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let close = b.iter().rposition(|&c| c == b')')?;
-    b.get(close + 2).copied()
+    proc_stat(pid)?.first()?.bytes().next()
 }
 
 /// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
@@ -267,16 +493,200 @@ impl Nobody {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(which("runuser").expect("runuser"))
-            .args(["-u", "nobody", "--"])
-            .arg(&self.bin)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("PROCTOR_PROC_ROOT")
-            .env_remove("PROCTOR_SYS_ROOT")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run runuser")
+        without_overrides(
+            Command::new(which("runuser").expect("runuser"))
+                .args(["-u", "nobody", "--"])
+                .arg(&self.bin)
+                .args(args)
+                .current_dir(self.dir.path()),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("run runuser")
+    }
+
+    /// [`Nobody::run`] against a fixture tree.
+    pub fn run_at(&self, root: &Path, args: &[&str]) -> Output {
+        let r = root_args(root);
+        let mut all = r.each_ref().map(String::as_str).to_vec();
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+}
+
+/// A v1 memory cgroup of the test's own
+/// (`/sys/fs/cgroup/memory/proctor-test-TAG-PID`), limited to `limit`
+/// bytes without swap; removed on drop, once its processes are gone.
+pub struct MemCgroupV1(PathBuf);
+
+impl MemCgroupV1 {
+    /// None (the test skips) where no v1 memory cgroup can be created.
+    pub fn new(tag: &str, limit: u64) -> Option<MemCgroupV1> {
+        let base = Path::new("/sys/fs/cgroup/memory");
+        let cg = base.join(format!("proctor-test-{tag}-{}", std::process::id()));
+        if !base.join("memory.limit_in_bytes").exists() || std::fs::create_dir(&cg).is_err() {
+            eprintln!("note: cannot create a v1 memory cgroup here; test skipped");
+            return None;
+        }
+        let guard = MemCgroupV1(cg);
+        std::fs::write(guard.0.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
+        let _ = std::fs::write(guard.0.join("memory.swappiness"), "0");
+        let _ = std::fs::write(
+            guard.0.join("memory.memsw.limit_in_bytes"),
+            limit.to_string(),
+        );
+        Some(guard)
+    }
+
+    /// Its `cgroup.procs`: a PID written there moves into the cgroup.
+    pub fn procs(&self) -> PathBuf {
+        self.0.join("cgroup.procs")
+    }
+}
+
+impl Drop for MemCgroupV1 {
+    fn drop(&mut self) {
+        // Removable once its processes are gone.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The session of a [`Tmux`] server.
+const SESSION: &str = "test";
+
+/// A tmux server of our own with one session; killed on drop.
+pub struct Tmux {
+    sock: String,
+}
+
+impl Tmux {
+    /// Start a detached `W`x`H` session running `cmd` (through the shell),
+    /// or None (test skipped) without tmux.
+    pub fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Option<Tmux> {
+        if which("tmux").is_none() {
+            eprintln!("note: tmux is not installed; test skipped");
+            return None;
+        }
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let t = Tmux {
+            sock: format!(
+                "proctor-tmux-{tag}-{}-{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        let o = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            cmd,
+        ]);
+        assert!(
+            o.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Some(t)
+    }
+
+    /// One tmux command on our server: no user config, UTF-8, and an
+    /// environment without proctor's overrides (the session inherits it).
+    pub fn run(&self, args: &[&str]) -> Output {
+        without_overrides(
+            Command::new("tmux")
+                .args(["-u", "-f", "/dev/null", "-L", &self.sock])
+                .args(args),
+        )
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tmux")
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", SESSION]).stdout)
+            .into_owned()
+    }
+
+    /// Named keys (`Enter`, `Escape`, `C-c`, `q`, ...).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut a = vec!["send-keys", "-t", SESSION];
+        a.extend_from_slice(keys);
+        let o = self.run(&a);
+        assert!(o.status.success(), "send-keys {keys:?}");
+    }
+
+    /// Literal text, typed as is.
+    pub fn type_text(&self, text: &str) {
+        let o = self.run(&["send-keys", "-t", SESSION, "-l", text]);
+        assert!(o.status.success(), "send-keys -l {text:?}");
+    }
+
+    /// A pane/window format (`#{alternate_on}`, ...).
+    pub fn format(&self, f: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", SESSION, f]).stdout)
+            .trim()
+            .to_string()
+    }
+
+    pub fn resize(&self, width: u16, height: u16) {
+        let o = self.run(&[
+            "resize-window",
+            "-t",
+            SESSION,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        assert!(
+            o.status.success(),
+            "resize-window: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// Poll the screen until `ok` holds; the screen that satisfied it.
+    /// Fails the test with the last screen when the deadline passes.
+    pub fn wait(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {within:?} waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for(&self, needle: &str, within: Duration) -> String {
+        self.wait(&format!("{needle:?}"), within, |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // Ends the session and whatever still runs in it (SIGHUP).
+        let _ = self.run(&["kill-session", "-t", SESSION]);
+        let _ = self.run(&["kill-server"]);
+        // tmux leaves its socket file behind (TMUX_TMPDIR or /tmp, then
+        // tmux-UID/NAME): remove it too.
+        let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
+        let uid = rustix::process::getuid().as_raw();
+        let _ = std::fs::remove_file(format!("{dir}/tmux-{uid}/{}", self.sock));
     }
 }

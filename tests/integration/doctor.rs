@@ -8,76 +8,24 @@
 //! [`TempDir`]. Findings are looked up by the planted pids only: the rest
 //! of the host may have anything.
 
-use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::common::{
-    self, Nobody, Reaped, TempDir, bin, fixture, fixture_copy, is_root, json, nofile_limits,
-    proc_state, proc_text, python_helper,
+    self, MemCgroupV1, Nobody, Reaped, TempDir, assert_usage_error, bin, comm, expected_code,
+    fixture, fixture_copy, is_root, json, nofile_limits, proc_stat, proc_state, proctor_cmd,
+    python_helper, ready_numbers, root_args, run_bounded, temp_str, wait_exit,
 };
 
 // ---------------------------------------------------------------- helpers
-
-/// Longest a single doctor run may take before the test fails.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
-
-/// Run a command with stdout and stderr captured; killed (by its pid) and
-/// the test failed if it outlives `limit`.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} ran longer than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: t_out.join().expect("stdout reader"),
-        stderr: t_err.join().expect("stderr reader"),
-    }
-}
-
-fn proctor_cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.args(args)
-        .env_remove("PROCTOR_PROC_ROOT")
-        .env_remove("PROCTOR_SYS_ROOT")
-        .env_remove("NO_COLOR");
-    c
-}
 
 /// `proctor doctor ARGS`, bounded.
 fn doctor(args: &[&str]) -> Output {
     let mut all = vec!["doctor"];
     all.extend_from_slice(args);
-    run_bounded(&mut proctor_cmd(&all), RUN_LIMIT)
+    run_bounded(&mut proctor_cmd(&all))
 }
 
 /// `proctor [ROOTS] doctor ARGS --json`: one JSON document, nothing on
@@ -88,7 +36,7 @@ fn doctor_json_at(roots: &[&str], args: &[&str]) -> (Output, Value) {
     all.push("doctor");
     all.extend_from_slice(args);
     all.push("--json");
-    let out = run_bounded(&mut proctor_cmd(&all), RUN_LIMIT);
+    let out = run_bounded(&mut proctor_cmd(&all));
     let v = json(&out);
     assert!(
         out.stderr.is_empty(),
@@ -107,13 +55,6 @@ fn doctor_json_at(roots: &[&str], args: &[&str]) -> (Output, Value) {
 
 fn doctor_json(args: &[&str]) -> Value {
     doctor_json_at(&[], args).1
-}
-
-fn expected_code(v: &Value) -> i32 {
-    let bad = findings(v)
-        .iter()
-        .any(|f| f["severity"] == "warning" || f["severity"] == "critical");
-    i32::from(bad)
 }
 
 fn findings(v: &Value) -> &Vec<Value> {
@@ -173,31 +114,9 @@ fn child(args: &[&str]) -> (Reaped, String) {
     python_helper("doctor_child.py", args)
 }
 
-/// The numbers after `READY` in a readiness line.
-fn ready_numbers(line: &str, n: usize) -> Vec<i64> {
-    let mut it = line.split_whitespace();
-    assert_eq!(it.next(), Some("READY"), "readiness line {line:?}");
-    let v: Vec<i64> = it
-        .take(n)
-        .map(|s| {
-            s.parse()
-                .unwrap_or_else(|_| panic!("readiness line {line:?}"))
-        })
-        .collect();
-    assert_eq!(v.len(), n, "readiness line {line:?}");
-    v
-}
-
-fn comm(pid: i32) -> String {
-    proc_text(pid, "comm").trim_end_matches('\n').to_string()
-}
-
 /// Start time (field 22 of stat) of a live process.
 fn start_ticks(pid: i32) -> Option<u64> {
-    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let close = b.iter().rposition(|&c| c == b')')?;
-    let rest = std::str::from_utf8(b.get(close + 2..)?).ok()?;
-    rest.split_whitespace().nth(19)?.parse().ok()
+    proc_stat(pid)?.get(22 - 3)?.parse().ok()
 }
 
 /// A zombie-making helper (live_zombie.py): (helper, zombie pid, zombie
@@ -244,7 +163,7 @@ fn planted_problems_are_found_by_pid() {
     let hpid = zhelper.pid();
 
     let dir = TempDir::new("doctor-deleted");
-    let (deleted, _) = child(&["deleted", dir.path().to_str().expect("utf-8 temp path")]);
+    let (deleted, _) = child(&["deleted", temp_str(&dir)]);
     let dpid = deleted.pid();
 
     let (healthy, _) = child(&["idle"]);
@@ -424,10 +343,7 @@ fn info_findings_only_with_all() {
 #[test]
 fn close_wait_and_thread_count() {
     let dir = TempDir::new("doctor-cw");
-    let (cw, _) = python_helper(
-        "live_close_wait.py",
-        &[dir.path().to_str().expect("utf-8 temp path"), "25"],
-    );
+    let (cw, _) = python_helper("live_close_wait.py", &[temp_str(&dir), "25"]);
     let cpid = cw.pid();
     let (threads, _) = python_helper("live_threads.py", &["1000"]);
     let tpid = threads.pid();
@@ -453,45 +369,24 @@ fn close_wait_and_thread_count() {
 /// struck, and a process near its limit: both found, the OOM kills once.
 #[test]
 fn cgroup_limit_and_oom_kills() {
-    let base = std::path::Path::new("/sys/fs/cgroup/memory");
-    let cg = base.join(format!("proctor-test-doctor-{}", std::process::id()));
-    if !is_root()
-        || !base.join("memory.limit_in_bytes").exists()
-        || std::fs::create_dir(&cg).is_err()
-    {
+    if !is_root() {
         eprintln!("note: cannot create a v1 memory cgroup here; test skipped");
         return;
     }
-    struct Cg(std::path::PathBuf);
-    impl Drop for Cg {
-        fn drop(&mut self) {
-            // Removable once its processes are gone.
-            for _ in 0..50 {
-                if std::fs::remove_dir(&self.0).is_ok() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    let guard = Cg(cg.clone());
     let limit: u64 = 64 << 20;
-    std::fs::write(cg.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
-    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
-    let _ = std::fs::write(cg.join("memory.memsw.limit_in_bytes"), limit.to_string());
-    let procs = cg.join("cgroup.procs");
+    let Some(guard) = MemCgroupV1::new("doctor", limit) else {
+        return;
+    };
+    let procs = guard.procs();
     let procs = procs.to_str().expect("utf-8 path");
 
     // A hog is OOM-killed first (alone in the cgroup, so it is the victim).
     let (mut hog, _) = child(&["hog", procs, "512"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = hog.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the hog was never OOM-killed");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_exit(
+        &mut hog.0,
+        Duration::from_secs(30),
+        "the hog was never OOM-killed",
+    );
     use std::os::unix::process::ExitStatusExt;
     if status.signal() != Some(9) {
         eprintln!("note: the hog was not OOM-killed ({status:?}); test skipped");
@@ -655,49 +550,37 @@ fn human_report_names_the_planted_pids() {
 #[test]
 fn sample_zero_is_a_usage_error() {
     for arg in ["0", "0s", "0ms", "-1s", "abc"] {
-        let out = doctor(&["--sample", arg]);
-        assert_eq!(out.status.code(), Some(2), "--sample {arg}");
-        assert!(out.stdout.is_empty(), "--sample {arg}: stdout");
-        let e = common::stderr(&out);
-        assert!(e.starts_with("error: "), "{e}");
-        assert!(e.lines().any(|l| l.starts_with("hint: ")), "{e}");
+        assert_usage_error(&["doctor", "--sample", arg], "", "");
     }
+}
+
+/// `proctor doctor` in a shell pipeline whose reader goes away: exit 0 or
+/// 1 (the findings') and nothing on stderr.
+fn through_closed_pipe(pipeline: &str) -> Output {
+    let out = run_bounded(
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -o pipefail; '{}' doctor {pipeline}", bin())),
+    );
+    let e = common::stderr(&out);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?} {e}",
+        out.status
+    );
+    assert!(e.is_empty(), "stderr on a closed pipe: {e}");
+    out
 }
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
     // Through a shell pipeline, as users do.
-    let out = run_bounded(
-        Command::new("bash").arg("-c").arg(format!(
-            "set -o pipefail; '{}' doctor --all | head -2",
-            bin()
-        )),
-        RUN_LIMIT,
-    );
-    let e = common::stderr(&out);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{:?} {e}",
-        out.status
-    );
-    assert!(e.is_empty(), "stderr on a closed pipe: {e}");
+    let out = through_closed_pipe("--all | head -2");
     assert_eq!(common::stdout(&out).lines().count(), 2);
 
     // The reader gone before anything is written (`true` exits at once;
     // the scan takes longer).
-    let out = run_bounded(
-        Command::new("bash")
-            .arg("-c")
-            .arg(format!("set -o pipefail; '{}' doctor --json | true", bin())),
-        RUN_LIMIT,
-    );
-    let e = common::stderr(&out);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{:?} {e}",
-        out.status
-    );
-    assert!(e.is_empty(), "stderr on a closed pipe: {e}");
+    through_closed_pipe("--json | true");
 }
 
 // ------------------------------------------------------------- as nobody
@@ -729,13 +612,6 @@ fn as_nobody_other_users_processes_are_skipped_not_failed() {
 
 // ------------------------------------------------------------- fixtures
 
-fn roots(tree: &std::path::Path) -> (String, String) {
-    (
-        tree.join("proc").to_str().expect("utf-8").to_string(),
-        tree.join("sys").to_str().expect("utf-8").to_string(),
-    )
-}
-
 /// The captured trees: PID 4242 holds a deleted file, its memory cgroup
 /// saw OOM kills (2 in v1, 1 in v2), and its child 4300 is a zombie (its
 /// stat says Z, and still does at the recheck): reported on 4242.
@@ -749,8 +625,8 @@ fn fixture_trees() {
             "/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope",
         ),
     ] {
-        let (p, s) = roots(&fixture(tree));
-        let r = ["--proc-root", p.as_str(), "--sys-root", s.as_str()];
+        let r = root_args(&fixture(tree));
+        let r = r.each_ref().map(String::as_str);
         let (out, v) = doctor_json_at(&r, &[]);
         assert_eq!(out.status.code(), Some(1), "{tree}");
         let h = &v["host"];
@@ -797,7 +673,7 @@ fn fixture_trees() {
         // The same in the human report.
         let mut args: Vec<&str> = r.to_vec();
         args.push("doctor");
-        let out = run_bounded(&mut proctor_cmd(&args), RUN_LIMIT);
+        let out = run_bounded(&mut proctor_cmd(&args));
         assert_eq!(out.status.code(), Some(1));
         let text = common::stdout(&out);
         assert!(
@@ -834,8 +710,8 @@ fn fixture_zombie_variants() {
 
     let t = fixture_copy("v1-basic");
     edit(&t, "Z 4242 ", "Z 1 ");
-    let (p, s) = roots(t.path());
-    let (_, v) = doctor_json_at(&["--proc-root", &p, "--sys-root", &s], &[]);
+    let r = root_args(t.path());
+    let (_, v) = doctor_json_at(&r.each_ref().map(String::as_str), &[]);
     let z = one(&v, 1, "zombies.unreaped");
     assert_eq!(z["name"], "systemd");
     assert_eq!(z["evidence"]["zombie_pids"], serde_json::json!([4300]));
@@ -854,8 +730,8 @@ fn fixture_zombie_variants() {
 
     let t = fixture_copy("v1-basic");
     edit(&t, ") Z 4242 ", ") S 4242 ");
-    let (p, s) = roots(t.path());
-    let (_, v) = doctor_json_at(&["--proc-root", &p, "--sys-root", &s], &[]);
+    let r = root_args(t.path());
+    let (_, v) = doctor_json_at(&r.each_ref().map(String::as_str), &[]);
     assert_eq!(v["host"]["zombies"], 0);
     assert!(
         findings(&v).iter().all(|f| f["id"] != "zombies.unreaped"),

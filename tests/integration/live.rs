@@ -6,7 +6,6 @@
 //! lives in a [`TempDir`], sockets are on loopback only, loops are bounded.
 
 use std::ffi::OsStr;
-use std::io::BufRead;
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -14,16 +13,10 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::common::{self, Reaped, TempDir, json, proc_text, proctor, python_helper, status_field};
+use crate::common::{expected_code, fd_entries, spawn_ready, temp_str};
 use crate::common::{helper_path, is_root, nofile_limits, proc_state, wait_exec_sleeping, which};
 
 // ---------------------------------------------------------------- helpers
-
-/// Number of entries in /proc/PID/fd, as the test reads it.
-fn fd_entries(pid: i32) -> u64 {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("read /proc/PID/fd")
-        .count() as u64
-}
 
 /// Link texts of /proc/PID/fd/*.
 fn fd_links(pid: i32) -> Vec<Vec<u8>> {
@@ -69,17 +62,6 @@ fn reap_now(mut r: Reaped) -> ExitStatus {
     drop(r.0.stderr.take());
     std::mem::forget(r);
     st
-}
-
-/// Exit code the README promises for an `inspect` report: 1 when a
-/// finding at warning or above is present, else 0.
-fn expected_code(v: &Value) -> i32 {
-    let problem = v["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .any(|f| f["severity"] == "warning" || f["severity"] == "critical");
-    i32::from(problem)
 }
 
 /// Run `proctor inspect PID --json EXTRA...`; checks that the exit code is
@@ -202,10 +184,7 @@ fn sleeping_child_matches_proc() {
 #[test]
 fn child_with_files_and_listener() {
     let tmp = TempDir::new("live-fds");
-    let (helper, line) = python_helper(
-        "live_files_sockets.py",
-        &[tmp.path().to_str().expect("utf-8 temp path")],
-    );
+    let (helper, line) = python_helper("live_files_sockets.py", &[temp_str(&tmp)]);
     let pid = helper.pid();
     let parts: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(parts.len(), 3, "readiness line {line:?}");
@@ -282,22 +261,15 @@ fn thread_explosion_is_grouped() {
 #[test]
 fn hostile_renamed_child() {
     // python_helper takes &str; these arguments are not UTF-8.
-    let mut helper = Reaped::spawn(
+    let (helper, line) = spawn_ready(
         Command::new("python3")
             .arg(helper_path("live_hostile.py"))
             .arg(OsStr::from_bytes(b"\xff\xfe"))
             .arg("")
             .arg("\x1b[31mred")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
             .stderr(Stdio::null()),
     );
-    let out = helper.0.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(out)
-        .read_line(&mut line)
-        .expect("read readiness line");
-    assert_eq!(line.trim(), "READY", "helper did not report ready");
+    assert_eq!(line, "READY", "helper did not report ready");
     let pid = helper.pid();
     let p = pid.to_string();
 
@@ -459,10 +431,7 @@ fn kernel_thread() {
 #[test]
 fn deleted_file_and_close_wait() {
     let tmp = TempDir::new("live-cw");
-    let (helper, line) = python_helper(
-        "live_close_wait.py",
-        &[tmp.path().to_str().expect("utf-8 temp path"), "25"],
-    );
+    let (helper, line) = python_helper("live_close_wait.py", &[temp_str(&tmp), "25"]);
     assert!(line.starts_with("READY "), "readiness line {line:?}");
     let pid = helper.pid();
 
@@ -599,11 +568,7 @@ fn exited_while_being_read() {
     for i in 0..30 {
         let child = Reaped::spawn(Command::new("true").stdin(Stdio::null()));
         let pid = child.pid().to_string();
-        let run = Command::new(common::bin())
-            .args(["inspect", &pid, "--json"])
-            .env_remove("PROCTOR_PROC_ROOT")
-            .env_remove("PROCTOR_SYS_ROOT")
-            .env_remove("NO_COLOR")
+        let run = common::proctor_cmd(["inspect", &pid, "--json"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -686,7 +651,7 @@ fn sockets_are_read_in_the_process_network_namespace() {
         return;
     }
     let dir = TempDir::new("netns");
-    let mut child = Reaped::spawn(
+    let (child, line) = spawn_ready(
         Command::new("unshare")
             .args([
                 "-n",
@@ -695,15 +660,8 @@ fn sockets_are_read_in_the_process_network_namespace() {
                 "ip link set lo up && exec python3 \"$0\" \"$1\"",
             ])
             .arg(helper_path("live_files_sockets.py"))
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped()),
+            .arg(dir.path()),
     );
-    let mut line = String::new();
-    let out = child.0.stdout.take().expect("stdout");
-    std::io::BufReader::new(out)
-        .read_line(&mut line)
-        .expect("ready line");
     let ports: Vec<u16> = line
         .split_whitespace()
         .skip(1)

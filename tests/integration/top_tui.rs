@@ -10,11 +10,9 @@
 //! Escape is always sent on its own and followed by a poll for its effect:
 //! an Escape read together with the next key is Alt+key to crossterm.
 
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{Reaped, bin, python_helper, which};
+use crate::common::{Reaped, Tmux, bin, marker, python_helper};
 
 /// Time allowed for the first frame (the first scan of every process
 /// happens before the terminal is set up).
@@ -26,147 +24,10 @@ const KEY: Duration = Duration::from_secs(10);
 /// The last column of the table header, present at every width.
 const HEADER: &str = "COMMAND";
 
-/// A tmux server of our own with one session; killed on drop.
-struct Tmux {
-    sock: String,
-}
-
-impl Tmux {
-    /// Start a detached `W`x`H` session running `cmd` (through the shell),
-    /// or None (test skipped) without tmux.
-    fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Option<Tmux> {
-        if which("tmux").is_none() {
-            eprintln!("note: tmux is not installed; test skipped");
-            return None;
-        }
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let t = Tmux {
-            sock: format!(
-                "proctor-tui-{tag}-{}-{}",
-                std::process::id(),
-                SEQ.fetch_add(1, Ordering::Relaxed)
-            ),
-        };
-        let o = t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "top",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            cmd,
-        ]);
-        assert!(
-            o.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        Some(t)
-    }
-
-    /// One tmux command on our server: no user config, UTF-8, and an
-    /// environment without proctor's overrides (the session inherits it).
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-u", "-f", "/dev/null", "-L", &self.sock])
-            .args(args)
-            .env_remove("TMUX")
-            .env_remove("PROCTOR_PROC_ROOT")
-            .env_remove("PROCTOR_SYS_ROOT")
-            .env_remove("NO_COLOR")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run tmux")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "top"]).stdout).into_owned()
-    }
-
-    /// Named keys (`Enter`, `Escape`, `C-c`, `q`, ...).
-    fn keys(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", "top"];
-        a.extend_from_slice(keys);
-        let o = self.run(&a);
-        assert!(o.status.success(), "send-keys {keys:?}");
-    }
-
-    /// Literal text, typed as is.
-    fn type_text(&self, text: &str) {
-        let o = self.run(&["send-keys", "-t", "top", "-l", text]);
-        assert!(o.status.success(), "send-keys -l {text:?}");
-    }
-
-    /// A pane/window format (`#{alternate_on}`, ...).
-    fn format(&self, f: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", "top", f]).stdout)
-            .trim()
-            .to_string()
-    }
-
-    fn resize(&self, width: u16, height: u16) {
-        let o = self.run(&[
-            "resize-window",
-            "-t",
-            "top",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-        ]);
-        assert!(
-            o.status.success(),
-            "resize-window: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
-
-    /// Poll the screen until `ok` holds; the screen that satisfied it.
-    /// Fails the test with the last screen when the deadline passes.
-    fn wait(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {within:?} waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, needle: &str, within: Duration) -> String {
-        self.wait(&format!("{needle:?}"), within, |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // Ends the session and whatever still runs in it (SIGHUP).
-        let _ = self.run(&["kill-session", "-t", "top"]);
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
 /// `proctor top ARGS`, then its exit status on the screen, then a pause so
 /// the pane stays readable.
 fn top_cmd(args: &str) -> String {
     format!("'{}' top {args}; echo EXIT=$?; sleep 60", bin())
-}
-
-/// A marker no other process has in its command line.
-fn marker(tag: &str) -> String {
-    static SEQ: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "ptui-{tag}-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// An idle `top_child.py` whose command line contains `marker`.
@@ -174,6 +35,12 @@ fn idle_child(marker: &str) -> Reaped {
     let (c, ready) = python_helper("top_child.py", &["idle", marker]);
     assert_eq!(ready, "READY");
     c
+}
+
+/// `q`: proctor top ends with exit status 0.
+fn quit(t: &Tmux) {
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
 }
 
 /// The table header line.
@@ -262,7 +129,7 @@ fn assert_cooked(t: &Tmux, after: &str) {
 /// typing a filter.
 #[test]
 fn starts_and_filters_to_a_child() {
-    let m = marker("start");
+    let m = marker("ptui-start");
     let child = idle_child(&m);
     let Some(t) = Tmux::start("start", 120, 40, &top_cmd("")) else {
         return;
@@ -298,15 +165,14 @@ fn starts_and_filters_to_a_child() {
         "python child:\n{s}"
     );
 
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// Sort keys: PID ascending then reversed, then FDS (descending): a child
 /// holding 300 descriptors is above an idle one.
 #[test]
 fn sorting_by_pid_and_descriptors() {
-    let m = marker("sort");
+    let m = marker("ptui-sort");
     let (hi, ready) = python_helper("top_child.py", &["hold", &format!("{m}-hi"), "300", "0"]);
     assert!(ready.starts_with("READY "), "{ready}");
     let lo = idle_child(&format!("{m}-lo"));
@@ -357,8 +223,7 @@ fn sorting_by_pid_and_descriptors() {
     let fds: u64 = rows(&s)[0].1[7].parse().expect("FDS cell");
     assert!(fds >= 300, "FDS of the holder: {fds}\n{s}");
 
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// The `rss`, `fds` and `threads` lines of the watch panel.
@@ -376,7 +241,7 @@ fn watch_lines(s: &str) -> Vec<&str> {
 /// it (and keeps the filter); `w` opens the watch panel, `w` closes it.
 #[test]
 fn inspect_and_watch_panels() {
-    let m = marker("open");
+    let m = marker("ptui-open");
     let child = idle_child(&m);
     let pid = child.pid();
     let Some(t) = Tmux::start("open", 120, 40, &top_cmd("--interval 500ms")) else {
@@ -431,8 +296,7 @@ fn inspect_and_watch_panels() {
         !s.contains(&format!("watch {pid} ")) && watch_lines(s).is_empty() && only_child(s)
     });
 
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// `?` shows the keys; any key closes the help.
@@ -458,8 +322,7 @@ fn help_panel() {
         !s.contains("proctor top: keys") && s.contains("sort CPU% ▼ · / filter")
     });
 
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// In a shell: `q` exits 0 and Ctrl-C 130, and both leave the alternate
@@ -527,8 +390,7 @@ fn too_small_then_resized() {
 
     t.resize(50, 10);
     t.wait_for("Terminal too small (50x10)", KEY);
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// Space pauses refreshing and resumes it.
@@ -547,8 +409,7 @@ fn pause_and_resume() {
     t.wait("PAUSED gone", KEY, |s| {
         !s.contains("PAUSED") && s.contains(HEADER)
     });
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }
 
 /// At the smallest size the view accepts (60 columns) the least needed
@@ -556,7 +417,7 @@ fn pause_and_resume() {
 /// column showed its last digits only: PID 12345 as "45").
 #[test]
 fn pids_are_whole_at_the_minimum_width() {
-    let m = marker("narrow");
+    let m = marker("ptui-narrow");
     let child = idle_child(&m);
     let Some(t) = Tmux::start("narrow", 60, 12, &top_cmd("")) else {
         return;
@@ -569,6 +430,5 @@ fn pids_are_whole_at_the_minimum_width() {
     let header = s.lines().find(|l| l.contains(HEADER)).unwrap_or_default();
     assert!(header.contains(" PID "), "{header}");
     assert!(!header.contains("CSW/s"), "{header}");
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", KEY);
+    quit(&t);
 }

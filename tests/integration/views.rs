@@ -3,12 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{fixture, fixture_copy, json, proctor_at, stderr, stdout};
+use crate::common::{assert_ok, fixture, fixture_copy, json, proctor_at, stderr, stdout};
 
 fn view(root: &std::path::Path, args: &[&str]) -> Value {
     let o = proctor_at(root, args);
-    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
-    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    assert_ok(&o, &format!("{args:?}"));
     json(&o)
 }
 

@@ -10,63 +10,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
-use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::common::{self, Reaped, TempDir, json, proc_text, proctor, python_helper};
+use crate::common::{assert_ok, ready_numbers, real_python, spawn_ready, temp_str};
 use crate::common::{helper_path, nofile_limits, wait_exec_sleeping};
 
 // ---------------------------------------------------------------- helpers
-
-/// Spawn a command with stdout piped and wait for its first line (the
-/// readiness report).
-fn spawn_ready(cmd: &mut Command) -> (Reaped, String) {
-    let mut child = Reaped::spawn(cmd.stdout(Stdio::piped()).stdin(Stdio::null()));
-    let out = child.0.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(out)
-        .read_line(&mut line)
-        .expect("read readiness line");
-    assert!(!line.is_empty(), "child exited before reporting ready");
-    (child, line.trim().to_string())
-}
-
-/// The interpreter `python3` really is (not a pyenv shim, which needs
-/// PATH and HOME): needed to start a helper with a cleared environment.
-fn real_python() -> PathBuf {
-    let out = Command::new("python3")
-        .args(["-c", "import sys; sys.stdout.write(sys.executable)"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python3");
-    assert!(out.status.success(), "python3 -c failed");
-    PathBuf::from(OsStr::from_bytes(&out.stdout))
-}
-
-fn temp_str(t: &TempDir) -> &str {
-    t.path().to_str().expect("utf-8 temp path")
-}
-
-/// The numbers after `READY` in a helper's readiness line.
-fn ready_numbers(line: &str, n: usize) -> Vec<i64> {
-    let mut it = line.split_whitespace();
-    assert_eq!(it.next(), Some("READY"), "readiness line {line:?}");
-    let v: Vec<i64> = it
-        .take(n)
-        .map(|s| {
-            s.parse()
-                .unwrap_or_else(|_| panic!("readiness line {line:?}"))
-        })
-        .collect();
-    assert_eq!(v.len(), n, "readiness line {line:?}");
-    v
-}
 
 /// How proctor's JSON spells bytes from /proc: valid UTF-8 as is, every
 /// invalid byte as the four characters `\xNN` (the test's own encoder).
@@ -84,17 +39,7 @@ fn json_text(b: &[u8]) -> String {
 /// Run proctor; it must exit 0 with nothing on stderr.
 fn run_ok(args: &[&str]) -> Output {
     let out = proctor(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "proctor {args:?}: stderr {}",
-        common::stderr(&out)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "proctor {args:?} wrote to stderr: {}",
-        common::stderr(&out)
-    );
+    assert_ok(&out, &format!("proctor {args:?}"));
     out
 }
 

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{Reaped, bin, fixture_copy, proctor, stderr, stdout};
+use crate::common::{
+    MemCgroupV1, RUN_LIMIT, Reaped, Tmux, bin, fixture_copy, output_within, proctor, proctor_cmd,
+    stderr, stdout, wait_exit,
+};
 
 /// Start `proctor demo-child SCENARIO` and wait until it runs (and, for
 /// fd-leak, has lowered its descriptor limit).
@@ -264,12 +267,11 @@ fn target_that_exits_mid_watch_still_gets_a_verdict() {
 }
 
 /// Run proctor with `args`, send SIGINT to it (or to its process group)
-/// after `after`, and collect its output. The `true` placeholder left in
-/// the guard is reaped by the guard.
+/// after `after`, and collect its output (bounded).
 fn interrupt_after(args: &[&str], after: Duration, group: bool) -> std::process::Output {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(bin());
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut cmd = proctor_cmd(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     if group {
         cmd.process_group(0);
     }
@@ -281,8 +283,7 @@ fn interrupt_after(args: &[&str], after: Duration, group: bool) -> std::process:
     } else {
         rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     }
-    let child = std::mem::replace(&mut w.0, Command::new("true").spawn().unwrap());
-    child.wait_with_output().unwrap()
+    output_within(&mut w.0, RUN_LIMIT, "the interrupted proctor")
 }
 
 #[test]
@@ -392,102 +393,43 @@ fn demo_lists_scenarios_and_catches_the_leak() {
 
 #[test]
 fn live_view_in_a_terminal_and_a_clean_exit() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux not installed");
-        return;
-    }
     let c = child("fd-leak", 40);
-    let sock = format!("proctor-test-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&sock)
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let cmd = format!(
         "'{}' watch {} --interval 250ms; echo EXIT=$?; sleep 30",
         bin(),
         c.pid()
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "w",
-        "-x",
-        "150",
-        "-y",
-        "20",
-        &cmd,
-    ]);
-    let screen = |_: ()| {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "w"]).stdout).into_owned()
+    let Some(t) = Tmux::start("watch", 150, 20, &cmd) else {
+        return;
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut s = String::new();
-    while Instant::now() < deadline {
-        s = screen(());
-        if s.contains("LEAK") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let s = t.wait_for("LEAK", Duration::from_secs(15));
     assert!(s.contains("METRIC") && s.contains("VERDICT"), "{s}");
     assert!(
         s.lines().filter(|l| l.starts_with("fds ")).count() == 1,
         "redrawn in place, not scrolled: {s}"
     );
     assert!(s.contains("LEAK, hits 1024 in"), "{s}");
-    let cursor =
-        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
-            .trim()
-            .to_string();
-    assert_eq!(cursor, "0", "cursor hidden while drawing");
-    tmux(&["send-keys", "-t", "w", "C-c"]);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !s.contains("EXIT=") {
-        std::thread::sleep(Duration::from_millis(100));
-        s = screen(());
-    }
+    assert_eq!(
+        t.format("#{cursor_flag}"),
+        "0",
+        "cursor hidden while drawing"
+    );
+    t.keys(&["C-c"]);
+    let s = t.wait_for("EXIT=", Duration::from_secs(5));
     assert!(s.contains("Verdict after") && s.contains("EXIT=1"), "{s}");
-    let cursor =
-        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "w", "#{cursor_flag}"]).stdout)
-            .trim()
-            .to_string();
-    assert_eq!(cursor, "1", "cursor restored");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor restored");
 }
 
 /// A child killed by the OOM killer in a memory cgroup (v1, this host's
 /// kind) is reported as such, with its limit as the ceiling.
 #[test]
 fn an_oom_kill_is_reported() {
-    let base = std::path::Path::new("/sys/fs/cgroup/memory");
-    let cg = base.join(format!("proctor-test-oom-{}", std::process::id()));
-    if !base.join("memory.limit_in_bytes").exists() || std::fs::create_dir(&cg).is_err() {
-        eprintln!("skipped: cannot create a v1 memory cgroup here");
-        return;
-    }
-    struct Cg(std::path::PathBuf);
-    impl Drop for Cg {
-        fn drop(&mut self) {
-            // The cgroup can be removed once its processes are gone.
-            for _ in 0..50 {
-                if std::fs::remove_dir(&self.0).is_ok() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    let guard = Cg(cg.clone());
     let limit: u64 = 24 << 20;
-    std::fs::write(cg.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
-    let _ = std::fs::write(cg.join("memory.swappiness"), "0");
-    let _ = std::fs::write(cg.join("memory.memsw.limit_in_bytes"), limit.to_string());
+    let Some(guard) = MemCgroupV1::new("oom", limit) else {
+        return;
+    };
     let mut c = child("memory-leak", 60);
-    std::fs::write(cg.join("cgroup.procs"), c.pid().to_string()).unwrap();
+    std::fs::write(guard.procs(), c.pid().to_string()).unwrap();
     let o = proctor(&[
         "watch",
         &c.pid().to_string(),
@@ -617,17 +559,11 @@ fn a_closed_pipe_ends_the_watch() {
     r.read_line(&mut line).unwrap();
     assert!(line.starts_with("t="), "{line}");
     drop(r);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        if let Some(s) = w.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "watch kept running after its reader went away"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(
+        &mut w.0,
+        Duration::from_secs(5),
+        "watch kept running after its reader went away",
+    );
     assert_eq!(status.code(), Some(0));
 }
 
