@@ -29,6 +29,19 @@ pub fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A scan that found no process at all: the root is not a procfs (a wrong
+/// --proc-root), not a host with no processes.
+pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError> {
+    if scan.rows.is_empty() && scan.exited == 0 && scan.unreadable == 0 {
+        return Err(CliError::new(format!(
+            "no processes found under {}",
+            ctx.fs.proc_root().display()
+        ))
+        .hint("point --proc-root (or PROCTOR_PROC_ROOT) at a mounted procfs, such as /proc or /host/proc"));
+    }
+    Ok(())
+}
+
 /// Open the target, turning "gone" into the user-facing message.
 fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<Process, CliError> {
     let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;

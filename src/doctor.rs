@@ -38,6 +38,16 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         None => (None, first),
     };
     drop(scanner);
+    // proctor itself is not a patient: its own descriptors grow while it
+    // keeps other processes' files open between the two scans.
+    let me = ctx.fs.own_pid_in_root().unwrap_or(0);
+    let (before, mut scan) = (before, scan);
+    scan.rows.retain(|r| r.pid != me);
+    let before = before.map(|mut b| {
+        b.rows.retain(|r| r.pid != me);
+        b
+    });
+    crate::commands::check_scan(ctx, &scan)?;
     let host = ctx.fs.host_facts();
     let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);
     let lasting = lasting_zombies(&ctx.fs, &scan);

@@ -91,6 +91,8 @@ pub struct Skipped {
     pub exited: usize,
     /// At least one of their files refused (their findings may be missing).
     pub permission_denied: usize,
+    /// Listed, but not even their `stat` could be read: not judged.
+    pub unreadable: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,7 +225,7 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
             .then(a.id.cmp(b.id))
             .then(a.pid.cmp(&b.pid))
     });
-    let threads: u64 = rows.iter().map(|r| r.threads).sum();
+    let threads: u64 = rows.iter().fold(0u64, |a, r| a.saturating_add(r.threads));
     let h = i.host;
     DoctorReport {
         host: HostSummary {
@@ -265,6 +267,7 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
                 pids.dedup();
                 pids.len()
             },
+            unreadable: i.scan.unreadable,
         },
     }
 }
@@ -448,7 +451,11 @@ fn host_rules(i: &Inputs<'_>, out: &mut Vec<DoctorFinding>) {
             ));
         }
     }
-    let tasks: u64 = i.scan.rows.iter().map(|r| r.threads).sum();
+    let tasks: u64 = i
+        .scan
+        .rows
+        .iter()
+        .fold(0u64, |a, r| a.saturating_add(r.threads));
     let cap = match (h.pid_max, h.threads_max) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -544,7 +551,7 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
             });
         };
         let grew = |from: u64, to: u64, min: u64| {
-            to >= from + min && pct(to - from, from) >= MIN_RELATIVE_GROWTH
+            to >= from.saturating_add(min) && pct(to - from, from) >= MIN_RELATIVE_GROWTH
         };
         if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
             if grew(from, to, MIN_FD_GROWTH) {
@@ -561,13 +568,19 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
             }
         }
         if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
+            // The kernel's ceiling on tasks, not inspect's threshold (a
+            // judgement, not a limit anything fails at).
+            let cap = match (i.host.pid_max, i.host.threads_max) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             push(
                 "growth.threads",
                 "threads",
                 b.threads,
                 r.threads,
                 &|v| v.to_string(),
-                Some((i.th.threads, "thread threshold")),
+                cap.map(|c| (c, "kernel task limit (pid_max / threads-max)")),
                 "threads",
             );
         }
@@ -1119,12 +1132,25 @@ mod tests {
             rss_bytes: rss,
             ..row(9, 1)
         };
+        // +3 threads/s: the kernel's task limit (threads-max 100,000) is
+        // 9 hours away, so a suspect (info), not a warning; inspect's
+        // 1,000-thread threshold is a judgement, not a ceiling.
         let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
         assert_eq!(
             ids(&r),
             vec![
-                ("growth.threads", Severity::Warning, Some(9)),
                 ("growth.rss", Severity::Info, Some(9)),
+                ("growth.threads", Severity::Info, Some(9)),
+            ]
+        );
+        assert!(r.findings[1].message.contains("kernel task limit"));
+        // +3,000 threads/s: threads-max within the hour.
+        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("growth.threads", Severity::Warning, Some(9)),
+                ("threads.high", Severity::Warning, Some(9)),
             ]
         );
         // +4 threads, +8 MiB: under the minimums.

@@ -47,7 +47,7 @@ impl SortKey {
     pub fn descending_by_default(self) -> bool {
         !matches!(
             self,
-            SortKey::Pid | SortKey::User | SortKey::Name | SortKey::Cmdline
+            SortKey::Pid | SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline
         )
     }
 
@@ -56,7 +56,7 @@ impl SortKey {
             SortKey::Pid => "PID",
             SortKey::User => "USER",
             SortKey::Name => "NAME",
-            SortKey::State => "S",
+            SortKey::State => "STATE",
             SortKey::Cpu => "CPU%",
             SortKey::Rss => "RSS",
             SortKey::Threads => "THR",
@@ -97,11 +97,7 @@ impl TopRow<'_> {
     pub fn command(&self) -> Vec<u8> {
         match &self.scan.cmdline {
             Ok(c) if !c.is_empty() => {
-                let body = c.strip_suffix(b"\0").unwrap_or(c);
-                let mut v: Vec<u8> = body
-                    .iter()
-                    .map(|&b| if b == 0 { b' ' } else { b })
-                    .collect();
+                let mut v = joined_args(c);
                 if self.scan.cmdline_truncated {
                     v.extend_from_slice("…".as_bytes());
                 }
@@ -118,6 +114,14 @@ impl TopRow<'_> {
             }
         }
     }
+}
+
+/// NUL-separated arguments joined by spaces.
+fn joined_args(c: &[u8]) -> Vec<u8> {
+    let body = c.strip_suffix(b"\0").unwrap_or(c);
+    body.iter()
+        .map(|&b| if b == 0 { b' ' } else { b })
+        .collect()
 }
 
 /// Rows for `cur`, with rates against `prev` when given (else lifetime
@@ -336,7 +340,8 @@ pub struct JsonRow {
     /// Seconds between the two scans the rates come from; null when they
     /// are averages over each process's lifetime.
     pub rates_over_seconds: Option<f64>,
-    pub cmdline: Text,
+    /// Arguments joined by spaces; null when unreadable (see `unavailable`).
+    pub cmdline: Option<Text>,
     pub cmdline_truncated: bool,
     /// `field: reason` for each value that could not be read.
     pub unavailable: Vec<String>,
@@ -368,15 +373,7 @@ impl JsonRow {
                 RateBasis::Interval(s) => Some(round2(s)),
                 RateBasis::Lifetime => None,
             },
-            cmdline: Text(match &s.cmdline {
-                Ok(c) => {
-                    let body = c.strip_suffix(b"\0").unwrap_or(c);
-                    body.iter()
-                        .map(|&b| if b == 0 { b' ' } else { b })
-                        .collect()
-                }
-                Err(_) => Vec::new(),
-            }),
+            cmdline: s.cmdline.as_ref().ok().map(|c| Text(joined_args(c))),
             cmdline_truncated: s.cmdline_truncated,
             unavailable: s
                 .unavailable()
@@ -478,7 +475,7 @@ mod tests {
             j.unavailable,
             vec!["user: permission_denied", "fds: permission_denied"]
         );
-        assert_eq!(j.cmdline.0, b"x --flag");
+        assert_eq!(j.cmdline.unwrap().0, b"x --flag");
         assert_eq!(j.rates_over_seconds, None);
     }
 

@@ -150,6 +150,14 @@ impl ProcFs {
             .unwrap_or_else(|| rustix::process::getpid().as_raw_nonzero().get())
     }
 
+    /// proctor's own PID as this root numbers it, when the root is a real
+    /// procfs (a fixture tree's `self` link names a captured process).
+    pub fn own_pid_in_root(&self) -> Option<i32> {
+        const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+        let st = rustix::fs::statfs(&self.proc_root).ok()?;
+        (st.f_type as u64 == PROC_SUPER_MAGIC).then(|| self.self_pid())
+    }
+
     /// Cheap reads used to match names without opening a handle. Errors
     /// mean the process is gone or unreadable; callers skip it.
     pub fn comm(&self, pid: i32) -> Option<Vec<u8>> {
@@ -288,9 +296,25 @@ impl ProcFs {
                 .and_then(|b| host::file_nr(&b)),
             pid_max: num("sys/kernel/pid_max"),
             threads_max: num("sys/kernel/threads-max"),
-            cpus: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            // The host's CPUs (cpuN lines of PROC/stat), not proctor's own
+            // affinity or quota: load is judged against the machine.
+            cpus: self
+                .read_proc_file("stat")
+                .ok()
+                .map(|b| {
+                    b.split(|&c| c == b'\n')
+                        .filter(|l| {
+                            l.strip_prefix(b"cpu")
+                                .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
+                        })
+                        .count()
+                })
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1)
+                }),
         }
     }
 }

@@ -303,7 +303,13 @@ impl Scanner {
         pids.sort_unstable();
         self.scans += 1;
         let scan_no = self.scans;
-        let n = self.workers.min(pids.len().div_ceil(256)).max(1);
+        // With files kept open, a process must stay with its worker (its
+        // handles live in that worker's shard): fixed n, pid modulo n.
+        let n = if self.keep_open {
+            self.workers
+        } else {
+            self.workers.min(pids.len().div_ceil(256)).max(1)
+        };
         let per_shard_budget = self.open_budget / self.workers.max(1);
         let ctx = Ctx {
             root: &self.root,
@@ -313,8 +319,8 @@ impl Scanner {
             budget: per_shard_budget,
             scan_no,
         };
-        // Each worker owns the pids whose index modulo n is its number
-        // (spreads busy and idle processes evenly) and the matching shard.
+        // Each worker owns the pids equal to its number modulo n, and the
+        // matching shard of kept-open handles.
         let mut results: Vec<(Vec<ScanRow>, usize, usize)> = Vec::with_capacity(n);
         if n == 1 {
             let shard = &mut self.shards[0];
@@ -329,7 +335,14 @@ impl Scanner {
                     .take(n)
                     .enumerate()
                     .map(|(w, shard)| {
-                        s.spawn(move || ctx.run(shard, pids.iter().copied().skip(w).step_by(n)))
+                        s.spawn(move || {
+                            ctx.run(
+                                shard,
+                                pids.iter()
+                                    .copied()
+                                    .filter(|p| p.rem_euclid(n as i32) == w as i32),
+                            )
+                        })
                     })
                     .collect();
                 for h in handles {
@@ -427,7 +440,11 @@ impl Ctx<'_> {
         if !idle {
             h.switches = match &h.status {
                 Some(fd) => match pread_all(fd, buf) {
-                    Ok(()) => switches_of(buf),
+                    Ok(()) => {
+                        // A daemon may drop privileges (setuid) after starting.
+                        h.uid = uid_of(buf);
+                        switches_of(buf)
+                    }
                     Err(e) if is_gone(e) => return Outcome::Exited,
                     Err(e) => Err(missing(e)),
                 },
@@ -449,7 +466,11 @@ impl Ctx<'_> {
             };
         }
         let fd_soft_limit = h.fd_soft_limit;
-        if slow_due {
+        if stat.state == b'Z' {
+            // A zombie has no command line any more (not the cached one).
+            h.cmdline = Ok(Vec::new());
+            h.cmdline_truncated = false;
+        } else if slow_due {
             let (c, t) = read_cmdline(&h.dir, buf, &stat);
             h.cmdline = c;
             h.cmdline_truncated = t;
@@ -472,7 +493,9 @@ impl Ctx<'_> {
             Mode::empty(),
         ) {
             Ok(d) => d,
-            Err(_) => return Outcome::Exited,
+            Err(e) if is_gone(e) => return Outcome::Exited,
+            // EACCES, EMFILE...: there, but not readable now.
+            Err(_) => return Outcome::Unreadable,
         };
         let stat_fd = match open_rel(&dir, c"stat") {
             Ok(fd) => fd,
@@ -511,15 +534,7 @@ impl Ctx<'_> {
         };
         let (status_fd, uid, switches) = match open_rel(&dir, c"status") {
             Ok(fd) => match pread_all(&fd, buf) {
-                Ok(()) => {
-                    let s = parse::status::parse_switches(buf);
-                    let uid = uid_of(buf);
-                    let sw = match (s.voluntary_ctxt_switches, s.nonvoluntary_ctxt_switches) {
-                        (Some(v), Some(n)) => Ok(v.saturating_add(n)),
-                        _ => Err(Missing::Error),
-                    };
-                    (Some(fd), uid, sw)
-                }
+                Ok(()) => (Some(fd), uid_of(buf), switches_of(buf)),
                 Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
                 Err(e) => (None, Err(missing(e)), Err(missing(e))),
             },
@@ -540,6 +555,14 @@ impl Ctx<'_> {
         };
         let (cmdline, cmdline_truncated) = read_cmdline(&dir, buf, &stat);
         let fds = self.fd_count(&dir, &stat);
+        // A process that exited after its stat was read shows failed or
+        // empty fields: skip it (counted as exited) rather than show them.
+        let user = !stat.is_kernel_thread() && stat.state != b'Z' && stat.state != b'X';
+        let suspicious = user
+            && (fds.is_err() || cmdline.as_ref().is_ok_and(Vec::is_empty) || switches.is_err());
+        if suspicious && !alive(buf) {
+            return Outcome::Exited;
+        }
         let h = Handle {
             start_ticks: stat.starttime,
             dir,

@@ -15,6 +15,8 @@ use crate::parse::{self, cgroup::CgroupLine, net};
 #[derive(Debug, Clone, Default)]
 pub struct Survey {
     pub pid: i32,
+    /// With the pid, the identity of the surveyed process.
+    pub start_ticks: u64,
     /// Deleted files held open (memfd excluded, as in `inspect`).
     pub deleted: Option<u64>,
     pub socket_inodes: Option<net::InodeSet>,
@@ -44,6 +46,7 @@ impl ProcFs {
         }
         let mut out = Survey {
             pid: row.pid,
+            start_ticks: row.start_ticks,
             ..Survey::default()
         };
         let none = std::collections::HashSet::new();
@@ -100,9 +103,13 @@ impl ProcFs {
                     wanted.extend(inodes.iter().copied());
                 }
             }
-            // Any member still alive can read the namespace's tables.
+            // Any member still alive (the same process: a reused PID may
+            // sit in another namespace) can read the namespace's tables.
             let sockets = members.iter().find_map(|&i| {
                 let proc = Process::open(self, surveys[i].pid).ok()?;
+                if proc.start_ticks() != surveys[i].start_ticks {
+                    return None;
+                }
                 proc.sockets(&wanted).ok()
             });
             let Some(sockets) = sockets else { continue };

@@ -93,9 +93,14 @@ pub fn render(
         }
     }
     let sk = r.skipped;
-    if sk.exited + sk.permission_denied > 0 {
+    if sk.exited + sk.permission_denied + sk.unreadable > 0 {
+        let unreadable = if sk.unreadable > 0 {
+            format!("; {} not readable at all", sk.unreadable)
+        } else {
+            String::new()
+        };
         s.push_str(&format!(
-            "\nSkipped: {} exited while being read; {} partly unreadable (permission denied{}).\n",
+            "\nSkipped: {} exited while being read{unreadable}; {} partly unreadable (permission denied{}).\n",
             sk.exited,
             sk.permission_denied,
             if as_root {

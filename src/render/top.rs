@@ -38,7 +38,6 @@ pub fn missing_mark(m: Missing) -> &'static str {
 fn rate(v: Option<f64>) -> String {
     match v {
         None => "?".into(),
-        Some(x) if x >= 1000.0 => format!("{x:.0}"),
         Some(x) if x >= 100.0 => format!("{x:.0}"),
         Some(x) => format!("{x:.1}"),
     }
@@ -54,7 +53,8 @@ pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
             None => s.uid.err().map(missing_mark).unwrap_or("?").to_string(),
         },
         SortKey::Name => crate::text::escape_for_terminal(&s.name),
-        SortKey::State => char::from(s.state).to_string(),
+        // Any byte may sit there in a hostile or corrupt file.
+        SortKey::State => crate::text::escape_for_terminal(&[s.state]),
         SortKey::Cpu => rate(r.cpu_percent),
         SortKey::Rss => {
             if s.kernel_thread || s.state == b'Z' {
@@ -136,7 +136,10 @@ pub fn table(rows: &[&TopRow<'_>], depth: Option<&[usize]>, width: Option<usize>
 /// The line after the once-table: totals, what was skipped, and how the
 /// rates were measured.
 pub fn footer(scan: &Scan, shown: usize, basis: RateBasis) -> String {
-    let threads: u64 = scan.rows.iter().map(|r| r.threads).sum();
+    let threads: u64 = scan
+        .rows
+        .iter()
+        .fold(0u64, |a, r| a.saturating_add(r.threads));
     let mut s = format!("{} processes, {} threads", scan.rows.len(), threads);
     if shown < scan.rows.len() {
         s.push_str(&format!(" ({shown} shown)"));
@@ -195,9 +198,11 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
     let mut second = String::new();
     match h.psi_memory.and_then(|p| p.some) {
         Some(s) => second.push_str(&format!(
-            "Memory pressure: some {:.1}% full {:.1}% (avg10)",
+            "Memory pressure: some {:.1}% full {} (avg10)",
             s.avg10,
-            h.psi_memory.and_then(|p| p.full).map_or(0.0, |f| f.avg10)
+            h.psi_memory
+                .and_then(|p| p.full)
+                .map_or("n/a".to_string(), |f| format!("{:.1}%", f.avg10))
         )),
         None => second.push_str("Memory pressure: not available (no /proc/pressure/memory)"),
     }
@@ -211,7 +216,10 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
             if h.cpus == 1 { "" } else { "s" }
         ));
     }
-    let threads: u64 = scan.rows.iter().map(|r| r.threads).sum();
+    let threads: u64 = scan
+        .rows
+        .iter()
+        .fold(0u64, |a, r| a.saturating_add(r.threads));
     let zombies = scan.rows.iter().filter(|r| r.state == b'Z').count();
     let running = scan.rows.iter().filter(|r| r.state == b'R').count();
     let mut third = format!(

@@ -37,6 +37,7 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
         prev = Some(first);
     }
     let scan = scanner.scan(&ctx.fs)?;
+    crate::commands::check_scan(ctx, &scan)?;
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
         users.get(u).map(<[u8]>::to_vec)

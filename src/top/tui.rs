@@ -27,6 +27,10 @@ use crate::reader::{Ceilings, HostFacts, ProcFs, Sampler, Scan, Scanner, UserNam
 use crate::render::style::Palette;
 use crate::render::top::{cell, compact_size, host_line};
 
+/// Longest refresh interval accepted (beyond, deadlines would overflow
+/// and the view would look frozen anyway).
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Smallest terminal the table fits in.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
@@ -90,6 +94,14 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
     let interrupted = crate::watch::interrupt_flag();
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
     let cur = scanner.scan(&ctx.fs)?;
+    crate::commands::check_scan(ctx, &cur)?;
+    if a.interval > MAX_INTERVAL {
+        return Err(CliError::new(format!(
+            "an interval of {} is too long for a live view",
+            humantime::format_duration(a.interval)
+        ))
+        .hint("use at most --interval 1h (the default is 1s), or --once for a single table"));
+    }
     let mut app = App {
         fs: &ctx.fs,
         scanner,
@@ -132,7 +144,10 @@ impl App<'_> {
         terminal: &mut ratatui::DefaultTerminal,
         interrupted: &std::sync::atomic::AtomicBool,
     ) -> Result<ExitCode, CliError> {
-        let io = |e: std::io::Error| CliError::new(format!("terminal error: {e}"));
+        let io = |e: std::io::Error| {
+            CliError::new(format!("terminal error: {e}"))
+                .hint("use `proctor top --once` for a plain table")
+        };
         let mut next = Instant::now() + self.interval;
         // Draw only when something changed: a refresh, a key, a resize.
         let mut dirty = true;
@@ -298,9 +313,22 @@ impl App<'_> {
         self.v.reverse = false;
     }
 
+    /// Open the selected process, checking it is still the one the table
+    /// shows (same start time): a reused PID must not show another
+    /// process under this row's name.
+    fn open_selected(&self, pid: i32) -> Result<crate::reader::Process, crate::error::ReadError> {
+        let p = self.fs.open(pid)?;
+        match self.cur.find(pid) {
+            Some(row) if row.start_ticks != p.start_ticks() => {
+                Err(crate::error::ReadError::Exited { pid })
+            }
+            _ => Ok(p),
+        }
+    }
+
     fn open_inspect(&mut self) {
         let Some(pid) = self.v.selected else { return };
-        let (title, text) = match self.fs.open(pid).and_then(|p| self.fs.snapshot(&p)) {
+        let (title, text) = match self.open_selected(pid).and_then(|p| self.fs.snapshot(&p)) {
             Ok(snap) => {
                 let report = crate::analysis::inspect::build(&snap, &Thresholds::default());
                 (
@@ -333,7 +361,7 @@ impl App<'_> {
             threads: true,
             ..Wanted::default()
         };
-        let (sampler, ceilings, ended) = match self.fs.open(pid) {
+        let (sampler, ceilings, ended) = match self.open_selected(pid) {
             Ok(proc) => {
                 let c = self.fs.ceilings(&proc);
                 match Sampler::new(proc, wanted) {
@@ -685,7 +713,7 @@ fn columns_for(width: u16) -> Vec<(SortKey, u16)> {
         (SortKey::Pid, 7),
         (SortKey::User, 9),
         (SortKey::Name, 15),
-        (SortKey::State, 1),
+        (SortKey::State, 5),
         (SortKey::Cpu, 6),
         (SortKey::Rss, 6),
         (SortKey::Threads, 5),

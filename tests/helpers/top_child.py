@@ -12,6 +12,8 @@ can find the process by its command line; it is not used otherwise.
   grow MARKER N    print `READY`, then open one descriptor every 10 ms, at
                    most N in all and 64 below the soft limit (then idle).
   nofds MARKER     print `READY`, then close every descriptor and sleep.
+  dropuid MARKER   print `READY`; on SIGUSR1 switch to uid 65534 (nobody),
+                   as a daemon dropping privileges does. Then idle.
   churn MARKER S   print `READY`, then for at most S seconds start and reap
                    short-lived children (`true` via fork+exec, and plain
                    forks that exit after a millisecond); every child is
@@ -123,6 +125,10 @@ def main():
     elif mode == "nofds":
         life.install()
         nofds()
+    elif mode == "dropuid":
+        life.install()
+        signal.signal(signal.SIGUSR1, lambda *_: os.setuid(65534))
+        life.serve("READY")
     elif mode == "churn":
         churn(float(args[0]))
     else:

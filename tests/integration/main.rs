@@ -8,6 +8,7 @@ mod bad_input;
 mod common;
 mod doctor;
 mod fixtures;
+mod hardening;
 mod live;
 mod top;
 mod top_tui;

@@ -150,7 +150,7 @@ fn starts_and_filters_to_a_child() {
     assert_eq!(
         words,
         [
-            "PID", "USER", "NAME", "S", "▼CPU%", "RSS", "THR", "FDS", "FD%", "CSW/s", "COMMAND"
+            "PID", "USER", "NAME", "STATE", "▼CPU%", "RSS", "THR", "FDS", "FD%", "CSW/s", "COMMAND"
         ],
         "{h}"
     );
