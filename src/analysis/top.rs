@@ -172,6 +172,10 @@ pub fn rows<'a>(
                     None,
                 ),
             };
+            // A process cannot use more than a core per thread: clock-tick
+            // granularity over a short age or interval can overshoot.
+            let cap = 100.0 * r.threads.max(1) as f64;
+            let cpu_percent = cpu_percent.map(|c| c.min(cap));
             let fd_percent = match (r.fds, r.fd_soft_limit) {
                 (Ok(n), Ok(Some(l))) if l > 0 => Some(n as f64 * 100.0 / l as f64),
                 _ => None,
@@ -458,6 +462,17 @@ mod tests {
         assert_eq!(rows[0].fd_growth_per_sec, None);
         // No name for the uid: the number is shown.
         assert_eq!(rows[0].user.as_ref().unwrap().0, b"0");
+    }
+
+    #[test]
+    fn cpu_is_capped_at_a_core_per_thread() {
+        // 7 ticks of CPU in a process 1 tick old: 700% by arithmetic.
+        let mut young = row(10, 1, "young");
+        young.start_ticks = 99_999;
+        young.cpu_ticks = 7;
+        let s = scan(vec![young], Instant::now(), 1000.0);
+        let (rows, _) = rows(&s, None, 100, |_| None);
+        assert_eq!(rows[0].cpu_percent, Some(100.0));
     }
 
     #[test]
