@@ -56,6 +56,16 @@ def nofile(soft):
     life.serve("READY %d %d" % (life.fd_count(), soft))
 
 
+def hold(n):
+    """Hold n more descriptors, leave the limit alone (the test lowers it
+    from outside with prlimit(1))."""
+    held = []
+    life.close_on_exit(held)
+    for _ in range(n):
+        held.append(os.open("/dev/null", os.O_RDONLY))
+    life.serve("READY %d" % life.fd_count())
+
+
 def deleted(base):
     path = os.path.join(base, "doctor-deleted.dat")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -127,6 +137,8 @@ def main():
     args = sys.argv[2:]
     if mode == "nofile":
         nofile(int(args[0]))
+    elif mode == "hold":
+        hold(int(args[0]))
     elif mode == "deleted":
         deleted(args[0])
     elif mode == "idle":

@@ -159,6 +159,18 @@ fn planted_problems_are_found_by_pid() {
         "the child's own soft limit"
     );
 
+    // The same, its limit lowered from outside with prlimit(1), as an
+    // operator would (allowed on a process of one's own user).
+    let (held, line) = child(&["hold", "55"]);
+    let ppid_held = held.pid();
+    let open_now = ready_numbers(&line, 1)[0];
+    let st = Command::new("prlimit")
+        .args(["--pid", &ppid_held.to_string(), "--nofile=64:"])
+        .status()
+        .expect("prlimit(1) from util-linux");
+    assert!(st.success(), "prlimit --pid {ppid_held} --nofile=64:");
+    assert_eq!(nofile_limits(ppid_held).0, Some(64));
+
     let (zhelper, zpid, zstart) = zombie_parent();
     let hpid = zhelper.pid();
 
@@ -190,6 +202,16 @@ fn planted_problems_are_found_by_pid() {
         "{f}"
     );
     assert_eq!(ids_of(&v, npid), vec!["fds.near_limit"]);
+    // ...and the one lowered by prlimit(1): 57 or so of 64, a warning.
+    let f = one(&v, ppid_held, "fds.near_limit");
+    assert_eq!(f["evidence"]["soft_limit"], 64, "{f}");
+    assert_eq!(f["evidence"]["fds"], open_now, "{f}");
+    let want = if open_now * 100 >= 64 * 95 {
+        "critical"
+    } else {
+        "warning"
+    };
+    assert_eq!(f["severity"], want, "{f}");
 
     // (b) the zombie is reported on its parent, never on itself.
     let f = one(&v, hpid, "zombies.unreaped");
