@@ -80,6 +80,36 @@ pub(crate) fn read_fd(
     }
 }
 
+/// pread at offset 0 into `buf` (cleared), for files kept open and read
+/// again (`watch`, repeated scans): the kernel regenerates the text at
+/// offset 0. Single-record files: a short read ends it.
+pub(crate) fn pread_all(
+    fd: impl std::os::fd::AsFd,
+    buf: &mut Vec<u8>,
+) -> Result<(), rustix::io::Errno> {
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        let room = buf.capacity() - buf.len();
+        let off = buf.len() as u64;
+        let n = loop {
+            match rustix::io::pread(&fd, rustix::buffer::spare_capacity(&mut *buf), off) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 || n < room {
+            return Ok(());
+        }
+    }
+}
+
 /// Map an I/O error on a path that is not a per-process file.
 pub(crate) fn sys_error(path: &Path, err: &io::Error, what: &str) -> ReadError {
     match classify(err) {

@@ -74,21 +74,7 @@ pub struct Sampler {
 }
 
 fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    buf.clear();
-    if buf.capacity() < 4096 {
-        buf.reserve(4096);
-    }
-    loop {
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity());
-        }
-        let off = buf.len() as u64;
-        let n = rustix::io::pread(fd, rustix::buffer::spare_capacity(buf), off)
-            .map_err(std::io::Error::from)?;
-        if n == 0 {
-            return Ok(());
-        }
-    }
+    super::pread_all(fd, buf).map_err(std::io::Error::from)
 }
 
 impl Sampler {

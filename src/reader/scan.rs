@@ -17,14 +17,14 @@
 //! Processes that vanish during the scan are skipped and counted; fields
 //! that cannot be read are `Err(Missing)`, never 0.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 use rustix::fs::{AtFlags, Mode, OFlags, openat, statat};
 use rustix::io::Errno as RErrno;
 
-use super::ProcFs;
+use super::{ProcFs, pread_all};
 use crate::error::ReadError;
 use crate::parse;
 
@@ -209,31 +209,6 @@ fn missing(e: RErrno) -> Missing {
         Missing::PermissionDenied
     } else {
         Missing::Error
-    }
-}
-
-/// pread at offset 0 into `buf` (cleared); one record per read.
-fn pread_all(fd: impl AsFd, buf: &mut Vec<u8>) -> Result<(), RErrno> {
-    buf.clear();
-    if buf.capacity() < 4096 {
-        buf.reserve(4096);
-    }
-    loop {
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity());
-        }
-        let room = buf.capacity() - buf.len();
-        let off = buf.len() as u64;
-        let n = loop {
-            match rustix::io::pread(&fd, rustix::buffer::spare_capacity(&mut *buf), off) {
-                Ok(n) => break n,
-                Err(RErrno::INTR) => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        if n == 0 || n < room {
-            return Ok(());
-        }
     }
 }
 

@@ -13,12 +13,7 @@ pub fn compact_size(bytes: u64) -> String {
     if bytes < 1024 {
         return format!("{bytes}B");
     }
-    let mut v = bytes as f64 / 1024.0;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
+    let (v, i) = crate::render::units::scale(bytes);
     if v >= 100.0 {
         format!("{v:.0}{}", UNITS[i])
     } else {

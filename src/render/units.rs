@@ -1,17 +1,24 @@
 //! Sizes in IEC units and durations in words.
 
+/// `bytes` (at least 1 KiB) scaled to its binary unit: (value, index into
+/// K, M, G, T, P, E).
+pub fn scale(bytes: u64) -> (f64, usize) {
+    let mut v = bytes as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i < 5 {
+        v /= 1024.0;
+        i += 1;
+    }
+    (v, i)
+}
+
 /// `1536` -> `1.5 KiB`; bytes below 1 KiB are shown exactly.
 pub fn iec(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut v = bytes as f64 / 1024.0;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
+    let (v, i) = scale(bytes);
     if v >= 100.0 {
         format!("{v:.0} {}", UNITS[i])
     } else if v >= 10.0 {
