@@ -157,6 +157,12 @@ impl App<'_> {
             }
             if std::mem::take(&mut dirty) {
                 terminal.draw(|f| self.draw(f)).map_err(io)?;
+                // Debug builds only: a panic on demand, so the tests can
+                // check that the terminal is restored on panic too.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("PROCTOR_TEST_TUI_PANIC").is_some() {
+                    panic!("PROCTOR_TEST_TUI_PANIC is set");
+                }
             }
             let wait = next.saturating_duration_since(Instant::now());
             // Wake at least every 250 ms to notice SIGTERM.

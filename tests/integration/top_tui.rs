@@ -355,6 +355,32 @@ fn quits_leaving_the_terminal_clean() {
     }
 }
 
+/// A panic inside the view (forced in debug builds by an environment
+/// variable) leaves the terminal as it found it, then reports the panic.
+#[test]
+fn a_panic_restores_the_terminal() {
+    let Some(t) = Tmux::start("panic", 120, 40, "bash --norc --noprofile") else {
+        return;
+    };
+    t.type_text("PS1='$ ' ; clear");
+    t.keys(&["Enter"]);
+    t.wait("a prompt", KEY, |s| s.trim() == "$");
+    t.type_text(&format!(
+        "clear; PROCTOR_TEST_TUI_PANIC=1 '{}' top 2>/dev/null; echo EXIT=$?",
+        bin()
+    ));
+    t.keys(&["Enter"]);
+    // The exit status of a Rust panic.
+    let s = t.wait_for("EXIT=101", START);
+    assert!(
+        !s.contains(HEADER) && !s.contains("Memory pressure"),
+        "the table is still on screen:\n{s}"
+    );
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor shown");
+    assert_cooked(&t, "the panic");
+}
+
 /// Below 60x12 a message replaces the table; enlarging redraws it.
 #[test]
 fn too_small_then_resized() {
