@@ -10,6 +10,7 @@
 //! Escape is always sent on its own and followed by a poll for its effect:
 //! an Escape read together with the next key is Alt+key to crossterm.
 
+use std::process::Command;
 use std::time::Duration;
 
 use crate::common::{Reaped, Tmux, bin, marker, python_helper};
@@ -379,6 +380,39 @@ fn a_panic_restores_the_terminal() {
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor shown");
     assert_cooked(&t, "the panic");
+}
+
+/// SIGTERM (a `kill`, a container stopping) ends the view like Ctrl-C:
+/// exit 130, terminal restored.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let Some(t) = Tmux::start("term", 120, 40, "bash --norc --noprofile") else {
+        return;
+    };
+    t.type_text("PS1='$ ' ; clear");
+    t.keys(&["Enter"]);
+    t.wait("a prompt", KEY, |s| s.trim() == "$");
+    t.type_text(&format!("clear; '{}' top; echo EXIT=$?", bin()));
+    t.keys(&["Enter"]);
+    t.wait_for(HEADER, START);
+    // proctor is the shell's child: find it by its parent, not by name.
+    let shell: i32 = t.format("#{pane_pid}").trim().parse().expect("pane pid");
+    let proctor = proc_pids()
+        .into_iter()
+        .find(|&p| {
+            crate::common::proc_stat(p)
+                .is_some_and(|f| crate::common::stat_field(&f, 4) == shell as u64)
+        })
+        .expect("proctor under the pane's shell");
+    let st = Command::new("kill")
+        .args(["-TERM", &proctor.to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let s = t.wait_for("EXIT=130", KEY);
+    assert!(!s.contains(HEADER), "the table is still on screen:\n{s}");
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");
+    assert_cooked(&t, "SIGTERM");
 }
 
 /// Below 60x12 a message replaces the table; enlarging redraws it.
