@@ -292,10 +292,13 @@ fn zombies(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>, out: &mut Vec<Doctor
         } else {
             String::new()
         };
+        let them = if n == 1 { "it" } else { "them" };
         let advice = if ppid == 1 {
-            ": PID 1 does not reap orphans here (in a container, run an init such as tini or `docker run --init`)"
+            ": PID 1 does not reap orphans here (in a container, run an init such as tini or `docker run --init`)".to_string()
         } else {
-            ": it never calls wait() on them (fix its SIGCHLD handling, or restart it and init reaps them)"
+            format!(
+                ": the parent has not called wait() for {them} (fix its SIGCHLD handling, or restart it so that init reaps {them})"
+            )
         };
         out.push(DoctorFinding {
             pid: Some(ppid),
