@@ -52,6 +52,8 @@ struct WatchPanel {
     sampler: Option<Sampler>,
     ceilings: Ceilings,
     started: Instant,
+    /// Samples taken (a metric with none of them is unreadable).
+    samples: usize,
     series: Vec<(Metric, Window)>,
     ended: Option<String>,
 }
@@ -368,6 +370,11 @@ impl App<'_> {
             ..Wanted::default()
         };
         let (sampler, ceilings, ended) = match self.open_selected(pid) {
+            Ok(proc) if proc.initial_stat().is_kernel_thread() => (
+                None,
+                Ceilings::default(),
+                Some("a kernel thread: no user memory or descriptors to watch".to_string()),
+            ),
             Ok(proc) => {
                 let c = self.fs.ceilings(&proc);
                 match Sampler::new(proc, wanted) {
@@ -387,6 +394,7 @@ impl App<'_> {
             sampler,
             ceilings,
             started: Instant::now(),
+            samples: 0,
             series: [Metric::Rss, Metric::Fds, Metric::Threads]
                 .into_iter()
                 .map(|m| (m, Window::new(crate::analysis::watch::WINDOW_CAP)))
@@ -619,6 +627,7 @@ impl WatchPanel {
         };
         match s.sample() {
             Ok(Ok(sample)) => {
+                self.samples += 1;
                 let t = self.started.elapsed().as_secs_f64();
                 for (m, w) in &mut self.series {
                     let v = match m {
@@ -655,7 +664,13 @@ impl WatchPanel {
         f.render_widget(block, area);
         let spark_w = usize::from(inner.width.saturating_sub(62)).clamp(8, 120);
         let mut lines = Vec::new();
-        for (m, w) in &self.series {
+        // Never sampled (a kernel thread, refused): only the reason below.
+        let series = if self.sampler.is_none() && self.samples == 0 {
+            &self.series[..0]
+        } else {
+            &self.series[..]
+        };
+        for (m, w) in series {
             let fmt = |v: f64| {
                 if m.is_bytes() {
                     compact_size(v.max(0.0) as u64)
@@ -672,7 +687,9 @@ impl WatchPanel {
                 _ => None,
             }
             .map(|v| v as f64);
-            let verdict = if w.len() < crate::analysis::leak::MIN_SAMPLES {
+            let verdict = if w.is_empty() && self.samples > 0 {
+                "not readable (permission denied or not there)".to_string()
+            } else if w.len() < crate::analysis::leak::MIN_SAMPLES {
                 format!(
                     "undecided ({} of {} samples)",
                     w.len(),

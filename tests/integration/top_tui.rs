@@ -356,6 +356,27 @@ fn quits_leaving_the_terminal_clean() {
     }
 }
 
+/// The watch panel on a kernel thread says there is nothing to watch,
+/// rather than showing an RSS of 0 or waiting for samples.
+#[test]
+fn watch_panel_on_a_kernel_thread() {
+    let is_kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
+    if !is_kthreadd {
+        eprintln!("note: no kthreadd at PID 2 here; test skipped");
+        return;
+    }
+    let Some(t) = Tmux::start("kthread", 120, 40, &top_cmd("")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+    filter(&t, "kthreadd", 1);
+    t.keys(&["w"]);
+    let s = t.wait_for("watch 2 kthreadd", KEY);
+    assert!(s.contains("a kernel thread: no user memory"), "{s}");
+    assert!(!s.contains("undecided"), "{s}");
+    quit(&t);
+}
+
 /// A panic inside the view (forced in debug builds by an environment
 /// variable) leaves the terminal as it found it, then reports the panic.
 #[test]
