@@ -171,6 +171,7 @@ mod tests {
             let _ = stat::parse(&b);
             let _ = status::parse(&b);
             let _ = status::parse_switches(&b);
+            let _ = status::effective_uid(&b);
             let _ = limits::find(&b, "Max open files");
             let _ = cgroup::parse(&b);
             let _ = net::parse_inet(&b, net::Proto::Tcp, &wanted);

@@ -49,16 +49,7 @@ pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
             }
             b"State" => s.state = trim(value).first().copied(),
             b"PPid" => s.ppid = parse_u64(trim(value)).and_then(|v| i32::try_from(v).ok()),
-            b"Uid" => {
-                let ids: Vec<u32> = value
-                    .split(|c| c.is_ascii_whitespace())
-                    .filter(|x| !x.is_empty())
-                    .filter_map(|x| parse_u64(x).and_then(|v| u32::try_from(v).ok()))
-                    .collect();
-                if let [r, e, sv, f] = ids[..] {
-                    s.uid = Some([r, e, sv, f]);
-                }
-            }
+            b"Uid" => s.uid = uids(value),
             b"VmPeak" => s.vm_peak = kb(value),
             b"VmSize" => s.vm_size = kb(value),
             b"VmHWM" => s.vm_hwm = kb(value),
@@ -80,6 +71,28 @@ pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
         });
     }
     Ok(s)
+}
+
+/// The four ids of a `Uid:` (or `Gid:`) line: real, effective, saved, fs.
+fn uids(value: &[u8]) -> Option<[u32; 4]> {
+    let ids: Vec<u32> = value
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|x| !x.is_empty())
+        .filter_map(|x| parse_u64(x).and_then(|v| u32::try_from(v).ok()))
+        .collect();
+    match ids[..] {
+        [r, e, sv, f] => Some([r, e, sv, f]),
+        _ => None,
+    }
+}
+
+/// Only the effective uid (the whole-table scan reads it from every
+/// process's `status` without parsing the rest).
+pub fn effective_uid(b: &[u8]) -> Option<u32> {
+    b.split(|&c| c == b'\n')
+        .find_map(|l| l.strip_prefix(b"Uid:"))
+        .and_then(uids)
+        .map(|u| u[1])
 }
 
 /// Only the context-switch counters, which `threads` needs for every
@@ -123,6 +136,17 @@ mod tests {
         assert_eq!(s.voluntary_ctxt_switches, Some(2));
         assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
         assert_eq!(s.kthread, None);
+    }
+
+    #[test]
+    fn effective_uid_alone() {
+        assert_eq!(effective_uid(SLEEP), Some(0));
+        assert_eq!(
+            effective_uid(b"Name:\tx\nUid:\t1000\t65534\t1000\t1000\n"),
+            Some(65534)
+        );
+        assert_eq!(effective_uid(b"Uid:\t1000\n"), None);
+        assert_eq!(effective_uid(b""), None);
     }
 
     #[test]

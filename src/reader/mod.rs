@@ -58,26 +58,10 @@ pub(crate) fn read_fd(
     buf: &mut Vec<u8>,
     one_record: bool,
 ) -> io::Result<()> {
-    buf.clear();
-    if buf.capacity() < 4096 {
-        buf.reserve(4096);
-    }
-    loop {
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity());
-        }
-        let room = buf.capacity() - buf.len();
-        let n = loop {
-            match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
-                Ok(n) => break n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(io::Error::from(e)),
-            }
-        };
-        if n == 0 || (one_record && n < room) {
-            return Ok(());
-        }
-    }
+    fill(buf, one_record, |b| {
+        rustix::io::read(&fd, rustix::buffer::spare_capacity(b))
+    })
+    .map_err(io::Error::from)
 }
 
 /// pread at offset 0 into `buf` (cleared), for files kept open and read
@@ -86,6 +70,28 @@ pub(crate) fn read_fd(
 pub(crate) fn pread_all(
     fd: impl std::os::fd::AsFd,
     buf: &mut Vec<u8>,
+) -> Result<(), rustix::io::Errno> {
+    fill(buf, true, |b| {
+        let off = b.len() as u64;
+        rustix::io::pread(&fd, rustix::buffer::spare_capacity(b), off)
+    })
+}
+
+/// Whether a statfs result is a real procfs (not a fixture tree): only
+/// there do PIDs name live processes and the fd directory's size count
+/// descriptors.
+pub(crate) fn is_procfs(st: &rustix::fs::StatFs) -> bool {
+    const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+    // f_type's integer type differs between architectures.
+    u32::try_from(st.f_type) == Ok(PROC_SUPER_MAGIC)
+}
+
+/// The loop behind [`read_fd`] and [`pread_all`]: `call` appends to the
+/// buffer's spare capacity and returns how much; EINTR is retried.
+fn fill(
+    buf: &mut Vec<u8>,
+    one_record: bool,
+    mut call: impl FnMut(&mut Vec<u8>) -> Result<usize, rustix::io::Errno>,
 ) -> Result<(), rustix::io::Errno> {
     buf.clear();
     if buf.capacity() < 4096 {
@@ -96,15 +102,13 @@ pub(crate) fn pread_all(
             buf.reserve(buf.capacity());
         }
         let room = buf.capacity() - buf.len();
-        let off = buf.len() as u64;
         let n = loop {
-            match rustix::io::pread(&fd, rustix::buffer::spare_capacity(&mut *buf), off) {
-                Ok(n) => break n,
+            match call(buf) {
                 Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e),
+                other => break other?,
             }
         };
-        if n == 0 || n < room {
+        if n == 0 || (one_record && n < room) {
             return Ok(());
         }
     }
@@ -183,9 +187,8 @@ impl ProcFs {
     /// proctor's own PID as this root numbers it, when the root is a real
     /// procfs (a fixture tree's `self` link names a captured process).
     pub fn own_pid_in_root(&self) -> Option<i32> {
-        const PROC_SUPER_MAGIC: u64 = 0x9fa0;
         let st = rustix::fs::statfs(&self.proc_root).ok()?;
-        (st.f_type as u64 == PROC_SUPER_MAGIC).then(|| self.self_pid())
+        is_procfs(&st).then(|| self.self_pid())
     }
 
     /// Cheap reads used to match names without opening a handle. Errors

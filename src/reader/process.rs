@@ -73,6 +73,40 @@ pub struct ThreadDetail {
     pub status: Option<Status>,
 }
 
+/// The descriptors open in the process whose /proc directory is `dir`: on
+/// Linux 6.2 and later the size stat() reports for a procfs `fd`
+/// directory is the count (one syscall); otherwise (or on a fixture tree,
+/// or when the size is 0) the directory is listed, without readlink.
+pub(super) fn count_fds(
+    dir: impl AsFd,
+    stat_size_is_count: bool,
+) -> Result<u64, rustix::io::Errno> {
+    if stat_size_is_count {
+        let st = rustix::fs::statat(&dir, c"fd", rustix::fs::AtFlags::empty())?;
+        if st.st_size > 0 {
+            return Ok(st.st_size as u64);
+        }
+    }
+    let fd_dir = openat(
+        &dir,
+        c"fd",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut n = 0u64;
+    for entry in Dir::new(fd_dir)? {
+        if entry?
+            .file_name()
+            .to_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_digit)
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 fn io_err(e: rustix::io::Errno) -> io::Error {
     io::Error::from(e)
 }
@@ -395,40 +429,13 @@ impl Process {
         Ok(out)
     }
 
-    /// The number of open descriptors by the cheapest route: on Linux 6.2
-    /// and later the size stat() reports for a procfs `fd` directory is
-    /// the count (one syscall); otherwise (or on a fixture tree) the
-    /// directory is listed without readlink.
+    /// The number of open descriptors by the cheapest route (see
+    /// [`count_fds`]).
     pub fn fd_count(&self, stat_size_is_count: bool) -> Result<u64, ReadError> {
-        if stat_size_is_count {
-            let st = rustix::fs::statat(&self.dir, c"fd", rustix::fs::AtFlags::empty())
-                .map_err(|e| self.map_err("fd", io_err(e)))?;
-            if st.st_size > 0 {
-                return Ok(st.st_size as u64);
-            }
-            // 0 may be a real count of 0 or a zombie: list to tell.
-        }
-        let fd_dir = openat(
-            &self.dir,
-            c"fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err("fd", io_err(e)))?;
-        let dir = Dir::new(fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
-        let mut n = 0u64;
-        for entry in dir {
-            let entry = entry.map_err(|e| self.map_err("fd", io_err(e)))?;
-            if entry
-                .file_name()
-                .to_bytes()
-                .first()
-                .is_some_and(u8::is_ascii_digit)
-            {
-                n += 1;
-            }
-        }
+        let n =
+            count_fds(&self.dir, stat_size_is_count).map_err(|e| self.map_err("fd", io_err(e)))?;
         if n == 0 {
+            // 0 may be a real count of 0, or a zombie or kernel thread.
             self.no_user_state("fd")?;
         }
         Ok(n)
@@ -437,10 +444,7 @@ impl Process {
     /// Whether this process's /proc directory is on a real procfs (not a
     /// fixture tree): the stat-size descriptor count is only valid there.
     pub fn on_procfs(&self) -> bool {
-        const PROC_SUPER_MAGIC: u32 = 0x9fa0;
-        // f_type's integer type differs between architectures.
-        rustix::fs::fstatfs(&self.dir)
-            .is_ok_and(|s| u32::try_from(s.f_type) == Ok(PROC_SUPER_MAGIC))
+        rustix::fs::fstatfs(&self.dir).is_ok_and(|s| super::is_procfs(&s))
     }
 
     /// The environment the process started with, raw.

@@ -5,14 +5,16 @@
 //! Per process: `stat` (pid, ppid, name, state, RSS, threads, CPU time,
 //! start time), `status` (effective uid, context switches), one stat() of
 //! the `fd` directory (its size is the descriptor count on Linux >= 6.2),
-//! `limits` (RLIMIT_NOFILE) and `cmdline`. Everything is read relative to
-//! an O_PATH descriptor on `/proc/PID`, so a PID reused mid-scan cannot mix
-//! two processes' data.
+//! RLIMIT_NOFILE (prlimit(2) where allowed, else `limits`) and `cmdline`.
+//! Everything else is read relative to an O_PATH descriptor on `/proc/PID`,
+//! so a PID reused mid-scan cannot mix two processes' data.
 //!
 //! A [`Scanner`] used for repeated scans (the TUI, `doctor --sample`) keeps
 //! each process's files open and re-reads them with pread at offset 0: the
 //! kernel regenerates the text, and the open and close are saved (see
-//! PERF-NOTES.md). The command line is re-read only every few scans.
+//! PERF-NOTES.md). `status` is re-read only for processes whose main
+//! thread ran since the last scan; the command line and the limit every
+//! few scans.
 //!
 //! Processes that vanish during the scan are skipped and counted; fields
 //! that cannot be read are `Err(Missing)`, never 0.
@@ -21,7 +23,7 @@ use std::os::fd::OwnedFd;
 use std::time::Instant;
 
 use rustc_hash::FxHashMap;
-use rustix::fs::{AtFlags, Mode, OFlags, openat, statat};
+use rustix::fs::{Mode, OFlags, openat};
 use rustix::io::Errno as RErrno;
 
 use super::{ProcFs, pread_all};
@@ -111,9 +113,12 @@ impl ScanRow {
     }
 
     pub fn denied(&self) -> bool {
-        self.unavailable()
-            .iter()
-            .any(|(_, m)| *m == Missing::PermissionDenied)
+        let refused = |m: Option<Missing>| m == Some(Missing::PermissionDenied);
+        refused(self.uid.err())
+            || refused(self.switches.err())
+            || refused(self.fds.err())
+            || refused(self.fd_soft_limit.err())
+            || refused(self.cmdline.as_ref().err().copied())
     }
 }
 
@@ -227,9 +232,7 @@ impl Scanner {
             Mode::empty(),
         )
         .map_err(|e| super::sys_error(fs.proc_root(), &e.into(), "process list"))?;
-        let on_procfs = rustix::fs::fstatfs(&root)
-            .map(|s| s.f_type as u64 == 0x9fa0)
-            .unwrap_or(false);
+        let on_procfs = rustix::fs::fstatfs(&root).is_ok_and(|s| super::is_procfs(&s));
         let workers = workers.clamp(1, 8);
         let open_budget = if keep_open {
             // Raise our own soft limit to the hard one (always allowed),
@@ -254,7 +257,7 @@ impl Scanner {
         // A fixture tree's or another namespace's PIDs name other
         // processes here: prlimit only on our own namespace's procfs.
         let use_prlimit =
-            on_procfs && fs.self_pid() == rustix::process::getpid().as_raw_nonzero().get();
+            fs.own_pid_in_root() == Some(rustix::process::getpid().as_raw_nonzero().get());
         Ok(Scanner {
             root,
             use_prlimit,
@@ -414,12 +417,7 @@ impl Ctx<'_> {
         // A thread that has not run since the last scan has not switched:
         // its run time (schedstat, a few bytes) unchanged, the count in
         // `status` (the costliest file here to format) is not re-read.
-        let runtime = h.schedstat.as_ref().and_then(|fd| {
-            pread_all(fd, buf).ok()?;
-            buf.split(|c| c.is_ascii_whitespace())
-                .next()
-                .and_then(parse::parse_u64)
-        });
+        let runtime = h.schedstat.as_ref().and_then(|fd| run_time(fd, buf));
         let idle = runtime.is_some() && runtime == h.last_runtime && h.switches.is_ok();
         h.last_runtime = runtime;
         if !idle {
@@ -506,11 +504,7 @@ impl Ctx<'_> {
         let (schedstat, last_runtime) = if self.keep_open {
             match open_rel(&dir, c"schedstat") {
                 Ok(fd) => {
-                    let rt = pread_all(&fd, buf).ok().and_then(|()| {
-                        buf.split(|c| c.is_ascii_whitespace())
-                            .next()
-                            .and_then(parse::parse_u64)
-                    });
+                    let rt = run_time(&fd, buf);
                     (Some(fd), rt)
                 }
                 Err(_) => (None, None),
@@ -615,46 +609,13 @@ impl Ctx<'_> {
     }
 
     /// The descriptor count: one stat() on Linux >= 6.2 procfs, a listing
-    /// otherwise (older kernels, fixture trees).
+    /// otherwise (older kernels, fixture trees); none for kernel threads
+    /// and zombies.
     fn fd_count(&self, dir: &OwnedFd, stat: &parse::stat::Stat) -> Field<u64> {
         if stat.is_kernel_thread() || stat.state == b'Z' || stat.state == b'X' {
             return Err(Missing::NotApplicable);
         }
-        if self.fd_size_is_count {
-            match statat(dir, c"fd", AtFlags::empty()) {
-                Ok(st) if st.st_size > 0 => return Ok(st.st_size as u64),
-                Ok(_) => {}
-                Err(e) => return Err(missing(e)),
-            }
-        }
-        let fd_dir = match openat(
-            dir,
-            c"fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(d) => d,
-            Err(e) => return Err(missing(e)),
-        };
-        let Ok(list) = rustix::fs::Dir::new(fd_dir) else {
-            return Err(Missing::Error);
-        };
-        let mut n = 0u64;
-        for entry in list {
-            match entry {
-                Ok(e)
-                    if e.file_name()
-                        .to_bytes()
-                        .first()
-                        .is_some_and(u8::is_ascii_digit) =>
-                {
-                    n += 1
-                }
-                Ok(_) => {}
-                Err(e) => return Err(missing(e)),
-            }
-        }
-        Ok(n)
+        super::process::count_fds(dir, self.fd_size_is_count).map_err(missing)
     }
 }
 
@@ -677,18 +638,16 @@ fn prlimit_nofile(pid: i32) -> Option<Option<u64>> {
     Some((soft != rlimit::INFINITY).then_some(soft))
 }
 
-fn uid_of(status: &[u8]) -> Field<u32> {
-    status
-        .split(|&c| c == b'\n')
-        .find_map(|l| l.strip_prefix(b"Uid:"))
-        .and_then(|rest| {
-            rest.split(|c| c.is_ascii_whitespace())
-                .filter(|s| !s.is_empty())
-                .nth(1)
-        })
+/// The main thread's run time in ns, the first field of `schedstat`.
+fn run_time(fd: &OwnedFd, buf: &mut Vec<u8>) -> Option<u64> {
+    pread_all(fd, buf).ok()?;
+    buf.split(|c| c.is_ascii_whitespace())
+        .next()
         .and_then(parse::parse_u64)
-        .and_then(|u| u32::try_from(u).ok())
-        .ok_or(Missing::Error)
+}
+
+fn uid_of(status: &[u8]) -> Field<u32> {
+    parse::status::effective_uid(status).ok_or(Missing::Error)
 }
 
 fn switches_of(status: &[u8]) -> Field<u64> {
