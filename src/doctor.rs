@@ -27,26 +27,20 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     }
     let workers = Scanner::default_workers();
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
-    let first = scanner.scan(&ctx.fs)?;
-    let (before, scan) = match a.sample {
+    let (mut before, mut scan) = match a.sample {
         Some(d) => {
-            // Growth is measured between the starts of the two scans.
-            std::thread::sleep(d.saturating_sub(first.taken.elapsed()));
-            let second = scanner.scan(&ctx.fs)?;
+            let (first, second) = scanner.scan_twice(&ctx.fs, d)?;
             (Some(first), second)
         }
-        None => (None, first),
+        None => (None, scanner.scan(&ctx.fs)?),
     };
     drop(scanner);
     // proctor itself is not a patient: its own descriptors grow while it
     // keeps other processes' files open between the two scans.
     let me = ctx.fs.own_pid_in_root().unwrap_or(0);
-    let (before, mut scan) = (before, scan);
-    scan.rows.retain(|r| r.pid != me);
-    let before = before.map(|mut b| {
-        b.rows.retain(|r| r.pid != me);
-        b
-    });
+    for s in before.iter_mut().chain(std::iter::once(&mut scan)) {
+        s.rows.retain(|r| r.pid != me);
+    }
     crate::commands::check_scan(ctx, &scan)?;
     let host = ctx.fs.host_facts();
     let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);

@@ -134,6 +134,37 @@ pub fn file_nr(b: &[u8]) -> Option<FileNr> {
     })
 }
 
+/// How many CPUs a kernel CPU list names (`0-3,6,8-9` is 7), as in
+/// SYS/devices/system/cpu/online. None when malformed.
+pub fn cpu_list_count(b: &[u8]) -> Option<usize> {
+    let t = trim(b);
+    if t.is_empty() {
+        return None;
+    }
+    let mut n = 0usize;
+    for part in t.split(|&c| c == b',') {
+        let mut ends = part.splitn(2, |&c| c == b'-');
+        let lo = parse_u64(ends.next()?)?;
+        let hi = match ends.next() {
+            Some(h) => parse_u64(h)?,
+            None => lo,
+        };
+        let width = usize::try_from(hi.checked_sub(lo)?.checked_add(1)?).ok()?;
+        n = n.checked_add(width)?;
+    }
+    Some(n)
+}
+
+/// The `cpuN` lines of PROC/stat (one per online CPU).
+pub fn stat_cpu_count(b: &[u8]) -> usize {
+    b.split(|&c| c == b'\n')
+        .filter(|l| {
+            l.strip_prefix(b"cpu")
+                .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +195,18 @@ mod tests {
         let p = psi(b"some avg10=1.00 avg60=x avg300=0.00 total=1\n");
         assert_eq!(p.some, None);
         assert_eq!(p.full, None);
+    }
+
+    #[test]
+    fn cpu_counts() {
+        assert_eq!(cpu_list_count(b"0-1\n"), Some(2));
+        assert_eq!(cpu_list_count(b"0-3,6,8-9\n"), Some(7));
+        assert_eq!(cpu_list_count(b"0\n"), Some(1));
+        assert_eq!(cpu_list_count(b"3-1"), None);
+        assert_eq!(cpu_list_count(b""), None);
+        assert_eq!(cpu_list_count(b"0-18446744073709551615"), None);
+        let stat = b"cpu  1 2 3\ncpu0 1 2 3\ncpu1 4 5 6\nintr 99\nctxt 5\n";
+        assert_eq!(stat_cpu_count(stat), 2);
     }
 
     #[test]

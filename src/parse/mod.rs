@@ -185,6 +185,8 @@ mod tests {
             let _ = host::loadavg(&b);
             let _ = host::psi(&b);
             let _ = host::file_nr(&b);
+            let _ = host::cpu_list_count(&b);
+            let _ = host::stat_cpu_count(&b);
             // The procfs-core parser proctor relies on for a kernel-formatted file.
             use procfs_core::FromRead;
             let _ = procfs_core::process::Io::from_read(&b[..]);

@@ -329,18 +329,19 @@ impl ProcFs {
                 .and_then(|b| host::file_nr(&b)),
             pid_max: num("sys/kernel/pid_max"),
             threads_max: num("sys/kernel/threads-max"),
-            // The host's CPUs (cpuN lines of PROC/stat), not proctor's own
-            // affinity or quota: load is judged against the machine.
+            // The host's online CPUs, not proctor's own affinity or quota:
+            // load is judged against the machine. SYS/devices/system/cpu/
+            // online is a few bytes; PROC/stat (its cpuN lines), the
+            // fallback, carries every interrupt counter and is not worth
+            // formatting at every refresh.
             cpus: self
-                .read_proc_file("stat")
+                .read_sys_file(&self.sys_root.join("devices/system/cpu/online"))
                 .ok()
-                .map(|b| {
-                    b.split(|&c| c == b'\n')
-                        .filter(|l| {
-                            l.strip_prefix(b"cpu")
-                                .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
-                        })
-                        .count()
+                .and_then(|b| crate::parse::host::cpu_list_count(&b))
+                .or_else(|| {
+                    self.read_proc_file("stat")
+                        .ok()
+                        .map(|b| crate::parse::host::stat_cpu_count(&b))
                 })
                 .filter(|&n| n > 0)
                 .unwrap_or_else(|| {

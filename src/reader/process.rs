@@ -51,18 +51,31 @@ pub enum FdInfoWanted {
     All,
 }
 
+/// What `doctor`, `net` and `watch` need from a descriptor list: the
+/// socket inodes, and how many deleted files are held open.
+#[derive(Debug, Clone, Default)]
+pub struct LinkSummary {
+    pub socket_inodes: net::InodeSet,
+    pub deleted: u64,
+}
+
+/// One pass over the descriptors' link texts.
+pub fn summarize_links(entries: &[FdEntry]) -> LinkSummary {
+    let none = std::collections::HashSet::new();
+    let mut out = LinkSummary::default();
+    for e in entries {
+        let l = parse::fdlink::classify(&e.link, None, &none);
+        out.deleted += u64::from(l.deleted);
+        if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
+            out.socket_inodes.insert(i);
+        }
+    }
+    out
+}
+
 /// The socket inodes among a process's descriptors.
 pub fn socket_inodes(entries: &[FdEntry]) -> net::InodeSet {
-    let none = std::collections::HashSet::new();
-    entries
-        .iter()
-        .filter_map(|e| {
-            let l = parse::fdlink::classify(&e.link, None, &none);
-            (l.kind == parse::fdlink::FdKind::Socket)
-                .then_some(l.inode)
-                .flatten()
-        })
-        .collect()
+    summarize_links(entries).socket_inodes
 }
 
 /// A thread: its stat, and its status when readable.

@@ -281,6 +281,19 @@ impl Scanner {
             .min(4)
     }
 
+    /// Two passes `apart` (between their starts), for rates and growth:
+    /// (earlier, later).
+    pub fn scan_twice(
+        &mut self,
+        fs: &ProcFs,
+        apart: std::time::Duration,
+    ) -> Result<(Scan, Scan), ReadError> {
+        let first = self.scan(fs)?;
+        std::thread::sleep(apart.saturating_sub(first.taken.elapsed()));
+        let second = self.scan(fs)?;
+        Ok((first, second))
+    }
+
     /// One pass over the process table.
     pub fn scan(&mut self, fs: &ProcFs) -> Result<Scan, ReadError> {
         let taken = Instant::now();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::{CgroupMemory, ProcFs, Process, ScanRow};
 use crate::error::ReadError;
-use crate::parse::{self, cgroup::CgroupLine, net};
+use crate::parse::{cgroup::CgroupLine, net};
 
 /// What the survey learnt about one process. Each field is None when it
 /// could not be read (permission, a file missing here).
@@ -49,22 +49,11 @@ impl ProcFs {
             start_ticks: row.start_ticks,
             ..Survey::default()
         };
-        let none = std::collections::HashSet::new();
         match proc.fds(super::FdInfoWanted::None) {
             Ok(list) => {
-                let mut deleted = 0;
-                let mut inodes = net::InodeSet::default();
-                for e in &list {
-                    let l = parse::fdlink::classify(&e.link, None, &none);
-                    if l.deleted {
-                        deleted += 1;
-                    }
-                    if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
-                        inodes.insert(i);
-                    }
-                }
-                out.deleted = Some(deleted);
-                out.socket_inodes = Some(inodes);
+                let links = super::process::summarize_links(&list);
+                out.deleted = Some(links.deleted);
+                out.socket_inodes = Some(links.socket_inodes);
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
             Err(e) => out.denied |= matches!(e, ReadError::PermissionDenied { .. }),

@@ -166,6 +166,14 @@ pub fn footer(scan: &Scan, shown: usize, basis: RateBasis) -> String {
     s
 }
 
+/// How the rates were measured, for the TUI's header.
+pub fn basis_text(b: RateBasis) -> String {
+    match b {
+        RateBasis::Lifetime => "rates: averages since start (first refresh)".into(),
+        RateBasis::Interval(s) => format!("rates over {s:.1}s"),
+    }
+}
+
 /// The host header: memory, swap, pressure, load, totals.
 pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
     let size = |v: Option<u64>| v.map(compact_size).unwrap_or_else(|| "?".into());

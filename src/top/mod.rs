@@ -6,11 +6,11 @@ pub mod tui;
 
 use std::io::IsTerminal;
 
-use crate::analysis::top::{self as model, JsonRow, RateBasis, TopRow};
+use crate::analysis::top::{self as model, JsonRow, TopRow};
 use crate::cli::{Output, TopArgs};
 use crate::commands::Ctx;
 use crate::error::{CliError, ExitCode};
-use crate::reader::{Scan, Scanner, UserNames, clock_ticks};
+use crate::reader::{Scanner, UserNames, clock_ticks};
 use crate::render;
 
 pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
@@ -25,18 +25,17 @@ pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Outpu
 /// One scan (two with `--sample`) printed as a table or JSON.
 fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), Scanner::default_workers())?;
-    let mut prev: Option<Scan> = None;
-    if let Some(d) = a.sample {
-        if d.is_zero() {
+    let (prev, scan) = match a.sample {
+        Some(d) if d.is_zero() => {
             return Err(CliError::new("--sample must be greater than zero")
                 .hint("use e.g. --sample 1s: two scans that far apart give current rates"));
         }
-        let first = scanner.scan(&ctx.fs)?;
-        // Rates are measured between the starts of the two scans.
-        std::thread::sleep(d.saturating_sub(first.taken.elapsed()));
-        prev = Some(first);
-    }
-    let scan = scanner.scan(&ctx.fs)?;
+        Some(d) => {
+            let (first, second) = scanner.scan_twice(&ctx.fs, d)?;
+            (Some(first), second)
+        }
+        None => (None, scanner.scan(&ctx.fs)?),
+    };
     crate::commands::check_scan(ctx, &scan)?;
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
@@ -85,13 +84,5 @@ pub fn arrange<'r, 'a>(
             .unzip()
     } else {
         rows.iter().take(limit).map(|r| (r, 0)).unzip()
-    }
-}
-
-/// How the rates were measured, for the TUI's header.
-pub fn basis_text(b: RateBasis) -> String {
-    match b {
-        RateBasis::Lifetime => "rates: averages since start (first refresh)".into(),
-        RateBasis::Interval(s) => format!("rates over {s:.1}s"),
     }
 }

@@ -522,7 +522,10 @@ impl View {
         if self.paused {
             spans.push(Span::raw(" · PAUSED (space)").bold());
         }
-        spans.push(Span::raw(format!(" · {}", super::basis_text(basis))));
+        spans.push(Span::raw(format!(
+            " · {}",
+            crate::render::top::basis_text(basis)
+        )));
         if cur.exited > 0 {
             spans.push(Span::raw(format!(" · {} exited mid-scan", cur.exited)));
         }
