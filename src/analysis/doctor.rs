@@ -459,11 +459,7 @@ fn host_rules(i: &Inputs<'_>, out: &mut Vec<DoctorFinding>) {
         .rows
         .iter()
         .fold(0u64, |a, r| a.saturating_add(r.threads));
-    let cap = match (h.pid_max, h.threads_max) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    if let Some(cap) = cap.filter(|&c| c > 0) {
+    if let Some(cap) = h.task_limit().filter(|&c| c > 0) {
         let p = pct(tasks, cap);
         if p >= t.tasks_warning_pct {
             out.push(host_finding(
@@ -517,8 +513,8 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                         ceiling: Option<(u64, &str)>,
                         metric: &str| {
             let rate = (to - from) as f64 / dt;
-            // At or past the ceiling already: no time left.
-            let eta = ceiling.map(|(c, _)| c.saturating_sub(to) as f64 / rate);
+            // At or past the ceiling already: 0 s left.
+            let eta = super::watch::eta(to as f64, ceiling.map(|(c, _)| c as f64), rate);
             let sev = if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
                 Severity::Warning
             } else {
@@ -573,10 +569,7 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
         if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
             // The kernel's ceiling on tasks, not inspect's threshold (a
             // judgement, not a limit anything fails at).
-            let cap = match (i.host.pid_max, i.host.threads_max) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let cap = i.host.task_limit();
             push(
                 "growth.threads",
                 "threads",

@@ -301,6 +301,17 @@ pub struct HostFacts {
     pub cpus: usize,
 }
 
+impl HostFacts {
+    /// The kernel's ceiling on tasks (threads): the smaller of pid_max and
+    /// threads-max.
+    pub fn task_limit(&self) -> Option<u64> {
+        match (self.pid_max, self.threads_max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 impl ProcFs {
     pub fn host_facts(&self) -> HostFacts {
         use crate::parse::host;

@@ -78,6 +78,16 @@ pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
     }
 }
 
+/// The command-line cell, indented under its parent at tree `depth`
+/// (0: no tree mark).
+pub fn command_cell(r: &TopRow<'_>, depth: usize) -> String {
+    let cmd = cell(r, SortKey::Cmdline);
+    if depth == 0 {
+        return cmd;
+    }
+    format!("{}└ {cmd}", "  ".repeat(depth.min(20) - 1))
+}
+
 pub fn align(key: SortKey) -> Align {
     match key {
         SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline => Align::Left,
@@ -112,12 +122,7 @@ pub fn table(rows: &[&TopRow<'_>], depth: Option<&[usize]>, width: Option<usize>
             t.cell(&s);
         }
         let indent = depth.and_then(|d| d.get(i)).copied().unwrap_or(0);
-        let mut cmd = String::new();
-        if indent > 0 {
-            cmd.push_str(&"  ".repeat(indent.min(20) - 1));
-            cmd.push_str("└ ");
-        }
-        cmd.push_str(&cell(r, SortKey::Cmdline));
+        let mut cmd = command_cell(r, indent);
         if let Some(room) = room {
             if cmd.chars().count() > room {
                 cmd = cmd.chars().take(room.saturating_sub(1)).collect::<String>() + "…";

@@ -13,10 +13,21 @@ use crate::error::{CliError, ExitCode};
 use crate::reader::{Scanner, UserNames, clock_ticks};
 use crate::render;
 
+/// Longest refresh interval of the live view (beyond, its deadlines could
+/// overflow, and the view would look frozen anyway).
+const MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let interactive = !a.once && !ctx.json && std::io::stdout().is_terminal();
     if interactive {
         crate::commands::check_timing(a.interval, None)?;
+        if a.interval > MAX_INTERVAL {
+            return Err(CliError::new(format!(
+                "an interval of {} is too long for a live view",
+                humantime::format_duration(a.interval)
+            ))
+            .hint("use at most --interval 1h (the default is 1s), or --once for a single table"));
+        }
         return tui::run(ctx, a, out);
     }
     once(ctx, a)

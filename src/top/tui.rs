@@ -25,11 +25,7 @@ use crate::commands::Ctx;
 use crate::error::{CliError, ExitCode};
 use crate::reader::{Ceilings, HostFacts, ProcFs, Sampler, Scan, Scanner, UserNames, Wanted};
 use crate::render::style::Palette;
-use crate::render::top::{cell, compact_size, host_line};
-
-/// Longest refresh interval accepted (beyond, deadlines would overflow
-/// and the view would look frozen anyway).
-const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+use crate::render::top::{cell, command_cell, compact_size, host_line};
 
 /// Smallest terminal the table fits in.
 pub const MIN_WIDTH: u16 = 60;
@@ -97,13 +93,6 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
     let cur = scanner.scan(&ctx.fs)?;
     crate::commands::check_scan(ctx, &cur)?;
-    if a.interval > MAX_INTERVAL {
-        return Err(CliError::new(format!(
-            "an interval of {} is too long for a live view",
-            humantime::format_duration(a.interval)
-        ))
-        .hint("use at most --interval 1h (the default is 1s), or --once for a single table"));
-    }
     let mut app = App {
         fs: &ctx.fs,
         scanner,
@@ -498,12 +487,17 @@ impl App<'_> {
 }
 
 impl View {
-    fn status_line(&self, cur: &Scan, basis: RateBasis, shown: usize) -> Line<'static> {
-        let arrow = if self.sort.descending_by_default() != self.reverse {
-            "▼"
+    /// The sort direction as shown: ▼ largest (or last) first.
+    fn arrow(&self) -> char {
+        if self.sort.descending_by_default() != self.reverse {
+            '▼'
         } else {
-            "▲"
-        };
+            '▲'
+        }
+    }
+
+    fn status_line(&self, cur: &Scan, basis: RateBasis, shown: usize) -> Line<'static> {
+        let arrow = self.arrow();
         let mut spans = vec![
             Span::raw(format!("sort {} {arrow}", self.sort.header())),
             Span::raw(" · "),
@@ -568,14 +562,12 @@ impl View {
             let mut h = k.header().to_string();
             let right = crate::render::top::align(k) == crate::render::table::Align::Right;
             if k == self.sort {
+                let a = self.arrow();
                 h = if right {
-                    format!("▼{h}")
+                    format!("{a}{h}")
                 } else {
-                    format!("{h}▼")
+                    format!("{h}{a}")
                 };
-                if self.sort.descending_by_default() == self.reverse {
-                    h = h.replace('▼', "▲");
-                }
             }
             let c = if right {
                 Cell::from(Line::from(h).right_aligned())
@@ -593,13 +585,11 @@ impl View {
         let rows: Vec<Row<'_>> = visible
             .map(|(i, r)| {
                 let cells = cols.iter().map(|&(k, _)| {
-                    let mut text = cell(r, k);
-                    if k == SortKey::Cmdline {
-                        let d = depth.get(i).copied().unwrap_or(0);
-                        if d > 0 {
-                            text = format!("{}└ {text}", "  ".repeat(d.min(20) - 1));
-                        }
-                    }
+                    let text = if k == SortKey::Cmdline {
+                        command_cell(r, depth.get(i).copied().unwrap_or(0))
+                    } else {
+                        cell(r, k)
+                    };
                     if crate::render::top::align(k) == crate::render::table::Align::Right {
                         Cell::from(Line::from(text).right_aligned())
                     } else {
