@@ -24,21 +24,17 @@
 # See bench/README.md.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_NAME=inspect-fds
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MAX_FDS=${BENCH_MAX_FDS:-20000}
 MAX_RATIO=${BENCH_MAX_RATIO:-2}
-BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-1200}
 HYPERFINE_TIMEOUT=${BENCH_TIMEOUT:-900}
 CHECK_TIMEOUT=120   # one run of one command (first check, /usr/bin/time)
 READY_TIMEOUT=90    # the holder gives up opening after 60 s by itself
 RUNS=15
 WARMUP=3
 WITH_PROCTOR=1
-
-die() { echo "inspect-fds: $*" >&2; exit "${DIE_CODE:-1}"; }
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -52,94 +48,31 @@ while [ $# -gt 0 ]; do
 done
 case "$RUNS$WARMUP" in *[!0-9]*) DIE_CODE=2 die "--runs and --warmup take whole numbers" ;; esac
 
-# --- required tools ---------------------------------------------------------
-if ! command -v hyperfine >/dev/null 2>&1; then
-    echo "inspect-fds: hyperfine not found" >&2
-    echo "hint: apt-get install -y hyperfine" >&2
-    exit 2
-fi
-for tool in python3 cargo timeout; do
-    command -v "$tool" >/dev/null 2>&1 || DIE_CODE=2 die "$tool not found"
-done
-HAVE_TIME=1
-if [ ! -x /usr/bin/time ]; then
-    HAVE_TIME=0
-    echo "inspect-fds: /usr/bin/time not found; peak RSS will not be measured" >&2
-    echo "hint: apt-get install -y time" >&2
-fi
-
-# --- cleanup: every process started here is killed by PID and waited for -----
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/inspect-fds.XXXXXX")
-HOLDER=
-CHILD=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM HUP
-    # CHILD is a `timeout`, which leads its own process group (it, hyperfine
-    # and the command being timed): signal that group, by its PID.
-    if [ -n "$CHILD" ]; then kill -TERM -- "-$CHILD" 2>/dev/null || true; fi
-    if [ -n "$HOLDER" ]; then kill -TERM "$HOLDER" 2>/dev/null || true; fi
-    local pid
-    for pid in $CHILD $HOLDER; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Runs "$@" under timeout, in the background so that a signal reaches the
-# traps at once instead of after the command ends. Redirections given to
-# run_bounded apply to the command. `timeout` puts itself and the command in
-# a process group of their own (so Ctrl-C reaches only this script, whose
-# trap then ends that group).
-run_bounded() {
-    local secs=$1
-    shift
-    timeout --kill-after=10 "$secs" "$@" &
-    CHILD=$!
-    local rc=0
-    wait "$CHILD" || rc=$?
-    CHILD=
-    return "$rc"
-}
-
-now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
+require_tools python3 cargo timeout
+check_time
+# From here on every process started is killed by PID and waited for, on
+# exit, error, Ctrl-C or SIGTERM, and TMP is removed (lib.sh).
+start_cleanup inspect-fds
 
 # --- build --------------------------------------------------------------------
-build_args=(build --release --manifest-path "$ROOT/Cargo.toml" --example bare_inspect)
+build_args=(--example bare_inspect)
 [ "$WITH_PROCTOR" = 1 ] && build_args+=(--bin proctor)
-echo "inspect-fds: cargo ${build_args[*]}" >&2
-rc=0
-run_bounded "$BUILD_TIMEOUT" cargo "${build_args[@]}" || rc=$?
-[ "$rc" = 124 ] && die "cargo build took more than ${BUILD_TIMEOUT} s"
-[ "$rc" = 0 ] || die "cargo build failed (exit $rc)"
+cargo_build "${build_args[@]}"
+check_rc "cargo build" "$BUILD_RC" "$BUILD_TIMEOUT"
 PROCTOR=$TARGET_DIR/release/proctor
 BARE=$TARGET_DIR/release/examples/bare_inspect
 [ -x "$BARE" ] || die "built, but $BARE is missing (is CARGO_TARGET_DIR right?)"
 [ "$WITH_PROCTOR" = 0 ] || [ -x "$PROCTOR" ] || die "built, but $PROCTOR is missing"
 
 # --- the descriptor holder ----------------------------------------------------
-t0=$(now_ms)
-python3 "$SCRIPT_DIR/fd-holder.py" --max "$MAX_FDS" >"$TMP/holder.out" 2>"$TMP/holder.err" &
-HOLDER=$!
-ready=
-deadline=$((t0 + READY_TIMEOUT * 1000))
-while [ "$(now_ms)" -lt "$deadline" ]; do
-    if grep -q '^READY ' "$TMP/holder.out"; then ready=1; break; fi
-    if ! kill -0 "$HOLDER" 2>/dev/null; then break; fi
-    sleep 0.1
-done
-setup_ms=$(( $(now_ms) - t0 ))
-if [ -z "$ready" ]; then
+if ! launch_holder '^READY ' fd-holder.py --max "$MAX_FDS"; then
     cat "$TMP/holder.err" >&2
     die "fd-holder did not get ready within ${READY_TIMEOUT} s"
 fi
 read -r _ PID NFDS <"$TMP/holder.out"
 [ "$PID" = "$HOLDER" ] || die "fd-holder reported pid $PID, expected $HOLDER"
 sed 's/^/  /' "$TMP/holder.err" >&2
-echo "inspect-fds: holder pid $PID ready with $NFDS descriptors in ${setup_ms} ms" >&2
+echo "inspect-fds: holder pid $PID ready with $NFDS descriptors in ${SETUP_MS} ms" >&2
 if [ "$NFDS" -lt 19000 ]; then
     echo "inspect-fds: warning: only $NFDS descriptors (the requirement is about 20,000);" \
         "check the holder's lines above" >&2
@@ -149,13 +82,6 @@ fi
 names=()
 cmds=()
 add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }
-
-first_run() { # NAME CMD...; leaves NAME.out, NAME.err and the exit code in FIRST_RC
-    local name=$1
-    shift
-    FIRST_RC=0
-    run_bounded "$CHECK_TIMEOUT" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || FIRST_RC=$?
-}
 
 if [ "$WITH_PROCTOR" = 1 ]; then
     first_run proctor "$PROCTOR" inspect "$PID" --json
@@ -200,26 +126,19 @@ for peer in lsof ss; do
 done
 
 # --- hyperfine: all commands in one run, side by side --------------------------
-hf=(hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/hyperfine.json")
-for i in "${!names[@]}"; do hf+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
-rc=0
-run_bounded "$HYPERFINE_TIMEOUT" "${hf[@]}" || rc=$?
-[ "$rc" = 124 ] && die "hyperfine took more than ${HYPERFINE_TIMEOUT} s"
-[ "$rc" = 0 ] || die "hyperfine failed (exit $rc)"
+run_hyperfine "$TMP/hyperfine.json"
+check_rc hyperfine "$HF_RC" "$HYPERFINE_TIMEOUT"
 
 # --- peak RSS, one run each under /usr/bin/time -v -----------------------------
 if [ "$HAVE_TIME" = 1 ]; then
     for i in "${!names[@]}"; do
-        argv=()
-        # cmds[i] was quoted with printf %q; eval only undoes that quoting.
-        eval "argv=(${cmds[$i]})"
-        run_bounded "$CHECK_TIMEOUT" /usr/bin/time -v -o "$TMP/rss.${names[$i]}" \
-            "${argv[@]}" >/dev/null 2>&1 || true
+        cmd_argv "$i"
+        run_quiet /usr/bin/time -v -o "$TMP/rss.${names[$i]}" "${argv[@]}"
     done
 fi
 
 # --- summary ------------------------------------------------------------------
-python3 - "$TMP" "$MAX_RATIO" "$WITH_PROCTOR" "$PID" "$NFDS" "$setup_ms" "${names[@]}" <<'PY'
+python3 - "$TMP" "$MAX_RATIO" "$WITH_PROCTOR" "$PID" "$NFDS" "$SETUP_MS" "${names[@]}" <<'PY'
 import json, os, re, sys
 
 tmp, max_ratio, with_proctor, pid, nfds, setup_ms = sys.argv[1:7]

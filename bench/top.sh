@@ -36,9 +36,9 @@
 # 2 missing tool or usage error, 130/143 interrupted. See bench/README.md.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_NAME=top
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${N:-2000}
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
@@ -46,7 +46,6 @@ RSS_RUNS=${RSS_RUNS:-5}
 DOCTOR_RUNS=${DOCTOR_RUNS:-5}
 TUI_SETTLE=${TUI_SETTLE:-5}
 TUI_SECONDS=${TUI_SECONDS:-30}
-BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-1200}
 HYPERFINE_TIMEOUT=180  # one hyperfine run
 CHECK_TIMEOUT=60       # one run of one command (first run, time, strace)
 READY_TIMEOUT=120      # many-procs.py starting N children
@@ -55,9 +54,6 @@ BUILD=1
 DO_DOCTOR=1
 DO_TUI=1
 PS_ARGS=(-eo 'pid,ppid,user,stat,rss,nlwp,comm,args')
-
-die() { echo "top: $*" >&2; exit "${DIE_CODE:-1}"; }
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -75,26 +71,9 @@ esac
 [ "$RUNS" -ge 2 ] && [ "$RSS_RUNS" -ge 1 ] && [ "$DOCTOR_RUNS" -ge 2 ] ||
     DIE_CODE=2 die "RUNS and DOCTOR_RUNS must be at least 2, RSS_RUNS at least 1"
 
-# --- required tools ---------------------------------------------------------
-if ! command -v hyperfine >/dev/null 2>&1; then
-    echo "top: hyperfine not found" >&2
-    echo "hint: apt-get install -y hyperfine" >&2
-    exit 2
-fi
-for tool in python3 cargo ps; do
-    command -v "$tool" >/dev/null 2>&1 || DIE_CODE=2 die "$tool not found"
-done
-HAVE_TIME=1
-if [ ! -x /usr/bin/time ]; then
-    HAVE_TIME=0
-    echo "top: /usr/bin/time not found; peak RSS will not be measured" >&2
-    echo "hint: apt-get install -y time" >&2
-fi
-HAVE_STRACE=1
-if ! command -v strace >/dev/null 2>&1; then
-    HAVE_STRACE=0
-    echo "top: strace not found; no syscall summaries (hint: apt-get install -y strace)" >&2
-fi
+require_tools python3 cargo ps
+check_time
+check_strace "no syscall summaries (hint: apt-get install -y strace)"
 if [ "$DO_TUI" = 1 ] && ! command -v tmux >/dev/null 2>&1; then
     DO_TUI=0
     echo "top: tmux not found; the TUI's CPU use will not be measured (hint: apt-get install -y tmux)" >&2
@@ -113,11 +92,11 @@ if [ -z "$PROCS_BIN" ]; then
 fi
 
 # --- cleanup: every process started here is killed by PID and waited for -----
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/top-bench.XXXXXX")
-HOLDER=
-CHILD=
+# The trap (lib.sh) ends the run_bounded wrapper, then cleanup_hook (the TUI
+# and the tmux server), then the holder, and removes TMP.
 TMUX_SERVER=
 TUI_PID=
+start_cleanup top-bench
 SOCK=$TMP/tmux.sock
 # The TUI is a child of our tmux server, which reaps it: end it first and
 # give the server time to reap it, then end the server, our child (tmux -D:
@@ -140,26 +119,10 @@ stop_tui() {
         TMUX_SERVER=
     fi
 }
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM HUP
-    # CHILD is the run_bounded wrapper: on SIGTERM it ends its command's
-    # process group and reaps everything below it before exiting.
-    if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
-    stop_tui
-    if [ -n "$HOLDER" ]; then kill -TERM "$HOLDER" 2>/dev/null || true; fi
-    local pid
-    for pid in $CHILD $HOLDER; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+cleanup_hook() { stop_tui; }
 
-# Runs "$@" with a time limit, in the background so that a signal reaches the
-# traps at once. Redirections given to run_bounded apply to the command.
+# The runner of run_bounded (lib.sh: SECS CMD..., in the background so that a
+# signal reaches the traps at once; redirections apply to the command).
 # Not coreutils `timeout`: killing hyperfine mid-run would leave the command
 # it was timing to PID 1, which does not reliably reap here. This wrapper is a
 # child subreaper (prctl PR_SET_CHILD_SUBREAPER): the command runs in its own
@@ -218,30 +181,19 @@ while True:
     signal.sigtimedwait({signal.SIGCHLD}, 0.1)
 sys.exit(killed if killed is not None else rc)
 '
-run_bounded() {
-    local secs=$1
-    shift
-    python3 -c "$BOUNDED_PY" "$secs" "$@" &
-    CHILD=$!
-    local rc=0
-    wait "$CHILD" || rc=$?
-    CHILD=
-    return "$rc"
-}
+# The wrapper is not a group leader: the trap signals its PID only, and it
+# ends its command's group itself.
+RUNNER=(python3 -c "$BOUNDED_PY")
+RUNNER_GROUP=0
 
-now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
 count_procs() { set -- /proc/[0-9]*; echo "$#"; }
 
 # --- build --------------------------------------------------------------------
 PROCTOR=$TARGET_DIR/release/proctor
 BARE=$TARGET_DIR/release/examples/bare_top
 if [ "$BUILD" = 1 ]; then
-    build_args=(build --release --manifest-path "$ROOT/Cargo.toml" --bin proctor --example bare_top)
-    echo "top: cargo ${build_args[*]}" >&2
-    rc=0
-    run_bounded "$BUILD_TIMEOUT" cargo "${build_args[@]}" || rc=$?
-    [ "$rc" = 124 ] && die "cargo build took more than ${BUILD_TIMEOUT} s"
-    [ "$rc" = 0 ] || die "cargo build failed (exit $rc)"
+    cargo_build --bin proctor --example bare_top
+    check_rc "cargo build" "$BUILD_RC" "$BUILD_TIMEOUT"
 fi
 [ -x "$PROCTOR" ] || die "$PROCTOR is missing (build it, or check CARGO_TARGET_DIR)"
 [ -x "$BARE" ] || die "$BARE is missing (build it, or check CARGO_TARGET_DIR)"
@@ -254,18 +206,7 @@ if [ "$BASE_PROCS" -gt 1000 ]; then
     echo "top: warning: already $BASE_PROCS processes on this host (another holder?):" \
         "the run will see about $((BASE_PROCS + N + 1)), not $N + a few hundred" >&2
 fi
-t0=$(now_ms)
-python3 "$SCRIPT_DIR/many-procs.py" "$N" "$HOLDER_LIFE" >"$TMP/holder.out" 2>"$TMP/holder.err" &
-HOLDER=$!
-ready=
-deadline=$((t0 + READY_TIMEOUT * 1000))
-while [ "$(now_ms)" -lt "$deadline" ]; do
-    if grep -q '^ready' "$TMP/holder.out"; then ready=1; break; fi
-    if ! kill -0 "$HOLDER" 2>/dev/null; then break; fi
-    sleep 0.1
-done
-SETUP_MS=$(( $(now_ms) - t0 ))
-if [ -z "$ready" ]; then
+if ! launch_holder '^ready' many-procs.py "$N" "$HOLDER_LIFE"; then
     cat "$TMP/holder.err" >&2
     die "many-procs.py did not get ready within ${READY_TIMEOUT} s"
 fi
@@ -276,12 +217,6 @@ echo "top: holder pid $HOLDER ready with $N children in $SETUP_MS ms; $PROCS_STA
 names=()
 cmds=()
 add() { names+=("$1"); shift; cmds+=("$(printf '%q ' "$@")"); }
-first_run() { # NAME CMD...; leaves NAME.out, NAME.err and the exit code in FIRST_RC
-    local name=$1
-    shift
-    FIRST_RC=0
-    run_bounded "$CHECK_TIMEOUT" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || FIRST_RC=$?
-}
 show_first() { # NAME: one line about the first run
     local lines first
     lines=$(wc -l <"$TMP/$1.out")
@@ -336,29 +271,21 @@ for i in "${!names[@]}"; do printf '%s\t%s\n' "${names[$i]}" "${cmds[$i]}"; done
 
 # --- 1. hyperfine: all commands in one run, side by side -----------------------
 cut -d ' ' -f 1-3 /proc/loadavg >"$TMP/load.before"
-hf=(hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/top.json")
-for i in "${!names[@]}"; do hf+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
-rc=0
-run_bounded "$HYPERFINE_TIMEOUT" "${hf[@]}" || rc=$?
-[ "$rc" = 124 ] && die "hyperfine took more than ${HYPERFINE_TIMEOUT} s"
-[ "$rc" = 0 ] || die "hyperfine failed (exit $rc)"
+run_hyperfine "$TMP/top.json"
+check_rc hyperfine "$HF_RC" "$HYPERFINE_TIMEOUT"
 PROCS_END=$(count_procs)
 cut -d ' ' -f 1-3 /proc/loadavg >"$TMP/load.after"
 
 # --- 2. peak RSS (RSS_RUNS runs each) and syscalls (one strace -c -f run each) --
 for i in "${!names[@]}"; do
-    argv=()
-    # cmds[i] was quoted with printf %q; eval only undoes that quoting.
-    eval "argv=(${cmds[$i]})"
+    cmd_argv "$i"
     if [ "$HAVE_TIME" = 1 ]; then
         for k in $(seq 1 "$RSS_RUNS"); do
-            run_bounded "$CHECK_TIMEOUT" /usr/bin/time -f %M -o "$TMP/rss.${names[$i]}.$k" \
-                "${argv[@]}" >/dev/null 2>&1 || true
+            run_quiet /usr/bin/time -f %M -o "$TMP/rss.${names[$i]}.$k" "${argv[@]}"
         done
     fi
     if [ "$HAVE_STRACE" = 1 ]; then
-        run_bounded "$CHECK_TIMEOUT" strace -f -c -o "$TMP/sc.${names[$i]}" \
-            "${argv[@]}" >/dev/null 2>&1 || true
+        run_quiet strace -f -c -o "$TMP/sc.${names[$i]}" "${argv[@]}"
     fi
 done
 
@@ -385,12 +312,10 @@ if [ "$DO_DOCTOR" = 1 ]; then
         [ "$rc" = 0 ] || printf 'failed\thyperfine exit %s\n' "$rc" >"$TMP/doctor.state"
         zombies >>"$TMP/doctor.zombies"
         if [ "$HAVE_STRACE" = 1 ]; then
-            run_bounded "$CHECK_TIMEOUT" strace -f -c -o "$TMP/sc.doctor" \
-                "$PROCTOR" doctor >/dev/null 2>&1 || true
+            run_quiet strace -f -c -o "$TMP/sc.doctor" "$PROCTOR" doctor
         fi
         if [ "$HAVE_TIME" = 1 ]; then
-            run_bounded "$CHECK_TIMEOUT" /usr/bin/time -f %M -o "$TMP/rss.doctor.1" \
-                "$PROCTOR" doctor >/dev/null 2>&1 || true
+            run_quiet /usr/bin/time -f %M -o "$TMP/rss.doctor.1" "$PROCTOR" doctor
         fi
     fi
 fi

@@ -44,13 +44,12 @@
 # tool or usage error, 130 interrupted. See bench/README.md.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_NAME=views
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MAX_FDS=${BENCH_MAX_FDS:-20000}
 N_MAPS=${BENCH_MAPS:-20000}
 N_THREADS=${BENCH_THREADS:-2000}
-BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-1200}
 HYPERFINE_TIMEOUT=${BENCH_TIMEOUT:-900}
 CHECK_TIMEOUT=120   # one run of one command (first check, time -v, strace)
 READY_TIMEOUT=90    # the holders give up after 60 s of setup by themselves
@@ -59,9 +58,6 @@ WARMUP=3
 WITH_PROCTOR=1
 EXPORT_DIR=
 WORKLOADS=()
-
-die() { echo "views: $*" >&2; exit "${DIE_CODE:-1}"; }
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -83,89 +79,32 @@ if [ -n "$EXPORT_DIR" ]; then
     EXPORT_DIR=$(cd "$EXPORT_DIR" && pwd)
 fi
 
-# --- required tools ---------------------------------------------------------
-if ! command -v hyperfine >/dev/null 2>&1; then
-    echo "views: hyperfine not found" >&2
-    echo "hint: apt-get install -y hyperfine" >&2
-    exit 2
-fi
-for tool in python3 cargo timeout; do
-    command -v "$tool" >/dev/null 2>&1 || DIE_CODE=2 die "$tool not found"
-done
-HAVE_TIME=1
-if [ ! -x /usr/bin/time ]; then
-    HAVE_TIME=0
-    echo "views: /usr/bin/time not found; peak RSS will not be measured" >&2
-    echo "hint: apt-get install -y time" >&2
-fi
-HAVE_STRACE=1
-if ! command -v strace >/dev/null 2>&1; then
-    HAVE_STRACE=0
-    echo "views: strace not found; no syscall counts, and the fds --count" \
-        "requirement cannot be checked" >&2
-    echo "hint: apt-get install -y strace" >&2
-fi
-
-# --- cleanup: every process started here is killed by PID and waited for -----
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/views.XXXXXX")
-HOLDER=
-CHILD=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM HUP
-    # CHILD is a `timeout`, which leads its own process group (it, hyperfine
-    # and the command being timed): signal that group, by its PID.
-    if [ -n "$CHILD" ]; then kill -TERM -- "-$CHILD" 2>/dev/null || true; fi
-    if [ -n "$HOLDER" ]; then kill -TERM "$HOLDER" 2>/dev/null || true; fi
-    local pid
-    for pid in $CHILD $HOLDER; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Runs "$@" under timeout, in the background so that a signal reaches the
-# traps at once instead of after the command ends. Redirections given to
-# run_bounded apply to the command. `timeout` puts itself and the command in
-# a process group of their own (so Ctrl-C reaches only this script, whose
-# trap then ends that group).
-run_bounded() {
-    local secs=$1
-    shift
-    timeout --kill-after=10 "$secs" "$@" &
-    CHILD=$!
-    local rc=0
-    wait "$CHILD" || rc=$?
-    CHILD=
-    return "$rc"
-}
-
-now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
+require_tools python3 cargo timeout
+check_time
+check_strace "no syscall counts, and the fds --count requirement cannot be checked" \
+    "hint: apt-get install -y strace"
+# From here on every process started is killed by PID and waited for, on
+# exit, error, Ctrl-C or SIGTERM, and TMP is removed (lib.sh).
+start_cleanup views
 
 # --- build --------------------------------------------------------------------
-build_args=(build --release --manifest-path "$ROOT/Cargo.toml" --example bare_views)
+build_args=(--example bare_views)
 [ "$WITH_PROCTOR" = 1 ] && build_args+=(--bin proctor)
-echo "views: cargo ${build_args[*]}" >&2
-rc=0
-run_bounded "$BUILD_TIMEOUT" cargo "${build_args[@]}" || rc=$?
+cargo_build "${build_args[@]}"
 PROCTOR=$TARGET_DIR/release/proctor
 BARE=$TARGET_DIR/release/examples/bare_views
-if [ "$rc" != 0 ] && [ "$WITH_PROCTOR" = 0 ] && command -v rustc >/dev/null 2>&1; then
+if [ "$BUILD_RC" != 0 ] && [ "$WITH_PROCTOR" = 0 ] && command -v rustc >/dev/null 2>&1; then
     # The example needs nothing from the crate, but cargo builds the library
     # first; while the library is being edited that can fail. The baselines
     # are std-only, so build the one file directly.
-    echo "views: cargo build failed (exit $rc); building examples/bare_views.rs" \
+    echo "views: cargo build failed (exit $BUILD_RC); building examples/bare_views.rs" \
         "alone with rustc" >&2
     BARE=$TMP/bare_views
-    rc=0
+    BUILD_RC=0
     run_bounded "$BUILD_TIMEOUT" rustc --edition 2024 -C opt-level=3 \
-        -o "$BARE" "$ROOT/examples/bare_views.rs" || rc=$?
+        -o "$BARE" "$ROOT/examples/bare_views.rs" || BUILD_RC=$?
 fi
-[ "$rc" = 124 ] && die "build took more than ${BUILD_TIMEOUT} s"
-[ "$rc" = 0 ] || die "build failed (exit $rc)"
+check_rc build "$BUILD_RC" "$BUILD_TIMEOUT"
 [ -x "$BARE" ] || die "built, but $BARE is missing (is CARGO_TARGET_DIR right?)"
 [ "$WITH_PROCTOR" = 0 ] || [ -x "$PROCTOR" ] || die "built, but $PROCTOR is missing"
 
@@ -175,19 +114,7 @@ COUNT=
 SETUP_MS=
 start_holder() { # SCRIPT ARGS...; sets HOLDER, PID, COUNT, SETUP_MS
     local script=$1
-    shift
-    local t0 deadline ready=
-    t0=$(now_ms)
-    python3 "$SCRIPT_DIR/$script" "$@" >"$TMP/holder.out" 2>"$TMP/holder.err" &
-    HOLDER=$!
-    deadline=$((t0 + READY_TIMEOUT * 1000))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        if grep -q '^READY ' "$TMP/holder.out"; then ready=1; break; fi
-        if ! kill -0 "$HOLDER" 2>/dev/null; then break; fi
-        sleep 0.1
-    done
-    SETUP_MS=$(( $(now_ms) - t0 ))
-    if [ -z "$ready" ]; then
+    if ! launch_holder '^READY ' "$@"; then
         cat "$TMP/holder.err" >&2
         echo "views: $script did not get ready within ${READY_TIMEOUT} s" >&2
         stop_holder
@@ -202,14 +129,6 @@ start_holder() { # SCRIPT ARGS...; sets HOLDER, PID, COUNT, SETUP_MS
     fi
     echo "views: holder pid $PID ready with $COUNT in ${SETUP_MS} ms" >&2
 }
-stop_holder() {
-    if [ -n "$HOLDER" ]; then
-        kill -TERM "$HOLDER" 2>/dev/null || true
-        wait "$HOLDER" 2>/dev/null || true
-        HOLDER=
-    fi
-    rm -f "$TMP/holder.out" "$TMP/holder.err"
-}
 
 # --- per-workload command list ------------------------------------------------------
 # names[i] is a short id, labels[i] what is shown, cmds[i] the argv quoted
@@ -220,13 +139,6 @@ cmds=()
 W=
 add() { names+=("$1"); labels+=("$2"); shift 2; cmds+=("$(printf '%q ' "$@")"); }
 fail_note() { printf '%s\t%s\n' "$1" "$2" >>"$TMP/$W.failed"; }
-
-first_run() { # NAME CMD...; leaves $W.NAME.out/.err and the exit code in FIRST_RC
-    local name=$1
-    shift
-    FIRST_RC=0
-    run_bounded "$CHECK_TIMEOUT" "$@" >"$TMP/$W.$name.out" 2>"$TMP/$W.$name.err" || FIRST_RC=$?
-}
 
 # Escaped first line of a command's output (it may contain anything).
 first_line() { head -n 1 "$1" | cut -c 1-160 | cat -v; }
@@ -241,7 +153,7 @@ add_proctor() { # NAME SUBCOMMAND ARGS...
         fail_note "$name" "subcommand $sub missing"
         return 0
     fi
-    first_run "$name" "$PROCTOR" "$sub" "$PID" "$@"
+    first_run "$W.$name" "$PROCTOR" "$sub" "$PID" "$@"
     # Exit 1 means "a problem was found" (the fd holder sits at 99.7% of its
     # descriptor limit, which proctor should flag); 2 and above are errors.
     if [ "$FIRST_RC" != 0 ] && [ "$FIRST_RC" != 1 ]; then
@@ -265,7 +177,7 @@ add_proctor() { # NAME SUBCOMMAND ARGS...
 
 add_bare() { # NAME VIEW
     local name=$1 view=$2
-    first_run "$name" "$BARE" "$view" "$PID"
+    first_run "$W.$name" "$BARE" "$view" "$PID"
     if [ "$FIRST_RC" != 0 ]; then
         echo "views: 'bare_views $view $PID' failed (exit $FIRST_RC); its stderr:" >&2
         head -c 4000 "$TMP/$W.$name.err" >&2
@@ -285,7 +197,7 @@ add_peer() { # NAME TOOL PACKAGE LABEL CMD...
         fail_note "$name" "$tool not installed"
         return 0
     fi
-    first_run "$name" "$@"
+    first_run "$W.$name" "$@"
     if [ "$FIRST_RC" != 0 ]; then
         echo "views: '$label' failed (exit $FIRST_RC); left out. stderr:" >&2
         head -c 1000 "$TMP/$W.$name.err" >&2
@@ -304,10 +216,8 @@ trace_count() {
     for which in big small; do
         if [ "$which" = big ]; then target=$PID; else target=$$; fi
         echo "$target" >"$TMP/$W.count.$which.pid"
-        run_bounded "$CHECK_TIMEOUT" strace -f -c -o "$TMP/$W.count.$which.c" \
-            "$PROCTOR" fds "$target" --count >/dev/null 2>&1 || true
-        run_bounded "$CHECK_TIMEOUT" strace -f -y -o "$TMP/$W.count.$which.y" \
-            "$PROCTOR" fds "$target" --count >/dev/null 2>&1 || true
+        run_quiet strace -f -c -o "$TMP/$W.count.$which.c" "$PROCTOR" fds "$target" --count
+        run_quiet strace -f -y -o "$TMP/$W.count.$which.y" "$PROCTOR" fds "$target" --count
     done
 }
 
@@ -389,14 +299,11 @@ run_workload() {
     for i in "${!names[@]}"; do printf '%s\t%s\n' "${names[$i]}" "${labels[$i]}"; done >"$TMP/$W.names"
 
     # One hyperfine run with every command of the workload side by side.
-    local hf=(hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/$W.hyperfine.json")
-    for i in "${!names[@]}"; do hf+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
-    local rc=0
-    run_bounded "$HYPERFINE_TIMEOUT" "${hf[@]}" || rc=$?
-    if [ "$rc" != 0 ]; then
-        [ "$rc" = 124 ] && echo "views: hyperfine took more than ${HYPERFINE_TIMEOUT} s" >&2
-        echo "views: hyperfine failed for $W (exit $rc)" >&2
-        fail_note hyperfine "exit $rc"
+    run_hyperfine "$TMP/$W.hyperfine.json"
+    if [ "$HF_RC" != 0 ]; then
+        [ "$HF_RC" = 124 ] && echo "views: hyperfine took more than ${HYPERFINE_TIMEOUT} s" >&2
+        echo "views: hyperfine failed for $W (exit $HF_RC)" >&2
+        fail_note hyperfine "exit $HF_RC"
         rm -f "$TMP/$W.hyperfine.json"
         stop_holder
         return 0
@@ -405,16 +312,12 @@ run_workload() {
     # Peak RSS (/usr/bin/time -v) and syscall counts (strace -f -c), one run each.
     local argv
     for i in "${!names[@]}"; do
-        argv=()
-        # cmds[i] was quoted with printf %q; eval only undoes that quoting.
-        eval "argv=(${cmds[$i]})"
+        cmd_argv "$i"
         if [ "$HAVE_TIME" = 1 ]; then
-            run_bounded "$CHECK_TIMEOUT" /usr/bin/time -v -o "$TMP/$W.rss.${names[$i]}" \
-                "${argv[@]}" >/dev/null 2>&1 || true
+            run_quiet /usr/bin/time -v -o "$TMP/$W.rss.${names[$i]}" "${argv[@]}"
         fi
         if [ "$HAVE_STRACE" = 1 ]; then
-            run_bounded "$CHECK_TIMEOUT" strace -f -c -o "$TMP/$W.sc.${names[$i]}" \
-                "${argv[@]}" >/dev/null 2>&1 || true
+            run_quiet strace -f -c -o "$TMP/$W.sc.${names[$i]}" "${argv[@]}"
         fi
     done
     [ "$W" = fds ] && trace_count
