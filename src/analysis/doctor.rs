@@ -27,7 +27,8 @@ pub struct HostThresholds {
     pub psi_some_warning: f64,
     /// PSI memory `full` avg10 at or above this: critical.
     pub psi_full_critical: f64,
-    /// Zombies host-wide at or above this: warning (any: info).
+    /// Zombies host-wide at or above this: warning (fewer: no host finding;
+    /// lasting ones are still reported under their parent).
     pub zombies_warning: usize,
     /// Allocated file handles against fs.file-max (percent).
     pub file_nr_warning_pct: f64,

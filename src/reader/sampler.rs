@@ -79,6 +79,16 @@ fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
 
 impl Sampler {
     pub fn new(proc: Process, wanted: Wanted) -> Result<Sampler, ReadError> {
+        if proc.initial_stat().is_kernel_thread() {
+            // statm reads all zeros there: an RSS of 0 is not a reading.
+            return Err(ReadError::NotSupported {
+                path: proc.path("stat"),
+                detail: format!(
+                    "PID {} is a kernel thread: it has no user memory, descriptors or sockets to watch",
+                    proc.pid()
+                ),
+            });
+        }
         let open = |rel: &std::ffi::CStr| proc.open_file(rel);
         let stat = open(c"stat")?;
         let statm = if wanted.rss {

@@ -359,11 +359,6 @@ impl App<'_> {
             ..Wanted::default()
         };
         let (sampler, ceilings, ended) = match self.open_selected(pid) {
-            Ok(proc) if proc.initial_stat().is_kernel_thread() => (
-                None,
-                Ceilings::default(),
-                Some("a kernel thread: no user memory or descriptors to watch".to_string()),
-            ),
             Ok(proc) => {
                 let c = self.fs.ceilings(&proc);
                 match Sampler::new(proc, wanted) {
@@ -729,7 +724,7 @@ fn columns_for(width: u16) -> Vec<(SortKey, u16)> {
         (SortKey::Pid, 7),
         (SortKey::User, 9),
         (SortKey::Name, 15),
-        (SortKey::State, 5),
+        (SortKey::State, 6),
         (SortKey::Cpu, 6),
         (SortKey::Rss, 6),
         (SortKey::Threads, 5),

@@ -5,8 +5,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    RUN_LIMIT, TempDir, bin, fixture_copy, helper_path, is_root, json, marker, output_within,
-    proctor_at, proctor_cmd, real_python, spawn_ready, status_field, stderr, stdout,
+    RUN_LIMIT, Reaped, TempDir, bin, fixture_copy, helper_path, is_root, json, marker,
+    output_within, proctor_at, proctor_cmd, real_python, spawn_ready, status_field, stderr, stdout,
+    wait_until_held_open,
 };
 
 /// `doctor --sample` keeps other processes' files open between its scans,
@@ -72,13 +73,16 @@ fn user_follows_a_process_that_drops_privileges() {
             .args(["dropuid", &m]),
     );
     assert_eq!(ready, "READY");
-    let mut top = proctor_cmd(["top", "--once", "--json", "--sample", "2s", "--filter", &m])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn top");
-    // Let the first scan pass (it takes milliseconds), then drop.
-    std::thread::sleep(Duration::from_millis(700));
+    let mut top = Reaped::spawn(
+        proctor_cmd(["top", "--once", "--json", "--sample", "2s", "--filter", &m])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    // The first scan has read the child (as root) once top holds its
+    // status file open for the second; then the child drops.
+    let status = std::path::PathBuf::from(format!("/proc/{}/status", child.pid()));
+    wait_until_held_open(&mut top.0, &status, "top --sample 2s");
+    assert_eq!(status_field(child.pid(), "Uid"), Some(0), "still root");
     let _ = Command::new("kill")
         .args(["-USR1", &child.pid().to_string()])
         .status();
@@ -90,7 +94,7 @@ fn user_follows_a_process_that_drops_privileges() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let o = output_within(&mut top, RUN_LIMIT, "top --sample 2s");
+    let o = output_within(&mut top.0, RUN_LIMIT, "top --sample 2s");
     let v = json(&o);
     let row = v
         .as_array()
@@ -132,10 +136,11 @@ fn hostile_state_byte_and_huge_thread_count() {
     assert_eq!(json(&o)["host"]["threads"], u64::MAX, "saturates");
 }
 
-/// The header's CPU count is the host's (cpuN lines of PROC/stat), not
-/// proctor's own affinity.
+/// The header's CPU count is the host's (SYS/devices/system/cpu/online,
+/// else the cpuN lines of PROC/stat as on a fixture tree), not proctor's
+/// own affinity.
 #[test]
-fn cpu_count_comes_from_proc_stat() {
+fn cpu_count_is_the_hosts() {
     let t = fixture_copy("v1-basic");
     let stat = std::fs::read_to_string(t.path().join("proc/stat")).expect("stat");
     let want = stat
@@ -164,4 +169,21 @@ fn cpu_count_comes_from_proc_stat() {
             .expect("taskset");
         assert_eq!(json(&o)["host"]["cpus"], live);
     }
+}
+
+/// `watch` on a kernel thread: an error saying there is nothing to watch
+/// (it used to sample an RSS of 0 from statm), exit 2 with a hint.
+#[test]
+fn watch_refuses_a_kernel_thread() {
+    let is_kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
+    if !is_kthreadd {
+        eprintln!("note: no kthreadd at PID 2 here; test skipped");
+        return;
+    }
+    let o = crate::common::proctor(&["watch", "2", "--duration", "2s"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("PID 2 is a kernel thread"), "{e}");
+    assert!(e.contains("\nhint: "), "{e}");
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
 }
