@@ -65,15 +65,17 @@ fn proctor_never_matches_another_proctor_run() {
             .args(["top", "--once", "--sample", "5s", "--filter", &marker])
             .stdout(Stdio::null()),
     );
-    // Wait until it has exec'd (its cmdline shows the marker).
-    for _ in 0..200 {
-        if std::fs::read(format!("/proc/{}/cmdline", other.pid()))
-            .is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
-        {
-            break;
+    // Wait (bounded) until it has exec'd (its cmdline shows the marker):
+    // otherwise nothing could have matched and the test would prove nothing.
+    let exec_d = (0..500).any(|_| {
+        let seen = std::fs::read(format!("/proc/{}/cmdline", other.pid()))
+            .is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()));
+        if !seen {
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+        seen
+    });
+    assert!(exec_d, "the other proctor never showed the marker");
     assert_error(
         &["inspect", &marker],
         &format!("no process matches '{marker}'"),
@@ -246,6 +248,18 @@ fn proctor_never_matches_its_own_parent_shell() {
         .unwrap();
     let e = stderr(&o);
     assert!(e.contains(&format!("no process matches '{marker}'")), "{e}");
+    assert!(o.stdout.is_empty());
+    // The pipeline's status is cat's: the subshell (which has the marker
+    // in its command line too) reports proctor's own.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "('{}' inspect {marker}; echo RC=$? >&2) | cat",
+            bin()
+        ))
+        .output()
+        .unwrap();
+    assert!(stderr(&o).ends_with("RC=2\n"), "{}", stderr(&o));
 }
 
 #[test]

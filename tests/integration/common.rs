@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: running the binary (also
-//! bounded in time), fixture paths, temp copies of fixture trees, children
+//! bounded in time), fixture paths, temp copies of fixture trees (and
+//! in-place edits of their files, host files included), children
 //! that are always killed and reaped (and the readiness lines of helpers),
 //! values read from /proc for comparison, and guards for a v1 memory
 //! cgroup and a private tmux server.
@@ -232,6 +233,128 @@ pub fn fixture_copy(name: &str) -> TempDir {
         .status()
         .expect("cp");
     assert!(st.success());
+    t
+}
+
+/// Replace the first `from` in a (fixture copy's) file by `to`, in place;
+/// fails the test when `from` is not there.
+pub fn replace_in_file(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(s.contains(from), "{from:?} not in {}:\n{s}", path.display());
+    std::fs::write(path, s.replacen(from, to, 1)).expect("rewrite file");
+}
+
+/// Set field `n` (1-based, as in proc(5)) of a (fixture copy's) stat file
+/// to `value`, rewriting the file in place (same inode: a reader holding
+/// it open sees the new text at its next pread). Returns the old value.
+pub fn set_stat_field(path: &Path, n: usize, value: &str) -> String {
+    let text = std::fs::read_to_string(path).expect("read stat");
+    let close = text.rfind(')').expect("`)` in stat");
+    let mut fields: Vec<String> = text[close + 2..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(n >= 3, "field {n} is before the state: edit it as text");
+    let old = std::mem::replace(&mut fields[n - 3], value.to_string());
+    std::fs::write(path, format!("{} {}\n", &text[..=close], fields.join(" ")))
+        .expect("write stat");
+    old
+}
+
+/// Wait (bounded) until the running `child` holds a descriptor on `path`
+/// (proctor keeps a process's files open after a first scan that will be
+/// followed by another: that is how a test knows the first scan is done).
+/// Fails the test if the child exits first or the deadline passes.
+pub fn wait_until_held_open(child: &mut Child, path: &Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let holds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path))
+            })
+            .unwrap_or(false);
+        if holds {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "{what}: exited before holding {} open",
+            path.display()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never held {} open",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The running kernel is at least `major.minor` (from uname).
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let u = rustix::system::uname();
+    let release = u.release().to_string_lossy().into_owned();
+    let mut it = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (a, b) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
+/// Host files for [`host_fixture`]: MemAvailable and swap (kB) for
+/// meminfo, PSI memory `(some, full)` avg10, file-nr `(allocated, max)`,
+/// pid_max, and the loadavg line. None: the file is left as captured (PSI
+/// and file-nr absent, pid_max 32768).
+pub struct HostFiles<'a> {
+    pub mem_available_kb: u64,
+    pub swap_total_kb: u64,
+    pub swap_free_kb: u64,
+    pub psi: Option<(f64, f64)>,
+    pub file_nr: Option<(u64, u64)>,
+    pub pid_max: Option<u64>,
+    pub load: &'a str,
+}
+
+/// A copy of v1-basic with the host files `h` asks for.
+pub fn host_fixture(h: &HostFiles<'_>) -> TempDir {
+    let t = fixture_copy("v1-basic");
+    let p = t.path().join("proc");
+    let meminfo = p.join("meminfo");
+    replace_in_file(
+        &meminfo,
+        "MemAvailable:   24315648 kB",
+        &format!("MemAvailable:   {} kB", h.mem_available_kb),
+    );
+    replace_in_file(
+        &meminfo,
+        "SwapTotal:             0 kB",
+        &format!("SwapTotal:       {} kB", h.swap_total_kb),
+    );
+    replace_in_file(
+        &meminfo,
+        "SwapFree:              0 kB",
+        &format!("SwapFree:        {} kB", h.swap_free_kb),
+    );
+    if let Some((some, full)) = h.psi {
+        std::fs::create_dir(p.join("pressure")).expect("mkdir pressure");
+        std::fs::write(
+            p.join("pressure/memory"),
+            format!(
+                "some avg10={some:.2} avg60=3.00 avg300=0.10 total=123\nfull avg10={full:.2} avg60=0.50 avg300=0.00 total=45\n"
+            ),
+        )
+        .expect("write PSI");
+    }
+    if let Some((allocated, max)) = h.file_nr {
+        std::fs::create_dir_all(p.join("sys/fs")).expect("mkdir sys/fs");
+        std::fs::write(p.join("sys/fs/file-nr"), format!("{allocated}\t0\t{max}\n"))
+            .expect("write file-nr");
+    }
+    if let Some(m) = h.pid_max {
+        std::fs::write(p.join("sys/kernel/pid_max"), format!("{m}\n")).expect("pid_max");
+    }
+    std::fs::write(p.join("loadavg"), format!("{}\n", h.load)).expect("loadavg");
     t
 }
 

@@ -10,10 +10,14 @@
 //! Escape is always sent on its own and followed by a poll for its effect:
 //! an Escape read together with the next key is Alt+key to crossterm.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{Reaped, Tmux, bin, marker, python_helper};
+use crate::common::{
+    HostFiles, Reaped, Tmux, bin, fixture, fixture_copy, host_fixture, marker, nofile_limits,
+    python_helper, replace_in_file, root_args, set_stat_field,
+};
 
 /// Time allowed for the first frame (the first scan of every process
 /// happens before the terminal is set up).
@@ -44,11 +48,17 @@ fn quit(t: &Tmux) {
     t.wait_for("EXIT=0", KEY);
 }
 
+/// The table header line (the status line names COMMAND too when it is
+/// the sort key: `sort COMMAND ▲`).
+fn is_header(line: &str) -> bool {
+    line.contains(HEADER) && !line.starts_with("sort ")
+}
+
 /// The table header line.
 fn header(screen: &str) -> &str {
     screen
         .lines()
-        .find(|l| l.contains(HEADER))
+        .find(|l| is_header(l))
         .unwrap_or_else(|| panic!("no table header on screen:\n{screen}"))
 }
 
@@ -64,7 +74,7 @@ fn status(screen: &str) -> &str {
 fn rows(screen: &str) -> Vec<(i32, Vec<&str>)> {
     screen
         .lines()
-        .skip_while(|l| !l.contains(HEADER))
+        .skip_while(|l| !is_header(l))
         .skip(1)
         .map_while(|l| {
             let cells: Vec<&str> = l.split_whitespace().collect();
@@ -82,6 +92,62 @@ fn proc_pids() -> Vec<i32> {
         .collect();
     v.sort_unstable();
     v
+}
+
+/// `proctor --proc-root ROOT/proc --sys-root ROOT/sys top ARGS`, as
+/// [`top_cmd`] does on the live host.
+fn top_cmd_at(root: &Path, args: &str) -> String {
+    let r = root_args(root);
+    format!(
+        "'{}' --proc-root '{}' --sys-root '{}' top {args}; echo EXIT=$?; sleep 60",
+        bin(),
+        r[1],
+        r[3]
+    )
+}
+
+/// The PIDs of the table rows, top to bottom.
+fn order(screen: &str) -> Vec<i32> {
+    rows(screen).iter().map(|r| r.0).collect()
+}
+
+/// Columns whose header (and arrow) is right-aligned: the arrow comes
+/// first (`▼CPU%`); the others carry it last (`USER▲`).
+const RIGHT: [&str; 7] = ["PID", "CPU%", "RSS", "THR", "FDS", "FD%", "CSW/s"];
+
+/// The status line says `sort COLUMN ARROW` and the table header marks
+/// that column, and only it, with the same arrow.
+fn sorted_by(screen: &str, column: &str, arrow: char) -> bool {
+    let Some(st) = screen.lines().find(|l| l.starts_with("sort ")) else {
+        return false;
+    };
+    let Some(h) = screen.lines().find(|l| is_header(l)) else {
+        return false;
+    };
+    let mark = if RIGHT.contains(&column) {
+        format!("{arrow}{column}")
+    } else {
+        format!("{column}{arrow}")
+    };
+    let marked = h.split_whitespace().any(|w| w == mark) && h.matches(['▲', '▼']).count() == 1;
+    st.starts_with(&format!("sort {column} {arrow} ")) && marked
+}
+
+/// The COMMAND cell of `pid`'s row (from the header's COMMAND column).
+fn command_cell(screen: &str, pid: i32) -> String {
+    let h = header(screen);
+    let col = h[..h.find(HEADER).unwrap()].chars().count();
+    let line = screen
+        .lines()
+        .skip_while(|l| !is_header(l))
+        .skip(1)
+        .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
+        .unwrap_or_else(|| panic!("no row for {pid}:\n{screen}"));
+    line.chars()
+        .skip(col)
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 /// Type a filter: `/`, the text, Enter; waits until it is applied.
@@ -372,8 +438,14 @@ fn watch_panel_on_a_kernel_thread() {
     filter(&t, "kthreadd", 1);
     t.keys(&["w"]);
     let s = t.wait_for("watch 2 kthreadd", KEY);
-    assert!(s.contains("a kernel thread: no user memory"), "{s}");
+    // The wording is the panel's or the sampler's ("PID 2 is a kernel
+    // thread: it has no user memory, ..."); either says why.
+    assert!(
+        s.contains("kernel thread") && s.contains("no user memory"),
+        "{s}"
+    );
     assert!(!s.contains("undecided"), "{s}");
+    assert!(watch_lines(&s).is_empty(), "no metric rows: {s}");
     quit(&t);
 }
 
@@ -474,21 +546,53 @@ fn too_small_then_resized() {
     quit(&t);
 }
 
-/// Space pauses refreshing and resumes it.
+/// Space pauses refreshing and resumes it: on a fixture copy whose 4242
+/// changes its thread count (stat field 20), the view follows the change,
+/// then shows no change while paused, then catches up on resume.
 #[test]
 fn pause_and_resume() {
-    let Some(t) = Tmux::start("pause", 120, 40, &top_cmd("--interval 500ms")) else {
+    let fx = fixture_copy("v1-basic");
+    let stat = fx.path().join("proc/4242/stat");
+    let Some(t) = Tmux::start(
+        "pause",
+        120,
+        30,
+        &top_cmd_at(fx.path(), "--interval 200ms --sort pid"),
+    ) else {
         return;
     };
-    t.wait_for(HEADER, START);
+    let thr = |s: &str| -> Option<String> {
+        rows(s)
+            .into_iter()
+            .find(|r| r.0 == 4242)
+            .map(|r| r.1[6].to_string())
+    };
+    // Refreshing: a change is shown within a few intervals.
+    t.wait("the first refresh", START, |s| {
+        s.contains("rates over 0.2s")
+    });
+    assert_eq!(set_stat_field(&stat, 20, "9"), "4");
+    t.wait("THR 9 for 4242", KEY, |s| thr(s).as_deref() == Some("9"));
+
     t.keys(&["Space"]);
     t.wait("PAUSED on the status line", KEY, |s| {
         s.lines()
             .any(|l| l.starts_with("sort ") && l.contains("PAUSED"))
     });
+    set_stat_field(&stat, 20, "14");
+    // Seven intervals: a view still refreshing would show 14 by now.
+    std::thread::sleep(Duration::from_millis(1400));
+    let s = t.screen();
+    assert_eq!(
+        thr(&s).as_deref(),
+        Some("9"),
+        "refreshed while paused:\n{s}"
+    );
+    assert!(s.contains("PAUSED"), "{s}");
+
     t.keys(&["Space"]);
-    t.wait("PAUSED gone", KEY, |s| {
-        !s.contains("PAUSED") && s.contains(HEADER)
+    t.wait("PAUSED gone and THR 14", KEY, |s| {
+        !s.contains("PAUSED") && thr(s).as_deref() == Some("14")
     });
     quit(&t);
 }
@@ -512,4 +616,270 @@ fn pids_are_whole_at_the_minimum_width() {
     assert!(header.contains(" PID "), "{header}");
     assert!(!header.contains("CSW/s"), "{header}");
     quit(&t);
+}
+
+/// The header on an edited fixture tree: host memory (MemTotal,
+/// MemAvailable), swap, memory pressure (PSI), load and CPUs, process,
+/// zombie and thread totals, open files; a process that vanished is
+/// counted on the status line. A refresh re-reads the host files.
+#[test]
+fn header_shows_the_host_files() {
+    let fx = host_fixture(&HostFiles {
+        mem_available_kb: 1 << 20,
+        swap_total_kb: 2 << 20,
+        swap_free_kb: 512 << 10,
+        psi: Some((12.5, 1.0)),
+        file_nr: Some((850_000, 1_000_000)),
+        pid_max: None,
+        load: "0.52 1.25 2.00 3/412 98765",
+    });
+    let p = fx.path().join("proc");
+    std::os::unix::fs::symlink("/nonexistent/5555", p.join("5555")).expect("symlink");
+    let Some(t) = Tmux::start(
+        "header",
+        120,
+        30,
+        &top_cmd_at(fx.path(), "--interval 300ms"),
+    ) else {
+        return;
+    };
+    let want = [
+        "Mem 23.5G total, 1.0G available (4%); swap 1.5G of 2.0G used",
+        "Memory pressure: some 12.5% full 1.0% (avg10); load 0.52 1.25 2.00 on 2 CPUs",
+        "4 processes (0 running, 1 zombie), 17 threads; 850000 open files host-wide",
+    ];
+    let s = t.wait("the header lines", START, |s| {
+        let l: Vec<&str> = s.lines().map(str::trim_end).take(3).collect();
+        l == want
+    });
+    assert!(
+        status(&s).contains(" · 1 exited mid-scan · "),
+        "{}",
+        status(&s)
+    );
+    assert_eq!(order(&s).len(), 4, "{s}");
+
+    std::fs::write(p.join("loadavg"), "3.00 2.00 1.00 1/300 777\n").expect("loadavg");
+    replace_in_file(
+        &p.join("meminfo"),
+        "MemAvailable:   1048576 kB",
+        "MemAvailable:   24315648 kB",
+    );
+    t.wait("the header refreshed", KEY, |s| {
+        s.contains("Mem 23.5G total, 23.2G available (99%); swap 1.5G of 2.0G used")
+            && s.contains("; load 3.00 2.00 1.00 on 2 CPUs")
+    });
+    quit(&t);
+}
+
+/// Every column can be the sort key: its own key (p u n c m h f % x),
+/// pressed again to reverse, `r` to reverse, `<` `>` (and the arrow
+/// keys) to move through all eleven columns, wrapping, each new column in
+/// its natural direction. On the fixture tree (one refresh an hour: the
+/// values never change) each order is known.
+#[test]
+fn sort_keys_reverse_and_column_cycling() {
+    let Some(t) = Tmux::start(
+        "cycle",
+        120,
+        30,
+        &top_cmd_at(&fixture("v1-basic"), "--interval 1h"),
+    ) else {
+        return;
+    };
+    // (key, column, arrow, order). Orders as in top.rs's --once tests:
+    // CPU% and CSW/s are lifetime averages, unknown values sort last.
+    let by_cpu = [4242, 1, 2, 4300];
+    let steps: &[(&str, &str, char, [i32; 4])] = &[
+        ("", "CPU%", '▼', by_cpu),
+        ("r", "CPU%", '▲', [2, 4300, 1, 4242]),
+        ("r", "CPU%", '▼', by_cpu),
+        ("p", "PID", '▲', [1, 2, 4242, 4300]),
+        ("p", "PID", '▼', [4300, 4242, 2, 1]),
+        ("u", "USER", '▲', [1, 2, 4242, 4300]),
+        ("n", "NAME", '▲', [2, 4242, 4300, 1]),
+        ("n", "NAME", '▼', [1, 4242, 4300, 2]),
+        ("c", "CPU%", '▼', by_cpu),
+        ("m", "RSS", '▼', [4242, 1, 2, 4300]),
+        ("m", "RSS", '▲', [2, 4300, 1, 4242]),
+        ("h", "THR", '▼', [1, 4242, 2, 4300]),
+        ("f", "FDS", '▼', [4242, 1, 2, 4300]),
+        ("%", "FD%", '▼', [4242, 1, 2, 4300]),
+        ("x", "CSW/s", '▼', [4242, 4300, 1, 2]),
+        ("x", "CSW/s", '▲', [2, 1, 4300, 4242]),
+        ("p", "PID", '▲', [1, 2, 4242, 4300]),
+        (">", "USER", '▲', [1, 2, 4242, 4300]),
+        (">", "NAME", '▲', [2, 4242, 4300, 1]),
+        (">", "STATE", '▲', [1, 2, 4242, 4300]),
+        (">", "CPU%", '▼', by_cpu),
+        (">", "RSS", '▼', [4242, 1, 2, 4300]),
+        (">", "THR", '▼', [1, 4242, 2, 4300]),
+        (">", "FDS", '▼', [4242, 1, 2, 4300]),
+        (">", "FD%", '▼', [4242, 1, 2, 4300]),
+        (">", "CSW/s", '▼', [4242, 4300, 1, 2]),
+        (">", "COMMAND", '▲', [4242, 2, 4300, 1]),
+        (">", "PID", '▲', [1, 2, 4242, 4300]),
+        ("<", "COMMAND", '▲', [4242, 2, 4300, 1]),
+        ("Left", "CSW/s", '▼', [4242, 4300, 1, 2]),
+        ("Right", "COMMAND", '▲', [4242, 2, 4300, 1]),
+        ("r", "COMMAND", '▼', [1, 4300, 2, 4242]),
+        // A new column starts in its own direction, not reversed.
+        (">", "PID", '▲', [1, 2, 4242, 4300]),
+        ("<", "COMMAND", '▲', [4242, 2, 4300, 1]),
+    ];
+    let s = t.wait("the four rows", START, |s| order(s) == by_cpu);
+    // Each column's cell, as the fixture files say (see top.rs): `?`
+    // unreadable (PID 1's fd/ and limits are not in the tree), `-` not
+    // applicable (a zombie's memory and descriptors).
+    let cells = |pid: i32| -> Vec<String> {
+        let r = rows(&s);
+        let (_, c) = r.iter().find(|r| r.0 == pid).expect("row");
+        c.iter().map(|c| c.to_string()).collect()
+    };
+    let usual_host =
+        rustix::param::page_size() == 4096 && rustix::param::clock_ticks_per_second() == 100;
+    let c = cells(4242);
+    assert_eq!(
+        c[..4].iter().chain(&c[6..9]).collect::<Vec<_>>(),
+        ["4242", "root", "python3.11", "S", "4", "19", "0.1"],
+        "{s}"
+    );
+    assert_eq!(c[10], "/usr/bin/python3.11", "{s}");
+    if usual_host {
+        assert_eq!((&*c[4], &*c[5], &*c[9]), ("21.7", "43.2M", "109"), "{s}");
+    }
+    let c = cells(1);
+    assert_eq!(
+        (&*c[6], &*c[7], &*c[8], &*c[10]),
+        ("11", "?", "?", "[systemd]")
+    );
+    let c = cells(4300);
+    assert_eq!(
+        (&*c[3], &*c[5], &*c[7], &*c[8]),
+        ("Z", "-", "-", "-"),
+        "{s}"
+    );
+    assert_eq!(c[10..], ["[python3.11]", "<defunct>"], "{s}");
+    for (key, column, arrow, want) in steps {
+        match *key {
+            "" => {}
+            "Left" | "Right" => t.keys(&[key]),
+            k => t.type_text(k),
+        }
+        t.wait(
+            &format!("`{key}`: sort {column} {arrow}, rows {want:?}"),
+            KEY,
+            |s| sorted_by(s, column, *arrow) && order(s) == want,
+        );
+    }
+    quit(&t);
+}
+
+/// `t` shows children under their parent (and again `t` the flat table);
+/// the selection moves with G k g j, Enter opens the inspect report of
+/// the selected row; Esc in the table clears a filter.
+#[test]
+fn tree_view_selection_and_filter_clearing() {
+    let Some(t) = Tmux::start(
+        "tree",
+        120,
+        30,
+        &top_cmd_at(&fixture("v1-basic"), "--interval 1h --sort pid"),
+    ) else {
+        return;
+    };
+    t.wait("sorted by PID", START, |s| {
+        order(s) == [1, 2, 4242, 4300] && !s.contains(" · tree")
+    });
+    t.keys(&["t"]);
+    let s = t.wait("the tree", KEY, |s| {
+        status_has(s, " · tree · ") && order(s) == [1, 4242, 4300, 2]
+    });
+    assert_eq!(command_cell(&s, 1), "[systemd]");
+    assert!(
+        command_cell(&s, 4242).starts_with("└ /usr/bin/python3.11 /tmp/proctor-fx/"),
+        "{s}"
+    );
+    assert_eq!(command_cell(&s, 4300), "  └ [python3.11] <defunct>");
+    assert_eq!(command_cell(&s, 2), "[kthreadd]");
+
+    // G: the last row (2); k k: 4242.
+    let inspect = |keys: &[&str], pid: i32, name: &str| {
+        for k in keys {
+            t.keys(&[k]);
+        }
+        t.keys(&["Enter"]);
+        let s = t.wait(&format!("the inspect panel of {pid}"), KEY, |s| {
+            s.contains(&format!(" inspect {pid} "))
+                && s.contains(&format!("proctor inspect {pid} ({name})"))
+        });
+        assert!(!s.contains(HEADER), "the panel covers the table:\n{s}");
+        t.keys(&["Escape"]);
+        t.wait("the table back", KEY, |s| {
+            !s.contains(&format!(" inspect {pid} ")) && s.contains(HEADER)
+        });
+    };
+    inspect(&["G", "k", "k"], 4242, "python3.11");
+    // g: the first row (1); j j: 4300, the zombie.
+    inspect(&["g", "j", "j"], 4300, "python3.11");
+    inspect(&["g", "j", "j", "j"], 2, "kthreadd");
+
+    t.keys(&["t"]);
+    t.wait("the flat table", KEY, |s| {
+        !status_has(s, " · tree") && order(s) == [1, 2, 4242, 4300]
+    });
+
+    filter(&t, "python", 2);
+    t.wait("two rows", KEY, |s| order(s) == [4242, 4300]);
+    t.keys(&["Escape"]);
+    t.wait("the filter cleared", KEY, |s| {
+        status_has(s, " · / filter · ") && order(s) == [1, 2, 4242, 4300]
+    });
+    quit(&t);
+}
+
+/// The status line contains `text` (false while it is not drawn yet).
+fn status_has(screen: &str, text: &str) -> bool {
+    screen
+        .lines()
+        .any(|l| l.starts_with("sort ") && l.contains(text))
+}
+
+/// `w` on a process that opens descriptors steadily: the watch panel's
+/// fds line turns GROWING with its rate and the time to the soft limit,
+/// over a sparkline that rises; its thread count stays stable.
+#[test]
+fn watch_panel_catches_a_growing_process() {
+    let m = marker("ptui-grow");
+    let (child, ready) = python_helper("top_child.py", &["grow", &m, "3000"]);
+    assert_eq!(ready, "READY");
+    let soft = nofile_limits(child.pid()).0.expect("a finite soft limit");
+    let Some(t) = Tmux::start("grow", 140, 40, &top_cmd("--interval 500ms")) else {
+        return;
+    };
+    t.wait_for(HEADER, START);
+    filter(&t, &m, 1);
+    t.wait("the child selected", KEY, |s| order(s) == [child.pid()]);
+    t.keys(&["w"]);
+    let s = t.wait("fds GROWING", KEY, |s| {
+        watch_lines(s)
+            .iter()
+            .any(|l| l.contains("│fds ") && l.contains("GROWING"))
+    });
+    let fds = watch_lines(&s)
+        .into_iter()
+        .find(|l| l.contains("│fds "))
+        .expect("fds line");
+    assert!(fds.contains(&format!(" of {soft} ")), "{fds}");
+    assert!(fds.contains("/s, limit in "), "{fds}");
+    let spark: std::collections::BTreeSet<char> =
+        fds.chars().filter(|c| ('▁'..='█').contains(c)).collect();
+    assert!(spark.len() >= 3, "a rising sparkline: {fds}");
+    let threads = watch_lines(&s)
+        .into_iter()
+        .find(|l| l.contains("│threads "))
+        .expect("threads line");
+    assert!(threads.contains("stable"), "{threads}");
+    quit(&t);
+    drop(child);
 }

@@ -269,6 +269,12 @@ fn target_that_exits_mid_watch_still_gets_a_verdict() {
 /// Run proctor with `args`, send SIGINT to it (or to its process group)
 /// after `after`, and collect its output (bounded).
 fn interrupt_after(args: &[&str], after: Duration, group: bool) -> std::process::Output {
+    interrupt_after_pid(args, after, group).0
+}
+
+/// [`interrupt_after`], also returning proctor's PID (the process group's
+/// id with `group`).
+fn interrupt_after_pid(args: &[&str], after: Duration, group: bool) -> (std::process::Output, i32) {
     use std::os::unix::process::CommandExt;
     let mut cmd = proctor_cmd(args);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -283,7 +289,11 @@ fn interrupt_after(args: &[&str], after: Duration, group: bool) -> std::process:
     } else {
         rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     }
-    output_within(&mut w.0, RUN_LIMIT, "the interrupted proctor")
+    let pid = w.pid();
+    (
+        output_within(&mut w.0, RUN_LIMIT, "the interrupted proctor"),
+        pid,
+    )
 }
 
 #[test]
@@ -641,7 +651,7 @@ fn ceilings_on_cgroup_v1_and_v2_fixtures() {
 /// must survive it so the parent can give the verdict and stop it.
 #[test]
 fn ctrl_c_to_the_demo_process_group() {
-    let o = interrupt_after(
+    let (o, pgid) = interrupt_after_pid(
         &["demo", "fd-leak", "--duration", "30s"],
         Duration::from_millis(4000),
         true,
@@ -651,5 +661,21 @@ fn ctrl_c_to_the_demo_process_group() {
     assert!(
         out.contains("(interrupted)") && out.contains("The leak was caught"),
         "{out}"
+    );
+    // ...and then stopped it: nothing of the demo's process group is left
+    // (a zombie would be the init's to reap; none is allowed either).
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| {
+            crate::common::proc_stat(p)
+                .is_some_and(|f| crate::common::stat_field(&f, 5) == pgid as u64)
+        })
+        .map(|p| format!("{p} {}", crate::common::comm(p)))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "left in the demo's process group: {left:?}"
     );
 }
