@@ -2,8 +2,9 @@
 //! bounded in time), fixture paths, temp copies of fixture trees (and
 //! in-place edits of their files, host files included), children
 //! that are always killed and reaped (and the readiness lines of helpers),
-//! values read from /proc for comparison, and guards for a v1 memory
-//! cgroup and a private tmux server.
+//! values read from /proc for comparison, guards for a v1 memory
+//! cgroup and a private tmux server, and [`require`]: how a test that
+//! cannot run here says so (and fails under CI).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,55 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// Whether the environment has what the calling test needs. When it
+/// does not, the test reports itself skipped (`SKIPPED: TEST: needs WHAT`,
+/// written to stderr past the test harness's capture, so it shows in every
+/// run) and the caller returns. Under CI (`CI` set and not `false`/`0`, as
+/// `.ci/run` does) or with `PROCTOR_TESTS_REQUIRE_ALL=1` a missing need
+/// fails the test instead: CI installs everything the suite needs, so a
+/// skip there is a bug, never a silent pass.
+pub fn require(what: &str, available: bool) -> bool {
+    use std::io::Write;
+    if available {
+        return true;
+    }
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("<unnamed test>");
+    assert!(
+        !require_all(),
+        "{test}: needs {what}, which is missing here (CI or PROCTOR_TESTS_REQUIRE_ALL=1: \
+         no test may be skipped)"
+    );
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {test}: needs {what}");
+    false
+}
+
+/// Every test must run (no skip allowed): under CI, or when asked to.
+fn require_all() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    ci || std::env::var("PROCTOR_TESTS_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// PID 2 is kthreadd (not so in a PID namespace): the kernel thread
+/// tests need one; [`require`]d.
+pub fn require_kthreadd() -> bool {
+    let is_kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
+    require("kthreadd at PID 2 (not in a PID namespace)", is_kthreadd)
+}
+
+/// Poll `ok` every 20 ms until it holds; fails the test with `what` when
+/// `within` passes first. For conditions, never a fixed sleep.
+pub fn wait_until(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Longest a single proctor run may take before the test fails (where a
@@ -266,7 +316,7 @@ pub fn set_stat_field(path: &Path, n: usize, value: &str) -> String {
 /// followed by another: that is how a test knows the first scan is done).
 /// Fails the test if the child exits first or the deadline passes.
 pub fn wait_until_held_open(child: &mut Child, path: &Path, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let holds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
             .map(|d| {
@@ -407,6 +457,34 @@ pub fn spawn_ready(cmd: &mut Command) -> (Reaped, String) {
         .expect("read readiness line");
     assert!(!line.is_empty(), "{cmd:?} exited before reporting ready");
     (child, line.trim().to_string())
+}
+
+/// Run proctor with `args` inside the cgroup `cg` (a shell writes its own
+/// PID there, then execs proctor: its parent is the test), bounded by
+/// [`RUN_LIMIT`]: for `inspect self` and the like, whose "nothing wrong"
+/// must not depend on the runner's cgroup history.
+pub fn proctor_in(cg: &MemCgroupV1, args: &[&str]) -> Output {
+    run_bounded(without_overrides(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && exec \"$@\""])
+            .arg(cg.procs())
+            .arg(bin())
+            .args(args),
+    ))
+}
+
+/// [`python_helper`], started inside the cgroup `cg` (a shell writes its
+/// own PID there, then execs python3: the PID is the helper's, and every
+/// process it forks starts in `cg` too).
+pub fn python_helper_in(cg: &MemCgroupV1, script: &str, args: &[&str]) -> (Reaped, String) {
+    spawn_ready(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && exec python3 \"$@\""])
+            .arg(cg.procs())
+            .arg(helper_path(script))
+            .args(args)
+            .stderr(Stdio::null()),
+    )
 }
 
 /// Start a python3 helper from tests/helpers and wait for its first stdout
@@ -565,7 +643,7 @@ pub fn proc_state(pid: i32) -> Option<u8> {
 
 /// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
 pub fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let cl = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if cl == cmdline && proc_state(pid) == Some(b'S') {
@@ -602,8 +680,10 @@ pub struct Nobody {
 impl Nobody {
     pub fn new() -> Option<Nobody> {
         use std::os::unix::fs::PermissionsExt;
-        if !is_root() || which("runuser").is_none() {
-            eprintln!("note: needs root and runuser; test skipped");
+        if !require(
+            "root and runuser (util-linux), to run as nobody",
+            is_root() && which("runuser").is_some(),
+        ) {
             return None;
         }
         let dir = TempDir::new("nobody");
@@ -638,20 +718,18 @@ impl Nobody {
 }
 
 /// A v1 memory cgroup of the test's own
-/// (`/sys/fs/cgroup/memory/proctor-test-TAG-PID`), limited to `limit`
-/// bytes without swap; removed on drop, once its processes are gone.
+/// (`/sys/fs/cgroup/memory/proctor-test-TAG-PID-N`), removed on drop.
+/// With a limit ([`MemCgroupV1::new`]) it is where a test makes OOM kills;
+/// without ([`MemCgroupV1::own`], [`in_own_memory_cgroup`]) it is a clean
+/// slate for a "nothing wrong" test: no limit above it, no OOM kill in its
+/// history, whatever happened in the test runner's own cgroup.
 pub struct MemCgroupV1(PathBuf);
 
 impl MemCgroupV1 {
-    /// None (the test skips) where no v1 memory cgroup can be created.
+    /// Limited to `limit` bytes without swap. None (the test reports itself
+    /// skipped, see [`require`]) where no v1 memory cgroup can be created.
     pub fn new(tag: &str, limit: u64) -> Option<MemCgroupV1> {
-        let base = Path::new("/sys/fs/cgroup/memory");
-        let cg = base.join(format!("proctor-test-{tag}-{}", std::process::id()));
-        if !base.join("memory.limit_in_bytes").exists() || std::fs::create_dir(&cg).is_err() {
-            eprintln!("note: cannot create a v1 memory cgroup here; test skipped");
-            return None;
-        }
-        let guard = MemCgroupV1(cg);
+        let guard = MemCgroupV1::own(tag)?;
         std::fs::write(guard.0.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
         let _ = std::fs::write(guard.0.join("memory.swappiness"), "0");
         let _ = std::fs::write(
@@ -661,22 +739,69 @@ impl MemCgroupV1 {
         Some(guard)
     }
 
+    /// Without a limit, directly under the hierarchy's root. None (the
+    /// test reports itself skipped) where it cannot be created.
+    pub fn own(tag: &str) -> Option<MemCgroupV1> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let base = Path::new(MEMCG_V1);
+        let cg = base.join(format!(
+            "proctor-test-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let made = base.join("memory.limit_in_bytes").exists() && std::fs::create_dir(&cg).is_ok();
+        if !require("a writable v1 memory cgroup (root, cgroup v1)", made) {
+            return None;
+        }
+        Some(MemCgroupV1(cg))
+    }
+
     /// Its `cgroup.procs`: a PID written there moves into the cgroup.
     pub fn procs(&self) -> PathBuf {
         self.0.join("cgroup.procs")
     }
+
+    /// Its path as /proc/PID/cgroup shows it (`/proctor-test-...`).
+    pub fn name(&self) -> String {
+        format!("/{}", self.0.file_name().expect("name").to_string_lossy())
+    }
+
+    /// Move the process `pid` into this cgroup.
+    pub fn adopt(&self, pid: i32) {
+        std::fs::write(self.procs(), pid.to_string())
+            .unwrap_or_else(|e| panic!("move {pid} into {}: {e}", self.0.display()));
+    }
 }
+
+const MEMCG_V1: &str = "/sys/fs/cgroup/memory";
 
 impl Drop for MemCgroupV1 {
     fn drop(&mut self) {
-        // Removable once its processes are gone.
+        // Processes still inside (the guard dropped before a child's
+        // Reaped) move to the root, so the directory can always go.
+        let root = Path::new(MEMCG_V1).join("cgroup.procs");
         for _ in 0..50 {
+            if let Ok(procs) = std::fs::read_to_string(self.procs()) {
+                for pid in procs.lines() {
+                    let _ = std::fs::write(&root, pid);
+                }
+            }
             if std::fs::remove_dir(&self.0).is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// Move `pid` (a child of the test) into a fresh memory cgroup of its own
+/// (no limit, no OOM history): what proctor judges about its memory
+/// cgroup then depends on the test alone. Keep the guard while the child
+/// is inspected. None: the test reports itself skipped ([`require`]).
+pub fn in_own_memory_cgroup(tag: &str, pid: i32) -> Option<MemCgroupV1> {
+    let g = MemCgroupV1::own(tag)?;
+    g.adopt(pid);
+    Some(g)
 }
 
 /// The session of a [`Tmux`] server.
@@ -689,10 +814,10 @@ pub struct Tmux {
 
 impl Tmux {
     /// Start a detached `W`x`H` session running `cmd` (through the shell),
-    /// or None (test skipped) without tmux.
+    /// or None (the test reports itself skipped, see [`require`]) without
+    /// tmux.
     pub fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Option<Tmux> {
-        if which("tmux").is_none() {
-            eprintln!("note: tmux is not installed; test skipped");
+        if !require("tmux", which("tmux").is_some()) {
             return None;
         }
         static SEQ: AtomicUsize = AtomicUsize::new(0);

@@ -62,8 +62,7 @@ fn a_root_without_processes_is_an_error() {
 /// user at the next one (a kept-open `status` re-read for the uid too).
 #[test]
 fn user_follows_a_process_that_drops_privileges() {
-    if !is_root() {
-        eprintln!("note: not root; test skipped");
+    if !crate::common::require("root (to drop privileges)", is_root()) {
         return;
     }
     let m = marker("dropuid");
@@ -86,7 +85,7 @@ fn user_follows_a_process_that_drops_privileges() {
     let _ = Command::new("kill")
         .args(["-USR1", &child.pid().to_string()])
         .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while status_field(child.pid(), "Uid") != Some(65534) {
         assert!(
             Instant::now() < deadline,
@@ -175,9 +174,7 @@ fn cpu_count_is_the_hosts() {
 /// (it used to sample an RSS of 0 from statm), exit 2 with a hint.
 #[test]
 fn watch_refuses_a_kernel_thread() {
-    let is_kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
-    if !is_kthreadd {
-        eprintln!("note: no kthreadd at PID 2 here; test skipped");
+    if !crate::common::require_kthreadd() {
         return;
     }
     let o = crate::common::proctor(&["watch", "2", "--duration", "2s"]);
