@@ -21,6 +21,7 @@ pub fn parse(b: &[u8]) -> FdInfo {
         } else if let Some(v) = line.strip_prefix(b"flags:") {
             out.flags = std::str::from_utf8(trim(v))
                 .ok()
+                .filter(|s| !s.starts_with('+'))
                 .and_then(|s| u64::from_str_radix(s, 8).ok());
         } else if let Some(v) = line.strip_prefix(b"mnt_id:") {
             out.mnt_id = parse_u64(trim(v));

@@ -15,6 +15,8 @@ pub mod fdlink;
 pub mod host;
 pub mod limits;
 pub mod net;
+#[cfg(test)]
+mod props;
 pub mod smaps;
 pub mod stat;
 pub mod status;

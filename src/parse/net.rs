@@ -84,7 +84,7 @@ fn hex_u32(b: &[u8]) -> Option<u32> {
 }
 
 fn hex_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 16 {
+    if b.is_empty() || b.len() > 16 || !b.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     u64::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()
@@ -178,8 +178,8 @@ pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &InodeSet) -> Option<I
     let remote = parse_addr(remote, v6)?;
     let state = hex_u64(st).and_then(|s| u8::try_from(s).ok())?;
     let mut q = queues.splitn(2, |&c| c == b':');
-    let tx_queue = q.next().and_then(hex_u64).unwrap_or(0);
-    let rx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+    let tx_queue = q.next().and_then(hex_u64)?;
+    let rx_queue = q.next().and_then(hex_u64)?;
     Some(InetSocket {
         proto,
         inode,
