@@ -938,3 +938,57 @@ impl Drop for Tmux {
         let _ = std::fs::remove_file(format!("{dir}/tmux-{uid}/{}", self.sock));
     }
 }
+
+/// A test whose need is never met; run only by
+/// [`require_reports_a_skip_and_fails_under_ci`].
+#[test]
+#[ignore = "run by common::require_reports_a_skip_and_fails_under_ci"]
+fn needs_the_impossible() {
+    if !require("the impossible", false) {
+        return;
+    }
+    unreachable!("require(_, false) returned true");
+}
+
+/// A missing need is a visible skip on a developer's machine, and a
+/// failure under CI (`CI` set, not `false`/`0`) or
+/// `PROCTOR_TESTS_REQUIRE_ALL=1`: this test binary runs the test above.
+#[test]
+fn require_reports_a_skip_and_fails_under_ci() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(&exe);
+        c.args([
+            "--exact",
+            "common::needs_the_impossible",
+            "--include-ignored",
+            "--test-threads",
+            "1",
+        ])
+        .env_remove("CI")
+        .env_remove("PROCTOR_TESTS_REQUIRE_ALL")
+        .envs(env.iter().copied());
+        run_bounded(&mut c)
+    };
+    let skip = "SKIPPED: common::needs_the_impossible: needs the impossible\n";
+    for env in [&[][..], &[("CI", "false")], &[("CI", "0")]] {
+        let o = run(env);
+        assert!(o.status.success(), "{env:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(skip), "{env:?}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("1 passed"));
+    }
+    for env in [
+        &[("CI", "true")][..],
+        &[("CI", "1")],
+        &[("PROCTOR_TESTS_REQUIRE_ALL", "1")],
+    ] {
+        let o = run(env);
+        assert!(!o.status.success(), "{env:?}: passed");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("needs the impossible, which is missing here"),
+            "{env:?}: {out}"
+        );
+        assert!(!stderr(&o).contains("SKIPPED"), "{env:?}");
+    }
+}
