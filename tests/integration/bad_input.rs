@@ -273,6 +273,34 @@ fn proctor_never_matches_its_own_parent_shell() {
     assert!(stderr(&o).ends_with("RC=2\n"), "{}", stderr(&o));
 }
 
+/// The sibling that made `proctor_never_matches_its_own_parent_shell`
+/// flaky, made certain: the right side of the pipeline is a subshell that
+/// carries the marker (a fork of the shell) for a whole second while
+/// proctor looks. It is no ancestor of proctor, but is in its process
+/// group: never the target.
+#[test]
+#[ignore = "fails until the self-match fix of issue 9 item 8 (src/target.rs) lands; \
+            run with --ignored"]
+fn proctor_never_matches_a_sibling_subshell() {
+    let marker = format!("only-in-the-sibling-{}", std::process::id());
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "('{}' inspect {marker}; echo RC=$? >&2) | (sleep 1; cat)",
+            bin()
+        ))
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert!(e.contains(&format!("no process matches '{marker}'")), "{e}");
+    assert!(e.ends_with("RC=2\n"), "{e}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
 #[test]
 fn every_command_rejects_bad_targets_alike() {
     let free = (4_000_000..4_194_304)

@@ -926,12 +926,10 @@ fn sample_rates_are_the_changes_over_the_interval() {
     let rows = rows_of(&o, "--sample 2s on a changing fixture");
     assert_eq!(pids(&rows), [1, 2, 4242, 4300]);
     let over = num(&rows[0], "rates_over_seconds");
-    // The scans start 2 s apart (a fixture scan takes about a millisecond);
-    // not 1 s, so that a rate not divided by the interval shows.
-    assert!(
-        (2.0 - 0.005..=2.25).contains(&over),
-        "rates over {over}s for --sample 2s"
-    );
+    // The scans start 2 s apart (a fixture scan takes about a millisecond;
+    // a loaded host may wake the second late, never early); not 1 s, so
+    // that a rate not divided by the interval shows.
+    assert!(over >= 2.0 - 0.005, "rates over {over}s for --sample 2s");
     assert!(over <= wall, "{over} > {wall}");
     let r = row(&rows, 4242);
     assert_eq!(r["fds"], 39);
