@@ -8,6 +8,7 @@ mod bad_input;
 mod common;
 mod doctor;
 mod fixtures;
+mod forged_sockets;
 mod hardening;
 mod live;
 mod top;
