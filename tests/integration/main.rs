@@ -10,6 +10,7 @@ mod doctor;
 mod fixtures;
 mod forged_sockets;
 mod hardening;
+mod hostile_misc;
 mod live;
 mod top;
 mod top_tui;
