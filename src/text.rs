@@ -107,18 +107,16 @@ pub fn escape_into(s: &mut String, b: &[u8]) {
 }
 
 /// Post-process a serialized JSON document: serde_json already escapes C0
-/// controls; this escapes C1 controls and bidi/zero-width characters too.
-/// Safe on the whole document because JSON structure is ASCII.
+/// controls; this escapes DEL, C1 controls and bidi/zero-width characters
+/// too. Safe on the whole document because JSON structure is ASCII.
 pub fn json_safe(doc: String) -> String {
-    if !doc
-        .chars()
-        .any(|c| (0x80..=0x9f).contains(&(c as u32)) || is_invisible_format(c))
-    {
+    let unsafe_char = |c: char| (0x7f..=0x9f).contains(&(c as u32)) || is_invisible_format(c);
+    if !doc.chars().any(unsafe_char) {
         return doc;
     }
     let mut out = String::with_capacity(doc.len() + 16);
     for c in doc.chars() {
-        if (0x80..=0x9f).contains(&(c as u32)) || is_invisible_format(c) {
+        if unsafe_char(c) {
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
             out.push(c);
@@ -170,6 +168,10 @@ mod tests {
         let bidi = Text::new("a\u{202e}b\u{9b}".as_bytes().to_vec());
         let doc = json_safe(serde_json::to_string(&bidi).unwrap());
         assert_eq!(doc, r#""a\u202eb\u009b""#);
+        let del = Text::new(b"a\x7fb".to_vec());
+        let del_doc = json_safe(serde_json::to_string(&del).unwrap());
+        assert_eq!(del_doc, r#""a\u007fb""#);
+        assert_eq!(serde_json::from_str::<String>(&del_doc).unwrap(), "a\x7fb");
         assert_eq!(
             serde_json::from_str::<String>(&doc).unwrap(),
             "a\u{202e}b\u{9b}"

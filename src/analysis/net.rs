@@ -176,8 +176,8 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
                 remote: None,
                 state: net::unix_state_name(u),
                 inode: u.inode,
-                rx_queue: None,
-                tx_queue: None,
+                rx_queue: u.queues.map(|q| q.0),
+                tx_queue: u.queues.map(|q| q.1),
             },
             u.listening,
         ));

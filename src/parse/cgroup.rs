@@ -45,6 +45,34 @@ pub fn v2_path(lines: &[CgroupLine]) -> Option<&[u8]> {
         .map(|l| l.path.as_slice())
 }
 
+/// A cgroup path made safe to join under a cgroup mount: `.` and empty
+/// components dropped, `..` removing the component before it and dropped
+/// at the root. The path comes from a file the kernel writes, but a reader
+/// in a private cgroup namespace sees leading `/..` components, and a
+/// crafted --proc-root can write anything: the result never leaves the
+/// mount. Always starts with `/`.
+pub fn normalize(cg: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in cg.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(cg.len() + 1);
+    for p in &parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +91,16 @@ mod tests {
         assert_eq!(v1_memory_path(&v2), None);
         assert_eq!(v2_path(&v2), Some(&b"/kubepods.slice/a:b.scope"[..]));
         assert!(parse(b"garbage\n::\nx:y:z\n").is_empty());
+    }
+
+    #[test]
+    fn normalized_paths_never_leave_the_mount() {
+        assert_eq!(normalize(b"/a/b"), b"/a/b");
+        assert_eq!(normalize(b"/"), b"/");
+        assert_eq!(normalize(b""), b"/");
+        assert_eq!(normalize(b"/../../etc"), b"/etc");
+        assert_eq!(normalize(b"/a/../../../x/./y//"), b"/x/y");
+        assert_eq!(normalize(b"/kubepods/../../../../root"), b"/root");
+        assert_eq!(normalize(b"/a/.."), b"/");
     }
 }

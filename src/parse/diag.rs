@@ -1,15 +1,19 @@
-//! Netlink sock_diag (NETLINK_SOCK_DIAG) messages for TCP sockets: the
-//! request and the parser of the dump. This is what `ss -tan` uses: the
-//! kernel fills binary records instead of formatting /proc/net/tcp as
-//! text, several times cheaper for tens of thousands of sockets
-//! (PERF-NOTES.md). Pure: bytes in, sockets out.
+//! Netlink sock_diag (NETLINK_SOCK_DIAG) messages for TCP and unix
+//! sockets: the requests and the parsers of the dumps. This is what
+//! `ss -tan` and `ss -xa` use: the kernel fills binary records instead of
+//! formatting /proc/net/tcp as text, several times cheaper for tens of
+//! thousands of sockets. For unix sockets it is also the only source a
+//! process cannot forge: /proc/net/unix prints socket names raw, so a name
+//! holding a newline can write a whole fake record (docs/SECURITY.md).
+//! Pure: bytes in, sockets out.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::net::{InetSocket, InodeSet, Proto, TCP_LISTEN};
+use super::net::{InetSocket, InodeSet, Proto, TCP_LISTEN, UnixSocket};
 
 pub const AF_INET: u8 = 2;
 pub const AF_INET6: u8 = 10;
+const AF_UNIX: u8 = 1;
 const IPPROTO_TCP: u8 = 6;
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLM_F_REQUEST: u16 = 0x1;
@@ -52,16 +56,26 @@ fn u16_at(b: &[u8], off: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(b.get(off..off + 2)?.try_into().ok()?))
 }
 
-/// Parse one buffer of dump replies, keeping the sockets whose inode is
-/// wanted. Never panics on any input.
+/// Parse one buffer of TCP dump replies, keeping the sockets whose inode
+/// is wanted. Never panics on any input.
 pub fn parse_chunk(b: &[u8], wanted: &InodeSet, out: &mut Vec<InetSocket>) -> Chunk {
+    for_each_message(b, DIAG_MSG_LEN, |p| {
+        if let Some(s) = diag_msg(p, wanted) {
+            out.push(s);
+        }
+    })
+}
+
+/// Walk the netlink messages of one buffer, handing each sock_diag record
+/// payload of at least `min_len` bytes to `f`.
+fn for_each_message(b: &[u8], min_len: usize, mut f: impl FnMut(&[u8])) -> Chunk {
     let mut off = 0;
     while off + NLMSG_HDRLEN <= b.len() {
         let (Some(len), Some(kind)) = (u32_at(b, off), u16_at(b, off + 4)) else {
             return Chunk::Malformed;
         };
         let len = len as usize;
-        if len < NLMSG_HDRLEN || off + len > b.len() {
+        if len < NLMSG_HDRLEN || len > b.len() - off {
             return Chunk::Malformed;
         }
         let payload = &b[off + NLMSG_HDRLEN..off + len];
@@ -72,16 +86,12 @@ pub fn parse_chunk(b: &[u8], wanted: &InodeSet, out: &mut Vec<InetSocket>) -> Ch
                     .get(0..4)
                     .and_then(|x| x.try_into().ok())
                     .map_or(0, i32::from_ne_bytes);
-                return Chunk::Error(-e);
+                return Chunk::Error(e.saturating_neg());
             }
-            SOCK_DIAG_BY_FAMILY if payload.len() >= DIAG_MSG_LEN => {
-                if let Some(s) = diag_msg(payload, wanted) {
-                    out.push(s);
-                }
-            }
+            SOCK_DIAG_BY_FAMILY if payload.len() >= min_len => f(payload),
             _ => {}
         }
-        off += (len + 3) & !3;
+        off = off.saturating_add((len + 3) & !3);
     }
     Chunk::More
 }
@@ -129,6 +139,108 @@ fn diag_msg(p: &[u8], wanted: &InodeSet) -> Option<InetSocket> {
         tx_queue: if state == TCP_LISTEN { 0 } else { wqueue },
         rx_queue: rqueue,
     })
+}
+
+// struct unix_diag_req and struct unix_diag_msg (linux/unix_diag.h).
+const UNIX_DIAG_MSG_LEN: usize = 16;
+const UDIAG_SHOW_NAME: u32 = 0x01;
+const UDIAG_SHOW_RQLEN: u32 = 0x10;
+const UNIX_DIAG_NAME: u16 = 0;
+const UNIX_DIAG_RQLEN: u16 = 4;
+// sk_state values the unix diag reports (include/net/tcp_states.h).
+const SK_ESTABLISHED: u8 = 1;
+const SK_SYN_SENT: u8 = 2;
+const SK_LISTEN: u8 = 10;
+/// The longest name a unix socket can have (sizeof sun_path).
+const UNIX_PATH_MAX: usize = 108;
+
+/// A dump request for every unix socket of the namespace, with names and
+/// queue lengths.
+pub fn unix_dump_request(seq: u32) -> [u8; 40] {
+    let mut r = [0u8; 40];
+    r[0..4].copy_from_slice(&40u32.to_ne_bytes());
+    r[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    r[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    r[8..12].copy_from_slice(&seq.to_ne_bytes());
+    // unix_diag_req: family, protocol, pad, states (all), ino (any), show.
+    r[16] = AF_UNIX;
+    r[20..24].copy_from_slice(&0xffff_ffffu32.to_ne_bytes());
+    r[28..32].copy_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN).to_ne_bytes());
+    r
+}
+
+/// Parse one buffer of unix dump replies, keeping the sockets whose inode
+/// is wanted. Names are shown as /proc/net/unix shows them (`@` for the
+/// abstract namespace and for each NUL in an abstract name). Never panics.
+pub fn parse_unix_chunk(b: &[u8], wanted: &InodeSet, out: &mut Vec<UnixSocket>) -> Chunk {
+    for_each_message(b, UNIX_DIAG_MSG_LEN, |p| {
+        if let Some(s) = unix_msg(p, wanted) {
+            out.push(s);
+        }
+    })
+}
+
+fn unix_msg(p: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
+    if p.first() != Some(&AF_UNIX) {
+        return None;
+    }
+    let inode = u64::from(u32_at(p, 4)?);
+    if !wanted.contains(&inode) {
+        return None;
+    }
+    let (sock_type, sk_state) = (u16::from(p[1]), p[2]);
+    let mut path = Vec::new();
+    let mut queues = None;
+    // Attributes: struct rtattr { u16 len; u16 type; } + payload, 4-aligned.
+    let mut off = UNIX_DIAG_MSG_LEN;
+    while off + 4 <= p.len() {
+        let len = usize::from(u16_at(p, off)?);
+        let kind = u16_at(p, off + 2)?;
+        if len < 4 || len > p.len() - off {
+            break;
+        }
+        let data = &p[off + 4..off + len];
+        match kind {
+            UNIX_DIAG_NAME => path = unix_name(data),
+            UNIX_DIAG_RQLEN => {
+                queues = Some((u64::from(u32_at(data, 0)?), u64::from(u32_at(data, 4)?)));
+            }
+            _ => {}
+        }
+        off = off.saturating_add((len + 3) & !3);
+    }
+    let listening = sk_state == SK_LISTEN;
+    // The socket-level state /proc/net/unix shows (SS_UNCONNECTED 1,
+    // SS_CONNECTING 2, SS_CONNECTED 3), from the sock state.
+    let state = match sk_state {
+        SK_ESTABLISHED => 3,
+        SK_SYN_SENT => 2,
+        _ => 1,
+    };
+    Some(UnixSocket {
+        inode,
+        sock_type,
+        state,
+        listening,
+        path,
+        queues,
+    })
+}
+
+/// A socket name as /proc/net/unix writes it: a path up to its NUL, or
+/// `@` then the abstract name with each NUL shown as `@`.
+fn unix_name(data: &[u8]) -> Vec<u8> {
+    let data = &data[..data.len().min(UNIX_PATH_MAX)];
+    match data.split_first() {
+        None => Vec::new(),
+        Some((0, rest)) => {
+            let mut v = Vec::with_capacity(rest.len() + 1);
+            v.push(b'@');
+            v.extend(rest.iter().map(|&c| if c == 0 { b'@' } else { c }));
+            v
+        }
+        Some(_) => data.split(|&c| c == 0).next().unwrap_or_default().to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +344,73 @@ mod tests {
         for n in 0..80 {
             let junk: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
             let _ = parse_chunk(&junk, &w, &mut Vec::new());
+        }
+    }
+
+    fn unix_msg(sk_state: u8, inode: u32, name: Option<&[u8]>, rq: Option<(u32, u32)>) -> Vec<u8> {
+        let mut p = vec![0u8; UNIX_DIAG_MSG_LEN];
+        p[0] = AF_UNIX;
+        p[1] = 1;
+        p[2] = sk_state;
+        p[4..8].copy_from_slice(&inode.to_ne_bytes());
+        let mut attr = |kind: u16, data: &[u8]| {
+            p.extend(((4 + data.len()) as u16).to_ne_bytes());
+            p.extend(kind.to_ne_bytes());
+            p.extend(data);
+            while p.len() % 4 != 0 {
+                p.push(0);
+            }
+        };
+        if let Some(n) = name {
+            attr(UNIX_DIAG_NAME, n);
+        }
+        if let Some((r, w)) = rq {
+            let mut d = r.to_ne_bytes().to_vec();
+            d.extend(w.to_ne_bytes());
+            attr(UNIX_DIAG_RQLEN, &d);
+        }
+        let mut h = vec![0u8; NLMSG_HDRLEN];
+        h[0..4].copy_from_slice(&((NLMSG_HDRLEN + p.len()) as u32).to_ne_bytes());
+        h[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        h.extend(p);
+        h
+    }
+
+    #[test]
+    fn unix_request_layout() {
+        let r = unix_dump_request(3);
+        assert_eq!(u32_at(&r, 0), Some(40));
+        assert_eq!(u16_at(&r, 4), Some(20));
+        assert_eq!(u32_at(&r, 8), Some(3));
+        assert_eq!(r[16], AF_UNIX);
+        assert_eq!(u32_at(&r, 20), Some(u32::MAX));
+        assert_eq!(u32_at(&r, 28), Some(UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN));
+    }
+
+    #[test]
+    fn unix_records_names_states_and_queues() {
+        // A listener at a path (kernel includes the NUL), a connected
+        // socket with no name, an abstract name holding a newline and a
+        // NUL (shown as the text table shows it: never a second record),
+        // and one not wanted.
+        let mut b = unix_msg(SK_LISTEN, 11, Some(b"/run/a.sock\0"), Some((2, 128)));
+        b.extend(unix_msg(SK_ESTABLISHED, 12, None, Some((0, 0))));
+        b.extend(unix_msg(7, 13, Some(b"\0x\n0000: 1 2 3 \0y"), None));
+        b.extend(unix_msg(SK_LISTEN, 99, Some(b"/other\0"), None));
+        let wanted: InodeSet = [11, 12, 13].into_iter().collect();
+        let mut out = Vec::new();
+        assert_eq!(parse_unix_chunk(&b, &wanted, &mut out), Chunk::More);
+        assert_eq!(out.len(), 3);
+        assert!(out[0].listening);
+        assert_eq!(out[0].path, b"/run/a.sock");
+        assert_eq!(out[0].queues, Some((2, 128)));
+        assert_eq!((out[1].state, out[1].listening), (3, false));
+        assert!(out[1].path.is_empty());
+        assert_eq!(out[2].path, b"@x\n0000: 1 2 3 @y");
+        assert_eq!(out[2].state, 1);
+        // Truncated attributes and junk never panic.
+        for cut in 0..b.len() {
+            let _ = parse_unix_chunk(&b[..cut], &wanted, &mut Vec::new());
         }
     }
 }

@@ -120,6 +120,11 @@ fn device_kind(link: &[u8], blocks: &HashSet<Vec<u8>>) -> FdKind {
     }
 }
 
+/// The inode of a `socket:[N]` link text.
+pub fn socket_inode(link: &[u8]) -> Option<u64> {
+    link.strip_prefix(b"socket:").and_then(bracket_inode)
+}
+
 /// Classify a link target. `is_dir` is the O_DIRECTORY bit from fdinfo
 /// when the caller read it (None when not read); `blocks` the names of
 /// block devices (see [`crate::reader::ProcFs::block_devices`]).

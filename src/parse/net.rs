@@ -201,6 +201,9 @@ pub struct UnixSocket {
     pub listening: bool,
     /// Filesystem path, `@name` for the abstract namespace, or empty.
     pub path: Vec<u8>,
+    /// (receive, send) queue lengths, from sock_diag only; for a listener
+    /// the accept queue and the backlog limit, as `ss` shows them.
+    pub queues: Option<(u64, u64)>,
 }
 
 const SO_ACCEPTCON: u64 = 0x0001_0000;
@@ -225,18 +228,27 @@ pub fn parse_unix(b: &[u8], wanted: &InodeSet) -> Vec<UnixSocket> {
     for line in b.split(|&c| c == b'\n').skip(1) {
         t.line(line, wanted);
     }
-    t.out
+    t.finish()
 }
 
 /// Line-at-a-time unix table parser. The kernel writes socket names raw,
 /// so a name holding a newline continues on the next line: a line that
 /// does not start a record (`<hex>: <8 hex> ...`) is the rest of the
-/// previous record's name.
+/// previous record's name. A name can also hold a newline followed by a
+/// whole well-formed record, which no text parser can tell from a real
+/// one: [`UnixTable::finish`] therefore trusts a record only when it is
+/// the only one for its inode (a forged record claiming an inode that
+/// really is a unix socket always makes two), and the caller must check
+/// that the descriptor really is a unix socket before trusting a record
+/// for an inode found nowhere else.
 #[derive(Debug, Default)]
 pub struct UnixTable {
-    pub out: Vec<UnixSocket>,
+    out: Vec<UnixSocket>,
     /// Whether the last record was kept (its name may continue).
     last_kept: bool,
+    /// Records seen per inode kept in `out` (index, count): memory stays
+    /// one record per wanted inode however many records claim it.
+    seen: std::collections::HashMap<u64, (usize, u32)>,
 }
 
 fn starts_record(line: &[u8]) -> bool {
@@ -252,23 +264,64 @@ fn starts_record(line: &[u8]) -> bool {
         && rest[1..9].iter().all(u8::is_ascii_hexdigit)
 }
 
+/// The longest socket name the kernel can print: `@` plus 107 bytes of
+/// sun_path. Longer text on a record's line did not come from one name.
+const UNIX_NAME_MAX: usize = 108;
+
 impl UnixTable {
     pub fn line(&mut self, line: &[u8], wanted: &InodeSet) {
         if !starts_record(line) {
             if self.last_kept {
                 if let Some(last) = self.out.last_mut() {
-                    last.path.push(b'\n');
-                    last.path.extend_from_slice(line);
+                    if last.path.len() + 1 + line.len() <= UNIX_NAME_MAX {
+                        last.path.push(b'\n');
+                        last.path.extend_from_slice(line);
+                    }
                 }
             }
             return;
         }
-        match parse_unix_line(line, wanted) {
-            Some(s) => {
+        self.last_kept = false;
+        let Some(mut s) = parse_unix_line(line, wanted) else {
+            return;
+        };
+        match self.seen.get_mut(&s.inode) {
+            Some((_, n)) => *n = n.saturating_add(1),
+            None => {
+                s.path.truncate(UNIX_NAME_MAX);
+                self.seen.insert(s.inode, (self.out.len(), 1));
                 self.out.push(s);
                 self.last_kept = true;
             }
-            None => self.last_kept = false,
+        }
+    }
+
+    /// The records, one per inode. An inode with more than one record
+    /// (one of them forged by a socket name) keeps a single record with
+    /// nothing taken from the text: state unknown, no name.
+    pub fn finish(self) -> Vec<UnixSocket> {
+        let seen = self.seen;
+        self.out
+            .into_iter()
+            .map(|s| match seen.get(&s.inode) {
+                Some(&(_, n)) if n > 1 => UnixSocket::unverified(s.inode),
+                _ => s,
+            })
+            .collect()
+    }
+}
+
+impl UnixSocket {
+    /// A unix socket whose details could not be trusted: state unknown,
+    /// no name.
+    pub fn unverified(inode: u64) -> UnixSocket {
+        UnixSocket {
+            inode,
+            sock_type: 0,
+            state: 0,
+            listening: false,
+            path: Vec::new(),
+            queues: None,
         }
     }
 }
@@ -310,6 +363,7 @@ pub fn parse_unix_line(line: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
             .unwrap_or(0),
         listening: flags & SO_ACCEPTCON != 0,
         path,
+        queues: None,
     })
 }
 
@@ -381,5 +435,47 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].path, b"/tmp/s\x1b[31m\n\xff.sock");
         assert_eq!(s[1].path, b"@x");
+    }
+
+    #[test]
+    fn a_name_that_forges_a_record_leaves_only_an_unverified_one() {
+        // A real connected socket 5001, then an abstract listener whose
+        // name is "x\n" + a LISTEN record claiming 5001: two records for
+        // one inode. And a forged record for 5002, which only it claims
+        // (the caller checks the descriptor's protocol for those).
+        let t = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+0000000000000000: 00000003 00000000 00000000 0001 03 5001\n\
+0000000000000000: 00000002 00000000 00010000 0001 01 6001 @x\n\
+0000000000000000: 00000002 00000000 00010000 0001 01 5001 /run/docker.sock\n\
+0000000000000000: 00000002 00000000 00010000 0001 01 6002 @x\n\
+0000000000000000: 00000002 00000000 00010000 0001 01 5002 /run/docker.sock\n";
+        let wanted: InodeSet = [5001, 5002].into_iter().collect();
+        let s = parse_unix(t, &wanted);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0], UnixSocket::unverified(5001));
+        assert_eq!(unix_state_name(&s[0]), "UNKNOWN");
+        assert_eq!(s[1].inode, 5002);
+        // However many records claim one inode, one is kept.
+        let mut many = b"h\n".to_vec();
+        for _ in 0..1000 {
+            many.extend_from_slice(
+                b"0000000000000000: 00000002 00000000 00010000 0001 01 5001 /run/docker.sock\n",
+            );
+        }
+        assert_eq!(
+            parse_unix(&many, &wanted),
+            vec![UnixSocket::unverified(5001)]
+        );
+    }
+
+    #[test]
+    fn continuation_lines_cannot_grow_a_name_past_the_kernel_limit() {
+        let mut t = b"h\n0000000000000000: 00000002 00000000 00000000 0001 01 7001 @a\n".to_vec();
+        for _ in 0..10_000 {
+            t.extend_from_slice(b"not a record\n");
+        }
+        let wanted: InodeSet = [7001].into_iter().collect();
+        let s = parse_unix(&t, &wanted);
+        assert!(s[0].path.len() <= UNIX_NAME_MAX, "{}", s[0].path.len());
     }
 }

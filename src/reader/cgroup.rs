@@ -36,8 +36,11 @@ pub struct CgroupMemory {
 /// v1 reports "no limit" as a huge page-aligned number (PAGE_COUNTER_MAX).
 const V1_UNLIMITED: u64 = 1 << 62;
 
+/// `base` joined with the cgroup path, which never leaves `base` (see
+/// [`parse::cgroup::normalize`]).
 fn join(base: &Path, cg: &[u8]) -> PathBuf {
-    let rel = cg.strip_prefix(b"/").unwrap_or(cg);
+    let cg = parse::cgroup::normalize(cg);
+    let rel = cg.strip_prefix(b"/").unwrap_or(&cg);
     if rel.is_empty() {
         base.to_path_buf()
     } else {
@@ -83,12 +86,12 @@ impl ProcFs {
         let v1_root = root.join("memory");
         if let Some(path) = parse::cgroup::v1_memory_path(lines) {
             if v1_root.is_dir() {
-                return self.memory_v1(&v1_root, path);
+                return self.memory_v1(&v1_root, &parse::cgroup::normalize(path));
             }
         }
         if let Some(path) = parse::cgroup::v2_path(lines) {
             if root.join("cgroup.controllers").exists() {
-                return self.memory_v2(&root, path);
+                return self.memory_v2(&root, &parse::cgroup::normalize(path));
             }
         }
         Err(ReadError::NotSupported {
@@ -108,8 +111,13 @@ impl ProcFs {
             .iter()
             .find(|l| l.controllers.iter().any(|c| c == "pids"))
         {
-            Some(l) if root.join("pids").is_dir() => (root.join("pids"), l.path.clone()),
-            _ => (root.clone(), parse::cgroup::v2_path(lines)?.to_vec()),
+            Some(l) if root.join("pids").is_dir() => {
+                (root.join("pids"), parse::cgroup::normalize(&l.path))
+            }
+            _ => (
+                root.clone(),
+                parse::cgroup::normalize(parse::cgroup::v2_path(lines)?),
+            ),
         };
         let (limit, at) = tightest(&cg, |a| {
             let f = join(&base, a).join("pids.max");

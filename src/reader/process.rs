@@ -4,6 +4,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use rustix::fs::{CWD, Dir, Mode, OFlags, openat, readlinkat};
@@ -626,11 +627,27 @@ impl Process {
     }
 
     /// Sockets of this process in its own network namespace, found by
-    /// joining `inodes` to the tables under /proc/PID/net. Tables are read
-    /// in order of likelihood and reading stops once every inode is found.
+    /// joining `inodes` to that namespace's tables. TCP and unix sockets
+    /// come from netlink sock_diag when it can be asked in that namespace
+    /// (proctor's own, or any with CAP_SYS_ADMIN), else from the text
+    /// tables under /proc/PID/net; UDP and raw from the text tables.
+    /// Unix sockets are looked up last, once every table that a socket name
+    /// cannot forge has claimed its inodes. Reading stops once every inode
+    /// is found.
     pub fn sockets(&self, inodes: &net::InodeSet) -> Result<Sockets, ReadError> {
         let mut out = Sockets::default();
         let mut left: net::InodeSet = inodes.clone();
+        let mut diag = self.diag();
+        let mut tcp_done = false;
+        if let Some(d) = diag.as_mut() {
+            if let Ok(found) = d.tcp_sockets(&left) {
+                for s in found {
+                    left.remove(&s.inode);
+                    out.inet.push(s);
+                }
+                tcp_done = true;
+            }
+        }
         let tables = [
             (net::Proto::Tcp, true),
             (net::Proto::Tcp6, true),
@@ -639,27 +656,12 @@ impl Process {
             (net::Proto::Raw, false),
             (net::Proto::Raw6, false),
         ];
-        // In proctor's own network namespace, TCP comes from netlink
-        // sock_diag (binary, several times cheaper than the text tables).
-        let mut tcp_done = false;
-        if self.in_our_netns() {
-            if let Ok(found) = super::diag::tcp_sockets(&left) {
-                for s in found {
-                    left.remove(&s.inode);
-                    out.inet.push(s);
-                }
-                tcp_done = true;
-            }
-        }
-        for (i, (proto, required)) in tables.into_iter().enumerate() {
+        for (proto, required) in tables {
             if left.is_empty() {
                 break;
             }
             if tcp_done && proto.is_tcp() {
                 continue;
-            }
-            if i == 4 {
-                self.unix_sockets(&mut left, &mut out)?;
             }
             let rel = format!("net/{}", proto.as_str());
             let mut header = true;
@@ -681,12 +683,37 @@ impl Process {
                 Err(e) => return Err(e),
             }
         }
-        if !left.is_empty() && !out.unix_read {
-            self.unix_sockets(&mut left, &mut out)?;
+        if !left.is_empty() {
+            let from_diag = diag.as_mut().and_then(|d| d.unix_sockets(&left).ok());
+            let found = match from_diag {
+                Some(found) => found,
+                None => self.unix_sockets_from_text(&left)?,
+            };
+            for s in found {
+                left.remove(&s.inode);
+                out.unix.push(s);
+            }
         }
         // netlink, packet, vsock...: not in the tables above.
         out.other = left.len();
         Ok(out)
+    }
+
+    /// A sock_diag socket in this process's network namespace, when one
+    /// can be had: proctor's own namespace, or entering the process's
+    /// (root).
+    fn diag(&self) -> Option<super::diag::Diag> {
+        if self.in_our_netns() {
+            return super::diag::Diag::own().ok();
+        }
+        let ns = openat(
+            &self.dir,
+            c"ns/net",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        super::diag::Diag::in_namespace(ns.as_fd()).ok()
     }
 
     /// Every socket inode in the process's network namespace (its
@@ -728,22 +755,98 @@ impl Process {
         }
     }
 
-    fn unix_sockets(&self, left: &mut net::InodeSet, out: &mut Sockets) -> Result<(), ReadError> {
-        out.unix_read = true;
+    /// Unix sockets from the text table, where a socket name can write
+    /// a whole fake record. [`net::UnixTable`] keeps a record only when it
+    /// is the only one for its inode; a record for an inode that really is
+    /// a socket of another kind (netlink, packet, ...) is caught here: the
+    /// descriptor's protocol, from the `system.sockprotoname` attribute of
+    /// the socket, must be UNIX. When the descriptors cannot be listed
+    /// (another user's process: the caller shows the whole namespace
+    /// table, not this process's sockets) only the first rule applies.
+    fn unix_sockets_from_text(
+        &self,
+        wanted: &net::InodeSet,
+    ) -> Result<Vec<net::UnixSocket>, ReadError> {
         let mut header = true;
         let mut table = net::UnixTable::default();
-        let wanted = left.clone();
         self.for_each_line("net/unix", |line| {
             if !std::mem::take(&mut header) {
-                table.line(line, &wanted);
+                table.line(line, wanted);
             }
             true
         })?;
-        for s in table.out {
-            left.remove(&s.inode);
-            out.unix.push(s);
+        let mut found = table.finish();
+        if let Some(protocols) = self.socket_protocols(found.iter().map(|s| s.inode).collect()) {
+            // "UNIX" on older kernels, "UNIX-STREAM" / "UNIX-DGRAM" since.
+            let is_unix = |p: &[u8]| p == b"UNIX" || p.starts_with(b"UNIX-");
+            // A record for a socket of another kind is forged: drop it (the
+            // inode stays unmatched). One whose kind could not be read is
+            // kept without its details.
+            found.retain(|s| {
+                protocols
+                    .get(&s.inode)
+                    .is_none_or(|p| p.is_empty() || is_unix(p))
+            });
+            for s in &mut found {
+                if !protocols.get(&s.inode).is_some_and(|p| is_unix(p)) {
+                    *s = net::UnixSocket::unverified(s.inode);
+                }
+            }
         }
-        Ok(())
+        Ok(found)
+    }
+
+    /// The protocol name (`UNIX`, `TCP`, `NETLINK`, ...) of the sockets
+    /// among this process's descriptors whose inode is in `inodes`, from
+    /// getxattr(system.sockprotoname) on /proc/PID/fd/N (the socket
+    /// itself: nothing is opened). None when the descriptors cannot be
+    /// listed, or on a captured tree (not a procfs: its links lead to no
+    /// socket).
+    fn socket_protocols(
+        &self,
+        inodes: net::InodeSet,
+    ) -> Option<std::collections::HashMap<u64, Vec<u8>>> {
+        let mut out = std::collections::HashMap::new();
+        if inodes.is_empty() || !self.on_procfs() {
+            return None;
+        }
+        let fd_dir = openat(
+            &self.dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        for entry in Dir::read_from(&fd_dir).ok()? {
+            let Ok(entry) = entry else { break };
+            let name = entry.file_name();
+            if !name.to_bytes().first().is_some_and(u8::is_ascii_digit) {
+                continue;
+            }
+            let Ok(link) = readlinkat(fd_dir.as_fd(), name, Vec::with_capacity(32)) else {
+                continue;
+            };
+            let Some(inode) = parse::fdlink::socket_inode(link.as_bytes()) else {
+                continue;
+            };
+            if !inodes.contains(&inode) || out.contains_key(&inode) {
+                continue;
+            }
+            let path = self
+                .path
+                .join("fd")
+                .join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+            let mut buf = [0u8; 32];
+            let proto = match rustix::fs::getxattr(&path, c"system.sockprotoname", &mut buf[..]) {
+                Ok(n) => {
+                    let v = &buf[..n.min(buf.len())];
+                    v.split(|&c| c == 0).next().unwrap_or_default().to_vec()
+                }
+                Err(_) => Vec::new(),
+            };
+            out.insert(inode, proto);
+        }
+        Some(out)
     }
 }
 
@@ -754,5 +857,4 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
-    unix_read: bool,
 }
