@@ -311,34 +311,77 @@ pub fn set_stat_field(path: &Path, n: usize, value: &str) -> String {
     old
 }
 
-/// Wait (bounded) until the running `child` holds a descriptor on `path`
-/// (proctor keeps a process's files open after a first scan that will be
-/// followed by another: that is how a test knows the first scan is done).
+/// Wait (bounded) until the running `child` (a proctor doing two scans,
+/// `--sample`) has finished its first scan of the process whose file
+/// `path` is: it holds a descriptor on `path` (proctor keeps a process's
+/// files open after a scan that will be followed by another), and then
+/// sleeps out the interval. A held file alone is not enough: it is opened
+/// at the start of that process's reading, and on a loaded host the rest
+/// of the reading (status, limits, the descriptor count) may come much
+/// later; an edit made in between would be seen by the first scan.
 /// Fails the test if the child exits first or the deadline passes.
 pub fn wait_until_held_open(child: &mut Child, path: &Path, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = child.id();
     loop {
-        let holds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        let holds = std::fs::read_dir(format!("/proc/{pid}/fd"))
             .map(|d| {
                 d.filter_map(|e| e.ok())
                     .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path))
             })
             .unwrap_or(false);
-        if holds {
+        if holds && sleeping_between_scans(pid) {
             return;
         }
         assert!(
             child.try_wait().expect("try_wait").is_none(),
-            "{what}: exited before holding {} open",
+            "{what}: exited before holding {} open and sleeping",
             path.display()
         );
         assert!(
             Instant::now() < deadline,
-            "{what}: never held {} open",
+            "{what}: never held {} open and slept (first scan not done)",
             path.display()
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// proctor (`pid`) sleeps between two scans: its main thread waits in
+/// nanosleep (the kernel's wait channel says so), and no other thread of
+/// it runs. Where the kernel hides wait channels (`0`), every thread is
+/// sleeping at two looks 50 ms apart.
+fn sleeping_between_scans(pid: u32) -> bool {
+    let tasks = || -> Vec<(String, Option<u8>)> {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| {
+                        let wchan =
+                            std::fs::read_to_string(e.path().join("wchan")).unwrap_or_default();
+                        (
+                            wchan,
+                            stat_fields(&e.path().join("stat")).and_then(|f| f[0].bytes().next()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all_asleep =
+        |t: &[(String, Option<u8>)]| !t.is_empty() && t.iter().all(|(_, s)| *s == Some(b'S'));
+    let main = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/wchan")).unwrap_or_default();
+    if main.contains("nanosleep") {
+        return all_asleep(&tasks());
+    }
+    if main.is_empty() || main == "0" {
+        if !all_asleep(&tasks()) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        return all_asleep(&tasks());
+    }
+    false
 }
 
 /// The running kernel is at least `major.minor` (from uname).
