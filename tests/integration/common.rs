@@ -347,6 +347,24 @@ pub fn wait_until_held_open(child: &mut Child, path: &Path, what: &str) {
     }
 }
 
+/// Wait (bounded) until the running `child` (a proctor doing two scans,
+/// `--sample`) has finished its first scan: it sleeps out the interval.
+/// Fails the test if the child exits first or the deadline passes.
+pub fn wait_first_scan(child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !sleeping_between_scans(child.id()) {
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "{what}: exited before sleeping between its scans"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never slept between scans (first scan not done)"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// proctor (`pid`) sleeps between two scans: its main thread waits in
 /// nanosleep (the kernel's wait channel says so), and no other thread of
 /// it runs. Where the kernel hides wait channels (`0`), every thread is
