@@ -10,7 +10,7 @@ use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
 use crate::cli::{DoctorArgs, Output};
 use crate::commands::Ctx;
-use crate::error::{CliError, ExitCode, ReadError};
+use crate::error::{CliError, ReadError};
 use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
 use crate::render;
 
@@ -41,7 +41,31 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     for s in before.iter_mut().chain(std::iter::once(&mut scan)) {
         s.rows.retain(|r| r.pid != me);
     }
+    let cause = crate::commands::hidepid_cause(ctx);
+    let as_root = rustix::process::geteuid().is_root();
+    if scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0) {
+        // Nothing could be judged: an error, not "no problems on 0
+        // processes".
+        let root = ctx.fs.proc_root().display();
+        let what = if scan.unreadable > 0 {
+            format!(
+                "none of the {} processes under {root} is readable",
+                scan.unreadable
+            )
+        } else {
+            format!("no process under {root} is visible but proctor's own")
+        };
+        let (why, hint) = match &cause {
+            Some(c) => (format!(": {}", c.what()), c.remedy()),
+            None => (
+                String::new(),
+                "run as root to read every process".to_string(),
+            ),
+        };
+        return Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint));
+    }
     crate::commands::check_scan(ctx, &scan)?;
+    let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);
     let lasting = lasting_zombies(&ctx.fs, &scan);
@@ -58,11 +82,14 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         th: &th,
         host_th: &host_th,
     });
-    let code = if report.worst() >= Some(Severity::Warning) {
-        ExitCode::Problem
-    } else {
-        ExitCode::Ok
-    };
+    let mut report = report;
+    report.incomplete =
+        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root).into_option();
+    // 1 when a problem was found, else 3 when processes could not be read.
+    let code = crate::analysis::incomplete::exit_code(
+        report.worst() >= Some(Severity::Warning),
+        report.incomplete.as_ref(),
+    );
     let stdout = if ctx.json {
         render::to_json(&report) + "\n"
     } else {
@@ -72,7 +99,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
             &scan,
             a.all,
             started.elapsed(),
-            rustix::process::geteuid().is_root(),
+            as_root,
             ctx.palette,
         )
     };

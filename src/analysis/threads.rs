@@ -53,7 +53,9 @@ pub fn build(
             tid: t.tid,
             name: Text(t.stat.comm.clone()),
             state: char::from(t.stat.state).to_string(),
-            cpu_seconds: (t.stat.utime + t.stat.stime) as f64 / hz,
+            // Summed in f64: u64::MAX ticks from a crafted or corrupt stat must
+            // not wrap (or panic in a debug build).
+            cpu_seconds: (t.stat.utime as f64 + t.stat.stime as f64) / hz,
             voluntary_ctxt_switches: t.status.as_ref().and_then(|s| s.voluntary_ctxt_switches),
             nonvoluntary_ctxt_switches: t
                 .status
@@ -62,7 +64,9 @@ pub fn build(
         })
         .collect();
     let switches = |r: &ThreadRow| {
-        r.voluntary_ctxt_switches.unwrap_or(0) + r.nonvoluntary_ctxt_switches.unwrap_or(0)
+        r.voluntary_ctxt_switches
+            .unwrap_or(0)
+            .saturating_add(r.nonvoluntary_ctxt_switches.unwrap_or(0))
     };
     match sort {
         ThreadSort::Cpu => rows.sort_by(|a, b| {

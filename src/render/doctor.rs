@@ -24,7 +24,9 @@ pub fn render(
         count(Severity::Warning),
         count(Severity::Info),
     );
-    let head = if crit + warn == 0 {
+    let head = if crit + warn == 0 && r.incomplete.is_some() {
+        p.warning("No problems found in what could be read")
+    } else if crit + warn == 0 {
         p.good("No problems found")
     } else {
         let mut parts = Vec::new();
@@ -58,6 +60,10 @@ pub fn render(
         }
     }
     s.push('\n');
+    if let Some(inc) = &r.incomplete {
+        s.push_str(&p.warning(&inc.line()));
+        s.push('\n');
+    }
     for l in super::top::host_line(host, scan, p) {
         s.push_str("  ");
         s.push_str(&l);
