@@ -48,12 +48,13 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
         None => (None, scanner.scan(&ctx.fs)?),
     };
     crate::commands::check_scan(ctx, &scan)?;
-    // Processes hidden (hidepid) or unreadable: said first, never a silent
-    // short table.
-    let missing = crate::analysis::incomplete::Incomplete::of_listing(
-        scan.unreadable,
-        crate::commands::hidepid_cause(ctx),
-    );
+    // Processes hidden or unreadable because of hidepid: said first, never
+    // a silent short table (other unreadable processes are counted in the
+    // footer).
+    let missing = match crate::commands::hidepid_cause(ctx) {
+        Some(c) => crate::analysis::incomplete::Incomplete::of_listing(scan.unreadable, Some(c)),
+        None => crate::analysis::incomplete::Incomplete::default(),
+    };
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
         users.get(u).map(<[u8]>::to_vec)

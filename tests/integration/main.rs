@@ -9,6 +9,7 @@ mod common;
 mod doctor;
 mod fixtures;
 mod hardening;
+mod honesty;
 mod live;
 mod top;
 mod top_tui;
