@@ -246,4 +246,60 @@ mod tests {
             let _ = parse(&SLEEP[..cut]);
         }
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Value text: valid numbers, numbers past u64, signs, garbage.
+        fn value_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<u64>().prop_map(|v| v.to_string()),
+                "[0-9]{19,25}",
+                "-[0-9]{1,5}",
+                "[ \t]*[0-9a-zA-Z+.-]{0,8}[ \t]*",
+                ".{0,12}",
+            ]
+        }
+
+        /// What the parser must make of `text` as a `kB` value.
+        fn expected_kb(text: &str) -> Option<u64> {
+            let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+            let t = t
+                .strip_suffix(" kB")
+                .map_or(t, |n| n.trim_matches(|c: char| c.is_ascii_whitespace()));
+            if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            t.parse::<u64>().ok()?.checked_mul(1024)
+        }
+
+        proptest! {
+            #[test]
+            fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = parse(&b);
+                let _ = parse_switches(&b);
+                let _ = effective_uid(&b);
+            }
+
+            #[test]
+            fn a_value_only_from_a_valid_number(text in value_text()) {
+                prop_assume!(!text.contains('\n'));
+                for with_unit in [false, true] {
+                    let v = if with_unit { format!("{text} kB") } else { text.clone() };
+                    let body = format!("Name:\tx\nVmRSS:\t{v}\nThreads:\t{text}\n");
+                    let st = parse(body.as_bytes()).unwrap();
+                    let want = expected_kb(&v);
+                    prop_assert_eq!(st.vm_rss, want);
+                    prop_assert_eq!(st.invalid.contains(&"VmRSS"), want.is_none());
+                    let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+                    let threads = (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+                        .then(|| t.parse::<u64>().ok())
+                        .flatten();
+                    prop_assert_eq!(st.threads, threads);
+                    prop_assert_eq!(st.invalid.contains(&"Threads"), threads.is_none());
+                }
+            }
+        }
+    }
 }
