@@ -11,6 +11,7 @@
 //!   the debug binary (a wrap would panic there, exit 101).
 
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -563,4 +564,56 @@ fn threads_with_u64_max_ticks_do_not_wrap() {
     assert!(cpu > 1.8e17, "{main}");
     let o = proctor_at(t.path(), &["threads", "4242", "--sort", "switches"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn tui_header_under_hidepid_says_so() {
+    let (_bin_dir, bin_copy) = nobody_copy();
+    let dir = {
+        use std::os::unix::fs::PermissionsExt;
+        let d = TempDir::new("hidepid-tui");
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod mount point");
+        d
+    };
+    let root = dir.path().display().to_string();
+    let cmd = format!(
+        "unshare -m --propagation private sh -c 'mount -t proc -o hidepid=2 proc {root} && exec runuser -u nobody -- {} --proc-root {root} top --interval 500ms'; echo EXIT=$?; sleep 60",
+        bin_copy.display()
+    );
+    let t = crate::common::Tmux::start("hidepid", 160, 30, &cmd).expect("needs tmux");
+    let want = format!(
+        "incomplete: other users' processes are hidden (hidepid=invisible is mounted on {root}: run as root)"
+    );
+    let s = t.wait("the hidepid header line", Duration::from_secs(60), |s| {
+        s.contains(&want)
+    });
+    // The fourth header line, above the status line.
+    assert_eq!(
+        s.lines().nth(3).map(str::trim_end),
+        Some(want.as_str()),
+        "{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", Duration::from_secs(30));
+}
+
+#[test]
+fn doctor_on_a_subset_pid_procfs_says_host_checks_did_not_run() {
+    // As root: every process is visible, but meminfo, loadavg and the rest
+    // are not in this procfs.
+    let (o, _d) = in_private_procfs("subset=pid", "\"$1\" --proc-root \"$2\" doctor --json");
+    // 1 or 3 depending on this host's processes; never 0.
+    assert!(matches!(o.status.code(), Some(1 | 3)), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(
+        v["incomplete"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "host_files_hidden"),
+        "{}",
+        v["incomplete"]
+    );
+    assert_eq!(v["host"]["mem_total_bytes"], Value::Null);
 }
