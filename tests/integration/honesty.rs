@@ -458,6 +458,11 @@ fn hostile_numbers() -> TempDir {
         );
     }
     replace_in_file(
+        &p.join("task/3165/status"),
+        "voluntary_ctxt_switches:\t1",
+        "voluntary_ctxt_switches:\tabc",
+    );
+    replace_in_file(
         &p.join("limits"),
         "Max open files            20000                20000",
         "Max open files            -5                   20000",
@@ -562,8 +567,29 @@ fn threads_with_u64_max_ticks_do_not_wrap() {
     // (2^64 - 1 + 9) ticks at USER_HZ 100, not a wrapped 0.08 s.
     let cpu = main["cpu_seconds"].as_f64().unwrap();
     assert!(cpu > 1.8e17, "{main}");
+    // A counter that is not a number: null, listed, `?` in the table.
+    let t3165 = v["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tid"] == 3165)
+        .cloned()
+        .unwrap();
+    assert_eq!(t3165["voluntary_ctxt_switches"], Value::Null, "{t3165}");
+    assert_eq!(v["unavailable"][0]["reason"], "parse_error", "{v}");
+    assert_eq!(
+        v["unavailable"][0]["detail"],
+        "thread 3165: voluntary_ctxt_switches in status not a valid number"
+    );
     let o = proctor_at(t.path(), &["threads", "4242", "--sort", "switches"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("3165 "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[3], "?", "{row}");
 }
 
 #[test]
