@@ -57,9 +57,17 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         };
         let (why, hint) = match &cause {
             Some(c) => (format!(": {}", c.what()), c.remedy()),
-            None => (
+            None if !as_root => (
                 String::new(),
                 "run as root to read every process".to_string(),
+            ),
+            // Root refused everything: proctor's own descriptor limit (the
+            // scan counts a process it cannot open as unreadable) or a
+            // strange --proc-root.
+            None => (
+                String::new(),
+                "check proctor's own descriptor limit (`ulimit -n`) and the --proc-root mount"
+                    .to_string(),
             ),
         };
         return Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint));
@@ -67,7 +75,12 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     crate::commands::check_scan(ctx, &scan)?;
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
-    let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);
+    let (surveys, exited, denied, failed) = survey_all(&ctx.fs, &scan, workers);
+    // proctor out of descriptors: its own error, not processes to skip
+    // (their findings would silently go missing).
+    if let Some(e) = failed.iter().find(|e| e.is_out_of_descriptors()) {
+        return Err(CliError::out_of_descriptors(e));
+    }
     let lasting = lasting_zombies(&ctx.fs, &scan);
     let th = Thresholds::default();
     let host_th = HostThresholds::default();
@@ -83,6 +96,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         host_th: &host_th,
     });
     let mut report = report;
+    report.skipped.read_errors = failed.len();
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root).into_option();
     // 1 when a problem was found, else 3 when processes could not be read.
@@ -106,9 +120,12 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     Ok(Output { stdout, code })
 }
 
-/// Survey every user process, in parallel: (surveys by pid, exited, pids
-/// refused in part).
-fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>, usize, Vec<i32>) {
+/// What [`survey_all`] returns: surveys by pid, how many exited, the pids
+/// refused in part, and the other read errors (one per process).
+type Surveyed = (HashMap<i32, Survey>, usize, Vec<i32>, Vec<ReadError>);
+
+/// Survey every user process, in parallel.
+fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> Surveyed {
     let wanted: Vec<&ScanRow> = scan
         .rows
         .iter()
@@ -118,27 +135,31 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
     let run = |part: Vec<&ScanRow>| {
         let mut cache = CgroupCache::default();
         let mut out = Vec::with_capacity(part.len());
-        let (mut exited, mut denied) = (0, Vec::new());
+        let (mut exited, mut denied, mut failed) = (0, Vec::new(), Vec::new());
         for r in part {
             match fs.survey(r, &mut cache) {
-                Ok(s) => {
+                Ok(mut s) => {
                     if s.denied {
                         denied.push(s.pid);
+                    }
+                    if let Some(e) = s.error.take() {
+                        failed.push(e);
                     }
                     out.push(s);
                 }
                 Err(ReadError::Exited { .. }) => exited += 1,
                 Err(ReadError::PermissionDenied { .. }) => denied.push(r.pid),
-                Err(_) => {}
+                Err(e) => failed.push(e),
             }
         }
-        (out, exited, denied)
+        (out, exited, denied, failed)
     };
     let mut parts: Vec<Vec<&ScanRow>> = vec![Vec::new(); n];
     for (i, r) in wanted.into_iter().enumerate() {
         parts[i % n].push(r);
     }
-    let results: Vec<(Vec<Survey>, usize, Vec<i32>)> = if n == 1 {
+    type Part = (Vec<Survey>, usize, Vec<i32>, Vec<ReadError>);
+    let results: Vec<Part> = if n == 1 {
         parts.into_iter().map(run).collect()
     } else {
         std::thread::scope(|s| {
@@ -147,17 +168,19 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
         })
     };
     let mut all = Vec::new();
-    let (mut exited, mut denied) = (0, Vec::new());
-    for (s, e, d) in results {
+    let (mut exited, mut denied, mut failed) = (0, Vec::new(), Vec::new());
+    for (s, e, d, f) in results {
         all.extend(s);
         exited += e;
         denied.extend(d);
+        failed.extend(f);
     }
     fs.close_wait(&mut all);
     (
         all.into_iter().map(|s| (s.pid, s)).collect(),
         exited,
         denied,
+        failed,
     )
 }
 

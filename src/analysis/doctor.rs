@@ -95,6 +95,9 @@ pub struct Skipped {
     pub permission_denied: usize,
     /// Listed, but not even their `stat` could be read: not judged.
     pub unreadable: usize,
+    /// Some of their files failed to read for another reason (an I/O
+    /// error): their findings may be missing.
+    pub read_errors: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,9 +121,9 @@ pub fn incompleteness(
 ) -> Incomplete {
     let as_listed = Incomplete::of_listing(sk.unreadable, cause.clone());
     let mut reasons = as_listed.reasons;
-    if sk.permission_denied > 0 {
+    if sk.permission_denied + sk.read_errors > 0 {
         reasons.push(Reason::ProcessesPartlyUnreadable {
-            count: sk.permission_denied,
+            count: sk.permission_denied + sk.read_errors,
         });
     }
     if host_files_hidden {
@@ -298,6 +301,7 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
                 pids.len()
             },
             unreadable: i.scan.unreadable,
+            read_errors: 0,
         },
         incomplete: None,
     }

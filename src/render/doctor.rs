@@ -99,12 +99,15 @@ pub fn render(
         }
     }
     let sk = r.skipped;
-    if sk.exited + sk.permission_denied + sk.unreadable > 0 {
-        let unreadable = if sk.unreadable > 0 {
+    if sk.exited + sk.permission_denied + sk.unreadable + sk.read_errors > 0 {
+        let mut unreadable = if sk.unreadable > 0 {
             format!("; {} not readable at all", sk.unreadable)
         } else {
             String::new()
         };
+        if sk.read_errors > 0 {
+            unreadable.push_str(&format!("; {} with read errors", sk.read_errors));
+        }
         s.push_str(&format!(
             "\nSkipped: {} exited while being read{unreadable}; {} partly unreadable (permission denied{}).\n",
             sk.exited,

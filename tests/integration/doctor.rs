@@ -608,7 +608,11 @@ fn json_shape() {
         .map(String::as_str)
         .collect();
     sk.sort_unstable();
-    assert_eq!(sk, ["exited", "permission_denied", "unreadable"], "{s}");
+    assert_eq!(
+        sk,
+        ["exited", "permission_denied", "read_errors", "unreadable"],
+        "{s}"
+    );
     assert!(s["exited"].is_u64(), "{s}");
     assert!(s["permission_denied"].is_u64(), "{s}");
 }

@@ -643,3 +643,28 @@ fn doctor_on_a_subset_pid_procfs_says_host_checks_did_not_run() {
     );
     assert_eq!(v["host"]["mem_total_bytes"], Value::Null);
 }
+
+#[test]
+fn doctor_out_of_descriptors_is_proctors_error() {
+    // With 8 descriptors the scan gets through but the survey of each
+    // process's descriptors does not: before, those processes' findings
+    // silently went missing (exit 0 or 1 on what was left). Now: proctor's
+    // own error, exit 2, naming `ulimit -n`.
+    for n in ["--nofile=6", "--nofile=8"] {
+        let o = run_bounded(
+            Command::new(which("prlimit").expect("needs prlimit (util-linux)"))
+                .args([n, bin(), "doctor"])
+                .env_remove("PROCTOR_PROC_ROOT")
+                .stdin(Stdio::null()),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{n}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+        assert!(stderr(&o).contains("ulimit -n"), "{n}: {}", stderr(&o));
+    }
+}
