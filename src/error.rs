@@ -106,9 +106,9 @@ impl ReadError {
             ReadError::PermissionDenied { .. } => {
                 Some("run as root or with CAP_SYS_PTRACE (or as the process's owner)")
             }
-            ReadError::Parse { .. } => {
-                Some("this is a bug in proctor: please report it with the file named above")
-            }
+            ReadError::Parse { .. } => Some(
+                "the file does not have the format proctor expects (a corrupt or crafted --proc-root, or a kernel format proctor does not know yet): please report it with the file named above",
+            ),
             _ => None,
         }
     }

@@ -668,3 +668,21 @@ fn doctor_out_of_descriptors_is_proctors_error() {
         assert!(stderr(&o).contains("ulimit -n"), "{n}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn a_stat_that_does_not_parse_is_a_clear_error() {
+    // stat is the process's identity: without it nothing is judged.
+    let t = fixture_copy("v1-basic");
+    set_stat_field(&t.path().join("proc/4242/stat"), 14, "abc");
+    let o = proctor_at(t.path(), &["inspect", "4242", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: could not parse utime in ") && e.contains("/proc/4242/stat\n"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hint: the file does not have the format proctor expects"),
+        "{e}"
+    );
+}
