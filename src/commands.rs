@@ -32,6 +32,7 @@ pub fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
 /// A scan that found no process at all: the root is not a procfs (a wrong
 /// --proc-root), not a host with no processes.
 pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError> {
+    check_own_fds(scan)?;
     if scan.rows.is_empty() && scan.exited == 0 && scan.unreadable == 0 {
         return Err(CliError::new(format!(
             "no processes found under {}",
@@ -51,6 +52,19 @@ pub fn hidepid_cause(ctx: &Ctx) -> Option<analysis::incomplete::Cause> {
         v.exempt,
         &ctx.fs.proc_root().display().to_string(),
     )
+}
+
+/// A scan that ran out of descriptors itself: proctor's error (raise
+/// `ulimit -n`), never processes silently left out.
+pub fn check_own_fds(scan: &crate::reader::Scan) -> Result<(), CliError> {
+    if scan.out_of_fds {
+        return Err(CliError::out_of_descriptors(&ReadError::Io {
+            path: std::path::PathBuf::from("the process table"),
+            message: std::io::Error::from_raw_os_error(rustix::io::Errno::MFILE.raw_os_error())
+                .to_string(),
+        }));
+    }
+    Ok(())
 }
 
 /// Open the target, turning "gone" into the user-facing message.

@@ -41,6 +41,10 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     for s in before.iter_mut().chain(std::iter::once(&mut scan)) {
         s.rows.retain(|r| r.pid != me);
     }
+    crate::commands::check_own_fds(&scan)?;
+    if let Some(b) = &before {
+        crate::commands::check_own_fds(b)?;
+    }
     let cause = crate::commands::hidepid_cause(ctx);
     let as_root = rustix::process::geteuid().is_root();
     if scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0) {

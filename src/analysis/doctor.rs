@@ -684,6 +684,7 @@ mod tests {
             uptime_secs: Some(100.0),
             exited: 0,
             unreadable: 0,
+            out_of_fds: false,
         }
     }
 

@@ -256,6 +256,7 @@ mod tests {
             prop_oneof![
                 any::<u64>().prop_map(|v| v.to_string()),
                 "[0-9]{19,25}",
+                "0{15,22}[1-9]",
                 "-[0-9]{1,5}",
                 "[ \t]*[0-9a-zA-Z+.-]{0,8}[ \t]*",
                 ".{0,12}",
@@ -268,7 +269,8 @@ mod tests {
             let t = t
                 .strip_suffix(" kB")
                 .map_or(t, |n| n.trim_matches(|c: char| c.is_ascii_whitespace()));
-            if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+            // More than 20 digits is invalid even with leading zeros.
+            if t.is_empty() || t.len() > 20 || !t.bytes().all(|c| c.is_ascii_digit()) {
                 return None;
             }
             t.parse::<u64>().ok()?.checked_mul(1024)
@@ -293,7 +295,7 @@ mod tests {
                     prop_assert_eq!(st.vm_rss, want);
                     prop_assert_eq!(st.invalid.contains(&"VmRSS"), want.is_none());
                     let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
-                    let threads = (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+                    let threads = (!t.is_empty() && t.len() <= 20 && t.bytes().all(|c| c.is_ascii_digit()))
                         .then(|| t.parse::<u64>().ok())
                         .flatten();
                     prop_assert_eq!(st.threads, threads);

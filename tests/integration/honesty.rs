@@ -1,10 +1,10 @@
 //! Issue 9, items 4 and 5: results that do not hide trouble.
 //! - Checks that could hide a problem and did not run make the result
 //!   incomplete: a first line, `incomplete` in JSON, exit 3 (1 still wins
-//!   when a problem was found; nothing judged at all is exit 2). Run as
-//!   nobody on a private procfs mounted with hidepid, with proctor's own
-//!   descriptor limit lowered, as nobody against a root process, and with
-//!   watches too short to judge.
+//!   when a problem was found; nothing judged at all is exit 2). Run as an
+//!   unprivileged uid of the test's own on a private procfs mounted with
+//!   hidepid, with proctor's own descriptor limit lowered, as nobody
+//!   against a root process, and with watches too short to judge.
 //! - Values that do not parse are `parse_error` in `unavailable` (`?` in
 //!   the human report), never "does not apply", and arithmetic on kernel
 //!   numbers never wraps: fixture trees with such values, driven through
@@ -39,14 +39,22 @@ fn nobody_copy() -> (TempDir, std::path::PathBuf) {
     (dir, b)
 }
 
+/// An unprivileged uid that no other process uses (unlike `nobody`,
+/// which other tests and services run as): the hidepid tests count what
+/// this uid can see. Derived from the test process's PID.
+fn own_uid() -> u32 {
+    61_000 + std::process::id() % 4_000
+}
+
 /// Run `script` (sh) as root in a private mount namespace where a fresh
 /// procfs is mounted at a temp dir with `opts`; the mount goes away with
-/// the namespace when the command ends. `$1` is a proctor binary nobody
-/// can run, `$2` the mount point (returned, for messages).
+/// the namespace when the command ends. `$1` is a proctor binary any user
+/// can run, `$2` the mount point (returned, for messages); the shell
+/// function `asuser` runs a command as [`own_uid`].
 fn in_private_procfs(opts: &str, script: &str) -> (Output, TempDir) {
     use std::os::unix::fs::PermissionsExt;
     let unshare = which("unshare").expect("needs unshare (util-linux)");
-    assert!(which("runuser").is_some(), "needs runuser (util-linux)");
+    assert!(which("setpriv").is_some(), "needs setpriv (util-linux)");
     assert!(
         crate::common::is_root(),
         "needs root (the test suite runs as root)"
@@ -55,7 +63,13 @@ fn in_private_procfs(opts: &str, script: &str) -> (Output, TempDir) {
     let dir = TempDir::new("hidepid");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod mount point");
-    let body = format!("mount -t proc -o {opts} proc \"$2\" || exit 97\n{script}");
+    // `asuser CMD...`: CMD as a uid of this test's own (see `own_uid`),
+    // so that no other process on the host belongs to it.
+    let uid = own_uid();
+    let body = format!(
+        "asuser() {{ setpriv --reuid={uid} --regid={uid} --clear-groups -- \"$@\"; }}\n\
+         mount -t proc -o {opts} proc \"$2\" || exit 97\n{script}"
+    );
     let o = run_bounded(
         Command::new(unshare)
             .args(["-m", "--propagation", "private", "sh", "-c", &body, "sh"])
@@ -64,6 +78,7 @@ fn in_private_procfs(opts: &str, script: &str) -> (Output, TempDir) {
             .env_remove("PROCTOR_PROC_ROOT")
             .env_remove("PROCTOR_SYS_ROOT")
             .env_remove("NO_COLOR")
+            .current_dir("/")
             .stdin(Stdio::null()),
     );
     assert_ne!(o.status.code(), Some(97), "mount failed: {}", stderr(&o));
@@ -79,11 +94,11 @@ fn first_lines(o: &Output, n: usize) -> String {
 
 #[test]
 fn doctor_under_hidepid_invisible_is_incomplete_and_says_why() {
-    // nobody sees its own shell (kept alive as proctor's parent by the
+    // The test's uid sees its own shell (kept alive as proctor's parent by the
     // `; exit` after it) and proctor; every root process is hidden.
     let (o, dir) = in_private_procfs(
         "hidepid=2",
-        "runuser -u nobody -- sh -c '\"$0\" --proc-root \"$1\" doctor; exit $?' \"$1\" \"$2\"",
+        "asuser sh -c '\"$0\" --proc-root \"$1\" doctor; exit $?' \"$1\" \"$2\"",
     );
     let root = dir.path().display().to_string();
     assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
@@ -101,7 +116,7 @@ fn doctor_under_hidepid_invisible_is_incomplete_and_says_why() {
 
     let (o, _dir) = in_private_procfs(
         "hidepid=2,gid=4",
-        "runuser -u nobody -- sh -c '\"$0\" --proc-root \"$1\" doctor --json; exit $?' \"$1\" \"$2\"",
+        "asuser sh -c '\"$0\" --proc-root \"$1\" doctor --json; exit $?' \"$1\" \"$2\"",
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let v = json(&o);
@@ -122,11 +137,8 @@ fn doctor_under_hidepid_invisible_is_incomplete_and_says_why() {
 #[test]
 fn doctor_that_can_read_nothing_is_an_error_naming_hidepid() {
     // hidepid=1: root's processes are listed but unreadable; proctor is
-    // nobody's only process (runuser execs it), and doctor skips itself.
-    let (o, dir) = in_private_procfs(
-        "hidepid=1",
-        "exec runuser -u nobody -- \"$1\" --proc-root \"$2\" doctor",
-    );
+    // the uid's only process (setpriv execs it), and doctor skips itself.
+    let (o, dir) = in_private_procfs("hidepid=1", "asuser \"$1\" --proc-root \"$2\" doctor");
     let root = dir.path().display().to_string();
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
@@ -145,7 +157,7 @@ fn doctor_that_can_read_nothing_is_an_error_naming_hidepid() {
     // hidepid=2: nothing but proctor is even listed.
     let (o, _d) = in_private_procfs(
         "hidepid=2",
-        "exec runuser -u nobody -- \"$1\" --proc-root \"$2\" doctor --json",
+        "asuser \"$1\" --proc-root \"$2\" doctor --json",
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
@@ -159,7 +171,7 @@ fn doctor_that_can_read_nothing_is_an_error_naming_hidepid() {
 fn top_and_target_errors_under_hidepid_say_so() {
     let (o, dir) = in_private_procfs(
         "hidepid=2",
-        "runuser -u nobody -- sh -c '\"$0\" --proc-root \"$1\" top --once; exit $?' \"$1\" \"$2\"",
+        "asuser sh -c '\"$0\" --proc-root \"$1\" top --once; exit $?' \"$1\" \"$2\"",
     );
     let root = dir.path().display().to_string();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -174,7 +186,7 @@ fn top_and_target_errors_under_hidepid_say_so() {
     // JSON stays an array of rows; the note goes to stderr.
     let (o, _d) = in_private_procfs(
         "hidepid=2",
-        "runuser -u nobody -- sh -c '\"$0\" --proc-root \"$1\" top --once --json; exit $?' \"$1\" \"$2\"",
+        "asuser sh -c '\"$0\" --proc-root \"$1\" top --once --json; exit $?' \"$1\" \"$2\"",
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(json(&o).is_array());
@@ -188,7 +200,7 @@ fn top_and_target_errors_under_hidepid_say_so() {
     // A name or PID that is only hidden is not called gone without a word.
     let (o, _d) = in_private_procfs(
         "hidepid=2",
-        "runuser -u nobody -- \"$1\" --proc-root \"$2\" inspect no-such-process-xyz; echo; runuser -u nobody -- \"$1\" --proc-root \"$2\" inspect 1",
+        "asuser \"$1\" --proc-root \"$2\" inspect no-such-process-xyz; echo; asuser \"$1\" --proc-root \"$2\" inspect 1",
     );
     let e = stderr(&o);
     assert!(
@@ -604,8 +616,9 @@ fn tui_header_under_hidepid_says_so() {
     };
     let root = dir.path().display().to_string();
     let cmd = format!(
-        "unshare -m --propagation private sh -c 'mount -t proc -o hidepid=2 proc {root} && exec runuser -u nobody -- {} --proc-root {root} top --interval 500ms'; echo EXIT=$?; sleep 60",
-        bin_copy.display()
+        "unshare -m --propagation private sh -c 'mount -t proc -o hidepid=2 proc {root} && cd / && exec setpriv --reuid={uid} --regid={uid} --clear-groups -- {} --proc-root {root} top --interval 500ms'; echo EXIT=$?; sleep 60",
+        bin_copy.display(),
+        uid = own_uid()
     );
     let t = crate::common::Tmux::start("hidepid", 160, 30, &cmd).expect("needs tmux");
     let want = format!(
@@ -645,27 +658,34 @@ fn doctor_on_a_subset_pid_procfs_says_host_checks_did_not_run() {
 }
 
 #[test]
-fn doctor_out_of_descriptors_is_proctors_error() {
-    // With 8 descriptors the scan gets through but the survey of each
-    // process's descriptors does not: before, those processes' findings
-    // silently went missing (exit 0 or 1 on what was left). Now: proctor's
-    // own error, exit 2, naming `ulimit -n`.
-    for n in ["--nofile=6", "--nofile=8"] {
+fn scans_out_of_descriptors_are_proctors_error() {
+    // With 5 descriptors (3 standard, the proc root, a process directory)
+    // no process's stat can be opened: before, `top --once` printed an
+    // empty table ("0 processes ... N unreadable") and doctor judged
+    // nothing as "no problems" or blamed permissions. Now: proctor's own
+    // error, exit 2, naming `ulimit -n`.
+    let prlimit = which("prlimit").expect("needs prlimit (util-linux)");
+    for args in [&["top", "--once"][..], &["doctor"][..]] {
         let o = run_bounded(
-            Command::new(which("prlimit").expect("needs prlimit (util-linux)"))
-                .args([n, bin(), "doctor"])
+            Command::new(&prlimit)
+                .arg("--nofile=5")
+                .arg(bin())
+                .args(args)
                 .env_remove("PROCTOR_PROC_ROOT")
                 .stdin(Stdio::null()),
         );
-        assert_eq!(
-            o.status.code(),
-            Some(2),
-            "{n}: {}{}",
-            stdout(&o),
+        let what = format!("{args:?}: {}{}", stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        assert!(stdout(&o).is_empty(), "{what}");
+        assert!(
             stderr(&o)
+                .starts_with("error: proctor ran out of file descriptors (its soft limit is 5)"),
+            "{what}"
         );
-        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
-        assert!(stderr(&o).contains("ulimit -n"), "{n}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("\nhint: raise proctor's own limit with `ulimit -n`"),
+            "{what}"
+        );
     }
 }
 
