@@ -492,11 +492,7 @@ pub fn run(
     } else if end == EndReason::Interrupted {
         ExitCode::Interrupted
     } else if healthy.is_empty() {
-        return Err(CliError::new(format!(
-            "nothing judged: {}",
-            incomplete.line().trim_start_matches("checks incomplete: ")
-        ))
-        .hint("watch longer (a verdict needs 8 samples per metric, e.g. --duration 30s --interval 1s) or as root for unreadable metrics"));
+        return Err(crate::analysis::watch::nothing_judged(&incomplete));
     } else {
         crate::analysis::incomplete::exit_code(false, Some(&incomplete))
     };
