@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         let what = if scan.unreadable > 0 {
             format!(
                 "none of the {} processes under {root} is readable",
-                scan.unreadable
+                crate::analysis::incomplete::thousands(scan.unreadable)
             )
         } else {
             format!("no process under {root} is visible but proctor's own")

@@ -214,7 +214,7 @@ pub fn exit_code(problem: bool, incomplete: Option<&Incomplete>) -> ExitCode {
 }
 
 /// 12345 -> "12,345".
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
