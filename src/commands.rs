@@ -32,6 +32,7 @@ pub fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
 /// A scan that found no process at all: the root is not a procfs (a wrong
 /// --proc-root), not a host with no processes.
 pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError> {
+    check_own_fds(scan)?;
     if scan.rows.is_empty() && scan.exited == 0 && scan.unreadable == 0 {
         return Err(CliError::new(format!(
             "no processes found under {}",
@@ -42,12 +43,52 @@ pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError>
     Ok(())
 }
 
+/// Why processes may be missing from the proc root: hidepid, when it
+/// applies to proctor.
+pub fn hidepid_cause(ctx: &Ctx) -> Option<analysis::incomplete::Cause> {
+    let v = ctx.fs.visibility();
+    analysis::incomplete::Cause::from_mount(
+        v.mount,
+        v.exempt,
+        &ctx.fs.proc_root().display().to_string(),
+    )
+}
+
+/// A scan that ran out of descriptors itself: proctor's error (raise
+/// `ulimit -n`), never processes silently left out.
+pub fn check_own_fds(scan: &crate::reader::Scan) -> Result<(), CliError> {
+    if scan.out_of_fds {
+        return Err(CliError::out_of_descriptors(&ReadError::Io {
+            path: std::path::PathBuf::from("the process table"),
+            message: std::io::Error::from_raw_os_error(rustix::io::Errno::MFILE.raw_os_error())
+                .to_string(),
+        }));
+    }
+    Ok(())
+}
+
 /// Open the target, turning "gone" into the user-facing message.
 fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<Process, CliError> {
-    let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;
+    let pid = target::resolve(&ctx.fs, &t.target, t.pick()).map_err(|e| {
+        // Under hidepid, "no process matches" may mean "not visible to you".
+        match (e.message.starts_with("no process"), hidepid_cause(ctx)) {
+            (true, Some(c)) => {
+                let hint = format!("other users' processes may be hidden: {}", c.words());
+                e.hint(hint)
+            }
+            _ => e,
+        }
+    })?;
     ctx.fs.open(pid).map_err(|e| match e {
-        ReadError::Exited { .. } => CliError::new(format!("no process with PID {pid}"))
-            .hint(format!("it may have exited; check with `ps -p {pid}`")),
+        ReadError::Exited { .. } => {
+            CliError::new(format!("no process with PID {pid}")).hint(match hidepid_cause(ctx) {
+                Some(c) => format!(
+                    "it may have exited, or be another user's process hidden from you: {}",
+                    c.words()
+                ),
+                None => format!("it may have exited; check with `ps -p {pid}`"),
+            })
+        }
         other => other.into(),
     })
 }
@@ -88,20 +129,54 @@ pub fn inspect(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
         close_wait: a.close_wait_threshold,
         ..Thresholds::default()
     };
-    let report = analysis::inspect::build(&snap, &th);
+    // proctor's own descriptor limit hit while reading: its error, not a
+    // section the process lacks (findings would silently go missing).
+    if let Some(e) = snapshot_errors(&snap).find(|e| e.is_out_of_descriptors()) {
+        return Err(CliError::out_of_descriptors(e));
+    }
+    let mut report = analysis::inspect::build(&snap, &th);
+    if let Some(inc) = report.incomplete.as_mut() {
+        let denied = inc.reasons.iter().any(|r| {
+            matches!(r, analysis::incomplete::Reason::ChecksNotRun { reason, .. } if *reason == "permission_denied")
+        });
+        if denied && !rustix::process::geteuid().is_root() {
+            inc.cause = Some(analysis::incomplete::Cause::NotRoot);
+        }
+    }
     let mut out = emit(ctx, &report, || {
         render::inspect::render(&report, ctx.palette)
     });
     // Exit 1 when something at warning or above was found, so scripts can
-    // act on `proctor inspect PID`; info findings do not count.
-    if report
+    // act on `proctor inspect PID` (info findings do not count); else 3
+    // when checks that could hide a problem did not run.
+    let problem = report
         .findings
         .iter()
-        .any(|f| f.severity >= analysis::findings::Severity::Warning)
-    {
-        out.code = ExitCode::Problem;
-    }
+        .any(|f| f.severity >= analysis::findings::Severity::Warning);
+    out.code = analysis::incomplete::exit_code(problem, report.incomplete.as_ref());
     Ok(out)
+}
+
+/// Every section of a snapshot that failed.
+fn snapshot_errors(s: &crate::reader::ProcessSnapshot) -> impl Iterator<Item = &ReadError> {
+    [
+        s.status.as_ref().err(),
+        s.cmdline.as_ref().err(),
+        s.exe.as_ref().err(),
+        s.cwd.as_ref().err(),
+        s.smaps_rollup.as_ref().err(),
+        s.cgroup.as_ref().err(),
+        s.oom_score.as_ref().err(),
+        s.oom_score_adj.as_ref().err(),
+        s.threads.as_ref().err(),
+        s.fds.as_ref().err(),
+        s.nofile.as_ref().err(),
+        s.sockets.as_ref().err(),
+        s.io.as_ref().err(),
+        s.environ_count.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {

@@ -380,6 +380,7 @@ pub fn run(
     let mut leaks = Vec::new();
     let mut healthy = Vec::new();
     let mut undecided: Vec<Value> = Vec::new();
+    let mut incomplete = crate::analysis::incomplete::Incomplete::default();
     for se in series.iter_mut() {
         let Some(j) = &se.judgement else { continue };
         // Never call "healthy" what could not be read or judged.
@@ -392,7 +393,7 @@ pub fn run(
             })
         } else if se.window.len() < crate::analysis::leak::MIN_SAMPLES && !j.leaking {
             Some(format!(
-                "only {} samples, {} needed to judge",
+                "{} samples, needs {}",
                 se.window.len(),
                 crate::analysis::leak::MIN_SAMPLES
             ))
@@ -401,8 +402,15 @@ pub fn run(
         };
         if let Some(why) = why {
             undecided.push(json!({"metric": se.metric.name(), "reason": why}));
+            incomplete
+                .reasons
+                .push(crate::analysis::incomplete::Reason::NotJudged {
+                    metric: se.metric.name(),
+                    samples: se.window.len(),
+                    needed: crate::analysis::leak::MIN_SAMPLES,
+                });
             se.judgement = Some(Judgement {
-                reason: format!("undecided: {why}"),
+                reason: format!("not judged: {why}"),
                 ..j.clone()
             });
             continue;
@@ -456,6 +464,7 @@ pub fn run(
             "leaks": leaks,
             "healthy": healthy,
             "undecided": undecided,
+            "incomplete": incomplete.clone().into_option(),
             "ended": ended,
         });
         let _ = writeln!(out, "{}", crate::text::json_safe(v.to_string()));
@@ -476,12 +485,16 @@ pub fn run(
         );
     }
     let _ = out.flush();
+    // A leak wins, then an interruption; nothing judged is an error; some
+    // metrics not judged: checks incomplete (3), never 0 as healthy.
     let code = if !leaks.is_empty() {
         ExitCode::Problem
     } else if end == EndReason::Interrupted {
         ExitCode::Interrupted
+    } else if healthy.is_empty() {
+        return Err(crate::analysis::watch::nothing_judged(&incomplete));
     } else {
-        ExitCode::Ok
+        crate::analysis::incomplete::exit_code(false, Some(&incomplete))
     };
     Ok(Outcome {
         code,
@@ -669,7 +682,7 @@ fn verdict_text(
             );
             let _ = writeln!(s, "       {:<11} {}", "", p.dim(&j.reason));
         } else {
-            let undecided = j.reason.starts_with("undecided");
+            let undecided = j.reason.starts_with("not judged");
             let mark = if undecided {
                 p.warning("?   ")
             } else {
@@ -678,7 +691,25 @@ fn verdict_text(
             let _ = writeln!(s, "  {mark} {:<11} {}", m.name(), p.dim(&j.reason));
         }
     }
-    if leaks.is_empty() {
+    let not_judged = series
+        .iter()
+        .filter(|se| {
+            se.judgement
+                .as_ref()
+                .is_some_and(|j| j.reason.starts_with("not judged"))
+        })
+        .count();
+    if leaks.is_empty() && not_judged == series.len() {
+        let _ = writeln!(s, "  {}", p.warning("nothing judged: no verdict"));
+    } else if leaks.is_empty() && not_judged > 0 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!(
+                "no leak detected among the metrics judged; {not_judged} not judged (checks incomplete)"
+            ))
+        );
+    } else if leaks.is_empty() {
         let _ = writeln!(
             s,
             "  {}",

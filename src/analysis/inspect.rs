@@ -8,6 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::findings::{self, Finding, Thresholds};
+use super::incomplete::{Incomplete, Reason};
 use super::names::{self, NameGroup};
 use crate::error::ReadError;
 use crate::parse::fdinfo::is_dir_flags;
@@ -123,7 +124,9 @@ pub struct InspectReport {
     pub cwd: Option<Text>,
     pub start_time: Option<String>,
     pub age_seconds: Option<f64>,
-    pub cpu_seconds: f64,
+    /// None when utime + stime is not a valid number (listed in
+    /// `unavailable`).
+    pub cpu_seconds: Option<f64>,
     pub threads: Option<u64>,
     pub thread_groups: Vec<NameGroup>,
     pub memory: Memory,
@@ -135,6 +138,123 @@ pub struct InspectReport {
     pub environment: Environment,
     pub findings: Vec<Finding>,
     pub unavailable: Vec<Unavailable>,
+    /// Checks that did not run because a section they need could not be
+    /// read (null when every check ran).
+    pub incomplete: Option<Incomplete>,
+}
+
+/// The `unavailable` section of a status field that did not parse: named
+/// after the value it hides.
+fn status_section(key: &str) -> &'static str {
+    match key {
+        "VmRSS" => "memory.rss",
+        "VmSize" => "memory.virtual",
+        "VmSwap" => "memory.swap",
+        "VmHWM" => "memory.peak_rss",
+        "VmPeak" => "memory.peak_virtual",
+        "RssAnon" | "RssFile" | "RssShmem" => "memory.rss_split",
+        "Threads" => "threads",
+        "voluntary_ctxt_switches" | "nonvoluntary_ctxt_switches" => "context_switches",
+        "Uid" => "user",
+        "PPid" => "parent",
+        _ => "status",
+    }
+}
+
+/// Which checks (finding ids) did not run because what they need could
+/// not be read. A section that does not apply (`not_supported`: a zombie's
+/// memory, a kernel thread's descriptors) hides nothing.
+pub fn incompleteness(r: &InspectReport) -> Incomplete {
+    let failed = |sections: &[&str]| -> Option<&Unavailable> {
+        sections.iter().find_map(|s| {
+            r.unavailable
+                .iter()
+                .find(|u| u.section == *s && u.reason != "not_supported")
+        })
+    };
+    let mut missed: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut check = |unknown: bool, sections: &[&str], id: &'static str| {
+        if let Some(u) = failed(sections).filter(|_| unknown) {
+            missed.push((u.section, id));
+        }
+    };
+    // A limit read as unlimited, or no memory limit on a readable cgroup:
+    // the rule does not apply, whatever the unknown count.
+    let limits_unknown = r.unavailable.iter().any(|u| u.section == "limits");
+    check(
+        r.fds.count.is_none() && (r.fds.soft_limit.is_some() || limits_unknown),
+        &["fds"],
+        "fds.near_limit",
+    );
+    check(
+        r.fds.count.is_some() && r.fds.soft_limit.is_none(),
+        &["limits"],
+        "fds.near_limit",
+    );
+    check(r.fds.deleted.is_none(), &["fds"], "fds.deleted_open");
+    check(
+        r.sockets.close_wait.is_none(),
+        &["fds", "sockets"],
+        "sockets.close_wait",
+    );
+    check(
+        r.memory.rss_bytes.is_none()
+            && (r.cgroup.memory_limit_bytes.is_some() || r.cgroup.path.is_none()),
+        &["memory.rss", "status"],
+        "memory.near_cgroup_limit",
+    );
+    check(
+        r.cgroup.path.is_none(),
+        &["cgroup"],
+        "memory.near_cgroup_limit",
+    );
+    check(r.cgroup.path.is_none(), &["cgroup"], "memory.oom_kills");
+    check(
+        r.memory.swap_bytes.is_none(),
+        &["memory.swap", "status"],
+        "memory.swap_in_use",
+    );
+    check(
+        r.context_switches.nonvoluntary_percent.is_none(),
+        &["context_switches", "status"],
+        "cpu.nonvoluntary_switches",
+    );
+    let mut reasons: Vec<Reason> = Vec::new();
+    for (section, id) in missed {
+        let reason = r
+            .unavailable
+            .iter()
+            .find(|u| u.section == section)
+            .map_or("io_error", |u| u.reason);
+        match reasons
+            .iter_mut()
+            .find(|x| matches!(x, Reason::ChecksNotRun { section: s, .. } if *s == section))
+        {
+            Some(Reason::ChecksNotRun { checks, .. }) => {
+                if !checks.contains(&id) {
+                    checks.push(id);
+                }
+            }
+            _ => reasons.push(Reason::ChecksNotRun {
+                section,
+                reason,
+                checks: vec![id],
+            }),
+        }
+    }
+    // A check already counted under an earlier section is not repeated.
+    let mut seen: Vec<&'static str> = Vec::new();
+    for r in reasons.iter_mut() {
+        if let Reason::ChecksNotRun { checks, .. } = r {
+            checks.retain(|c| !seen.contains(c));
+            seen.extend(checks.iter().copied());
+        }
+    }
+    reasons.retain(|r| !matches!(r, Reason::ChecksNotRun { checks, .. } if checks.is_empty()));
+    Incomplete {
+        reasons,
+        cause: None,
+    }
 }
 
 fn ok<T: Clone>(
@@ -173,10 +293,27 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .as_ref()
         .ok()
         .map(|up| (up - start_secs).max(0.0));
-    let start_time = s.clock.boot_time.as_ref().ok().map(|bt| {
-        let t = UNIX_EPOCH + Duration::from_secs(*bt) + Duration::from_secs_f64(start_secs);
-        humantime::format_rfc3339_seconds(t).to_string()
+    // Checked: a boot time or start time past what SystemTime holds (a
+    // corrupt or crafted file) is no time, never a panic.
+    let start_time = s.clock.boot_time.as_ref().ok().and_then(|bt| {
+        let t = UNIX_EPOCH
+            .checked_add(Duration::from_secs(*bt))?
+            .checked_add(Duration::try_from_secs_f64(start_secs).ok()?)?;
+        // humantime formats years up to 9999 only.
+        (t < UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799))?)
+            .then(|| humantime::format_rfc3339_seconds(t).to_string())
     });
+
+    // Status lines present with a value that is not a number: a parse
+    // error of that field, never "does not apply".
+    for key in st.map(|x| x.invalid.as_slice()).unwrap_or_default() {
+        un.push(Unavailable {
+            section: status_section(key),
+            reason: "parse_error",
+            detail: format!("{key} in status is not a valid number"),
+            hint: None,
+        });
+    }
 
     let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
     // Zombies and kernel threads have no user memory: say so, never 0.
@@ -327,8 +464,11 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     // (/proc/PID/status counts the main thread only).
     let threads_list = ok(&s.threads, "threads", &mut un);
     let summed = threads_list.as_ref().filter(|t| !t.is_empty()).map(|t| {
+        // Checked: a sum past u64 is unknown, never wrapped.
         let sum = |f: fn(&crate::parse::status::Status) -> Option<u64>| -> Option<u64> {
-            t.iter().map(|x| x.status.as_ref().and_then(f)).sum()
+            t.iter().try_fold(0u64, |acc, x| {
+                acc.checked_add(x.status.as_ref().and_then(f)?)
+            })
         };
         (
             sum(|s| s.voluntary_ctxt_switches),
@@ -346,7 +486,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         voluntary: vol,
         nonvoluntary: nonvol,
         nonvoluntary_percent: match (vol, nonvol) {
-            (Some(v), Some(n)) if v + n > 0 => Some(n as f64 * 100.0 / (v + n) as f64),
+            (Some(v), Some(n)) if v.saturating_add(n) > 0 => {
+                Some(n as f64 * 100.0 / v.saturating_add(n) as f64)
+            }
             _ => None,
         },
     };
@@ -378,6 +520,17 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         count: ok(&s.environ_count, "environment", &mut un).map(|c| c as u64),
     };
 
+    // utime + stime past u64 (a corrupt or crafted stat) is unknown.
+    let cpu_seconds = stat.utime.checked_add(stat.stime).map(|t| t as f64 / ticks);
+    if cpu_seconds.is_none() {
+        un.push(Unavailable {
+            section: "cpu",
+            reason: "parse_error",
+            detail: "utime + stime in stat is past the largest number".into(),
+            hint: None,
+        });
+    }
+
     let mut report = InspectReport {
         pid: s.pid,
         ppid: stat.ppid,
@@ -393,7 +546,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         cwd,
         start_time,
         age_seconds,
-        cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+        cpu_seconds,
         threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
         thread_groups,
         memory,
@@ -405,7 +558,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         environment,
         findings: Vec::new(),
         unavailable: un,
+        incomplete: None,
     };
     report.findings = findings::evaluate(&report, th);
+    report.incomplete = incompleteness(&report).into_option();
     report
 }

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod env;
 pub mod fds;
 pub mod findings;
+pub mod incomplete;
 pub mod inspect;
 pub mod leak;
 pub mod maps;

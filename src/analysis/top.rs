@@ -420,6 +420,7 @@ mod tests {
             uptime_secs: Some(uptime),
             exited: 0,
             unreadable: 0,
+            out_of_fds: false,
         }
     }
 

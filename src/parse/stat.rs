@@ -148,4 +148,53 @@ mod tests {
         assert!(parse(b"x (y) S").is_err());
         assert!(parse(b"1 (y) SS 1").is_err());
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+                let _ = parse(&b);
+            }
+
+            /// Any name (bytes, parentheses, spaces, newlines) is kept whole
+            /// and does not shift the fields after it.
+            #[test]
+            fn any_name_is_kept_whole(name in proptest::collection::vec(any::<u8>(), 0..40)) {
+                let mut line = b"77 (".to_vec();
+                line.extend_from_slice(&name);
+                line.extend_from_slice(b") S 5 77 77 0 -1 64 0 0 0 0 3 4 0 0 20 0 2 0 900 4096 12\n");
+                let s = parse(&line).unwrap();
+                prop_assert_eq!(s.comm, name);
+                prop_assert_eq!(s.utime, 3);
+                prop_assert_eq!(s.starttime, 900);
+            }
+
+            /// utime is a value only when its text is a valid u64.
+            #[test]
+            fn utime_only_from_a_valid_number(tok in prop_oneof![
+                any::<u64>().prop_map(|v| v.to_string()),
+                "[0-9]{20,24}",
+                "0{15,22}[1-9]",
+                "-[0-9]{1,4}",
+                "[0-9a-z+.-]{1,6}",
+            ]) {
+                let line = format!("77 (x) S 5 77 77 0 -1 64 0 0 0 0 {tok} 4 0 0 20 0 2 0 900 4096 12\n");
+                // More than 20 digits is invalid even with leading zeros
+                // (the kernel never pads).
+                let want = (tok.len() <= 20 && tok.bytes().all(|c| c.is_ascii_digit()))
+                    .then(|| tok.parse::<u64>().ok())
+                    .flatten();
+                match parse(line.as_bytes()) {
+                    Ok(s) => prop_assert_eq!(Some(s.utime), want),
+                    Err(f) => {
+                        prop_assert_eq!(want, None);
+                        prop_assert_eq!(f.field, "utime");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -379,3 +379,60 @@ impl UserNames {
             .as_deref()
     }
 }
+
+/// Most of PROC/self/mountinfo read to find the proc root's options: a few
+/// hundred bytes per mount, so room for thousands of mounts, and a bound
+/// whatever a crafted --proc-root holds.
+const MOUNTINFO_CAP: u64 = 4 << 20;
+
+/// How the procfs at the proc root limits what proctor can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visibility {
+    /// hidepid, gid and subset options; None when no procfs is mounted at
+    /// the root (a fixture tree) or its mount could not be read.
+    pub mount: Option<crate::parse::mountinfo::ProcMount>,
+    /// proctor runs as root or as a member of the mount's `gid=`: hidepid
+    /// does not apply to it (root is approximated by euid 0, which holds
+    /// CAP_SYS_PTRACE unless a container dropped it).
+    pub exempt: bool,
+}
+
+impl ProcFs {
+    /// The options of the procfs mounted at the proc root, from
+    /// PROC/self/mountinfo (our own mount namespace, where the root is
+    /// mounted). Opened non-blocking and checked to be a regular file, read
+    /// up to [`MOUNTINFO_CAP`].
+    pub fn visibility(&self) -> Visibility {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStrExt;
+        let mount = (|| {
+            let root = std::fs::canonicalize(&self.proc_root).ok()?;
+            let fd = rustix::fs::open(
+                self.proc_root.join("self/mountinfo"),
+                rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::NONBLOCK
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ok()?;
+            let st = rustix::fs::fstat(&fd).ok()?;
+            if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
+            {
+                return None;
+            }
+            let mut buf = Vec::new();
+            File::from(fd)
+                .take(MOUNTINFO_CAP)
+                .read_to_end(&mut buf)
+                .ok()?;
+            crate::parse::mountinfo::proc_mount_at(&buf, root.as_os_str().as_bytes())
+        })();
+        let exempt = rustix::process::geteuid().is_root()
+            || mount.and_then(|m| m.gid).is_some_and(|g| {
+                rustix::process::getegid().as_raw() == g
+                    || rustix::process::getgroups()
+                        .is_ok_and(|gs| gs.iter().any(|x| x.as_raw() == g))
+            });
+        Visibility { mount, exempt }
+    }
+}

@@ -136,6 +136,9 @@ pub struct Scan {
     pub exited: usize,
     /// Listed, but `stat` was refused or malformed: not even identified.
     pub unreadable: usize,
+    /// Some of the unreadable ones failed because proctor itself was out
+    /// of descriptors (EMFILE, ENFILE): its own error, not theirs.
+    pub out_of_fds: bool,
 }
 
 impl Scan {
@@ -207,6 +210,16 @@ enum Outcome {
 
 fn is_gone(e: RErrno) -> bool {
     e == RErrno::NOENT || e == RErrno::SRCH
+}
+
+/// A process whose `stat` could not be read; proctor's own descriptor
+/// limit is told apart (the scan reports it, `doctor` and `top` stop).
+fn unreadable(ctx: &Ctx<'_>, e: RErrno) -> Outcome {
+    if e == RErrno::MFILE || e == RErrno::NFILE {
+        ctx.out_of_fds
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Outcome::Unreadable
 }
 
 fn missing(e: RErrno) -> Missing {
@@ -318,6 +331,7 @@ impl Scanner {
             keep_open: self.keep_open,
             budget: per_shard_budget,
             scan_no,
+            out_of_fds: std::sync::atomic::AtomicBool::new(false),
         };
         // Each worker owns the pids equal to its number modulo n, and the
         // matching shard of kept-open handles.
@@ -372,6 +386,7 @@ impl Scanner {
             uptime_secs,
             exited,
             unreadable,
+            out_of_fds: ctx.out_of_fds.into_inner(),
         })
     }
 }
@@ -384,6 +399,8 @@ struct Ctx<'a> {
     keep_open: bool,
     budget: usize,
     scan_no: u64,
+    /// Set by any worker that met EMFILE/ENFILE.
+    out_of_fds: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -492,12 +509,12 @@ impl Ctx<'_> {
             Ok(d) => d,
             Err(e) if is_gone(e) => return Outcome::Exited,
             // EACCES, EMFILE...: there, but not readable now.
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         let stat_fd = match open_rel(&dir, c"stat") {
             Ok(fd) => fd,
             Err(e) if is_gone(e) => return Outcome::Exited,
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         let stat = match pread_all(&stat_fd, buf) {
             Ok(()) if buf.is_empty() => return Outcome::Exited,
@@ -506,7 +523,7 @@ impl Ctx<'_> {
                 Err(_) => return Outcome::Unreadable,
             },
             Err(e) if is_gone(e) => return Outcome::Exited,
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         // A file missing while the process lives (an older kernel, a
         // partial fixture) is an unreadable field; missing because the

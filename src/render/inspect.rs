@@ -22,17 +22,26 @@ impl Out<'_> {
     fn row(&mut self, label: &str, value: &str) {
         let _ = writeln!(self.s, "  {label:<LABEL$}{value}");
     }
-    /// Why a section is missing, or "-" when it simply does not apply.
+    /// Why a section is missing (`?` and the reason), or "-" when it
+    /// simply does not apply.
     fn missing(&self, section: &str) -> String {
         match self.r.unavailable.iter().find(|u| u.section == section) {
             Some(u) => self
                 .p
-                .dim(&format!("unavailable: {}", reason_words(u.reason))),
+                .dim(&format!("? unavailable: {}", reason_words(u.reason))),
             None => self.p.dim("-"),
         }
     }
     fn opt(&self, v: Option<String>, section: &str) -> String {
         v.unwrap_or_else(|| self.missing(section))
+    }
+    /// A value from one field of a section: the field's own entry (a value
+    /// that did not parse) first, else the section's.
+    fn field(&self, v: Option<String>, field: &str, section: &str) -> String {
+        if v.is_none() && self.r.unavailable.iter().any(|u| u.section == field) {
+            return self.missing(field);
+        }
+        self.opt(v, section)
     }
 }
 
@@ -41,7 +50,7 @@ fn reason_words(reason: &str) -> &str {
         "permission_denied" => "permission denied",
         "process_exited" => "process exited",
         "not_supported" => "not available for this process",
-        "parse_error" => "could not be parsed (a bug)",
+        "parse_error" => "could not be parsed (not a valid value)",
         _ => "read error",
     }
 }
@@ -61,6 +70,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         p.dim(&format!("- {}", r.state_meaning))
     );
 
+    // What could not be checked, on the first lines (findings may hide
+    // behind it).
+    if let Some(inc) = &r.incomplete {
+        let _ = writeln!(o.s, "{}", p.warning(&inc.line()));
+    }
+
     // Identity
     o.heading("Identity");
     o.row("PID", &r.pid.to_string());
@@ -76,7 +91,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         (None, Some(id)) => Some(format!("uid {id}")),
         _ => None,
     };
-    let user = o.opt(user, "status");
+    let user = o.field(user, "user", "status");
     o.row("User", &user);
     let cmd = match &r.cmdline {
         Some(v) if v.is_empty() => Some(p.dim(if r.kernel_thread {
@@ -111,7 +126,8 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         (None, None) => p.dim("unavailable"),
     };
     o.row("Started", &started);
-    o.row("CPU time", &format!("{:.2}s", r.cpu_seconds));
+    let cpu = o.opt(r.cpu_seconds.map(|c| format!("{c:.2}s")), "cpu");
+    o.row("CPU time", &cpu);
 
     // Memory
     o.heading("Memory");
@@ -130,15 +146,15 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     } else {
         "status"
     };
-    let rss = o.opt(rss, mem_section);
+    let rss = o.field(rss, "memory.rss", mem_section);
     o.row("RSS", &rss);
     let pss = o.opt(m.pss_bytes.map(iec), "smaps_rollup");
     o.row("PSS", &pss);
-    let v = o.opt(m.vsize_bytes.map(iec), mem_section);
+    let v = o.field(m.vsize_bytes.map(iec), "memory.virtual", mem_section);
     o.row("Virtual", &v);
-    let sw = o.opt(m.swap_bytes.map(iec), mem_section);
+    let sw = o.field(m.swap_bytes.map(iec), "memory.swap", mem_section);
     o.row("Swap", &sw);
-    let pk = o.opt(m.peak_rss_bytes.map(iec), mem_section);
+    let pk = o.field(m.peak_rss_bytes.map(iec), "memory.peak_rss", mem_section);
     o.row("Peak RSS", &pk);
     let oom = m.oom_score.map(|s| match m.oom_score_adj {
         Some(adj) if adj != 0 => format!("{s} (adj {adj})"),
@@ -319,7 +335,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             }
         }
         _ => {
-            let miss = o.missing("status");
+            let miss = o.field(None, "context_switches", "status");
             o.row("Voluntary", &miss);
         }
     }
@@ -361,7 +377,17 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     // Findings
     o.heading("Findings");
     if r.findings.is_empty() {
-        let _ = writeln!(o.s, "  {}", p.good("nothing wrong found"));
+        if r.incomplete.is_some() {
+            let _ = writeln!(
+                o.s,
+                "  {}",
+                p.warning(
+                    "nothing wrong found in what could be read (checks incomplete, see the top)"
+                )
+            );
+        } else {
+            let _ = writeln!(o.s, "  {}", p.good("nothing wrong found"));
+        }
     }
     for f in &r.findings {
         let tag = match f.severity {

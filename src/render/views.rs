@@ -429,10 +429,11 @@ pub fn threads(r: &ThreadsReport, name: &Text, p: Palette) -> String {
             th.tid.to_string(),
             th.state.clone(),
             format!("{:.2}s", th.cpu_seconds),
+            // Unknown (unreadable or not a number), never "does not apply".
             th.voluntary_ctxt_switches
-                .map_or("-".into(), |v| v.to_string()),
+                .map_or("?".into(), |v| v.to_string()),
             th.nonvoluntary_ctxt_switches
-                .map_or("-".into(), |v| v.to_string()),
+                .map_or("?".into(), |v| v.to_string()),
             th.name.display(),
         ]);
     }

@@ -48,6 +48,13 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
         None => (None, scanner.scan(&ctx.fs)?),
     };
     crate::commands::check_scan(ctx, &scan)?;
+    // Processes hidden or unreadable because of hidepid: said first, never
+    // a silent short table (other unreadable processes are counted in the
+    // footer).
+    let missing = match crate::commands::hidepid_cause(ctx) {
+        Some(c) => crate::analysis::incomplete::Incomplete::of_listing(scan.unreadable, Some(c)),
+        None => crate::analysis::incomplete::Incomplete::default(),
+    };
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
         users.get(u).map(<[u8]>::to_vec)
@@ -59,6 +66,11 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
     let (ordered, depth) = arrange(&rows, a.tree, a.limit);
     let stdout = if ctx.json {
         let doc: Vec<JsonRow> = ordered.iter().map(|r| JsonRow::new(r, basis)).collect();
+        // The JSON document is an array of rows: what is missing goes to
+        // stderr, as a diagnostic.
+        if !missing.is_empty() {
+            eprintln!("note: incomplete: {}", missing.what());
+        }
         render::to_json(&doc) + "\n"
     } else {
         let width = if std::io::stdout().is_terminal() {
@@ -68,7 +80,12 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
         } else {
             None
         };
-        let mut s = render::top::table(&ordered, a.tree.then_some(&depth[..]), width);
+        let mut s = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("incomplete: {}\n", missing.what())
+        };
+        s += &render::top::table(&ordered, a.tree.then_some(&depth[..]), width);
         s.push_str(&render::top::footer(&scan, ordered.len(), basis));
         s.push('\n');
         s

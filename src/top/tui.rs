@@ -63,6 +63,8 @@ struct App<'c> {
     users: UserNames,
     v: View,
     interval: Duration,
+    /// hidepid on the proc root, when it hides processes from proctor.
+    hidepid: Option<crate::analysis::incomplete::Cause>,
 }
 
 /// What the user chose and where the view is: apart from the data so a
@@ -116,6 +118,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
             panel: Panel::None,
         },
         interval: a.interval,
+        hidepid: crate::commands::hidepid_cause(ctx),
     };
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))
@@ -400,15 +403,23 @@ impl App<'_> {
             return;
         }
         let [head, status, body] = Layout::vertical([
-            Constraint::Length(3),
+            Constraint::Length(3 + u16::from(self.hidepid.is_some())),
             Constraint::Length(1),
             Constraint::Min(3),
         ])
         .areas(area);
-        let head_lines: Vec<Line<'_>> = host_line(&self.host, &self.cur, Palette { on: false })
+        let mut head_lines: Vec<Line<'_>> = host_line(&self.host, &self.cur, Palette { on: false })
             .into_iter()
             .map(Line::from)
             .collect();
+        // Other users' processes hidden: the table is not the host's.
+        if let Some(c) = &self.hidepid {
+            let missing = crate::analysis::incomplete::Incomplete::of_listing(
+                self.cur.unreadable,
+                Some(c.clone()),
+            );
+            head_lines.push(Line::from(format!("incomplete: {}", missing.what())).bold());
+        }
         f.render_widget(Paragraph::new(head_lines), head);
 
         let App {

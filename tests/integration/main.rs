@@ -11,6 +11,7 @@ mod fixtures;
 mod forged_sockets;
 mod hardening;
 mod hostile_misc;
+mod honesty;
 mod live;
 mod top;
 mod top_tui;

@@ -1104,7 +1104,7 @@ fn vanished_processes_are_skipped_and_counted() {
     let v = json(&o);
     assert_eq!(
         v["skipped"],
-        serde_json::json!({"exited": 3, "permission_denied": 0, "unreadable": 0})
+        serde_json::json!({"exited": 3, "permission_denied": 0, "unreadable": 0, "read_errors": 0})
     );
     assert_eq!(v["host"]["processes"], 4);
     let o = proctor_at(t.path(), &["doctor"]);
