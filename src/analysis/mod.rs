@@ -11,6 +11,7 @@ pub mod leak;
 pub mod maps;
 pub mod names;
 pub mod net;
+pub mod secrets;
 pub mod threads;
 pub mod top;
 pub mod watch;

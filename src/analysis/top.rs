@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::analysis::secrets;
 use crate::reader::{Missing, Scan, ScanRow};
 use crate::text::Text;
 
@@ -89,14 +90,20 @@ pub struct TopRow<'a> {
     /// earlier scan of the same process.
     pub fd_growth_per_sec: Option<f64>,
     pub fd_percent: Option<f64>,
+    /// The NUL-separated command line to show: secrets masked
+    /// ([`crate::analysis::secrets`]) unless [`reveal`] was called; None
+    /// when unreadable.
+    pub cmdline: Option<Vec<u8>>,
+    /// Secrets replaced by `****` in `cmdline`.
+    pub secrets_masked: usize,
 }
 
 impl TopRow<'_> {
     /// The command line for display: arguments joined by spaces, or
     /// `[name]` for a kernel thread or a process without one (as ps shows).
     pub fn command(&self) -> Vec<u8> {
-        match &self.scan.cmdline {
-            Ok(c) if !c.is_empty() => {
+        match &self.cmdline {
+            Some(c) if !c.is_empty() => {
                 let mut v = joined_args(c);
                 if self.scan.cmdline_truncated {
                     v.extend_from_slice("…".as_bytes());
@@ -180,8 +187,17 @@ pub fn rows<'a>(
                 (Ok(n), Ok(Some(l))) if l > 0 => Some(n as f64 * 100.0 / l as f64),
                 _ => None,
             };
+            let (cmdline, secrets_masked) = match &r.cmdline {
+                Ok(c) => {
+                    let (m, n) = secrets::mask_nul_args(c, r.cmdline_truncated);
+                    (Some(m), n)
+                }
+                Err(_) => (None, 0),
+            };
             TopRow {
                 scan: r,
+                cmdline,
+                secrets_masked,
                 user: r.uid.ok().map(|u| match user(u) {
                     Some(name) => Text(name),
                     None => Text(u.to_string().into_bytes()),
@@ -194,6 +210,14 @@ pub fn rows<'a>(
         })
         .collect();
     (out, basis)
+}
+
+/// `--reveal`: show every row's command line as it is, secrets included.
+pub fn reveal(rows: &mut [TopRow<'_>]) {
+    for r in rows {
+        r.cmdline = r.scan.cmdline.as_ref().ok().cloned();
+        r.secrets_masked = 0;
+    }
 }
 
 /// Sort in place by `key`; `reverse` flips the column's natural order.
@@ -344,9 +368,12 @@ pub struct JsonRow {
     /// Seconds between the two scans the rates come from; null when they
     /// are averages over each process's lifetime.
     pub rates_over_seconds: Option<f64>,
-    /// Arguments joined by spaces; null when unreadable (see `unavailable`).
+    /// Arguments joined by spaces, secrets masked as `****` (unless
+    /// `--reveal`); null when unreadable (see `unavailable`).
     pub cmdline: Option<Text>,
     pub cmdline_truncated: bool,
+    /// How many secrets `cmdline` shows as `****` (0: it is as read).
+    pub cmdline_secrets_masked: usize,
     /// `field: reason` for each value that could not be read.
     pub unavailable: Vec<String>,
 }
@@ -377,8 +404,9 @@ impl JsonRow {
                 RateBasis::Interval(s) => Some(round2(s)),
                 RateBasis::Lifetime => None,
             },
-            cmdline: s.cmdline.as_ref().ok().map(|c| Text(joined_args(c))),
+            cmdline: r.cmdline.as_ref().map(|c| Text(joined_args(c))),
             cmdline_truncated: s.cmdline_truncated,
+            cmdline_secrets_masked: r.secrets_masked,
             unavailable: s
                 .unavailable()
                 .into_iter()
