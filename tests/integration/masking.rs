@@ -242,7 +242,8 @@ fn ambiguous_target_list_and_doctor_never_show_secrets() {
 }
 
 /// The interactive table and its inspect panel (Enter) mask the command
-/// line; with `--reveal` both show it.
+/// line; with `--reveal` both show it. The filter is typed in the view (on
+/// proctor's own command line it would match proctor too).
 #[test]
 fn tui_masks_table_and_inspect_panel() {
     const WAIT: Duration = Duration::from_secs(20);
@@ -250,16 +251,22 @@ fn tui_masks_table_and_inspect_panel() {
     let c = child(&m);
     let pid = c.pid().to_string();
     for reveal in [false, true] {
-        let flag = if reveal { "--reveal " } else { "" };
-        let cmd = format!(
-            "'{}' top {flag}--filter '{m}'; echo EXIT=$?; sleep 60",
-            bin()
-        );
+        let flag = if reveal { "--reveal" } else { "" };
+        let cmd = format!("'{}' top {flag}; echo EXIT=$?; sleep 60", bin());
         let t = Tmux::start("mask", 250, 40, &cmd).expect("tmux is needed for this test");
-        let screen = t.wait("the child's row", WAIT, |s| {
-            s.lines()
-                .any(|l| l.split_whitespace().next() == Some(pid.as_str()))
-        });
+        t.wait_for("COMMAND", WAIT);
+        t.keys(&["/"]);
+        t.wait_for("(Enter to keep, Esc to clear)", WAIT);
+        t.type_text(&m);
+        t.wait_for(&format!("filter: {m}"), WAIT);
+        t.keys(&["Enter"]);
+        let screen = t.wait_for(&format!("filter: {m} (1 shown)"), WAIT);
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(pid.as_str())),
+            "{screen}"
+        );
         if reveal {
             assert!(screen.contains(&secret_args()[0]), "{screen}");
         } else {
