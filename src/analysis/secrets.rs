@@ -201,9 +201,11 @@ pub fn mask_value(v: &[u8]) -> (Vec<u8>, usize) {
 /// last argument was cut short by a read cap.
 pub fn mask_args<A: AsRef<[u8]>>(args: &[A], cut: bool) -> (Vec<Vec<u8>>, usize) {
     let mut cur: Vec<Vec<u8>> = args.iter().map(|a| a.as_ref().to_vec()).collect();
+    let prog = program(cur.first().map_or(&[][..], Vec::as_slice));
     let mut total = 0;
     for _ in 0..MAX_PASSES {
         let mut pending = false;
+        let mut user_pass = false;
         let mut changed = 0;
         let last = cur.len().saturating_sub(1);
         for (i, arg) in cur.iter_mut().enumerate() {
@@ -211,13 +213,23 @@ pub fn mask_args<A: AsRef<[u8]>>(args: &[A], cut: bool) -> (Vec<Vec<u8>>, usize)
             if pending && !arg.starts_with(b"--") {
                 r.push((0, arg.len()));
                 pending = false;
+                user_pass = false;
             } else {
                 let mode = if cut && i == last {
                     Mode::CutArg
                 } else {
                     Mode::Arg
                 };
+                if user_pass {
+                    user_password(arg, 0, &mut r);
+                }
                 pending = text_ranges(arg, mode, &mut r);
+                user_pass = false;
+                if i > 0 {
+                    let (p, u) = program_option(&prog, arg, &mut r);
+                    pending |= p;
+                    user_pass = u;
+                }
             }
             let (next, n) = apply(arg, r);
             if n > 0 {
@@ -231,6 +243,47 @@ pub fn mask_args<A: AsRef<[u8]>>(args: &[A], cut: bool) -> (Vec<Vec<u8>>, usize)
         total += changed;
     }
     (cur, total)
+}
+
+/// The program's name: the last component of the first argument
+/// (`/usr/bin/mysql` -> `mysql`).
+fn program(arg0: &[u8]) -> Vec<u8> {
+    let name = arg0.rsplit(|&b| b == b'/').next().unwrap_or(arg0);
+    name.to_ascii_lowercase()
+}
+
+/// Options whose meaning depends on the program or that carry a password
+/// after a user: mysql's `-pPASSWORD`, `sshpass -p PASSWORD` (or
+/// `-pPASSWORD`), `redis-cli -a PASSWORD`, and `USER:PASSWORD` after `-u`,
+/// `-U`, `--user` or `--proxy-user` (curl; `uid:gid` digits are shown).
+/// Returns (the next argument is a secret, the next argument is
+/// USER:PASSWORD).
+fn program_option(prog: &[u8], arg: &[u8], r: &mut Vec<(usize, usize)>) -> (bool, bool) {
+    let mysql = prog.starts_with(b"mysql") || prog.starts_with(b"mariadb");
+    let sshpass = prog == b"sshpass";
+    if (mysql || sshpass) && arg.len() > 2 && arg.starts_with(b"-p") {
+        r.push((2, arg.len()));
+    }
+    for long in [&b"--user="[..], b"--proxy-user="] {
+        if arg.starts_with(long) {
+            user_password(arg, long.len(), r);
+        }
+    }
+    let next_secret = (sshpass && arg == b"-p") || (prog == b"redis-cli" && arg == b"-a");
+    let next_user = matches!(arg, b"-u" | b"-U" | b"--user" | b"--proxy-user");
+    (next_secret, next_user)
+}
+
+/// `USER:PASSWORD` from `at`: the password is masked, unless both sides
+/// are digits (`uid:gid`).
+fn user_password(arg: &[u8], at: usize, r: &mut Vec<(usize, usize)>) {
+    let v = &arg[at.min(arg.len())..];
+    if let Some(c) = v.iter().position(|&b| b == b':') {
+        let digits = |x: &[u8]| !x.is_empty() && x.iter().all(u8::is_ascii_digit);
+        if !(digits(&v[..c]) && digits(&v[c + 1..])) {
+            r.push((at + c + 1, arg.len()));
+        }
+    }
 }
 
 /// Mask a NUL-separated command line (as /proc/PID/cmdline holds it),
@@ -940,6 +993,46 @@ mod tests {
     }
 
     #[test]
+    fn program_specific_options() {
+        assert_eq!(
+            line(&["/usr/bin/mysql", "-uroot", "-phunter2", "-P3306", "db"]),
+            "/usr/bin/mysql -uroot -p**** -P3306 db"
+        );
+        assert_eq!(line(&["mysqldump", "-phunter2"]), "mysqldump -p****");
+        // `-p` alone prompts; elsewhere `-pX` is not a password.
+        assert_eq!(line(&["mysql", "-p", "db"]), "mysql -p db");
+        assert_eq!(line(&["nc", "-p1234"]), "nc -p1234");
+        assert_eq!(
+            line(&["sshpass", "-p", "hunter2", "ssh", "h"]),
+            "sshpass -p **** ssh h"
+        );
+        assert_eq!(line(&["sshpass", "-phunter2", "ssh"]), "sshpass -p**** ssh");
+        assert_eq!(
+            line(&["redis-cli", "-h", "r", "-a", "hunter2"]),
+            "redis-cli -h r -a ****"
+        );
+        assert_eq!(line(&["tar", "-a", "x"]), "tar -a x");
+        assert_eq!(
+            line(&["curl", "-u", "bob:hunter2", "https://h"]),
+            "curl -u bob:**** https://h"
+        );
+        assert_eq!(
+            line(&["curl", "--user=bob:hunter2"]),
+            "curl --user=bob:****"
+        );
+        assert_eq!(
+            line(&["curl", "--proxy-user", "bob:pw"]),
+            "curl --proxy-user bob:****"
+        );
+        // uid:gid, a user alone.
+        assert_eq!(
+            line(&["docker", "run", "-u", "1000:1000", "img"]),
+            "docker run -u 1000:1000 img"
+        );
+        assert_eq!(line(&["sudo", "-u", "root", "id"]), "sudo -u root id");
+    }
+
+    #[test]
     fn token_shapes_anywhere() {
         let gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
         assert_eq!(v(&format!("clone {gh} now")), "clone ghp_**** now");
@@ -1114,6 +1207,13 @@ mod props {
                 "-",
                 "--",
                 "\0",
+                "mysql\0",
+                "sshpass\0",
+                "redis-cli\0",
+                "-p",
+                "-u\0",
+                "-a\0",
+                "--user=",
                 "--password",
                 "--token",
                 "-Dx.password=",
