@@ -45,6 +45,9 @@ pub struct Cli {
     /// Colour: only on a terminal by default; NO_COLOR and TERM=dumb turn it off
     #[arg(long, global = true, value_enum, default_value_t = style::ColorChoice::Auto, value_name = "WHEN")]
     pub color: style::ColorChoice,
+    /// Show secrets in command lines and environments instead of **** (inspect, top, env)
+    #[arg(long, global = true)]
+    pub reveal: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -245,9 +248,6 @@ pub struct EnvArgs {
     /// Only variables whose name contains this (case-insensitive)
     #[arg(value_name = "PATTERN")]
     pub pattern: Option<String>,
-    /// Show secret values instead of ****
-    #[arg(long)]
-    pub reveal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +316,7 @@ where
         fs: ProcFs::new(cli.proc_root, cli.sys_root),
         json: cli.json,
         palette: style::Palette { on },
+        reveal: cli.reveal,
     };
     let result = commands::check_roots(&ctx).and_then(|()| match &cli.command {
         Command::Inspect(a) => commands::inspect(&ctx, a),

@@ -17,6 +17,8 @@ pub struct Ctx {
     pub fs: ProcFs,
     pub json: bool,
     pub palette: style::Palette,
+    /// `--reveal`: show secrets in command lines and environments.
+    pub reveal: bool,
 }
 
 /// A wrong --proc-root is a usage error, said once, up front.
@@ -142,6 +144,9 @@ pub fn inspect(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
         if denied && !rustix::process::geteuid().is_root() {
             inc.cause = Some(analysis::incomplete::Cause::NotRoot);
         }
+    }
+    if ctx.reveal {
+        report.reveal_secrets(&snap);
     }
     let mut out = emit(ctx, &report, || {
         render::inspect::render(&report, ctx.palette)
@@ -269,7 +274,7 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let raw = proc.environ().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
-    let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), a.reveal);
+    let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), ctx.reveal);
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
 }

@@ -139,7 +139,9 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
             found.sort_by_key(|c| c.pid);
             let mut lines = vec![format!("  {:>7}  {:<16}  COMMAND", "PID", "NAME")];
             for c in found.iter().take(20) {
-                let cmd = split_nul(&c.cmdline).join(&b' ');
+                // Secrets masked, always: an error message is not the place to reveal them.
+                let (masked, _) = crate::analysis::secrets::mask_nul_args(&c.cmdline, false);
+                let cmd = split_nul(&masked).join(&b' ');
                 let mut cmd = escape_for_terminal(&cmd);
                 if cmd.chars().count() > 100 {
                     cmd = cmd.chars().take(99).collect::<String>() + "…";

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::findings::{self, Finding, Thresholds};
 use super::incomplete::{Incomplete, Reason};
 use super::names::{self, NameGroup};
+use super::secrets;
 use crate::error::ReadError;
 use crate::parse::fdinfo::is_dir_flags;
 use crate::parse::{fdlink, net, stat::state_meaning};
@@ -114,7 +115,11 @@ pub struct InspectReport {
     pub ppid: i32,
     pub parent_name: Option<Text>,
     pub name: Text,
+    /// The arguments, secrets masked as `****` ([`crate::analysis::secrets`])
+    /// unless revealed.
     pub cmdline: Option<Vec<Text>>,
+    /// How many secrets `cmdline` shows as `****` (0: it is as read).
+    pub cmdline_secrets_masked: usize,
     pub state: String,
     pub state_meaning: &'static str,
     pub kernel_thread: bool,
@@ -279,6 +284,18 @@ fn ok<T: Clone>(
 }
 
 /// Build the report. Pure: all inputs are in the snapshot.
+impl InspectReport {
+    /// `--reveal`: the command line as read, secrets included.
+    pub fn reveal_secrets(&mut self, s: &ProcessSnapshot) {
+        if let (Some(_), Ok(c)) = (&self.cmdline, &s.cmdline) {
+            self.cmdline = Some(c.iter().cloned().map(Text).collect());
+        }
+        self.cmdline_secrets_masked = 0;
+    }
+}
+
+/// The report for a snapshot; secrets in the command line are masked
+/// (see [`InspectReport::reveal_secrets`]).
 pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let mut un = Vec::new();
     let status = ok(&s.status, "status", &mut un);
@@ -513,7 +530,13 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .take(MAX_GROUPS)
         .collect();
 
-    let cmdline = ok(&s.cmdline, "cmdline", &mut un).map(|v| v.into_iter().map(Text).collect());
+    let (cmdline, cmdline_secrets_masked) = match ok(&s.cmdline, "cmdline", &mut un) {
+        Some(v) => {
+            let (m, n) = secrets::mask_args(&v, false);
+            (Some(m.into_iter().map(Text).collect()), n)
+        }
+        None => (None, 0),
+    };
     let exe = ok(&s.exe, "exe", &mut un).map(Text);
     let cwd = ok(&s.cwd, "cwd", &mut un).map(Text);
     let environment = Environment {
@@ -537,6 +560,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         parent_name: s.parent_name.clone().map(Text),
         name: Text(stat.comm.clone()),
         cmdline,
+        cmdline_secrets_masked,
         state: char::from(stat.state).to_string(),
         state_meaning: state_meaning(stat.state),
         kernel_thread: stat.is_kernel_thread(),

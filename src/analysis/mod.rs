@@ -12,6 +12,7 @@ pub mod leak;
 pub mod maps;
 pub mod names;
 pub mod net;
+pub mod secrets;
 pub mod threads;
 pub mod top;
 pub mod watch;

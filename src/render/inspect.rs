@@ -113,6 +113,16 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         ),
         None => None,
     };
+    let cmd = cmd.map(|c| match r.cmdline_secrets_masked {
+        0 => c,
+        n => format!(
+            "{c}  {}",
+            p.dim(&format!(
+                "({n} secret{} masked, --reveal shows)",
+                if n == 1 { "" } else { "s" }
+            ))
+        ),
+    });
     let cmd = o.opt(cmd, "cmdline");
     o.row("Command", &cmd);
     let exe = o.opt(r.exe.as_ref().map(|t| t.display()), "exe");

@@ -59,6 +59,9 @@ fn once(ctx: &Ctx, a: &TopArgs) -> Result<Output, CliError> {
     let (mut rows, basis) = model::rows(&scan, prev.as_ref(), clock_ticks(), |u| {
         users.get(u).map(<[u8]>::to_vec)
     });
+    if ctx.reveal {
+        model::reveal(&mut rows);
+    }
     if let Some(f) = &a.filter {
         rows.retain(|r| model::matches(r, f));
     }

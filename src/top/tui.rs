@@ -65,6 +65,8 @@ struct App<'c> {
     interval: Duration,
     /// hidepid on the proc root, when it hides processes from proctor.
     hidepid: Option<crate::analysis::incomplete::Cause>,
+    /// `--reveal`: command lines shown with their secrets.
+    reveal: bool,
 }
 
 /// What the user chose and where the view is: apart from the data so a
@@ -119,6 +121,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
         },
         interval: a.interval,
         hidepid: crate::commands::hidepid_cause(ctx),
+        reveal: ctx.reveal,
     };
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))
@@ -330,7 +333,10 @@ impl App<'_> {
         let Some(pid) = self.v.selected else { return };
         let (title, text) = match self.open_selected(pid).and_then(|p| self.fs.snapshot(&p)) {
             Ok(snap) => {
-                let report = crate::analysis::inspect::build(&snap, &Thresholds::default());
+                let mut report = crate::analysis::inspect::build(&snap, &Thresholds::default());
+                if self.reveal {
+                    report.reveal_secrets(&snap);
+                }
                 (
                     format!(" inspect {pid} "),
                     crate::render::inspect::render(&report, Palette { on: false }),
@@ -427,12 +433,16 @@ impl App<'_> {
             prev,
             users,
             v,
+            reveal,
             ..
         } = self;
         let (mut rows, basis) =
             model::rows(cur, prev.as_ref(), crate::reader::clock_ticks(), |u| {
                 users.get(u).map(<[u8]>::to_vec)
             });
+        if *reveal {
+            model::reveal(&mut rows);
+        }
         if !v.filter.is_empty() {
             rows.retain(|r| model::matches(r, &v.filter));
         }

@@ -27,7 +27,7 @@ use crate::common::{
 // ---------------------------------------------------------------- helpers
 
 /// The keys of one `top --json` row.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "pid",
     "ppid",
     "name",
@@ -45,6 +45,7 @@ const KEYS: [&str; 18] = [
     "rates_over_seconds",
     "cmdline",
     "cmdline_truncated",
+    "cmdline_secrets_masked",
     "unavailable",
 ];
 
