@@ -173,9 +173,14 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .as_ref()
         .ok()
         .map(|up| (up - start_secs).max(0.0));
-    let start_time = s.clock.boot_time.as_ref().ok().map(|bt| {
-        let t = UNIX_EPOCH + Duration::from_secs(*bt) + Duration::from_secs_f64(start_secs);
-        humantime::format_rfc3339_seconds(t).to_string()
+    let start_time = s.clock.boot_time.as_ref().ok().and_then(|bt| {
+        // Checked: a hostile --proc-root can give any boot time, and
+        // humantime formats only years up to 9999.
+        let t = UNIX_EPOCH
+            .checked_add(Duration::from_secs(*bt))?
+            .checked_add(Duration::try_from_secs_f64(start_secs).ok()?)?;
+        let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        (secs < 253_402_300_800).then(|| humantime::format_rfc3339_seconds(t).to_string())
     });
 
     let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);

@@ -10,6 +10,7 @@ mod doctor;
 mod fixtures;
 mod hardening;
 mod live;
+mod timing;
 mod top;
 mod top_tui;
 mod views;
