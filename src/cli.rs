@@ -81,10 +81,10 @@ pub enum Command {
 pub struct WatchArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Time between samples (250ms, 1s, 2m; a bare number is seconds)
+    /// Time between samples (250ms, 1s, 2m; a bare number is seconds; 10ms to 1h)
     #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
-    /// Stop after this long (default: until Ctrl-C)
+    /// Stop after this long (default: until Ctrl-C; at most 7 days)
     #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<std::time::Duration>,
     /// Metrics to watch, comma-separated
@@ -112,10 +112,10 @@ pub struct TopArgs {
     /// Show processes as a tree (children under their parent)
     #[arg(long)]
     pub tree: bool,
-    /// --once: scan twice this far apart for current CPU%, CSW/s and fd growth (default: averages since each process started)
+    /// --once: scan twice this far apart for current CPU%, CSW/s and fd growth (default: averages since each process started; 10ms to 1 day)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
     pub sample: Option<std::time::Duration>,
-    /// Time between refreshes of the interactive view
+    /// Time between refreshes of the interactive view (10ms to 1h)
     #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
 }
@@ -291,7 +291,7 @@ pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Also scan twice this far apart and report fast growers (fds, threads, RSS) as leak suspects
+    /// Also scan twice this far apart and report fast growers (fds, threads, RSS) as leak suspects (10ms to 1 day)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
     pub sample: Option<std::time::Duration>,
     /// Also list info-level findings (by default only warnings and above, plus a count)
@@ -304,10 +304,10 @@ pub struct DemoArgs {
     /// The scenario to run; without one, the list is printed
     #[arg(value_enum)]
     pub scenario: Option<crate::demo::Scenario>,
-    /// How long to watch
+    /// How long to watch (at most 7 days)
     #[arg(long, default_value = "20s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: std::time::Duration,
-    /// Time between samples
+    /// Time between samples (10ms to 1h)
     #[arg(long, default_value = "250ms", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
 }
