@@ -4,7 +4,6 @@
 //! anything at warning or above is found.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
@@ -62,7 +61,9 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         th: &th,
         host_th: &host_th,
     });
-    let code = if interrupted.is_some_and(|f| f.load(Ordering::Relaxed)) {
+    // Interrupted after the sample (during the survey), the report is
+    // whole: its own code stands.
+    let code = if cut_short.is_some() {
         ExitCode::Interrupted
     } else if report.worst() >= Some(Severity::Warning) {
         ExitCode::Problem

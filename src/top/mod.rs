@@ -61,7 +61,8 @@ fn once(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, 
             humantime::format_duration(of)
         )
     });
-    let code = if interrupted.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
+    // Interrupted after the second scan, the table is whole: exit 0.
+    let code = if cut_short.is_some() {
         ExitCode::Interrupted
     } else {
         ExitCode::Ok
