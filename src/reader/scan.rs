@@ -784,3 +784,27 @@ fn read_cmdline(
     let truncated = total > CMDLINE_CAP;
     (Ok(buf[..total.min(CMDLINE_CAP)].to_vec()), truncated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_budget_leaves_room_for_reads_in_flight() {
+        // The host's 20,000: a quarter kept back, then each worker's reads.
+        assert_eq!(
+            file_budget(20_000, 2, true),
+            (2, 15_000 - 2 * IN_FLIGHT_FILES)
+        );
+        // 64: the reserve (32) and two workers' reads come first.
+        assert_eq!(file_budget(64, 2, true), (2, 32 - 2 * IN_FLIGHT_FILES));
+        // 16: below the reserve, one worker and nothing kept open (every
+        // process reopened at each scan, none lost to EMFILE).
+        assert_eq!(file_budget(16, 4, true), (1, 0));
+        assert_eq!(file_budget(0, 4, true), (1, 0));
+        // One-off scans keep nothing.
+        assert_eq!(file_budget(20_000, 4, false), (4, 0));
+        // Never more workers than the descriptors allow.
+        assert_eq!(file_budget(46, 8, true).0, 2);
+    }
+}

@@ -546,3 +546,27 @@ fn tui_header_counts_unreadable_processes() {
     let o = common::proctor_at(t.path(), &["top", "--once"]);
     assert!(stdout(&o).contains("1 unreadable"), "{}", stdout(&o));
 }
+
+/// A boot time past what SystemTime holds (a crafted `--proc-root`) made
+/// `inspect` panic (exit 101: overflow adding a Duration to a SystemTime),
+/// and one past the year 9999 could not be formatted: the start time is
+/// then null, nothing panics.
+#[test]
+fn hostile_boot_time_is_not_a_panic() {
+    let t = common::fixture_copy("v1-basic");
+    let stat = t.path().join("proc/stat");
+    for btime in ["18446744073709551615", "253402300800"] {
+        let text = std::fs::read_to_string(&stat).expect("read stat");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("btime "))
+            .expect("btime line")
+            .to_string();
+        common::replace_in_file(&stat, &line, &format!("btime {btime}"));
+        let o = common::proctor_at(t.path(), &["inspect", "4242", "--json"]);
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+        let v = common::json(&o);
+        assert!(v["start_time"].is_null(), "btime {btime}: {v}");
+    }
+}
