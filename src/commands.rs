@@ -312,30 +312,7 @@ pub fn threads(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
     }))
 }
 
-/// Check interval and duration: a clear message for each bad combination.
-pub fn check_timing(
-    interval: std::time::Duration,
-    duration: Option<std::time::Duration>,
-) -> Result<(), CliError> {
-    if interval.is_zero() {
-        return Err(CliError::new("the interval must be greater than zero")
-            .hint("use e.g. --interval 250ms or --interval 1s"));
-    }
-    if let Some(d) = duration {
-        if d < interval * 2 {
-            return Err(CliError::new(format!(
-                "a {} watch at a {} interval takes fewer than two samples",
-                humantime::format_duration(d),
-                humantime::format_duration(interval)
-            ))
-            .hint("a trend needs samples: make --duration at least a few intervals long (e.g. --duration 30s --interval 1s)"));
-        }
-    }
-    Ok(())
-}
-
 pub fn watch(ctx: &Ctx, a: &WatchArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    check_timing(a.interval, a.duration)?;
     let mut metrics = a.metrics.clone();
     metrics.sort();
     metrics.dedup();

@@ -20,19 +20,22 @@ const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
 
 pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let started = Instant::now();
-    if a.sample.is_some_and(|d| d.is_zero()) {
-        return Err(CliError::new("--sample must be greater than zero").hint(
-            "use e.g. --sample 5s: fast growers are found between two scans that far apart",
-        ));
-    }
+    // `--sample` is within its bounds (cli::check_durations). Ctrl-C during
+    // the sample stops the wait: the report is built on the first scan,
+    // says that growth was not measured, and the exit code is 130.
+    let interrupted = a.sample.map(|_| crate::watch::interrupt_flag());
     let workers = Scanner::default_workers();
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
-    let (mut before, mut scan) = match a.sample {
-        Some(d) => {
-            let (first, second) = scanner.scan_twice(&ctx.fs, d)?;
-            (Some(first), second)
-        }
-        None => (None, scanner.scan(&ctx.fs)?),
+    let mut cut_short = None;
+    let (mut before, mut scan) = match (a.sample, &interrupted) {
+        (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
+            (first, Some(second)) => (Some(first), second),
+            (first, None) => {
+                cut_short = Some((first.taken.elapsed(), d));
+                (None, first)
+            }
+        },
+        _ => (None, scanner.scan(&ctx.fs)?),
     };
     drop(scanner);
     // proctor itself is not a patient: its own descriptors grow while it
@@ -103,15 +106,44 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     report.skipped.read_errors = failed.len();
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root).into_option();
-    // 1 when a problem was found, else 3 when processes could not be read.
-    let code = crate::analysis::incomplete::exit_code(
-        report.worst() >= Some(Severity::Warning),
-        report.incomplete.as_ref(),
-    );
-    let stdout = if ctx.json {
-        render::to_json(&report) + "\n"
+    // Interrupted after the sample (during the survey), the report is
+    // whole: its own code stands. Else 1 when a problem was found, 3 when
+    // processes could not be read.
+    let code = if cut_short.is_some() {
+        crate::error::ExitCode::Interrupted
     } else {
-        render::doctor::render(
+        crate::analysis::incomplete::exit_code(
+            report.worst() >= Some(Severity::Warning),
+            report.incomplete.as_ref(),
+        )
+    };
+    let note = cut_short.map(|(after, of)| {
+        format!(
+            "Interrupted after {:.1}s of the {} sample: one scan only, growth (fast growers) was not measured",
+            after.as_secs_f64(),
+            humantime::format_duration(of)
+        )
+    });
+    let stdout = if ctx.json {
+        match cut_short {
+            None => render::to_json(&report) + "\n",
+            Some((after, of)) => {
+                let mut v = serde_json::to_value(&report).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "interrupted".into(),
+                        serde_json::json!({
+                            "after_seconds": (after.as_secs_f64() * 1000.0).round() / 1000.0,
+                            "sample_seconds": of.as_secs_f64(),
+                            "growth_measured": false,
+                        }),
+                    );
+                }
+                render::to_json(&v) + "\n"
+            }
+        }
+    } else {
+        let body = render::doctor::render(
             &report,
             &host,
             &scan,
@@ -119,7 +151,11 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
             started.elapsed(),
             as_root,
             ctx.palette,
-        )
+        );
+        match note {
+            Some(n) => format!("{}\n{body}", ctx.palette.warning(&n)),
+            None => body,
+        }
     };
     Ok(Output { stdout, code })
 }

@@ -269,6 +269,20 @@ pub fn kernel_counts_fds_in_stat() -> bool {
     (major, minor) >= (6, 2)
 }
 
+/// The signals proctor itself was started with set to ignored (the
+/// `SigIgn` mask of its own status; bit n-1 is signal n), None when
+/// unreadable. The kernel's own view of this process, whatever
+/// `--proc-root` says, hence /proc/self. Asking sigaction(2) would need
+/// unsafe code, which this crate forbids (rustix and signal-hook offer the
+/// query only as `unsafe fn`).
+pub fn ignored_signals() -> Option<u64> {
+    let status = std::fs::read("/proc/self/status").ok()?;
+    status.split(|&c| c == b'\n').find_map(|l| {
+        let hex = crate::parse::trim(l.strip_prefix(b"SigIgn:")?);
+        u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    })
+}
+
 /// Clock ticks per second (USER_HZ), for stat's time fields.
 pub fn clock_ticks() -> u64 {
     rustix::param::clock_ticks_per_second()

@@ -67,6 +67,8 @@ struct App<'c> {
     hidepid: Option<crate::analysis::incomplete::Cause>,
     /// `--reveal`: command lines shown with their secrets.
     reveal: bool,
+    /// proctor's own PID: not one of the processes it ranks (as in doctor).
+    me: Option<i32>,
 }
 
 /// What the user chose and where the view is: apart from the data so a
@@ -122,6 +124,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
         interval: a.interval,
         hidepid: crate::commands::hidepid_cause(ctx),
         reveal: ctx.reveal,
+        me: ctx.fs.own_pid_in_root(),
     };
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))
@@ -145,7 +148,11 @@ impl App<'_> {
             CliError::new(format!("terminal error: {e}"))
                 .hint("use `proctor top --once` for a plain table")
         };
-        let mut next = Instant::now() + self.interval;
+        // The interval is at most an hour (cli::bounds): these additions
+        // cannot overflow, and are checked all the same.
+        let interval = self.interval;
+        let later = |t: Instant| t.checked_add(interval).unwrap_or(t);
+        let mut next = later(Instant::now());
         // Draw only when something changed: a refresh, a key, a resize.
         let mut dirty = true;
         loop {
@@ -178,9 +185,9 @@ impl App<'_> {
             if Instant::now() >= next {
                 dirty = true;
                 self.tick();
-                next += self.interval;
+                next = later(next);
                 if next < Instant::now() {
-                    next = Instant::now() + self.interval;
+                    next = later(Instant::now());
                 }
             }
         }
@@ -434,6 +441,7 @@ impl App<'_> {
             users,
             v,
             reveal,
+            me,
             ..
         } = self;
         let (mut rows, basis) =
@@ -443,6 +451,7 @@ impl App<'_> {
         if *reveal {
             model::reveal(&mut rows);
         }
+        rows.retain(|r| Some(r.scan.pid) != *me);
         if !v.filter.is_empty() {
             rows.retain(|r| model::matches(r, &v.filter));
         }

@@ -14,6 +14,7 @@ mod honesty;
 mod hostile_misc;
 mod live;
 mod masking;
+mod timing;
 mod top;
 mod top_tui;
 mod views;
