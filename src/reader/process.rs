@@ -6,9 +6,9 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
-use rustix::fs::{CWD, Dir, Mode, OFlags, openat, readlinkat};
+use rustix::fs::{CWD, Dir, Mode, OFlags, openat};
 
-use super::{ProcFs, read_file};
+use super::{CMDLINE_READ_CAP, ENVIRON_CAP, LINE_CAP, PATH_MAX, ProcFs, STREAM_CAP, Truncated};
 use crate::error::{Errno, ReadError, classify};
 use crate::parse::{self, net, stat::Stat, status::Status};
 
@@ -22,13 +22,19 @@ pub struct Process {
     /// The stat read when the handle was opened: identity (start time),
     /// name, state at that moment.
     stat: Stat,
+    /// Whether files must be checked to be regular before reading (the
+    /// root is not a real procfs: a fixture tree may hold FIFOs, devices).
+    check_type: bool,
 }
 
 /// One descriptor: number, link text, and its fdinfo when it was read.
+/// A link that cannot be read (a path longer than PATH_MAX fails with
+/// ENAMETOOLONG) is that one descriptor's error: the descriptor is still
+/// open and counted, its type unknown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdEntry {
     pub fd: i32,
-    pub link: Vec<u8>,
+    pub link: Result<Vec<u8>, ReadError>,
     pub info: Option<parse::fdinfo::FdInfo>,
 }
 
@@ -64,7 +70,8 @@ pub fn summarize_links(entries: &[FdEntry]) -> LinkSummary {
     let none = std::collections::HashSet::new();
     let mut out = LinkSummary::default();
     for e in entries {
-        let l = parse::fdlink::classify(&e.link, None, &none);
+        let Ok(link) = &e.link else { continue };
+        let l = parse::fdlink::classify(link, None, &none);
         out.deleted += u64::from(l.deleted);
         if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
             out.socket_inodes.insert(i);
@@ -148,25 +155,20 @@ impl Process {
             },
         })?;
         let stat_path = path.join("stat");
-        let raw = openat(
-            &dir,
-            c"stat",
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io_err)
-        .and_then(|fd| read_file(File::from(fd)))
-        .map_err(|e| match classify(&e) {
-            Errno::Missing => ReadError::Exited { pid },
-            Errno::Denied => ReadError::PermissionDenied {
-                path: stat_path.clone(),
-            },
-            Errno::NotSupported => ReadError::Exited { pid },
-            Errno::Other(message) => ReadError::Io {
-                path: stat_path.clone(),
-                message,
-            },
-        })?;
+        let check_type = !rustix::fs::fstatfs(&dir).is_ok_and(|s| super::is_procfs(&s));
+        let raw = super::open_read(&dir, c"stat", check_type)
+            .and_then(|fd| super::read_file(File::from(fd)))
+            .map_err(|e| match classify(&e) {
+                Errno::Missing => ReadError::Exited { pid },
+                Errno::Denied => ReadError::PermissionDenied {
+                    path: stat_path.clone(),
+                },
+                Errno::NotSupported => ReadError::Exited { pid },
+                Errno::Other(message) => ReadError::Io {
+                    path: stat_path.clone(),
+                    message,
+                },
+            })?;
         if raw.is_empty() {
             // A stat file that reads empty belongs to a process being torn down.
             return Err(ReadError::Exited { pid });
@@ -177,6 +179,7 @@ impl Process {
             dir,
             path,
             stat,
+            check_type,
         })
     }
 
@@ -264,40 +267,47 @@ impl Process {
         self.read_with(rel, false)
     }
 
+    /// Open a file of this process for reading (O_NONBLOCK; checked to be
+    /// a regular file when the root is not a real procfs).
+    fn open_rel(&self, rel: &std::ffi::CStr) -> io::Result<OwnedFd> {
+        super::open_read(&self.dir, rel, self.check_type)
+    }
+
+    /// Read a whole file, at most [`super::FILE_CAP`] bytes (longer is an
+    /// error).
     fn read_with(&self, rel: &str, one_record: bool) -> io::Result<Vec<u8>> {
-        let fd = openat(
-            &self.dir,
-            cstr(rel).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io_err)?;
+        let fd = self.open_rel(cstr(rel).as_c_str())?;
         let mut buf = Vec::new();
         super::read_fd(fd, &mut buf, one_record)?;
         Ok(buf)
     }
 
-    /// Open a file of this process to re-read it later (pread at 0).
-    pub fn open_file(&self, rel: &std::ffi::CStr) -> Result<OwnedFd, ReadError> {
-        openat(
-            &self.dir,
-            rel,
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err(&rel.to_string_lossy(), io_err(e)))
+    /// Read at most `cap` bytes of a file: (bytes, whether it held more).
+    fn read_capped(&self, rel: &str, cap: usize) -> Result<(Vec<u8>, bool), ReadError> {
+        let fd = self
+            .open_rel(cstr(rel).as_c_str())
+            .map_err(|e| self.map_err(rel, e))?;
+        let mut buf = Vec::new();
+        let more =
+            super::read_capped(fd, &mut buf, cap, false).map_err(|e| self.map_err(rel, e))?;
+        Ok((buf, more))
     }
 
-    /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`).
+    /// Open a file of this process to re-read it later (pread at 0).
+    pub fn open_file(&self, rel: &std::ffi::CStr) -> Result<OwnedFd, ReadError> {
+        self.open_rel(rel)
+            .map_err(|e| self.map_err(&rel.to_string_lossy(), e))
+    }
+
+    /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`),
+    /// at most [`super::FILE_CAP`] bytes (longer is an error).
     pub fn read(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
         self.read_raw(rel).map_err(|e| self.map_err(rel, e))
     }
 
     /// Read a link of this process (`exe`, `cwd`).
     pub fn readlink(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
-        readlinkat(&self.dir, cstr(rel).as_c_str(), Vec::new())
-            .map(CString::into_bytes)
-            .map_err(|e| self.map_err(rel, io_err(e)))
+        readlink_bounded(&self.dir, cstr(rel).as_c_str()).map_err(|e| self.map_err(rel, e))
     }
 
     /// Confirm the process is still the live one that was opened: an error
@@ -332,12 +342,34 @@ impl Process {
         parse::status::parse(&b).map_err(|f| ReadError::parse(&self.path("status"), f.field))
     }
 
-    pub fn cmdline(&self) -> Result<Vec<Vec<u8>>, ReadError> {
-        self.read("cmdline").map(|b| parse::cmdline::split_nul(&b))
+    /// The arguments, from at most [`CMDLINE_READ_CAP`] bytes of the
+    /// command line, and what was cut (its full length from stat's
+    /// arg_start/arg_end when shown).
+    pub fn cmdline(&self) -> Result<(Vec<Vec<u8>>, Option<Truncated>), ReadError> {
+        let (b, more) = self.read_capped("cmdline", CMDLINE_READ_CAP)?;
+        let cut = more.then(|| self.truncated(b.len(), Stat::cmdline_len));
+        Ok((parse::cmdline::split_nul(&b), cut))
     }
 
-    pub fn environ_count(&self) -> Result<usize, ReadError> {
-        self.read("environ").map(|b| parse::cmdline::count_nul(&b))
+    /// The number of environment variables in at most [`ENVIRON_CAP`]
+    /// bytes of `environ`, and what was cut.
+    pub fn environ_count(&self) -> Result<(usize, Option<Truncated>), ReadError> {
+        self.environ()
+            .map(|(b, cut)| (parse::cmdline::count_nul(&b), cut))
+    }
+
+    /// What a capped read of `shown` bytes cut, with the full length from
+    /// a fresh stat when it shows it.
+    fn truncated(&self, shown: usize, len: impl Fn(&Stat) -> Option<u64>) -> Truncated {
+        let total = self
+            .stat()
+            .ok()
+            .and_then(|s| len(&s))
+            .filter(|&t| t > shown as u64);
+        Truncated {
+            shown_bytes: shown as u64,
+            total_bytes: total,
+        }
     }
 
     /// RLIMIT_NOFILE (soft, hard); None inside means unlimited.
@@ -405,22 +437,31 @@ impl Process {
             let Some(fd) = name.to_str().ok().and_then(|s| s.parse::<i32>().ok()) else {
                 continue;
             };
-            let link = match readlinkat(fd_dir.as_fd(), name, Vec::with_capacity(32)) {
-                Ok(l) => l.into_bytes(),
-                Err(e) => match classify(&io_err(e)) {
+            let link = match readlink_bounded(fd_dir.as_fd(), name) {
+                Ok(l) => Ok(l),
+                Err(e) => match classify(&e) {
                     // Closed between the listing and the readlink.
                     Errno::Missing => continue,
-                    _ => return Err(self.map_err(&format!("fd/{fd}"), io_err(e))),
+                    // The process is gone or the whole directory refused:
+                    // that is the section's error, not this row's.
+                    Errno::Denied => return Err(self.map_err(&format!("fd/{fd}"), e)),
+                    // ENAMETOOLONG (a path past PATH_MAX), EIO...: this one
+                    // descriptor is unreadable; the others are still read.
+                    _ => Err(self.map_err(&format!("fd/{fd}"), e)),
                 },
             };
-            let want = match wanted {
-                FdInfoWanted::None => false,
-                FdInfoWanted::All => true,
-                FdInfoWanted::Paths => {
+            if matches!(link, Err(ReadError::Exited { .. })) {
+                return Err(ReadError::Exited { pid: self.pid });
+            }
+            let want = match (&link, wanted) {
+                (_, FdInfoWanted::None) => false,
+                (_, FdInfoWanted::All) => true,
+                (Ok(link), FdInfoWanted::Paths) => {
                     link.first() == Some(&b'/')
                         && !link.starts_with(b"/dev/")
                         && !link.starts_with(b"/memfd:")
                 }
+                (Err(_), FdInfoWanted::Paths) => true,
             };
             // A descriptor closed since the readlink has no fdinfo: keep the
             // row (it was open when listed), without the details.
@@ -460,9 +501,12 @@ impl Process {
         rustix::fs::fstatfs(&self.dir).is_ok_and(|s| super::is_procfs(&s))
     }
 
-    /// The environment the process started with, raw.
-    pub fn environ(&self) -> Result<Vec<u8>, ReadError> {
-        self.read("environ")
+    /// The environment the process started with, raw: at most
+    /// [`ENVIRON_CAP`] bytes, and what was cut.
+    pub fn environ(&self) -> Result<(Vec<u8>, Option<Truncated>), ReadError> {
+        let (b, more) = self.read_capped("environ", ENVIRON_CAP)?;
+        let cut = more.then(|| self.truncated(b.len(), Stat::environ_len));
+        Ok((b, cut))
     }
 
     /// `smaps`, raw: one block per mapping (can be megabytes).
@@ -482,48 +526,15 @@ impl Process {
 
     /// Stream a file line by line (64 KiB reads) without holding its whole
     /// text: smaps can be 15 MB, a host's tcp table several MB. `f`
-    /// returns false to stop early.
-    pub fn for_each_line(
-        &self,
-        rel: &str,
-        mut f: impl FnMut(&[u8]) -> bool,
-    ) -> Result<(), ReadError> {
-        let fd = openat(
-            &self.dir,
-            cstr(rel).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err(rel, io_err(e)))?;
-        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-        loop {
-            let before = buf.len();
-            if buf.capacity() - before < 16 * 1024 {
-                buf.reserve(64 * 1024);
-            }
-            let n = loop {
-                match rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf)) {
-                    Ok(n) => break n,
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(e) => return Err(self.map_err(rel, io_err(e))),
-                }
-            };
-            if n == 0 {
-                if !buf.is_empty() {
-                    f(&buf);
-                }
-                return Ok(());
-            }
-            // Hand over every complete line; keep the partial last one.
-            let mut start = 0;
-            while let Some(nl) = buf[start..].iter().position(|&c| c == b'\n') {
-                if !f(&buf[start..start + nl]) {
-                    return Ok(());
-                }
-                start += nl + 1;
-            }
-            buf.drain(..start);
-        }
+    /// returns false to stop early. Memory is bounded whatever the file
+    /// holds: a line longer than [`LINE_CAP`] is handed over cut at that
+    /// length (the rest is skipped), and a file longer than [`STREAM_CAP`]
+    /// is an error.
+    pub fn for_each_line(&self, rel: &str, f: impl FnMut(&[u8]) -> bool) -> Result<(), ReadError> {
+        let fd = self
+            .open_rel(cstr(rel).as_c_str())
+            .map_err(|e| self.map_err(rel, e))?;
+        stream_lines(&fd, LINE_CAP, STREAM_CAP, f).map_err(|e| self.map_err(rel, e))
     }
 
     /// Every thread's stat and context switches (from status). Threads
@@ -596,13 +607,7 @@ impl Process {
         let mut out = Vec::with_capacity(tids.len());
         let mut buf = Vec::with_capacity(2048);
         let read_into = |rel: &CString, buf: &mut Vec<u8>| -> io::Result<()> {
-            let fd = openat(
-                task,
-                rel.as_c_str(),
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(io_err)?;
+            let fd = super::open_read(task, rel.as_c_str(), self.check_type)?;
             super::read_fd(fd, buf, true)
         };
         for &tid in tids {
@@ -720,10 +725,10 @@ impl Process {
     /// Whether the process shares proctor's network namespace (so a
     /// netlink dump from here sees its sockets).
     fn in_our_netns(&self) -> bool {
-        let theirs = readlinkat(&self.dir, c"ns/net", Vec::new());
+        let theirs = readlink_bounded(&self.dir, c"ns/net");
         let ours = std::fs::read_link("/proc/self/ns/net");
         match (theirs, ours) {
-            (Ok(t), Ok(o)) => t.as_bytes() == o.as_os_str().as_encoded_bytes(),
+            (Ok(t), Ok(o)) => t == o.as_os_str().as_encoded_bytes(),
             _ => false,
         }
     }
@@ -747,6 +752,88 @@ impl Process {
     }
 }
 
+/// readlinkat into a buffer of PATH_MAX + 1 bytes: the kernel never
+/// returns a longer link text for a /proc link (it fails with
+/// ENAMETOOLONG), and a fixture's symlink longer than that is an error
+/// rather than a buffer grown to fit. rustix's `readlinkat` grows its
+/// buffer without bound, hence `readlinkat_raw`.
+pub(crate) fn readlink_bounded(dir: impl AsFd, name: &std::ffi::CStr) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; PATH_MAX + 1];
+    let n = rustix::fs::readlinkat_raw(dir, name, &mut buf[..]).map_err(io_err)?;
+    if n > PATH_MAX {
+        return Err(io_err(rustix::io::Errno::NAMETOOLONG));
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Hand `f` every line of `fd` (without its newline), reading 64 KiB at a
+/// time into one buffer that never grows past `line_cap` plus a read: a
+/// line longer than `line_cap` is handed over cut at `line_cap` bytes and
+/// the rest of it skipped. More than `total_cap` bytes is an error (EFBIG).
+/// `f` returns false to stop early.
+pub(crate) fn stream_lines(
+    fd: impl AsFd,
+    line_cap: usize,
+    total_cap: u64,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> io::Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    let mut buf: Vec<u8> = vec![0; line_cap + CHUNK];
+    // buf[..len] holds the unfinished line; `skipping` while dropping the
+    // rest of a line already handed over cut.
+    let mut len = 0usize;
+    let mut skipping = false;
+    let mut total = 0u64;
+    loop {
+        let end = (len + CHUNK).min(buf.len());
+        let n = loop {
+            match rustix::io::read(&fd, &mut buf[len..end]) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(io_err(e)),
+            }
+        };
+        if n == 0 {
+            if len > 0 && !skipping {
+                f(&buf[..len]);
+            }
+            return Ok(());
+        }
+        total = total.saturating_add(n as u64);
+        if total > total_cap {
+            return Err(io::Error::other(format!(
+                "longer than {total_cap} bytes, the most proctor streams from one file"
+            )));
+        }
+        let filled = len + n;
+        let mut start = 0;
+        while let Some(nl) = buf[start..filled].iter().position(|&c| c == b'\n') {
+            if skipping {
+                skipping = false;
+            } else if !f(&buf[start..start + nl]) {
+                return Ok(());
+            }
+            start += nl + 1;
+        }
+        if skipping {
+            // Still inside the cut line: drop what was read.
+            len = 0;
+            continue;
+        }
+        // Move the unfinished line to the front.
+        buf.copy_within(start..filled, 0);
+        len = filled - start;
+        if len >= line_cap {
+            if !f(&buf[..line_cap]) {
+                return Ok(());
+            }
+            skipping = true;
+            len = 0;
+        }
+    }
+}
+
 /// The sockets found for a set of inodes.
 #[derive(Debug, Clone, Default)]
 pub struct Sockets {
@@ -755,4 +842,56 @@ pub struct Sockets {
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
     unix_read: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(data: &[u8], line_cap: usize, total_cap: u64) -> io::Result<Vec<Vec<u8>>> {
+        let p = std::env::temp_dir().join(format!(
+            "proctor-lines-{}-{}",
+            std::process::id(),
+            data.len()
+        ));
+        std::fs::write(&p, data)?;
+        let f = std::fs::File::open(&p)?;
+        let mut out = Vec::new();
+        let r = stream_lines(&f, line_cap, total_cap, |l| {
+            out.push(l.to_vec());
+            true
+        });
+        let _ = std::fs::remove_file(&p);
+        r.map(|()| out)
+    }
+
+    #[test]
+    fn an_overlong_line_is_handed_over_cut_and_the_next_lines_follow() {
+        let mut data = b"first\n".to_vec();
+        data.extend(std::iter::repeat_n(b'y', 300_000));
+        data.extend_from_slice(b"\nlast\nno newline");
+        let got = lines_of(&data, 1000, 1 << 30).expect("stream");
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0], b"first");
+        assert_eq!(got[1], vec![b'y'; 1000]);
+        assert_eq!(got[2], b"last");
+        assert_eq!(got[3], b"no newline");
+        let e = lines_of(&data, 1000, 100_000).expect_err("past the stream cap");
+        assert!(e.to_string().contains("longer than 100000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn readlink_is_bounded() {
+        let dir = std::env::temp_dir();
+        let name = format!("proctor-link-{}", std::process::id());
+        let _ = std::fs::remove_file(dir.join(&name));
+        std::os::unix::fs::symlink("/some/target", dir.join(&name)).expect("symlink");
+        let d = std::fs::File::open(&dir).expect("open temp dir");
+        let c = CString::new(name.clone()).expect("name");
+        assert_eq!(
+            readlink_bounded(&d, &c).expect("readlink"),
+            b"/some/target".to_vec()
+        );
+        let _ = std::fs::remove_file(dir.join(&name));
+    }
 }
