@@ -758,13 +758,14 @@ impl Process {
 /// rather than a buffer grown to fit. rustix's `readlinkat` grows its
 /// buffer without bound, hence `readlinkat_raw`.
 pub(crate) fn readlink_bounded(dir: impl AsFd, name: &std::ffi::CStr) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; PATH_MAX + 1];
+    // On the stack, and the result copied at its own length: 20,000 links
+    // must not each keep a PATH_MAX buffer.
+    let mut buf = [0u8; PATH_MAX + 1];
     let n = rustix::fs::readlinkat_raw(dir, name, &mut buf[..]).map_err(io_err)?;
     if n > PATH_MAX {
         return Err(io_err(rustix::io::Errno::NAMETOOLONG));
     }
-    buf.truncate(n);
-    Ok(buf)
+    Ok(buf[..n].to_vec())
 }
 
 /// Hand `f` every line of `fd` (without its newline), reading 64 KiB at a
