@@ -235,7 +235,8 @@ fn one_path_past_path_max_is_one_unreadable_row_not_a_lost_section() {
 
     let o = crate::common::proctor(&["net", &pid]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o).matches("CLOSE_WAIT").count() >= 30, true);
+    let text = stdout(&o);
+    assert!(text.matches("CLOSE_WAIT").count() >= 30, "{text}");
 
     let o = crate::common::proctor(&["fds", &pid, "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
