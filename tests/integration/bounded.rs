@@ -39,6 +39,11 @@ fn measured(args: &[&str]) -> Measured {
         .split_whitespace()
         .map(|s| s.parse().expect("number"))
         .collect();
+    assert!(
+        v[1] >= 0,
+        "proctor {args:?} was killed by signal {} (a hang is killed after 50 s)",
+        -v[1]
+    );
     assert_eq!(
         v[1],
         i64::from(out.status.code().unwrap_or(-1)),
@@ -394,6 +399,27 @@ fn a_pipelines_forked_shell_is_never_the_target() {
             stdout(&o)
         );
         assert!(o.stdout.is_empty(), "run {run}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn a_forked_shell_that_waits_before_exec_is_never_the_target() {
+    // The same race made certain: the right side of the pipe is a subshell
+    // that sleeps before it exec's cat, so a copy of the shell with NAME
+    // in its command line is alive while proctor looks (unless proctor
+    // takes longer than 2 s, when the test checks nothing more).
+    let name = format!("only-in-the-slow-shell-{}", std::process::id());
+    for run in 0..3 {
+        let o = run_bounded(Command::new("sh").arg("-c").arg(format!(
+            "('{}' inspect {name} --json; echo RC=$? >&2) | (sleep 2; cat)",
+            bin()
+        )));
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("no process matches '{name}'")) && e.ends_with("RC=2\n"),
+            "run {run}: {e}\nstdout: {}",
+            stdout(&o)
+        );
     }
 }
 
