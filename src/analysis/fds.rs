@@ -19,7 +19,8 @@ pub struct FdRow {
     pub anon_kind: Option<Text>,
     pub target: Text,
     /// Why the link could not be read (then `type` is `unreadable` and
-    /// `target` empty); null otherwise.
+    /// `target` empty); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub deleted: bool,
     /// `r`, `w`, `rw` or `path` (with --long).

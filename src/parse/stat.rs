@@ -175,6 +175,30 @@ mod tests {
     }
 
     #[test]
+    fn command_line_and_environment_bounds() {
+        // Fields 48-51 of a process whose command line was pointed at 1 GiB.
+        let mut line = b"5250 (python3) S 5248 5250 5250 0 -1 4194560".to_vec();
+        for f in 10..=47 {
+            line.extend_from_slice(format!(" {}", f % 3).as_bytes());
+        }
+        line.extend_from_slice(b" 1000 1073742824 2000 2000 0\n");
+        let s = parse(&line).unwrap();
+        assert_eq!(s.pgrp, Some(5250));
+        assert_eq!(s.cmdline_len(), Some(1 << 30));
+        assert_eq!(s.environ_len(), Some(0));
+        assert_eq!(s.exit_code, Some(0));
+        // Hidden (no ptrace access): zeros are not a length.
+        let hidden =
+            String::from_utf8_lossy(&line).replace(" 1000 1073742824 2000 2000", " 0 0 0 0");
+        assert_eq!(parse(hidden.as_bytes()).unwrap().cmdline_len(), None);
+        assert_eq!(parse(SLEEP).unwrap().cmdline_len(), Some(20));
+        assert_eq!(parse(SLEEP).unwrap().environ_len(), Some(6390));
+        // A shorter line (old kernels) has none.
+        let short = &SLEEP[..SLEEP.len() - 80];
+        assert_eq!(parse(short).unwrap().cmdline_len(), None);
+    }
+
+    #[test]
     fn truncated_and_garbage_never_panic() {
         for cut in 0..SLEEP.len() {
             let _ = parse(&SLEEP[..cut]);
