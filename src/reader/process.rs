@@ -509,13 +509,17 @@ impl Process {
         Ok((b, cut))
     }
 
-    /// `smaps`, raw: one block per mapping (can be megabytes).
+    /// `smaps`, raw: one block per mapping (can be megabytes). Paths
+    /// longer than [`MAP_PATH_CAP`] are shortened (see [`shorten_map_path`]).
     pub fn smaps(&self) -> Result<Vec<parse::smaps::Mapping>, ReadError> {
         let mut p = parse::smaps::SmapsParser::default();
         let mut any = false;
         self.for_each_line("smaps", |line| {
             any = true;
-            p.line(line);
+            match shorten_map_path(line, MAP_PATH_CAP) {
+                Some(short) => p.line(&short),
+                None => p.line(line),
+            }
             true
         })?;
         if !any {
@@ -752,6 +756,41 @@ impl Process {
     }
 }
 
+/// The longest mapped path kept per mapping. A process can map one file
+/// with a 4,000-byte path 20,000 times (no privilege needed): kept whole,
+/// its paths alone cost 80 MB, and as much again in every copy the `maps`
+/// view makes. Longer paths keep their first and last bytes around `…`.
+pub const MAP_PATH_CAP: usize = 256;
+
+/// A smaps header line (`start-end perms offset dev inode   path`) whose
+/// path is longer than `cap`, with the path shortened to its first
+/// `cap / 3` and last `cap - cap / 3 - 3` bytes joined by `…`; None for
+/// other lines and short paths.
+pub(crate) fn shorten_map_path(line: &[u8], cap: usize) -> Option<Vec<u8>> {
+    let first = *line.first()?;
+    if !(first.is_ascii_digit() || (b'a'..=b'f').contains(&first)) {
+        return None;
+    }
+    // Skip five space-separated fields, then the padding before the path.
+    let mut i = 0;
+    for _ in 0..5 {
+        i += line[i..].iter().position(|&c| c == b' ')?;
+        i += line[i..].iter().position(|&c| c != b' ')?;
+    }
+    let path = &line[i..];
+    if path.len() <= cap {
+        return None;
+    }
+    let head = cap / 3;
+    let tail = cap.saturating_sub(head + 3);
+    let mut out = Vec::with_capacity(i + cap);
+    out.extend_from_slice(&line[..i]);
+    out.extend_from_slice(&path[..head]);
+    out.extend_from_slice("…".as_bytes());
+    out.extend_from_slice(&path[path.len() - tail..]);
+    Some(out)
+}
+
 /// readlinkat into a buffer of PATH_MAX + 1 bytes: the kernel never
 /// returns a longer link text for a /proc link (it fails with
 /// ENAMETOOLONG), and a fixture's symlink longer than that is an error
@@ -879,6 +918,30 @@ mod tests {
         assert_eq!(got[3], b"no newline");
         let e = lines_of(&data, 1000, 100_000).expect_err("past the stream cap");
         assert!(e.to_string().contains("longer than 100000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn long_mapped_paths_are_shortened_around_an_ellipsis() {
+        let deep = format!("/{}/lib.so", "d".repeat(1000));
+        let line = format!("7f00-7f01 r--p 00000000 08:01 1234      {deep}");
+        let short = shorten_map_path(line.as_bytes(), 256).expect("shortened");
+        let text = String::from_utf8(short).expect("utf-8");
+        assert!(
+            text.starts_with("7f00-7f01 r--p 00000000 08:01 1234      /ddd"),
+            "{text}"
+        );
+        assert!(text.ends_with("ddd/lib.so"), "{text}");
+        assert!(text.contains('…'));
+        let path = text.rsplit("      ").next().unwrap_or_default();
+        assert_eq!(path.len(), 256);
+        let mut p = parse::smaps::SmapsParser::default();
+        p.line(text.as_bytes());
+        assert_eq!(p.finish()[0].path.len(), 256);
+        // Short paths, anonymous mappings and field lines are left alone.
+        assert!(shorten_map_path(b"7f00-7f01 r--p 00000000 08:01 1234  /lib/x.so", 256).is_none());
+        assert!(shorten_map_path(b"7f00-7f01 rw-p 00000000 00:00 0", 256).is_none());
+        assert!(shorten_map_path(b"Rss:                   4 kB", 8).is_none());
+        assert!(shorten_map_path(b"", 8).is_none());
     }
 
     #[test]

@@ -195,6 +195,39 @@ fn twenty_thousand_mappings_stay_below_64_mib() {
     drop(child);
 }
 
+#[test]
+fn twenty_thousand_mappings_of_a_long_path_stay_below_64_mib() {
+    // Kept whole, 20,000 copies of a 3,800-byte path cost `maps` 170 MB.
+    let max_map_count: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .expect("vm.max_map_count");
+    let count = 20_000.min(max_map_count.saturating_sub(1000));
+    let base = TempDir::new("deepmaps");
+    let (child, line) = python_helper(
+        "bounded_deepmaps.py",
+        &[temp_str(&base), &count.to_string()],
+    );
+    let n = ready_numbers(&line, 1)[0] as u64;
+    assert!(n >= count, "{n} mappings");
+    let pid = child.pid().to_string();
+    let human = bounded_run(&["maps", &pid], &[0]);
+    assert!(human.contains("…"), "no shortened path");
+    let v: serde_json::Value =
+        serde_json::from_str(&bounded_run(&["maps", &pid, "--json"], &[0])).expect("json");
+    let longest = v["mappings"]
+        .as_array()
+        .expect("mappings")
+        .iter()
+        .filter_map(|m| m["path"].as_str())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    // 256 bytes, the ellipsis counted as its 3 UTF-8 bytes.
+    assert_eq!(longest, 256, "longest path kept");
+    drop(child);
+}
+
 /// A script from the repository (bench/), run by the real interpreter.
 fn python_helper_at(rel: &str, args: &[&str]) -> (crate::common::Reaped, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
