@@ -1,17 +1,23 @@
-"""Live-test helper: one file with a path of ~3,800 bytes, mapped COUNT
-times (a page each, private, protections alternating so that neighbours
-never merge): COUNT smaps entries that each carry the long path, made by
-an unprivileged process.
+"""Live-test helper: one file with a path of ~3,800 bytes, used COUNT
+times by an unprivileged process:
 
-Usage: bounded_deepmaps.py BASE COUNT
+Usage: bounded_deepmaps.py BASE COUNT [maps|fds]
 
-The path is built under BASE with relative opens (dir_fd). Prints
-`READY <mappings in /proc/self/maps>`. The test removes BASE.
-Lifecycle as live_lifecycle.
+  maps (default)  mapped COUNT times (a page each, private, protections
+                  alternating so that neighbours never merge): COUNT smaps
+                  entries that each carry the long path; prints
+                  `READY <mappings in /proc/self/maps>`.
+  fds             opened COUNT times (the soft RLIMIT_NOFILE raised to the
+                  hard limit first): COUNT descriptor links that each carry
+                  the long path; prints `READY <descriptors held>`.
+
+The path is built under BASE with relative opens (dir_fd). The test
+removes BASE. Lifecycle as live_lifecycle.
 """
 import ctypes
 import ctypes.util
 import os
+import resource
 import sys
 
 sys.dont_write_bytecode = True
@@ -26,6 +32,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def main():
     life.install()
     base, count = sys.argv[1], int(sys.argv[2])
+    mode = sys.argv[3] if len(sys.argv) > 3 else "maps"
     fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
     length = len(base)
     name = "d" * 250
@@ -37,6 +44,15 @@ def main():
         length += len(name) + 1
     f = os.open("mapped", os.O_RDWR | os.O_CREAT, 0o600, dir_fd=fd)
     os.close(fd)
+    if mode == "fds":
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        held = [f]
+        life.close_on_exit(held)
+        while len(held) < count:
+            held.append(os.dup(f))
+        life.serve("READY %d" % life.fd_count())
+        return
     os.ftruncate(f, count * PAGE)
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.mmap.restype = ctypes.c_void_p

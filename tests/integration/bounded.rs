@@ -228,6 +228,36 @@ fn twenty_thousand_mappings_of_a_long_path_stay_below_64_mib() {
     drop(child);
 }
 
+#[test]
+fn twenty_thousand_descriptors_of_a_long_path_stay_below_64_mib() {
+    let count = descriptor_target();
+    let base = TempDir::new("deepfds");
+    let (child, line) = python_helper(
+        "bounded_deepmaps.py",
+        &[temp_str(&base), &count.to_string(), "fds"],
+    );
+    let n = ready_numbers(&line, 1)[0] as u64;
+    assert!(n >= count, "{n} descriptors of {count}");
+    let pid = child.pid().to_string();
+    let v: serde_json::Value =
+        serde_json::from_str(&bounded_run(&["fds", &pid, "--json"], &[0])).expect("json");
+    assert!(v["count"].as_u64().unwrap_or(0) >= count, "{}", v["count"]);
+    let rows = v["fds"].as_array().expect("rows");
+    let long = rows
+        .iter()
+        .filter_map(|r| r["target"].as_str())
+        .filter(|t| t.contains('…'))
+        .count() as u64;
+    assert!(long >= count, "{long} shortened links");
+    assert!(
+        rows.iter()
+            .all(|r| r["target"].as_str().map_or(0, str::len) <= 256)
+    );
+    bounded_run(&["inspect", &pid], &[0, 1]);
+    bounded_run(&["net", &pid], &[0]);
+    drop(child);
+}
+
 /// A script from the repository (bench/), run by the real interpreter.
 fn python_helper_at(rel: &str, args: &[&str]) -> (crate::common::Reaped, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
