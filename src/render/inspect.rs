@@ -381,18 +381,18 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     o.heading("Environment");
     let env = o.opt(
         r.environment.count.map(|c| {
-            let cut = match &r.environment.truncated {
-                Some(t) => format!(
-                    " {}",
-                    p.warning(&format!(
-                        "[{}: at least]",
-                        truncation_note("environment", t)
-                    ))
+            let (least, cut) = match &r.environment.truncated {
+                Some(t) => (
+                    "at least ",
+                    format!(
+                        " {}",
+                        p.warning(&format!("[{}]", truncation_note("environment", t)))
+                    ),
                 ),
-                None => String::new(),
+                None => ("", String::new()),
             };
             format!(
-                "{c} variables{cut} {}",
+                "{least}{c} variables{cut} {}",
                 p.dim(&format!("(values: proctor env {})", r.pid))
             )
         }),
