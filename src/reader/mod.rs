@@ -387,12 +387,14 @@ impl ProcFs {
 impl ProcFs {
     /// Names of block devices (`sda`, `nvme0n1`, `dm-0`, `loop3`), from
     /// SYS/class/block, to tell block from character devices by name
-    /// without stat() on a descriptor's target. Empty when unreadable.
+    /// without stat() on a descriptor's target. Empty when unreadable; at
+    /// most 65,536 names (a crafted --sys-root may hold millions).
     pub fn block_devices(&self) -> std::collections::HashSet<Vec<u8>> {
         use std::os::unix::ffi::OsStrExt;
         std::fs::read_dir(self.sys_root.join("class/block"))
             .map(|d| {
-                d.filter_map(|e| e.ok())
+                d.take(65_536)
+                    .filter_map(|e| e.ok())
                     .map(|e| e.file_name().as_bytes().to_vec())
                     .collect()
             })
