@@ -66,8 +66,9 @@ pub struct Fds {
     pub anon_kinds: BTreeMap<String, u64>,
     pub deleted: Option<u64>,
     /// Descriptors whose link could not be read (counted in `count`, typed
-    /// `unreadable`; listed in `unavailable` as `fd_links`).
-    pub unreadable: u64,
+    /// `unreadable`; listed in `unavailable` as `fd_links`); null when the
+    /// list itself was not read.
+    pub unreadable: Option<u64>,
     /// Up to 10 deleted-but-open paths, as evidence.
     pub deleted_paths: Vec<Text>,
 }
@@ -263,11 +264,12 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
             fds.by_type.insert(k.as_str(), 0);
         }
         let mut first_error = None;
+        let mut unreadable = 0u64;
         for e in &list {
             let link = match &e.link {
                 Ok(link) => link,
                 Err(err) => {
-                    fds.unreadable += 1;
+                    unreadable += 1;
                     *fds.by_type
                         .entry(fdlink::FdKind::Unreadable.as_str())
                         .or_default() += 1;
@@ -298,12 +300,12 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
                 section: "fd_links",
                 reason: err.reason(),
                 detail: format!(
-                    "{} descriptor link(s) could not be read (counted, type unknown); first: {err}",
-                    fds.unreadable
+                    "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
                 ),
                 hint: err.hint(),
             });
         }
+        fds.unreadable = Some(unreadable);
         fds.count = Some(list.len() as u64);
         fds.deleted = Some(deleted);
         fds.usage_percent = match (fds.count, fds.soft_limit) {
