@@ -324,6 +324,31 @@ fn one_path_past_path_max_is_one_unreadable_row_not_a_lost_section() {
         "{row}"
     );
 
+    // watch's sampler: the sockets and CLOSE_WAIT count despite the row.
+    let o = crate::common::proctor(&[
+        "watch",
+        &pid,
+        "--duration",
+        "1s",
+        "--interval",
+        "200ms",
+        "--metrics",
+        "close_wait,sockets",
+        "--json",
+    ]);
+    let samples: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["type"] == "sample")
+        .collect();
+    assert!(
+        samples
+            .iter()
+            .any(|v| v["close_wait"] == 30 && v["sockets"] == 31),
+        "{}",
+        stdout(&o)
+    );
+
     let o = crate::common::proctor(&["doctor", "--json"]);
     let d = json(&o);
     let mine: Vec<&str> = d["findings"]
