@@ -272,9 +272,10 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
 
 pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
-    let raw = proc.environ().map_err(gone)?;
+    let (raw, cut) = proc.environ().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
-    let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), ctx.reveal);
+    let mut report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), ctx.reveal);
+    report.truncated = cut;
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
 }

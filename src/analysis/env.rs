@@ -44,6 +44,9 @@ pub struct EnvReport {
     pub entries: Vec<EnvVar>,
     pub revealed: bool,
     pub note: &'static str,
+    /// Set when `environ` was longer than proctor reads of it (filled by
+    /// the caller, which did the read): `{shown_bytes, total_bytes}`.
+    pub truncated: Option<crate::reader::Truncated>,
 }
 
 pub const NOTE: &str = "this is the environment the process started with (/proc/PID/environ); changes it made later are not visible";
@@ -119,6 +122,7 @@ pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> E
         entries,
         revealed: reveal,
         note: NOTE,
+        truncated: None,
     }
 }
 

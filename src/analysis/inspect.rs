@@ -14,7 +14,7 @@ use super::secrets;
 use crate::error::ReadError;
 use crate::parse::fdinfo::is_dir_flags;
 use crate::parse::{fdlink, net, stat::state_meaning};
-use crate::reader::ProcessSnapshot;
+use crate::reader::{ProcessSnapshot, Truncated};
 use crate::text::Text;
 
 /// Thread-name groups kept in the report (a process with 20,000 uniquely
@@ -67,6 +67,10 @@ pub struct Fds {
     /// Anon inode kinds (eventpoll, eventfd, inotify, ...) with counts.
     pub anon_kinds: BTreeMap<String, u64>,
     pub deleted: Option<u64>,
+    /// Descriptors whose link could not be read (counted in `count`, typed
+    /// `unreadable`; listed in `unavailable` as `fd_links`); null when the
+    /// list itself was not read.
+    pub unreadable: Option<u64>,
     /// Up to 10 deleted-but-open paths, as evidence.
     pub deleted_paths: Vec<Text>,
 }
@@ -106,7 +110,10 @@ pub struct Io {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Environment {
+    /// Variables in the part read; a lower bound when `truncated`.
     pub count: Option<u64>,
+    /// Set when `environ` was longer than proctor reads of it.
+    pub truncated: Option<Truncated>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,6 +127,9 @@ pub struct InspectReport {
     pub cmdline: Option<Vec<Text>>,
     /// How many secrets `cmdline` shows as `****` (0: it is as read).
     pub cmdline_secrets_masked: usize,
+    /// Set when the command line was longer than proctor reads of it:
+    /// `{shown_bytes, total_bytes}` (total null when unknown).
+    pub cmdline_truncated: Option<Truncated>,
     pub state: String,
     pub state_meaning: &'static str,
     pub kernel_thread: bool,
@@ -407,8 +417,21 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         for k in fdlink::ALL_KINDS {
             fds.by_type.insert(k.as_str(), 0);
         }
+        let mut first_error = None;
+        let mut unreadable = 0u64;
         for e in &list {
-            let l = fdlink::classify(&e.link, e.flags().map(is_dir_flags), &s.block_devices);
+            let link = match &e.link {
+                Ok(link) => link,
+                Err(err) => {
+                    unreadable += 1;
+                    *fds.by_type
+                        .entry(fdlink::FdKind::Unreadable.as_str())
+                        .or_default() += 1;
+                    first_error.get_or_insert_with(|| err.clone());
+                    continue;
+                }
+            };
+            let l = fdlink::classify(link, e.flags().map(is_dir_flags), &s.block_devices);
             *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
             if let Some(k) = &l.anon_kind {
                 *fds.anon_kinds
@@ -418,13 +441,25 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
             if l.deleted {
                 deleted += 1;
                 if fds.deleted_paths.len() < 10 {
-                    fds.deleted_paths.push(Text(e.link.clone()));
+                    fds.deleted_paths.push(Text(link.clone()));
                 }
             }
             if let (fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
                 socket_inodes.insert(i);
             }
         }
+        if let Some(err) = first_error {
+            // The section stands; the unreadable rows are named here.
+            un.push(Unavailable {
+                section: "fd_links",
+                reason: err.reason(),
+                detail: format!(
+                    "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
+                ),
+                hint: err.hint(),
+            });
+        }
+        fds.unreadable = Some(unreadable);
         fds.count = Some(list.len() as u64);
         fds.deleted = Some(deleted);
         fds.usage_percent = match (fds.count, fds.soft_limit) {
@@ -530,9 +565,12 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .take(MAX_GROUPS)
         .collect();
 
+    let cmdline_truncated = s.cmdline_truncated;
     let (cmdline, cmdline_secrets_masked) = match ok(&s.cmdline, "cmdline", &mut un) {
         Some(v) => {
-            let (m, n) = secrets::mask_args(&v, false);
+            // A cut command line masks a secret that reaches the cut
+            // whatever its length (half a password is still a secret).
+            let (m, n) = secrets::mask_args(&v, cmdline_truncated.is_some());
             (Some(m.into_iter().map(Text).collect()), n)
         }
         None => (None, 0),
@@ -541,6 +579,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let cwd = ok(&s.cwd, "cwd", &mut un).map(Text);
     let environment = Environment {
         count: ok(&s.environ_count, "environment", &mut un).map(|c| c as u64),
+        truncated: s.environ_truncated,
     };
 
     // utime + stime past u64 (a corrupt or crafted stat) is unknown.
@@ -561,6 +600,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         name: Text(stat.comm.clone()),
         cmdline,
         cmdline_secrets_masked,
+        cmdline_truncated,
         state: char::from(stat.state).to_string(),
         state_meaning: state_meaning(stat.state),
         kernel_thread: stat.is_kernel_thread(),

@@ -268,8 +268,14 @@ fn missing(e: RErrno) -> Missing {
     }
 }
 
+/// Open a process file as the reader opens every file (O_NONBLOCK, and
+/// refused unless a regular file: a fixture tree may hold a FIFO or a
+/// device); a refusal is ENXIO here.
 fn open_rel(dir: &OwnedFd, name: &std::ffi::CStr) -> Result<OwnedFd, RErrno> {
-    openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+    super::open_read(dir, name, true).map_err(|e| {
+        e.raw_os_error()
+            .map_or(RErrno::NXIO, RErrno::from_raw_os_error)
+    })
 }
 
 impl Scanner {

@@ -55,6 +55,42 @@ fn reason_words(reason: &str) -> &str {
     }
 }
 
+/// "command line truncated at 64.0 KiB of 1.00 GiB": what a capped read
+/// cut, for the human views.
+pub fn truncation_note(what: &str, t: &crate::reader::Truncated) -> String {
+    match t.total_bytes {
+        Some(total) => format!(
+            "{what} truncated at {} of {}",
+            iec(t.shown_bytes),
+            iec(total)
+        ),
+        None => format!("{what} truncated at {} (it is longer)", iec(t.shown_bytes)),
+    }
+}
+
+/// The arguments, shell-like: an empty argument is `''`, and a run of
+/// more than three empty ones (a NUL-padded command line area) is
+/// `''x65536`, so padding does not fill the screen.
+fn command_words(v: &[crate::text::Text]) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut empties = 0usize;
+    let flush = |words: &mut Vec<String>, n: usize| match n {
+        0 => {}
+        1..=3 => words.extend(std::iter::repeat_n("''".to_string(), n)),
+        _ => words.push(format!("''x{n}")),
+    };
+    for a in v {
+        if a.0.is_empty() {
+            empties += 1;
+            continue;
+        }
+        flush(&mut words, std::mem::take(&mut empties));
+        words.push(a.display());
+    }
+    flush(&mut words, empties);
+    words.join(" ")
+}
+
 pub fn render(r: &InspectReport, p: Palette) -> String {
     let mut o = Out {
         s: String::new(),
@@ -99,18 +135,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         } else {
             "(empty)"
         })),
-        Some(v) => Some(
-            v.iter()
-                .map(|a| {
-                    if a.0.is_empty() {
-                        "''".to_string()
-                    } else {
-                        a.display()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Some(v) => Some(command_words(v)),
         None => None,
     };
     let cmd = cmd.map(|c| match r.cmdline_secrets_masked {
@@ -123,7 +148,14 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             ))
         ),
     });
-    let cmd = o.opt(cmd, "cmdline");
+    let mut cmd = o.opt(cmd, "cmdline");
+    if let Some(t) = &r.cmdline_truncated {
+        let _ = write!(
+            cmd,
+            "  {}",
+            p.warning(&format!("[{}]", truncation_note("command line", t)))
+        );
+    }
     o.row("Command", &cmd);
     let exe = o.opt(r.exe.as_ref().map(|t| t.display()), "exe");
     o.row("Executable", &exe);
@@ -375,8 +407,18 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     o.heading("Environment");
     let env = o.opt(
         r.environment.count.map(|c| {
+            let (least, cut) = match &r.environment.truncated {
+                Some(t) => (
+                    "at least ",
+                    format!(
+                        " {}",
+                        p.warning(&format!("[{}]", truncation_note("environment", t)))
+                    ),
+                ),
+                None => ("", String::new()),
+            };
             format!(
-                "{c} variables {}",
+                "{least}{c} variables{cut} {}",
                 p.dim(&format!("(values: proctor env {})", r.pid))
             )
         }),
