@@ -429,7 +429,9 @@ pub fn kernel_counts_fds_in_stat() -> bool {
 /// unsafe code, which this crate forbids (rustix and signal-hook offer the
 /// query only as `unsafe fn`).
 pub fn ignored_signals() -> Option<u64> {
-    let status = std::fs::read("/proc/self/status").ok()?;
+    let f = open_path(Path::new("/proc/self/status")).ok()?;
+    let mut status = Vec::new();
+    read_fd(&f, &mut status, true).ok()?;
     status.split(|&c| c == b'\n').find_map(|l| {
         let hex = crate::parse::trim(l.strip_prefix(b"SigIgn:")?);
         u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
