@@ -4,11 +4,12 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
-use crate::error::ExitCode;
+use crate::error::{CliError, ExitCode};
 use crate::reader::ProcFs;
 use crate::render::style;
 use crate::target::Pick;
@@ -45,6 +46,9 @@ pub struct Cli {
     /// Colour: only on a terminal by default; NO_COLOR and TERM=dumb turn it off
     #[arg(long, global = true, value_enum, default_value_t = style::ColorChoice::Auto, value_name = "WHEN")]
     pub color: style::ColorChoice,
+    /// Show secrets in command lines and environments instead of **** (inspect, top, env)
+    #[arg(long, global = true)]
+    pub reveal: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -80,11 +84,11 @@ pub enum Command {
 pub struct WatchArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Time between samples (250ms, 1s, 2m; a bare number is seconds)
-    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// Time between samples (250ms, 1s, 2m; a bare number is seconds; 10ms to 1h)
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
-    /// Stop after this long (default: until Ctrl-C)
-    #[arg(long, value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// Stop after this long (default: until Ctrl-C; at most 7 days)
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<std::time::Duration>,
     /// Metrics to watch, comma-separated
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::analysis::watch::DEFAULT_METRICS)]
@@ -111,11 +115,11 @@ pub struct TopArgs {
     /// Show processes as a tree (children under their parent)
     #[arg(long)]
     pub tree: bool,
-    /// --once: scan twice this far apart for current CPU%, CSW/s and fd growth (default: averages since each process started)
-    #[arg(long, value_name = "DURATION", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// --once: scan twice this far apart for current CPU%, CSW/s and fd growth (default: averages since each process started; 10ms to 1 day)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
     pub sample: Option<std::time::Duration>,
-    /// Time between refreshes of the interactive view
-    #[arg(long, default_value = "1s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// Time between refreshes of the interactive view (10ms to 1h)
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
 }
 
@@ -128,10 +132,170 @@ fn parse_limit(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Parse a duration: `250ms`, `1s`, `2m`, `1h30m`, or a bare number of
+/// seconds (`5`, `0.5`). Only the syntax: the bounds of each option are
+/// checked by [`check_durations`], with a hint of its own.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(format!(
+            "'{s}' is negative: use a positive duration such as 500ms, 1s or 2m"
+        ));
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!("invalid duration '{s}'"));
+        }
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("'{s}' is too long: use a duration such as 500ms, 1s, 2m or 1h"));
+    }
+    humantime::parse_duration(t)
+        .map_err(|_| format!("invalid duration '{s}': use a duration such as 250ms, 1s, 2m or 1h"))
+}
+
+/// Bounds of every duration option (the README's "Durations" table).
+/// Values outside are usage errors: an interval below the floor is a busy
+/// loop over /proc, and past the ceilings the deadline arithmetic could
+/// overflow while the command would look frozen anyway.
+pub mod bounds {
+    use std::time::Duration;
+
+    /// Shortest `--interval` (watch, demo, top).
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
+    /// Longest `--interval`.
+    pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+    /// Shortest `--sample` (doctor, top): two scans closer than this give
+    /// rates made of clock-tick noise.
+    pub const MIN_SAMPLE: Duration = Duration::from_millis(10);
+    /// Longest `--sample`.
+    pub const MAX_SAMPLE: Duration = Duration::from_secs(24 * 3600);
+    /// Longest `--duration` (watch, demo).
+    pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+}
+
+fn human(d: Duration) -> String {
+    const CENTURY: u64 = 100 * 365 * 86_400;
+    if d.as_secs() > CENTURY {
+        "over 100 years".to_string()
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+/// "`--OPTION VALUE` is too short: the shortest is BOUND" (or long).
+fn out_of_bounds(option: &str, value: Duration, min: Duration, max: Duration) -> Option<String> {
+    let (what, edge, bound) = if value < min {
+        ("short", "shortest", min)
+    } else if value > max {
+        ("long", "longest", max)
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{option} {} is too {what}: the {edge} is {}",
+        human(value),
+        human(bound)
+    ))
+}
+
+/// `--interval`: between [`bounds::MIN_INTERVAL`] and [`bounds::MAX_INTERVAL`].
+fn check_interval(interval: Duration) -> Result<(), CliError> {
+    let hint = "use e.g. --interval 250ms or --interval 1s";
+    if interval.is_zero() {
+        return Err(CliError::new("the interval must be greater than zero").hint(hint));
+    }
+    match out_of_bounds(
+        "--interval",
+        interval,
+        bounds::MIN_INTERVAL,
+        bounds::MAX_INTERVAL,
+    ) {
+        Some(m) if interval < bounds::MIN_INTERVAL => Err(CliError::new(m).hint(format!(
+            "{hint}; a shorter interval only re-reads /proc in a busy loop"
+        ))),
+        Some(m) => Err(CliError::new(m).hint(format!("{hint}; at most --interval 1h"))),
+        None => Ok(()),
+    }
+}
+
+/// `--duration` of a watch or demo: at most [`bounds::MAX_DURATION`], and
+/// long enough for two samples.
+fn check_duration(d: Duration, interval: Duration, hint: &str) -> Result<(), CliError> {
+    if let Some(m) = out_of_bounds("--duration", d, Duration::ZERO, bounds::MAX_DURATION) {
+        return Err(CliError::new(m).hint(hint));
+    }
+    // Both are bounded here: no overflow (checked all the same).
+    if interval.checked_mul(2).is_none_or(|two| d < two) {
+        return Err(CliError::new(format!(
+            "a {} watch at a {} interval takes fewer than two samples",
+            human(d),
+            human(interval)
+        ))
+        .hint("a trend needs samples: make --duration at least a few intervals long (e.g. --duration 30s --interval 1s)"));
+    }
+    Ok(())
+}
+
+/// `--sample` of doctor or top: between [`bounds::MIN_SAMPLE`] and
+/// [`bounds::MAX_SAMPLE`]; `hint` suggests a value for the command.
+fn check_sample(sample: Duration, hint: &str) -> Result<(), CliError> {
+    if sample.is_zero() {
+        return Err(CliError::new("--sample must be greater than zero").hint(hint));
+    }
+    match out_of_bounds("--sample", sample, bounds::MIN_SAMPLE, bounds::MAX_SAMPLE) {
+        Some(m) => Err(CliError::new(m).hint(hint)),
+        None => Ok(()),
+    }
+}
+
+/// Every duration option of `cmd` within its bounds ([`bounds`]), checked
+/// before anything runs; a clear usage error (exit 2) for each bad value.
+pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
+    match cmd {
+        Command::Watch(a) => {
+            check_interval(a.interval)?;
+            if let Some(d) = a.duration {
+                check_duration(
+                    d,
+                    a.interval,
+                    "use at most --duration 7d; without --duration, watch runs until Ctrl-C",
+                )?;
+            }
+        }
+        Command::Demo(a) => {
+            check_interval(a.interval)?;
+            check_duration(
+                a.duration,
+                a.interval,
+                "use e.g. --duration 20s (at most 7d)",
+            )?;
+        }
+        Command::Top(a) => {
+            check_interval(a.interval)?;
+            if let Some(s) = a.sample {
+                check_sample(
+                    s,
+                    "use e.g. --sample 1s: two scans that far apart give current rates (at most 1 day)",
+                )?;
+            }
+        }
+        Command::Doctor(a) => {
+            if let Some(s) = a.sample {
+                check_sample(
+                    s,
+                    "use e.g. --sample 5s: fast growers are found between two scans that far apart (at most 1 day)",
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Also scan twice this far apart and report fast growers (fds, threads, RSS) as leak suspects
-    #[arg(long, value_name = "DURATION", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// Also scan twice this far apart and report fast growers (fds, threads, RSS) as leak suspects (10ms to 1 day)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
     pub sample: Option<std::time::Duration>,
     /// Also list info-level findings (by default only warnings and above, plus a count)
     #[arg(long)]
@@ -143,11 +307,11 @@ pub struct DemoArgs {
     /// The scenario to run; without one, the list is printed
     #[arg(value_enum)]
     pub scenario: Option<crate::demo::Scenario>,
-    /// How long to watch
-    #[arg(long, default_value = "20s", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// How long to watch (at most 7 days)
+    #[arg(long, default_value = "20s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: std::time::Duration,
-    /// Time between samples
-    #[arg(long, default_value = "250ms", value_parser = crate::watch::parse_duration, allow_hyphen_values = true)]
+    /// Time between samples (10ms to 1h)
+    #[arg(long, default_value = "250ms", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
 }
 
@@ -245,9 +409,6 @@ pub struct EnvArgs {
     /// Only variables whose name contains this (case-insensitive)
     #[arg(value_name = "PATTERN")]
     pub pattern: Option<String>,
-    /// Show secret values instead of ****
-    #[arg(long)]
-    pub reveal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -291,6 +452,13 @@ where
             let (text, code) = match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (e.render().to_string(), 0),
                 ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (e.render().to_string(), 2),
+                // A value that did not parse: its one line says why; the
+                // hint below replaces clap's "For more information" lines.
+                ErrorKind::ValueValidation => {
+                    let text = e.render().to_string();
+                    let first = text.lines().next().unwrap_or_default();
+                    (format!("{first}\n"), 2)
+                }
                 _ => (e.render().to_string(), 2),
             };
             let sink: &mut dyn Write = if code == 0 { out } else { err };
@@ -316,20 +484,23 @@ where
         fs: ProcFs::new(cli.proc_root, cli.sys_root),
         json: cli.json,
         palette: style::Palette { on },
+        reveal: cli.reveal,
     };
-    let result = commands::check_roots(&ctx).and_then(|()| match &cli.command {
-        Command::Inspect(a) => commands::inspect(&ctx, a),
-        Command::Fds(a) => commands::fds(&ctx, a),
-        Command::Net(a) => commands::net(&ctx, a),
-        Command::Env(a) => commands::env(&ctx, a),
-        Command::Maps(a) => commands::maps(&ctx, a),
-        Command::Threads(a) => commands::threads(&ctx, a),
-        Command::Watch(a) => commands::watch(&ctx, a, out),
-        Command::Top(a) => crate::top::run(&ctx, a, out),
-        Command::Doctor(a) => crate::doctor::run(&ctx, a, out),
-        Command::Demo(a) => crate::demo::run(&ctx, a, out),
-        Command::DemoChild(a) => crate::demo::child(a),
-    });
+    let result = check_durations(&cli.command)
+        .and_then(|()| commands::check_roots(&ctx))
+        .and_then(|()| match &cli.command {
+            Command::Inspect(a) => commands::inspect(&ctx, a),
+            Command::Fds(a) => commands::fds(&ctx, a),
+            Command::Net(a) => commands::net(&ctx, a),
+            Command::Env(a) => commands::env(&ctx, a),
+            Command::Maps(a) => commands::maps(&ctx, a),
+            Command::Threads(a) => commands::threads(&ctx, a),
+            Command::Watch(a) => commands::watch(&ctx, a, out),
+            Command::Top(a) => crate::top::run(&ctx, a, out),
+            Command::Doctor(a) => crate::doctor::run(&ctx, a, out),
+            Command::Demo(a) => crate::demo::run(&ctx, a, out),
+            Command::DemoChild(a) => crate::demo::child(a),
+        });
     match result {
         Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {
             Ok(()) => o.code.code(),
@@ -370,5 +541,72 @@ mod tests {
     #[test]
     fn clap_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("invalid duration")
+        );
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("1e30").unwrap_err().contains("too long"));
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("inf").is_err());
+    }
+
+    fn bounds_error(args: &[&str]) -> Option<String> {
+        let cli = Cli::try_parse_from(args).ok()?;
+        check_durations(&cli.command).err().map(|e| e.message)
+    }
+
+    #[test]
+    fn every_duration_option_is_bounded() {
+        let cases: &[&[&str]] = &[
+            &["proctor", "watch", "1", "--interval", "1ns"],
+            &["proctor", "watch", "1", "--interval", "9ms"],
+            &["proctor", "watch", "1", "--interval", "1e19"],
+            &["proctor", "watch", "1", "--interval", "2h"],
+            &["proctor", "watch", "1", "--duration", "8d"],
+            &["proctor", "watch", "1", "--duration", "1e19"],
+            &["proctor", "demo", "steady", "--interval", "1e19"],
+            &["proctor", "demo", "steady", "--interval", "1us"],
+            &["proctor", "demo", "steady", "--duration", "1e19"],
+            &["proctor", "top", "--interval", "1ns"],
+            &["proctor", "top", "--once", "--interval", "1e19"],
+            &["proctor", "top", "--once", "--sample", "1e19"],
+            &["proctor", "top", "--once", "--sample", "1ms"],
+            &["proctor", "doctor", "--sample", "1e19"],
+            &["proctor", "doctor", "--sample", "5ms"],
+            &["proctor", "doctor", "--sample", "0"],
+        ];
+        for args in cases {
+            assert!(bounds_error(args).is_some(), "{args:?} accepted");
+        }
+        let fine: &[&[&str]] = &[
+            &[
+                "proctor",
+                "watch",
+                "1",
+                "--interval",
+                "10ms",
+                "--duration",
+                "7d",
+            ],
+            &["proctor", "watch", "1", "--interval", "1h"],
+            &["proctor", "demo", "steady"],
+            &["proctor", "top", "--interval", "1h", "--sample", "1d"],
+            &["proctor", "doctor", "--sample", "10ms"],
+        ];
+        for args in fine {
+            assert_eq!(bounds_error(args), None, "{args:?}");
+        }
     }
 }

@@ -17,6 +17,8 @@ pub struct Ctx {
     pub fs: ProcFs,
     pub json: bool,
     pub palette: style::Palette,
+    /// `--reveal`: show secrets in command lines and environments.
+    pub reveal: bool,
 }
 
 /// A wrong --proc-root is a usage error, said once, up front.
@@ -32,6 +34,7 @@ pub fn check_roots(ctx: &Ctx) -> Result<(), CliError> {
 /// A scan that found no process at all: the root is not a procfs (a wrong
 /// --proc-root), not a host with no processes.
 pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError> {
+    check_own_fds(scan)?;
     if scan.rows.is_empty() && scan.exited == 0 && scan.unreadable == 0 {
         return Err(CliError::new(format!(
             "no processes found under {}",
@@ -42,12 +45,52 @@ pub fn check_scan(ctx: &Ctx, scan: &crate::reader::Scan) -> Result<(), CliError>
     Ok(())
 }
 
+/// Why processes may be missing from the proc root: hidepid, when it
+/// applies to proctor.
+pub fn hidepid_cause(ctx: &Ctx) -> Option<analysis::incomplete::Cause> {
+    let v = ctx.fs.visibility();
+    analysis::incomplete::Cause::from_mount(
+        v.mount,
+        v.exempt,
+        &ctx.fs.proc_root().display().to_string(),
+    )
+}
+
+/// A scan that ran out of descriptors itself: proctor's error (raise
+/// `ulimit -n`), never processes silently left out.
+pub fn check_own_fds(scan: &crate::reader::Scan) -> Result<(), CliError> {
+    if scan.out_of_fds {
+        return Err(CliError::out_of_descriptors(&ReadError::Io {
+            path: std::path::PathBuf::from("the process table"),
+            message: std::io::Error::from_raw_os_error(rustix::io::Errno::MFILE.raw_os_error())
+                .to_string(),
+        }));
+    }
+    Ok(())
+}
+
 /// Open the target, turning "gone" into the user-facing message.
 fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<Process, CliError> {
-    let pid = target::resolve(&ctx.fs, &t.target, t.pick())?;
+    let pid = target::resolve(&ctx.fs, &t.target, t.pick()).map_err(|e| {
+        // Under hidepid, "no process matches" may mean "not visible to you".
+        match (e.message.starts_with("no process"), hidepid_cause(ctx)) {
+            (true, Some(c)) => {
+                let hint = format!("other users' processes may be hidden: {}", c.words());
+                e.hint(hint)
+            }
+            _ => e,
+        }
+    })?;
     ctx.fs.open(pid).map_err(|e| match e {
-        ReadError::Exited { .. } => CliError::new(format!("no process with PID {pid}"))
-            .hint(format!("it may have exited; check with `ps -p {pid}`")),
+        ReadError::Exited { .. } => {
+            CliError::new(format!("no process with PID {pid}")).hint(match hidepid_cause(ctx) {
+                Some(c) => format!(
+                    "it may have exited, or be another user's process hidden from you: {}",
+                    c.words()
+                ),
+                None => format!("it may have exited; check with `ps -p {pid}`"),
+            })
+        }
         other => other.into(),
     })
 }
@@ -88,20 +131,57 @@ pub fn inspect(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
         close_wait: a.close_wait_threshold,
         ..Thresholds::default()
     };
-    let report = analysis::inspect::build(&snap, &th);
+    // proctor's own descriptor limit hit while reading: its error, not a
+    // section the process lacks (findings would silently go missing).
+    if let Some(e) = snapshot_errors(&snap).find(|e| e.is_out_of_descriptors()) {
+        return Err(CliError::out_of_descriptors(e));
+    }
+    let mut report = analysis::inspect::build(&snap, &th);
+    if let Some(inc) = report.incomplete.as_mut() {
+        let denied = inc.reasons.iter().any(|r| {
+            matches!(r, analysis::incomplete::Reason::ChecksNotRun { reason, .. } if *reason == "permission_denied")
+        });
+        if denied && !rustix::process::geteuid().is_root() {
+            inc.cause = Some(analysis::incomplete::Cause::NotRoot);
+        }
+    }
+    if ctx.reveal {
+        report.reveal_secrets(&snap);
+    }
     let mut out = emit(ctx, &report, || {
         render::inspect::render(&report, ctx.palette)
     });
     // Exit 1 when something at warning or above was found, so scripts can
-    // act on `proctor inspect PID`; info findings do not count.
-    if report
+    // act on `proctor inspect PID` (info findings do not count); else 3
+    // when checks that could hide a problem did not run.
+    let problem = report
         .findings
         .iter()
-        .any(|f| f.severity >= analysis::findings::Severity::Warning)
-    {
-        out.code = ExitCode::Problem;
-    }
+        .any(|f| f.severity >= analysis::findings::Severity::Warning);
+    out.code = analysis::incomplete::exit_code(problem, report.incomplete.as_ref());
     Ok(out)
+}
+
+/// Every section of a snapshot that failed.
+fn snapshot_errors(s: &crate::reader::ProcessSnapshot) -> impl Iterator<Item = &ReadError> {
+    [
+        s.status.as_ref().err(),
+        s.cmdline.as_ref().err(),
+        s.exe.as_ref().err(),
+        s.cwd.as_ref().err(),
+        s.smaps_rollup.as_ref().err(),
+        s.cgroup.as_ref().err(),
+        s.oom_score.as_ref().err(),
+        s.oom_score_adj.as_ref().err(),
+        s.threads.as_ref().err(),
+        s.fds.as_ref().err(),
+        s.nofile.as_ref().err(),
+        s.sockets.as_ref().err(),
+        s.io.as_ref().err(),
+        s.environ_count.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
@@ -192,9 +272,10 @@ pub fn net(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
 
 pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
-    let raw = proc.environ().map_err(gone)?;
+    let (raw, cut) = proc.environ().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
-    let report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), a.reveal);
+    let mut report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), ctx.reveal);
+    report.truncated = cut;
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
 }
@@ -232,30 +313,7 @@ pub fn threads(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
     }))
 }
 
-/// Check interval and duration: a clear message for each bad combination.
-pub fn check_timing(
-    interval: std::time::Duration,
-    duration: Option<std::time::Duration>,
-) -> Result<(), CliError> {
-    if interval.is_zero() {
-        return Err(CliError::new("the interval must be greater than zero")
-            .hint("use e.g. --interval 250ms or --interval 1s"));
-    }
-    if let Some(d) = duration {
-        if d < interval * 2 {
-            return Err(CliError::new(format!(
-                "a {} watch at a {} interval takes fewer than two samples",
-                humantime::format_duration(d),
-                humantime::format_duration(interval)
-            ))
-            .hint("a trend needs samples: make --duration at least a few intervals long (e.g. --duration 30s --interval 1s)"));
-        }
-    }
-    Ok(())
-}
-
 pub fn watch(ctx: &Ctx, a: &WatchArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    check_timing(a.interval, a.duration)?;
     let mut metrics = a.metrics.clone();
     metrics.sort();
     metrics.dedup();

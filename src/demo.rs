@@ -109,13 +109,13 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
             code: ExitCode::Ok,
         });
     };
-    crate::commands::check_timing(a.interval, Some(a.duration))?;
+    // --interval and --duration are within their bounds (cli::check_durations).
     let interrupted = crate::watch::interrupt_flag();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::new(format!("cannot find proctor's own executable: {e}"))
             .hint("run proctor by its path")
     })?;
-    let lifetime = a.duration.as_secs() + 30;
+    let lifetime = a.duration.as_secs().saturating_add(30);
     let child = Command::new(exe)
         .args(["demo-child", sc.name(), "--lifetime", &lifetime.to_string()])
         .stdin(Stdio::null())
@@ -230,7 +230,8 @@ pub fn child(a: &DemoChildArgs) -> Result<Output, CliError> {
         let _ = rustix::process::setrlimit(rustix::process::Resource::Nofile, lim);
     }
     let start = Instant::now();
-    let end = start + Duration::from_secs(a.lifetime);
+    // A lifetime past what Instant can hold: the child ends with its parent.
+    let end = start.checked_add(Duration::from_secs(a.lifetime));
     let parent = rustix::process::getppid();
     let mut files = Vec::new();
     let mut memory: Vec<Vec<u8>> = Vec::new();
@@ -247,7 +248,7 @@ pub fn child(a: &DemoChildArgs) -> Result<Output, CliError> {
         Scenario::SocketLeak => Duration::from_millis(300),
         _ => Duration::from_millis(250),
     };
-    while Instant::now() < end {
+    while end.is_none_or(|e| Instant::now() < e) {
         if rustix::process::getppid() != parent {
             break;
         }
@@ -304,7 +305,9 @@ pub fn child(a: &DemoChildArgs) -> Result<Output, CliError> {
             _ => {}
         }
         tick += 1;
-        let next = period * u32::try_from(tick).unwrap_or(u32::MAX);
+        let next = period
+            .checked_mul(u32::try_from(tick).unwrap_or(u32::MAX))
+            .unwrap_or(Duration::MAX);
         if let Some(left) = next.checked_sub(start.elapsed()) {
             std::thread::sleep(left);
         }

@@ -10,7 +10,7 @@ use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
 use crate::cli::{DoctorArgs, Output};
 use crate::commands::Ctx;
-use crate::error::{CliError, ExitCode, ReadError};
+use crate::error::{CliError, ReadError};
 use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
 use crate::render;
 
@@ -20,19 +20,22 @@ const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
 
 pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let started = Instant::now();
-    if a.sample.is_some_and(|d| d.is_zero()) {
-        return Err(CliError::new("--sample must be greater than zero").hint(
-            "use e.g. --sample 5s: fast growers are found between two scans that far apart",
-        ));
-    }
+    // `--sample` is within its bounds (cli::check_durations). Ctrl-C during
+    // the sample stops the wait: the report is built on the first scan,
+    // says that growth was not measured, and the exit code is 130.
+    let interrupted = a.sample.map(|_| crate::watch::interrupt_flag());
     let workers = Scanner::default_workers();
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
-    let (mut before, mut scan) = match a.sample {
-        Some(d) => {
-            let (first, second) = scanner.scan_twice(&ctx.fs, d)?;
-            (Some(first), second)
-        }
-        None => (None, scanner.scan(&ctx.fs)?),
+    let mut cut_short = None;
+    let (mut before, mut scan) = match (a.sample, &interrupted) {
+        (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
+            (first, Some(second)) => (Some(first), second),
+            (first, None) => {
+                cut_short = Some((first.taken.elapsed(), d));
+                (None, first)
+            }
+        },
+        _ => (None, scanner.scan(&ctx.fs)?),
     };
     drop(scanner);
     // proctor itself is not a patient: its own descriptors grow while it
@@ -41,9 +44,50 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     for s in before.iter_mut().chain(std::iter::once(&mut scan)) {
         s.rows.retain(|r| r.pid != me);
     }
+    crate::commands::check_own_fds(&scan)?;
+    if let Some(b) = &before {
+        crate::commands::check_own_fds(b)?;
+    }
+    let cause = crate::commands::hidepid_cause(ctx);
+    let as_root = rustix::process::geteuid().is_root();
+    if scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0) {
+        // Nothing could be judged: an error, not "no problems on 0
+        // processes".
+        let root = ctx.fs.proc_root().display();
+        let what = if scan.unreadable > 0 {
+            format!(
+                "none of the {} processes under {root} is readable",
+                crate::analysis::incomplete::thousands(scan.unreadable)
+            )
+        } else {
+            format!("no process under {root} is visible but proctor's own")
+        };
+        let (why, hint) = match &cause {
+            Some(c) => (format!(": {}", c.what()), c.remedy()),
+            None if !as_root => (
+                String::new(),
+                "run as root to read every process".to_string(),
+            ),
+            // Root refused everything: proctor's own descriptor limit (the
+            // scan counts a process it cannot open as unreadable) or a
+            // strange --proc-root.
+            None => (
+                String::new(),
+                "check proctor's own descriptor limit (`ulimit -n`) and the --proc-root mount"
+                    .to_string(),
+            ),
+        };
+        return Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint));
+    }
     crate::commands::check_scan(ctx, &scan)?;
+    let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
-    let (surveys, exited, denied) = survey_all(&ctx.fs, &scan, workers);
+    let (surveys, exited, denied, failed) = survey_all(&ctx.fs, &scan, workers);
+    // proctor out of descriptors: its own error, not processes to skip
+    // (their findings would silently go missing).
+    if let Some(e) = failed.iter().find(|e| e.is_out_of_descriptors()) {
+        return Err(CliError::out_of_descriptors(e));
+    }
     let lasting = lasting_zombies(&ctx.fs, &scan);
     let th = Thresholds::default();
     let host_th = HostThresholds::default();
@@ -58,30 +102,70 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         th: &th,
         host_th: &host_th,
     });
-    let code = if report.worst() >= Some(Severity::Warning) {
-        ExitCode::Problem
+    let mut report = report;
+    report.skipped.read_errors = failed.len();
+    report.incomplete =
+        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root).into_option();
+    // Interrupted after the sample (during the survey), the report is
+    // whole: its own code stands. Else 1 when a problem was found, 3 when
+    // processes could not be read.
+    let code = if cut_short.is_some() {
+        crate::error::ExitCode::Interrupted
     } else {
-        ExitCode::Ok
+        crate::analysis::incomplete::exit_code(
+            report.worst() >= Some(Severity::Warning),
+            report.incomplete.as_ref(),
+        )
     };
+    let note = cut_short.map(|(after, of)| {
+        format!(
+            "Interrupted after {:.1}s of the {} sample: one scan only, growth (fast growers) was not measured",
+            after.as_secs_f64(),
+            humantime::format_duration(of)
+        )
+    });
     let stdout = if ctx.json {
-        render::to_json(&report) + "\n"
+        match cut_short {
+            None => render::to_json(&report) + "\n",
+            Some((after, of)) => {
+                let mut v = serde_json::to_value(&report).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "interrupted".into(),
+                        serde_json::json!({
+                            "after_seconds": (after.as_secs_f64() * 1000.0).round() / 1000.0,
+                            "sample_seconds": of.as_secs_f64(),
+                            "growth_measured": false,
+                        }),
+                    );
+                }
+                render::to_json(&v) + "\n"
+            }
+        }
     } else {
-        render::doctor::render(
+        let body = render::doctor::render(
             &report,
             &host,
             &scan,
             a.all,
             started.elapsed(),
-            rustix::process::geteuid().is_root(),
+            as_root,
             ctx.palette,
-        )
+        );
+        match note {
+            Some(n) => format!("{}\n{body}", ctx.palette.warning(&n)),
+            None => body,
+        }
     };
     Ok(Output { stdout, code })
 }
 
-/// Survey every user process, in parallel: (surveys by pid, exited, pids
-/// refused in part).
-fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>, usize, Vec<i32>) {
+/// What [`survey_all`] returns: surveys by pid, how many exited, the pids
+/// refused in part, and the other read errors (one per process).
+type Surveyed = (HashMap<i32, Survey>, usize, Vec<i32>, Vec<ReadError>);
+
+/// Survey every user process, in parallel.
+fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> Surveyed {
     let wanted: Vec<&ScanRow> = scan
         .rows
         .iter()
@@ -91,27 +175,31 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
     let run = |part: Vec<&ScanRow>| {
         let mut cache = CgroupCache::default();
         let mut out = Vec::with_capacity(part.len());
-        let (mut exited, mut denied) = (0, Vec::new());
+        let (mut exited, mut denied, mut failed) = (0, Vec::new(), Vec::new());
         for r in part {
             match fs.survey(r, &mut cache) {
-                Ok(s) => {
+                Ok(mut s) => {
                     if s.denied {
                         denied.push(s.pid);
+                    }
+                    if let Some(e) = s.error.take() {
+                        failed.push(e);
                     }
                     out.push(s);
                 }
                 Err(ReadError::Exited { .. }) => exited += 1,
                 Err(ReadError::PermissionDenied { .. }) => denied.push(r.pid),
-                Err(_) => {}
+                Err(e) => failed.push(e),
             }
         }
-        (out, exited, denied)
+        (out, exited, denied, failed)
     };
     let mut parts: Vec<Vec<&ScanRow>> = vec![Vec::new(); n];
     for (i, r) in wanted.into_iter().enumerate() {
         parts[i % n].push(r);
     }
-    let results: Vec<(Vec<Survey>, usize, Vec<i32>)> = if n == 1 {
+    type Part = (Vec<Survey>, usize, Vec<i32>, Vec<ReadError>);
+    let results: Vec<Part> = if n == 1 {
         parts.into_iter().map(run).collect()
     } else {
         std::thread::scope(|s| {
@@ -120,17 +208,19 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> (HashMap<i32, Survey>
         })
     };
     let mut all = Vec::new();
-    let (mut exited, mut denied) = (0, Vec::new());
-    for (s, e, d) in results {
+    let (mut exited, mut denied, mut failed) = (0, Vec::new(), Vec::new());
+    for (s, e, d, f) in results {
         all.extend(s);
         exited += e;
         denied.extend(d);
+        failed.extend(f);
     }
     fs.close_wait(&mut all);
     (
         all.into_iter().map(|s| (s.pid, s)).collect(),
         exited,
         denied,
+        failed,
     )
 }
 

@@ -13,8 +13,13 @@ pub enum ExitCode {
     Ok = 0,
     /// Ran and found a problem (a leak, findings from a host scan).
     Problem = 1,
-    /// Bad usage, no such target, ambiguous target, unreadable.
+    /// Bad usage, no such target, ambiguous target, unreadable, nothing
+    /// could be judged.
     Error = 2,
+    /// Checks incomplete: nothing wrong found in what could be read, but
+    /// checks that could hide a problem did not run
+    /// ([`crate::analysis::incomplete`]).
+    Incomplete = 3,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
@@ -101,11 +106,24 @@ impl ReadError {
             ReadError::PermissionDenied { .. } => {
                 Some("run as root or with CAP_SYS_PTRACE (or as the process's owner)")
             }
-            ReadError::Parse { .. } => {
-                Some("this is a bug in proctor: please report it with the file named above")
-            }
+            ReadError::Parse { .. } => Some(
+                "the file does not have the format proctor expects (a corrupt or crafted --proc-root, or a kernel format proctor does not know yet): please report it with the file named above",
+            ),
             _ => None,
         }
+    }
+
+    /// Whether proctor itself ran out of descriptors (EMFILE, or ENFILE
+    /// for the whole host): its own error, not a fact about the process.
+    /// The reader keeps only the errno text in `Io`, so the text of those
+    /// two errnos is compared (it ends with "(os error N)").
+    pub fn is_out_of_descriptors(&self) -> bool {
+        let ReadError::Io { message, .. } = self else {
+            return false;
+        };
+        [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
+            .iter()
+            .any(|e| *message == io::Error::from_raw_os_error(e.raw_os_error()).to_string())
     }
 
     pub fn parse(path: &Path, field: impl Into<String>) -> Self {
@@ -153,8 +171,24 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// proctor ran out of descriptors while reading: say it is proctor's
+    /// own limit, not the process's state.
+    pub fn out_of_descriptors(e: &ReadError) -> Self {
+        let limit = rlimit::getrlimit(rlimit::Resource::NOFILE)
+            .map(|(soft, _)| format!(" (its soft limit is {soft})"))
+            .unwrap_or_default();
+        CliError::new(format!("proctor ran out of file descriptors{limit}: {e}")).hint(
+            "raise proctor's own limit with `ulimit -n` (e.g. `ulimit -n 4096`) and run it again",
+        )
+    }
+}
+
 impl From<ReadError> for CliError {
     fn from(e: ReadError) -> Self {
+        if e.is_out_of_descriptors() {
+            return CliError::out_of_descriptors(&e);
+        }
         let hint = match &e {
             ReadError::Exited { .. } => {
                 Some("the process is gone; pick another target".to_string())
@@ -192,6 +226,7 @@ mod tests {
         assert_eq!(ExitCode::Ok.code(), 0);
         assert_eq!(ExitCode::Problem.code(), 1);
         assert_eq!(ExitCode::Error.code(), 2);
+        assert_eq!(ExitCode::Incomplete.code(), 3);
         assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 
@@ -226,5 +261,20 @@ mod tests {
             "not_supported"
         );
         assert_eq!(ReadError::parse(&p, "x").reason(), "parse_error");
+    }
+
+    #[test]
+    fn out_of_descriptors_is_proctors_own_error() {
+        let io_err = |n: rustix::io::Errno| ReadError::Io {
+            path: PathBuf::from("/proc/1/fd"),
+            message: io::Error::from_raw_os_error(n.raw_os_error()).to_string(),
+        };
+        assert!(io_err(rustix::io::Errno::MFILE).is_out_of_descriptors());
+        assert!(io_err(rustix::io::Errno::NFILE).is_out_of_descriptors());
+        assert!(!io_err(rustix::io::Errno::IO).is_out_of_descriptors());
+        let c = CliError::from(io_err(rustix::io::Errno::MFILE));
+        assert!(c.message.starts_with("proctor ran out of file descriptors"));
+        assert!(c.hint.unwrap().contains("ulimit -n"));
+        assert_eq!(c.code, ExitCode::Error);
     }
 }

@@ -54,25 +54,65 @@ pub fn resolve(fs: &ProcFs, target: &str, pick: Pick) -> Result<i32, CliError> {
     by_name(fs, t, pick)
 }
 
-/// The chain of parents of `pid` (bounded).
-fn ancestors_of(fs: &ProcFs, pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
+/// Bytes of a candidate's command line kept for listing an ambiguous
+/// match (the list shows 100 characters): thousands of matches must not
+/// each hold a 64 KiB command line.
+const LISTED_CMDLINE: usize = 1024;
+
+/// proctor's own family, never matched by command line: its parent chain
+/// (bounded) and their command lines, and its process group.
+struct Family {
+    ancestors: Vec<i32>,
+    ancestor_cmdlines: Vec<Vec<u8>>,
+    pgrp: Option<i32>,
+}
+
+fn family_of(fs: &ProcFs, pid: i32) -> Family {
+    let stat = |p: i32| fs.stat_raw(p).and_then(|b| parse::stat::parse(&b).ok());
+    let mut out = Family {
+        ancestors: Vec::new(),
+        ancestor_cmdlines: Vec::new(),
+        pgrp: stat(pid).and_then(|s| s.pgrp),
+    };
     let mut cur = pid;
     for _ in 0..64 {
-        let Some(ppid) = fs
-            .stat_raw(cur)
-            .and_then(|b| parse::stat::parse(&b).ok())
-            .map(|s| s.ppid)
-        else {
+        let Some(ppid) = stat(cur).map(|s| s.ppid) else {
             break;
         };
-        if ppid <= 1 || out.contains(&ppid) {
+        if ppid <= 1 || out.ancestors.contains(&ppid) {
             break;
         }
-        out.push(ppid);
+        out.ancestors.push(ppid);
+        if let Some(c) = fs.cmdline_raw(ppid).filter(|c| !c.is_empty()) {
+            out.ancestor_cmdlines.push(c);
+        }
         cur = ppid;
     }
     out
+}
+
+impl Family {
+    /// Whether `pid` (command line `cmd`) is one of proctor's own: an
+    /// ancestor, or a process of proctor's process group that is a copy of
+    /// an ancestor not yet exec'd. `sh -c "(proctor inspect NAME; ...) |
+    /// cat"` forks the shell for each side of the pipe: until the copy
+    /// exec's `cat`, it carries NAME in its command line, and it is no
+    /// ancestor of proctor. Other processes of the group stay candidates
+    /// (`sleep 1000 NAME & proctor inspect NAME` in a script shares its
+    /// process group).
+    fn owns(&self, fs: &ProcFs, pid: i32, cmd: &[u8]) -> bool {
+        if self.ancestors.contains(&pid) {
+            return true;
+        }
+        if !self.ancestor_cmdlines.iter().any(|c| c == cmd) {
+            return false;
+        }
+        let pgrp = fs
+            .stat_raw(pid)
+            .and_then(|b| parse::stat::parse(&b).ok())
+            .and_then(|s| s.pgrp);
+        pgrp.is_some() && pgrp == self.pgrp
+    }
 }
 
 fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
@@ -85,6 +125,10 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
             .map(|s| s.starttime)
             .unwrap_or(0)
     };
+    let listed = |mut c: Vec<u8>| {
+        c.truncate(LISTED_CMDLINE);
+        c
+    };
     let mut found: Vec<Candidate> = Vec::new();
     for &pid in &pids {
         if pid == me {
@@ -95,20 +139,22 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
             found.push(Candidate {
                 pid,
                 name: needle.to_vec(),
-                cmdline: cmd,
+                cmdline: listed(cmd),
                 start: start_of(pid),
             });
         }
     }
     if found.is_empty() {
         // proctor's own ancestors (`sh -c 'proctor inspect NAME | head'`)
-        // carry NAME in their command line: never match them by it.
+        // and the shell's copies in its process group carry NAME in their
+        // command line: never match them by it (see [`Family::owns`]).
         // Nor another proctor run (`proctor watch NAME` in a second
-        // terminal), whose command line carries NAME too.
-        let ancestors = ancestors_of(fs, me);
+        // terminal), whose command line carries NAME too. Command lines are
+        // read up to CMDLINE_READ_CAP: a match needs only a prefix.
+        let family = family_of(fs, me);
         let own_name = fs.comm(me);
         for &pid in &pids {
-            if pid == me || ancestors.contains(&pid) {
+            if pid == me || family.ancestors.contains(&pid) {
                 continue;
             }
             if own_name.is_some() && fs.comm(pid) == own_name {
@@ -118,12 +164,12 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
                 continue;
             };
             let joined: Vec<u8> = split_nul(&cmd).join(&b' ');
-            if joined.windows(needle.len()).any(|w| w == needle) {
+            if joined.windows(needle.len()).any(|w| w == needle) && !family.owns(fs, pid, &cmd) {
                 let n = fs.comm(pid).unwrap_or_default();
                 found.push(Candidate {
                     pid,
                     name: n,
-                    cmdline: cmd,
+                    cmdline: listed(cmd),
                     start: start_of(pid),
                 });
             }
@@ -139,7 +185,10 @@ fn by_name(fs: &ProcFs, name: &str, pick: Pick) -> Result<i32, CliError> {
             found.sort_by_key(|c| c.pid);
             let mut lines = vec![format!("  {:>7}  {:<16}  COMMAND", "PID", "NAME")];
             for c in found.iter().take(20) {
-                let cmd = split_nul(&c.cmdline).join(&b' ');
+                // Secrets masked, always: an error message is not the place to reveal them.
+                let cut = c.cmdline.len() >= LISTED_CMDLINE;
+                let (masked, _) = crate::analysis::secrets::mask_nul_args(&c.cmdline, cut);
+                let cmd = split_nul(&masked).join(&b' ');
                 let mut cmd = escape_for_terminal(&cmd);
                 if cmd.chars().count() > 100 {
                     cmd = cmd.chars().take(99).collect::<String>() + "…";

@@ -19,33 +19,39 @@ use crate::render::style::Palette;
 use crate::render::units::{duration as fmt_duration, iec};
 use crate::text::Text;
 
-/// Parse a duration: `250ms`, `1s`, `2m`, `1h30m`, or a bare number of
-/// seconds (`5`, `0.5`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if t.starts_with('-') {
-        return Err(format!(
-            "'{s}' is negative: use a positive duration such as 500ms, 1s or 2m"
-        ));
-    }
-    if let Ok(secs) = t.parse::<f64>() {
-        if !secs.is_finite() || secs < 0.0 {
-            return Err(format!("invalid duration '{s}'"));
-        }
-        return Duration::try_from_secs_f64(secs)
-            .map_err(|_| format!("'{s}' is too long: use a duration such as 500ms, 1s, 2m or 1h"));
-    }
-    humantime::parse_duration(t)
-        .map_err(|_| format!("invalid duration '{s}': use a duration such as 250ms, 1s, 2m or 1h"))
-}
-
-/// Flag set by SIGINT/SIGTERM; the loop checks it between sleeps.
+/// Flag set by SIGINT/SIGTERM; the loop checks it between sleeps. A
+/// signal that proctor was started with set to ignored stays ignored: a
+/// job started with `&` by a non-interactive shell ignores SIGINT, and
+/// Ctrl-C in that terminal is not meant for it.
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
+    let ignored = crate::reader::ignored_signals();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if is_ignored(ignored, sig) {
+            continue;
+        }
         let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
     }
     flag
+}
+
+/// Whether `sig` is in the ignored-signals mask (bit `sig - 1`); an
+/// unknown mask ignores nothing (the handler is installed, as before).
+fn is_ignored(mask: Option<u64>, sig: i32) -> bool {
+    let bit = u32::try_from(sig.saturating_sub(1))
+        .ok()
+        .filter(|&b| b < 64);
+    matches!((mask, bit), (Some(m), Some(b)) if m & (1u64 << b) != 0)
+}
+
+/// The `k`-th deadline of the grid `interval * k` from the start,
+/// saturating (never a panic, even for a watch left running for years).
+fn deadline(interval: Duration, k: u64) -> Duration {
+    let nanos = interval.as_nanos().saturating_mul(u128::from(k));
+    let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+    // The remainder is below 10^9: it fits a u32.
+    let sub = u32::try_from(nanos % 1_000_000_000).unwrap_or(0);
+    Duration::new(secs, sub)
 }
 
 pub struct WatchOpts {
@@ -241,7 +247,7 @@ pub fn run(
     // leak's time to the cgroup limit counts every process in the cgroup.
     let mut mem_used: Option<f64> = None;
     let end: EndReason;
-    let mut k: u32 = 0;
+    let mut k: u64 = 0;
     loop {
         let t = start.elapsed().as_secs_f64();
         match sampler.sample() {
@@ -322,13 +328,13 @@ pub fn run(
         }
         // The next deadline on the fixed grid start + k * interval; deadlines
         // already missed (a slow sample) are skipped, not sampled back to back.
-        k += 1;
+        k = k.saturating_add(1);
         let now = start.elapsed();
-        if opts.interval * k <= now {
-            let behind = (now.as_nanos() / opts.interval.as_nanos().max(1)) as u32;
-            k = behind.saturating_add(1);
+        if deadline(opts.interval, k) <= now {
+            let behind = now.as_nanos() / opts.interval.as_nanos().max(1);
+            k = u64::try_from(behind).unwrap_or(u64::MAX).saturating_add(1);
         }
-        let next = opts.interval * k;
+        let next = deadline(opts.interval, k);
         if let Some(d) = opts.duration {
             if next > d || now >= d {
                 end = EndReason::Duration;
@@ -380,6 +386,7 @@ pub fn run(
     let mut leaks = Vec::new();
     let mut healthy = Vec::new();
     let mut undecided: Vec<Value> = Vec::new();
+    let mut incomplete = crate::analysis::incomplete::Incomplete::default();
     for se in series.iter_mut() {
         let Some(j) = &se.judgement else { continue };
         // Never call "healthy" what could not be read or judged.
@@ -392,7 +399,7 @@ pub fn run(
             })
         } else if se.window.len() < crate::analysis::leak::MIN_SAMPLES && !j.leaking {
             Some(format!(
-                "only {} samples, {} needed to judge",
+                "{} samples, needs {}",
                 se.window.len(),
                 crate::analysis::leak::MIN_SAMPLES
             ))
@@ -401,8 +408,15 @@ pub fn run(
         };
         if let Some(why) = why {
             undecided.push(json!({"metric": se.metric.name(), "reason": why}));
+            incomplete
+                .reasons
+                .push(crate::analysis::incomplete::Reason::NotJudged {
+                    metric: se.metric.name(),
+                    samples: se.window.len(),
+                    needed: crate::analysis::leak::MIN_SAMPLES,
+                });
             se.judgement = Some(Judgement {
-                reason: format!("undecided: {why}"),
+                reason: format!("not judged: {why}"),
                 ..j.clone()
             });
             continue;
@@ -456,6 +470,7 @@ pub fn run(
             "leaks": leaks,
             "healthy": healthy,
             "undecided": undecided,
+            "incomplete": incomplete.clone().into_option(),
             "ended": ended,
         });
         let _ = writeln!(out, "{}", crate::text::json_safe(v.to_string()));
@@ -476,12 +491,16 @@ pub fn run(
         );
     }
     let _ = out.flush();
+    // A leak wins, then an interruption; nothing judged is an error; some
+    // metrics not judged: checks incomplete (3), never 0 as healthy.
     let code = if !leaks.is_empty() {
         ExitCode::Problem
     } else if end == EndReason::Interrupted {
         ExitCode::Interrupted
+    } else if healthy.is_empty() {
+        return Err(crate::analysis::watch::nothing_judged(&incomplete));
     } else {
-        ExitCode::Ok
+        crate::analysis::incomplete::exit_code(false, Some(&incomplete))
     };
     Ok(Outcome {
         code,
@@ -669,7 +688,7 @@ fn verdict_text(
             );
             let _ = writeln!(s, "       {:<11} {}", "", p.dim(&j.reason));
         } else {
-            let undecided = j.reason.starts_with("undecided");
+            let undecided = j.reason.starts_with("not judged");
             let mark = if undecided {
                 p.warning("?   ")
             } else {
@@ -678,7 +697,25 @@ fn verdict_text(
             let _ = writeln!(s, "  {mark} {:<11} {}", m.name(), p.dim(&j.reason));
         }
     }
-    if leaks.is_empty() {
+    let not_judged = series
+        .iter()
+        .filter(|se| {
+            se.judgement
+                .as_ref()
+                .is_some_and(|j| j.reason.starts_with("not judged"))
+        })
+        .count();
+    if leaks.is_empty() && not_judged == series.len() {
+        let _ = writeln!(s, "  {}", p.warning("nothing judged: no verdict"));
+    } else if leaks.is_empty() && not_judged > 0 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!(
+                "no leak detected among the metrics judged; {not_judged} not judged (checks incomplete)"
+            ))
+        );
+    } else if leaks.is_empty() {
         let _ = writeln!(
             s,
             "  {}",
@@ -700,19 +737,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
-        assert!(
-            parse_duration("soon")
-                .unwrap_err()
-                .contains("invalid duration")
+    fn deadlines_saturate() {
+        let i = Duration::from_millis(250);
+        assert_eq!(deadline(i, 0), Duration::ZERO);
+        assert_eq!(deadline(i, 6), Duration::from_millis(1500));
+        // Past u32 samples (a 10 ms watch of 500 days) and the largest k.
+        assert_eq!(
+            deadline(Duration::from_millis(10), 1 << 33),
+            Duration::from_millis(10 << 33)
         );
-        assert!(parse_duration("").is_err());
+        assert_eq!(deadline(Duration::MAX, u64::MAX).as_secs(), u64::MAX);
+    }
+
+    #[test]
+    fn ignored_mask() {
+        // SIGINT is 2: bit 1.
+        assert!(is_ignored(Some(0b10), 2));
+        assert!(!is_ignored(Some(0b01), 2));
+        assert!(!is_ignored(None, 2));
+        assert!(!is_ignored(Some(u64::MAX), 0));
+        assert!(!is_ignored(Some(u64::MAX), 65));
+        assert!(is_ignored(Some(1 << 14), 15));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::findings::{self, Facts, Severity, Thresholds};
+use super::incomplete::{Cause, Incomplete, Reason};
 use crate::reader::{HostFacts, Scan, ScanRow, Survey};
 use crate::render::units::iec;
 use crate::text::Text;
@@ -94,6 +95,9 @@ pub struct Skipped {
     pub permission_denied: usize,
     /// Listed, but not even their `stat` could be read: not judged.
     pub unreadable: usize,
+    /// Some of their files failed to read for another reason (an I/O
+    /// error): their findings may be missing.
+    pub read_errors: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +105,34 @@ pub struct DoctorReport {
     pub host: HostSummary,
     pub findings: Vec<DoctorFinding>,
     pub skipped: Skipped,
+    /// What was not checked (null when every process was read whole):
+    /// see [`incompleteness`].
+    pub incomplete: Option<Incomplete>,
+}
+
+/// What the host-wide checks missed: processes unreadable, partly
+/// unreadable, hidden by hidepid, host files hidden by subset=pid.
+/// `cause` is the hidepid mount when it applies to proctor.
+pub fn incompleteness(
+    sk: &Skipped,
+    cause: Option<Cause>,
+    host_files_hidden: bool,
+    as_root: bool,
+) -> Incomplete {
+    let as_listed = Incomplete::of_listing(sk.unreadable, cause.clone());
+    let mut reasons = as_listed.reasons;
+    if sk.permission_denied + sk.read_errors > 0 {
+        reasons.push(Reason::ProcessesPartlyUnreadable {
+            count: sk.permission_denied + sk.read_errors,
+        });
+    }
+    if host_files_hidden {
+        reasons.push(Reason::HostFilesHidden);
+    }
+    let cause = cause.or_else(|| {
+        (!as_root && sk.unreadable + sk.permission_denied > 0).then_some(Cause::NotRoot)
+    });
+    Incomplete { reasons, cause }
 }
 
 impl DoctorReport {
@@ -269,7 +301,9 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
                 pids.len()
             },
             unreadable: i.scan.unreadable,
+            read_errors: 0,
         },
+        incomplete: None,
     }
 }
 
@@ -513,7 +547,7 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                         fmt: &dyn Fn(u64) -> String,
                         ceiling: Option<(u64, &str)>,
                         metric: &str| {
-            let rate = (to - from) as f64 / dt;
+            let rate = to.saturating_sub(from) as f64 / dt;
             // At or past the ceiling already: 0 s left.
             let eta = super::watch::eta(to as f64, ceiling.map(|(c, _)| c as f64), rate);
             let sev = if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
@@ -551,7 +585,8 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
             });
         };
         let grew = |from: u64, to: u64, min: u64| {
-            to >= from.saturating_add(min) && pct(to - from, from) >= MIN_RELATIVE_GROWTH
+            to >= from.saturating_add(min)
+                && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
         };
         if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
             if grew(from, to, MIN_FD_GROWTH) {
@@ -649,6 +684,7 @@ mod tests {
             uptime_secs: Some(100.0),
             exited: 0,
             unreadable: 0,
+            out_of_fds: false,
         }
     }
 

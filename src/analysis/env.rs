@@ -1,91 +1,22 @@
 //! The `env` view: variables sorted by name, secrets masked by default.
 //!
-//! Masking rules: a value is replaced by `****` when its name looks secret
-//! (case-insensitive: PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, API_KEY,
-//! APIKEY, ACCESS_KEY, PRIVATE, CREDENTIAL, AUTH, COOKIE, SESSION,
-//! SIGNATURE, DSN, CONNECTION_STRING, or ending in _KEY or _PASS or _PWD);
-//! in every other value, the password of a URL (`scheme://user:pass@host`)
-//! is replaced by `****`. False positives are preferred to leaks;
-//! `--reveal` shows everything.
+//! Masking (rules in [`crate::analysis::secrets`]): a value is replaced by
+//! `****` when its name looks secret ([`secrets::is_secret_name`]: on name
+//! components, so `DB_PASSWORD` and `GITHUB_TOKEN` are masked but
+//! `AUTHOR` and `SESSIONS_DIR` are not); every other value goes through
+//! the value rules (URL credentials, secret query keys and options, token
+//! shapes). False positives are preferred to leaks; `--reveal` shows
+//! everything.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analysis::secrets;
 use crate::parse::cmdline::split_nul;
 use crate::text::Text;
 
 pub const MASK: &str = "****";
-
-const SECRET_WORDS: [&str; 16] = [
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "ACCESS_KEY",
-    "PRIVATE",
-    "CREDENTIAL",
-    "AUTH",
-    "COOKIE",
-    "SESSION",
-    "SIGNATURE",
-    "DSN",
-    "CONNECTION_STRING",
-];
-
-/// Whether a variable name looks like it holds a secret.
-pub fn is_secret_name(name: &[u8]) -> bool {
-    let up = name.to_ascii_uppercase();
-    let has = |w: &str| up.windows(w.len()).any(|x| x == w.as_bytes());
-    SECRET_WORDS.iter().any(|w| has(w))
-        || up.ends_with(b"_KEY")
-        || up.ends_with(b"_PASS")
-        || up.ends_with(b"_PWD")
-}
-
-/// Mask URL passwords (`scheme://user:pass@host` -> `scheme://user:****@host`)
-/// anywhere in a value. Returns the new value and whether anything changed.
-pub fn mask_url_passwords(v: &[u8]) -> (Vec<u8>, bool) {
-    let mut out = Vec::with_capacity(v.len());
-    let mut changed = false;
-    let mut i = 0;
-    while i < v.len() {
-        let Some(rel) = v[i..].windows(3).position(|w| w == b"://") else {
-            out.extend_from_slice(&v[i..]);
-            break;
-        };
-        let auth_start = i + rel + 3;
-        out.extend_from_slice(&v[i..auth_start]);
-        // The userinfo ends at the last '@' before whitespace, ',' or ';'.
-        // Real passwords contain '/', '?' and '#' unencoded, so those do
-        // not end it (over-masking a URL is safer than leaking one).
-        let auth_end = v[auth_start..]
-            .iter()
-            .position(|&c| matches!(c, b',' | b';') || c.is_ascii_whitespace())
-            .map_or(v.len(), |p| auth_start + p);
-        let auth = &v[auth_start..auth_end];
-        match auth.iter().rposition(|&c| c == b'@') {
-            Some(at) => {
-                let userinfo = &auth[..at];
-                match userinfo.iter().position(|&c| c == b':') {
-                    Some(colon) if colon + 1 < userinfo.len() => {
-                        out.extend_from_slice(&userinfo[..=colon]);
-                        out.extend_from_slice(MASK.as_bytes());
-                        out.extend_from_slice(&auth[at..]);
-                        changed = true;
-                    }
-                    _ => out.extend_from_slice(auth),
-                }
-            }
-            None => out.extend_from_slice(auth),
-        }
-        i = auth_end;
-    }
-    (out, changed)
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvVar {
@@ -113,6 +44,9 @@ pub struct EnvReport {
     pub entries: Vec<EnvVar>,
     pub revealed: bool,
     pub note: &'static str,
+    /// Set when `environ` was longer than proctor reads of it (filled by
+    /// the caller, which did the read): `{shown_bytes, total_bytes}`.
+    pub truncated: Option<crate::reader::Truncated>,
 }
 
 pub const NOTE: &str = "this is the environment the process started with (/proc/PID/environ); changes it made later are not visible";
@@ -142,12 +76,12 @@ pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> E
         let (value, masked) = match value {
             None => (None, false),
             Some(v) if reveal => (Some(v.to_vec()), false),
-            Some(v) if is_secret_name(name) && !v.is_empty() => {
+            Some(v) if secrets::is_secret_name(name) && !v.is_empty() => {
                 (Some(MASK.as_bytes().to_vec()), true)
             }
             Some(v) => {
-                let (m, changed) = mask_url_passwords(v);
-                (Some(m), changed)
+                let (m, n) = secrets::mask_value(v);
+                (Some(m), n > 0)
             }
         };
         entries.push(EnvVar {
@@ -188,6 +122,7 @@ pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> E
         entries,
         revealed: reveal,
         note: NOTE,
+        truncated: None,
     }
 }
 
@@ -196,63 +131,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_names() {
-        for n in [
-            "DB_PASSWORD",
-            "db_passwd",
-            "GITHUB_TOKEN",
-            "AWS_SECRET_ACCESS_KEY",
-            "STRIPE_API_KEY",
-            "SSH_PRIVATE",
-            "OAUTH_CLIENT",
-            "SESSION_ID",
-            "COOKIE_SALT",
-            "SENTRY_DSN",
-            "MYSQL_PWD",
-            "SMTP_PASS",
-            "SIGNING_KEY",
-            "AZURE_CREDENTIALS",
-        ] {
-            assert!(is_secret_name(n.as_bytes()), "{n}");
-        }
-        for n in [
-            "PATH",
-            "HOME",
-            "PWD",
-            "OLDPWD",
-            "LANG",
-            "KEYBOARD",
-            "DATABASE_URL",
-            "HOSTNAME",
-        ] {
-            assert!(!is_secret_name(n.as_bytes()), "{n}");
-        }
-    }
-
-    #[test]
-    fn url_passwords() {
-        let (m, c) = mask_url_passwords(b"postgres://app:hunter2@db:5432/main");
-        assert_eq!(m, b"postgres://app:****@db:5432/main");
-        assert!(c);
-        let (m, c) = mask_url_passwords(b"redis://:s3cr3t@cache:6379,amqp://u:p@mq/vhost");
-        assert_eq!(m, b"redis://:****@cache:6379,amqp://u:****@mq/vhost");
-        assert!(c);
-        let (m, c) = mask_url_passwords(b"https://example.com/path?x=1");
-        assert_eq!(m, b"https://example.com/path?x=1");
-        assert!(!c);
-        // Unencoded '#', '/' and '?' in passwords.
-        assert_eq!(
-            mask_url_passwords(b"postgres://app:s3cr#t@db:5432/app").0,
-            b"postgres://app:****@db:5432/app"
-        );
-        assert_eq!(
-            mask_url_passwords(b"mongodb://u:pa/ss@h1/db").0,
-            b"mongodb://u:****@h1/db"
-        );
-        assert_eq!(mask_url_passwords(b"x://u:p?w@h").0, b"x://u:****@h");
-        assert_eq!(mask_url_passwords(b"no url here").0, b"no url here");
-        assert_eq!(mask_url_passwords(b"http://").0, b"http://");
-        assert_eq!(mask_url_passwords(b"x://a:@h").0, b"x://a:@h");
+    fn names_on_components_and_values_by_shape() {
+        let env = b"AUTHOR=me\0SESSIONS_DIR=/var/s\0AUTHORIZED_KEYS=/k\0GIT_TOKEN=t\0SSH_AUTH_SOCK=/run/a\0HOOK=https://hooks.slack.com/services/T0/B0/xyz\0GH=ghp_0123456789abcdefghijXYZ\0OPTS=-Ddb.password=pw -Xmx1g\0";
+        let r = build(1, env, None, false);
+        assert_eq!(r.vars["AUTHOR"], "me");
+        assert_eq!(r.vars["SESSIONS_DIR"], "/var/s");
+        assert_eq!(r.vars["AUTHORIZED_KEYS"], "/k");
+        assert_eq!(r.vars["SSH_AUTH_SOCK"], "/run/a");
+        assert_eq!(r.vars["GIT_TOKEN"], MASK);
+        assert_eq!(r.vars["HOOK"], "https://hooks.slack.com/services/****");
+        assert_eq!(r.vars["GH"], "ghp_****");
+        assert_eq!(r.vars["OPTS"], "-Ddb.password=**** -Xmx1g");
+        assert_eq!(r.masked, ["GH", "GIT_TOKEN", "HOOK", "OPTS"]);
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct FdRow {
     /// For anon inodes: eventpoll, eventfd, inotify, timerfd, ...
     pub anon_kind: Option<Text>,
     pub target: Text,
+    /// Why the link could not be read (then `type` is `unreadable` and
+    /// `target` empty); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub deleted: bool,
     /// `r`, `w`, `rw` or `path` (with --long).
     pub mode: Option<&'static str>,
@@ -37,6 +41,8 @@ pub struct FdsReport {
     pub usage_percent: Option<f64>,
     pub by_type: BTreeMap<&'static str, u64>,
     pub deleted: u64,
+    /// Descriptors whose link could not be read (counted in `count`).
+    pub unreadable: u64,
     /// Rows shown (after --type).
     pub fds: Vec<FdRow>,
 }
@@ -53,9 +59,19 @@ pub fn build(
     let mut by_type: BTreeMap<&'static str, u64> =
         fdlink::ALL_KINDS.iter().map(|k| (k.as_str(), 0)).collect();
     let mut deleted = 0;
+    let mut unreadable = 0;
     let mut rows = Vec::new();
     for e in entries {
-        let l = fdlink::classify(&e.link, e.flags().map(fdinfo::is_dir_flags), blocks);
+        let (l, error) = match &e.link {
+            Ok(link) => (
+                fdlink::classify(link, e.flags().map(fdinfo::is_dir_flags), blocks),
+                None,
+            ),
+            Err(err) => {
+                unreadable += 1;
+                (fdlink::unreadable(), Some(err.to_string()))
+            }
+        };
         *by_type.entry(l.kind.as_str()).or_default() += 1;
         deleted += u64::from(l.deleted);
         if !types.is_empty() && !types.contains(&l.kind) {
@@ -65,7 +81,8 @@ pub fn build(
             fd: e.fd,
             kind: l.kind,
             anon_kind: l.anon_kind.map(Text),
-            target: Text(e.link.clone()),
+            target: Text(e.link.clone().unwrap_or_default()),
+            error,
             deleted: l.deleted,
             mode: e.flags().map(fdinfo::mode),
             flags: e.flags().map(fdinfo::flag_names),
@@ -84,6 +101,7 @@ pub fn build(
             .map(|l| count as f64 * 100.0 / l as f64),
         by_type,
         deleted,
+        unreadable,
         fds: rows,
     }
 }
@@ -95,9 +113,30 @@ mod tests {
     fn e(fd: i32, link: &[u8]) -> FdEntry {
         FdEntry {
             fd,
-            link: link.to_vec(),
+            link: Ok(link.to_vec()),
             info: None,
         }
+    }
+
+    #[test]
+    fn an_unreadable_link_is_one_counted_row() {
+        let mut entries = vec![e(0, b"/dev/null"), e(3, b"socket:[10]")];
+        entries.push(FdEntry {
+            fd: 4,
+            link: Err(crate::error::ReadError::Io {
+                path: "/proc/7/fd/4".into(),
+                message: "File name too long (os error 36)".into(),
+            }),
+            info: None,
+        });
+        let r = build(7, &entries, None, &HashSet::new(), &[]);
+        assert_eq!(r.count, 3);
+        assert_eq!(r.unreadable, 1);
+        assert_eq!(r.by_type["unreadable"], 1);
+        assert_eq!(r.by_type["socket"], 1);
+        let row = &r.fds[2];
+        assert_eq!((row.fd, row.kind), (4, FdKind::Unreadable));
+        assert!(row.error.as_deref().unwrap_or("").contains("too long"));
     }
 
     #[test]

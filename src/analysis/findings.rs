@@ -297,7 +297,7 @@ pub fn evaluate_facts(r: &Facts, th: &Thresholds) -> Vec<Finding> {
 
     if let Some(sw) = r.swap_bytes.filter(|&s| s > 0) {
         let rss = r.rss_bytes.unwrap_or(0);
-        let share = sw as f64 * 100.0 / (sw + rss).max(1) as f64;
+        let share = sw as f64 * 100.0 / sw.saturating_add(rss).max(1) as f64;
         let sev = if share >= 10.0 {
             Severity::Warning
         } else {
@@ -319,11 +319,13 @@ pub fn evaluate_facts(r: &Facts, th: &Thresholds) -> Vec<Finding> {
     }
 
     let nv_pct = match (r.voluntary_switches, r.nonvoluntary_switches) {
-        (Some(v), Some(n)) if v + n > 0 => Some(n as f64 * 100.0 / (v + n) as f64),
+        (Some(v), Some(n)) if v.saturating_add(n) > 0 => {
+            Some(n as f64 * 100.0 / v.saturating_add(n) as f64)
+        }
         _ => None,
     };
     if let (Some(v), Some(n), Some(pct)) = (r.voluntary_switches, r.nonvoluntary_switches, nv_pct) {
-        if v + n >= th.min_switches && pct >= th.nonvoluntary_pct {
+        if v.saturating_add(n) >= th.min_switches && pct >= th.nonvoluntary_pct {
             push(
                 "cpu.nonvoluntary_switches",
                 Severity::Warning,
@@ -350,7 +352,7 @@ fn round1(x: f64) -> f64 {
 
 /// What the context-switch mix suggests, in one sentence.
 pub fn switch_interpretation(voluntary: u64, nonvoluntary: u64) -> Option<String> {
-    let total = voluntary + nonvoluntary;
+    let total = voluntary.saturating_add(nonvoluntary);
     if total < 100 {
         // Too few to say anything about the process's habits.
         return None;

@@ -8,11 +8,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::findings::{self, Finding, Thresholds};
+use super::incomplete::{Incomplete, Reason};
 use super::names::{self, NameGroup};
+use super::secrets;
 use crate::error::ReadError;
 use crate::parse::fdinfo::is_dir_flags;
 use crate::parse::{fdlink, net, stat::state_meaning};
-use crate::reader::ProcessSnapshot;
+use crate::reader::{ProcessSnapshot, Truncated};
 use crate::text::Text;
 
 /// Thread-name groups kept in the report (a process with 20,000 uniquely
@@ -65,6 +67,10 @@ pub struct Fds {
     /// Anon inode kinds (eventpoll, eventfd, inotify, ...) with counts.
     pub anon_kinds: BTreeMap<String, u64>,
     pub deleted: Option<u64>,
+    /// Descriptors whose link could not be read (counted in `count`, typed
+    /// `unreadable`; listed in `unavailable` as `fd_links`); null when the
+    /// list itself was not read.
+    pub unreadable: Option<u64>,
     /// Up to 10 deleted-but-open paths, as evidence.
     pub deleted_paths: Vec<Text>,
 }
@@ -104,7 +110,10 @@ pub struct Io {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Environment {
+    /// Variables in the part read; a lower bound when `truncated`.
     pub count: Option<u64>,
+    /// Set when `environ` was longer than proctor reads of it.
+    pub truncated: Option<Truncated>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,7 +122,14 @@ pub struct InspectReport {
     pub ppid: i32,
     pub parent_name: Option<Text>,
     pub name: Text,
+    /// The arguments, secrets masked as `****` ([`crate::analysis::secrets`])
+    /// unless revealed.
     pub cmdline: Option<Vec<Text>>,
+    /// How many secrets `cmdline` shows as `****` (0: it is as read).
+    pub cmdline_secrets_masked: usize,
+    /// Set when the command line was longer than proctor reads of it:
+    /// `{shown_bytes, total_bytes}` (total null when unknown).
+    pub cmdline_truncated: Option<Truncated>,
     pub state: String,
     pub state_meaning: &'static str,
     pub kernel_thread: bool,
@@ -123,7 +139,9 @@ pub struct InspectReport {
     pub cwd: Option<Text>,
     pub start_time: Option<String>,
     pub age_seconds: Option<f64>,
-    pub cpu_seconds: f64,
+    /// None when utime + stime is not a valid number (listed in
+    /// `unavailable`).
+    pub cpu_seconds: Option<f64>,
     pub threads: Option<u64>,
     pub thread_groups: Vec<NameGroup>,
     pub memory: Memory,
@@ -135,6 +153,123 @@ pub struct InspectReport {
     pub environment: Environment,
     pub findings: Vec<Finding>,
     pub unavailable: Vec<Unavailable>,
+    /// Checks that did not run because a section they need could not be
+    /// read (null when every check ran).
+    pub incomplete: Option<Incomplete>,
+}
+
+/// The `unavailable` section of a status field that did not parse: named
+/// after the value it hides.
+fn status_section(key: &str) -> &'static str {
+    match key {
+        "VmRSS" => "memory.rss",
+        "VmSize" => "memory.virtual",
+        "VmSwap" => "memory.swap",
+        "VmHWM" => "memory.peak_rss",
+        "VmPeak" => "memory.peak_virtual",
+        "RssAnon" | "RssFile" | "RssShmem" => "memory.rss_split",
+        "Threads" => "threads",
+        "voluntary_ctxt_switches" | "nonvoluntary_ctxt_switches" => "context_switches",
+        "Uid" => "user",
+        "PPid" => "parent",
+        _ => "status",
+    }
+}
+
+/// Which checks (finding ids) did not run because what they need could
+/// not be read. A section that does not apply (`not_supported`: a zombie's
+/// memory, a kernel thread's descriptors) hides nothing.
+pub fn incompleteness(r: &InspectReport) -> Incomplete {
+    let failed = |sections: &[&str]| -> Option<&Unavailable> {
+        sections.iter().find_map(|s| {
+            r.unavailable
+                .iter()
+                .find(|u| u.section == *s && u.reason != "not_supported")
+        })
+    };
+    let mut missed: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut check = |unknown: bool, sections: &[&str], id: &'static str| {
+        if let Some(u) = failed(sections).filter(|_| unknown) {
+            missed.push((u.section, id));
+        }
+    };
+    // A limit read as unlimited, or no memory limit on a readable cgroup:
+    // the rule does not apply, whatever the unknown count.
+    let limits_unknown = r.unavailable.iter().any(|u| u.section == "limits");
+    check(
+        r.fds.count.is_none() && (r.fds.soft_limit.is_some() || limits_unknown),
+        &["fds"],
+        "fds.near_limit",
+    );
+    check(
+        r.fds.count.is_some() && r.fds.soft_limit.is_none(),
+        &["limits"],
+        "fds.near_limit",
+    );
+    check(r.fds.deleted.is_none(), &["fds"], "fds.deleted_open");
+    check(
+        r.sockets.close_wait.is_none(),
+        &["fds", "sockets"],
+        "sockets.close_wait",
+    );
+    check(
+        r.memory.rss_bytes.is_none()
+            && (r.cgroup.memory_limit_bytes.is_some() || r.cgroup.path.is_none()),
+        &["memory.rss", "status"],
+        "memory.near_cgroup_limit",
+    );
+    check(
+        r.cgroup.path.is_none(),
+        &["cgroup"],
+        "memory.near_cgroup_limit",
+    );
+    check(r.cgroup.path.is_none(), &["cgroup"], "memory.oom_kills");
+    check(
+        r.memory.swap_bytes.is_none(),
+        &["memory.swap", "status"],
+        "memory.swap_in_use",
+    );
+    check(
+        r.context_switches.nonvoluntary_percent.is_none(),
+        &["context_switches", "status"],
+        "cpu.nonvoluntary_switches",
+    );
+    let mut reasons: Vec<Reason> = Vec::new();
+    for (section, id) in missed {
+        let reason = r
+            .unavailable
+            .iter()
+            .find(|u| u.section == section)
+            .map_or("io_error", |u| u.reason);
+        match reasons
+            .iter_mut()
+            .find(|x| matches!(x, Reason::ChecksNotRun { section: s, .. } if *s == section))
+        {
+            Some(Reason::ChecksNotRun { checks, .. }) => {
+                if !checks.contains(&id) {
+                    checks.push(id);
+                }
+            }
+            _ => reasons.push(Reason::ChecksNotRun {
+                section,
+                reason,
+                checks: vec![id],
+            }),
+        }
+    }
+    // A check already counted under an earlier section is not repeated.
+    let mut seen: Vec<&'static str> = Vec::new();
+    for r in reasons.iter_mut() {
+        if let Reason::ChecksNotRun { checks, .. } = r {
+            checks.retain(|c| !seen.contains(c));
+            seen.extend(checks.iter().copied());
+        }
+    }
+    reasons.retain(|r| !matches!(r, Reason::ChecksNotRun { checks, .. } if checks.is_empty()));
+    Incomplete {
+        reasons,
+        cause: None,
+    }
 }
 
 fn ok<T: Clone>(
@@ -159,6 +294,18 @@ fn ok<T: Clone>(
 }
 
 /// Build the report. Pure: all inputs are in the snapshot.
+impl InspectReport {
+    /// `--reveal`: the command line as read, secrets included.
+    pub fn reveal_secrets(&mut self, s: &ProcessSnapshot) {
+        if let (Some(_), Ok(c)) = (&self.cmdline, &s.cmdline) {
+            self.cmdline = Some(c.iter().cloned().map(Text).collect());
+        }
+        self.cmdline_secrets_masked = 0;
+    }
+}
+
+/// The report for a snapshot; secrets in the command line are masked
+/// (see [`InspectReport::reveal_secrets`]).
 pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let mut un = Vec::new();
     let status = ok(&s.status, "status", &mut un);
@@ -173,10 +320,27 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .as_ref()
         .ok()
         .map(|up| (up - start_secs).max(0.0));
-    let start_time = s.clock.boot_time.as_ref().ok().map(|bt| {
-        let t = UNIX_EPOCH + Duration::from_secs(*bt) + Duration::from_secs_f64(start_secs);
-        humantime::format_rfc3339_seconds(t).to_string()
+    // Checked: a boot time or start time past what SystemTime holds (a
+    // corrupt or crafted file) is no time, never a panic.
+    let start_time = s.clock.boot_time.as_ref().ok().and_then(|bt| {
+        let t = UNIX_EPOCH
+            .checked_add(Duration::from_secs(*bt))?
+            .checked_add(Duration::try_from_secs_f64(start_secs).ok()?)?;
+        // humantime formats years up to 9999 only.
+        (t < UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799))?)
+            .then(|| humantime::format_rfc3339_seconds(t).to_string())
     });
+
+    // Status lines present with a value that is not a number: a parse
+    // error of that field, never "does not apply".
+    for key in st.map(|x| x.invalid.as_slice()).unwrap_or_default() {
+        un.push(Unavailable {
+            section: status_section(key),
+            reason: "parse_error",
+            detail: format!("{key} in status is not a valid number"),
+            hint: None,
+        });
+    }
 
     let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
     // Zombies and kernel threads have no user memory: say so, never 0.
@@ -253,8 +417,21 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         for k in fdlink::ALL_KINDS {
             fds.by_type.insert(k.as_str(), 0);
         }
+        let mut first_error = None;
+        let mut unreadable = 0u64;
         for e in &list {
-            let l = fdlink::classify(&e.link, e.flags().map(is_dir_flags), &s.block_devices);
+            let link = match &e.link {
+                Ok(link) => link,
+                Err(err) => {
+                    unreadable += 1;
+                    *fds.by_type
+                        .entry(fdlink::FdKind::Unreadable.as_str())
+                        .or_default() += 1;
+                    first_error.get_or_insert_with(|| err.clone());
+                    continue;
+                }
+            };
+            let l = fdlink::classify(link, e.flags().map(is_dir_flags), &s.block_devices);
             *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
             if let Some(k) = &l.anon_kind {
                 *fds.anon_kinds
@@ -264,13 +441,25 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
             if l.deleted {
                 deleted += 1;
                 if fds.deleted_paths.len() < 10 {
-                    fds.deleted_paths.push(Text(e.link.clone()));
+                    fds.deleted_paths.push(Text(link.clone()));
                 }
             }
             if let (fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
                 socket_inodes.insert(i);
             }
         }
+        if let Some(err) = first_error {
+            // The section stands; the unreadable rows are named here.
+            un.push(Unavailable {
+                section: "fd_links",
+                reason: err.reason(),
+                detail: format!(
+                    "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
+                ),
+                hint: err.hint(),
+            });
+        }
+        fds.unreadable = Some(unreadable);
         fds.count = Some(list.len() as u64);
         fds.deleted = Some(deleted);
         fds.usage_percent = match (fds.count, fds.soft_limit) {
@@ -327,8 +516,11 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     // (/proc/PID/status counts the main thread only).
     let threads_list = ok(&s.threads, "threads", &mut un);
     let summed = threads_list.as_ref().filter(|t| !t.is_empty()).map(|t| {
+        // Checked: a sum past u64 is unknown, never wrapped.
         let sum = |f: fn(&crate::parse::status::Status) -> Option<u64>| -> Option<u64> {
-            t.iter().map(|x| x.status.as_ref().and_then(f)).sum()
+            t.iter().try_fold(0u64, |acc, x| {
+                acc.checked_add(x.status.as_ref().and_then(f)?)
+            })
         };
         (
             sum(|s| s.voluntary_ctxt_switches),
@@ -346,7 +538,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         voluntary: vol,
         nonvoluntary: nonvol,
         nonvoluntary_percent: match (vol, nonvol) {
-            (Some(v), Some(n)) if v + n > 0 => Some(n as f64 * 100.0 / (v + n) as f64),
+            (Some(v), Some(n)) if v.saturating_add(n) > 0 => {
+                Some(n as f64 * 100.0 / v.saturating_add(n) as f64)
+            }
             _ => None,
         },
     };
@@ -371,12 +565,33 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .take(MAX_GROUPS)
         .collect();
 
-    let cmdline = ok(&s.cmdline, "cmdline", &mut un).map(|v| v.into_iter().map(Text).collect());
+    let cmdline_truncated = s.cmdline_truncated;
+    let (cmdline, cmdline_secrets_masked) = match ok(&s.cmdline, "cmdline", &mut un) {
+        Some(v) => {
+            // A cut command line masks a secret that reaches the cut
+            // whatever its length (half a password is still a secret).
+            let (m, n) = secrets::mask_args(&v, cmdline_truncated.is_some());
+            (Some(m.into_iter().map(Text).collect()), n)
+        }
+        None => (None, 0),
+    };
     let exe = ok(&s.exe, "exe", &mut un).map(Text);
     let cwd = ok(&s.cwd, "cwd", &mut un).map(Text);
     let environment = Environment {
         count: ok(&s.environ_count, "environment", &mut un).map(|c| c as u64),
+        truncated: s.environ_truncated,
     };
+
+    // utime + stime past u64 (a corrupt or crafted stat) is unknown.
+    let cpu_seconds = stat.utime.checked_add(stat.stime).map(|t| t as f64 / ticks);
+    if cpu_seconds.is_none() {
+        un.push(Unavailable {
+            section: "cpu",
+            reason: "parse_error",
+            detail: "utime + stime in stat is past the largest number".into(),
+            hint: None,
+        });
+    }
 
     let mut report = InspectReport {
         pid: s.pid,
@@ -384,6 +599,8 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         parent_name: s.parent_name.clone().map(Text),
         name: Text(stat.comm.clone()),
         cmdline,
+        cmdline_secrets_masked,
+        cmdline_truncated,
         state: char::from(stat.state).to_string(),
         state_meaning: state_meaning(stat.state),
         kernel_thread: stat.is_kernel_thread(),
@@ -393,7 +610,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         cwd,
         start_time,
         age_seconds,
-        cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+        cpu_seconds,
         threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
         thread_groups,
         memory,
@@ -405,7 +622,9 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         environment,
         findings: Vec::new(),
         unavailable: un,
+        incomplete: None,
     };
     report.findings = findings::evaluate(&report, th);
+    report.incomplete = incompleteness(&report).into_option();
     report
 }

@@ -133,7 +133,7 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
     let fd_of: rustc_hash::FxHashMap<u64, i32> = fds
         .iter()
         .filter_map(|e| {
-            let l = fdlink::classify(&e.link, None, &none);
+            let l = fdlink::classify(e.link.as_deref().ok()?, None, &none);
             (l.kind == fdlink::FdKind::Socket).then_some((l.inode?, e.fd))
         })
         .collect();
@@ -260,7 +260,7 @@ mod tests {
     fn entry(fd: i32, inode: u64) -> FdEntry {
         FdEntry {
             fd,
-            link: format!("socket:[{inode}]").into_bytes(),
+            link: Ok(format!("socket:[{inode}]").into_bytes()),
             info: None,
         }
     }

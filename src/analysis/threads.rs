@@ -26,6 +26,9 @@ pub struct ThreadsReport {
     pub groups: Vec<NameGroup>,
     /// State letter -> count.
     pub states: BTreeMap<String, u64>,
+    /// Threads whose context switches did not parse (`parse_error`):
+    /// their counters are null, and unknown, not zero.
+    pub unavailable: Vec<super::inspect::Unavailable>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +56,9 @@ pub fn build(
             tid: t.tid,
             name: Text(t.stat.comm.clone()),
             state: char::from(t.stat.state).to_string(),
-            cpu_seconds: (t.stat.utime + t.stat.stime) as f64 / hz,
+            // Summed in f64: u64::MAX ticks from a crafted or corrupt stat must
+            // not wrap (or panic in a debug build).
+            cpu_seconds: (t.stat.utime as f64 + t.stat.stime as f64) / hz,
             voluntary_ctxt_switches: t.status.as_ref().and_then(|s| s.voluntary_ctxt_switches),
             nonvoluntary_ctxt_switches: t
                 .status
@@ -62,7 +67,9 @@ pub fn build(
         })
         .collect();
     let switches = |r: &ThreadRow| {
-        r.voluntary_ctxt_switches.unwrap_or(0) + r.nonvoluntary_ctxt_switches.unwrap_or(0)
+        r.voluntary_ctxt_switches
+            .unwrap_or(0)
+            .saturating_add(r.nonvoluntary_ctxt_switches.unwrap_or(0))
     };
     match sort {
         ThreadSort::Cpu => rows.sort_by(|a, b| {
@@ -76,6 +83,29 @@ pub fn build(
         ThreadSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.tid.cmp(&b.tid))),
         ThreadSort::Tid => rows.sort_by_key(|r| r.tid),
     }
+    let unavailable = threads
+        .iter()
+        .filter_map(|t| {
+            let bad: Vec<&str> = t
+                .status
+                .as_ref()?
+                .invalid
+                .iter()
+                .copied()
+                .filter(|k| k.ends_with("ctxt_switches"))
+                .collect();
+            (!bad.is_empty()).then(|| super::inspect::Unavailable {
+                section: "context_switches",
+                reason: "parse_error",
+                detail: format!(
+                    "thread {}: {} in status not a valid number",
+                    t.tid,
+                    bad.join(", ")
+                ),
+                hint: None,
+            })
+        })
+        .collect();
     let mut states = BTreeMap::new();
     for r in &rows {
         *states.entry(r.state.clone()).or_default() += 1;
@@ -86,6 +116,7 @@ pub fn build(
         groups: names::group(threads.iter().map(|t| t.stat.comm.as_slice())),
         states,
         threads: rows,
+        unavailable,
     }
 }
 
@@ -136,10 +167,39 @@ mod tests {
         assert_eq!(s.threads[0].tid, 12);
         let n = build(10, &ts, 100, ThreadSort::Name);
         assert_eq!(n.threads[0].tid, 10);
+        assert!(r.unavailable.is_empty());
         let i = build(10, &ts, 100, ThreadSort::Tid);
         assert_eq!(
             i.threads.iter().map(|r| r.tid).collect::<Vec<_>>(),
             [10, 11, 12]
+        );
+    }
+
+    #[test]
+    fn u64_max_ticks_and_invalid_switches() {
+        let mut a = t(10, "a", 'S', 0, 1, 1);
+        a.stat.utime = u64::MAX;
+        a.stat.stime = u64::MAX;
+        a.status = Some(
+            status::parse(
+                b"voluntary_ctxt_switches:\t18446744073709551616\nnonvoluntary_ctxt_switches:\t5\n",
+            )
+            .unwrap(),
+        );
+        let b = t(11, "b", 'S', 0, u64::MAX, u64::MAX);
+        let r = build(10, &[a, b], 100, ThreadSort::Switches);
+        // Summed in f64, not wrapped to 2^64 - 2 ticks... nor panicking.
+        let cpu = r.threads.iter().find(|x| x.tid == 10).unwrap().cpu_seconds;
+        assert!(cpu > 3.6e17, "{cpu}");
+        // Saturating switch sums sort without a panic.
+        assert_eq!(r.threads[0].tid, 11);
+        assert_eq!(r.threads[1].voluntary_ctxt_switches, None);
+        assert_eq!(r.unavailable.len(), 1);
+        assert_eq!(r.unavailable[0].reason, "parse_error");
+        assert!(
+            r.unavailable[0]
+                .detail
+                .starts_with("thread 10: voluntary_ctxt_switches")
         );
     }
 }

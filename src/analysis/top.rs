@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::analysis::secrets;
 use crate::reader::{Missing, Scan, ScanRow};
 use crate::text::Text;
 
@@ -89,15 +90,31 @@ pub struct TopRow<'a> {
     /// earlier scan of the same process.
     pub fd_growth_per_sec: Option<f64>,
     pub fd_percent: Option<f64>,
+    /// `--reveal`: the command line is shown as read, secrets included
+    /// (else they are masked, see [`crate::analysis::secrets`]).
+    pub reveal: bool,
 }
 
 impl TopRow<'_> {
+    /// The NUL-separated command line to show (secrets masked unless
+    /// revealed) and how many secrets it shows as `****`; None when
+    /// unreadable. Masked on demand: the live view needs only the rows it
+    /// draws (and all of them only to filter or sort by command line).
+    pub fn shown_cmdline(&self) -> Option<(std::borrow::Cow<'_, [u8]>, usize)> {
+        let raw = self.scan.cmdline.as_ref().ok()?;
+        if self.reveal {
+            return Some((raw.as_slice().into(), 0));
+        }
+        let (m, n) = secrets::mask_nul_args(raw, self.scan.cmdline_truncated);
+        Some((m.into(), n))
+    }
+
     /// The command line for display: arguments joined by spaces, or
     /// `[name]` for a kernel thread or a process without one (as ps shows).
     pub fn command(&self) -> Vec<u8> {
-        match &self.scan.cmdline {
-            Ok(c) if !c.is_empty() => {
-                let mut v = joined_args(c);
+        match self.shown_cmdline() {
+            Some((c, _)) if !c.is_empty() => {
+                let mut v = joined_args(&c);
                 if self.scan.cmdline_truncated {
                     v.extend_from_slice("…".as_bytes());
                 }
@@ -182,6 +199,7 @@ pub fn rows<'a>(
             };
             TopRow {
                 scan: r,
+                reveal: false,
                 user: r.uid.ok().map(|u| match user(u) {
                     Some(name) => Text(name),
                     None => Text(u.to_string().into_bytes()),
@@ -194,6 +212,13 @@ pub fn rows<'a>(
         })
         .collect();
     (out, basis)
+}
+
+/// `--reveal`: show every row's command line as it is, secrets included.
+pub fn reveal(rows: &mut [TopRow<'_>]) {
+    for r in rows {
+        r.reveal = true;
+    }
 }
 
 /// Sort in place by `key`; `reverse` flips the column's natural order.
@@ -344,9 +369,12 @@ pub struct JsonRow {
     /// Seconds between the two scans the rates come from; null when they
     /// are averages over each process's lifetime.
     pub rates_over_seconds: Option<f64>,
-    /// Arguments joined by spaces; null when unreadable (see `unavailable`).
+    /// Arguments joined by spaces, secrets masked as `****` (unless
+    /// `--reveal`); null when unreadable (see `unavailable`).
     pub cmdline: Option<Text>,
     pub cmdline_truncated: bool,
+    /// How many secrets `cmdline` shows as `****` (0: it is as read).
+    pub cmdline_secrets_masked: usize,
     /// `field: reason` for each value that could not be read.
     pub unavailable: Vec<String>,
 }
@@ -358,6 +386,7 @@ fn round2(x: f64) -> f64 {
 impl JsonRow {
     pub fn new(r: &TopRow<'_>, basis: RateBasis) -> JsonRow {
         let s = r.scan;
+        let shown = r.shown_cmdline();
         JsonRow {
             pid: s.pid,
             ppid: s.ppid,
@@ -377,8 +406,9 @@ impl JsonRow {
                 RateBasis::Interval(s) => Some(round2(s)),
                 RateBasis::Lifetime => None,
             },
-            cmdline: s.cmdline.as_ref().ok().map(|c| Text(joined_args(c))),
+            cmdline: shown.as_ref().map(|(c, _)| Text(joined_args(c))),
             cmdline_truncated: s.cmdline_truncated,
+            cmdline_secrets_masked: shown.as_ref().map_or(0, |(_, n)| *n),
             unavailable: s
                 .unavailable()
                 .into_iter()
@@ -420,6 +450,7 @@ mod tests {
             uptime_secs: Some(uptime),
             exited: 0,
             unreadable: 0,
+            out_of_fds: false,
         }
     }
 
@@ -540,6 +571,39 @@ mod tests {
         assert!(matches(&rows[3], "alice"));
         assert!(!matches(&rows[3], "sshd"));
         assert!(matches(&rows[3], "  "));
+    }
+
+    #[test]
+    fn command_lines_masked_unless_revealed() {
+        let mut a = row(7, 1, "app");
+        a.cmdline = Ok(b"app\0--db=postgres://u:hunter2@db\0--token\0hunter2\0".to_vec());
+        let mut cut = row(8, 1, "cut");
+        cut.cmdline = Ok(b"cut\0--db=postgres://u:hunt".to_vec());
+        cut.cmdline_truncated = true;
+        let s = scan(vec![a, cut], Instant::now(), 10.0);
+        let (mut rows, basis) = rows(&s, None, 100, |_| None);
+        assert_eq!(
+            rows[0].command(),
+            b"app --db=postgres://u:****@db --token ****"
+        );
+        assert_eq!(rows[1].command(), "cut --db=postgres://u:****…".as_bytes());
+        let j = JsonRow::new(&rows[0], basis);
+        assert_eq!(
+            j.cmdline.unwrap().0,
+            b"app --db=postgres://u:****@db --token ****"
+        );
+        assert_eq!(j.cmdline_secrets_masked, 2);
+        // A filter sees what is shown.
+        assert!(!matches(&rows[0], "hunter2"));
+        assert!(matches(&rows[0], "u:****@db"));
+        reveal(&mut rows);
+        assert_eq!(
+            rows[0].command(),
+            b"app --db=postgres://u:hunter2@db --token hunter2"
+        );
+        let j = JsonRow::new(&rows[0], basis);
+        assert_eq!(j.cmdline_secrets_masked, 0);
+        assert!(matches(&rows[0], "hunter2"));
     }
 
     #[test]

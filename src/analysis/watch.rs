@@ -177,6 +177,34 @@ pub fn eta(current: f64, limit: Option<f64>, slope: f64) -> Option<f64> {
     Some(((limit - current) / slope).max(0.0))
 }
 
+/// The error of a watch that judged no metric: what each lacked, and what
+/// to do (watch longer; read as root what could not be read).
+pub fn nothing_judged(inc: &crate::analysis::incomplete::Incomplete) -> crate::error::CliError {
+    use crate::analysis::incomplete::Reason;
+    let counts: Vec<(usize, usize)> = inc
+        .reasons
+        .iter()
+        .filter_map(|r| match r {
+            Reason::NotJudged {
+                samples, needed, ..
+            } => Some((*samples, *needed)),
+            _ => None,
+        })
+        .collect();
+    let what = match counts.first() {
+        Some(&(s, n)) if counts.iter().all(|&c| c == (s, n)) && s > 0 => {
+            format!("nothing judged: {s} samples, a verdict needs {n}")
+        }
+        _ => format!("nothing judged: {}", inc.what()),
+    };
+    let unread = counts.iter().any(|&(s, _)| s == 0);
+    crate::error::CliError::new(what).hint(if unread {
+        "watch longer (e.g. --duration 30s --interval 1s); metrics with 0 samples could not be read: run as root or as the process's owner"
+    } else {
+        "watch longer: 8 samples per metric (e.g. --duration 30s --interval 1s)"
+    })
+}
+
 /// Unicode sparkline of values (8 levels).
 pub fn sparkline(v: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -249,6 +277,33 @@ mod tests {
         assert_eq!(eta(2000.0, Some(1024.0), 1.0), Some(0.0));
         assert_eq!(eta(100.0, None, 1.0), None);
         assert_eq!(eta(100.0, Some(1024.0), 0.0), None);
+    }
+
+    #[test]
+    fn nothing_judged_says_what_each_lacked() {
+        use crate::analysis::incomplete::{Incomplete, Reason};
+        let nj = |metric, samples| Reason::NotJudged {
+            metric,
+            samples,
+            needed: 8,
+        };
+        let same = Incomplete {
+            reasons: vec![nj("rss", 3), nj("fds", 3)],
+            cause: None,
+        };
+        let e = nothing_judged(&same);
+        assert_eq!(e.message, "nothing judged: 3 samples, a verdict needs 8");
+        assert!(e.hint.unwrap().starts_with("watch longer: 8 samples"));
+        let mixed = Incomplete {
+            reasons: vec![nj("rss", 3), nj("sockets", 0)],
+            cause: None,
+        };
+        let e = nothing_judged(&mixed);
+        assert_eq!(
+            e.message,
+            "nothing judged: rss not judged (3 samples, needs 8); sockets not judged (0 samples, needs 8)"
+        );
+        assert!(e.hint.unwrap().contains("run as root"));
     }
 
     #[test]

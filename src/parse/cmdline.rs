@@ -11,9 +11,11 @@ pub fn split_nul(b: &[u8]) -> Vec<Vec<u8>> {
     body.split(|&c| c == 0).map(<[u8]>::to_vec).collect()
 }
 
-/// Number of entries in an environ buffer.
+/// Number of entries in an environ buffer, empty ones (a run of NULs)
+/// not counted, as `env` does not show them. Counts without allocating:
+/// the buffer may be a megabyte of NULs.
 pub fn count_nul(b: &[u8]) -> usize {
-    split_nul(b).len()
+    b.split(|&c| c == 0).filter(|i| !i.is_empty()).count()
 }
 
 #[cfg(test)]
@@ -37,5 +39,7 @@ mod tests {
             vec![b"nginx: worker process".to_vec()]
         );
         assert_eq!(count_nul(b"A=1\x00B=2\x00"), 2);
+        assert_eq!(count_nul(b"A=1\x00\x00\x00B=2"), 2);
+        assert_eq!(count_nul(&[0u8; 4096]), 0);
     }
 }

@@ -247,6 +247,15 @@ fn unix_name(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// A sock_diag record behind its netlink header.
+    fn framed(p: Vec<u8>) -> Vec<u8> {
+        let mut h = vec![0u8; NLMSG_HDRLEN];
+        h[0..4].copy_from_slice(&((NLMSG_HDRLEN + p.len()) as u32).to_ne_bytes());
+        h[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        h.extend(p);
+        h
+    }
+
     fn msg(
         family: u8,
         state: u8,
@@ -266,11 +275,7 @@ mod tests {
         p[56..60].copy_from_slice(&3u32.to_ne_bytes());
         p[60..64].copy_from_slice(&5u32.to_ne_bytes());
         p[68..72].copy_from_slice(&inode.to_ne_bytes());
-        let mut h = vec![0u8; NLMSG_HDRLEN];
-        h[0..4].copy_from_slice(&((NLMSG_HDRLEN + p.len()) as u32).to_ne_bytes());
-        h[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-        h.extend(p);
-        h
+        framed(p)
     }
 
     #[test]
@@ -369,11 +374,7 @@ mod tests {
             d.extend(w.to_ne_bytes());
             attr(UNIX_DIAG_RQLEN, &d);
         }
-        let mut h = vec![0u8; NLMSG_HDRLEN];
-        h[0..4].copy_from_slice(&((NLMSG_HDRLEN + p.len()) as u32).to_ne_bytes());
-        h[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-        h.extend(p);
-        h
+        framed(p)
     }
 
     #[test]

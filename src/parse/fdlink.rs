@@ -19,6 +19,10 @@ pub enum FdKind {
     BlockDevice,
     Memfd,
     Other,
+    /// The link could not be read (a path past PATH_MAX): not a
+    /// classification of link text, and not in [`ALL_KINDS`] (counted only
+    /// when present).
+    Unreadable,
 }
 
 impl FdKind {
@@ -33,6 +37,7 @@ impl FdKind {
             FdKind::BlockDevice => "block_device",
             FdKind::Memfd => "memfd",
             FdKind::Other => "other",
+            FdKind::Unreadable => "unreadable",
         }
     }
 
@@ -47,6 +52,7 @@ impl FdKind {
             FdKind::BlockDevice => "block devices",
             FdKind::Memfd => "memfd",
             FdKind::Other => "other",
+            FdKind::Unreadable => "unreadable (link text not readable)",
         }
     }
 }
@@ -123,6 +129,16 @@ fn device_kind(link: &[u8], blocks: &HashSet<Vec<u8>>) -> FdKind {
 /// The inode of a `socket:[N]` link text.
 pub fn socket_inode(link: &[u8]) -> Option<u64> {
     link.strip_prefix(b"socket:").and_then(bracket_inode)
+}
+
+/// The classification of a descriptor whose link could not be read.
+pub fn unreadable() -> FdLink {
+    FdLink {
+        kind: FdKind::Unreadable,
+        inode: None,
+        anon_kind: None,
+        deleted: false,
+    }
 }
 
 /// Classify a link target. `is_dir` is the O_DIRECTORY bit from fdinfo

@@ -14,6 +14,7 @@ pub mod fdinfo;
 pub mod fdlink;
 pub mod host;
 pub mod limits;
+pub mod mountinfo;
 pub mod net;
 #[cfg(test)]
 mod props;

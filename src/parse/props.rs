@@ -1302,6 +1302,7 @@ proptest! {
             b.push(0);
         }
         prop_assert_eq!(cmdline::split_nul(&b), args.clone());
-        prop_assert_eq!(cmdline::count_nul(&b), args.len());
+        // environ entries: empty ones (a run of NULs) are not counted.
+        prop_assert_eq!(cmdline::count_nul(&b), args.iter().filter(|a| !a.is_empty()).count());
     }
 }

@@ -11,6 +11,8 @@ pub struct Stat {
     pub comm: Vec<u8>,
     pub state: u8,
     pub ppid: i32,
+    /// Field 5, the process group ID; None when unparsable.
+    pub pgrp: Option<i32>,
     pub flags: u64,
     /// Clock ticks.
     pub utime: u64,
@@ -25,6 +27,33 @@ pub struct Stat {
     /// Field 52, exit_code (Linux >= 3.5): the wait status of a zombie;
     /// None when the line is shorter.
     pub exit_code: Option<u64>,
+    /// Fields 48-51 (Linux >= 3.5): where the command line and the
+    /// environment lie in the process's memory, so their lengths are known
+    /// without reading them. 0 when the kernel hides them (no ptrace
+    /// access); None when the line is shorter.
+    pub arg_start: Option<u64>,
+    pub arg_end: Option<u64>,
+    pub env_start: Option<u64>,
+    pub env_end: Option<u64>,
+}
+
+impl Stat {
+    /// The length of the command line area (arg_end - arg_start), when
+    /// stat shows it.
+    pub fn cmdline_len(&self) -> Option<u64> {
+        span(self.arg_start?, self.arg_end?)
+    }
+
+    /// The length of the environment area (env_end - env_start).
+    pub fn environ_len(&self) -> Option<u64> {
+        span(self.env_start?, self.env_end?)
+    }
+}
+
+/// end - start, when both are shown (not the zeros of a hidden process)
+/// and in order.
+fn span(start: u64, end: u64) -> Option<u64> {
+    (start != 0 && end >= start).then(|| end - start)
 }
 
 /// PF_KTHREAD from include/linux/sched.h.
@@ -71,6 +100,10 @@ pub fn parse(b: &[u8]) -> Result<Stat, ParseFail> {
         comm,
         state,
         ppid,
+        pgrp: rest
+            .get(2)
+            .and_then(|v| parse_i64(v))
+            .and_then(|v| i32::try_from(v).ok()),
         flags: num(6, "flags")?,
         utime: num(11, "utime")?,
         stime: num(12, "stime")?,
@@ -80,6 +113,10 @@ pub fn parse(b: &[u8]) -> Result<Stat, ParseFail> {
         vsize: num(20, "vsize")?,
         rss_pages: num(21, "rss")?,
         exit_code: rest.get(49).and_then(|v| parse_u64(v)),
+        arg_start: rest.get(45).and_then(|v| parse_u64(v)),
+        arg_end: rest.get(46).and_then(|v| parse_u64(v)),
+        env_start: rest.get(47).and_then(|v| parse_u64(v)),
+        env_end: rest.get(48).and_then(|v| parse_u64(v)),
     })
 }
 
@@ -138,6 +175,30 @@ mod tests {
     }
 
     #[test]
+    fn command_line_and_environment_bounds() {
+        // Fields 48-51 of a process whose command line was pointed at 1 GiB.
+        let mut line = b"5250 (python3) S 5248 5250 5250 0 -1 4194560".to_vec();
+        for f in 10..=47 {
+            line.extend_from_slice(format!(" {}", f % 3).as_bytes());
+        }
+        line.extend_from_slice(b" 1000 1073742824 2000 2000 0\n");
+        let s = parse(&line).unwrap();
+        assert_eq!(s.pgrp, Some(5250));
+        assert_eq!(s.cmdline_len(), Some(1 << 30));
+        assert_eq!(s.environ_len(), Some(0));
+        assert_eq!(s.exit_code, Some(0));
+        // Hidden (no ptrace access): zeros are not a length.
+        let hidden =
+            String::from_utf8_lossy(&line).replace(" 1000 1073742824 2000 2000", " 0 0 0 0");
+        assert_eq!(parse(hidden.as_bytes()).unwrap().cmdline_len(), None);
+        assert_eq!(parse(SLEEP).unwrap().cmdline_len(), Some(20));
+        assert_eq!(parse(SLEEP).unwrap().environ_len(), Some(6390));
+        // A shorter line (old kernels) has none.
+        let short = &SLEEP[..SLEEP.len() - 80];
+        assert_eq!(parse(short).unwrap().cmdline_len(), None);
+    }
+
+    #[test]
     fn truncated_and_garbage_never_panic() {
         for cut in 0..SLEEP.len() {
             let _ = parse(&SLEEP[..cut]);
@@ -147,5 +208,54 @@ mod tests {
         assert!(parse(b")(").is_err());
         assert!(parse(b"x (y) S").is_err());
         assert!(parse(b"1 (y) SS 1").is_err());
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+                let _ = parse(&b);
+            }
+
+            /// Any name (bytes, parentheses, spaces, newlines) is kept whole
+            /// and does not shift the fields after it.
+            #[test]
+            fn any_name_is_kept_whole(name in proptest::collection::vec(any::<u8>(), 0..40)) {
+                let mut line = b"77 (".to_vec();
+                line.extend_from_slice(&name);
+                line.extend_from_slice(b") S 5 77 77 0 -1 64 0 0 0 0 3 4 0 0 20 0 2 0 900 4096 12\n");
+                let s = parse(&line).unwrap();
+                prop_assert_eq!(s.comm, name);
+                prop_assert_eq!(s.utime, 3);
+                prop_assert_eq!(s.starttime, 900);
+            }
+
+            /// utime is a value only when its text is a valid u64.
+            #[test]
+            fn utime_only_from_a_valid_number(tok in prop_oneof![
+                any::<u64>().prop_map(|v| v.to_string()),
+                "[0-9]{20,24}",
+                "0{15,22}[1-9]",
+                "-[0-9]{1,4}",
+                "[0-9a-z+.-]{1,6}",
+            ]) {
+                let line = format!("77 (x) S 5 77 77 0 -1 64 0 0 0 0 {tok} 4 0 0 20 0 2 0 900 4096 12\n");
+                // More than 20 digits is invalid even with leading zeros
+                // (the kernel never pads).
+                let want = (tok.len() <= 20 && tok.bytes().all(|c| c.is_ascii_digit()))
+                    .then(|| tok.parse::<u64>().ok())
+                    .flatten();
+                match parse(line.as_bytes()) {
+                    Ok(s) => prop_assert_eq!(Some(s.utime), want),
+                    Err(f) => {
+                        prop_assert_eq!(want, None);
+                        prop_assert_eq!(f.field, "utime");
+                    }
+                }
+            }
+        }
     }
 }

@@ -24,13 +24,25 @@ pub struct Status {
     pub voluntary_ctxt_switches: Option<u64>,
     pub nonvoluntary_ctxt_switches: Option<u64>,
     pub kthread: Option<bool>,
+    /// Keys whose line was present but whose value is not a valid number
+    /// (`VmRSS: abc kB`, `-5 kB`, past u64): their field is None, and the
+    /// caller reports it as a parse error, never as "does not apply".
+    pub invalid: Vec<&'static str>,
 }
 
 fn kb(v: &[u8]) -> Option<u64> {
-    // "  123456 kB"
+    // "  123456 kB"; a value whose bytes pass u64 is invalid, not clamped.
     let v = trim(v);
     let num = v.strip_suffix(b" kB").map(trim).unwrap_or(v);
     parse_u64(num)?.checked_mul(1024)
+}
+
+/// Keep a parsed value, noting the key when its text was not a number.
+fn note(invalid: &mut Vec<&'static str>, key: &'static str, v: Option<u64>) -> Option<u64> {
+    if v.is_none() && !invalid.contains(&key) {
+        invalid.push(key);
+    }
+    v
 }
 
 pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
@@ -48,19 +60,39 @@ pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
                 s.name = Some(value.strip_prefix(b"\t").unwrap_or(value).to_vec());
             }
             b"State" => s.state = trim(value).first().copied(),
-            b"PPid" => s.ppid = parse_u64(trim(value)).and_then(|v| i32::try_from(v).ok()),
-            b"Uid" => s.uid = uids(value),
-            b"VmPeak" => s.vm_peak = kb(value),
-            b"VmSize" => s.vm_size = kb(value),
-            b"VmHWM" => s.vm_hwm = kb(value),
-            b"VmRSS" => s.vm_rss = kb(value),
-            b"RssAnon" => s.rss_anon = kb(value),
-            b"RssFile" => s.rss_file = kb(value),
-            b"RssShmem" => s.rss_shmem = kb(value),
-            b"VmSwap" => s.vm_swap = kb(value),
-            b"Threads" => s.threads = parse_u64(trim(value)),
-            b"voluntary_ctxt_switches" => s.voluntary_ctxt_switches = parse_u64(trim(value)),
-            b"nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = parse_u64(trim(value)),
+            b"PPid" => {
+                let v = parse_u64(trim(value)).filter(|&v| i32::try_from(v).is_ok());
+                s.ppid = note(&mut s.invalid, "PPid", v).and_then(|v| i32::try_from(v).ok());
+            }
+            b"Uid" => {
+                s.uid = uids(value);
+                if s.uid.is_none() {
+                    note(&mut s.invalid, "Uid", None);
+                }
+            }
+            b"VmPeak" => s.vm_peak = note(&mut s.invalid, "VmPeak", kb(value)),
+            b"VmSize" => s.vm_size = note(&mut s.invalid, "VmSize", kb(value)),
+            b"VmHWM" => s.vm_hwm = note(&mut s.invalid, "VmHWM", kb(value)),
+            b"VmRSS" => s.vm_rss = note(&mut s.invalid, "VmRSS", kb(value)),
+            b"RssAnon" => s.rss_anon = note(&mut s.invalid, "RssAnon", kb(value)),
+            b"RssFile" => s.rss_file = note(&mut s.invalid, "RssFile", kb(value)),
+            b"RssShmem" => s.rss_shmem = note(&mut s.invalid, "RssShmem", kb(value)),
+            b"VmSwap" => s.vm_swap = note(&mut s.invalid, "VmSwap", kb(value)),
+            b"Threads" => s.threads = note(&mut s.invalid, "Threads", parse_u64(trim(value))),
+            b"voluntary_ctxt_switches" => {
+                s.voluntary_ctxt_switches = note(
+                    &mut s.invalid,
+                    "voluntary_ctxt_switches",
+                    parse_u64(trim(value)),
+                )
+            }
+            b"nonvoluntary_ctxt_switches" => {
+                s.nonvoluntary_ctxt_switches = note(
+                    &mut s.invalid,
+                    "nonvoluntary_ctxt_switches",
+                    parse_u64(trim(value)),
+                )
+            }
             b"Kthread" => s.kthread = Some(trim(value) == b"1"),
             _ => {}
         }
@@ -99,14 +131,24 @@ pub fn effective_uid(b: &[u8]) -> Option<u32> {
 /// thread: they are the last lines, so the scan starts from the end.
 pub fn parse_switches(b: &[u8]) -> Status {
     let mut s = Status::default();
+    let mut seen = false;
     for line in b.rsplit(|&c| c == b'\n').take(8) {
         if let Some(v) = line.strip_prefix(b"voluntary_ctxt_switches:") {
-            s.voluntary_ctxt_switches = parse_u64(trim(v));
+            seen = true;
+            s.voluntary_ctxt_switches = note(
+                &mut s.invalid,
+                "voluntary_ctxt_switches",
+                parse_u64(trim(v)),
+            );
         } else if let Some(v) = line.strip_prefix(b"nonvoluntary_ctxt_switches:") {
-            s.nonvoluntary_ctxt_switches = parse_u64(trim(v));
+            s.nonvoluntary_ctxt_switches = note(
+                &mut s.invalid,
+                "nonvoluntary_ctxt_switches",
+                parse_u64(trim(v)),
+            );
         }
     }
-    if s.voluntary_ctxt_switches.is_none() {
+    if !seen {
         // Not at the end (an older or newer layout): parse the whole file.
         return parse(b).unwrap_or_default();
     }
@@ -136,6 +178,30 @@ mod tests {
         assert_eq!(s.voluntary_ctxt_switches, Some(2));
         assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
         assert_eq!(s.kthread, None);
+        assert!(s.invalid.is_empty());
+    }
+
+    #[test]
+    fn invalid_numbers_are_noted_not_dropped() {
+        // Not a number, negative, past u64 once in bytes, past u64 as text.
+        let s = parse(b"Name:\tx\nVmRSS:\tabc kB\nVmSwap:\t-5 kB\nVmHWM:\t18014398509481984 kB\nVmSize:\t99999999999999999999999 kB\nRssAnon:\t1 kB\n").unwrap();
+        assert_eq!(s.vm_rss, None);
+        assert_eq!(s.vm_swap, None);
+        assert_eq!(s.vm_hwm, None);
+        assert_eq!(s.vm_size, None);
+        assert_eq!(s.rss_anon, Some(1024));
+        assert_eq!(s.invalid, ["VmRSS", "VmSwap", "VmHWM", "VmSize"]);
+        // A missing line is not invalid (kernel threads omit them).
+        assert!(
+            parse(b"Name:\tk\nThreads:\t1\n")
+                .unwrap()
+                .invalid
+                .is_empty()
+        );
+        let t = parse_switches(b"voluntary_ctxt_switches:\tx\nnonvoluntary_ctxt_switches:\t3\n");
+        assert_eq!(t.voluntary_ctxt_switches, None);
+        assert_eq!(t.nonvoluntary_ctxt_switches, Some(3));
+        assert_eq!(t.invalid, ["voluntary_ctxt_switches"]);
     }
 
     #[test]
@@ -175,8 +241,67 @@ mod tests {
         assert_eq!(s.vm_rss, None);
         assert_eq!(s.uid, None);
         assert_eq!(s.threads, None);
+        assert_eq!(s.invalid, ["VmRSS", "Uid", "Threads"]);
         for cut in 0..SLEEP.len() {
             let _ = parse(&SLEEP[..cut]);
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Value text: valid numbers, numbers past u64, signs, garbage.
+        fn value_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<u64>().prop_map(|v| v.to_string()),
+                "[0-9]{19,25}",
+                "0{15,22}[1-9]",
+                "-[0-9]{1,5}",
+                "[ \t]*[0-9a-zA-Z+.-]{0,8}[ \t]*",
+                ".{0,12}",
+            ]
+        }
+
+        /// What the parser must make of `text` as a `kB` value.
+        fn expected_kb(text: &str) -> Option<u64> {
+            let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+            let t = t
+                .strip_suffix(" kB")
+                .map_or(t, |n| n.trim_matches(|c: char| c.is_ascii_whitespace()));
+            // More than 20 digits is invalid even with leading zeros.
+            if t.is_empty() || t.len() > 20 || !t.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            t.parse::<u64>().ok()?.checked_mul(1024)
+        }
+
+        proptest! {
+            #[test]
+            fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = parse(&b);
+                let _ = parse_switches(&b);
+                let _ = effective_uid(&b);
+            }
+
+            #[test]
+            fn a_value_only_from_a_valid_number(text in value_text()) {
+                prop_assume!(!text.contains('\n'));
+                for with_unit in [false, true] {
+                    let v = if with_unit { format!("{text} kB") } else { text.clone() };
+                    let body = format!("Name:\tx\nVmRSS:\t{v}\nThreads:\t{text}\n");
+                    let st = parse(body.as_bytes()).unwrap();
+                    let want = expected_kb(&v);
+                    prop_assert_eq!(st.vm_rss, want);
+                    prop_assert_eq!(st.invalid.contains(&"VmRSS"), want.is_none());
+                    let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+                    let threads = (!t.is_empty() && t.len() <= 20 && t.bytes().all(|c| c.is_ascii_digit()))
+                        .then(|| t.parse::<u64>().ok())
+                        .flatten();
+                    prop_assert_eq!(st.threads, threads);
+                    prop_assert_eq!(st.invalid.contains(&"Threads"), threads.is_none());
+                }
+            }
         }
     }
 }

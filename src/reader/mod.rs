@@ -39,10 +39,69 @@ pub struct ProcFs {
     sys_root: PathBuf,
 }
 
-/// Read a whole file. Uses a buffer sized for typical /proc files; the
-/// kernel returns at most a page per read for seq_files anyway.
+// Caps on what proctor reads from one file. Every file under /proc and
+// /sys is either controlled by a process (its command line, environment,
+// name, the paths of its descriptors and mappings, socket names) or, with a
+// crafted --proc-root/--sys-root, by whoever wrote the tree: no read may
+// grow with what the file holds. Each command stays far below 64 MiB.
+
+/// Whole-file reads of single-record and host files (stat, status,
+/// limits, fdinfo, meminfo, cgroup files, ...): the largest real one, the
+/// host's `stat` with every interrupt counter of a large machine, is a few
+/// hundred KiB. A longer file is an error naming the cap, never a partial
+/// record passed off as the whole.
+pub const FILE_CAP: usize = 1024 * 1024;
+
+/// The command line kept by `inspect` and read for name matching: enough
+/// for any real command (a long Java class path included) and for matching
+/// a name; a longer one is cut and the cut is shown.
+pub const CMDLINE_READ_CAP: usize = 64 * 1024;
+
+/// The environment kept by `env` and counted by `inspect`: a real one is a
+/// few KiB (a Kubernetes pod with service links, some 100 KiB); a longer
+/// one is cut and the cut is shown. Not more: `env` keeps a few hundred
+/// bytes of bookkeeping per variable, and 256 KiB of 4-byte variables
+/// (65,536 of them) already costs ~25 MiB.
+pub const ENVIRON_CAP: usize = 256 * 1024;
+
+/// A process name (`comm`, at most 16 bytes on a real procfs) read for
+/// name matching; a fixture tree may hold anything there.
+pub const COMM_CAP: usize = 4096;
+
+/// One line of a streamed file (smaps, maps, net tables): real lines are
+/// under 8 KiB (a mapped path of PATH_MAX with escapes); a longer line is
+/// handed over cut at this length, the rest skipped unread into memory.
+pub const LINE_CAP: usize = 64 * 1024;
+
+/// The most proctor streams from one file (smaps of 20,000 mappings is
+/// ~15 MiB, a host's TCP table of a million sockets ~150 MiB): beyond
+/// it the read is an error, so a huge sparse file in a fixture tree cannot
+/// keep proctor reading for ever.
+pub const STREAM_CAP: u64 = 512 * 1024 * 1024;
+
+/// PATH_MAX: the kernel never returns a longer link text (it fails with
+/// ENAMETOOLONG instead); the readlink buffer is this plus one byte.
+pub const PATH_MAX: usize = 4096;
+
+/// What was cut from a capped read: the bytes kept and, when known (from
+/// stat's arg_start/arg_end or env_start/env_end), the file's full length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Truncated {
+    pub shown_bytes: u64,
+    pub total_bytes: Option<u64>,
+}
+
+/// The error for a file longer than [`FILE_CAP`].
+fn too_long(cap: usize) -> io::Error {
+    io::Error::other(format!(
+        "longer than {} bytes, the most proctor reads of this file",
+        cap
+    ))
+}
+
+/// Read a whole file, at most [`FILE_CAP`] bytes (longer is an error).
 pub(crate) fn read_file(file: File) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = Vec::new();
     read_fd(&file, &mut buf, false)?;
     Ok(buf)
 }
@@ -52,29 +111,88 @@ pub(crate) fn read_file(file: File) -> io::Result<Vec<u8>> {
 /// the syscalls of reading 2,000 threads (measured with strace -c).
 /// With `one_record`, a short read ends the file: true for single-record
 /// /proc files (stat, status), whose whole text one read returns; false
-/// for multi-page seq_files (net tables), read until 0.
+/// for multi-page seq_files, read until 0. A file longer than
+/// [`FILE_CAP`] is an error.
 pub(crate) fn read_fd(
     fd: impl std::os::fd::AsFd,
     buf: &mut Vec<u8>,
     one_record: bool,
 ) -> io::Result<()> {
-    fill(buf, one_record, |b| {
-        rustix::io::read(&fd, rustix::buffer::spare_capacity(b))
-    })
-    .map_err(io::Error::from)
+    if read_capped(fd, buf, FILE_CAP, one_record)? {
+        return Err(too_long(FILE_CAP));
+    }
+    Ok(())
+}
+
+/// Read at most `cap` bytes of `fd` into `buf` (cleared first); true when
+/// the file held more (one byte past the cap is read to tell).
+pub(crate) fn read_capped(
+    fd: impl std::os::fd::AsFd,
+    buf: &mut Vec<u8>,
+    cap: usize,
+    one_record: bool,
+) -> io::Result<bool> {
+    fill(buf, one_record, cap, |b, _| rustix::io::read(&fd, b)).map_err(io::Error::from)
 }
 
 /// pread at offset 0 into `buf` (cleared), for files kept open and read
 /// again (`watch`, repeated scans): the kernel regenerates the text at
-/// offset 0. Single-record files: a short read ends it.
+/// offset 0. Single-record files: a short read ends it. A file longer
+/// than [`FILE_CAP`] fails with EFBIG.
 pub(crate) fn pread_all(
     fd: impl std::os::fd::AsFd,
     buf: &mut Vec<u8>,
 ) -> Result<(), rustix::io::Errno> {
-    fill(buf, true, |b| {
-        let off = b.len() as u64;
-        rustix::io::pread(&fd, rustix::buffer::spare_capacity(b), off)
-    })
+    if fill(buf, true, FILE_CAP, |b, off| rustix::io::pread(&fd, b, off))? {
+        return Err(rustix::io::Errno::FBIG);
+    }
+    Ok(())
+}
+
+/// Open `name` under `dir` for reading: O_NONBLOCK, so a FIFO put in a
+/// fixture tree cannot block the open (harmless on procfs and sysfs), and
+/// O_NOCTTY. With `check_type` (any root that is not a real procfs), the
+/// descriptor must be a regular file: a FIFO, a device (/dev/zero) or a
+/// socket is refused with an error saying so.
+pub(crate) fn open_read(
+    dir: impl std::os::fd::AsFd,
+    name: &std::ffi::CStr,
+    check_type: bool,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
+    if check_type {
+        let st = rustix::fs::fstat(&fd)?;
+        let kind = FileType::from_raw_mode(st.st_mode);
+        if kind != FileType::RegularFile {
+            let what = match kind {
+                FileType::Fifo => "a FIFO",
+                FileType::CharacterDevice => "a character device",
+                FileType::BlockDevice => "a block device",
+                FileType::Socket => "a socket",
+                FileType::Directory => "a directory",
+                _ => "not a regular file",
+            };
+            return Err(io::Error::other(format!(
+                "{what}, not a regular file: proctor reads only regular /proc and /sys files"
+            )));
+        }
+    }
+    Ok(fd)
+}
+
+/// Open a file by path (host files under the roots), checked as
+/// [`open_read`] does.
+pub(crate) fn open_path(path: &Path) -> io::Result<File> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    open_read(rustix::fs::CWD, &c, true).map(File::from)
 }
 
 /// Whether a statfs result is a real procfs (not a fixture tree): only
@@ -86,30 +204,46 @@ pub(crate) fn is_procfs(st: &rustix::fs::StatFs) -> bool {
     u32::try_from(st.f_type) == Ok(PROC_SUPER_MAGIC)
 }
 
-/// The loop behind [`read_fd`] and [`pread_all`]: `call` appends to the
-/// buffer's spare capacity and returns how much; EINTR is retried.
+/// The loop behind every capped read: `call` fills the slice it is given
+/// (from the offset it is given) and returns how much; EINTR is retried.
+/// The buffer grows by doubling up to `cap` + 1 bytes and never past it:
+/// Ok(true) when the file held more than `cap` bytes (`buf` then holds
+/// the first `cap`).
 fn fill(
     buf: &mut Vec<u8>,
     one_record: bool,
-    mut call: impl FnMut(&mut Vec<u8>) -> Result<usize, rustix::io::Errno>,
-) -> Result<(), rustix::io::Errno> {
+    cap: usize,
+    mut call: impl FnMut(&mut [u8], u64) -> Result<usize, rustix::io::Errno>,
+) -> Result<bool, rustix::io::Errno> {
+    let limit = cap.saturating_add(1);
+    // Zero-filled rather than read into spare capacity: that would need
+    // unsafe set_len, and the crate forbids unsafe code.
     buf.clear();
-    if buf.capacity() < 4096 {
-        buf.reserve(4096);
-    }
+    let mut len = 0usize;
     loop {
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity());
+        if len == buf.len() {
+            if len >= limit {
+                buf.truncate(cap);
+                return Ok(true);
+            }
+            let grow = buf.len().max(2048).saturating_mul(2).min(limit);
+            buf.resize(grow, 0);
         }
-        let room = buf.capacity() - buf.len();
+        let room = buf.len() - len;
         let n = loop {
-            match call(buf) {
+            match call(&mut buf[len..], len as u64) {
                 Err(rustix::io::Errno::INTR) => continue,
-                other => break other?,
+                Err(e) => {
+                    buf.truncate(len);
+                    return Err(e);
+                }
+                Ok(n) => break n,
             }
         };
+        len += n;
         if n == 0 || (one_record && n < room) {
-            return Ok(());
+            buf.truncate(len);
+            return Ok(false);
         }
     }
 }
@@ -150,14 +284,14 @@ impl ProcFs {
     /// Read a host-wide file under the proc root (`stat`, `uptime`, `meminfo`).
     pub fn read_proc_file(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
         let path = self.proc_root.join(rel);
-        File::open(&path)
+        open_path(&path)
             .and_then(read_file)
             .map_err(|e| sys_error(&path, &e, rel))
     }
 
     /// Read a file under the sys root.
     pub fn read_sys_file(&self, path: &Path) -> Result<Vec<u8>, ReadError> {
-        File::open(path)
+        open_path(path)
             .and_then(read_file)
             .map_err(|e| sys_error(path, &e, "cgroup file"))
     }
@@ -191,22 +325,39 @@ impl ProcFs {
         is_procfs(&st).then(|| self.self_pid())
     }
 
+    /// Read at most `cap` bytes of PROC/PID/`rel` (opened as [`open_read`]
+    /// does): (bytes, whether the file held more). None when unreadable.
+    fn read_pid_file(&self, pid: i32, rel: &str, cap: usize) -> Option<(Vec<u8>, bool)> {
+        let path = self.proc_root.join(pid.to_string()).join(rel);
+        let file = open_path(&path).ok()?;
+        let mut buf = Vec::new();
+        let more = read_capped(&file, &mut buf, cap, false).ok()?;
+        Some((buf, more))
+    }
+
     /// Cheap reads used to match names without opening a handle. Errors
-    /// mean the process is gone or unreadable; callers skip it.
+    /// mean the process is gone or unreadable; callers skip it. Each is
+    /// capped ([`COMM_CAP`], [`CMDLINE_READ_CAP`], [`FILE_CAP`]).
     pub fn comm(&self, pid: i32) -> Option<Vec<u8>> {
-        let mut v = std::fs::read(self.proc_root.join(pid.to_string()).join("comm")).ok()?;
+        let (mut v, _) = self.read_pid_file(pid, "comm", COMM_CAP)?;
         if v.last() == Some(&b'\n') {
             v.pop();
         }
         Some(v)
     }
 
+    /// The first [`CMDLINE_READ_CAP`] bytes of the command line: enough
+    /// to match a name and to list candidates.
     pub fn cmdline_raw(&self, pid: i32) -> Option<Vec<u8>> {
-        std::fs::read(self.proc_root.join(pid.to_string()).join("cmdline")).ok()
+        self.read_pid_file(pid, "cmdline", CMDLINE_READ_CAP)
+            .map(|(v, _)| v)
     }
 
     pub fn stat_raw(&self, pid: i32) -> Option<Vec<u8>> {
-        std::fs::read(self.proc_root.join(pid.to_string()).join("stat")).ok()
+        match self.read_pid_file(pid, "stat", FILE_CAP)? {
+            (v, false) => Some(v),
+            (_, true) => None,
+        }
     }
 
     /// Open a process for reading.
@@ -236,12 +387,14 @@ impl ProcFs {
 impl ProcFs {
     /// Names of block devices (`sda`, `nvme0n1`, `dm-0`, `loop3`), from
     /// SYS/class/block, to tell block from character devices by name
-    /// without stat() on a descriptor's target. Empty when unreadable.
+    /// without stat() on a descriptor's target. Empty when unreadable; at
+    /// most 65,536 names (a crafted --sys-root may hold millions).
     pub fn block_devices(&self) -> std::collections::HashSet<Vec<u8>> {
         use std::os::unix::ffi::OsStrExt;
         std::fs::read_dir(self.sys_root.join("class/block"))
             .map(|d| {
-                d.filter_map(|e| e.ok())
+                d.take(65_536)
+                    .filter_map(|e| e.ok())
                     .map(|e| e.file_name().as_bytes().to_vec())
                     .collect()
             })
@@ -267,6 +420,22 @@ pub fn kernel_counts_fds_in_stat() -> bool {
     let major = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
     let minor = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
     (major, minor) >= (6, 2)
+}
+
+/// The signals proctor itself was started with set to ignored (the
+/// `SigIgn` mask of its own status; bit n-1 is signal n), None when
+/// unreadable. The kernel's own view of this process, whatever
+/// `--proc-root` says, hence /proc/self. Asking sigaction(2) would need
+/// unsafe code, which this crate forbids (rustix and signal-hook offer the
+/// query only as `unsafe fn`).
+pub fn ignored_signals() -> Option<u64> {
+    let f = open_path(Path::new("/proc/self/status")).ok()?;
+    let mut status = Vec::new();
+    read_fd(&f, &mut status, true).ok()?;
+    status.split(|&c| c == b'\n').find_map(|l| {
+        let hex = crate::parse::trim(l.strip_prefix(b"SigIgn:")?);
+        u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    })
 }
 
 /// Clock ticks per second (USER_HZ), for stat's time fields.
@@ -378,4 +547,108 @@ impl UserNames {
             .or_insert_with(|| user_name(uid))
             .as_deref()
     }
+}
+
+/// Most of PROC/self/mountinfo read to find the proc root's options: a few
+/// hundred bytes per mount, so room for thousands of mounts, and a bound
+/// whatever a crafted --proc-root holds.
+const MOUNTINFO_CAP: usize = 4 << 20;
+
+/// How the procfs at the proc root limits what proctor can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visibility {
+    /// hidepid, gid and subset options; None when no procfs is mounted at
+    /// the root (a fixture tree) or its mount could not be read.
+    pub mount: Option<crate::parse::mountinfo::ProcMount>,
+    /// proctor runs as root or as a member of the mount's `gid=`: hidepid
+    /// does not apply to it (root is approximated by euid 0, which holds
+    /// CAP_SYS_PTRACE unless a container dropped it).
+    pub exempt: bool,
+}
+
+impl ProcFs {
+    /// The options of the procfs mounted at the proc root, from
+    /// PROC/self/mountinfo (our own mount namespace, where the root is
+    /// mounted). Opened non-blocking and checked to be a regular file, read
+    /// up to [`MOUNTINFO_CAP`].
+    pub fn visibility(&self) -> Visibility {
+        use std::os::unix::ffi::OsStrExt;
+        let mount = (|| {
+            let root = std::fs::canonicalize(&self.proc_root).ok()?;
+            let f = open_path(&self.proc_root.join("self/mountinfo")).ok()?;
+            let mut buf = Vec::new();
+            // Past the cap, the mounts read so far are parsed.
+            read_capped(&f, &mut buf, MOUNTINFO_CAP, false).ok()?;
+            crate::parse::mountinfo::proc_mount_at(&buf, root.as_os_str().as_bytes())
+        })();
+        let exempt = rustix::process::geteuid().is_root()
+            || mount.and_then(|m| m.gid).is_some_and(|g| {
+                rustix::process::getegid().as_raw() == g
+                    || rustix::process::getgroups()
+                        .is_ok_and(|gs| gs.iter().any(|x| x.as_raw() == g))
+            });
+        Visibility { mount, exempt }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn temp(tag: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("proctor-reader-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    #[test]
+    fn capped_reads_stop_at_the_cap_and_say_there_was_more() {
+        let p = temp("cap");
+        std::fs::File::create(&p)
+            .and_then(|mut f| f.write_all(&vec![b'x'; 10_000]))
+            .expect("write temp file");
+        let f = File::open(&p).expect("open");
+        let mut buf = Vec::new();
+        assert!(read_capped(&f, &mut buf, 4096, false).expect("read"));
+        assert_eq!(buf.len(), 4096);
+        assert!(buf.capacity() <= 4097 * 2, "{}", buf.capacity());
+        let f = File::open(&p).expect("open");
+        assert!(!read_capped(&f, &mut buf, 10_000, false).expect("read"));
+        assert_eq!(buf.len(), 10_000);
+        // A whole-file read of more than FILE_CAP is an error, not a cut record.
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn dev_zero_is_cut_and_a_fifo_is_refused_without_blocking() {
+        let zero = std::ffi::CString::new("/dev/zero").expect("path");
+        let e = open_read(rustix::fs::CWD, &zero, true).expect_err("device refused");
+        assert!(e.to_string().contains("character device"), "{e}");
+        // Unchecked (a real procfs), /dev/zero still cannot grow a read.
+        let fd = open_read(rustix::fs::CWD, &zero, false).expect("open /dev/zero");
+        let mut buf = Vec::new();
+        let e = read_fd(&fd, &mut buf, false).expect_err("endless file");
+        assert!(e.to_string().contains("longer than"), "{e}");
+        assert!(buf.capacity() <= 2 * (FILE_CAP + 1), "{}", buf.capacity());
+        assert_eq!(
+            pread_all(&fd, &mut buf).expect_err("endless"),
+            rustix::io::Errno::FBIG
+        );
+
+        let p = temp("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &p,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        // Would block for ever without O_NONBLOCK (no writer).
+        let e = open_path(&p).expect_err("FIFO refused");
+        assert!(e.to_string().contains("a FIFO"), "{e}");
+        let _ = std::fs::remove_file(&p);
+    }
+    use rustix::fs::Mode;
 }

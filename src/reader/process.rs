@@ -7,9 +7,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use rustix::fs::{CWD, Dir, Mode, OFlags, openat, readlinkat};
+use rustix::fs::{CWD, Dir, Mode, OFlags, openat};
 
-use super::{ProcFs, read_file};
+use super::{CMDLINE_READ_CAP, ENVIRON_CAP, LINE_CAP, PATH_MAX, ProcFs, STREAM_CAP, Truncated};
 use crate::error::{Errno, ReadError, classify};
 use crate::parse::{self, net, stat::Stat, status::Status};
 
@@ -23,13 +23,19 @@ pub struct Process {
     /// The stat read when the handle was opened: identity (start time),
     /// name, state at that moment.
     stat: Stat,
+    /// Whether files must be checked to be regular before reading (the
+    /// root is not a real procfs: a fixture tree may hold FIFOs, devices).
+    check_type: bool,
 }
 
 /// One descriptor: number, link text, and its fdinfo when it was read.
+/// A link that cannot be read (a path longer than PATH_MAX fails with
+/// ENAMETOOLONG) is that one descriptor's error: the descriptor is still
+/// open and counted, its type unknown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdEntry {
     pub fd: i32,
-    pub link: Vec<u8>,
+    pub link: Result<Vec<u8>, ReadError>,
     pub info: Option<parse::fdinfo::FdInfo>,
 }
 
@@ -65,7 +71,8 @@ pub fn summarize_links(entries: &[FdEntry]) -> LinkSummary {
     let none = std::collections::HashSet::new();
     let mut out = LinkSummary::default();
     for e in entries {
-        let l = parse::fdlink::classify(&e.link, None, &none);
+        let Ok(link) = &e.link else { continue };
+        let l = parse::fdlink::classify(link, None, &none);
         out.deleted += u64::from(l.deleted);
         if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
             out.socket_inodes.insert(i);
@@ -149,25 +156,20 @@ impl Process {
             },
         })?;
         let stat_path = path.join("stat");
-        let raw = openat(
-            &dir,
-            c"stat",
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io_err)
-        .and_then(|fd| read_file(File::from(fd)))
-        .map_err(|e| match classify(&e) {
-            Errno::Missing => ReadError::Exited { pid },
-            Errno::Denied => ReadError::PermissionDenied {
-                path: stat_path.clone(),
-            },
-            Errno::NotSupported => ReadError::Exited { pid },
-            Errno::Other(message) => ReadError::Io {
-                path: stat_path.clone(),
-                message,
-            },
-        })?;
+        let check_type = !rustix::fs::fstatfs(&dir).is_ok_and(|s| super::is_procfs(&s));
+        let raw = super::open_read(&dir, c"stat", check_type)
+            .and_then(|fd| super::read_file(File::from(fd)))
+            .map_err(|e| match classify(&e) {
+                Errno::Missing => ReadError::Exited { pid },
+                Errno::Denied => ReadError::PermissionDenied {
+                    path: stat_path.clone(),
+                },
+                Errno::NotSupported => ReadError::Exited { pid },
+                Errno::Other(message) => ReadError::Io {
+                    path: stat_path.clone(),
+                    message,
+                },
+            })?;
         if raw.is_empty() {
             // A stat file that reads empty belongs to a process being torn down.
             return Err(ReadError::Exited { pid });
@@ -178,6 +180,7 @@ impl Process {
             dir,
             path,
             stat,
+            check_type,
         })
     }
 
@@ -265,40 +268,47 @@ impl Process {
         self.read_with(rel, false)
     }
 
+    /// Open a file of this process for reading (O_NONBLOCK; checked to be
+    /// a regular file when the root is not a real procfs).
+    fn open_rel(&self, rel: &std::ffi::CStr) -> io::Result<OwnedFd> {
+        super::open_read(&self.dir, rel, self.check_type)
+    }
+
+    /// Read a whole file, at most [`super::FILE_CAP`] bytes (longer is an
+    /// error).
     fn read_with(&self, rel: &str, one_record: bool) -> io::Result<Vec<u8>> {
-        let fd = openat(
-            &self.dir,
-            cstr(rel).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(io_err)?;
+        let fd = self.open_rel(cstr(rel).as_c_str())?;
         let mut buf = Vec::new();
         super::read_fd(fd, &mut buf, one_record)?;
         Ok(buf)
     }
 
-    /// Open a file of this process to re-read it later (pread at 0).
-    pub fn open_file(&self, rel: &std::ffi::CStr) -> Result<OwnedFd, ReadError> {
-        openat(
-            &self.dir,
-            rel,
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err(&rel.to_string_lossy(), io_err(e)))
+    /// Read at most `cap` bytes of a file: (bytes, whether it held more).
+    fn read_capped(&self, rel: &str, cap: usize) -> Result<(Vec<u8>, bool), ReadError> {
+        let fd = self
+            .open_rel(cstr(rel).as_c_str())
+            .map_err(|e| self.map_err(rel, e))?;
+        let mut buf = Vec::new();
+        let more =
+            super::read_capped(fd, &mut buf, cap, false).map_err(|e| self.map_err(rel, e))?;
+        Ok((buf, more))
     }
 
-    /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`).
+    /// Open a file of this process to re-read it later (pread at 0).
+    pub fn open_file(&self, rel: &std::ffi::CStr) -> Result<OwnedFd, ReadError> {
+        self.open_rel(rel)
+            .map_err(|e| self.map_err(&rel.to_string_lossy(), e))
+    }
+
+    /// Read a file of this process (`status`, `net/tcp`, `task/12/comm`),
+    /// at most [`super::FILE_CAP`] bytes (longer is an error).
     pub fn read(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
         self.read_raw(rel).map_err(|e| self.map_err(rel, e))
     }
 
     /// Read a link of this process (`exe`, `cwd`).
     pub fn readlink(&self, rel: &str) -> Result<Vec<u8>, ReadError> {
-        readlinkat(&self.dir, cstr(rel).as_c_str(), Vec::new())
-            .map(CString::into_bytes)
-            .map_err(|e| self.map_err(rel, io_err(e)))
+        readlink_bounded(&self.dir, cstr(rel).as_c_str()).map_err(|e| self.map_err(rel, e))
     }
 
     /// Confirm the process is still the live one that was opened: an error
@@ -333,12 +343,34 @@ impl Process {
         parse::status::parse(&b).map_err(|f| ReadError::parse(&self.path("status"), f.field))
     }
 
-    pub fn cmdline(&self) -> Result<Vec<Vec<u8>>, ReadError> {
-        self.read("cmdline").map(|b| parse::cmdline::split_nul(&b))
+    /// The arguments, from at most [`CMDLINE_READ_CAP`] bytes of the
+    /// command line, and what was cut (its full length from stat's
+    /// arg_start/arg_end when shown).
+    pub fn cmdline(&self) -> Result<(Vec<Vec<u8>>, Option<Truncated>), ReadError> {
+        let (b, more) = self.read_capped("cmdline", CMDLINE_READ_CAP)?;
+        let cut = more.then(|| self.truncated(b.len(), Stat::cmdline_len));
+        Ok((parse::cmdline::split_nul(&b), cut))
     }
 
-    pub fn environ_count(&self) -> Result<usize, ReadError> {
-        self.read("environ").map(|b| parse::cmdline::count_nul(&b))
+    /// The number of environment variables in at most [`ENVIRON_CAP`]
+    /// bytes of `environ`, and what was cut.
+    pub fn environ_count(&self) -> Result<(usize, Option<Truncated>), ReadError> {
+        self.environ()
+            .map(|(b, cut)| (parse::cmdline::count_nul(&b), cut))
+    }
+
+    /// What a capped read of `shown` bytes cut, with the full length from
+    /// a fresh stat when it shows it.
+    fn truncated(&self, shown: usize, len: impl Fn(&Stat) -> Option<u64>) -> Truncated {
+        let total = self
+            .stat()
+            .ok()
+            .and_then(|s| len(&s))
+            .filter(|&t| t > shown as u64);
+        Truncated {
+            shown_bytes: shown as u64,
+            total_bytes: total,
+        }
     }
 
     /// RLIMIT_NOFILE (soft, hard); None inside means unlimited.
@@ -384,7 +416,8 @@ impl Process {
         self.read("cgroup").map(|b| parse::cgroup::parse(&b))
     }
 
-    /// Every open descriptor with its link text. Descriptors closed while
+    /// Every open descriptor with its link text (at most [`LINK_CAP`]
+    /// bytes: see [`shorten_middle`]). Descriptors closed while
     /// listing are skipped silently. With `dir_flags`, fdinfo is read for
     /// path-backed descriptors (one more read each) to spot directories.
     pub fn fds(&self, wanted: FdInfoWanted) -> Result<Vec<FdEntry>, ReadError> {
@@ -406,22 +439,32 @@ impl Process {
             let Some(fd) = name.to_str().ok().and_then(|s| s.parse::<i32>().ok()) else {
                 continue;
             };
-            let link = match readlinkat(fd_dir.as_fd(), name, Vec::with_capacity(32)) {
-                Ok(l) => l.into_bytes(),
-                Err(e) => match classify(&io_err(e)) {
+            let link = match readlink_bounded(fd_dir.as_fd(), name) {
+                Ok(l) if l.len() > LINK_CAP => Ok(shorten_middle(&l, LINK_CAP)),
+                Ok(l) => Ok(l),
+                Err(e) => match classify(&e) {
                     // Closed between the listing and the readlink.
                     Errno::Missing => continue,
-                    _ => return Err(self.map_err(&format!("fd/{fd}"), io_err(e))),
+                    // The process is gone or the whole directory refused:
+                    // that is the section's error, not this row's.
+                    Errno::Denied => return Err(self.map_err(&format!("fd/{fd}"), e)),
+                    // ENAMETOOLONG (a path past PATH_MAX), EIO...: this one
+                    // descriptor is unreadable; the others are still read.
+                    _ => Err(self.map_err(&format!("fd/{fd}"), e)),
                 },
             };
-            let want = match wanted {
-                FdInfoWanted::None => false,
-                FdInfoWanted::All => true,
-                FdInfoWanted::Paths => {
+            if matches!(link, Err(ReadError::Exited { .. })) {
+                return Err(ReadError::Exited { pid: self.pid });
+            }
+            let want = match (&link, wanted) {
+                (_, FdInfoWanted::None) => false,
+                (_, FdInfoWanted::All) => true,
+                (Ok(link), FdInfoWanted::Paths) => {
                     link.first() == Some(&b'/')
                         && !link.starts_with(b"/dev/")
                         && !link.starts_with(b"/memfd:")
                 }
+                (Err(_), FdInfoWanted::Paths) => true,
             };
             // A descriptor closed since the readlink has no fdinfo: keep the
             // row (it was open when listed), without the details.
@@ -461,18 +504,25 @@ impl Process {
         rustix::fs::fstatfs(&self.dir).is_ok_and(|s| super::is_procfs(&s))
     }
 
-    /// The environment the process started with, raw.
-    pub fn environ(&self) -> Result<Vec<u8>, ReadError> {
-        self.read("environ")
+    /// The environment the process started with, raw: at most
+    /// [`ENVIRON_CAP`] bytes, and what was cut.
+    pub fn environ(&self) -> Result<(Vec<u8>, Option<Truncated>), ReadError> {
+        let (b, more) = self.read_capped("environ", ENVIRON_CAP)?;
+        let cut = more.then(|| self.truncated(b.len(), Stat::environ_len));
+        Ok((b, cut))
     }
 
-    /// `smaps`, raw: one block per mapping (can be megabytes).
+    /// `smaps`, raw: one block per mapping (can be megabytes). Paths
+    /// longer than [`MAP_PATH_CAP`] are shortened (see [`shorten_map_path`]).
     pub fn smaps(&self) -> Result<Vec<parse::smaps::Mapping>, ReadError> {
         let mut p = parse::smaps::SmapsParser::default();
         let mut any = false;
         self.for_each_line("smaps", |line| {
             any = true;
-            p.line(line);
+            match shorten_map_path(line, MAP_PATH_CAP) {
+                Some(short) => p.line(&short),
+                None => p.line(line),
+            }
             true
         })?;
         if !any {
@@ -483,48 +533,15 @@ impl Process {
 
     /// Stream a file line by line (64 KiB reads) without holding its whole
     /// text: smaps can be 15 MB, a host's tcp table several MB. `f`
-    /// returns false to stop early.
-    pub fn for_each_line(
-        &self,
-        rel: &str,
-        mut f: impl FnMut(&[u8]) -> bool,
-    ) -> Result<(), ReadError> {
-        let fd = openat(
-            &self.dir,
-            cstr(rel).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err(rel, io_err(e)))?;
-        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-        loop {
-            let before = buf.len();
-            if buf.capacity() - before < 16 * 1024 {
-                buf.reserve(64 * 1024);
-            }
-            let n = loop {
-                match rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf)) {
-                    Ok(n) => break n,
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(e) => return Err(self.map_err(rel, io_err(e))),
-                }
-            };
-            if n == 0 {
-                if !buf.is_empty() {
-                    f(&buf);
-                }
-                return Ok(());
-            }
-            // Hand over every complete line; keep the partial last one.
-            let mut start = 0;
-            while let Some(nl) = buf[start..].iter().position(|&c| c == b'\n') {
-                if !f(&buf[start..start + nl]) {
-                    return Ok(());
-                }
-                start += nl + 1;
-            }
-            buf.drain(..start);
-        }
+    /// returns false to stop early. Memory is bounded whatever the file
+    /// holds: a line longer than [`LINE_CAP`] is handed over cut at that
+    /// length (the rest is skipped), and a file longer than [`STREAM_CAP`]
+    /// is an error.
+    pub fn for_each_line(&self, rel: &str, f: impl FnMut(&[u8]) -> bool) -> Result<(), ReadError> {
+        let fd = self
+            .open_rel(cstr(rel).as_c_str())
+            .map_err(|e| self.map_err(rel, e))?;
+        stream_lines(&fd, LINE_CAP, STREAM_CAP, f).map_err(|e| self.map_err(rel, e))
     }
 
     /// Every thread's stat and context switches (from status). Threads
@@ -597,13 +614,7 @@ impl Process {
         let mut out = Vec::with_capacity(tids.len());
         let mut buf = Vec::with_capacity(2048);
         let read_into = |rel: &CString, buf: &mut Vec<u8>| -> io::Result<()> {
-            let fd = openat(
-                task,
-                rel.as_c_str(),
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(io_err)?;
+            let fd = super::open_read(task, rel.as_c_str(), self.check_type)?;
             super::read_fd(fd, buf, true)
         };
         for &tid in tids {
@@ -747,10 +758,10 @@ impl Process {
     /// Whether the process shares proctor's network namespace (so a
     /// netlink dump from here sees its sockets).
     fn in_our_netns(&self) -> bool {
-        let theirs = readlinkat(&self.dir, c"ns/net", Vec::new());
+        let theirs = readlink_bounded(&self.dir, c"ns/net");
         let ours = std::fs::read_link("/proc/self/ns/net");
         match (theirs, ours) {
-            (Ok(t), Ok(o)) => t.as_bytes() == o.as_os_str().as_encoded_bytes(),
+            (Ok(t), Ok(o)) => t == o.as_os_str().as_encoded_bytes(),
             _ => false,
         }
     }
@@ -823,10 +834,10 @@ impl Process {
             if !name.to_bytes().first().is_some_and(u8::is_ascii_digit) {
                 continue;
             }
-            let Ok(link) = readlinkat(fd_dir.as_fd(), name, Vec::with_capacity(32)) else {
+            let Ok(link) = readlink_bounded(fd_dir.as_fd(), name) else {
                 continue;
             };
-            let Some(inode) = parse::fdlink::socket_inode(link.as_bytes()) else {
+            let Some(inode) = parse::fdlink::socket_inode(&link) else {
                 continue;
             };
             if !inodes.contains(&inode) || out.contains_key(&inode) {
@@ -850,6 +861,142 @@ impl Process {
     }
 }
 
+/// The longest mapped path kept per mapping. A process can map one file
+/// with a 4,000-byte path 20,000 times (no privilege needed): kept whole,
+/// its paths alone cost 80 MB, and as much again in every copy the `maps`
+/// view makes. Longer paths keep their first and last bytes around `…`.
+pub const MAP_PATH_CAP: usize = 256;
+
+/// A smaps header line (`start-end perms offset dev inode   path`) whose
+/// path is longer than `cap`, with the path shortened to its first
+/// `cap / 3` and last `cap - cap / 3 - 3` bytes joined by `…`; None for
+/// other lines and short paths.
+pub(crate) fn shorten_map_path(line: &[u8], cap: usize) -> Option<Vec<u8>> {
+    let first = *line.first()?;
+    if !(first.is_ascii_digit() || (b'a'..=b'f').contains(&first)) {
+        return None;
+    }
+    // Skip five space-separated fields, then the padding before the path.
+    let mut i = 0;
+    for _ in 0..5 {
+        i += line[i..].iter().position(|&c| c == b' ')?;
+        i += line[i..].iter().position(|&c| c != b' ')?;
+    }
+    let path = &line[i..];
+    if path.len() <= cap {
+        return None;
+    }
+    let mut out = Vec::with_capacity(i + cap);
+    out.extend_from_slice(&line[..i]);
+    out.extend_from_slice(&shorten_middle(path, cap));
+    Some(out)
+}
+
+/// The longest descriptor link text kept (a path; socket, pipe and anon
+/// inode links are short). A process may open one file with a 4,000-byte
+/// path 20,000 times or more: kept whole, 80 MB per copy.
+pub const LINK_CAP: usize = 256;
+
+/// `b` itself when at most `cap` bytes, else its first `cap / 3` and last
+/// `cap - cap / 3 - 3` bytes joined by `…` (3 bytes): exactly `cap` bytes,
+/// and the start (`/`, `socket:`) and the end (` (deleted)`, the file
+/// name) both kept.
+pub fn shorten_middle(b: &[u8], cap: usize) -> Vec<u8> {
+    if b.len() <= cap {
+        return b.to_vec();
+    }
+    let head = cap / 3;
+    let tail = cap.saturating_sub(head + 3);
+    let mut out = Vec::with_capacity(cap);
+    out.extend_from_slice(&b[..head]);
+    out.extend_from_slice("…".as_bytes());
+    out.extend_from_slice(&b[b.len() - tail..]);
+    out
+}
+
+/// readlinkat into a buffer of PATH_MAX + 1 bytes: the kernel never
+/// returns a longer link text for a /proc link (it fails with
+/// ENAMETOOLONG), and a fixture's symlink longer than that is an error
+/// rather than a buffer grown to fit. rustix's `readlinkat` grows its
+/// buffer without bound, hence `readlinkat_raw`.
+pub(crate) fn readlink_bounded(dir: impl AsFd, name: &std::ffi::CStr) -> io::Result<Vec<u8>> {
+    // On the stack, and the result copied at its own length: 20,000 links
+    // must not each keep a PATH_MAX buffer.
+    let mut buf = [0u8; PATH_MAX + 1];
+    let n = rustix::fs::readlinkat_raw(dir, name, &mut buf[..]).map_err(io_err)?;
+    if n > PATH_MAX {
+        return Err(io_err(rustix::io::Errno::NAMETOOLONG));
+    }
+    Ok(buf[..n].to_vec())
+}
+
+/// Hand `f` every line of `fd` (without its newline), reading 64 KiB at a
+/// time into one buffer that never grows past `line_cap` plus a read: a
+/// line longer than `line_cap` is handed over cut at `line_cap` bytes and
+/// the rest of it skipped. More than `total_cap` bytes is an error (EFBIG).
+/// `f` returns false to stop early.
+pub(crate) fn stream_lines(
+    fd: impl AsFd,
+    line_cap: usize,
+    total_cap: u64,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> io::Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    let mut buf: Vec<u8> = vec![0; line_cap + CHUNK];
+    // buf[..len] holds the unfinished line; `skipping` while dropping the
+    // rest of a line already handed over cut.
+    let mut len = 0usize;
+    let mut skipping = false;
+    let mut total = 0u64;
+    loop {
+        let end = (len + CHUNK).min(buf.len());
+        let n = loop {
+            match rustix::io::read(&fd, &mut buf[len..end]) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(io_err(e)),
+            }
+        };
+        if n == 0 {
+            if len > 0 && !skipping {
+                f(&buf[..len]);
+            }
+            return Ok(());
+        }
+        total = total.saturating_add(n as u64);
+        if total > total_cap {
+            return Err(io::Error::other(format!(
+                "longer than {total_cap} bytes, the most proctor streams from one file"
+            )));
+        }
+        let filled = len + n;
+        let mut start = 0;
+        while let Some(nl) = buf[start..filled].iter().position(|&c| c == b'\n') {
+            if skipping {
+                skipping = false;
+            } else if !f(&buf[start..start + nl]) {
+                return Ok(());
+            }
+            start += nl + 1;
+        }
+        if skipping {
+            // Still inside the cut line: drop what was read.
+            len = 0;
+            continue;
+        }
+        // Move the unfinished line to the front.
+        buf.copy_within(start..filled, 0);
+        len = filled - start;
+        if len >= line_cap {
+            if !f(&buf[..line_cap]) {
+                return Ok(());
+            }
+            skipping = true;
+            len = 0;
+        }
+    }
+}
+
 /// The sockets found for a set of inodes.
 #[derive(Debug, Clone, Default)]
 pub struct Sockets {
@@ -857,4 +1004,91 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(data: &[u8], line_cap: usize, total_cap: u64) -> io::Result<Vec<Vec<u8>>> {
+        let p = std::env::temp_dir().join(format!(
+            "proctor-lines-{}-{}",
+            std::process::id(),
+            data.len()
+        ));
+        std::fs::write(&p, data)?;
+        let f = std::fs::File::open(&p)?;
+        let mut out = Vec::new();
+        let r = stream_lines(&f, line_cap, total_cap, |l| {
+            out.push(l.to_vec());
+            true
+        });
+        let _ = std::fs::remove_file(&p);
+        r.map(|()| out)
+    }
+
+    #[test]
+    fn an_overlong_line_is_handed_over_cut_and_the_next_lines_follow() {
+        let mut data = b"first\n".to_vec();
+        data.extend(std::iter::repeat_n(b'y', 300_000));
+        data.extend_from_slice(b"\nlast\nno newline");
+        let got = lines_of(&data, 1000, 1 << 30).expect("stream");
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0], b"first");
+        assert_eq!(got[1], vec![b'y'; 1000]);
+        assert_eq!(got[2], b"last");
+        assert_eq!(got[3], b"no newline");
+        let e = lines_of(&data, 1000, 100_000).expect_err("past the stream cap");
+        assert!(e.to_string().contains("longer than 100000 bytes"), "{e}");
+    }
+
+    #[test]
+    fn long_mapped_paths_are_shortened_around_an_ellipsis() {
+        let deep = format!("/{}/lib.so", "d".repeat(1000));
+        let line = format!("7f00-7f01 r--p 00000000 08:01 1234      {deep}");
+        let short = shorten_map_path(line.as_bytes(), 256).expect("shortened");
+        let text = String::from_utf8(short).expect("utf-8");
+        assert!(
+            text.starts_with("7f00-7f01 r--p 00000000 08:01 1234      /ddd"),
+            "{text}"
+        );
+        assert!(text.ends_with("ddd/lib.so"), "{text}");
+        assert!(text.contains('…'));
+        let path = text.rsplit("      ").next().unwrap_or_default();
+        assert_eq!(path.len(), 256);
+        let mut p = parse::smaps::SmapsParser::default();
+        p.line(text.as_bytes());
+        assert_eq!(p.finish()[0].path.len(), 256);
+        // Short paths, anonymous mappings and field lines are left alone.
+        assert!(shorten_map_path(b"7f00-7f01 r--p 00000000 08:01 1234  /lib/x.so", 256).is_none());
+        assert!(shorten_map_path(b"7f00-7f01 rw-p 00000000 00:00 0", 256).is_none());
+        assert!(shorten_map_path(b"Rss:                   4 kB", 8).is_none());
+        assert!(shorten_map_path(b"", 8).is_none());
+    }
+
+    #[test]
+    fn a_long_link_keeps_its_start_and_its_deleted_mark() {
+        let long = format!("/{} (deleted)", "d".repeat(5000));
+        let short = shorten_middle(long.as_bytes(), LINK_CAP);
+        assert_eq!(short.len(), LINK_CAP);
+        let l = parse::fdlink::classify(&short, None, &Default::default());
+        assert_eq!(l.kind, parse::fdlink::FdKind::File);
+        assert!(l.deleted);
+        assert_eq!(shorten_middle(b"socket:[12]", LINK_CAP), b"socket:[12]");
+    }
+
+    #[test]
+    fn readlink_is_bounded() {
+        let dir = std::env::temp_dir();
+        let name = format!("proctor-link-{}", std::process::id());
+        let _ = std::fs::remove_file(dir.join(&name));
+        std::os::unix::fs::symlink("/some/target", dir.join(&name)).expect("symlink");
+        let d = std::fs::File::open(&dir).expect("open temp dir");
+        let c = CString::new(name.clone()).expect("name");
+        assert_eq!(
+            readlink_bounded(&d, &c).expect("readlink"),
+            b"/some/target".to_vec()
+        );
+        let _ = std::fs::remove_file(dir.join(&name));
+    }
 }

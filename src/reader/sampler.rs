@@ -184,7 +184,7 @@ impl Sampler {
         let due = self
             .last_expensive
             .as_ref()
-            .is_none_or(|(at, cost, _)| at.elapsed() >= *cost * EXPENSIVE_DUTY);
+            .is_none_or(|(at, cost, _)| at.elapsed() >= cost.saturating_mul(EXPENSIVE_DUTY));
         if !due {
             if let Some((_, _, last)) = &self.last_expensive {
                 s.pss = last.pss;

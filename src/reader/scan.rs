@@ -20,6 +20,7 @@
 //! that cannot be read are `Err(Missing)`, never 0.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rustc_hash::FxHashMap;
@@ -136,6 +137,9 @@ pub struct Scan {
     pub exited: usize,
     /// Listed, but `stat` was refused or malformed: not even identified.
     pub unreadable: usize,
+    /// Some of the unreadable ones failed because proctor itself was out
+    /// of descriptors (EMFILE, ENFILE): its own error, not theirs.
+    pub out_of_fds: bool,
 }
 
 impl Scan {
@@ -174,10 +178,47 @@ struct Handle {
     seen: u64,
 }
 
-/// Per-worker state: its share of the handles and a read buffer.
+impl Handle {
+    /// Descriptors this handle holds open (2 to 5).
+    fn files(&self) -> usize {
+        2 + usize::from(self.status.is_some())
+            + usize::from(self.limits.is_some())
+            + usize::from(self.schedstat.is_some())
+    }
+}
+
+/// Descriptors a first read of one process holds at once (the directory,
+/// stat, schedstat, status, limits, then cmdline or the fd listing), per
+/// worker.
+const IN_FLIGHT_FILES: usize = 7;
+
+/// Descriptors left for everything else proctor holds (standard streams,
+/// the terminal and its event queue, signal pipes, the process list, the
+/// `top` watch panel's sampler), or a quarter of the limit if more.
+const RESERVED_FILES: usize = 32;
+
+/// (workers, descriptors the kept-open handles may hold in all) under a
+/// soft RLIMIT_NOFILE of `limit`: the reserve and each worker's reads in
+/// flight come first; what remains is the budget. With too few
+/// descriptors, fewer workers, and no files kept (every process is
+/// reopened at each scan): processes are never lost to EMFILE.
+fn file_budget(limit: usize, workers: usize, keep_open: bool) -> (usize, usize) {
+    let spare = limit.saturating_sub(RESERVED_FILES.max(limit / 4));
+    let workers = workers.min(spare / IN_FLIGHT_FILES).max(1);
+    let budget = if keep_open {
+        spare.saturating_sub(workers * IN_FLIGHT_FILES)
+    } else {
+        0
+    };
+    (workers, budget)
+}
+
+/// Per-worker state: its share of the handles, the descriptors they hold,
+/// and a read buffer.
 #[derive(Default)]
 struct Shard {
     handles: FxHashMap<i32, Handle>,
+    files: usize,
     buf: Vec<u8>,
 }
 
@@ -193,8 +234,8 @@ pub struct Scanner {
     workers: usize,
     shards: Vec<Shard>,
     scans: u64,
-    /// How many processes may keep their files open (5 descriptors each),
-    /// from proctor's own RLIMIT_NOFILE.
+    /// How many descriptors the kept-open handles may hold in all (a
+    /// process holds 2 to 5), from proctor's own RLIMIT_NOFILE.
     open_budget: usize,
 }
 
@@ -209,6 +250,16 @@ fn is_gone(e: RErrno) -> bool {
     e == RErrno::NOENT || e == RErrno::SRCH
 }
 
+/// A process whose `stat` could not be read; proctor's own descriptor
+/// limit is told apart (the scan reports it, `doctor` and `top` stop).
+fn unreadable(ctx: &Ctx<'_>, e: RErrno) -> Outcome {
+    if e == RErrno::MFILE || e == RErrno::NFILE {
+        ctx.out_of_fds
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Outcome::Unreadable
+}
+
 fn missing(e: RErrno) -> Missing {
     if e == RErrno::ACCESS || e == RErrno::PERM {
         Missing::PermissionDenied
@@ -217,8 +268,14 @@ fn missing(e: RErrno) -> Missing {
     }
 }
 
+/// Open a process file as the reader opens every file (O_NONBLOCK, and
+/// refused unless a regular file: a fixture tree may hold a FIFO or a
+/// device); a refusal is ENXIO here.
 fn open_rel(dir: &OwnedFd, name: &std::ffi::CStr) -> Result<OwnedFd, RErrno> {
-    openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+    super::open_read(dir, name, true).map_err(|e| {
+        e.raw_os_error()
+            .map_or(RErrno::NXIO, RErrno::from_raw_os_error)
+    })
 }
 
 impl Scanner {
@@ -234,9 +291,8 @@ impl Scanner {
         .map_err(|e| super::sys_error(fs.proc_root(), &e.into(), "process list"))?;
         let on_procfs = rustix::fs::fstatfs(&root).is_ok_and(|s| super::is_procfs(&s));
         let workers = workers.clamp(1, 8);
-        let open_budget = if keep_open {
-            // Raise our own soft limit to the hard one (always allowed),
-            // then leave a quarter for everything else proctor opens.
+        if keep_open {
+            // Raise our own soft limit to the hard one (always allowed).
             let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
             if let Some(hard) = lim.maximum {
                 let _ = rustix::process::setrlimit(
@@ -247,13 +303,11 @@ impl Scanner {
                     },
                 );
             }
-            let now = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-                .current
-                .unwrap_or(1 << 20);
-            (now as usize).saturating_mul(3) / 4 / 5
-        } else {
-            0
-        };
+        }
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .map_or(1 << 20, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let (workers, open_budget) = file_budget(limit, workers, keep_open);
         // A fixture tree's or another namespace's PIDs name other
         // processes here: prlimit only on our own namespace's procfs.
         let use_prlimit =
@@ -282,16 +336,30 @@ impl Scanner {
     }
 
     /// Two passes `apart` (between their starts), for rates and growth:
-    /// (earlier, later).
+    /// (earlier, later). The wait between them ends early when `stop` is
+    /// set (Ctrl-C): then the later scan is None and the caller reports
+    /// what the first one saw.
     pub fn scan_twice(
         &mut self,
         fs: &ProcFs,
         apart: std::time::Duration,
-    ) -> Result<(Scan, Scan), ReadError> {
+        stop: &AtomicBool,
+    ) -> Result<(Scan, Option<Scan>), ReadError> {
         let first = self.scan(fs)?;
-        std::thread::sleep(apart.saturating_sub(first.taken.elapsed()));
+        // Sleep in short slices so that Ctrl-C is noticed promptly.
+        let slice = std::time::Duration::from_millis(50);
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok((first, None));
+            }
+            let left = apart.saturating_sub(first.taken.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(slice));
+        }
         let second = self.scan(fs)?;
-        Ok((first, second))
+        Ok((first, Some(second)))
     }
 
     /// One pass over the process table.
@@ -318,6 +386,7 @@ impl Scanner {
             keep_open: self.keep_open,
             budget: per_shard_budget,
             scan_no,
+            out_of_fds: std::sync::atomic::AtomicBool::new(false),
         };
         // Each worker owns the pids equal to its number modulo n, and the
         // matching shard of kept-open handles.
@@ -365,6 +434,7 @@ impl Scanner {
         // Forget processes not seen in this scan (exited).
         for shard in &mut self.shards {
             shard.handles.retain(|_, h| h.seen == scan_no);
+            shard.files = shard.handles.values().map(Handle::files).sum();
         }
         Ok(Scan {
             rows,
@@ -372,6 +442,7 @@ impl Scanner {
             uptime_secs,
             exited,
             unreadable,
+            out_of_fds: ctx.out_of_fds.into_inner(),
         })
     }
 }
@@ -384,6 +455,8 @@ struct Ctx<'a> {
     keep_open: bool,
     budget: usize,
     scan_no: u64,
+    /// Set by any worker that met EMFILE/ENFILE.
+    out_of_fds: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -394,11 +467,18 @@ impl Ctx<'_> {
     ) -> (Vec<ScanRow>, usize, usize) {
         let mut rows = Vec::new();
         let (mut exited, mut unreadable) = (0, 0);
-        let Shard { handles, buf } = shard;
+        let Shard {
+            handles,
+            files,
+            buf,
+        } = shard;
         for pid in pids {
             let outcome = match handles.remove(&pid) {
-                Some(h) => self.again(pid, h, buf, handles),
-                None => self.fresh(pid, buf, handles),
+                Some(h) => {
+                    *files = files.saturating_sub(h.files());
+                    self.again(pid, h, buf, handles, files)
+                }
+                None => self.fresh(pid, buf, handles, files),
             };
             match outcome {
                 Outcome::Row(r) => rows.push(*r),
@@ -416,6 +496,7 @@ impl Ctx<'_> {
         mut h: Handle,
         buf: &mut Vec<u8>,
         handles: &mut FxHashMap<i32, Handle>,
+        files: &mut usize,
     ) -> Outcome {
         let stat = match pread_all(&h.stat, buf) {
             Ok(()) => parse::stat::parse(buf).ok(),
@@ -425,7 +506,7 @@ impl Ctx<'_> {
             // Gone (the listing may already show a new process with this
             // PID) or replaced: start afresh.
             drop(h);
-            return self.fresh(pid, buf, handles);
+            return self.fresh(pid, buf, handles, files);
         };
         // A thread that has not run since the last scan has not switched:
         // its run time (schedstat, a few bytes) unchanged, the count in
@@ -476,12 +557,20 @@ impl Ctx<'_> {
         let fds = self.fd_count(&h.dir, &stat);
         let row = self.row(stat, &h, switches, fds, fd_soft_limit);
         h.seen = self.scan_no;
+        // It was within the budget before: its files are the same.
+        *files += h.files();
         handles.insert(pid, h);
         Outcome::Row(Box::new(row))
     }
 
     /// Open and read a process seen for the first time.
-    fn fresh(&self, pid: i32, buf: &mut Vec<u8>, handles: &mut FxHashMap<i32, Handle>) -> Outcome {
+    fn fresh(
+        &self,
+        pid: i32,
+        buf: &mut Vec<u8>,
+        handles: &mut FxHashMap<i32, Handle>,
+        files: &mut usize,
+    ) -> Outcome {
         let name = std::ffi::CString::new(pid.to_string()).unwrap_or_default();
         let dir = match openat(
             self.root,
@@ -492,12 +581,12 @@ impl Ctx<'_> {
             Ok(d) => d,
             Err(e) if is_gone(e) => return Outcome::Exited,
             // EACCES, EMFILE...: there, but not readable now.
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         let stat_fd = match open_rel(&dir, c"stat") {
             Ok(fd) => fd,
             Err(e) if is_gone(e) => return Outcome::Exited,
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         let stat = match pread_all(&stat_fd, buf) {
             Ok(()) if buf.is_empty() => return Outcome::Exited,
@@ -506,7 +595,7 @@ impl Ctx<'_> {
                 Err(_) => return Outcome::Unreadable,
             },
             Err(e) if is_gone(e) => return Outcome::Exited,
-            Err(_) => return Outcome::Unreadable,
+            Err(e) => return unreadable(self, e),
         };
         // A file missing while the process lives (an older kernel, a
         // partial fixture) is an unreadable field; missing because the
@@ -587,7 +676,10 @@ impl Ctx<'_> {
             seen: self.scan_no,
         };
         let row = self.row(stat, &h, switches, fds, fd_soft_limit);
-        if self.keep_open && handles.len() < self.budget {
+        // Kept open while the budget has room for its files; beyond, the
+        // process is reopened at each scan (never dropped).
+        if self.keep_open && *files + h.files() <= self.budget {
+            *files += h.files();
             handles.insert(pid, h);
         }
         Outcome::Row(Box::new(row))
@@ -714,4 +806,28 @@ fn read_cmdline(
     }
     let truncated = total > CMDLINE_CAP;
     (Ok(buf[..total.min(CMDLINE_CAP)].to_vec()), truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_budget_leaves_room_for_reads_in_flight() {
+        // The host's 20,000: a quarter kept back, then each worker's reads.
+        assert_eq!(
+            file_budget(20_000, 2, true),
+            (2, 15_000 - 2 * IN_FLIGHT_FILES)
+        );
+        // 64: the reserve (32) and two workers' reads come first.
+        assert_eq!(file_budget(64, 2, true), (2, 32 - 2 * IN_FLIGHT_FILES));
+        // 16: below the reserve, one worker and nothing kept open (every
+        // process reopened at each scan, none lost to EMFILE).
+        assert_eq!(file_budget(16, 4, true), (1, 0));
+        assert_eq!(file_budget(0, 4, true), (1, 0));
+        // One-off scans keep nothing.
+        assert_eq!(file_budget(20_000, 4, false), (4, 0));
+        // Never more workers than the descriptors allow.
+        assert_eq!(file_budget(46, 8, true).0, 2);
+    }
 }

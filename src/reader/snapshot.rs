@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadDetail};
+use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadDetail, Truncated};
 use crate::error::ReadError;
 use crate::parse::{limits::Limit, stat::Stat, status::Status};
 
@@ -22,6 +22,8 @@ pub struct ProcessSnapshot {
     pub stat: Stat,
     pub status: Result<Status, ReadError>,
     pub cmdline: Result<Vec<Vec<u8>>, ReadError>,
+    /// Set when the command line was cut at [`super::CMDLINE_READ_CAP`].
+    pub cmdline_truncated: Option<Truncated>,
     pub exe: Result<Vec<u8>, ReadError>,
     pub cwd: Result<Vec<u8>, ReadError>,
     pub parent_name: Option<Vec<u8>>,
@@ -37,6 +39,8 @@ pub struct ProcessSnapshot {
     pub sockets: Result<Sockets, ReadError>,
     pub io: Result<procfs_core::process::Io, ReadError>,
     pub environ_count: Result<usize, ReadError>,
+    /// Set when the environment was cut at [`super::ENVIRON_CAP`].
+    pub environ_truncated: Option<Truncated>,
     pub clock: Clock,
     /// The descriptor count alone, when the list is denied but the kernel
     /// still gives the count (stat of /proc/PID/fd, Linux >= 6.2).
@@ -83,9 +87,18 @@ impl ProcFs {
             Err(e) => Err(e.clone()),
         };
         let cgroup = keep(proc.cgroup())?.and_then(|lines| self.memory_cgroup(&lines));
+        let (cmdline, cmdline_truncated) = match keep(proc.cmdline())? {
+            Ok((args, cut)) => (Ok(args), cut),
+            Err(e) => (Err(e), None),
+        };
+        let (environ_count, environ_truncated) = match keep(proc.environ_count())? {
+            Ok((n, cut)) => (Ok(n), cut),
+            Err(e) => (Err(e), None),
+        };
         let snap = ProcessSnapshot {
             pid: proc.pid(),
-            cmdline: keep(proc.cmdline())?,
+            cmdline,
+            cmdline_truncated,
             exe: keep(proc.readlink("exe"))?,
             cwd: keep(proc.readlink("cwd"))?,
             parent_name: if stat.ppid > 0 {
@@ -101,7 +114,8 @@ impl ProcFs {
             threads: keep(proc.thread_details())?,
             nofile: keep(proc.nofile_limit())?,
             io: keep(proc.io())?,
-            environ_count: keep(proc.environ_count())?,
+            environ_count,
+            environ_truncated,
             clock: self.clock(),
             block_devices: self.block_devices(),
             fd_count_only: None,

@@ -28,6 +28,9 @@ pub struct Survey {
     pub close_wait: Option<u64>,
     /// A read was refused (not: absent, not supported).
     pub denied: bool,
+    /// A read failed otherwise (an I/O error, proctor out of descriptors):
+    /// the checks that need it did not run.
+    pub error: Option<ReadError>,
 }
 
 /// Memory cgroups already resolved, by the process's cgroup lines.
@@ -56,7 +59,9 @@ impl ProcFs {
                 out.socket_inodes = Some(links.socket_inodes);
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
-            Err(e) => out.denied |= matches!(e, ReadError::PermissionDenied { .. }),
+            Err(ReadError::PermissionDenied { .. }) => out.denied = true,
+            Err(ReadError::NotSupported { .. }) => {}
+            Err(e) => out.error = Some(e),
         }
         match proc.cgroup() {
             Ok(lines) => {
@@ -67,7 +72,9 @@ impl ProcFs {
                     .clone();
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
-            Err(e) => out.denied |= matches!(e, ReadError::PermissionDenied { .. }),
+            Err(ReadError::PermissionDenied { .. }) => out.denied = true,
+            Err(ReadError::NotSupported { .. }) => {}
+            Err(e) => out.error = out.error.take().or(Some(e)),
         }
         out.netns = proc.readlink("ns/net").ok();
         Ok(out)

@@ -24,7 +24,9 @@ pub fn render(
         count(Severity::Warning),
         count(Severity::Info),
     );
-    let head = if crit + warn == 0 {
+    let head = if crit + warn == 0 && r.incomplete.is_some() {
+        p.warning("No problems found in what could be read")
+    } else if crit + warn == 0 {
         p.good("No problems found")
     } else {
         let mut parts = Vec::new();
@@ -58,6 +60,10 @@ pub fn render(
         }
     }
     s.push('\n');
+    if let Some(inc) = &r.incomplete {
+        s.push_str(&p.warning(&inc.line()));
+        s.push('\n');
+    }
     for l in super::top::host_line(host, scan, p) {
         s.push_str("  ");
         s.push_str(&l);
@@ -93,12 +99,15 @@ pub fn render(
         }
     }
     let sk = r.skipped;
-    if sk.exited + sk.permission_denied + sk.unreadable > 0 {
-        let unreadable = if sk.unreadable > 0 {
+    if sk.exited + sk.permission_denied + sk.unreadable + sk.read_errors > 0 {
+        let mut unreadable = if sk.unreadable > 0 {
             format!("; {} not readable at all", sk.unreadable)
         } else {
             String::new()
         };
+        if sk.read_errors > 0 {
+            unreadable.push_str(&format!("; {} with read errors", sk.read_errors));
+        }
         s.push_str(&format!(
             "\nSkipped: {} exited while being read{unreadable}; {} partly unreadable (permission denied{}).\n",
             sk.exited,

@@ -22,17 +22,26 @@ impl Out<'_> {
     fn row(&mut self, label: &str, value: &str) {
         let _ = writeln!(self.s, "  {label:<LABEL$}{value}");
     }
-    /// Why a section is missing, or "-" when it simply does not apply.
+    /// Why a section is missing (`?` and the reason), or "-" when it
+    /// simply does not apply.
     fn missing(&self, section: &str) -> String {
         match self.r.unavailable.iter().find(|u| u.section == section) {
             Some(u) => self
                 .p
-                .dim(&format!("unavailable: {}", reason_words(u.reason))),
+                .dim(&format!("? unavailable: {}", reason_words(u.reason))),
             None => self.p.dim("-"),
         }
     }
     fn opt(&self, v: Option<String>, section: &str) -> String {
         v.unwrap_or_else(|| self.missing(section))
+    }
+    /// A value from one field of a section: the field's own entry (a value
+    /// that did not parse) first, else the section's.
+    fn field(&self, v: Option<String>, field: &str, section: &str) -> String {
+        if v.is_none() && self.r.unavailable.iter().any(|u| u.section == field) {
+            return self.missing(field);
+        }
+        self.opt(v, section)
     }
 }
 
@@ -41,9 +50,45 @@ fn reason_words(reason: &str) -> &str {
         "permission_denied" => "permission denied",
         "process_exited" => "process exited",
         "not_supported" => "not available for this process",
-        "parse_error" => "could not be parsed (a bug)",
+        "parse_error" => "could not be parsed (not a valid value)",
         _ => "read error",
     }
+}
+
+/// "command line truncated at 64.0 KiB of 1.00 GiB": what a capped read
+/// cut, for the human views.
+pub fn truncation_note(what: &str, t: &crate::reader::Truncated) -> String {
+    match t.total_bytes {
+        Some(total) => format!(
+            "{what} truncated at {} of {}",
+            iec(t.shown_bytes),
+            iec(total)
+        ),
+        None => format!("{what} truncated at {} (it is longer)", iec(t.shown_bytes)),
+    }
+}
+
+/// The arguments, shell-like: an empty argument is `''`, and a run of
+/// more than three empty ones (a NUL-padded command line area) is
+/// `''x65536`, so padding does not fill the screen.
+fn command_words(v: &[crate::text::Text]) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut empties = 0usize;
+    let flush = |words: &mut Vec<String>, n: usize| match n {
+        0 => {}
+        1..=3 => words.extend(std::iter::repeat_n("''".to_string(), n)),
+        _ => words.push(format!("''x{n}")),
+    };
+    for a in v {
+        if a.0.is_empty() {
+            empties += 1;
+            continue;
+        }
+        flush(&mut words, std::mem::take(&mut empties));
+        words.push(a.display());
+    }
+    flush(&mut words, empties);
+    words.join(" ")
 }
 
 pub fn render(r: &InspectReport, p: Palette) -> String {
@@ -61,6 +106,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         p.dim(&format!("- {}", r.state_meaning))
     );
 
+    // What could not be checked, on the first lines (findings may hide
+    // behind it).
+    if let Some(inc) = &r.incomplete {
+        let _ = writeln!(o.s, "{}", p.warning(&inc.line()));
+    }
+
     // Identity
     o.heading("Identity");
     o.row("PID", &r.pid.to_string());
@@ -76,7 +127,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         (None, Some(id)) => Some(format!("uid {id}")),
         _ => None,
     };
-    let user = o.opt(user, "status");
+    let user = o.field(user, "user", "status");
     o.row("User", &user);
     let cmd = match &r.cmdline {
         Some(v) if v.is_empty() => Some(p.dim(if r.kernel_thread {
@@ -84,21 +135,27 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         } else {
             "(empty)"
         })),
-        Some(v) => Some(
-            v.iter()
-                .map(|a| {
-                    if a.0.is_empty() {
-                        "''".to_string()
-                    } else {
-                        a.display()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Some(v) => Some(command_words(v)),
         None => None,
     };
-    let cmd = o.opt(cmd, "cmdline");
+    let cmd = cmd.map(|c| match r.cmdline_secrets_masked {
+        0 => c,
+        n => format!(
+            "{c}  {}",
+            p.dim(&format!(
+                "({n} secret{} masked, --reveal shows)",
+                if n == 1 { "" } else { "s" }
+            ))
+        ),
+    });
+    let mut cmd = o.opt(cmd, "cmdline");
+    if let Some(t) = &r.cmdline_truncated {
+        let _ = write!(
+            cmd,
+            "  {}",
+            p.warning(&format!("[{}]", truncation_note("command line", t)))
+        );
+    }
     o.row("Command", &cmd);
     let exe = o.opt(r.exe.as_ref().map(|t| t.display()), "exe");
     o.row("Executable", &exe);
@@ -111,7 +168,8 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         (None, None) => p.dim("unavailable"),
     };
     o.row("Started", &started);
-    o.row("CPU time", &format!("{:.2}s", r.cpu_seconds));
+    let cpu = o.opt(r.cpu_seconds.map(|c| format!("{c:.2}s")), "cpu");
+    o.row("CPU time", &cpu);
 
     // Memory
     o.heading("Memory");
@@ -130,15 +188,15 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     } else {
         "status"
     };
-    let rss = o.opt(rss, mem_section);
+    let rss = o.field(rss, "memory.rss", mem_section);
     o.row("RSS", &rss);
     let pss = o.opt(m.pss_bytes.map(iec), "smaps_rollup");
     o.row("PSS", &pss);
-    let v = o.opt(m.vsize_bytes.map(iec), mem_section);
+    let v = o.field(m.vsize_bytes.map(iec), "memory.virtual", mem_section);
     o.row("Virtual", &v);
-    let sw = o.opt(m.swap_bytes.map(iec), mem_section);
+    let sw = o.field(m.swap_bytes.map(iec), "memory.swap", mem_section);
     o.row("Swap", &sw);
-    let pk = o.opt(m.peak_rss_bytes.map(iec), mem_section);
+    let pk = o.field(m.peak_rss_bytes.map(iec), "memory.peak_rss", mem_section);
     o.row("Peak RSS", &pk);
     let oom = m.oom_score.map(|s| match m.oom_score_adj {
         Some(adj) if adj != 0 => format!("{s} (adj {adj})"),
@@ -319,7 +377,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             }
         }
         _ => {
-            let miss = o.missing("status");
+            let miss = o.field(None, "context_switches", "status");
             o.row("Voluntary", &miss);
         }
     }
@@ -349,8 +407,18 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     o.heading("Environment");
     let env = o.opt(
         r.environment.count.map(|c| {
+            let (least, cut) = match &r.environment.truncated {
+                Some(t) => (
+                    "at least ",
+                    format!(
+                        " {}",
+                        p.warning(&format!("[{}]", truncation_note("environment", t)))
+                    ),
+                ),
+                None => ("", String::new()),
+            };
             format!(
-                "{c} variables {}",
+                "{least}{c} variables{cut} {}",
                 p.dim(&format!("(values: proctor env {})", r.pid))
             )
         }),
@@ -361,7 +429,17 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     // Findings
     o.heading("Findings");
     if r.findings.is_empty() {
-        let _ = writeln!(o.s, "  {}", p.good("nothing wrong found"));
+        if r.incomplete.is_some() {
+            let _ = writeln!(
+                o.s,
+                "  {}",
+                p.warning(
+                    "nothing wrong found in what could be read (checks incomplete, see the top)"
+                )
+            );
+        } else {
+            let _ = writeln!(o.s, "  {}", p.good("nothing wrong found"));
+        }
     }
     for f in &r.findings {
         let tag = match f.severity {

@@ -234,6 +234,14 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
         "{} processes ({running} running, {zombies} zombie), {threads} threads",
         scan.rows.len()
     );
+    if scan.unreadable > 0 {
+        // Listed in /proc but not identified (stat refused or malformed):
+        // not in the table, so said here.
+        third.push_str(&format!(
+            "; {} more unreadable (not shown)",
+            scan.unreadable
+        ));
+    }
     if let Some(f) = h.file_nr {
         third.push_str(&format!("; {} open files host-wide", f.allocated));
     }

@@ -37,6 +37,16 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     let _ = writeln!(s, "  {}", kinds.join(", "));
+    if r.unreadable > 0 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!(
+                "{} descriptor link(s) could not be read (type unreadable, reason in TARGET)",
+                r.unreadable
+            ))
+        );
+    }
     if r.deleted > 0 {
         let _ = writeln!(
             s,
@@ -80,7 +90,12 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
                 _ => t.cell("-"),
             }
         }
-        if f.deleted {
+        if let Some(err) = &f.error {
+            t.cell_fmt(format_args!(
+                "{}",
+                p.warning(&format!("(unreadable: {err})"))
+            ));
+        } else if f.deleted {
             t.cell_fmt(format_args!("{}  {}", f.target.display(), p.warning("DEL")));
         } else {
             t.cell_escaped(f.target.as_bytes());
@@ -210,6 +225,16 @@ pub fn env(r: &EnvReport, name: &Text, p: Palette) -> String {
         ))
     );
     let _ = writeln!(s, "{}", p.dim(&format!("# note: {}", r.note)));
+    if let Some(t) = &r.truncated {
+        let _ = writeln!(
+            s,
+            "{}",
+            p.warning(&format!(
+                "# {}: the variables after the cut are not shown, the last one shown may be cut",
+                super::inspect::truncation_note("environment", t)
+            ))
+        );
+    }
     if !r.duplicates.is_empty() {
         let d: Vec<String> = r
             .duplicates
@@ -429,10 +454,11 @@ pub fn threads(r: &ThreadsReport, name: &Text, p: Palette) -> String {
             th.tid.to_string(),
             th.state.clone(),
             format!("{:.2}s", th.cpu_seconds),
+            // Unknown (unreadable or not a number), never "does not apply".
             th.voluntary_ctxt_switches
-                .map_or("-".into(), |v| v.to_string()),
+                .map_or("?".into(), |v| v.to_string()),
             th.nonvoluntary_ctxt_switches
-                .map_or("-".into(), |v| v.to_string()),
+                .map_or("?".into(), |v| v.to_string()),
             th.name.display(),
         ]);
     }

@@ -63,6 +63,12 @@ struct App<'c> {
     users: UserNames,
     v: View,
     interval: Duration,
+    /// hidepid on the proc root, when it hides processes from proctor.
+    hidepid: Option<crate::analysis::incomplete::Cause>,
+    /// `--reveal`: command lines shown with their secrets.
+    reveal: bool,
+    /// proctor's own PID: not one of the processes it ranks (as in doctor).
+    me: Option<i32>,
 }
 
 /// What the user chose and where the view is: apart from the data so a
@@ -116,6 +122,9 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
             panel: Panel::None,
         },
         interval: a.interval,
+        hidepid: crate::commands::hidepid_cause(ctx),
+        reveal: ctx.reveal,
+        me: ctx.fs.own_pid_in_root(),
     };
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))
@@ -139,7 +148,11 @@ impl App<'_> {
             CliError::new(format!("terminal error: {e}"))
                 .hint("use `proctor top --once` for a plain table")
         };
-        let mut next = Instant::now() + self.interval;
+        // The interval is at most an hour (cli::bounds): these additions
+        // cannot overflow, and are checked all the same.
+        let interval = self.interval;
+        let later = |t: Instant| t.checked_add(interval).unwrap_or(t);
+        let mut next = later(Instant::now());
         // Draw only when something changed: a refresh, a key, a resize.
         let mut dirty = true;
         loop {
@@ -172,9 +185,9 @@ impl App<'_> {
             if Instant::now() >= next {
                 dirty = true;
                 self.tick();
-                next += self.interval;
+                next = later(next);
                 if next < Instant::now() {
-                    next = Instant::now() + self.interval;
+                    next = later(Instant::now());
                 }
             }
         }
@@ -327,7 +340,10 @@ impl App<'_> {
         let Some(pid) = self.v.selected else { return };
         let (title, text) = match self.open_selected(pid).and_then(|p| self.fs.snapshot(&p)) {
             Ok(snap) => {
-                let report = crate::analysis::inspect::build(&snap, &Thresholds::default());
+                let mut report = crate::analysis::inspect::build(&snap, &Thresholds::default());
+                if self.reveal {
+                    report.reveal_secrets(&snap);
+                }
                 (
                     format!(" inspect {pid} "),
                     crate::render::inspect::render(&report, Palette { on: false }),
@@ -400,15 +416,23 @@ impl App<'_> {
             return;
         }
         let [head, status, body] = Layout::vertical([
-            Constraint::Length(3),
+            Constraint::Length(3 + u16::from(self.hidepid.is_some())),
             Constraint::Length(1),
             Constraint::Min(3),
         ])
         .areas(area);
-        let head_lines: Vec<Line<'_>> = host_line(&self.host, &self.cur, Palette { on: false })
+        let mut head_lines: Vec<Line<'_>> = host_line(&self.host, &self.cur, Palette { on: false })
             .into_iter()
             .map(Line::from)
             .collect();
+        // Other users' processes hidden: the table is not the host's.
+        if let Some(c) = &self.hidepid {
+            let missing = crate::analysis::incomplete::Incomplete::of_listing(
+                self.cur.unreadable,
+                Some(c.clone()),
+            );
+            head_lines.push(Line::from(format!("incomplete: {}", missing.what())).bold());
+        }
         f.render_widget(Paragraph::new(head_lines), head);
 
         let App {
@@ -416,12 +440,18 @@ impl App<'_> {
             prev,
             users,
             v,
+            reveal,
+            me,
             ..
         } = self;
         let (mut rows, basis) =
             model::rows(cur, prev.as_ref(), crate::reader::clock_ticks(), |u| {
                 users.get(u).map(<[u8]>::to_vec)
             });
+        if *reveal {
+            model::reveal(&mut rows);
+        }
+        rows.retain(|r| Some(r.scan.pid) != *me);
         if !v.filter.is_empty() {
             rows.retain(|r| model::matches(r, &v.filter));
         }

@@ -154,7 +154,11 @@ fn closed_pipe_ends_quietly() {
         .output()
         .unwrap();
     let e = stderr(&o);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{:?} {e}", o.status);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1 | 3)),
+        "{:?} {e}",
+        o.status
+    );
     assert!(e.is_empty(), "stderr on a closed pipe: {e}");
     // And through a shell pipeline, as users do.
     let o = Command::new("bash")
@@ -162,9 +166,11 @@ fn closed_pipe_ends_quietly() {
         .arg(format!("set -o pipefail; '{}' inspect 1 | head -1", bin()))
         .output()
         .unwrap();
-    // 0 or 1 (PID 1 may have findings); never 2 or a signal death.
+    // 0, 1 (PID 1 may have findings) or 3 (its descriptors may be denied
+    // even to root in a container: checks incomplete); never 2 or a signal
+    // death.
     assert!(
-        matches!(o.status.code(), Some(0 | 1)),
+        matches!(o.status.code(), Some(0 | 1 | 3)),
         "{:?} {}",
         o.status,
         stderr(&o)

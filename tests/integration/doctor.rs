@@ -552,7 +552,7 @@ fn cgroup_limit_and_oom_kills() {
 fn json_shape() {
     let v = doctor_json(&[]);
     let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
-    assert_eq!(keys, ["findings", "host", "skipped"]);
+    assert_eq!(keys, ["findings", "host", "incomplete", "skipped"]);
 
     let h = &v["host"];
     let mut hk: Vec<&str> = h
@@ -655,7 +655,11 @@ fn json_shape() {
         .map(String::as_str)
         .collect();
     sk.sort_unstable();
-    assert_eq!(sk, ["exited", "permission_denied", "unreadable"], "{s}");
+    assert_eq!(
+        sk,
+        ["exited", "permission_denied", "read_errors", "unreadable"],
+        "{s}"
+    );
     assert!(s["exited"].is_u64(), "{s}");
     assert!(s["permission_denied"].is_u64(), "{s}");
 }

@@ -5,13 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod bounded;
 mod common;
 mod doctor;
 mod fixtures;
 mod forged_sockets;
 mod hardening;
+mod honesty;
 mod hostile_misc;
 mod live;
+mod masking;
+mod timing;
 mod top;
 mod top_tui;
 mod views;

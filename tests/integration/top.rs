@@ -27,7 +27,7 @@ use crate::common::{
 // ---------------------------------------------------------------- helpers
 
 /// The keys of one `top --json` row.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "pid",
     "ppid",
     "name",
@@ -45,6 +45,7 @@ const KEYS: [&str; 18] = [
     "rates_over_seconds",
     "cmdline",
     "cmdline_truncated",
+    "cmdline_secrets_masked",
     "unavailable",
 ];
 
@@ -1097,7 +1098,7 @@ fn vanished_processes_are_skipped_and_counted() {
     let v = json(&o);
     assert_eq!(
         v["skipped"],
-        serde_json::json!({"exited": 3, "permission_denied": 0, "unreadable": 0})
+        serde_json::json!({"exited": 3, "permission_denied": 0, "unreadable": 0, "read_errors": 0})
     );
     assert_eq!(v["host"]["processes"], 4);
     let o = proctor_at(t.path(), &["doctor"]);

@@ -156,14 +156,21 @@ fn watch_until_judged_with(
         let o = run(&a);
         let recs = lines(&o);
         let v = verdict(&recs).clone();
-        let short = v["undecided"].as_array().is_some_and(|u| {
-            u.iter().any(|x| {
-                needed.iter().any(|m| x["metric"] == *m)
-                    && x["reason"]
-                        .as_str()
-                        .is_some_and(|r| r.contains("needed to judge"))
-            })
+        // Not judged for want of samples: `incomplete.reasons` of kind
+        // not_judged (or the undecided reason "N samples, needs M").
+        let not_judged = v["incomplete"]["reasons"].as_array().is_some_and(|r| {
+            r.iter()
+                .any(|x| x["kind"] == "not_judged" && needed.iter().any(|m| x["metric"] == *m))
         });
+        let short = not_judged
+            || v["undecided"].as_array().is_some_and(|u| {
+                u.iter().any(|x| {
+                    needed.iter().any(|m| x["metric"] == *m)
+                        && x["reason"].as_str().is_some_and(|r| {
+                            r.contains("needed to judge") || r.contains("samples, needs")
+                        })
+                })
+            });
         if !short || secs >= 64 {
             return (o, v);
         }
@@ -213,7 +220,8 @@ fn plain_lines_when_not_a_terminal() {
         "--duration",
         "1s",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // 6 samples, 8 needed: nothing judged, an error (exit 2), never 0.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(!out.contains('\u{1b}'), "escapes on a pipe");
     // Six on the grid (0, 0.2 ... 1.0 s); fewer when a loaded host makes
@@ -221,7 +229,8 @@ fn plain_lines_when_not_a_terminal() {
     let samples = out.lines().filter(|l| l.starts_with("t=")).count();
     assert!((2..=6).contains(&samples), "{out}");
     assert!(out.contains("Verdict after"), "{out}");
-    assert!(out.contains("no leak detected"), "{out}");
+    assert!(out.contains("nothing judged: no verdict"), "{out}");
+    assert!(!out.contains("no leak detected"), "{out}");
 }
 
 #[test]
@@ -599,7 +608,8 @@ fn unreadable_metrics_are_undecided_never_healthy() {
         2,
         &["threads"],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Some metrics not judged: checks incomplete (exit 3), never 0.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let healthy: Vec<&str> = v["healthy"]
         .as_array()
         .unwrap()
@@ -692,7 +702,8 @@ fn close_wait_metric_name_and_demo_control_message() {
         "rss,close_wait",
         "--json",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // 6 samples, 8 needed: nothing judged, an error (exit 2), never 0.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(lines(&o)[0].get("close_wait").is_some());
     let o = proctor(&["demo", "steady", "--duration", "2s", "--interval", "200ms"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
