@@ -285,8 +285,6 @@ fn proctor_never_matches_its_own_parent_shell() {
 /// proctor looks. It is no ancestor of proctor, but is in its process
 /// group: never the target.
 #[test]
-#[ignore = "fails until the self-match fix of issue 9 item 8 (src/target.rs) lands; \
-            run with --ignored"]
 fn proctor_never_matches_a_sibling_subshell() {
     let marker = format!("only-in-the-sibling-{}", std::process::id());
     let o = Command::new("sh")
