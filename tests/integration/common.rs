@@ -75,9 +75,31 @@ pub fn wait_until(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
 /// test bounds it: [`run_bounded`], [`output_within`]).
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
+/// Children of this test process start with SIGINT's default action,
+/// even when the test process was started with SIGINT ignored (`cargo
+/// test &` in a non-interactive shell, as `tests/load.sh` in the
+/// background, or a CI runner doing the same): "ignored" passes through
+/// exec, proctor rightly keeps an inherited "ignored", and every Ctrl-C
+/// test would then see no interruption. A handler, unlike "ignored", is
+/// reset to the default by exec; this one performs the default action
+/// itself, so the test binary still dies of Ctrl-C. (signal-hook's safe
+/// API: no `pre_exec`, which would need unsafe code.)
+pub fn sigint_default_for_children() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        signal_hook::flag::register_conditional_default(
+            signal_hook::consts::SIGINT,
+            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        )
+        .expect("a SIGINT handler for the test process");
+    });
+}
+
 /// Clear the environment that changes what proctor reads or how it prints
-/// (PROCTOR_PROC_ROOT, PROCTOR_SYS_ROOT, NO_COLOR).
+/// (PROCTOR_PROC_ROOT, PROCTOR_SYS_ROOT, NO_COLOR); SIGINT at its default
+/// in the child ([`sigint_default_for_children`]).
 pub fn without_overrides(cmd: &mut Command) -> &mut Command {
+    sigint_default_for_children();
     cmd.env_remove("PROCTOR_PROC_ROOT")
         .env_remove("PROCTOR_SYS_ROOT")
         .env_remove("NO_COLOR")
