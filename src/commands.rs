@@ -285,15 +285,14 @@ pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
     let maps = proc.smaps().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
     let rollup = match proc.smaps_rollup() {
-        Ok(r) => Some(r),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
-        Err(_) => None,
+        r => r,
     };
     let top = a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX));
     let report = analysis::maps::build(
         proc.pid(),
         &maps,
-        rollup.as_ref(),
+        Some(rollup.as_ref()),
         ctx.fs.max_map_count(),
         a.sort,
         top,

@@ -390,7 +390,7 @@ impl Process {
 
     /// `smaps_rollup` totals. Keys as in the file (`Rss`, `Pss`, `Swap`,
     /// ...), values in bytes.
-    pub fn smaps_rollup(&self) -> Result<std::collections::HashMap<String, u64>, ReadError> {
+    pub fn smaps_rollup(&self) -> Result<parse::smaps::Rollup, ReadError> {
         let b = self.read("smaps_rollup")?;
         if b.is_empty() {
             // Kernel threads read an empty rollup on some kernels.

@@ -201,7 +201,7 @@ impl Sampler {
             if pread_all(fd, &mut self.buf).is_ok() {
                 s.pss = parse::smaps::parse_rollup(&self.buf)
                     .ok()
-                    .and_then(|m| m.get("Pss").copied());
+                    .and_then(|m| m.get("Pss"));
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
