@@ -551,9 +551,27 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         sockets.count = Some(
             socket_inodes
                 .len()
-                .max(sk.inet.len() + sk.unix.len() + sk.other) as u64,
+                .max(sk.inet.len() + sk.unix.len() + sk.other + sk.unparsed.len())
+                as u64,
         );
-        sockets.close_wait = Some(close_wait);
+        // A socket on a table line that did not parse may be in
+        // CLOSE_WAIT: the count is unknown, and the check did not run.
+        for (proto, _) in &sk.unparsed {
+            *sockets.by_protocol.entry(proto.as_str()).or_default() += 1;
+        }
+        if sk.unparsed.is_empty() {
+            sockets.close_wait = Some(close_wait);
+        } else {
+            un.push(Unavailable {
+                section: "sockets",
+                reason: "parse_error",
+                detail: format!(
+                    "{} socket line(s) of the net tables did not parse (state unknown)",
+                    sk.unparsed.len()
+                ),
+                hint: None,
+            });
+        }
     }
 
     // Context switches of the whole process: the sum over its threads

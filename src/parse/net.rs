@@ -177,9 +177,10 @@ pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &InodeSet) -> Option<I
     let local = parse_addr(local, v6)?;
     let remote = parse_addr(remote, v6)?;
     let state = hex_u64(st).and_then(|s| u8::try_from(s).ok())?;
+    // Queues that do not parse make the line malformed (never 0 queued).
     let mut q = queues.splitn(2, |&c| c == b':');
-    let tx_queue = q.next().and_then(hex_u64).unwrap_or(0);
-    let rx_queue = q.next().and_then(hex_u64).unwrap_or(0);
+    let tx_queue = q.next().and_then(hex_u64)?;
+    let rx_queue = q.next().and_then(hex_u64)?;
     Some(InetSocket {
         proto,
         inode,
@@ -408,6 +409,11 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].inode, 2);
         assert!(parse_inet(b"", Proto::Tcp, &wanted).is_empty());
+        // Queues that do not parse: the line is malformed (never 0 queued),
+        // though its inode column can still be read.
+        let q = b"0: 0100007F:1F90 00000000:0000 0A zz:00000000 00:00000000 00000000 0 0 3\n";
+        assert!(parse_inet_line(q, Proto::Tcp, &wanted).is_none());
+        assert_eq!(inet_line_inode(q), Some(3));
     }
 
     const UNIX: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 3001 /run/app.sock\n0000000000000000: 00000003 00000000 00000000 0001 03 3002\n0000000000000000: 00000002 00000000 00000000 0002 01 3003 @abstract name\n0000000000000000: 00000002 00000000 00000000 0002 01 3999 /other\n";

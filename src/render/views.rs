@@ -80,14 +80,18 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
             None => t.cell(f.kind.as_str()),
         }
         if long {
-            t.cell(f.mode.unwrap_or("-"));
+            // With --long, fdinfo applies to every descriptor: a value
+            // missing (fdinfo unreadable, or not a valid number) is
+            // unknown, `?`; `-` is only "no notable flags".
+            t.cell(f.mode.unwrap_or("?"));
             match f.pos {
                 Some(x) => t.cell_fmt(format_args!("{x}")),
-                None => t.cell("-"),
+                None => t.cell("?"),
             }
             match &f.flags {
                 Some(v) if !v.is_empty() => t.cell(&v.join(",")),
-                _ => t.cell("-"),
+                Some(_) => t.cell("-"),
+                None => t.cell("?"),
             }
         }
         if let Some(err) = &f.error {

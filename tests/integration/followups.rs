@@ -305,3 +305,86 @@ fn a_cut_environment_of_one_variable_is_singular() {
         .unwrap_or_else(|| panic!("no Variables row: {out}{}", stderr(&o)));
     assert!(row.contains("at least 1 variable ["), "{row}");
 }
+
+/// `fds --long`: a position or flags in fdinfo that are not numbers were
+/// shown as `-` ("does not apply") with nothing in JSON.
+#[test]
+fn fdinfo_values_that_do_not_parse_are_unknown() {
+    let t = fixture_copy("v1-basic");
+    let info = t.path().join("proc/4242/fdinfo/0");
+    replace_in_file(&info, "pos:\t0", "pos:\t-5");
+    let v = json(&proctor_at(t.path(), &["fds", "4242", "--long", "--json"]));
+    let row = v["fds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fd"] == 0)
+        .unwrap_or_else(|| panic!("no fd 0: {v}"));
+    assert_eq!(row["pos"], Value::Null, "{row}");
+    assert_eq!(
+        row["fdinfo_parse_error"], "pos in fdinfo not a valid number",
+        "{row}"
+    );
+    let out = stdout(&proctor_at(t.path(), &["fds", "4242", "--long"]));
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("0"))
+        .unwrap_or_else(|| panic!("no fd 0 row: {out}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    // FD TYPE MODE POS FLAGS TARGET
+    assert_eq!(cells[3], "?", "{line}");
+}
+
+fn inspect_json(root: &Path) -> Value {
+    json(&proctor_at(root, &["inspect", "4242", "--json"]))
+}
+
+/// cgroup v1: a memory.limit_in_bytes that is not a number was read as "no
+/// limit at this level" (the ancestors' unlimited then stood); an
+/// `oom_kill` line that is not a number as "OOM kills not known".
+#[test]
+fn cgroup_values_that_do_not_parse_are_parse_errors() {
+    let cg = "sys/fs/cgroup/memory/kubepods/burstable/pod1234/abc";
+    for (file, from, to) in [
+        ("memory.limit_in_bytes", "536870912", "abc"),
+        ("memory.oom_control", "oom_kill 2", "oom_kill -2"),
+    ] {
+        let t = fixture_copy("v1-basic");
+        replace_in_file(&t.path().join(cg).join(file), from, to);
+        let v = inspect_json(t.path());
+        let u = unavailable(&v, "cgroup");
+        assert_eq!(u.len(), 1, "{file}: {v}");
+        assert_eq!(u[0]["reason"], "parse_error", "{file}: {}", u[0]);
+        assert_eq!(v["cgroup"]["memory_limit_bytes"], Value::Null, "{file}");
+        assert_eq!(v["cgroup"]["oom_kills"], Value::Null, "{file}");
+        assert!(!v["incomplete"].is_null(), "{file}: {v}");
+    }
+}
+
+/// A tcp line of the process's socket whose queues did not parse was read
+/// with 0 queued; now the socket's state is unknown (`?`), the CLOSE_WAIT
+/// count is unknown and inspect lists a parse_error.
+#[test]
+fn a_socket_line_that_does_not_parse_is_unknown() {
+    let t = fixture_copy("v1-basic");
+    let tcp = t.path().join("proc/4242/net/tcp");
+    replace_in_file(
+        &tcp,
+        "0A 00000000:00000000 00:00000000 00000000     0        0 5507 ",
+        "0A zzzzzzzz:00000000 00:00000000 00000000     0        0 5507 ",
+    );
+    let v = json(&proctor_at(t.path(), &["net", "4242", "--json"]));
+    let rows = v["sockets"].as_array().unwrap_or_else(|| panic!("{v}"));
+    let row = rows
+        .iter()
+        .find(|r| r["inode"] == 5507)
+        .unwrap_or_else(|| panic!("no 5507: {v}"));
+    assert_eq!(row["proto"], "tcp", "{row}");
+    assert_eq!(row["state"], "?", "{row}");
+    assert_eq!(row["tx_queue"], Value::Null, "{row}");
+    let v = inspect_json(t.path());
+    let u = unavailable(&v, "sockets");
+    assert_eq!(u.len(), 1, "{v}");
+    assert_eq!(u[0]["reason"], "parse_error");
+    assert_eq!(v["sockets"]["close_wait"], Value::Null, "{}", v["sockets"]);
+}
