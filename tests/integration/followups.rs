@@ -388,3 +388,17 @@ fn a_socket_line_that_does_not_parse_is_unknown() {
     assert_eq!(u[0]["reason"], "parse_error");
     assert_eq!(v["sockets"]["close_wait"], Value::Null, "{}", v["sockets"]);
 }
+
+/// A Uid line with one id that does not parse was read by skipping it
+/// (`0 abc 0 0 0` as four zeros: root); now the user is a parse error.
+#[test]
+fn a_uid_line_with_an_invalid_id_is_a_parse_error() {
+    let t = fixture_copy("v1-basic");
+    let status = t.path().join("proc/4242/status");
+    replace_in_file(&status, "Uid:\t0\t0\t0\t0", "Uid:\t0\tabc\t0\t0\t0");
+    let v = inspect_json(t.path());
+    let u = unavailable(&v, "user");
+    assert_eq!(u.len(), 1, "{v}");
+    assert_eq!(u[0]["reason"], "parse_error");
+    assert_eq!(v["uid"], Value::Null, "{v}");
+}
