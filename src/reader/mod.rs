@@ -403,9 +403,16 @@ impl ProcFs {
 
     /// vm.max_map_count, the ceiling on mappings per process.
     pub fn max_map_count(&self) -> Option<u64> {
-        self.read_proc_file("sys/vm/max_map_count")
-            .ok()
-            .and_then(|b| crate::parse::parse_single_u64(&b).ok())
+        self.max_map_count_read().ok()
+    }
+
+    /// vm.max_map_count, or why it could not be had (a value that is not
+    /// a number is a parse error, for the `maps` view's `unavailable`).
+    pub fn max_map_count_read(&self) -> Result<u64, ReadError> {
+        let rel = "sys/vm/max_map_count";
+        let b = self.read_proc_file(rel)?;
+        crate::parse::parse_single_u64(&b)
+            .map_err(|_| ReadError::parse(&self.proc_root.join(rel), "max_map_count"))
     }
 }
 

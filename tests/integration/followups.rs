@@ -402,3 +402,22 @@ fn a_uid_line_with_an_invalid_id_is_a_parse_error() {
     assert_eq!(u[0]["reason"], "parse_error");
     assert_eq!(v["uid"], Value::Null, "{v}");
 }
+
+/// A vm.max_map_count that is not a number was dropped silently (the
+/// header then showed no ceiling, as if there were none to show).
+#[test]
+fn an_invalid_max_map_count_is_listed() {
+    let t = fixture_copy("maps");
+    std::fs::write(t.path().join("proc/sys/vm/max_map_count"), "lots\n").unwrap();
+    let v = json(&proctor_at(t.path(), &["maps", "4444", "--json"]));
+    assert_eq!(v["max_map_count"], Value::Null);
+    let u = unavailable(&v, "max_map_count");
+    assert_eq!(u.len(), 1, "{v}");
+    assert_eq!(u[0]["reason"], "parse_error");
+    // A valid one: no entry.
+    let v = json(&proctor_at(
+        &crate::common::fixture("maps"),
+        &["maps", "4444", "--json"],
+    ));
+    assert!(v["unavailable"].as_array().unwrap().is_empty(), "{v}");
+}
