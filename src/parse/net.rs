@@ -351,17 +351,22 @@ pub fn parse_unix_line(line: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
     if !wanted.contains(&inode) {
         return None;
     }
-    let flags = hex_u64(cols[3]).unwrap_or(0);
+    // Flags, type or state that do not parse: the record is the process's
+    // socket (its inode), with nothing else known: never "not listening"
+    // or type 0 read from a malformed column.
+    let (Some(flags), Some(sock_type), Some(state)) = (
+        hex_u64(cols[3]),
+        hex_u64(cols[4]).and_then(|v| u16::try_from(v).ok()),
+        hex_u64(cols[5]).and_then(|v| u8::try_from(v).ok()),
+    ) else {
+        return Some(UnixSocket::unverified(inode));
+    };
     // The path is the rest of the line after one space; it may contain spaces.
     let path = rest.strip_prefix(b" ").unwrap_or(rest).to_vec();
     Some(UnixSocket {
         inode,
-        sock_type: hex_u64(cols[4])
-            .and_then(|v| u16::try_from(v).ok())
-            .unwrap_or(0),
-        state: hex_u64(cols[5])
-            .and_then(|v| u8::try_from(v).ok())
-            .unwrap_or(0),
+        sock_type,
+        state,
         listening: flags & SO_ACCEPTCON != 0,
         path,
         queues: None,
@@ -429,6 +434,12 @@ mod tests {
         assert!(s[1].path.is_empty());
         assert_eq!(s[2].path, b"@abstract name");
         assert_eq!(s[2].sock_type, 2);
+        // Flags that do not parse: the socket, state unknown (a listener
+        // is not read as "not listening" from a broken column).
+        let bad = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 0001000z 0001 01 3001 /run/app.sock\n";
+        let s = parse_unix(bad, &wanted);
+        assert_eq!(s, [UnixSocket::unverified(3001)]);
+        assert_eq!(unix_state_name(&s[0]), "UNKNOWN");
     }
 
     #[test]
