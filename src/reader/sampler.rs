@@ -294,18 +294,12 @@ impl ProcFs {
             }
         }
         if c.memory.is_none() {
+            // The host parser: kB to bytes checked (a MemTotal past u64 in
+            // bytes, from a crafted --proc-root, is no ceiling, not a panic).
             c.memory = self
                 .read_proc_file("meminfo")
                 .ok()
-                .and_then(|b| {
-                    parse::flat_keyed(
-                        &b.iter()
-                            .map(|&x| if x == b':' { b' ' } else { x })
-                            .collect::<Vec<_>>(),
-                        "MemTotal",
-                    )
-                })
-                .map(|kb| kb * 1024);
+                .and_then(|b| parse::host::meminfo(&b).total);
             c.memory_source = c.memory.map(|_| "MemTotal".to_string());
         }
         let threads_max = self

@@ -421,3 +421,50 @@ fn an_invalid_max_map_count_is_listed() {
     ));
     assert!(v["unavailable"].as_array().unwrap().is_empty(), "{v}");
 }
+
+/// `watch` took the memory ceiling from MemTotal with an unchecked `kB *
+/// 1024`: a MemTotal past u64 in bytes (a crafted --proc-root) panicked
+/// (exit 101, attempt to multiply with overflow).
+#[test]
+fn watch_with_a_memtotal_past_u64_bytes_does_not_panic() {
+    let t = fixture_copy("maps");
+    std::fs::write(
+        t.path().join("proc/meminfo"),
+        "MemTotal:       18014398509481984 kB\nMemAvailable:   1 kB\n",
+    )
+    .unwrap();
+    // The captured tree has no statm, which watch samples.
+    std::fs::write(
+        t.path().join("proc/4444/statm"),
+        "1000 500 100 10 0 200 0\n",
+    )
+    .unwrap();
+    let mut args = crate::common::root_args(t.path()).to_vec();
+    args.extend(
+        [
+            "watch",
+            "4444",
+            "--duration",
+            "1s",
+            "--interval",
+            "100ms",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = crate::common::run_bounded(&mut crate::common::proctor_cmd(&args));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_ne!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert!(
+        matches!(o.status.code(), Some(0 | 1 | 3)),
+        "{:?} {}",
+        o.status,
+        stderr(&o)
+    );
+    let verdict = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "verdict")
+        .unwrap_or_else(|| panic!("no verdict: {}", stdout(&o)));
+    assert_eq!(verdict["pid"], 4444, "{verdict}");
+}
