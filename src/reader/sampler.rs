@@ -166,7 +166,9 @@ impl Sampler {
                         .split(|c| *c == b' ')
                         .nth(1)
                         .and_then(parse::parse_u64)
-                        .map(|p| p * self.page);
+                        // Checked: pages past u64 bytes are unknown, not a
+                        // panic (or a wrapped RSS).
+                        .and_then(|p| p.checked_mul(self.page));
                 }
                 Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
                     return Ok(Err(Ending::Gone));

@@ -468,3 +468,41 @@ fn watch_with_a_memtotal_past_u64_bytes_does_not_panic() {
         .unwrap_or_else(|| panic!("no verdict: {}", stdout(&o)));
     assert_eq!(verdict["pid"], 4444, "{verdict}");
 }
+
+/// `watch`: statm's resident pages were multiplied by the page size
+/// unchecked: a crafted value past u64 bytes panicked (exit 101).
+#[test]
+fn watch_with_statm_pages_past_u64_bytes_does_not_panic() {
+    let t = fixture_copy("maps");
+    std::fs::write(
+        t.path().join("proc/4444/statm"),
+        "1000 18446744073709551615 100 10 0 200 0\n",
+    )
+    .unwrap();
+    let mut args = crate::common::root_args(t.path()).to_vec();
+    args.extend(
+        [
+            "watch",
+            "4444",
+            "--duration",
+            "1s",
+            "--interval",
+            "100ms",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = crate::common::run_bounded(&mut crate::common::proctor_cmd(&args));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let samples: Vec<Value> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "sample")
+        .collect();
+    assert!(!samples.is_empty(), "{}{}", stdout(&o), stderr(&o));
+    // Unknown, never a wrapped or saturated number.
+    assert!(
+        samples.iter().all(|s| s["rss_bytes"].is_null()),
+        "{samples:?}"
+    );
+}
