@@ -29,6 +29,10 @@ pub struct FdRow {
     pub flags: Option<Vec<&'static str>>,
     /// File position (with --long).
     pub pos: Option<u64>,
+    /// fdinfo values that are present but not valid numbers (their fields
+    /// above are null: unknown, not absent); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fdinfo_parse_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +91,12 @@ pub fn build(
             mode: e.flags().map(fdinfo::mode),
             flags: e.flags().map(fdinfo::flag_names),
             pos: e.info.and_then(|i| i.pos),
+            fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| {
+                format!(
+                    "{} in fdinfo not a valid number",
+                    i.invalid_keys().join(", ")
+                )
+            }),
         });
     }
     let count = entries.len() as u64;

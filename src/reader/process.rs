@@ -390,7 +390,7 @@ impl Process {
 
     /// `smaps_rollup` totals. Keys as in the file (`Rss`, `Pss`, `Swap`,
     /// ...), values in bytes.
-    pub fn smaps_rollup(&self) -> Result<std::collections::HashMap<String, u64>, ReadError> {
+    pub fn smaps_rollup(&self) -> Result<parse::smaps::Rollup, ReadError> {
         let b = self.read("smaps_rollup")?;
         if b.is_empty() {
             // Kernel threads read an empty rollup on some kernels.
@@ -683,6 +683,11 @@ impl Process {
                 if let Some(s) = net::parse_inet_line(line, proto, &left) {
                     left.remove(&s.inode);
                     out.inet.push(s);
+                } else if let Some(i) = net::inet_line_inode(line).filter(|i| left.contains(i)) {
+                    // The process's socket, on a line that does not parse:
+                    // its state is unknown (a parse error), not "other".
+                    left.remove(&i);
+                    out.unparsed.push((proto, i));
                 }
                 // Stop reading a large table once every socket is found.
                 !left.is_empty()
@@ -1004,6 +1009,9 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
+    /// Sockets whose table line names their inode but does not parse
+    /// (state, addresses and queues unknown): the table and the inode.
+    pub unparsed: Vec<(net::Proto, u64)>,
 }
 
 #[cfg(test)]

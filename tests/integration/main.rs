@@ -9,6 +9,7 @@ mod bounded;
 mod common;
 mod doctor;
 mod fixtures;
+mod followups;
 mod forged_sockets;
 mod hardening;
 mod honesty;
