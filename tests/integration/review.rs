@@ -1,0 +1,46 @@
+//! The security review of issue 9: attacks on the merged fixes, each a
+//! test that failed before its fix (see the report of the review).
+
+use crate::common::*;
+
+/// The raw bytes a terminal would act on: ESC, BEL, CR, C1 CSI (U+009B) and
+/// the right-to-left override (U+202E).
+fn terminal_controls(out: &[u8]) -> Vec<&'static str> {
+    let bad: [(&[u8], &str); 5] = [
+        (b"\x1b", "ESC"),
+        (b"\x07", "BEL"),
+        (b"\r", "CR"),
+        (b"\xc2\x9b", "C1 CSI"),
+        (b"\xe2\x80\xae", "RLO"),
+    ];
+    bad.iter()
+        .filter(|(b, _)| out.windows(b.len()).any(|w| w == *b))
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// A crafted `--proc-root` whose smaps header has an escape sequence where
+/// the four permission bytes are (`\e[2J` is exactly four bytes): `maps`
+/// printed them raw and cleared the screen.
+#[test]
+fn maps_escapes_the_permission_bytes_of_a_crafted_smaps() {
+    let t = fixture_copy("maps");
+    let smaps = t.path().join("proc/4444/smaps");
+    let d = std::fs::read(&smaps).expect("read smaps");
+    let i = d
+        .windows(6)
+        .position(|w| w == b" r--p ")
+        .expect("an r--p mapping");
+    let mut e = d.clone();
+    e[i + 1..i + 5].copy_from_slice(b"\x1b[2J");
+    std::fs::write(&smaps, e).expect("write smaps");
+    let o = proctor_at(t.path(), &["maps", "4444"]);
+    assert_ok(&o, "maps on a crafted smaps");
+    assert_eq!(
+        terminal_controls(&o.stdout),
+        Vec::<&str>::new(),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("\\e[2J"), "{}", stdout(&o));
+}
