@@ -92,6 +92,9 @@ pub struct ThreadDetail {
     pub tid: i32,
     pub stat: Stat,
     pub status: Option<Status>,
+    /// Why `status` is None (a `ReadError::reason`): listed in the view's
+    /// `unavailable`, never shown as a bare `?`.
+    pub status_error: Option<&'static str>,
 }
 
 /// The descriptors open in the process whose /proc directory is `dir`: on
@@ -628,11 +631,19 @@ impl Process {
             let stat = parse::stat::parse(&buf)
                 .map_err(|f| ReadError::parse(&self.path(&format!("task/{tid}/stat")), f.field))?;
             let rel = cstr(&format!("{tid}/status"));
-            let status = match read_into(&rel, &mut buf) {
-                Ok(()) => Some(parse::status::parse_switches(&buf)),
-                Err(_) => None,
+            let (status, status_error) = match read_into(&rel, &mut buf) {
+                Ok(()) => (Some(parse::status::parse_switches(&buf)), None),
+                Err(e) => (
+                    None,
+                    Some(self.map_err(&format!("task/{tid}/status"), e).reason()),
+                ),
             };
-            out.push(ThreadDetail { tid, stat, status });
+            out.push(ThreadDetail {
+                tid,
+                stat,
+                status,
+                status_error,
+            });
         }
         Ok(out)
     }

@@ -44,3 +44,28 @@ fn maps_escapes_the_permission_bytes_of_a_crafted_smaps() {
     );
     assert!(stdout(&o).contains("\\e[2J"), "{}", stdout(&o));
 }
+
+/// A thread whose `task/N/status` cannot be read (it exited after its stat
+/// was read, or a tree without it): its switch counters are `?`, and the
+/// JSON said nothing in `unavailable`, so a null read as "not applicable".
+#[test]
+fn threads_lists_a_thread_status_it_could_not_read_as_unavailable() {
+    let t = fixture_copy("v1-basic");
+    std::fs::remove_file(t.path().join("proc/4242/task/3164/status")).expect("rm status");
+    let o = proctor_at(t.path(), &["threads", "4242", "--json"]);
+    assert_ok(&o, "threads on a tree without one thread's status");
+    let v = json(&o);
+    let row = v["threads"]
+        .as_array()
+        .expect("threads")
+        .iter()
+        .find(|r| r["tid"] == 3164)
+        .expect("thread 3164 listed")
+        .clone();
+    assert!(row["voluntary_ctxt_switches"].is_null(), "{row}");
+    let un = v["unavailable"].as_array().expect("unavailable");
+    assert_eq!(un.len(), 1, "{un:?}");
+    assert_eq!(un[0]["section"], "context_switches", "{un:?}");
+    assert_eq!(un[0]["reason"], "not_supported", "{un:?}");
+    assert!(un[0]["detail"].as_str().unwrap().contains("3164"), "{un:?}");
+}
