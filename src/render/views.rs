@@ -37,6 +37,13 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     let _ = writeln!(s, "  {}", kinds.join(", "));
+    for u in &r.unavailable {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!("limit unknown: {} ({})", u.detail, u.reason))
+        );
+    }
     if r.unreadable > 0 {
         let _ = writeln!(
             s,

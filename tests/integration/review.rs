@@ -69,3 +69,23 @@ fn threads_lists_a_thread_status_it_could_not_read_as_unavailable() {
     assert_eq!(un[0]["reason"], "not_supported", "{un:?}");
     assert!(un[0]["detail"].as_str().unwrap().contains("3164"), "{un:?}");
 }
+
+/// `fds` when `limits` cannot be read: the limit and the percentage were
+/// null with nothing in the JSON saying why (and no word in the table), as
+/// if the process had no limit.
+#[test]
+fn fds_says_when_the_descriptor_limit_could_not_be_read() {
+    let t = fixture_copy("v1-basic");
+    std::fs::remove_file(t.path().join("proc/4242/limits")).expect("rm limits");
+    let o = proctor_at(t.path(), &["fds", "4242", "--json"]);
+    assert_ok(&o, "fds without limits");
+    let v = json(&o);
+    assert!(v["soft_limit"].is_null(), "{v}");
+    let un = v["unavailable"].as_array().expect("unavailable list");
+    assert_eq!(un.len(), 1, "{un:?}");
+    assert_eq!(un[0]["section"], "limits", "{un:?}");
+    assert_eq!(un[0]["reason"], "not_supported", "{un:?}");
+    let o = proctor_at(t.path(), &["fds", "4242"]);
+    assert_ok(&o, "fds without limits (table)");
+    assert!(stdout(&o).contains("limit unknown: "), "{}", stdout(&o));
+}
