@@ -89,3 +89,50 @@ fn fds_says_when_the_descriptor_limit_could_not_be_read() {
     assert_ok(&o, "fds without limits (table)");
     assert!(stdout(&o).contains("limit unknown: "), "{}", stdout(&o));
 }
+
+/// A live process with escape sequences, a CR, a C1 CSI and U+202E in its
+/// name, a thread's name, its cwd, an open file, a mapped file, a unix
+/// socket path and an environment variable's name and value: no view,
+/// human or JSON, lets one of them reach the output raw.
+#[test]
+fn escape_sequences_in_every_field_of_a_live_process_stay_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("review-esc");
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(helper_path("review_escapes.py"))
+        .arg(dir.path())
+        .env(
+            std::ffi::OsStr::from_bytes(b"EV\x1b[2J\xe2\x80\xae"),
+            std::ffi::OsStr::from_bytes(b"v\x1b]0;T\x07\xc2\x9b"),
+        )
+        .stderr(std::process::Stdio::null());
+    let (child, line) = spawn_ready(&mut cmd);
+    let tid = ready_numbers(&line, 1)[0];
+    let pid = child.pid().to_string();
+    for view in ["inspect", "fds", "net", "env", "maps", "threads"] {
+        for json_flag in [false, true] {
+            let mut args = vec![view, pid.as_str()];
+            if json_flag {
+                args.push("--json");
+            }
+            let o = proctor(&args);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1 | 3)),
+                "{args:?}: {}",
+                stderr(&o)
+            );
+            let mut all = o.stdout.clone();
+            all.extend_from_slice(&o.stderr);
+            assert_eq!(terminal_controls(&all), Vec::<&str>::new(), "{args:?}");
+        }
+    }
+    // The fields were there to be escaped (not simply left out).
+    let o = proctor(&["threads", &pid]);
+    assert!(stdout(&o).contains(&tid.to_string()), "{}", stdout(&o));
+    assert!(stdout(&o).contains("T\\e[2J\\u{202e}"), "{}", stdout(&o));
+    let o = proctor(&["net", &pid]);
+    assert!(stdout(&o).contains("\\e]0;PWNED\\x07"), "{}", stdout(&o));
+    let o = proctor(&["env", &pid]);
+    assert!(stdout(&o).contains("EV\\e[2J\\u{202e}="), "{}", stdout(&o));
+    drop(child);
+}
