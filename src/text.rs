@@ -110,6 +110,33 @@ pub fn escape_into(s: &mut String, b: &[u8]) {
     }
 }
 
+/// The last guard before stderr: control characters (C0 with newline and
+/// tab, DEL, C1) and invisible format characters left in an error message
+/// become visible escapes; everything else, backslashes included, is kept,
+/// so a message whose parts were already escaped reads the same. Parts of
+/// an error that are not /proc bytes (a path given as --proc-root) reach
+/// here raw.
+pub fn neutralize_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || is_invisible_format(c);
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Post-process a serialized JSON document: serde_json already escapes C0
 /// controls; this escapes DEL, C1 controls and bidi/zero-width characters
 /// too. Safe on the whole document because JSON structure is ASCII.

@@ -136,3 +136,30 @@ fn escape_sequences_in_every_field_of_a_live_process_stay_escaped() {
     assert!(stdout(&o).contains("EV\\e[2J\\u{202e}="), "{}", stdout(&o));
     drop(child);
 }
+
+/// An error that quotes a path the user gave (`--proc-root`, or
+/// PROCTOR_PROC_ROOT from a script's environment) printed it raw on
+/// stderr: `\e[2J` cleared the terminal.
+#[test]
+fn error_messages_never_carry_raw_control_characters() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = std::ffi::OsStr::from_bytes(b"/nonexistent-\x1b[2J\xe2\x80\xae\n");
+    let o = proctor_cmd(["top", "--once", "--proc-root"])
+        .arg(root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run proctor");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        terminal_controls(&o.stderr),
+        Vec::<&str>::new(),
+        "{}",
+        stderr(&o)
+    );
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: proc root /nonexistent-\\e[2J\\u{202e}\\n is not a directory\n"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 2, "{e}");
+}
