@@ -721,6 +721,38 @@ impl Process {
         Ok(out)
     }
 
+    /// Only the TCP sockets (v4 and v6) among `inodes`, from the same
+    /// sources as [`Process::sockets`]: `doctor` needs no other kind, and
+    /// asking for the host's unix sockets too held one record (name
+    /// included) per unix socket of every process at once.
+    pub fn tcp_sockets(&self, inodes: &net::InodeSet) -> Result<Vec<net::InetSocket>, ReadError> {
+        if let Some(mut d) = self.diag() {
+            if let Ok(found) = d.tcp_sockets(inodes) {
+                return Ok(found);
+            }
+        }
+        let mut left: net::InodeSet = inodes.clone();
+        let mut out = Vec::new();
+        for proto in [net::Proto::Tcp, net::Proto::Tcp6] {
+            if left.is_empty() {
+                break;
+            }
+            let rel = format!("net/{}", proto.as_str());
+            let mut header = true;
+            self.for_each_line(&rel, |line| {
+                if std::mem::take(&mut header) {
+                    return true;
+                }
+                if let Some(s) = net::parse_inet_line(line, proto, &left) {
+                    left.remove(&s.inode);
+                    out.push(s);
+                }
+                !left.is_empty()
+            })?;
+        }
+        Ok(out)
+    }
+
     /// A sock_diag socket in this process's network namespace, when one
     /// can be had: proctor's own namespace, or entering the process's
     /// (root).
