@@ -200,13 +200,21 @@ pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
     let entries = proc.fds(wanted).map_err(gone)?;
     proc.still_alive().map_err(gone)?;
     // The limit is part of the summary; unreadable is shown as unknown.
-    let limit = match proc.nofile_limit() {
-        Ok(l) => Some(l),
+    let (limit, limit_err) = match proc.nofile_limit() {
+        Ok(l) => (Some(l), None),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
-        Err(_) => None,
+        Err(e) => (None, Some(e)),
     };
     let blocks = ctx.fs.block_devices();
-    let report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    let mut report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    if let Some(e) = limit_err {
+        report.unavailable.push(analysis::inspect::Unavailable {
+            section: "limits",
+            reason: e.reason(),
+            detail: e.to_string(),
+            hint: e.hint(),
+        });
+    }
     let n = name(&proc);
     Ok(emit(ctx, &report, || {
         views::fds(&report, &n, a.long, ctx.palette)

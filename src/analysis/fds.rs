@@ -49,6 +49,9 @@ pub struct FdsReport {
     pub unreadable: u64,
     /// Rows shown (after --type).
     pub fds: Vec<FdRow>,
+    /// Sections that could not be read (`limits`): their values are null
+    /// because unknown, not because they do not apply.
+    pub unavailable: Vec<super::inspect::Unavailable>,
 }
 
 /// Build the view. `types` filters rows (empty: all); `limit` is None when
@@ -113,6 +116,7 @@ pub fn build(
         deleted,
         unreadable,
         fds: rows,
+        unavailable: Vec::new(),
     }
 }
 

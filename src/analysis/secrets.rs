@@ -461,6 +461,22 @@ fn key_values(t: &[u8], whole: bool, r: &mut Vec<(usize, usize)>) {
             r.push(value_span(t, v, |b| {
                 is_space(b) || matches!(b, b'&' | b';' | b'"' | b'\'') || (query && b == b'#')
             }));
+        } else if k > 0
+            && t[k - 1] == b'"'
+            && t.get(key_end) == Some(&b'"')
+            && is_secret_name(&t[k..key_end])
+        {
+            // A JSON member `"password": "VALUE"` (a JSON document passed
+            // as an argument or in an environment value).
+            let mut v = key_end + 1;
+            v += run(t, v, is_space);
+            if t.get(v) == Some(&b':') {
+                v += 1;
+                v += run(t, v, is_space);
+                r.push(value_span(t, v, |b| {
+                    is_space(b) || matches!(b, b',' | b'}' | b']' | b'"')
+                }));
+            }
         }
         k = key_end.max(k + 1);
     }
@@ -773,6 +789,26 @@ mod tests {
     }
     fn line(a: &[&str]) -> String {
         args(a).0.join(" ")
+    }
+
+    #[test]
+    fn json_members_with_a_secret_name() {
+        assert_eq!(
+            line(&[
+                "app",
+                "--config",
+                r#"{"user":"bob","db_password":"hunter2","port":5432}"#
+            ]),
+            r#"app --config {"user":"bob","db_password":"****","port":5432}"#
+        );
+        assert_eq!(
+            v(r#"{"token" : 12345, "api_key": "k,1"}"#),
+            r#"{"token" : ****, "api_key": "****"}"#
+        );
+        // A harmless name keeps its value; a secret name with no ':' after it
+        // is a plain string.
+        assert_eq!(v(r#"{"author":"ann"}"#), r#"{"author":"ann"}"#);
+        assert_eq!(v(r#"["password","x"]"#), r#"["password","x"]"#);
     }
 
     #[test]

@@ -37,6 +37,13 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     let _ = writeln!(s, "  {}", kinds.join(", "));
+    for u in &r.unavailable {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!("limit unknown: {} ({})", u.detail, u.reason))
+        );
+    }
     if r.unreadable > 0 {
         let _ = writeln!(
             s,
@@ -397,7 +404,9 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
             "{:0>aw$x}-{:0>aw$x}  {}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {what}",
             m.start,
             m.end,
-            String::from_utf8_lossy(&m.perms),
+            // Four bytes of smaps: kernel-formatted on a real /proc, anything
+            // in a crafted --proc-root (`\e[2J` fits).
+            escape_for_terminal(&m.perms),
             kib(m.size),
             kib(m.rss),
             kib(m.pss),

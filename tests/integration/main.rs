@@ -16,6 +16,7 @@ mod honesty;
 mod hostile_misc;
 mod live;
 mod masking;
+mod review;
 mod timing;
 mod top;
 mod top_tui;
