@@ -512,12 +512,13 @@ where
             }
         },
         Err(e) => {
-            let _ = writeln!(err, "error: {}", e.message);
+            use crate::text::neutralize_controls as safe;
+            let _ = writeln!(err, "error: {}", safe(&e.message));
             for l in &e.detail {
-                let _ = writeln!(err, "{l}");
+                let _ = writeln!(err, "{}", safe(l));
             }
             if let Some(h) = &e.hint {
-                let _ = writeln!(err, "hint: {h}");
+                let _ = writeln!(err, "hint: {}", safe(h));
             }
             e.code.code()
         }

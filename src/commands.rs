@@ -200,13 +200,21 @@ pub fn fds(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
     let entries = proc.fds(wanted).map_err(gone)?;
     proc.still_alive().map_err(gone)?;
     // The limit is part of the summary; unreadable is shown as unknown.
-    let limit = match proc.nofile_limit() {
-        Ok(l) => Some(l),
+    let (limit, limit_err) = match proc.nofile_limit() {
+        Ok(l) => (Some(l), None),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
-        Err(_) => None,
+        Err(e) => (None, Some(e)),
     };
     let blocks = ctx.fs.block_devices();
-    let report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    let mut report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    if let Some(e) = limit_err {
+        report.unavailable.push(analysis::inspect::Unavailable {
+            section: "limits",
+            reason: e.reason(),
+            detail: e.to_string(),
+            hint: e.hint(),
+        });
+    }
     let n = name(&proc);
     Ok(emit(ctx, &report, || {
         views::fds(&report, &n, a.long, ctx.palette)
@@ -285,19 +293,27 @@ pub fn maps(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
     let maps = proc.smaps().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
     let rollup = match proc.smaps_rollup() {
-        Ok(r) => Some(r),
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
-        Err(_) => None,
+        r => r,
     };
     let top = a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX));
-    let report = analysis::maps::build(
+    let cap = ctx.fs.max_map_count_read();
+    let mut report = analysis::maps::build(
         proc.pid(),
         &maps,
-        rollup.as_ref(),
-        ctx.fs.max_map_count(),
+        Some(rollup.as_ref()),
+        cap.as_ref().ok().copied(),
         a.sort,
         top,
     );
+    if let Err(e) = &cap {
+        report.unavailable.push(analysis::inspect::Unavailable {
+            section: "max_map_count",
+            reason: e.reason(),
+            detail: e.to_string(),
+            hint: e.hint(),
+        });
+    }
     let n = name(&proc);
     Ok(emit(ctx, &report, || views::maps(&report, &n, ctx.palette)))
 }

@@ -105,7 +105,8 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     let mut report = report;
     report.skipped.read_errors = failed.len();
     report.incomplete =
-        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root).into_option();
+        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
+            .into_option();
     // Interrupted after the sample (during the survey), the report is
     // whole: its own code stands. Else 1 when a problem was found, 3 when
     // processes could not be read.

@@ -61,11 +61,15 @@ impl Serialize for TextRef<'_> {
     }
 }
 
-/// Characters that reorder or hide text: bidi controls and zero-width.
+/// Characters that reorder or hide text: bidi controls, zero-width and
+/// other invisible format characters (soft hyphen, line and paragraph
+/// separators, interlinear annotation, and the tag characters U+E0000..,
+/// which a terminal draws as nothing: `sshd` plus tags looks like `sshd`).
 fn is_invisible_format(c: char) -> bool {
     matches!(c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// Escape bytes for display on a terminal.
@@ -106,6 +110,33 @@ pub fn escape_into(s: &mut String, b: &[u8]) {
     }
 }
 
+/// The last guard before stderr: control characters (C0 with newline and
+/// tab, DEL, C1) and invisible format characters left in an error message
+/// become visible escapes; everything else, backslashes included, is kept,
+/// so a message whose parts were already escaped reads the same. Parts of
+/// an error that are not /proc bytes (a path given as --proc-root) reach
+/// here raw.
+pub fn neutralize_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || is_invisible_format(c);
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Post-process a serialized JSON document: serde_json already escapes C0
 /// controls; this escapes DEL, C1 controls and bidi/zero-width characters
 /// too. Safe on the whole document because JSON structure is ASCII.
@@ -117,7 +148,10 @@ pub fn json_safe(doc: String) -> String {
     let mut out = String::with_capacity(doc.len() + 16);
     for c in doc.chars() {
         if unsafe_char(c) {
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // UTF-16 units: a character past U+FFFF is a surrogate pair.
+            for u in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{:04x}", u);
+            }
         } else {
             out.push(c);
         }
@@ -176,5 +210,18 @@ mod tests {
             serde_json::from_str::<String>(&doc).unwrap(),
             "a\u{202e}b\u{9b}"
         );
+    }
+
+    #[test]
+    fn invisible_tag_characters_and_separators_are_escaped() {
+        let name = "sshd\u{e0041}\u{e007f}\u{2028}\u{ad}";
+        assert_eq!(
+            escape_for_terminal(name.as_bytes()),
+            "sshd\\u{e0041}\\u{e007f}\\u{2028}\\u{ad}"
+        );
+        let doc = json_safe(serde_json::to_string(&Text::new(name.as_bytes().to_vec())).unwrap());
+        assert!(doc.is_ascii(), "{doc}");
+        assert_eq!(doc, r#""sshd\udb40\udc41\udb40\udc7f\u2028\u00ad""#);
+        assert_eq!(serde_json::from_str::<String>(&doc).unwrap(), name);
     }
 }

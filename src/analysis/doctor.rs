@@ -111,13 +111,15 @@ pub struct DoctorReport {
 }
 
 /// What the host-wide checks missed: processes unreadable, partly
-/// unreadable, hidden by hidepid, host files hidden by subset=pid.
+/// unreadable, hidden by hidepid, host files hidden by subset=pid, host
+/// values that did not parse ([`host_checks_not_run`]).
 /// `cause` is the hidepid mount when it applies to proctor.
 pub fn incompleteness(
     sk: &Skipped,
     cause: Option<Cause>,
     host_files_hidden: bool,
     as_root: bool,
+    host: &HostFacts,
 ) -> Incomplete {
     let as_listed = Incomplete::of_listing(sk.unreadable, cause.clone());
     let mut reasons = as_listed.reasons;
@@ -129,10 +131,43 @@ pub fn incompleteness(
     if host_files_hidden {
         reasons.push(Reason::HostFilesHidden);
     }
+    reasons.extend(host_checks_not_run(host));
     let cause = cause.or_else(|| {
         (!as_root && sk.unreadable + sk.permission_denied > 0).then_some(Cause::NotRoot)
     });
     Incomplete { reasons, cause }
+}
+
+/// The host rules that could not run because a value they need was read
+/// but did not parse (`MemAvailable: abc kB`, a malformed PSI line): one
+/// `checks_not_run` reason per file, with reason `parse_error`. A file
+/// that is missing is not a parse error (older kernels, containers).
+pub fn host_checks_not_run(h: &HostFacts) -> Vec<Reason> {
+    let mut by_file: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for (file, key) in h.parse_errors() {
+        let check = match (file, key) {
+            ("meminfo", Some("MemTotal" | "MemAvailable")) => "host.mem_available_low",
+            ("meminfo", _) => "host.swap_in_use",
+            ("pressure/memory", _) => "host.memory_pressure",
+            ("sys/fs/file-nr", _) => "host.file_handles",
+            ("sys/kernel/pid_max" | "sys/kernel/threads-max", _) => "host.tasks_near_limit",
+            // loadavg: shown in the header, judged by no rule.
+            _ => continue,
+        };
+        match by_file.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, checks)) if checks.contains(&check) => {}
+            Some((_, checks)) => checks.push(check),
+            None => by_file.push((file, vec![check])),
+        }
+    }
+    by_file
+        .into_iter()
+        .map(|(section, checks)| Reason::ChecksNotRun {
+            section,
+            reason: "parse_error",
+            checks,
+        })
+        .collect()
 }
 
 impl DoctorReport {
@@ -700,11 +735,13 @@ mod tests {
                 available: Some(8 * GIB),
                 swap_total: Some(0),
                 swap_free: Some(0),
+                invalid: 0,
             },
             load: None,
             psi_memory: Some(Psi {
                 some: Some(PsiLine::default()),
                 full: Some(PsiLine::default()),
+                invalid: false,
             }),
             file_nr: Some(FileNr {
                 allocated: 1000,
@@ -713,6 +750,7 @@ mod tests {
             pid_max: Some(4_194_304),
             threads_max: Some(100_000),
             cpus: 2,
+            invalid_files: vec![],
         }
     }
 
@@ -842,6 +880,38 @@ mod tests {
     }
 
     #[test]
+    fn host_values_that_do_not_parse_are_checks_not_run() {
+        let mut h = host();
+        assert!(host_checks_not_run(&h).is_empty());
+        h.mem.invalid = 0b0010; // MemAvailable
+        h.mem.available = None;
+        h.invalid_files = vec!["loadavg", "sys/kernel/pid_max", "sys/kernel/threads-max"];
+        let r = host_checks_not_run(&h);
+        assert_eq!(
+            r,
+            [
+                Reason::ChecksNotRun {
+                    section: "meminfo",
+                    reason: "parse_error",
+                    checks: vec!["host.mem_available_low"],
+                },
+                Reason::ChecksNotRun {
+                    section: "sys/kernel/pid_max",
+                    reason: "parse_error",
+                    checks: vec!["host.tasks_near_limit"],
+                },
+                Reason::ChecksNotRun {
+                    section: "sys/kernel/threads-max",
+                    reason: "parse_error",
+                    checks: vec!["host.tasks_near_limit"],
+                },
+            ]
+        );
+        let i = incompleteness(&Skipped::default(), None, false, true, &h);
+        assert_eq!(i.reasons, r);
+    }
+
+    #[test]
     fn memory_pressure() {
         let at = |some: f64, full: f64| {
             let mut h = host();
@@ -854,6 +924,7 @@ mod tests {
                     avg10: full,
                     ..PsiLine::default()
                 }),
+                invalid: false,
             });
             ids(&host_only(&h))
         };

@@ -29,6 +29,10 @@ pub struct FdRow {
     pub flags: Option<Vec<&'static str>>,
     /// File position (with --long).
     pub pos: Option<u64>,
+    /// fdinfo values that are present but not valid numbers (their fields
+    /// above are null: unknown, not absent); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fdinfo_parse_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +49,9 @@ pub struct FdsReport {
     pub unreadable: u64,
     /// Rows shown (after --type).
     pub fds: Vec<FdRow>,
+    /// Sections that could not be read (`limits`): their values are null
+    /// because unknown, not because they do not apply.
+    pub unavailable: Vec<super::inspect::Unavailable>,
 }
 
 /// Build the view. `types` filters rows (empty: all); `limit` is None when
@@ -87,6 +94,12 @@ pub fn build(
             mode: e.flags().map(fdinfo::mode),
             flags: e.flags().map(fdinfo::flag_names),
             pos: e.info.and_then(|i| i.pos),
+            fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| {
+                format!(
+                    "{} in fdinfo not a valid number",
+                    i.invalid_keys().join(", ")
+                )
+            }),
         });
     }
     let count = entries.len() as u64;
@@ -103,6 +116,7 @@ pub fn build(
         deleted,
         unreadable,
         fds: rows,
+        unavailable: Vec::new(),
     }
 }
 

@@ -330,6 +330,36 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         (t < UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799))?)
             .then(|| humantime::format_rfc3339_seconds(t).to_string())
     });
+    // No start time: unknown, with the reason (a boot time that could not
+    // be read, or a boot time plus start time out of range: a crafted
+    // --proc-root), never a silent null.
+    if start_time.is_none() {
+        let (reason, detail, hint) = match &s.clock.boot_time {
+            Err(e) => (e.reason(), format!("boot time: {e}"), e.hint()),
+            Ok(bt) => (
+                "parse_error",
+                format!(
+                    "boot time ({bt} s) plus start time ({} ticks) is out of range",
+                    stat.starttime
+                ),
+                None,
+            ),
+        };
+        un.push(Unavailable {
+            section: "start_time",
+            reason,
+            detail,
+            hint,
+        });
+    }
+    if let Err(e) = &s.clock.uptime {
+        un.push(Unavailable {
+            section: "age",
+            reason: e.reason(),
+            detail: format!("uptime: {e}"),
+            hint: e.hint(),
+        });
+    }
 
     // Status lines present with a value that is not a number: a parse
     // error of that field, never "does not apply".
@@ -343,6 +373,20 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     }
 
     let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
+    // Pss (the one rollup value shown) present but not a number, or
+    // missing from a rollup that was read: unknown, with the reason.
+    if let Some(r) = smaps.as_ref().filter(|r| r.get("Pss").is_none()) {
+        un.push(Unavailable {
+            section: "smaps_rollup",
+            reason: "parse_error",
+            detail: if r.is_invalid("Pss") {
+                "Pss in smaps_rollup is not a valid number".into()
+            } else {
+                "no Pss line in smaps_rollup".into()
+            },
+            hint: None,
+        });
+    }
     // Zombies and kernel threads have no user memory: say so, never 0.
     let no_mm = stat.state == b'Z' || stat.is_kernel_thread();
     if no_mm && st.is_some_and(|x| x.vm_rss.is_none()) {
@@ -359,7 +403,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     }
     let memory = Memory {
         rss_bytes: st.and_then(|x| x.vm_rss),
-        pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss").copied()),
+        pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss")),
         vsize_bytes: st
             .and_then(|x| x.vm_size)
             .or((!no_mm && st.is_none()).then_some(stat.vsize)),
@@ -507,9 +551,27 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         sockets.count = Some(
             socket_inodes
                 .len()
-                .max(sk.inet.len() + sk.unix.len() + sk.other) as u64,
+                .max(sk.inet.len() + sk.unix.len() + sk.other + sk.unparsed.len())
+                as u64,
         );
-        sockets.close_wait = Some(close_wait);
+        // A socket on a table line that did not parse may be in
+        // CLOSE_WAIT: the count is unknown, and the check did not run.
+        for (proto, _) in &sk.unparsed {
+            *sockets.by_protocol.entry(proto.as_str()).or_default() += 1;
+        }
+        if sk.unparsed.is_empty() {
+            sockets.close_wait = Some(close_wait);
+        } else {
+            un.push(Unavailable {
+                section: "sockets",
+                reason: "parse_error",
+                detail: format!(
+                    "{} socket line(s) of the net tables did not parse (state unknown)",
+                    sk.unparsed.len()
+                ),
+                hint: None,
+            });
+        }
     }
 
     // Context switches of the whole process: the sum over its threads

@@ -182,6 +182,23 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
             u.listening,
         ));
     }
+    // On a table line that did not parse: the protocol is known, the
+    // rest is not (`?`).
+    for (proto, inode) in &sk.unparsed {
+        all.push((
+            SocketRow {
+                fd: fd_of.get(inode).copied(),
+                proto: proto.as_str(),
+                local: None,
+                remote: None,
+                state: "?",
+                inode: *inode,
+                rx_queue: None,
+                tx_queue: None,
+            },
+            false,
+        ));
+    }
     // Socket descriptors found in no table (netlink, packet, vsock...).
     let mut known: net::InodeSet = all.iter().map(|r| r.0.inode).collect();
     let mut others: Vec<(&u64, &i32)> = fd_of.iter().filter(|(i, _)| !known.contains(i)).collect();

@@ -20,7 +20,8 @@
 //!   argument starting with `--` is an option, not a value, and is shown.
 //! - Token shapes anywhere: GitHub (`ghp_` `gho_` `ghu_` `ghs_` `ghr_`
 //!   `github_pat_`), GitLab `glpat-`, Slack `xox[abposr]-`, npm `npm_`,
-//!   Stripe `sk_live_`/`rk_live_`, Google `AIza`, AWS access key ids
+//!   Stripe `sk_live_`/`rk_live_`, OpenAI `sk-proj-`/`sk-` (40+
+//!   characters), Anthropic `sk-ant-`, Google `AIza`, AWS access key ids
 //!   (`AKIA`/`ASIA` + 16 upper-case letters or digits), Slack and Discord
 //!   webhook paths, JWTs (`eyJ...` in three base64url parts),
 //!   `Authorization:` header values, `Bearer` tokens, and the body of a
@@ -461,6 +462,22 @@ fn key_values(t: &[u8], whole: bool, r: &mut Vec<(usize, usize)>) {
             r.push(value_span(t, v, |b| {
                 is_space(b) || matches!(b, b'&' | b';' | b'"' | b'\'') || (query && b == b'#')
             }));
+        } else if k > 0
+            && t[k - 1] == b'"'
+            && t.get(key_end) == Some(&b'"')
+            && is_secret_name(&t[k..key_end])
+        {
+            // A JSON member `"password": "VALUE"` (a JSON document passed
+            // as an argument or in an environment value).
+            let mut v = key_end + 1;
+            v += run(t, v, is_space);
+            if t.get(v) == Some(&b':') {
+                v += 1;
+                v += run(t, v, is_space);
+                r.push(value_span(t, v, |b| {
+                    is_space(b) || matches!(b, b',' | b'}' | b']' | b'"')
+                }));
+            }
         }
         k = key_end.max(k + 1);
     }
@@ -552,7 +569,7 @@ fn upper_digit(b: u8) -> bool {
 }
 
 /// Token prefixes: the prefix is kept, the body masked.
-const PREFIXES: [Prefix; 12] = [
+const PREFIXES: [Prefix; 15] = [
     Prefix {
         prefix: b"ghp_",
         min: 20,
@@ -610,6 +627,25 @@ const PREFIXES: [Prefix; 12] = [
     Prefix {
         prefix: b"rk_live_",
         min: 16,
+        max: 0,
+        body: alnum,
+    },
+    // OpenAI (project and legacy) and Anthropic API keys.
+    Prefix {
+        prefix: b"sk-proj-",
+        min: 20,
+        max: 0,
+        body: is_b64url,
+    },
+    Prefix {
+        prefix: b"sk-ant-",
+        min: 20,
+        max: 0,
+        body: is_b64url,
+    },
+    Prefix {
+        prefix: b"sk-",
+        min: 40,
         max: 0,
         body: alnum,
     },
@@ -773,6 +809,26 @@ mod tests {
     }
     fn line(a: &[&str]) -> String {
         args(a).0.join(" ")
+    }
+
+    #[test]
+    fn json_members_with_a_secret_name() {
+        assert_eq!(
+            line(&[
+                "app",
+                "--config",
+                r#"{"user":"bob","db_password":"hunter2","port":5432}"#
+            ]),
+            r#"app --config {"user":"bob","db_password":"****","port":5432}"#
+        );
+        assert_eq!(
+            v(r#"{"token" : 12345, "api_key": "k,1"}"#),
+            r#"{"token" : ****, "api_key": "****"}"#
+        );
+        // A harmless name keeps its value; a secret name with no ':' after it
+        // is a plain string.
+        assert_eq!(v(r#"{"author":"ann"}"#), r#"{"author":"ann"}"#);
+        assert_eq!(v(r#"["password","x"]"#), r#"["password","x"]"#);
     }
 
     #[test]
@@ -1073,6 +1129,17 @@ mod tests {
             "-----BEGIN RSA PRIVATE KEY-----****-----END RSA PRIVATE KEY-----"
         );
         assert_eq!(v("glpat-abcdefghij0123456789"), "glpat-****");
+        assert_eq!(
+            v("OPENAI=sk-proj-Ab3dEf6hIj-_9kLmNoPqRsTuVwXyZ012345"),
+            "OPENAI=sk-proj-****"
+        );
+        assert_eq!(v("k sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv"), "k sk-ant-****");
+        assert_eq!(
+            v("sk-0123456789abcdefghijABCDEFGHIJ0123456789abcd"),
+            "sk-****"
+        );
+        // Short or ordinary words with the prefix are shown.
+        assert_eq!(v("sk-learn scikit sk-1"), "sk-learn scikit sk-1");
         // Too short, or glued to a word: not a token.
         assert_eq!(
             v("ghp_short xghp_0123456789abcdefghij0"),

@@ -86,6 +86,14 @@ pub fn build(
     let unavailable = threads
         .iter()
         .filter_map(|t| {
+            if let (None, Some(reason)) = (&t.status, t.status_error) {
+                return Some(super::inspect::Unavailable {
+                    section: "context_switches",
+                    reason,
+                    detail: format!("thread {}: status could not be read", t.tid),
+                    hint: None,
+                });
+            }
             let bad: Vec<&str> = t
                 .status
                 .as_ref()?
@@ -140,6 +148,7 @@ mod tests {
                 )
                 .unwrap(),
             ),
+            status_error: None,
         }
     }
 

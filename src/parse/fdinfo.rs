@@ -11,20 +11,49 @@ pub struct FdInfo {
     pub pos: Option<u64>,
     pub flags: Option<u64>,
     pub mnt_id: Option<u64>,
+    /// Bits of [`FDINFO_KEYS`] whose line is present but not a valid number
+    /// (the value is unknown, not absent).
+    pub invalid: u8,
+}
+
+/// The fdinfo keys proctor reads, in the order of `FdInfo::invalid`'s bits.
+pub const FDINFO_KEYS: [&str; 3] = ["pos", "flags", "mnt_id"];
+
+impl FdInfo {
+    pub fn invalid_keys(&self) -> Vec<&'static str> {
+        FDINFO_KEYS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.invalid & (1 << i) != 0)
+            .map(|(_, k)| *k)
+            .collect()
+    }
 }
 
 pub fn parse(b: &[u8]) -> FdInfo {
     let mut out = FdInfo::default();
     for line in b.split(|&c| c == b'\n') {
-        if let Some(v) = line.strip_prefix(b"pos:") {
+        let (bit, v) = if let Some(v) = line.strip_prefix(b"pos:") {
             out.pos = parse_u64(trim(v));
+            (0, out.pos)
         } else if let Some(v) = line.strip_prefix(b"flags:") {
-            out.flags = std::str::from_utf8(trim(v))
+            // Octal; from_str_radix alone would accept a sign.
+            let t = trim(v);
+            out.flags = std::str::from_utf8(t)
                 .ok()
-                .filter(|s| !s.starts_with('+'))
+                .filter(|s| !s.is_empty() && s.bytes().all(|c| (b'0'..=b'7').contains(&c)))
                 .and_then(|s| u64::from_str_radix(s, 8).ok());
+            (1, out.flags)
         } else if let Some(v) = line.strip_prefix(b"mnt_id:") {
             out.mnt_id = parse_u64(trim(v));
+            (2, out.mnt_id)
+        } else {
+            continue;
+        };
+        if v.is_none() {
+            out.invalid |= 1 << bit;
+        } else {
+            out.invalid &= !(1 << bit);
         }
     }
     out
@@ -96,7 +125,8 @@ mod tests {
             FdInfo {
                 pos: Some(0),
                 flags: Some(0o2304000),
-                mnt_id: Some(25)
+                mnt_id: Some(25),
+                invalid: 0,
             }
         );
         assert!(is_dir_flags(0o2304000));
@@ -113,5 +143,9 @@ mod tests {
         assert_eq!(mode(0o2), "rw");
         assert_eq!(parse(b"garbage"), FdInfo::default());
         assert_eq!(parse(b"flags:\t9\n").flags, None);
+        // Present but not a number: unknown, and noted.
+        let bad = parse(b"pos:\t-5\nflags:\t+7\nmnt_id:\t30\n");
+        assert_eq!((bad.pos, bad.flags, bad.mnt_id), (None, None, Some(30)));
+        assert_eq!(bad.invalid_keys(), ["pos", "flags"]);
     }
 }

@@ -5,16 +5,38 @@
 
 use super::{parse_u64, trim};
 
-/// The lines of `meminfo` proctor uses, in bytes.
+/// The lines of `meminfo` proctor uses, in bytes. A value is None when its
+/// line is missing (an older kernel, lxcfs) or not a valid number; the
+/// second case is noted in `invalid`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemInfo {
     pub total: Option<u64>,
     pub available: Option<u64>,
     pub swap_total: Option<u64>,
     pub swap_free: Option<u64>,
+    /// Bits of [`MEMINFO_KEYS`] whose line is present but does not parse
+    /// (`abc kB`, `-5 kB`, past u64 once in bytes).
+    pub invalid: u8,
 }
 
+/// The meminfo keys proctor reads, in the order of `MemInfo::invalid`'s bits.
+pub const MEMINFO_KEYS: [&str; 4] = ["MemTotal", "MemAvailable", "SwapTotal", "SwapFree"];
+
 impl MemInfo {
+    /// The keys present with a value that is not a valid number.
+    pub fn invalid_keys(&self) -> Vec<&'static str> {
+        MEMINFO_KEYS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.invalid & (1 << i) != 0)
+            .map(|(_, k)| *k)
+            .collect()
+    }
+
+    pub fn is_invalid(&self, key: &str) -> bool {
+        self.invalid_keys().contains(&key)
+    }
+
     pub fn swap_used(&self) -> Option<u64> {
         Some(self.swap_total?.saturating_sub(self.swap_free?))
     }
@@ -26,16 +48,21 @@ pub fn meminfo(b: &[u8]) -> MemInfo {
         let Some(colon) = line.iter().position(|&c| c == b':') else {
             continue;
         };
-        let slot = match &line[..colon] {
-            b"MemTotal" => &mut m.total,
-            b"MemAvailable" => &mut m.available,
-            b"SwapTotal" => &mut m.swap_total,
-            b"SwapFree" => &mut m.swap_free,
+        let (bit, slot) = match &line[..colon] {
+            b"MemTotal" => (0, &mut m.total),
+            b"MemAvailable" => (1, &mut m.available),
+            b"SwapTotal" => (2, &mut m.swap_total),
+            b"SwapFree" => (3, &mut m.swap_free),
             _ => continue,
         };
         let v = trim(&line[colon + 1..]);
         let num = v.strip_suffix(b" kB").map(trim).unwrap_or(v);
         *slot = parse_u64(num).and_then(|k| k.checked_mul(1024));
+        if slot.is_none() {
+            m.invalid |= 1 << bit;
+        } else {
+            m.invalid &= !(1 << bit);
+        }
     }
     m
 }
@@ -73,12 +100,16 @@ pub struct PsiLine {
 pub struct Psi {
     pub some: Option<PsiLine>,
     pub full: Option<PsiLine>,
+    /// A `some` or `full` line was present but malformed (its value is
+    /// unknown, not absent).
+    pub invalid: bool,
 }
 
 /// `pressure/memory`: `some avg10=0.00 avg60=0.00 avg300=0.00 total=0`.
 pub fn psi(b: &[u8]) -> Psi {
     let mut p = Psi::default();
     let Ok(s) = std::str::from_utf8(b) else {
+        p.invalid = true;
         return p;
     };
     for line in s.lines() {
@@ -108,6 +139,9 @@ pub fn psi(b: &[u8]) -> Psi {
         }
         if seen == 3 {
             *slot = Some(l);
+        } else {
+            *slot = None;
+            p.invalid = true;
         }
     }
     p
@@ -181,6 +215,13 @@ mod tests {
         assert_eq!(m.available, None);
         assert_eq!(m.swap_used(), Some(6 * 1024));
         assert_eq!(meminfo(b"\xff\xfe:::").total, None);
+        assert!(m.invalid_keys().is_empty());
+        // Present but not a number: None, and noted (not "missing").
+        let m = meminfo(b"MemTotal: 100 kB\nMemAvailable: abc kB\nSwapTotal: -5 kB\nSwapFree: 18446744073709551615 kB\n");
+        assert_eq!((m.available, m.swap_total, m.swap_free), (None, None, None));
+        assert_eq!(m.total, Some(102400));
+        assert_eq!(m.invalid_keys(), ["MemAvailable", "SwapTotal", "SwapFree"]);
+        assert!(m.is_invalid("MemAvailable") && !m.is_invalid("MemTotal"));
     }
 
     #[test]
@@ -195,6 +236,10 @@ mod tests {
         let p = psi(b"some avg10=1.00 avg60=x avg300=0.00 total=1\n");
         assert_eq!(p.some, None);
         assert_eq!(p.full, None);
+        assert!(p.invalid);
+        let p = psi(b"some avg10=1.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=-x\n");
+        assert!(p.some.is_some() && p.full.is_none() && p.invalid);
+        assert!(!psi(b"some avg10=1.00 avg60=0.00 avg300=0.00 total=1\n").invalid);
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &InodeSet) -> Option<I
     let local = parse_addr(local, v6)?;
     let remote = parse_addr(remote, v6)?;
     let state = hex_u64(st).and_then(|s| u8::try_from(s).ok())?;
+    // Queues that do not parse make the line malformed (never 0 queued).
     let mut q = queues.splitn(2, |&c| c == b':');
     let tx_queue = q.next().and_then(hex_u64)?;
     let rx_queue = q.next().and_then(hex_u64)?;
@@ -350,17 +351,22 @@ pub fn parse_unix_line(line: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
     if !wanted.contains(&inode) {
         return None;
     }
-    let flags = hex_u64(cols[3]).unwrap_or(0);
+    // Flags, type or state that do not parse: the record is the process's
+    // socket (its inode), with nothing else known: never "not listening"
+    // or type 0 read from a malformed column.
+    let (Some(flags), Some(sock_type), Some(state)) = (
+        hex_u64(cols[3]),
+        hex_u64(cols[4]).and_then(|v| u16::try_from(v).ok()),
+        hex_u64(cols[5]).and_then(|v| u8::try_from(v).ok()),
+    ) else {
+        return Some(UnixSocket::unverified(inode));
+    };
     // The path is the rest of the line after one space; it may contain spaces.
     let path = rest.strip_prefix(b" ").unwrap_or(rest).to_vec();
     Some(UnixSocket {
         inode,
-        sock_type: hex_u64(cols[4])
-            .and_then(|v| u16::try_from(v).ok())
-            .unwrap_or(0),
-        state: hex_u64(cols[5])
-            .and_then(|v| u8::try_from(v).ok())
-            .unwrap_or(0),
+        sock_type,
+        state,
         listening: flags & SO_ACCEPTCON != 0,
         path,
         queues: None,
@@ -408,6 +414,11 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].inode, 2);
         assert!(parse_inet(b"", Proto::Tcp, &wanted).is_empty());
+        // Queues that do not parse: the line is malformed (never 0 queued),
+        // though its inode column can still be read.
+        let q = b"0: 0100007F:1F90 00000000:0000 0A zz:00000000 00:00000000 00000000 0 0 3\n";
+        assert!(parse_inet_line(q, Proto::Tcp, &wanted).is_none());
+        assert_eq!(inet_line_inode(q), Some(3));
     }
 
     const UNIX: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 3001 /run/app.sock\n0000000000000000: 00000003 00000000 00000000 0001 03 3002\n0000000000000000: 00000002 00000000 00000000 0002 01 3003 @abstract name\n0000000000000000: 00000002 00000000 00000000 0002 01 3999 /other\n";
@@ -423,6 +434,12 @@ mod tests {
         assert!(s[1].path.is_empty());
         assert_eq!(s[2].path, b"@abstract name");
         assert_eq!(s[2].sock_type, 2);
+        // Flags that do not parse: the socket, state unknown (a listener
+        // is not read as "not listening" from a broken column).
+        let bad = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 0001000z 0001 01 3001 /run/app.sock\n";
+        let s = parse_unix(bad, &wanted);
+        assert_eq!(s, [UnixSocket::unverified(3001)]);
+        assert_eq!(unix_state_name(&s[0]), "UNKNOWN");
     }
 
     #[test]

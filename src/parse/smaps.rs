@@ -10,9 +10,38 @@ use std::collections::HashMap;
 
 use super::{ParseFail, parse_u64, trim};
 
-/// Totals by key (`Rss`, `Pss`, `Swap`, ...), in bytes.
-pub fn parse_rollup(b: &[u8]) -> Result<HashMap<String, u64>, ParseFail> {
-    let mut out = HashMap::new();
+/// `smaps_rollup`: totals by key (`Rss`, `Pss`, `Swap`, ...), in bytes,
+/// and the keys whose value is not a valid number (`abc kB`, `-5 kB`, past
+/// u64 once in bytes): those are unknown, not zero, and one of them does
+/// not cost the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rollup {
+    pub values: HashMap<String, u64>,
+    /// Keys present with a value that did not parse, in file order (at
+    /// most [`ROLLUP_INVALID_CAP`]: the file is capped, but a crafted
+    /// --proc-root could repeat a line).
+    pub invalid: Vec<String>,
+}
+
+/// The most invalid keys kept from one rollup.
+pub const ROLLUP_INVALID_CAP: usize = 64;
+
+impl Rollup {
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.values.get(key).copied()
+    }
+
+    /// Whether `key` was present but not a valid number.
+    pub fn is_invalid(&self, key: &str) -> bool {
+        self.invalid.iter().any(|k| k == key)
+    }
+}
+
+/// Parse `smaps_rollup`. An error only when no `Key: value` line is there
+/// at all; a value that does not parse is listed in [`Rollup::invalid`].
+pub fn parse_rollup(b: &[u8]) -> Result<Rollup, ParseFail> {
+    let mut out = Rollup::default();
+    let mut lines = 0usize;
     for line in b.split(|&c| c == b'\n').skip(1) {
         let Some(colon) = line.iter().position(|&c| c == b':') else {
             continue;
@@ -21,24 +50,37 @@ pub fn parse_rollup(b: &[u8]) -> Result<HashMap<String, u64>, ParseFail> {
         if key.is_empty() || !key.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
             continue;
         }
-        let value = trim(&line[colon + 1..]);
-        let (num, unit) = match value.strip_suffix(b"kB") {
-            Some(n) => (trim(n), 1024u64),
-            None => (value, 1),
-        };
-        let Some(v) = parse_u64(num).and_then(|n| n.checked_mul(unit)) else {
-            return Err(ParseFail {
-                field: "smaps_rollup value",
-            });
-        };
-        out.insert(String::from_utf8_lossy(key).into_owned(), v);
+        lines += 1;
+        let key = String::from_utf8_lossy(key).into_owned();
+        match kb_bytes(&line[colon + 1..]) {
+            Some(v) => {
+                out.values.insert(key, v);
+            }
+            None => {
+                out.values.remove(&key);
+                if !out.invalid.contains(&key) && out.invalid.len() < ROLLUP_INVALID_CAP {
+                    out.invalid.push(key);
+                }
+            }
+        }
     }
-    if out.is_empty() {
+    if lines == 0 {
         return Err(ParseFail {
             field: "smaps_rollup lines",
         });
     }
     Ok(out)
+}
+
+/// `  N kB` -> N * 1024; a bare `N` (no unit) is bytes. None when N is
+/// not a decimal number or the bytes pass u64.
+fn kb_bytes(value: &[u8]) -> Option<u64> {
+    let value = trim(value);
+    let (num, unit) = match value.strip_suffix(b"kB") {
+        Some(n) => (trim(n), 1024u64),
+        None => (value, 1),
+    };
+    parse_u64(num)?.checked_mul(unit)
 }
 
 /// One mapping of `smaps`; sizes in bytes.
@@ -53,11 +95,13 @@ pub struct Mapping {
     /// Path or `[heap]`, `[stack]`, `[vdso]`, `[anon:name]`; empty for
     /// anonymous memory. The kernel escapes `\n` in paths as `\012`.
     pub path: Vec<u8>,
-    pub size: u64,
-    pub rss: u64,
-    pub pss: u64,
-    pub swap: u64,
-    pub anonymous: u64,
+    /// Sizes: None when the line is missing from the block or its value
+    /// is not a valid number (unknown, never 0).
+    pub size: Option<u64>,
+    pub rss: Option<u64>,
+    pub pss: Option<u64>,
+    pub swap: Option<u64>,
+    pub anonymous: Option<u64>,
 }
 
 fn hex(b: &[u8]) -> Option<u64> {
@@ -107,11 +151,10 @@ fn header(line: &[u8]) -> Option<Mapping> {
     })
 }
 
-/// `Key:   N kB` -> N * 1024 (saturating: a corrupt value must not panic).
-fn kb_value(line: &[u8], key_len: usize) -> u64 {
-    let v = trim(&line[key_len..]);
-    let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
-    parse_u64(&v[..digits]).map_or(0, |n| n.saturating_mul(1024))
+/// `Key:   N kB` -> N * 1024; None when N is not a number or the bytes
+/// pass u64 (unknown: never 0, never saturated).
+fn kb_value(line: &[u8], key_len: usize) -> Option<u64> {
+    kb_bytes(&line[key_len..])
 }
 
 /// Every mapping in an `smaps` file, in address order. Blocks with a
@@ -174,19 +217,24 @@ mod tests {
             "../../tests/fixtures/v1-basic/proc/4242/smaps_rollup"
         ))
         .unwrap();
-        assert_eq!(m["Rss"], 44288 * 1024);
-        assert_eq!(m["Pss"], 42532 * 1024);
-        assert_eq!(m["Swap"], 0);
+        assert_eq!(m.get("Rss"), Some(44288 * 1024));
+        assert_eq!(m.get("Pss"), Some(42532 * 1024));
+        assert_eq!(m.get("Swap"), Some(0));
+        assert!(m.invalid.is_empty());
     }
 
     #[test]
-    fn overflow_and_garbage_are_errors_not_panics() {
-        let big =
-            b"00400000-00401000 r--p 00000000 00:00 0    [rollup]\nRss: 18446744073709551 kB\n";
-        assert!(parse_rollup(big).is_err());
+    fn invalid_rollup_values_are_listed_not_dropped_with_the_rest() {
+        let big = b"00400000-00401000 r--p 00000000 00:00 0    [rollup]\nRss: 18446744073709551 kB\nPss: 8 kB\nSwap: -5 kB\nAnonymous: abc kB\n";
+        let r = parse_rollup(big).unwrap();
+        assert_eq!(r.get("Rss"), None);
+        assert_eq!(r.get("Pss"), Some(8192));
+        assert_eq!(r.invalid, ["Rss", "Swap", "Anonymous"]);
+        assert!(r.is_invalid("Swap") && !r.is_invalid("Pss"));
+        let only_bad = parse_rollup(b"h\nPss: x kB\n").unwrap();
+        assert_eq!((only_bad.get("Pss"), only_bad.invalid.len()), (None, 1));
         assert!(parse_rollup(b"").is_err());
         assert!(parse_rollup(b"header only\n").is_err());
-        assert!(parse_rollup(b"h\nPss: x kB\n").is_err());
     }
 
     const SMAPS: &[u8] = b"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1310755                    /usr/bin/sleep\nSize:                  8 kB\nKernelPageSize:        4 kB\nRss:                   8 kB\nPss:                   4 kB\nPss_Dirty:             0 kB\nSwap:                  0 kB\nAnonymous:             0 kB\nVmFlags: rd mr mw me sd\n55d0c1e4f000-55d0c1e70000 rw-p 00000000 00:00 0                          [heap]\nSize:                132 kB\nRss:                   4 kB\nPss:                   4 kB\nSwap:                 12 kB\nAnonymous:             4 kB\nVmFlags: rd wr mr mw me ac sd\n7f00aa000000-7f00aa001000 rw-s 00000000 00:01 77                         /dev/shm/my seg (deleted)\nSize:                  4 kB\nRss:                   4 kB\nPss:                   2 kB\n7ffc1a000000-7ffc1a021000 rw-p 00000000 00:00 0                          [stack]\nSize:                132 kB\nRss:                  16 kB\nPss:                  16 kB\nAnonymous:            16 kB\n";
@@ -201,9 +249,14 @@ mod tests {
         assert_eq!(m[0].dev, b"fd:01");
         assert_eq!(m[0].inode, 1310755);
         assert_eq!(m[0].path, b"/usr/bin/sleep");
-        assert_eq!((m[0].size, m[0].rss, m[0].pss), (8192, 8192, 4096));
+        assert_eq!(
+            (m[0].size, m[0].rss, m[0].pss),
+            (Some(8192), Some(8192), Some(4096))
+        );
         assert_eq!(m[1].path, b"[heap]");
-        assert_eq!((m[1].swap, m[1].anonymous), (12 * 1024, 4096));
+        assert_eq!((m[1].swap, m[1].anonymous), (Some(12 * 1024), Some(4096)));
+        // A line missing from a block is unknown, not 0.
+        assert_eq!((m[2].swap, m[2].anonymous), (None, None));
         assert_eq!(m[2].path, b"/dev/shm/my seg (deleted)");
         assert_eq!(&m[2].perms, b"rw-s");
         assert_eq!(m[3].path, b"[stack]");
@@ -215,10 +268,14 @@ mod tests {
             let _ = parse_smaps(&SMAPS[..cut]);
         }
         assert!(parse_smaps(b"zz-yy rw-p 0 0 0\nRss: 4 kB\n").is_empty());
-        let m = parse_smaps(b"1000-2000 rw-p 00000000 00:00 0\nRss: 99999999999999999999 kB\nPss: 18446744073709551 kB\n");
+        let m = parse_smaps(b"1000-2000 rw-p 00000000 00:00 0\nRss: 99999999999999999999 kB\nPss: 18446744073709551 kB\nSize: 8 kB\nSwap: -5 kB\nAnonymous: abc kB\n");
         assert_eq!(m.len(), 1);
-        assert_eq!(m[0].pss, u64::MAX);
-        assert_eq!(m[0].rss, 0);
+        // Invalid values are unknown: never 0, never saturated.
+        assert_eq!(m[0].pss, None);
+        assert_eq!(m[0].rss, None);
+        assert_eq!(m[0].swap, None);
+        assert_eq!(m[0].anonymous, None);
+        assert_eq!(m[0].size, Some(8192));
         assert!(m[0].path.is_empty());
     }
 }

@@ -107,11 +107,13 @@ pub fn parse(b: &[u8]) -> Result<Status, ParseFail> {
 
 /// The four ids of a `Uid:` (or `Gid:`) line: real, effective, saved, fs.
 fn uids(value: &[u8]) -> Option<[u32; 4]> {
+    // Every id must parse: an invalid one is not skipped (that would shift
+    // the next into its place: "0 abc 0 0 0" read as four zeros).
     let ids: Vec<u32> = value
         .split(|c| c.is_ascii_whitespace())
         .filter(|x| !x.is_empty())
-        .filter_map(|x| parse_u64(x).and_then(|v| u32::try_from(v).ok()))
-        .collect();
+        .map(|x| parse_u64(x).and_then(|v| u32::try_from(v).ok()))
+        .collect::<Option<_>>()?;
     match ids[..] {
         [r, e, sv, f] => Some([r, e, sv, f]),
         _ => None,
@@ -191,6 +193,11 @@ mod tests {
         assert_eq!(s.vm_size, None);
         assert_eq!(s.rss_anon, Some(1024));
         assert_eq!(s.invalid, ["VmRSS", "VmSwap", "VmHWM", "VmSize"]);
+        // One id that does not parse: the line is invalid, the others do
+        // not shift into its place.
+        let u = parse(b"Name:\tx\nUid:\t0\tabc\t0\t0\t0\n").unwrap();
+        assert_eq!((u.uid, u.invalid.as_slice()), (None, &["Uid"][..]));
+        assert_eq!(effective_uid(b"Uid:\t1000\t-1\t0\t0\t0\n"), None);
         // A missing line is not invalid (kernel threads omit them).
         assert!(
             parse(b"Name:\tk\nThreads:\t1\n")

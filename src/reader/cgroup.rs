@@ -163,6 +163,26 @@ impl ProcFs {
             .and_then(|b| parse::flat_keyed(&b, "oom_kill"))
     }
 
+    /// The `oom_kill` count of memory.oom_control / memory.events: None
+    /// when the file or the line is missing (kernels before 4.13); an
+    /// `oom_kill` line whose value is not a number is a parse error, never
+    /// "no OOM kills known".
+    fn oom_kills_in(&self, file: &Path) -> Result<Option<u64>, ReadError> {
+        let Ok(b) = self.read_sys_file(file) else {
+            return Ok(None);
+        };
+        let v = parse::flat_keyed(&b, "oom_kill");
+        let present = b.split(|&c| c == b'\n').any(|l| {
+            l.split(|c| c.is_ascii_whitespace())
+                .find(|s| !s.is_empty())
+                .is_some_and(|k| k == b"oom_kill")
+        });
+        if present && v.is_none() {
+            return Err(ReadError::parse(file, "oom_kill"));
+        }
+        Ok(v)
+    }
+
     fn cg_dir(&self, base: &Path, cg: &[u8]) -> Result<PathBuf, ReadError> {
         let dir = join(base, cg);
         if dir.is_dir() {
@@ -180,21 +200,22 @@ impl ProcFs {
 
     fn memory_v1(&self, base: &Path, cg: &[u8]) -> Result<CgroupMemory, ReadError> {
         let dir = self.cg_dir(base, cg)?;
-        let read_num = |d: &Path, f: &str| -> Option<u64> {
-            self.read_sys_file(&d.join(f))
-                .ok()
-                .and_then(|b| parse::parse_single_u64(&b).ok())
-        };
         let usage_path = dir.join("memory.usage_in_bytes");
         let usage = parse::parse_single_u64(&self.read_sys_file(&usage_path)?)
             .map_err(|_| ReadError::parse(&usage_path, "memory.usage_in_bytes"))?;
+        // A limit file that cannot be read is no limit at that level; one
+        // that is read but is not a number is a parse error (it may be the
+        // tightest), never "no limit".
         let (limit, limit_path) = tightest(cg, |a| {
-            Ok(read_num(&join(base, a), "memory.limit_in_bytes").filter(|&l| l < V1_UNLIMITED))
+            let file = join(base, a).join("memory.limit_in_bytes");
+            match self.read_sys_file(&file) {
+                Ok(b) => parse::parse_single_u64(&b)
+                    .map(|l| (l < V1_UNLIMITED).then_some(l))
+                    .map_err(|_| ReadError::parse(&file, "memory.limit_in_bytes")),
+                Err(_) => Ok(None),
+            }
         })?;
-        let oom_kills = self
-            .read_sys_file(&dir.join("memory.oom_control"))
-            .ok()
-            .and_then(|b| parse::flat_keyed(&b, "oom_kill"));
+        let oom_kills = self.oom_kills_in(&dir.join("memory.oom_control"))?;
         Ok(CgroupMemory {
             version: CgroupVersion::V1,
             path: cg.to_vec(),
@@ -226,10 +247,7 @@ impl ProcFs {
             Err(_) if cg == b"/" => None,
             Err(e) => return Err(e),
         };
-        let oom_kills = self
-            .read_sys_file(&dir.join("memory.events"))
-            .ok()
-            .and_then(|b| parse::flat_keyed(&b, "oom_kill"));
+        let oom_kills = self.oom_kills_in(&dir.join("memory.events"))?;
         Ok(CgroupMemory {
             version: CgroupVersion::V2,
             path: cg.to_vec(),

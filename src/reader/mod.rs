@@ -403,9 +403,16 @@ impl ProcFs {
 
     /// vm.max_map_count, the ceiling on mappings per process.
     pub fn max_map_count(&self) -> Option<u64> {
-        self.read_proc_file("sys/vm/max_map_count")
-            .ok()
-            .and_then(|b| crate::parse::parse_single_u64(&b).ok())
+        self.max_map_count_read().ok()
+    }
+
+    /// vm.max_map_count, or why it could not be had (a value that is not
+    /// a number is a parse error, for the `maps` view's `unavailable`).
+    pub fn max_map_count_read(&self) -> Result<u64, ReadError> {
+        let rel = "sys/vm/max_map_count";
+        let b = self.read_proc_file(rel)?;
+        crate::parse::parse_single_u64(&b)
+            .map_err(|_| ReadError::parse(&self.proc_root.join(rel), "max_map_count"))
     }
 }
 
@@ -468,9 +475,24 @@ pub struct HostFacts {
     pub pid_max: Option<u64>,
     pub threads_max: Option<u64>,
     pub cpus: usize,
+    /// Host files that were read but whose values did not parse (besides
+    /// meminfo's, in `mem.invalid`): their values above are None, and
+    /// unknown rather than absent (see [`HostFacts::parse_errors`]).
+    pub invalid_files: Vec<&'static str>,
 }
 
 impl HostFacts {
+    /// Every host value that was read but did not parse, as
+    /// (file, key): `("meminfo", Some("MemAvailable"))`, `("loadavg", None)`.
+    pub fn parse_errors(&self) -> Vec<(&'static str, Option<&'static str>)> {
+        self.mem
+            .invalid_keys()
+            .into_iter()
+            .map(|k| ("meminfo", Some(k)))
+            .chain(self.invalid_files.iter().map(|f| (*f, None)))
+            .collect()
+    }
+
     /// The kernel's ceiling on tasks (threads): the smaller of pid_max and
     /// threads-max.
     pub fn task_limit(&self) -> Option<u64> {
@@ -484,31 +506,53 @@ impl HostFacts {
 impl ProcFs {
     pub fn host_facts(&self) -> HostFacts {
         use crate::parse::host;
-        let num = |rel: &str| {
-            self.read_proc_file(rel)
-                .ok()
-                .and_then(|b| crate::parse::parse_single_u64(&b).ok())
+        // A file that is missing or unreadable is None (does not apply
+        // here); one that was read but does not parse is None *and* listed
+        // in `invalid`: a parse error, never "nothing to report".
+        let invalid = std::cell::RefCell::new(Vec::new());
+        let read = |rel: &'static str| self.read_proc_file(rel).ok();
+        let note = |rel: &'static str, ok: bool| {
+            if !ok {
+                invalid.borrow_mut().push(rel);
+            }
         };
+        let num = |rel: &'static str| {
+            let b = read(rel)?;
+            let v = crate::parse::parse_single_u64(&b).ok();
+            note(rel, v.is_some());
+            v
+        };
+        let load = read("loadavg").and_then(|b| {
+            let v = host::loadavg(&b);
+            note("loadavg", v.is_some());
+            v
+        });
+        let psi_memory = read("pressure/memory").and_then(|b| {
+            let p = host::psi(&b);
+            note(
+                "pressure/memory",
+                !p.invalid && (p.some.is_some() || b.is_empty()),
+            );
+            p.some.is_some().then_some(p)
+        });
+        let file_nr = read("sys/fs/file-nr").and_then(|b| {
+            let v = host::file_nr(&b);
+            note("sys/fs/file-nr", v.is_some());
+            v
+        });
+        let pid_max = num("sys/kernel/pid_max");
+        let threads_max = num("sys/kernel/threads-max");
         HostFacts {
             mem: self
                 .read_proc_file("meminfo")
                 .map(|b| host::meminfo(&b))
                 .unwrap_or_default(),
-            load: self
-                .read_proc_file("loadavg")
-                .ok()
-                .and_then(|b| host::loadavg(&b)),
-            psi_memory: self
-                .read_proc_file("pressure/memory")
-                .ok()
-                .map(|b| host::psi(&b))
-                .filter(|p| p.some.is_some()),
-            file_nr: self
-                .read_proc_file("sys/fs/file-nr")
-                .ok()
-                .and_then(|b| host::file_nr(&b)),
-            pid_max: num("sys/kernel/pid_max"),
-            threads_max: num("sys/kernel/threads-max"),
+            load,
+            psi_memory,
+            file_nr,
+            pid_max,
+            threads_max,
+            invalid_files: invalid.take(),
             // The host's online CPUs, not proctor's own affinity or quota:
             // load is judged against the machine. SYS/devices/system/cpu/
             // online is a few bytes; PROC/stat (its cpuN lines), the

@@ -92,6 +92,9 @@ pub struct ThreadDetail {
     pub tid: i32,
     pub stat: Stat,
     pub status: Option<Status>,
+    /// Why `status` is None (a `ReadError::reason`): listed in the view's
+    /// `unavailable`, never shown as a bare `?`.
+    pub status_error: Option<&'static str>,
 }
 
 /// The descriptors open in the process whose /proc directory is `dir`: on
@@ -390,7 +393,7 @@ impl Process {
 
     /// `smaps_rollup` totals. Keys as in the file (`Rss`, `Pss`, `Swap`,
     /// ...), values in bytes.
-    pub fn smaps_rollup(&self) -> Result<std::collections::HashMap<String, u64>, ReadError> {
+    pub fn smaps_rollup(&self) -> Result<parse::smaps::Rollup, ReadError> {
         let b = self.read("smaps_rollup")?;
         if b.is_empty() {
             // Kernel threads read an empty rollup on some kernels.
@@ -628,11 +631,19 @@ impl Process {
             let stat = parse::stat::parse(&buf)
                 .map_err(|f| ReadError::parse(&self.path(&format!("task/{tid}/stat")), f.field))?;
             let rel = cstr(&format!("{tid}/status"));
-            let status = match read_into(&rel, &mut buf) {
-                Ok(()) => Some(parse::status::parse_switches(&buf)),
-                Err(_) => None,
+            let (status, status_error) = match read_into(&rel, &mut buf) {
+                Ok(()) => (Some(parse::status::parse_switches(&buf)), None),
+                Err(e) => (
+                    None,
+                    Some(self.map_err(&format!("task/{tid}/status"), e).reason()),
+                ),
             };
-            out.push(ThreadDetail { tid, stat, status });
+            out.push(ThreadDetail {
+                tid,
+                stat,
+                status,
+                status_error,
+            });
         }
         Ok(out)
     }
@@ -683,6 +694,11 @@ impl Process {
                 if let Some(s) = net::parse_inet_line(line, proto, &left) {
                     left.remove(&s.inode);
                     out.inet.push(s);
+                } else if let Some(i) = net::inet_line_inode(line).filter(|i| left.contains(i)) {
+                    // The process's socket, on a line that does not parse:
+                    // its state is unknown (a parse error), not "other".
+                    left.remove(&i);
+                    out.unparsed.push((proto, i));
                 }
                 // Stop reading a large table once every socket is found.
                 !left.is_empty()
@@ -707,6 +723,38 @@ impl Process {
         }
         // netlink, packet, vsock...: not in the tables above.
         out.other = left.len();
+        Ok(out)
+    }
+
+    /// Only the TCP sockets (v4 and v6) among `inodes`, from the same
+    /// sources as [`Process::sockets`]: `doctor` needs no other kind, and
+    /// asking for the host's unix sockets too held one record (name
+    /// included) per unix socket of every process at once.
+    pub fn tcp_sockets(&self, inodes: &net::InodeSet) -> Result<Vec<net::InetSocket>, ReadError> {
+        if let Some(mut d) = self.diag() {
+            if let Ok(found) = d.tcp_sockets(inodes) {
+                return Ok(found);
+            }
+        }
+        let mut left: net::InodeSet = inodes.clone();
+        let mut out = Vec::new();
+        for proto in [net::Proto::Tcp, net::Proto::Tcp6] {
+            if left.is_empty() {
+                break;
+            }
+            let rel = format!("net/{}", proto.as_str());
+            let mut header = true;
+            self.for_each_line(&rel, |line| {
+                if std::mem::take(&mut header) {
+                    return true;
+                }
+                if let Some(s) = net::parse_inet_line(line, proto, &left) {
+                    left.remove(&s.inode);
+                    out.push(s);
+                }
+                !left.is_empty()
+            })?;
+        }
         Ok(out)
     }
 
@@ -1004,6 +1052,9 @@ pub struct Sockets {
     pub unix: Vec<net::UnixSocket>,
     /// Socket inodes found in none of the tables (netlink, packet, ...).
     pub other: usize,
+    /// Sockets whose table line names their inode but does not parse
+    /// (state, addresses and queues unknown): the table and the inode.
+    pub unparsed: Vec<(net::Proto, u64)>,
 }
 
 #[cfg(test)]

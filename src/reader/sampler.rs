@@ -166,7 +166,9 @@ impl Sampler {
                         .split(|c| *c == b' ')
                         .nth(1)
                         .and_then(parse::parse_u64)
-                        .map(|p| p * self.page);
+                        // Checked: pages past u64 bytes are unknown, not a
+                        // panic (or a wrapped RSS).
+                        .and_then(|p| p.checked_mul(self.page));
                 }
                 Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
                     return Ok(Err(Ending::Gone));
@@ -201,7 +203,7 @@ impl Sampler {
             if pread_all(fd, &mut self.buf).is_ok() {
                 s.pss = parse::smaps::parse_rollup(&self.buf)
                     .ok()
-                    .and_then(|m| m.get("Pss").copied());
+                    .and_then(|m| m.get("Pss"));
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
@@ -294,18 +296,12 @@ impl ProcFs {
             }
         }
         if c.memory.is_none() {
+            // The host parser: kB to bytes checked (a MemTotal past u64 in
+            // bytes, from a crafted --proc-root, is no ceiling, not a panic).
             c.memory = self
                 .read_proc_file("meminfo")
                 .ok()
-                .and_then(|b| {
-                    parse::flat_keyed(
-                        &b.iter()
-                            .map(|&x| if x == b':' { b' ' } else { x })
-                            .collect::<Vec<_>>(),
-                        "MemTotal",
-                    )
-                })
-                .map(|kb| kb * 1024);
+                .and_then(|b| parse::host::meminfo(&b).total);
             c.memory_source = c.memory.map(|_| "MemTotal".to_string());
         }
         let threads_max = self

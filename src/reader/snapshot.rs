@@ -1,7 +1,7 @@
 //! Everything `inspect` needs from one process, read in one pass. Each
 //! section is its own `Result`: one unreadable file never hides the rest.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::{CgroupMemory, FdEntry, ProcFs, Process, Sockets, ThreadDetail, Truncated};
 use crate::error::ReadError;
@@ -28,7 +28,7 @@ pub struct ProcessSnapshot {
     pub cwd: Result<Vec<u8>, ReadError>,
     pub parent_name: Option<Vec<u8>>,
     pub user_name: Option<Vec<u8>>,
-    pub smaps_rollup: Result<HashMap<String, u64>, ReadError>,
+    pub smaps_rollup: Result<crate::parse::smaps::Rollup, ReadError>,
     pub cgroup: Result<CgroupMemory, ReadError>,
     pub oom_score: Result<u64, ReadError>,
     pub oom_score_adj: Result<i64, ReadError>,

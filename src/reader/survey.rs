@@ -106,11 +106,10 @@ impl ProcFs {
                 if proc.start_ticks() != surveys[i].start_ticks {
                     return None;
                 }
-                proc.sockets(&wanted).ok()
+                proc.tcp_sockets(&wanted).ok()
             });
             let Some(sockets) = sockets else { continue };
             let waiting: net::InodeSet = sockets
-                .inet
                 .iter()
                 .filter(|s| s.proto.is_tcp() && s.state == CLOSE_WAIT)
                 .map(|s| s.inode)

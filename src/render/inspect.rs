@@ -163,9 +163,13 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     o.row("Cwd", &cwd);
     let started = match (&r.start_time, r.age_seconds) {
         (Some(t), Some(a)) => format!("{t} ({} ago)", duration(a)),
-        (None, Some(a)) => format!("{} ago", duration(a)),
+        (None, Some(a)) => format!(
+            "{} ago {}",
+            duration(a),
+            p.dim(&format!("(start time {})", o.missing("start_time")))
+        ),
         (Some(t), None) => t.clone(),
-        (None, None) => p.dim("unavailable"),
+        (None, None) => o.missing("start_time"),
     };
     o.row("Started", &started);
     let cpu = o.opt(r.cpu_seconds.map(|c| format!("{c:.2}s")), "cpu");
@@ -418,7 +422,8 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
                 None => ("", String::new()),
             };
             format!(
-                "{least}{c} variables{cut} {}",
+                "{least}{c} variable{}{cut} {}",
+                if c == 1 { "" } else { "s" },
                 p.dim(&format!("(values: proctor env {})", r.pid))
             )
         }),

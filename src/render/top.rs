@@ -194,6 +194,7 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
             mem.push_str(&if pct < 10.0 { p.critical(&txt) } else { txt });
         }
     }
+    let swap_invalid = h.mem.is_invalid("SwapTotal") || h.mem.is_invalid("SwapFree");
     match (h.mem.swap_total, h.mem.swap_used()) {
         (Some(0), _) => mem.push_str("; no swap"),
         (Some(t), Some(u)) => mem.push_str(&format!(
@@ -201,18 +202,37 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
             size(Some(u)),
             size(Some(t))
         )),
+        // Present but not a number: unknown, said so.
+        _ if swap_invalid => mem.push_str(&format!(
+            "; swap {} of {} used",
+            size(h.mem.swap_used()),
+            size(h.mem.swap_total)
+        )),
         _ => {}
     }
+    let file_invalid = |f: &str| h.invalid_files.contains(&f);
     let mut second = String::new();
     match h.psi_memory.and_then(|p| p.some) {
         Some(s) => second.push_str(&format!(
             "Memory pressure: some {:.1}% full {} (avg10)",
             s.avg10,
-            h.psi_memory
-                .and_then(|p| p.full)
-                .map_or("n/a".to_string(), |f| format!("{:.1}%", f.avg10))
+            h.psi_memory.and_then(|p| p.full).map_or(
+                if file_invalid("pressure/memory") {
+                    "?"
+                } else {
+                    "n/a"
+                }
+                .to_string(),
+                |f| format!("{:.1}%", f.avg10)
+            )
         )),
+        None if file_invalid("pressure/memory") => {
+            second.push_str("Memory pressure: ? (pressure/memory could not be parsed)")
+        }
         None => second.push_str("Memory pressure: not available (no /proc/pressure/memory)"),
+    }
+    if file_invalid("loadavg") && h.load.is_none() {
+        second.push_str("; load ? (loadavg could not be parsed)");
     }
     if let Some(l) = h.load {
         second.push_str(&format!(
@@ -244,8 +264,26 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
     }
     if let Some(f) = h.file_nr {
         third.push_str(&format!("; {} open files host-wide", f.allocated));
+    } else if file_invalid("sys/fs/file-nr") {
+        third.push_str("; ? open files host-wide");
     }
-    vec![mem, second, third]
+    let mut lines = vec![mem, second, third];
+    // Which host values did not parse: `?` above is unknown, not absent.
+    let bad: Vec<String> = h
+        .parse_errors()
+        .into_iter()
+        .map(|(f, k)| match k {
+            Some(k) => format!("{k} in {f}"),
+            None => f.to_string(),
+        })
+        .collect();
+    if !bad.is_empty() {
+        lines.push(p.warning(&format!(
+            "host values that could not be parsed (shown as ?): {}",
+            bad.join(", ")
+        )));
+    }
+    lines
 }
 
 #[cfg(test)]

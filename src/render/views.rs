@@ -7,7 +7,7 @@ use super::table::{Align, Table};
 use super::units::iec;
 use crate::analysis::env::EnvReport;
 use crate::analysis::fds::FdsReport;
-use crate::analysis::maps::MapsReport;
+use crate::analysis::maps::{MapsReport, Sum};
 use crate::analysis::net::NetReport;
 use crate::analysis::threads::ThreadsReport;
 use crate::text::{Text, escape_for_terminal};
@@ -37,6 +37,13 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     let _ = writeln!(s, "  {}", kinds.join(", "));
+    for u in &r.unavailable {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!("limit unknown: {} ({})", u.detail, u.reason))
+        );
+    }
     if r.unreadable > 0 {
         let _ = writeln!(
             s,
@@ -80,14 +87,18 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
             None => t.cell(f.kind.as_str()),
         }
         if long {
-            t.cell(f.mode.unwrap_or("-"));
+            // With --long, fdinfo applies to every descriptor: a value
+            // missing (fdinfo unreadable, or not a valid number) is
+            // unknown, `?`; `-` is only "no notable flags".
+            t.cell(f.mode.unwrap_or("?"));
             match f.pos {
                 Some(x) => t.cell_fmt(format_args!("{x}")),
-                None => t.cell("-"),
+                None => t.cell("?"),
             }
             match &f.flags {
                 Some(v) if !v.is_empty() => t.cell(&v.join(",")),
-                _ => t.cell("-"),
+                Some(_) => t.cell("-"),
+                None => t.cell("?"),
             }
         }
         if let Some(err) = &f.error {
@@ -283,15 +294,27 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
         None => format!("- {} mappings", r.mapping_count),
     };
     let mut s = title(p, "maps", r.pid, name, &cap);
+    let total = |v: &Sum| match (v.value(), v.at_least()) {
+        (Some(b), _) => iec(b),
+        (None, Some(b)) => format!("at least {}", iec(b)),
+        (None, None) => "?".into(),
+    };
     let _ = writeln!(
         s,
         "  total      size {}, rss {}, pss {}, swap {}  {}",
-        iec(r.total.size_bytes),
-        iec(r.total.rss_bytes),
-        iec(r.total.pss_bytes),
-        iec(r.total.swap_bytes),
+        total(&r.total.size),
+        total(&r.total.rss),
+        total(&r.total.pss),
+        total(&r.total.swap),
         p.dim(&format!("(from {})", r.total_source))
     );
+    for u in &r.unavailable {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning(&format!("{} {}: {}", u.section, u.reason, u.detail))
+        );
+    }
     s.push('\n');
     let mut k = Table::new(&[
         ("KIND", Align::Left),
@@ -302,15 +325,15 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
         ("SWAP", Align::Right),
     ]);
     let mut kinds: Vec<_> = r.by_kind.iter().collect();
-    kinds.sort_by_key(|k| std::cmp::Reverse(k.1.rss_bytes));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1.rss.known));
     for (name, t) in kinds {
         k.row(vec![
             name.to_string(),
             t.mappings.to_string(),
-            iec(t.size_bytes),
-            iec(t.rss_bytes),
-            iec(t.pss_bytes),
-            iec(t.swap_bytes),
+            sum_cell(&t.size),
+            sum_cell(&t.rss),
+            sum_cell(&t.pss),
+            sum_cell(&t.swap),
         ]);
     }
     s.push_str(&k.render(2, |h| p.heading(h)));
@@ -324,8 +347,8 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
         ]);
         for ob in r.by_object.iter().take(10) {
             o.row(vec![
-                iec(ob.totals.rss_bytes),
-                iec(ob.totals.pss_bytes),
+                sum_cell(&ob.totals.rss),
+                sum_cell(&ob.totals.pss),
                 ob.totals.mappings.to_string(),
                 ob.path.display(),
             ]);
@@ -381,7 +404,9 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
             "{:0>aw$x}-{:0>aw$x}  {}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {:>nw$}  {what}",
             m.start,
             m.end,
-            String::from_utf8_lossy(&m.perms),
+            // Four bytes of smaps: kernel-formatted on a real /proc, anything
+            // in a crafted --proc-root (`\e[2J` fits).
+            escape_for_terminal(&m.perms),
             kib(m.size),
             kib(m.rss),
             kib(m.pss),
@@ -405,16 +430,27 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
     s
 }
 
+/// A total in a table cell: exact, `>=N` when some values it sums are
+/// unknown, `?` when it passed u64.
+fn sum_cell(v: &Sum) -> String {
+    match (v.value(), v.at_least()) {
+        (Some(b), _) => iec(b),
+        (None, Some(b)) => format!(">={}", iec(b)),
+        (None, None) => "?".into(),
+    }
+}
+
 fn hex_width(v: u64) -> usize {
     (64 - v.leading_zeros() as usize).div_ceil(4).max(1)
 }
 
-/// Per-mapping sizes in KiB, like pmap -x (exact, comparable down a column).
-fn kib(b: u64) -> String {
-    if b == 0 {
-        "0".into()
-    } else {
-        format!("{}K", b / 1024)
+/// Per-mapping sizes in KiB, like pmap -x (exact, comparable down a
+/// column); `?` when the value is unknown (missing or not a number).
+fn kib(b: Option<u64>) -> String {
+    match b {
+        None => "?".into(),
+        Some(0) => "0".into(),
+        Some(b) => format!("{}K", b / 1024),
     }
 }
 

@@ -415,12 +415,6 @@ impl App<'_> {
             f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
             return;
         }
-        let [head, status, body] = Layout::vertical([
-            Constraint::Length(3 + u16::from(self.hidepid.is_some())),
-            Constraint::Length(1),
-            Constraint::Min(3),
-        ])
-        .areas(area);
         let mut head_lines: Vec<Line<'_>> = host_line(&self.host, &self.cur, Palette { on: false })
             .into_iter()
             .map(Line::from)
@@ -433,6 +427,14 @@ impl App<'_> {
             );
             head_lines.push(Line::from(format!("incomplete: {}", missing.what())).bold());
         }
+        // The header's height follows its lines (host values that did not
+        // parse add one).
+        let [head, status, body] = Layout::vertical([
+            Constraint::Length(u16::try_from(head_lines.len()).unwrap_or(u16::MAX)),
+            Constraint::Length(1),
+            Constraint::Min(3),
+        ])
+        .areas(area);
         f.render_widget(Paragraph::new(head_lines), head);
 
         let App {

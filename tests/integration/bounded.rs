@@ -106,7 +106,7 @@ fn a_one_gib_command_line_and_environment_cost_proctor_nothing() {
         "{human}"
     );
     assert!(
-        human.contains("at least 1 variables [environment truncated at 256 KiB of 1.00 GiB]"),
+        human.contains("at least 1 variable [environment truncated at 256 KiB of 1.00 GiB]"),
         "{human}"
     );
     let v: serde_json::Value =

@@ -43,7 +43,12 @@ fn nobody_copy() -> (TempDir, std::path::PathBuf) {
 /// which other tests and services run as): the hidepid tests count what
 /// this uid can see. Derived from the test process's PID.
 fn own_uid() -> u32 {
-    61_000 + std::process::id() % 4_000
+    // One uid per call, not per test binary: tests run in parallel, and
+    // under hidepid=2 a test's proctor must not see another test's proctor
+    // of the same uid (doctor then judged it and exited 3, not 2).
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    61_000 + (std::process::id().wrapping_mul(16).wrapping_add(n)) % 4_000
 }
 
 /// Run `script` (sh) as root in a private mount namespace where a fresh
