@@ -12,7 +12,7 @@ pub fn parse(b: &[u8]) -> Vec<CgroupLine> {
     b.split(|&c| c == b'\n')
         .filter_map(|line| {
             let mut parts = line.splitn(3, |&c| c == b':');
-            let id = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+            let id = super::parse_u64(parts.next()?).and_then(|v| u32::try_from(v).ok())?;
             let controllers = std::str::from_utf8(parts.next()?)
                 .ok()?
                 .split(',')

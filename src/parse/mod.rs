@@ -16,6 +16,8 @@ pub mod host;
 pub mod limits;
 pub mod mountinfo;
 pub mod net;
+#[cfg(test)]
+mod props;
 pub mod smaps;
 pub mod stat;
 pub mod status;

@@ -84,7 +84,7 @@ fn hex_u32(b: &[u8]) -> Option<u32> {
 }
 
 fn hex_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 16 {
+    if b.is_empty() || b.len() > 16 || !b.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     u64::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()

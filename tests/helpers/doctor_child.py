@@ -16,6 +16,11 @@ Usage: doctor_child.py MODE [ARGS]
   rss PER_S MAX S    print `READY`, then allocate and touch PER_S MiB a
                      second (steps every 100 ms), at most MAX MiB and for at
                      most S seconds; then hold them.
+  fds-on-usr1 N      print `READY`, then open N descriptors at each SIGUSR1
+                     (growth exactly when the test says), and hold them.
+  rss-on-usr1 MIB    print `READY`, then allocate and touch MIB MiB at each
+                     SIGUSR1 (growth exactly when the test says), and hold
+                     them.
   join PROCS MIB     write its own pid to the cgroup file PROCS, then
                      allocate and touch MIB MiB; prints `READY`.
   hog PROCS MAX      write its own pid to the cgroup file PROCS, print
@@ -28,6 +33,7 @@ dies, and exits 0 on SIGTERM (closing what it holds).
 """
 import os
 import resource
+import signal
 import sys
 import threading
 import time
@@ -147,6 +153,17 @@ def main():
         grow(int(args[0]), int(args[1]), float(args[2]))
     elif mode == "rss":
         rss(int(args[0]), int(args[1]), float(args[2]))
+    elif mode == "fds-on-usr1":
+        held = []
+        life.close_on_exit(held)
+        signal.signal(signal.SIGUSR1, lambda *_: held.extend(
+            os.open("/dev/null", os.O_RDONLY) for _ in range(int(args[0]))))
+        life.serve("READY")
+    elif mode == "rss-on-usr1":
+        held = []
+        signal.signal(signal.SIGUSR1,
+                      lambda *_: held.append(touched(int(args[0]))))
+        life.serve("READY")
     elif mode == "join":
         join(args[0])
         keep = touched(int(args[1]))  # noqa: F841 (held until exit)

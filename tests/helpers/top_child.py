@@ -9,8 +9,10 @@ can find the process by its command line; it is not used otherwise.
   idle MARKER      sleep; prints `READY`.
   busy MARKER S    print `READY`, then spin on the CPU for at most S seconds
                    (then idle).
-  grow MARKER N    print `READY`, then open one descriptor every 10 ms, at
-                   most N in all and 64 below the soft limit (then idle).
+  grow MARKER N [STEP_S]
+                   print `READY`, then open one descriptor every STEP_S
+                   seconds (0.01), at most N in all and 64 below the soft
+                   limit (then idle).
   nofds MARKER     print `READY`, then close every descriptor and sleep.
   dropuid MARKER   print `READY`; on SIGUSR1 switch to uid 65534 (nobody),
                    as a daemon dropping privileges does. Then idle.
@@ -62,7 +64,7 @@ def busy(secs):
     life.idle()
 
 
-def grow(n):
+def grow(n, step=0.01):
     # Stay well below the soft limit: the process must live on.
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY:
@@ -72,7 +74,7 @@ def grow(n):
     while (len(held) < n and not life.parent_gone()
            and not life.deadline_passed()):
         held.append(os.open("/dev/null", os.O_RDONLY))
-        time.sleep(0.01)
+        time.sleep(step)
     life.idle()
 
 
@@ -121,7 +123,7 @@ def main():
         busy(float(args[0]))
     elif mode == "grow":
         life.install()
-        grow(int(args[0]))
+        grow(int(args[0]), *(float(a) for a in args[1:2]))
     elif mode == "nofds":
         life.install()
         nofds()

@@ -2,8 +2,9 @@
 //! bounded in time), fixture paths, temp copies of fixture trees (and
 //! in-place edits of their files, host files included), children
 //! that are always killed and reaped (and the readiness lines of helpers),
-//! values read from /proc for comparison, and guards for a v1 memory
-//! cgroup and a private tmux server.
+//! values read from /proc for comparison, guards for a v1 memory
+//! cgroup and a private tmux server, and [`require`]: how a test that
+//! cannot run here says so (and fails under CI).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -21,13 +22,84 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Whether the environment has what the calling test needs. When it
+/// does not, the test reports itself skipped (`SKIPPED: TEST: needs WHAT`,
+/// written to stderr past the test harness's capture, so it shows in every
+/// run) and the caller returns. Under CI (`CI` set and not `false`/`0`, as
+/// `.ci/run` does) or with `PROCTOR_TESTS_REQUIRE_ALL=1` a missing need
+/// fails the test instead: CI installs everything the suite needs, so a
+/// skip there is a bug, never a silent pass.
+pub fn require(what: &str, available: bool) -> bool {
+    use std::io::Write;
+    if available {
+        return true;
+    }
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("<unnamed test>");
+    assert!(
+        !require_all(),
+        "{test}: needs {what}, which is missing here (CI or PROCTOR_TESTS_REQUIRE_ALL=1: \
+         no test may be skipped)"
+    );
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {test}: needs {what}");
+    false
+}
+
+/// Every test must run (no skip allowed): under CI, or when asked to.
+fn require_all() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    ci || std::env::var("PROCTOR_TESTS_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// PID 2 is kthreadd (not so in a PID namespace): the kernel thread
+/// tests need one; [`require`]d.
+pub fn require_kthreadd() -> bool {
+    let is_kthreadd = std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd");
+    require("kthreadd at PID 2 (not in a PID namespace)", is_kthreadd)
+}
+
+/// Poll `ok` every 20 ms until it holds; fails the test with `what` when
+/// `within` passes first. For conditions, never a fixed sleep.
+pub fn wait_until(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Longest a single proctor run may take before the test fails (where a
 /// test bounds it: [`run_bounded`], [`output_within`]).
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
+/// Children of this test process start with SIGINT's default action,
+/// even when the test process was started with SIGINT ignored (`cargo
+/// test &` in a non-interactive shell, as `tests/load.sh` in the
+/// background, or a CI runner doing the same): "ignored" passes through
+/// exec, proctor rightly keeps an inherited "ignored", and every Ctrl-C
+/// test would then see no interruption. A handler, unlike "ignored", is
+/// reset to the default by exec; this one performs the default action
+/// itself, so the test binary still dies of Ctrl-C. (signal-hook's safe
+/// API: no `pre_exec`, which would need unsafe code.)
+pub fn sigint_default_for_children() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        signal_hook::flag::register_conditional_default(
+            signal_hook::consts::SIGINT,
+            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        )
+        .expect("a SIGINT handler for the test process");
+    });
+}
+
 /// Clear the environment that changes what proctor reads or how it prints
-/// (PROCTOR_PROC_ROOT, PROCTOR_SYS_ROOT, NO_COLOR).
+/// (PROCTOR_PROC_ROOT, PROCTOR_SYS_ROOT, NO_COLOR); SIGINT at its default
+/// in the child ([`sigint_default_for_children`]).
 pub fn without_overrides(cmd: &mut Command) -> &mut Command {
+    sigint_default_for_children();
     cmd.env_remove("PROCTOR_PROC_ROOT")
         .env_remove("PROCTOR_SYS_ROOT")
         .env_remove("NO_COLOR")
@@ -261,34 +333,95 @@ pub fn set_stat_field(path: &Path, n: usize, value: &str) -> String {
     old
 }
 
-/// Wait (bounded) until the running `child` holds a descriptor on `path`
-/// (proctor keeps a process's files open after a first scan that will be
-/// followed by another: that is how a test knows the first scan is done).
+/// Wait (bounded) until the running `child` (a proctor doing two scans,
+/// `--sample`) has finished its first scan of the process whose file
+/// `path` is: it holds a descriptor on `path` (proctor keeps a process's
+/// files open after a scan that will be followed by another), and then
+/// sleeps out the interval. A held file alone is not enough: it is opened
+/// at the start of that process's reading, and on a loaded host the rest
+/// of the reading (status, limits, the descriptor count) may come much
+/// later; an edit made in between would be seen by the first scan.
 /// Fails the test if the child exits first or the deadline passes.
 pub fn wait_until_held_open(child: &mut Child, path: &Path, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = child.id();
     loop {
-        let holds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        let holds = std::fs::read_dir(format!("/proc/{pid}/fd"))
             .map(|d| {
                 d.filter_map(|e| e.ok())
                     .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path))
             })
             .unwrap_or(false);
-        if holds {
+        if holds && sleeping_between_scans(pid) {
             return;
         }
         assert!(
             child.try_wait().expect("try_wait").is_none(),
-            "{what}: exited before holding {} open",
+            "{what}: exited before holding {} open and sleeping",
             path.display()
         );
         assert!(
             Instant::now() < deadline,
-            "{what}: never held {} open",
+            "{what}: never held {} open and slept (first scan not done)",
             path.display()
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Wait (bounded) until the running `child` (a proctor doing two scans,
+/// `--sample`) has finished its first scan: it sleeps out the interval.
+/// Fails the test if the child exits first or the deadline passes.
+pub fn wait_first_scan(child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !sleeping_between_scans(child.id()) {
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "{what}: exited before sleeping between its scans"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never slept between scans (first scan not done)"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// proctor (`pid`) sleeps between two scans: its main thread waits in
+/// nanosleep (the kernel's wait channel says so), and no other thread of
+/// it runs. Where the kernel hides wait channels (`0`), every thread is
+/// sleeping at two looks 50 ms apart.
+fn sleeping_between_scans(pid: u32) -> bool {
+    let tasks = || -> Vec<(String, Option<u8>)> {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| {
+                        let wchan =
+                            std::fs::read_to_string(e.path().join("wchan")).unwrap_or_default();
+                        (
+                            wchan,
+                            stat_fields(&e.path().join("stat")).and_then(|f| f[0].bytes().next()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all_asleep =
+        |t: &[(String, Option<u8>)]| !t.is_empty() && t.iter().all(|(_, s)| *s == Some(b'S'));
+    let main = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/wchan")).unwrap_or_default();
+    if main.contains("nanosleep") {
+        return all_asleep(&tasks());
+    }
+    if main.is_empty() || main == "0" {
+        if !all_asleep(&tasks()) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        return all_asleep(&tasks());
+    }
+    false
 }
 
 /// The running kernel is at least `major.minor` (from uname).
@@ -407,6 +540,34 @@ pub fn spawn_ready(cmd: &mut Command) -> (Reaped, String) {
         .expect("read readiness line");
     assert!(!line.is_empty(), "{cmd:?} exited before reporting ready");
     (child, line.trim().to_string())
+}
+
+/// Run proctor with `args` inside the cgroup `cg` (a shell writes its own
+/// PID there, then execs proctor: its parent is the test), bounded by
+/// [`RUN_LIMIT`]: for `inspect self` and the like, whose "nothing wrong"
+/// must not depend on the runner's cgroup history.
+pub fn proctor_in(cg: &MemCgroupV1, args: &[&str]) -> Output {
+    run_bounded(without_overrides(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && exec \"$@\""])
+            .arg(cg.procs())
+            .arg(bin())
+            .args(args),
+    ))
+}
+
+/// [`python_helper`], started inside the cgroup `cg` (a shell writes its
+/// own PID there, then execs python3: the PID is the helper's, and every
+/// process it forks starts in `cg` too).
+pub fn python_helper_in(cg: &MemCgroupV1, script: &str, args: &[&str]) -> (Reaped, String) {
+    spawn_ready(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && exec python3 \"$@\""])
+            .arg(cg.procs())
+            .arg(helper_path(script))
+            .args(args)
+            .stderr(Stdio::null()),
+    )
 }
 
 /// Start a python3 helper from tests/helpers and wait for its first stdout
@@ -565,7 +726,7 @@ pub fn proc_state(pid: i32) -> Option<u8> {
 
 /// Wait (bounded) until the child has exec'd `cmdline` and is sleeping.
 pub fn wait_exec_sleeping(pid: i32, cmdline: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let cl = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if cl == cmdline && proc_state(pid) == Some(b'S') {
@@ -602,8 +763,10 @@ pub struct Nobody {
 impl Nobody {
     pub fn new() -> Option<Nobody> {
         use std::os::unix::fs::PermissionsExt;
-        if !is_root() || which("runuser").is_none() {
-            eprintln!("note: needs root and runuser; test skipped");
+        if !require(
+            "root and runuser (util-linux), to run as nobody",
+            is_root() && which("runuser").is_some(),
+        ) {
             return None;
         }
         let dir = TempDir::new("nobody");
@@ -638,20 +801,18 @@ impl Nobody {
 }
 
 /// A v1 memory cgroup of the test's own
-/// (`/sys/fs/cgroup/memory/proctor-test-TAG-PID`), limited to `limit`
-/// bytes without swap; removed on drop, once its processes are gone.
+/// (`/sys/fs/cgroup/memory/proctor-test-TAG-PID-N`), removed on drop.
+/// With a limit ([`MemCgroupV1::new`]) it is where a test makes OOM kills;
+/// without ([`MemCgroupV1::own`], [`in_own_memory_cgroup`]) it is a clean
+/// slate for a "nothing wrong" test: no limit above it, no OOM kill in its
+/// history, whatever happened in the test runner's own cgroup.
 pub struct MemCgroupV1(PathBuf);
 
 impl MemCgroupV1 {
-    /// None (the test skips) where no v1 memory cgroup can be created.
+    /// Limited to `limit` bytes without swap. None (the test reports itself
+    /// skipped, see [`require`]) where no v1 memory cgroup can be created.
     pub fn new(tag: &str, limit: u64) -> Option<MemCgroupV1> {
-        let base = Path::new("/sys/fs/cgroup/memory");
-        let cg = base.join(format!("proctor-test-{tag}-{}", std::process::id()));
-        if !base.join("memory.limit_in_bytes").exists() || std::fs::create_dir(&cg).is_err() {
-            eprintln!("note: cannot create a v1 memory cgroup here; test skipped");
-            return None;
-        }
-        let guard = MemCgroupV1(cg);
+        let guard = MemCgroupV1::own(tag)?;
         std::fs::write(guard.0.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
         let _ = std::fs::write(guard.0.join("memory.swappiness"), "0");
         let _ = std::fs::write(
@@ -661,22 +822,69 @@ impl MemCgroupV1 {
         Some(guard)
     }
 
+    /// Without a limit, directly under the hierarchy's root. None (the
+    /// test reports itself skipped) where it cannot be created.
+    pub fn own(tag: &str) -> Option<MemCgroupV1> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let base = Path::new(MEMCG_V1);
+        let cg = base.join(format!(
+            "proctor-test-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let made = base.join("memory.limit_in_bytes").exists() && std::fs::create_dir(&cg).is_ok();
+        if !require("a writable v1 memory cgroup (root, cgroup v1)", made) {
+            return None;
+        }
+        Some(MemCgroupV1(cg))
+    }
+
     /// Its `cgroup.procs`: a PID written there moves into the cgroup.
     pub fn procs(&self) -> PathBuf {
         self.0.join("cgroup.procs")
     }
+
+    /// Its path as /proc/PID/cgroup shows it (`/proctor-test-...`).
+    pub fn name(&self) -> String {
+        format!("/{}", self.0.file_name().expect("name").to_string_lossy())
+    }
+
+    /// Move the process `pid` into this cgroup.
+    pub fn adopt(&self, pid: i32) {
+        std::fs::write(self.procs(), pid.to_string())
+            .unwrap_or_else(|e| panic!("move {pid} into {}: {e}", self.0.display()));
+    }
 }
+
+const MEMCG_V1: &str = "/sys/fs/cgroup/memory";
 
 impl Drop for MemCgroupV1 {
     fn drop(&mut self) {
-        // Removable once its processes are gone.
+        // Processes still inside (the guard dropped before a child's
+        // Reaped) move to the root, so the directory can always go.
+        let root = Path::new(MEMCG_V1).join("cgroup.procs");
         for _ in 0..50 {
+            if let Ok(procs) = std::fs::read_to_string(self.procs()) {
+                for pid in procs.lines() {
+                    let _ = std::fs::write(&root, pid);
+                }
+            }
             if std::fs::remove_dir(&self.0).is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// Move `pid` (a child of the test) into a fresh memory cgroup of its own
+/// (no limit, no OOM history): what proctor judges about its memory
+/// cgroup then depends on the test alone. Keep the guard while the child
+/// is inspected. None: the test reports itself skipped ([`require`]).
+pub fn in_own_memory_cgroup(tag: &str, pid: i32) -> Option<MemCgroupV1> {
+    let g = MemCgroupV1::own(tag)?;
+    g.adopt(pid);
+    Some(g)
 }
 
 /// The session of a [`Tmux`] server.
@@ -689,10 +897,10 @@ pub struct Tmux {
 
 impl Tmux {
     /// Start a detached `W`x`H` session running `cmd` (through the shell),
-    /// or None (test skipped) without tmux.
+    /// or None (the test reports itself skipped, see [`require`]) without
+    /// tmux.
     pub fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Option<Tmux> {
-        if which("tmux").is_none() {
-            eprintln!("note: tmux is not installed; test skipped");
+        if !require("tmux", which("tmux").is_some()) {
             return None;
         }
         static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -811,5 +1019,59 @@ impl Drop for Tmux {
         let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
         let uid = rustix::process::getuid().as_raw();
         let _ = std::fs::remove_file(format!("{dir}/tmux-{uid}/{}", self.sock));
+    }
+}
+
+/// A test whose need is never met; run only by
+/// [`require_reports_a_skip_and_fails_under_ci`].
+#[test]
+#[ignore = "run by common::require_reports_a_skip_and_fails_under_ci"]
+fn needs_the_impossible() {
+    if !require("the impossible", false) {
+        return;
+    }
+    unreachable!("require(_, false) returned true");
+}
+
+/// A missing need is a visible skip on a developer's machine, and a
+/// failure under CI (`CI` set, not `false`/`0`) or
+/// `PROCTOR_TESTS_REQUIRE_ALL=1`: this test binary runs the test above.
+#[test]
+fn require_reports_a_skip_and_fails_under_ci() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(&exe);
+        c.args([
+            "--exact",
+            "common::needs_the_impossible",
+            "--include-ignored",
+            "--test-threads",
+            "1",
+        ])
+        .env_remove("CI")
+        .env_remove("PROCTOR_TESTS_REQUIRE_ALL")
+        .envs(env.iter().copied());
+        run_bounded(&mut c)
+    };
+    let skip = "SKIPPED: common::needs_the_impossible: needs the impossible\n";
+    for env in [&[][..], &[("CI", "false")], &[("CI", "0")]] {
+        let o = run(env);
+        assert!(o.status.success(), "{env:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(skip), "{env:?}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("1 passed"));
+    }
+    for env in [
+        &[("CI", "true")][..],
+        &[("CI", "1")],
+        &[("PROCTOR_TESTS_REQUIRE_ALL", "1")],
+    ] {
+        let o = run(env);
+        assert!(!o.status.success(), "{env:?}: passed");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("needs the impossible, which is missing here"),
+            "{env:?}: {out}"
+        );
+        assert!(!stderr(&o).contains("SKIPPED"), "{env:?}");
     }
 }

@@ -71,8 +71,14 @@ fn in_private_procfs(opts: &str, script: &str) -> (Output, TempDir) {
     // `asuser CMD...`: CMD as a uid of this test's own (see `own_uid`),
     // so that no other process on the host belongs to it.
     let uid = own_uid();
+    // Everything runs in a memory cgroup of its own (`$3`): what doctor
+    // judges of the processes it sees never depends on the OOM kills in
+    // the test runner's cgroup.
+    let cg = crate::common::MemCgroupV1::own("honesty-procfs")
+        .expect("needs a writable v1 memory cgroup");
     let body = format!(
-        "asuser() {{ setpriv --reuid={uid} --regid={uid} --clear-groups -- \"$@\"; }}\n\
+        "echo $$ > \"$3\" || exit 96\n\
+         asuser() {{ setpriv --reuid={uid} --regid={uid} --clear-groups -- \"$@\"; }}\n\
          mount -t proc -o {opts} proc \"$2\" || exit 97\n{script}"
     );
     let o = run_bounded(
@@ -80,12 +86,14 @@ fn in_private_procfs(opts: &str, script: &str) -> (Output, TempDir) {
             .args(["-m", "--propagation", "private", "sh", "-c", &body, "sh"])
             .arg(&bin_copy)
             .arg(dir.path())
+            .arg(cg.procs())
             .env_remove("PROCTOR_PROC_ROOT")
             .env_remove("PROCTOR_SYS_ROOT")
             .env_remove("NO_COLOR")
             .current_dir("/")
             .stdin(Stdio::null()),
     );
+    assert_ne!(o.status.code(), Some(96), "cgroup: {}", stderr(&o));
     assert_ne!(o.status.code(), Some(97), "mount failed: {}", stderr(&o));
     (o, dir)
 }
@@ -304,6 +312,10 @@ fn inspect_as_nobody_of_a_root_process_is_incomplete() {
             .stdout(Stdio::null()),
     );
     crate::common::wait_exec_sleeping(c.pid(), b"sleep\x001000\x00");
+    // Not the runner's cgroup: its OOM history would add a finding.
+    let Some(_cg) = crate::common::in_own_memory_cgroup("honesty-inspect", c.pid()) else {
+        return;
+    };
     let pid = c.pid().to_string();
     let nb = nobody();
     let o = nb.run(&["inspect", &pid]);

@@ -828,71 +828,66 @@ fn sample_gives_current_rates() {
     let m = marker("proctor-top-sample");
     let (busy, _) = top_child("busy", &m, &["30"]);
     let (idle, _) = top_child("idle", &m, &[]);
-    let (grow, _) = top_child("grow", &m, &["3000"]);
+    // 20 descriptors a second: still growing (~45 s) when a loaded host
+    // gets to run proctor.
+    let (grow, _) = top_child("grow", &m, &["3000", "0.05"]);
     let hz = ticks_per_sec();
-    let mut judged_busy = false;
-    for attempt in 0..3 {
-        let c0 = cpu_ticks(busy.pid());
-        let i0 = cpu_ticks(idle.pid());
-        let f0 = fd_entries(grow.pid());
-        let t0 = Instant::now();
-        let rows = live_rows(&["--sample", "300ms", "--filter", &m]);
-        let wall = t0.elapsed().as_secs_f64();
-        let busy_secs = (cpu_ticks(busy.pid()) - c0) as f64 / hz;
-        let idle_secs = (cpu_ticks(idle.pid()) - i0) as f64 / hz;
-        let grown = fd_entries(grow.pid()) - f0;
+    // No "host too busy" escape: every bound below holds however much of
+    // a core the children got.
+    let c0 = cpu_ticks(busy.pid());
+    let i0 = cpu_ticks(idle.pid());
+    let f0 = fd_entries(grow.pid());
+    let t0 = Instant::now();
+    let rows = live_rows(&["--sample", "300ms", "--filter", &m]);
+    let wall = t0.elapsed().as_secs_f64();
+    let busy_secs = (cpu_ticks(busy.pid()) - c0) as f64 / hz;
+    let idle_secs = (cpu_ticks(idle.pid()) - i0) as f64 / hz;
+    let grown = fd_entries(grow.pid()) - f0;
 
-        // One interval for every row: at least the 300 ms asked for, at
-        // most the time proctor ran.
-        let over = num(&rows[0], "rates_over_seconds");
-        for r in &rows {
-            assert_eq!(num(r, "rates_over_seconds"), over, "{r}");
-        }
-        assert!(over >= 0.3 - 0.005, "rates over {over}s < 300ms");
-        assert!(over <= wall + 0.01, "rates over {over}s > {wall}s run");
-
-        // CPU: what proctor saw in its interval cannot exceed what the
-        // kernel counted over the whole run (plus rounding).
-        let b = row(&rows, i64::from(busy.pid()));
-        let cpu = num(b, "cpu_percent");
-        assert!(
-            cpu * over / 100.0 <= busy_secs + 0.011,
-            "busy: {cpu}% over {over}s but {busy_secs}s of CPU in {wall}s"
-        );
-        assert_eq!(num(b, "fd_growth_per_second"), 0.0, "{b}");
-        assert!(b["switches_per_second"].is_number(), "{b}");
-        let share = busy_secs / wall;
-        if share >= 0.8 {
-            // The child had a core to itself: its current rate is high.
-            assert!(cpu > 50.0, "busy child at {cpu}% (share {share:.2}) {b}");
-            judged_busy = true;
-        } else {
-            eprintln!("note: attempt {attempt}: busy child got {share:.2} of a core (loaded host)");
-            assert!(cpu > 0.0 || share < 0.2, "{b}");
-        }
-
-        let i = row(&rows, i64::from(idle.pid()));
-        let icpu = num(i, "cpu_percent");
-        assert!(icpu < 5.0, "idle child at {icpu}%: {i}");
-        assert!(icpu * over / 100.0 <= idle_secs + 0.011, "{i}");
-        assert_eq!(num(i, "fd_growth_per_second"), 0.0, "{i}");
-
-        // Descriptor growth: positive, at most what the child opened while
-        // proctor ran (one descriptor of rounding).
-        let g = row(&rows, i64::from(grow.pid()));
-        let growth = num(g, "fd_growth_per_second");
-        assert!(growth > 0.0, "{g}");
-        assert!(
-            growth * over <= grown as f64 + 1.0,
-            "growth {growth}/s over {over}s, but {grown} opened in {wall}s"
-        );
-        if judged_busy {
-            break;
-        }
+    // One interval for every row: at least the 300 ms asked for, at
+    // most the time proctor ran.
+    let over = num(&rows[0], "rates_over_seconds");
+    for r in &rows {
+        assert_eq!(num(r, "rates_over_seconds"), over, "{r}");
     }
-    if !judged_busy {
-        eprintln!("note: host too loaded to judge the busy child's CPU% above 50");
-    }
+    assert!(over >= 0.3 - 0.005, "rates over {over}s < 300ms");
+    assert!(over <= wall + 0.01, "rates over {over}s > {wall}s run");
+
+    // CPU: what proctor saw in its interval cannot exceed what the kernel
+    // counted over the whole run, and cannot fall short of it by more
+    // than the time outside the interval (the child is one thread: at most
+    // one core), give or take clock ticks. On an idle host that is ~100%;
+    // on a loaded one, what the child really got.
+    let b = row(&rows, i64::from(busy.pid()));
+    let cpu = num(b, "cpu_percent");
+    let tick = 1.0 / hz;
+    assert!(
+        cpu * over / 100.0 <= busy_secs + 0.011 + tick,
+        "busy: {cpu}% over {over}s but {busy_secs}s of CPU in {wall}s"
+    );
+    assert!(
+        cpu * over / 100.0 >= busy_secs - (wall - over) - 0.011 - 2.0 * tick,
+        "busy: {cpu}% over {over}s but {busy_secs}s of CPU in {wall}s"
+    );
+    assert!(cpu <= 100.0 + 100.0 * 2.0 * tick / over, "one thread: {b}");
+    assert_eq!(num(b, "fd_growth_per_second"), 0.0, "{b}");
+    assert!(b["switches_per_second"].is_number(), "{b}");
+
+    let i = row(&rows, i64::from(idle.pid()));
+    let icpu = num(i, "cpu_percent");
+    assert!(icpu < 5.0, "idle child at {icpu}%: {i}");
+    assert!(icpu * over / 100.0 <= idle_secs + 0.011 + tick, "{i}");
+    assert_eq!(num(i, "fd_growth_per_second"), 0.0, "{i}");
+
+    // Descriptor growth: positive, at most what the child opened while
+    // proctor ran (one descriptor of rounding).
+    let g = row(&rows, i64::from(grow.pid()));
+    let growth = num(g, "fd_growth_per_second");
+    assert!(growth > 0.0, "{g}");
+    assert!(
+        growth * over <= grown as f64 + 1.0,
+        "growth {growth}/s over {over}s, but {grown} opened in {wall}s"
+    );
     drop((busy, idle, grow));
 }
 
@@ -934,12 +929,10 @@ fn sample_rates_are_the_changes_over_the_interval() {
     let rows = rows_of(&o, "--sample 2s on a changing fixture");
     assert_eq!(pids(&rows), [1, 2, 4242, 4300]);
     let over = num(&rows[0], "rates_over_seconds");
-    // The scans start 2 s apart (a fixture scan takes about a millisecond);
-    // not 1 s, so that a rate not divided by the interval shows.
-    assert!(
-        (2.0 - 0.005..=2.25).contains(&over),
-        "rates over {over}s for --sample 2s"
-    );
+    // The scans start 2 s apart (a fixture scan takes about a millisecond;
+    // a loaded host may wake the second late, never early); not 1 s, so
+    // that a rate not divided by the interval shows.
+    assert!(over >= 2.0 - 0.005, "rates over {over}s for --sample 2s");
     assert!(over <= wall, "{over} > {wall}");
     let r = row(&rows, 4242);
     assert_eq!(r["fds"], 39);
@@ -1127,7 +1120,7 @@ fn scans_survive_process_churn() {
     // lists them).
     let children = format!("/proc/{pid}/task/{pid}/children");
     if Path::new(&children).exists() {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while std::fs::read_to_string(&children)
             .unwrap_or_default()
             .trim()
@@ -1162,7 +1155,7 @@ fn scans_survive_process_churn() {
     .unwrap();
     let status = wait_exit(
         &mut churner.0,
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         "churner did not exit",
     );
     assert_eq!(status.code(), Some(0));
@@ -1194,7 +1187,7 @@ fn unprivileged_scan_marks_unreadable_never_zero() {
     let (hold, _) = top_child("hold", &m, &["37", "5"]);
     let (nofds, _) = top_child("nofds", &m, &[]);
     // Wait (bounded) until the second child has closed every descriptor.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while fd_entries(nofds.pid()) != 0 {
         assert!(Instant::now() < deadline, "nofds child kept descriptors");
         std::thread::sleep(Duration::from_millis(10));

@@ -1460,7 +1460,7 @@ fn maps_totals_agree_with_smaps_rollup() {
     // how many processes map the same pages, and proctor itself maps
     // libc, libm, ld.so... while it reads (see the PSS bound below).
     let mut done = None;
-    for attempt in 0..5 {
+    for attempt in 0..50 {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(100));
         }
