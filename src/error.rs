@@ -6,7 +6,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Process exit codes shared by every command (PRODUCT.md).
+/// Process exit codes shared by every command (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitCode {
     /// Ran, nothing wrong found.

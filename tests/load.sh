@@ -8,7 +8,8 @@
 # Environment: LOAD_SLEEPERS (2000), LOAD_BUSY (one per core),
 #   LOAD_BOUND_S (7200: the load processes end by themselves after this
 #   many seconds even if this script is killed with SIGKILL),
-#   LOAD_LOG_DIR (a new temp dir): each run's output is kept there.
+#   LOAD_LOG_DIR (a new temp dir): each run's output is kept there,
+#   LOAD_CMD (`cargo test`): the command run N times, e.g. `.ci/run`.
 #
 # Cleanup: every load process is killed by its PID (and waited for) on
 # any exit of this script (normal end, error, Ctrl-C, SIGTERM).
@@ -57,8 +58,8 @@ echo "load: $(ls /proc | grep -c '^[0-9]') processes on the host; load $(cut -d'
 failed=0
 for i in $(seq "$runs"); do
   start=$SECONDS
-  # The README's test command.
-  if cargo test >"$logs/run-$i.log" 2>&1; then
+  # The README's test command (or LOAD_CMD).
+  if ${LOAD_CMD:-cargo test} >"$logs/run-$i.log" 2>&1; then
     verdict=pass
   else
     verdict=FAIL

@@ -644,8 +644,10 @@ proptest! {
     fn fdinfo_round_trip(pos in any::<u64>(), flags in any::<u64>(), mnt in any::<u64>()) {
         let flags = flags >> 1;
         let b = format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t1234\n");
-        let i = fdinfo::parse(b.as_bytes());
-        prop_assert_eq!((i.pos, i.flags, i.mnt_id), (Some(pos), Some(flags), Some(mnt)));
+        prop_assert_eq!(
+            fdinfo::parse(b.as_bytes()),
+            fdinfo::FdInfo { pos: Some(pos), flags: Some(flags), mnt_id: Some(mnt), invalid: 0 }
+        );
     }
 
     #[test]
@@ -1048,11 +1050,11 @@ fn smaps_block(m: &smaps::Mapping, over: Option<(&str, &str)>) -> Vec<u8> {
         b.extend_from_slice(&m.path);
     }
     b.push(b'\n');
-    let vals = [m.size, m.rss, m.pss, m.swap, m.anonymous];
+    let vals = [m.size, m.rss, m.pss, m.swap, m.anonymous].map(|v| v.unwrap_or(0));
     for (k, v) in SMAPS_KEYS.iter().zip(vals) {
         let t = match over {
             Some((key, t)) if key == *k => t.to_string(),
-            _ => v.map_or(0, |v| v / 1024).to_string(),
+            _ => (v / 1024).to_string(),
         };
         b.extend_from_slice(format!("{:<16}{t:>8} kB\n", format!("{k}:")).as_bytes());
         if *k == "Pss" {
@@ -1091,8 +1093,9 @@ proptest! {
         }
         let r = smaps::parse_rollup(&t).unwrap();
         for (k, v) in SMAPS_KEYS.iter().zip(kb) {
-            prop_assert_eq!(r.get(k), Some(v * 1024));
+            prop_assert_eq!(r.values.get(*k).copied(), Some(v * 1024));
         }
+        prop_assert!(r.invalid.is_empty());
     }
 
     #[test]
@@ -1104,22 +1107,21 @@ proptest! {
             let text = if i == which { corrupt_decimal(v, how) } else { v.to_string() };
             t.extend_from_slice(format!("{:<16}{text:>8} kB\n", format!("{k}:")).as_bytes());
         }
-        // That key has no value (never a made-up one); the others keep
-        // theirs.
-        if let Ok(r) = smaps::parse_rollup(&t) {
-            for (i, (k, v)) in SMAPS_KEYS.iter().zip(kb.map(|v| v >> 10)).enumerate() {
-                let want = if i == which { None } else { Some(v * 1024) };
-                prop_assert_eq!(r.get(k), want, "{}", k);
-            }
-        }
+        // That key is unknown (listed as invalid), never a made-up value;
+        // the others stand.
+        let r = smaps::parse_rollup(&t).unwrap();
+        let key = SMAPS_KEYS[which];
+        prop_assert_eq!(r.values.get(key), None);
+        prop_assert!(r.invalid.iter().any(|k| k == key), "{:?}", r.invalid);
+        prop_assert_eq!(r.values.len(), 4);
     }
 }
 
 proptest! {
     #![proptest_config(config())]
 
-    /// smaps: a corrupted size is never a value (it was read as 0 or as its
-    /// leading digits before sizes became Options).
+    /// smaps: a corrupted size is never a value: that field of that
+    /// mapping is unknown (None); the mapping itself stands.
     #[test]
     fn smaps_corrupted_number_is_never_a_value(
         m in mapping(), which in 0usize..5, how in any::<u8>(),
@@ -1127,10 +1129,10 @@ proptest! {
         let key = SMAPS_KEYS[which];
         let bad = corrupt_decimal(12, how);
         let got = smaps::parse_smaps(&smaps_block(&m, Some((key, &bad))));
-        let vals: Vec<Option<u64>> =
-            got.iter().map(|g| [g.size, g.rss, g.pss, g.swap, g.anonymous][which]).collect();
-        // The mapping is kept, that size unknown (never 0 or a prefix).
-        prop_assert_eq!(&vals, &vec![None], "{} = {:?}", key, bad);
+        prop_assert_eq!(got.len(), 1);
+        let g = &got[0];
+        let vals = [g.size, g.rss, g.pss, g.swap, g.anonymous];
+        prop_assert_eq!(vals[which], None, "{} = {:?}", key, bad);
     }
 }
 
