@@ -266,7 +266,13 @@ pub fn expected_code(v: &serde_json::Value) -> i32 {
         .expect("findings array")
         .iter()
         .any(|f| f["severity"] == "warning" || f["severity"] == "critical");
-    i32::from(problem)
+    // A problem wins; else checks that did not run make it 3.
+    let incomplete = !v["incomplete"].is_null();
+    match (problem, incomplete) {
+        (true, _) => 1,
+        (false, true) => 3,
+        (false, false) => 0,
+    }
 }
 
 /// A temporary directory removed on drop.

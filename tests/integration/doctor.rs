@@ -775,13 +775,16 @@ fn a_closed_pipe_ends_quietly() {
 fn as_nobody_other_users_processes_are_skipped_not_failed() {
     let Some(nobody) = Nobody::new() else { return };
     let out = nobody.run(&["doctor", "--json"]);
+    // Other users' descriptors are unreadable: never "all checked" (0);
+    // 1 when a problem was found anyway (the host's history may hold one).
     assert!(
-        matches!(out.status.code(), Some(0 | 1)),
+        matches!(out.status.code(), Some(1 | 3)),
         "{:?}: {}",
         out.status,
         common::stderr(&out)
     );
     let v = json(&out);
+    assert!(!v["incomplete"].is_null(), "{}", v["incomplete"]);
     assert_eq!(out.status.code(), Some(expected_code(&v)));
     let denied = v["skipped"]["permission_denied"]
         .as_u64()
@@ -791,7 +794,7 @@ fn as_nobody_other_users_processes_are_skipped_not_failed() {
     assert!(v["skipped"]["exited"].is_u64());
 
     let out = nobody.run(&["doctor"]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{:?}", out.status);
+    assert!(matches!(out.status.code(), Some(1 | 3)), "{:?}", out.status);
     let text = common::stdout(&out);
     assert!(text.contains("run as root to see every process"), "{text}");
 }
