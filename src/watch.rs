@@ -120,7 +120,7 @@ fn limit_name(c: &Ceilings, m: Metric) -> String {
     match m {
         Metric::Rss | Metric::Pss => c.memory_source.clone().unwrap_or_else(|| "memory".into()),
         Metric::Fds | Metric::Sockets => "RLIMIT_NOFILE soft limit".into(),
-        Metric::Threads => "pids limit / threads-max".into(),
+        Metric::Threads => c.threads_source.unwrap_or("task limit").into(),
         Metric::Maps => "vm.max_map_count".into(),
         Metric::CloseWait => String::new(),
     }

@@ -264,8 +264,11 @@ pub struct Ceilings {
     /// Tightest memory cgroup limit on the path, else MemTotal.
     pub memory: Option<u64>,
     pub memory_source: Option<String>,
-    /// Tightest of the cgroup pids limit and kernel.threads-max.
+    /// Tightest of the cgroup pids limit and the kernel's task limit (the
+    /// smaller of kernel.pid_max and kernel.threads-max, as `doctor` uses).
     pub threads: Option<u64>,
+    /// Which limit `threads` is.
+    pub threads_source: Option<&'static str>,
     /// When the pids cgroup limit is the tighter: its pids.current file
     /// (all tasks of the cgroup count against the limit).
     pub threads_used_file: Option<std::path::PathBuf>,
@@ -305,20 +308,32 @@ impl ProcFs {
                 .and_then(|b| parse::host::meminfo(&b).total);
             c.memory_source = c.memory.map(|_| "MemTotal".to_string());
         }
-        let threads_max = self
-            .read_proc_file("sys/kernel/threads-max")
-            .ok()
-            .and_then(|b| parse::parse_single_u64(&b).ok());
-        let pids = self.pids_limit(&lines);
-        match (threads_max, pids) {
-            (Some(t), Some((p, file))) if p <= t => {
+        let num = |rel: &str| {
+            self.read_proc_file(rel)
+                .ok()
+                .and_then(|b| parse::parse_single_u64(&b).ok())
+        };
+        let (pid_max, threads_max) = (num("sys/kernel/pid_max"), num("sys/kernel/threads-max"));
+        let kernel = match (pid_max, threads_max) {
+            (Some(p), Some(t)) if p <= t => Some((p, "kernel.pid_max")),
+            (_, Some(t)) => Some((t, "kernel.threads-max")),
+            (Some(p), None) => Some((p, "kernel.pid_max")),
+            (None, None) => None,
+        };
+        match (kernel, self.pids_limit(&lines)) {
+            (Some((k, _)), Some((p, file))) if p <= k => {
                 c.threads = Some(p);
+                c.threads_source = Some("pids.max of its cgroup");
                 c.threads_used_file = Some(file);
             }
-            (Some(t), _) => c.threads = Some(t),
             (None, Some((p, file))) => {
                 c.threads = Some(p);
+                c.threads_source = Some("pids.max of its cgroup");
                 c.threads_used_file = Some(file);
+            }
+            (Some((k, name)), _) => {
+                c.threads = Some(k);
+                c.threads_source = Some(name);
             }
             (None, None) => {}
         }
