@@ -410,7 +410,8 @@ fn info_findings_only_with_all() {
     let plain = common::output_within(&mut plain.0, RUN_LIMIT, "doctor --sample 5s");
     drop(grower);
     for o in [&all, &plain] {
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{:?}", o.status);
+        // 3 when the host holds a process root cannot fully read.
+        assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{:?}", o.status);
         assert!(o.stderr.is_empty(), "stderr: {}", common::stderr(o));
     }
     let text = common::stdout(&all);
@@ -749,8 +750,9 @@ fn through_closed_pipe(pipeline: &str) -> Output {
             .arg(format!("set -o pipefail; '{}' doctor {pipeline}", bin())),
     );
     let e = common::stderr(&out);
+    // 3 when the host holds a process root cannot fully read.
     assert!(
-        matches!(out.status.code(), Some(0 | 1)),
+        matches!(out.status.code(), Some(0 | 1 | 3)),
         "{:?} {e}",
         out.status
     );

@@ -235,7 +235,8 @@ fn ambiguous_target_list_and_doctor_never_show_secrets() {
     }
     // doctor shows no command line; its whole report holds no secret.
     let o = proctor(&["doctor", "--all", "--json"]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    // 3 when the host holds a process root cannot fully read.
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
     let j = json(&o);
     assert!(!j.to_string().contains(SECRET), "doctor leaked: {j}");
     drop((a, b));
