@@ -134,16 +134,8 @@ mod tests {
     #[test]
     fn parsers_never_panic_on_mutated_input() {
         use std::collections::HashSet;
-        const SEEDS: [&[u8]; 8] = [
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/io"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/smaps_rollup"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/stat"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/status"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/limits"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/cgroup"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/net/tcp"),
-            include_bytes!("../../tests/fixtures/v1-basic/proc/4242/net/unix"),
-        ];
+        // The captured files (and host lines) the property tests start from.
+        use super::props::SEEDS;
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
             x ^= x << 13;

@@ -172,7 +172,7 @@ proptest! {
     }
 }
 
-const SEEDS: [&[u8]; 12] = [
+pub(super) const SEEDS: [&[u8]; 12] = [
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/io"),
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/smaps_rollup"),
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/stat"),

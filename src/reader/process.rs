@@ -657,6 +657,20 @@ impl Process {
     /// cannot forge has claimed its inodes. Reading stops once every inode
     /// is found.
     pub fn sockets(&self, inodes: &net::InodeSet) -> Result<Sockets, ReadError> {
+        self.sockets_of(inodes, false)
+    }
+
+    /// Only the TCP sockets (v4 and v6) among `inodes`, from the same
+    /// sources as [`Process::sockets`]: `doctor` needs no other kind, and
+    /// asking for the host's unix sockets too held one record (name
+    /// included) per unix socket of every process at once.
+    pub fn tcp_sockets(&self, inodes: &net::InodeSet) -> Result<Vec<net::InetSocket>, ReadError> {
+        self.sockets_of(inodes, true).map(|s| s.inet)
+    }
+
+    /// The one walk behind [`Process::sockets`] and
+    /// [`Process::tcp_sockets`]; `tcp_only` skips every other table.
+    fn sockets_of(&self, inodes: &net::InodeSet, tcp_only: bool) -> Result<Sockets, ReadError> {
         let mut out = Sockets::default();
         let mut left: net::InodeSet = inodes.clone();
         let mut diag = self.diag();
@@ -682,7 +696,7 @@ impl Process {
             if left.is_empty() {
                 break;
             }
-            if tcp_done && proto.is_tcp() {
+            if (tcp_done && proto.is_tcp()) || (tcp_only && !proto.is_tcp()) {
                 continue;
             }
             let rel = format!("net/{}", proto.as_str());
@@ -710,7 +724,7 @@ impl Process {
                 Err(e) => return Err(e),
             }
         }
-        if !left.is_empty() {
+        if !left.is_empty() && !tcp_only {
             let from_diag = diag.as_mut().and_then(|d| d.unix_sockets(&left).ok());
             let found = match from_diag {
                 Some(found) => found,
@@ -723,38 +737,6 @@ impl Process {
         }
         // netlink, packet, vsock...: not in the tables above.
         out.other = left.len();
-        Ok(out)
-    }
-
-    /// Only the TCP sockets (v4 and v6) among `inodes`, from the same
-    /// sources as [`Process::sockets`]: `doctor` needs no other kind, and
-    /// asking for the host's unix sockets too held one record (name
-    /// included) per unix socket of every process at once.
-    pub fn tcp_sockets(&self, inodes: &net::InodeSet) -> Result<Vec<net::InetSocket>, ReadError> {
-        if let Some(mut d) = self.diag() {
-            if let Ok(found) = d.tcp_sockets(inodes) {
-                return Ok(found);
-            }
-        }
-        let mut left: net::InodeSet = inodes.clone();
-        let mut out = Vec::new();
-        for proto in [net::Proto::Tcp, net::Proto::Tcp6] {
-            if left.is_empty() {
-                break;
-            }
-            let rel = format!("net/{}", proto.as_str());
-            let mut header = true;
-            self.for_each_line(&rel, |line| {
-                if std::mem::take(&mut header) {
-                    return true;
-                }
-                if let Some(s) = net::parse_inet_line(line, proto, &left) {
-                    left.remove(&s.inode);
-                    out.push(s);
-                }
-                !left.is_empty()
-            })?;
-        }
         Ok(out)
     }
 
