@@ -10,19 +10,6 @@ import sys
 sys.dont_write_bytecode = True
 import live_lifecycle as life  # noqa: E402
 
-TCP_CLOSE_WAIT = "08"
-
-
-def close_wait_count(port):
-    n = 0
-    with open("/proc/self/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local_port = int(fields[1].split(":")[1], 16)
-            if local_port == port and fields[3] == TCP_CLOSE_WAIT:
-                n += 1
-    return n
 
 
 def main():
@@ -56,7 +43,7 @@ def main():
         accepted.append(a)
         c.close()
 
-    life.wait_until(lambda: close_wait_count(port) == n, "CLOSE_WAIT sockets")
+    life.wait_until(lambda: life.close_wait_count(port) == n, "CLOSE_WAIT sockets")
     life.serve("READY %d" % port)
 
 

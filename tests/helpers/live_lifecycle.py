@@ -7,7 +7,7 @@ Every helper:
 
 Usage: call install() first, do the setup, then serve("READY ...") (or
 print the line itself and idle()). Also here: close_on_exit(fds) and
-fd_count(), which several helpers need.
+fd_count() and close_wait_count(port), which several helpers need.
 """
 import os
 import signal
@@ -83,6 +83,18 @@ def close_on_exit(fds):
                 pass
 
     on_exit(close_all)
+
+
+def close_wait_count(port):
+    """Sockets in CLOSE_WAIT on local port `port`, from /proc/self/net/tcp."""
+    n = 0
+    with open("/proc/self/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "08":
+                n += 1
+    return n
 
 
 def fd_count():

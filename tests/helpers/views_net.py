@@ -19,19 +19,6 @@ import live_lifecycle as life  # noqa: E402
 
 N_ESTABLISHED = 5
 N_CLOSE_WAIT = 3
-TCP_CLOSE_WAIT = "08"
-
-
-def close_wait_count(port):
-    n = 0
-    with open("/proc/self/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local_port = int(fields[1].split(":")[1], 16)
-            if local_port == port and fields[3] == TCP_CLOSE_WAIT:
-                n += 1
-    return n
 
 
 HOSTILE_PATH = b"s\x1b[31m\n\xff.sock"
@@ -112,7 +99,7 @@ def main():
     us.bind(os.path.join(base, "views.sock"))
     us.listen(4)
 
-    life.wait_until(lambda: close_wait_count(port) == N_CLOSE_WAIT, "CLOSE_WAIT sockets")
+    life.wait_until(lambda: life.close_wait_count(port) == N_CLOSE_WAIT, "CLOSE_WAIT sockets")
     life.serve("READY %d %d %d %s" % (port, port6, udp.getsockname()[1],
                                       ",".join(str(s.fileno()) for s in cw)))
 
