@@ -865,8 +865,13 @@ fn sample_gives_current_rates() {
         cpu * over / 100.0 <= busy_secs + 0.011 + tick,
         "busy: {cpu}% over {over}s but {busy_secs}s of CPU in {wall}s"
     );
+    // The child's own window is its two reads, which sit at different
+    // points of the two scans: it can be shorter than `over` by up to a
+    // scan's length, and a scan is no longer than the time outside the
+    // interval (the second scan is part of it). Seen under load: 18% over
+    // 0.33 s with 0.31 s of CPU in a 0.54 s run.
     assert!(
-        cpu * over / 100.0 >= busy_secs - (wall - over) - 0.011 - 2.0 * tick,
+        cpu * over / 100.0 >= busy_secs - 2.0 * (wall - over) - 0.011 - 2.0 * tick,
         "busy: {cpu}% over {over}s but {busy_secs}s of CPU in {wall}s"
     );
     assert!(cpu <= 100.0 + 100.0 * 2.0 * tick / over, "one thread: {b}");
