@@ -17,6 +17,7 @@ mod hostile_misc;
 mod live;
 mod masking;
 mod review;
+mod snapshots;
 mod timing;
 mod top;
 mod top_tui;
