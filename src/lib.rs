@@ -7,14 +7,9 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod commands;
-pub mod demo;
-pub mod doctor;
+pub mod cmd;
 pub mod error;
 pub mod parse;
 pub mod reader;
 pub mod render;
-pub mod target;
 pub mod text;
-pub mod top;
-pub mod watch;

@@ -1,6 +1,6 @@
 //! The pure side of `watch`: metrics, bounded sample windows, running and
 //! final verdicts, time to exhaustion. The sampling loop (I/O, clock,
-//! signals) lives in `commands::watch`; this module only sees numbers.
+//! signals) lives in `cmd::watch`; this module only sees numbers.
 
 use std::collections::VecDeque;
 

@@ -20,8 +20,9 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use crate::analysis::findings::Thresholds;
 use crate::analysis::top::{self as model, RateBasis, SortKey, TopRow};
 use crate::analysis::watch::{Metric, Window, eta, sparkline};
-use crate::cli::{Output, TopArgs};
-use crate::commands::Ctx;
+use crate::cli::TopArgs;
+use crate::cmd::context::Ctx;
+use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 use crate::reader::{Ceilings, HostFacts, ProcFs, Sampler, Scan, Scanner, UserNames, Wanted};
 use crate::render::style::Palette;
@@ -95,10 +96,10 @@ struct View {
 }
 
 pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let interrupted = crate::watch::interrupt_flag();
+    let interrupted = crate::cmd::context::interrupt_flag();
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
     let cur = scanner.scan(&ctx.fs)?;
-    crate::commands::check_scan(ctx, &cur)?;
+    crate::cmd::context::check_scan(ctx, &cur)?;
     let mut app = App {
         fs: &ctx.fs,
         scanner,
@@ -122,7 +123,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Outp
             panel: Panel::None,
         },
         interval: a.interval,
-        hidepid: crate::commands::hidepid_cause(ctx),
+        hidepid: crate::cmd::context::hidepid_cause(ctx),
         reveal: ctx.reveal,
         me: ctx.fs.own_pid_in_root(),
     };

@@ -9,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::analysis::watch::{DEFAULT_METRICS, Metric};
-use crate::cli::{DemoArgs, DemoChildArgs, Output};
-use crate::commands::Ctx;
+use crate::cli::{DemoArgs, DemoChildArgs};
+use crate::cmd::context::Ctx;
+use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,7 +111,7 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
         });
     };
     // --interval and --duration are within their bounds (cli::check_durations).
-    let interrupted = crate::watch::interrupt_flag();
+    let interrupted = crate::cmd::context::interrupt_flag();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::new(format!("cannot find proctor's own executable: {e}"))
             .hint("run proctor by its path")
@@ -149,17 +150,24 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
     }
     let mut metrics: Vec<Metric> = DEFAULT_METRICS.to_vec();
     metrics.sort();
-    let opts = crate::watch::WatchOpts {
+    let opts = crate::cmd::watch::WatchOpts {
         interval: a.interval,
         duration: Some(a.duration),
         metrics,
         json: ctx.json,
         palette: ctx.palette,
-        live: crate::watch::stdout_is_tty(),
+        live: crate::cmd::watch::stdout_is_tty(),
         suggest_next: false,
     };
     let mut status = || guard.0.try_wait().ok().flatten();
-    let outcome = crate::watch::run(&ctx.fs, proc, &opts, &interrupted, Some(&mut status), out)?;
+    let outcome = crate::cmd::watch::watch_process(
+        &ctx.fs,
+        proc,
+        &opts,
+        &interrupted,
+        Some(&mut status),
+        out,
+    )?;
     drop(guard);
     let found_leak = !outcome.leaks.is_empty();
     // A leak scenario must report its metric; a control must report nothing.

@@ -5,7 +5,6 @@
 //! `proctor demo` (the same code path).
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -19,30 +18,7 @@ use crate::render::style::Palette;
 use crate::render::units::{duration as fmt_duration, iec};
 use crate::text::Text;
 
-/// Flag set by SIGINT/SIGTERM; the loop checks it between sleeps. A
-/// signal that proctor was started with set to ignored stays ignored: a
-/// job started with `&` by a non-interactive shell ignores SIGINT, and
-/// Ctrl-C in that terminal is not meant for it.
-pub fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let ignored = crate::reader::ignored_signals();
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if is_ignored(ignored, sig) {
-            continue;
-        }
-        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
-    }
-    flag
-}
-
-/// Whether `sig` is in the ignored-signals mask (bit `sig - 1`); an
-/// unknown mask ignores nothing (the handler is installed, as before).
-fn is_ignored(mask: Option<u64>, sig: i32) -> bool {
-    let bit = u32::try_from(sig.saturating_sub(1))
-        .ok()
-        .filter(|&b| b < 64);
-    matches!((mask, bit), (Some(m), Some(b)) if m & (1u64 << b) != 0)
-}
+use super::context::{Ctx, open_target};
 
 /// The `k`-th deadline of the grid `interval * k` from the start,
 /// saturating (never a panic, even for a watch left running for years).
@@ -196,7 +172,7 @@ pub struct Outcome {
 
 /// Run the watch on an open process. Output is written as it goes
 /// (stdout); the verdict is written at the end.
-pub fn run(
+pub fn watch_process(
     fs: &ProcFs,
     proc: Process,
     opts: &WatchOpts,
@@ -727,6 +703,33 @@ fn verdict_text(
     s
 }
 
+/// `proctor watch TARGET`.
+pub fn run(
+    ctx: &Ctx,
+    a: &crate::cli::WatchArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<crate::cmd::context::Output, CliError> {
+    let mut metrics = a.metrics.clone();
+    metrics.sort();
+    metrics.dedup();
+    let interrupted = super::context::interrupt_flag();
+    let proc = open_target(ctx, &a.target)?;
+    let opts = WatchOpts {
+        interval: a.interval,
+        duration: a.duration,
+        metrics,
+        json: ctx.json,
+        palette: ctx.palette,
+        live: stdout_is_tty(),
+        suggest_next: true,
+    };
+    let outcome = watch_process(&ctx.fs, proc, &opts, &interrupted, None, out)?;
+    Ok(crate::cmd::context::Output {
+        stdout: String::new(),
+        code: outcome.code,
+    })
+}
+
 /// Whether stdout is a terminal (for the live view).
 pub fn stdout_is_tty() -> bool {
     std::io::stdout().is_terminal()
@@ -747,17 +750,6 @@ mod tests {
             Duration::from_millis(10 << 33)
         );
         assert_eq!(deadline(Duration::MAX, u64::MAX).as_secs(), u64::MAX);
-    }
-
-    #[test]
-    fn ignored_mask() {
-        // SIGINT is 2: bit 1.
-        assert!(is_ignored(Some(0b10), 2));
-        assert!(!is_ignored(Some(0b01), 2));
-        assert!(!is_ignored(None, 2));
-        assert!(!is_ignored(Some(u64::MAX), 0));
-        assert!(!is_ignored(Some(u64::MAX), 65));
-        assert!(is_ignored(Some(1 << 14), 15));
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
-use crate::cli::{DoctorArgs, Output};
-use crate::commands::Ctx;
+use crate::cli::DoctorArgs;
+use crate::cmd::context::Ctx;
+use crate::cmd::context::Output;
 use crate::error::{CliError, ReadError};
 use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
 use crate::render;
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     // `--sample` is within its bounds (cli::check_durations). Ctrl-C during
     // the sample stops the wait: the report is built on the first scan,
     // says that growth was not measured, and the exit code is 130.
-    let interrupted = a.sample.map(|_| crate::watch::interrupt_flag());
+    let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
     let workers = Scanner::default_workers();
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
     let mut cut_short = None;
@@ -44,11 +45,11 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     for s in before.iter_mut().chain(std::iter::once(&mut scan)) {
         s.rows.retain(|r| r.pid != me);
     }
-    crate::commands::check_own_fds(&scan)?;
+    crate::cmd::context::check_own_fds(&scan)?;
     if let Some(b) = &before {
-        crate::commands::check_own_fds(b)?;
+        crate::cmd::context::check_own_fds(b)?;
     }
-    let cause = crate::commands::hidepid_cause(ctx);
+    let cause = crate::cmd::context::hidepid_cause(ctx);
     let as_root = rustix::process::geteuid().is_root();
     if scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0) {
         // Nothing could be judged: an error, not "no problems on 0
@@ -79,7 +80,7 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         };
         return Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint));
     }
-    crate::commands::check_scan(ctx, &scan)?;
+    crate::cmd::context::check_scan(ctx, &scan)?;
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let (surveys, exited, denied, failed) = survey_all(&ctx.fs, &scan, workers);

@@ -7,8 +7,9 @@ pub mod tui;
 use std::io::IsTerminal;
 
 use crate::analysis::top::{self as model, JsonRow, TopRow};
-use crate::cli::{Output, TopArgs};
-use crate::commands::Ctx;
+use crate::cli::TopArgs;
+use crate::cmd::context::Ctx;
+use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 use crate::reader::{Scanner, UserNames, clock_ticks};
 use crate::render;
@@ -26,7 +27,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Outpu
 /// during the sample stops the wait: the first scan is printed with
 /// lifetime averages, saying so, and the exit code is 130.
 fn once(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let interrupted = a.sample.map(|_| crate::watch::interrupt_flag());
+    let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), Scanner::default_workers())?;
     let mut cut_short = None;
     let (prev, scan) = match (a.sample, &interrupted) {
@@ -40,11 +41,11 @@ fn once(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, 
         _ => (None, scanner.scan(&ctx.fs)?),
     };
     drop(scanner);
-    crate::commands::check_scan(ctx, &scan)?;
+    crate::cmd::context::check_scan(ctx, &scan)?;
     // Processes hidden or unreadable because of hidepid: said first, never
     // a silent short table (other unreadable processes are counted in the
     // footer).
-    let missing = match crate::commands::hidepid_cause(ctx) {
+    let missing = match crate::cmd::context::hidepid_cause(ctx) {
         Some(c) => crate::analysis::incomplete::Incomplete::of_listing(scan.unreadable, Some(c)),
         None => crate::analysis::incomplete::Incomplete::default(),
     };

@@ -1,18 +1,14 @@
-//! Command-line interface: argument definitions, dispatch, and the one
-//! place that writes to stdout/stderr and picks the exit code.
+//! Every clap definition and value parser of the command line, and the
+//! bounds of every duration option (checked before any command runs).
 
-use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands;
-use crate::error::{CliError, ExitCode};
-use crate::reader::ProcFs;
+use crate::cmd::target::Pick;
+use crate::error::CliError;
 use crate::render::style;
-use crate::target::Pick;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -306,7 +302,7 @@ pub struct DoctorArgs {
 pub struct DemoArgs {
     /// The scenario to run; without one, the list is printed
     #[arg(value_enum)]
-    pub scenario: Option<crate::demo::Scenario>,
+    pub scenario: Option<crate::cmd::demo::Scenario>,
     /// How long to watch (at most 7 days)
     #[arg(long, default_value = "20s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: std::time::Duration,
@@ -318,7 +314,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct DemoChildArgs {
     #[arg(value_enum)]
-    pub scenario: crate::demo::Scenario,
+    pub scenario: crate::cmd::demo::Scenario,
     /// Seconds after which the child exits by itself
     #[arg(long, default_value_t = 120)]
     pub lifetime: u64,
@@ -430,108 +426,6 @@ pub struct ThreadsArgs {
     /// Order of the threads
     #[arg(long, value_enum, default_value_t = crate::analysis::threads::ThreadSort::Cpu)]
     pub sort: crate::analysis::threads::ThreadSort,
-}
-
-/// What a command produced: text for stdout and the exit code.
-pub struct Output {
-    pub stdout: String,
-    pub code: ExitCode,
-}
-
-/// Run with the given arguments; returns the exit code. Used by `main` and
-/// by tests.
-pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            let (text, code) = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (e.render().to_string(), 0),
-                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (e.render().to_string(), 2),
-                // A value that did not parse: its one line says why; the
-                // hint below replaces clap's "For more information" lines.
-                ErrorKind::ValueValidation => {
-                    let text = e.render().to_string();
-                    let first = text.lines().next().unwrap_or_default();
-                    (format!("{first}\n"), 2)
-                }
-                _ => (e.render().to_string(), 2),
-            };
-            let sink: &mut dyn Write = if code == 0 { out } else { err };
-            let _ = sink.write_all(text.as_bytes());
-            if code != 0 {
-                let _ = writeln!(
-                    sink,
-                    "hint: `proctor --help` lists the commands; `proctor COMMAND --help` their options"
-                );
-            }
-            return code;
-        }
-    };
-    let is_tty = std::io::stdout().is_terminal();
-    let on = !cli.json
-        && style::use_color(
-            cli.color,
-            is_tty,
-            std::env::var("NO_COLOR").ok().as_deref(),
-            std::env::var("TERM").ok().as_deref(),
-        );
-    let ctx = commands::Ctx {
-        fs: ProcFs::new(cli.proc_root, cli.sys_root),
-        json: cli.json,
-        palette: style::Palette { on },
-        reveal: cli.reveal,
-    };
-    let result = check_durations(&cli.command)
-        .and_then(|()| commands::check_roots(&ctx))
-        .and_then(|()| match &cli.command {
-            Command::Inspect(a) => commands::inspect(&ctx, a),
-            Command::Fds(a) => commands::fds(&ctx, a),
-            Command::Net(a) => commands::net(&ctx, a),
-            Command::Env(a) => commands::env(&ctx, a),
-            Command::Maps(a) => commands::maps(&ctx, a),
-            Command::Threads(a) => commands::threads(&ctx, a),
-            Command::Watch(a) => commands::watch(&ctx, a, out),
-            Command::Top(a) => crate::top::run(&ctx, a, out),
-            Command::Doctor(a) => crate::doctor::run(&ctx, a, out),
-            Command::Demo(a) => crate::demo::run(&ctx, a, out),
-            Command::DemoChild(a) => crate::demo::child(a),
-        });
-    match result {
-        Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {
-            Ok(()) => o.code.code(),
-            // A closed pipe (`proctor inspect 1 | head -1`) is a normal end.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => o.code.code(),
-            Err(e) => {
-                let _ = writeln!(err, "error: cannot write output: {e}");
-                ExitCode::Error.code()
-            }
-        },
-        Err(e) => {
-            use crate::text::neutralize_controls as safe;
-            let _ = writeln!(err, "error: {}", safe(&e.message));
-            for l in &e.detail {
-                let _ = writeln!(err, "{}", safe(l));
-            }
-            if let Some(h) = &e.hint {
-                let _ = writeln!(err, "hint: {}", safe(h));
-            }
-            e.code.code()
-        }
-    }
-}
-
-/// Entry point for the binary.
-pub fn main() -> i32 {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    run(std::env::args_os(), &mut out, &mut err)
 }
 
 #[cfg(test)]

@@ -1,0 +1,18 @@
+//! `proctor env`: the environment the process started with, secrets masked.
+
+use super::context::{Ctx, emit, gone, name, open_target};
+use crate::analysis;
+use crate::cli::EnvArgs;
+use crate::cmd::context::Output;
+use crate::error::CliError;
+use crate::render::views;
+
+pub fn run(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let (raw, cut) = proc.environ().map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
+    let mut report = analysis::env::build(proc.pid(), &raw, a.pattern.as_deref(), ctx.reveal);
+    report.truncated = cut;
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || views::env(&report, &n, ctx.palette)))
+}

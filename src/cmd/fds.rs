@@ -1,0 +1,46 @@
+//! `proctor fds`: open descriptors, by type, against the limit.
+
+use super::context::{Ctx, emit, gone, name, open_target};
+use crate::analysis;
+use crate::cli::FdsArgs;
+use crate::cmd::context::Output;
+use crate::error::{CliError, ReadError};
+use crate::reader::FdInfoWanted;
+use crate::render::views;
+
+pub fn run(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    if a.count {
+        let fast = crate::reader::kernel_counts_fds_in_stat() && proc.on_procfs();
+        let n = proc.fd_count(fast).map_err(gone)?;
+        let v = serde_json::json!({ "pid": proc.pid(), "count": n });
+        return Ok(emit(ctx, &v, || format!("{n}\n")));
+    }
+    let wanted = if a.long {
+        FdInfoWanted::All
+    } else {
+        FdInfoWanted::Paths
+    };
+    let entries = proc.fds(wanted).map_err(gone)?;
+    proc.still_alive().map_err(gone)?;
+    // The limit is part of the summary; unreadable is shown as unknown.
+    let (limit, limit_err) = match proc.nofile_limit() {
+        Ok(l) => (Some(l), None),
+        Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
+        Err(e) => (None, Some(e)),
+    };
+    let blocks = ctx.fs.block_devices();
+    let mut report = analysis::fds::build(proc.pid(), &entries, limit, &blocks, &a.types);
+    if let Some(e) = limit_err {
+        report.unavailable.push(analysis::inspect::Unavailable {
+            section: "limits",
+            reason: e.reason(),
+            detail: e.to_string(),
+            hint: e.hint(),
+        });
+    }
+    let n = name(&proc);
+    Ok(emit(ctx, &report, || {
+        views::fds(&report, &n, a.long, ctx.palette)
+    }))
+}

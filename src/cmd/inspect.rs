@@ -1,0 +1,68 @@
+//! `proctor inspect`: one report of everything about a process, judged.
+
+use super::context::{Ctx, emit, gone, open_target};
+use crate::analysis::{self, findings::Thresholds};
+use crate::cli::InspectArgs;
+use crate::cmd::context::Output;
+use crate::error::{CliError, ReadError};
+
+pub fn run(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
+    let proc = open_target(ctx, &a.target)?;
+    let snap = ctx.fs.snapshot(&proc).map_err(gone)?;
+    let th = Thresholds {
+        threads: a.thread_threshold,
+        close_wait: a.close_wait_threshold,
+        ..Thresholds::default()
+    };
+    // proctor's own descriptor limit hit while reading: its error, not a
+    // section the process lacks (findings would silently go missing).
+    if let Some(e) = snapshot_errors(&snap).find(|e| e.is_out_of_descriptors()) {
+        return Err(CliError::out_of_descriptors(e));
+    }
+    let mut report = analysis::inspect::build(&snap, &th);
+    if let Some(inc) = report.incomplete.as_mut() {
+        let denied = inc.reasons.iter().any(|r| {
+            matches!(r, analysis::incomplete::Reason::ChecksNotRun { reason, .. } if *reason == "permission_denied")
+        });
+        if denied && !rustix::process::geteuid().is_root() {
+            inc.cause = Some(analysis::incomplete::Cause::NotRoot);
+        }
+    }
+    if ctx.reveal {
+        report.reveal_secrets(&snap);
+    }
+    let mut out = emit(ctx, &report, || {
+        crate::render::inspect::render(&report, ctx.palette)
+    });
+    // Exit 1 when something at warning or above was found, so scripts can
+    // act on `proctor inspect PID` (info findings do not count); else 3
+    // when checks that could hide a problem did not run.
+    let problem = report
+        .findings
+        .iter()
+        .any(|f| f.severity >= analysis::findings::Severity::Warning);
+    out.code = analysis::incomplete::exit_code(problem, report.incomplete.as_ref());
+    Ok(out)
+}
+
+/// Every section of a snapshot that failed.
+fn snapshot_errors(s: &crate::reader::ProcessSnapshot) -> impl Iterator<Item = &ReadError> {
+    [
+        s.status.as_ref().err(),
+        s.cmdline.as_ref().err(),
+        s.exe.as_ref().err(),
+        s.cwd.as_ref().err(),
+        s.smaps_rollup.as_ref().err(),
+        s.cgroup.as_ref().err(),
+        s.oom_score.as_ref().err(),
+        s.oom_score_adj.as_ref().err(),
+        s.threads.as_ref().err(),
+        s.fds.as_ref().err(),
+        s.nofile.as_ref().err(),
+        s.sockets.as_ref().err(),
+        s.io.as_ref().err(),
+        s.environ_count.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+}
