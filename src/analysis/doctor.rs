@@ -204,6 +204,7 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn build(i: &Inputs<'_>) -> DoctorReport {
     let mut out: Vec<DoctorFinding> = Vec::new();
     let rows = &i.scan.rows;
@@ -406,7 +407,7 @@ fn host_finding(
         next: next.map(str::to_string),
     }
 }
-
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 fn host_rules(i: &Inputs<'_>, out: &mut Vec<DoctorFinding>) {
     let h = i.host;
     let t = i.host_th;

@@ -129,6 +129,7 @@ pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
 
 /// Evaluate every rule on what is known of a process. Sorted most severe
 /// first.
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn evaluate_facts(r: &Facts, th: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
     let pid = r.pid;

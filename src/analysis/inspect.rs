@@ -306,6 +306,7 @@ impl InspectReport {
 
 /// The report for a snapshot; secrets in the command line are masked
 /// (see [`InspectReport::reveal_secrets`]).
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let mut un = Vec::new();
     let status = ok(&s.status, "status", &mut un);

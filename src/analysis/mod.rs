@@ -2,6 +2,7 @@
 //! here; everything takes data and returns data, so it is tested on
 //! synthetic inputs.
 
+pub mod ceiling;
 pub mod doctor;
 pub mod env;
 pub mod fds;

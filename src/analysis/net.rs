@@ -128,6 +128,7 @@ pub const STATES: [&str; 17] = [
     "DISCONNECTING",
 ];
 
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> NetReport {
     let none = Default::default();
     let fd_of: rustc_hash::FxHashMap<u64, i32> = fds

@@ -19,6 +19,7 @@ use crate::render;
 /// long after: a child between exit and its parent's wait() is normal.
 const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
 
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let started = Instant::now();
     // `--sample` is within its bounds (cli::check_durations). Ctrl-C during

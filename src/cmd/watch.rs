@@ -172,6 +172,7 @@ pub struct Outcome {
 
 /// Run the watch on an open process. Output is written as it goes
 /// (stdout); the verdict is written at the end.
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn watch_process(
     fs: &ProcFs,
     proc: Process,

@@ -121,6 +121,7 @@ impl Sampler {
     }
 
     /// Read one sample. `Ok(Err(ending))` when the process has ended.
+    #[allow(clippy::too_many_lines)] // to split (issue 10)
     pub fn sample(&mut self) -> Result<Result<Sample, Ending>, ReadError> {
         let gone = |e: std::io::Error| match crate::error::classify(&e) {
             crate::error::Errno::Missing => None,

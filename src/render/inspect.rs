@@ -91,6 +91,7 @@ fn command_words(v: &[crate::text::Text]) -> String {
     words.join(" ")
 }
 
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn render(r: &InspectReport, p: Palette) -> String {
     let mut o = Out {
         s: String::new(),

@@ -284,6 +284,7 @@ pub fn env(r: &EnvReport, name: &Text, p: Palette) -> String {
     s
 }
 
+#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
     let cap = match r.max_map_count {
         Some(m) => format!(
