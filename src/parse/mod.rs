@@ -59,6 +59,15 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     }
 }
 
+/// The number a /proc directory entry or link is named by (a PID under
+/// PROC, a descriptor under fd/, a thread under task/, the `self` link's
+/// target): None for any other name (`self`, `net`, non-UTF-8). Signs are
+/// accepted as `str::parse` accepts them; callers filter what they cannot
+/// use (PIDs <= 0).
+pub fn entry_number(name: &[u8]) -> Option<i32> {
+    std::str::from_utf8(name).ok()?.parse().ok()
+}
+
 /// Trim ASCII whitespace on both ends.
 pub fn trim(b: &[u8]) -> &[u8] {
     let start = b
@@ -137,6 +146,24 @@ mod tests {
         assert_eq!(parse_max_or_u64(b"max\n"), Ok(None));
         assert_eq!(parse_max_or_u64(b"1073741824\n"), Ok(Some(1 << 30)));
         assert!(parse_max_or_u64(b"lots").is_err());
+    }
+
+    #[test]
+    fn entry_numbers() {
+        assert_eq!(entry_number(b"4242"), Some(4242));
+        assert_eq!(entry_number(b"0"), Some(0));
+        assert_eq!(entry_number(b"2147483647"), Some(i32::MAX));
+        assert_eq!(entry_number(b"2147483648"), None);
+        for name in [
+            &b"self"[..],
+            b"thread-self",
+            b"",
+            b"12a",
+            b"4242\xff",
+            b" 1",
+        ] {
+            assert_eq!(entry_number(name), None, "{name:?}");
+        }
     }
 
     #[test]
@@ -233,6 +260,8 @@ mod tests {
             let _ = status::total_switches(&b);
             let _ = limits::nofile_soft(&b);
             let _ = flat_keyed_checked(&b, "oom_kill");
+            let _ = entry_number(&b);
+            let _ = smaps::header_path_start(&b);
             // The procfs-core parser proctor relies on for a kernel-formatted file.
             use procfs_core::FromRead;
             let _ = procfs_core::process::Io::from_read(&b[..]);

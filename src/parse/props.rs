@@ -120,6 +120,8 @@ fn every_parser(b: &[u8]) {
     let _ = status::total_switches(b);
     let _ = limits::nofile_soft(b);
     let _ = flat_keyed_checked(b, "oom_kill");
+    let _ = entry_number(b);
+    let _ = smaps::header_path_start(b);
     let _ = smaps::parse_rollup(b);
     let _ = smaps::parse_smaps(b);
     let mut out = Vec::new();

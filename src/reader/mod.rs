@@ -303,7 +303,7 @@ impl ProcFs {
             .map_err(|e| sys_error(&self.proc_root, &e, "process list"))?;
         Ok(dir
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+            .filter_map(|e| crate::parse::entry_number(e.file_name().as_encoded_bytes()))
             .filter(|&p| p > 0)
             .collect())
     }
@@ -314,7 +314,7 @@ impl ProcFs {
     pub fn self_pid(&self) -> i32 {
         std::fs::read_link(self.proc_root.join("self"))
             .ok()
-            .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+            .and_then(|p| crate::parse::entry_number(p.as_os_str().as_encoded_bytes()))
             .unwrap_or_else(|| rustix::process::getpid().as_raw_nonzero().get())
     }
 
