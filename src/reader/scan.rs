@@ -12,9 +12,9 @@
 //! A [`Scanner`] used for repeated scans (the TUI, `doctor --sample`) keeps
 //! each process's files open and re-reads them with pread at offset 0: the
 //! kernel regenerates the text, and the open and close are saved (about
-//! 3.5 µs per file, measured on a 2-core VM with Linux 6.18). `status` is re-read only for processes whose main
-//! thread ran since the last scan; the command line and the limit every
-//! few scans.
+//! 1 µs per file on a 2-core VM with Linux 6.18: docs/performance.md).
+//! `status` is re-read only for processes whose main thread ran since the
+//! last scan; the command line and the limit every few scans.
 //!
 //! Processes that vanish during the scan are skipped and counted; fields
 //! that cannot be read are `Err(Missing)`, never 0.
