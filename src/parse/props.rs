@@ -1384,6 +1384,30 @@ proptest! {
         prop_assert_eq!(status::total_switches(t.as_bytes()), want);
     }
 
+    /// A release as uname(2) gives it: `MAJOR.MINOR.PATCH[-anything]`.
+    #[test]
+    fn kernel_version_round_trip(
+        major in any::<u64>(),
+        minor in any::<u64>(),
+        patch in any::<u32>(),
+        suffix in "(-[a-z0-9.+-]{0,20})?",
+    ) {
+        let r = format!("{major}.{minor}.{patch}{suffix}");
+        prop_assert_eq!(host::kernel_version(r.as_bytes()), (major, minor));
+    }
+
+    /// /proc entry names: a PID, descriptor or thread number comes back;
+    /// one with any other byte added is no number.
+    #[test]
+    fn entry_number_round_trip(n in 0i32..=i32::MAX, extra in hostile_byte()) {
+        prop_assert_eq!(entry_number(n.to_string().as_bytes()), Some(n));
+        if !extra.is_ascii_digit() {
+            let mut b = n.to_string().into_bytes();
+            b.push(extra);
+            prop_assert_eq!(entry_number(&b), None);
+        }
+    }
+
     #[test]
     fn flat_keyed_checked_round_trip(n in any::<u64>(), how in any::<u8>()) {
         let ev = format!("oom 1\noom_kill {n}\noom_group_kill 0\n");
