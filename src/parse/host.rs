@@ -1,5 +1,5 @@
 //! Host-wide files: `meminfo`, `loadavg`, `pressure/memory` (PSI),
-//! `sys/fs/file-nr`. Kernel-formatted, but parsed byte-wise and field by
+//! `sys/fs/file-nr`, `uptime`, the CPU count, and the kernel release. Kernel-formatted, but parsed byte-wise and field by
 //! field so that one missing line (an older kernel, a container's
 //! lxcfs-faked meminfo) loses one value, not the whole header.
 
@@ -168,6 +168,31 @@ pub fn file_nr(b: &[u8]) -> Option<FileNr> {
     })
 }
 
+/// `uptime`: seconds since boot, the first of its two numbers
+/// (`9687.74 5164.81`). None when the file is not UTF-8, the field is
+/// missing, or it is not a finite, non-negative number (`nan`, `inf` or
+/// `-1` from a corrupted or crafted file is no uptime, never an age).
+pub fn uptime(b: &[u8]) -> Option<f64> {
+    std::str::from_utf8(b)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// (major, minor) of a kernel release string as uname(2) gives it
+/// (`6.18.44-fc-v1252` is (6, 18)); a part that is missing is 0.
+pub fn kernel_version(release: &[u8]) -> (u64, u64) {
+    let mut parts = release
+        .split(|c| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    let major = parts.next().and_then(parse_u64).unwrap_or(0);
+    let minor = parts.next().and_then(parse_u64).unwrap_or(0);
+    (major, minor)
+}
+
 /// How many CPUs a kernel CPU list names (`0-3,6,8-9` is 7), as in
 /// SYS/devices/system/cpu/online. None when malformed.
 pub fn cpu_list_count(b: &[u8]) -> Option<usize> {
@@ -240,6 +265,30 @@ mod tests {
         let p = psi(b"some avg10=1.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=-x\n");
         assert!(p.some.is_some() && p.full.is_none() && p.invalid);
         assert!(!psi(b"some avg10=1.00 avg60=0.00 avg300=0.00 total=1\n").invalid);
+    }
+
+    #[test]
+    fn uptime_and_kernel_version() {
+        // /proc/uptime on Linux 6.18.
+        assert_eq!(uptime(b"9687.74 5164.81\n"), Some(9687.74));
+        assert_eq!(uptime(b"0.00 0.00\n"), Some(0.0));
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"x 1.0\n",
+            b"nan 1.0\n",
+            b"inf 1\n",
+            b"-1.5 0\n",
+            b"9687.74 \xff\n",
+        ] {
+            assert_eq!(uptime(bad), None, "{bad:?}");
+        }
+        assert_eq!(kernel_version(b"6.18.44-fc-v1252"), (6, 18));
+        assert_eq!(kernel_version(b"5.4.0-150-generic"), (5, 4));
+        assert_eq!(kernel_version(b"6"), (6, 0));
+        assert_eq!(kernel_version(b""), (0, 0));
+        // A part past u64 is 0, as a missing one.
+        assert_eq!(kernel_version(b"99999999999999999999999.2"), (0, 2));
     }
 
     #[test]

@@ -33,11 +33,40 @@ pub fn find(b: &[u8], name: &str) -> Option<Limit> {
     Some(Limit { soft, hard })
 }
 
+/// The soft `Max open files` limit (RLIMIT_NOFILE): Some(None) when
+/// unlimited, None when the row is missing or malformed.
+pub fn nofile_soft(b: &[u8]) -> Option<Option<u64>> {
+    find(b, "Max open files").map(|l| l.soft)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const LIMITS: &[u8] = b"Limit                     Soft Limit           Hard Limit           Units     \nMax cpu time              unlimited            unlimited            seconds   \nMax open files            1024                 20000                files     \nMax processes             95473                95473                processes \nMax nice priority         0                    0                    \n";
+
+    #[test]
+    fn nofile_soft_limit() {
+        assert_eq!(nofile_soft(LIMITS), Some(Some(1024)));
+        assert_eq!(
+            nofile_soft(
+                b"Max open files            unlimited            unlimited            files\n"
+            ),
+            Some(None)
+        );
+        assert_eq!(
+            nofile_soft(
+                b"Max open files            10x4                 20000                files\n"
+            ),
+            None
+        );
+        assert_eq!(
+            nofile_soft(
+                b"Max processes             95473                95473                processes\n"
+            ),
+            None
+        );
+    }
 
     #[test]
     fn finds_rows() {

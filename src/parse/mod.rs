@@ -18,8 +18,10 @@ pub mod mountinfo;
 pub mod net;
 #[cfg(test)]
 mod props;
+pub mod schedstat;
 pub mod smaps;
 pub mod stat;
+pub mod statm;
 pub mod status;
 
 /// A parse failure: which field was missing or malformed.
@@ -55,6 +57,15 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
             .map(|v| -v),
         _ => parse_u64(b).and_then(|v| i64::try_from(v).ok()),
     }
+}
+
+/// The number a /proc directory entry or link is named by (a PID under
+/// PROC, a descriptor under fd/, a thread under task/, the `self` link's
+/// target): None for any other name (`self`, `net`, non-UTF-8). Signs are
+/// accepted as `str::parse` accepts them; callers filter what they cannot
+/// use (PIDs <= 0).
+pub fn entry_number(name: &[u8]) -> Option<i32> {
+    std::str::from_utf8(name).ok()?.parse().ok()
 }
 
 /// Trim ASCII whitespace on both ends.
@@ -99,6 +110,24 @@ pub fn flat_keyed(b: &[u8], key: &str) -> Option<u64> {
     })
 }
 
+/// [`flat_keyed`], telling a missing line from a bad one: Ok(None) when no
+/// line starts with `key` (an older kernel), an error when one does but no
+/// such line has a valid number (unknown, never "none").
+pub fn flat_keyed_checked(b: &[u8], key: &'static str) -> Result<Option<u64>, ParseFail> {
+    let v = flat_keyed(b, key);
+    let present = || {
+        b.split(|&c| c == b'\n').any(|l| {
+            l.split(|c| c.is_ascii_whitespace())
+                .find(|s| !s.is_empty())
+                .is_some_and(|k| k == key.as_bytes())
+        })
+    };
+    if v.is_none() && present() {
+        return fail(key);
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,12 +149,53 @@ mod tests {
     }
 
     #[test]
+    fn entry_numbers() {
+        assert_eq!(entry_number(b"4242"), Some(4242));
+        assert_eq!(entry_number(b"0"), Some(0));
+        assert_eq!(entry_number(b"2147483647"), Some(i32::MAX));
+        assert_eq!(entry_number(b"2147483648"), None);
+        for name in [
+            &b"self"[..],
+            b"thread-self",
+            b"",
+            b"12a",
+            b"4242\xff",
+            b" 1",
+        ] {
+            assert_eq!(entry_number(name), None, "{name:?}");
+        }
+    }
+
+    #[test]
     fn flat_keyed_values() {
         let events = b"low 0\nhigh 0\nmax 5\noom 1\noom_kill 3\noom_group_kill 0\n";
         assert_eq!(flat_keyed(events, "oom_kill"), Some(3));
         assert_eq!(flat_keyed(events, "oom"), Some(1));
         assert_eq!(flat_keyed(events, "nope"), None);
         assert_eq!(flat_keyed(b"", "oom_kill"), None);
+    }
+
+    #[test]
+    fn flat_keyed_checked_tells_missing_from_bad() {
+        let events = b"low 0\nhigh 0\nmax 5\noom 1\noom_kill 3\noom_group_kill 0\n";
+        assert_eq!(flat_keyed_checked(events, "oom_kill"), Ok(Some(3)));
+        // Before Linux 4.13 there is no oom_kill line: not applicable.
+        assert_eq!(flat_keyed_checked(b"oom 1\nlow 0\n", "oom_kill"), Ok(None));
+        assert_eq!(flat_keyed_checked(b"", "oom_kill"), Ok(None));
+        // A line that is there but unreadable is an error, never "none".
+        assert_eq!(
+            flat_keyed_checked(b"oom 1\noom_kill x\n", "oom_kill"),
+            Err(ParseFail { field: "oom_kill" })
+        );
+        assert_eq!(
+            flat_keyed_checked(b"oom_kill\n", "oom_kill"),
+            Err(ParseFail { field: "oom_kill" })
+        );
+        // `oom_kill_disable` is another key.
+        assert_eq!(
+            flat_keyed_checked(b"oom_kill_disable 0\n", "oom_kill"),
+            Ok(None)
+        );
     }
 
     /// No parser may panic on any input: captured files, mutated by a
@@ -182,6 +252,16 @@ mod tests {
             let _ = host::file_nr(&b);
             let _ = host::cpu_list_count(&b);
             let _ = host::stat_cpu_count(&b);
+            let _ = host::uptime(&b);
+            let _ = host::kernel_version(&b);
+            let _ = statm::resident_bytes(&b, 4096);
+            let _ = schedstat::run_time_ns(&b);
+            let _ = status::sig_ign(&b);
+            let _ = status::total_switches(&b);
+            let _ = limits::nofile_soft(&b);
+            let _ = flat_keyed_checked(&b, "oom_kill");
+            let _ = entry_number(&b);
+            let _ = smaps::header_path_start(&b);
             // The procfs-core parser proctor relies on for a kernel-formatted file.
             use procfs_core::FromRead;
             let _ = procfs_core::process::Io::from_read(&b[..]);

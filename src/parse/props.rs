@@ -2,9 +2,10 @@
 //!
 //! For each parser: arbitrary bytes never panic; where the format has a
 //! clear round trip (stat, status, limits, fdinfo, net lines, smaps,
-//! cgroup, host files, cmdline), records generated in the kernel's format
-//! parse to the values generated, and a record with one corrupted number
-//! never yields a value for that field. The hostile cases are fixed seeds:
+//! cgroup, host files, statm, schedstat, uptime, status masks, cmdline),
+//! records generated in the kernel's format parse to the values
+//! generated, and a record with one corrupted number never yields a value
+//! for that field. The hostile cases are fixed seeds:
 //! names with `)`, newlines and spaces in stat's comm; a unix socket name
 //! holding a newline and a fake record; a 1 MiB line.
 //!
@@ -110,6 +111,17 @@ fn every_parser(b: &[u8]) {
     let _ = host::file_nr(b);
     let _ = host::cpu_list_count(b);
     let _ = host::stat_cpu_count(b);
+    let _ = host::uptime(b);
+    let _ = host::kernel_version(b);
+    let _ = statm::resident_bytes(b, 4096);
+    let _ = statm::resident_bytes(b, u64::MAX);
+    let _ = schedstat::run_time_ns(b);
+    let _ = status::sig_ign(b);
+    let _ = status::total_switches(b);
+    let _ = limits::nofile_soft(b);
+    let _ = flat_keyed_checked(b, "oom_kill");
+    let _ = entry_number(b);
+    let _ = smaps::header_path_start(b);
     let _ = smaps::parse_rollup(b);
     let _ = smaps::parse_smaps(b);
     let mut out = Vec::new();
@@ -172,7 +184,7 @@ proptest! {
     }
 }
 
-pub(super) const SEEDS: [&[u8]; 12] = [
+pub(super) const SEEDS: [&[u8]; 15] = [
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/io"),
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/smaps_rollup"),
     include_bytes!("../../tests/fixtures/v1-basic/proc/4242/stat"),
@@ -185,6 +197,10 @@ pub(super) const SEEDS: [&[u8]; 12] = [
     b"0.52 1.25 2.00 3/412 98765\n",
     b"some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
     b"pos:\t0\nflags:\t02100002\nmnt_id:\t15\nino:\t1234\n",
+    include_bytes!("../../tests/fixtures/v1-basic/proc/uptime"),
+    // statm and schedstat of a bash on Linux 6.18.
+    b"1284 1044 785 193 0 303 0\n",
+    b"43445117 17142263 145\n",
 ];
 
 /// A 1 MiB line, alone and inside each file's shape: parsed (or refused)
@@ -1290,6 +1306,115 @@ proptest! {
         prop_assert_eq!(flat_keyed(ev.as_bytes(), "oom_kill"), Some(n));
         let ev = format!("oom 1\noom_kill {}\n", corrupt_decimal(n, how));
         prop_assert_eq!(flat_keyed(ev.as_bytes(), "oom_kill"), None);
+    }
+}
+
+// ------------------------------------- statm, schedstat, uptime, status bits
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// statm as the kernel writes it (seven `%lu` joined by single spaces):
+    /// the resident field in bytes, or None once it overflows.
+    #[test]
+    fn statm_round_trip(f in any::<[u64; 7]>(), page in prop::sample::select(vec![4096u64, 16384, 65536])) {
+        let t = format!("{}\n", f.map(|v| v.to_string()).join(" "));
+        prop_assert_eq!(statm::resident_pages(t.as_bytes()), Some(f[1]));
+        prop_assert_eq!(statm::resident_bytes(t.as_bytes(), page), f[1].checked_mul(page));
+    }
+
+    #[test]
+    fn statm_corrupted_number_is_never_a_value(f in any::<[u64; 7]>(), how in any::<u8>()) {
+        let mut cols = f.map(|v| v.to_string());
+        cols[1] = corrupt_decimal(f[1], how);
+        let t = format!("{}\n", cols.join(" "));
+        prop_assert_eq!(statm::resident_pages(t.as_bytes()), None);
+    }
+
+    /// schedstat: `%llu %llu %lu`.
+    #[test]
+    fn schedstat_round_trip(run in any::<u64>(), wait in any::<u64>(), slices in any::<u64>(), how in any::<u8>()) {
+        let t = format!("{run} {wait} {slices}\n");
+        prop_assert_eq!(schedstat::run_time_ns(t.as_bytes()), Some(run));
+        let t = format!("{} {wait} {slices}\n", corrupt_decimal(run, how));
+        prop_assert_eq!(schedstat::run_time_ns(t.as_bytes()), None);
+    }
+
+    /// uptime: `%lu.%02lu %lu.%02lu` (seconds and hundredths).
+    #[test]
+    fn uptime_round_trip(up in 0u64..(1 << 40), up_cs in 0u64..100, idle in 0u64..(1 << 40), idle_cs in 0u64..100) {
+        let t = format!("{up}.{up_cs:02} {idle}.{idle_cs:02}\n");
+        let want: f64 = format!("{up}.{up_cs:02}").parse().unwrap();
+        prop_assert_eq!(host::uptime(t.as_bytes()), Some(want));
+    }
+
+    #[test]
+    fn uptime_corrupted_number_is_never_a_value(
+        bad in prop::sample::select(vec!["1.2x", "x", "nan", "NaN", "inf", "-inf", "1..2", "-", "-0.5", "", "\u{ff}1.0"]),
+        idle in 0u64..100_000,
+    ) {
+        let t = format!("{bad} {idle}.00\n");
+        let got = host::uptime(t.as_bytes());
+        // An empty first field makes the idle time the first one: the
+        // only case where a number comes out, and it is the next number.
+        if bad.is_empty() {
+            prop_assert_eq!(got, Some(idle as f64));
+        } else {
+            prop_assert_eq!(got, None);
+        }
+    }
+
+    /// SigIgn as the kernel writes it (`%016llx`), among the other masks.
+    #[test]
+    fn sig_ign_round_trip(mask in any::<u64>(), other in any::<u64>()) {
+        let t = format!("SigPnd:\t{other:016x}\nSigBlk:\t{other:016x}\nSigIgn:\t{mask:016x}\nSigCgt:\t{other:016x}\n");
+        prop_assert_eq!(status::sig_ign(t.as_bytes()), Some(mask));
+        let t = format!("SigIgn:\t{mask:016x}z\n");
+        prop_assert_eq!(status::sig_ign(t.as_bytes()), None);
+    }
+
+    #[test]
+    fn total_switches_round_trip(v in any::<u64>(), n in any::<u64>(), corrupt in 0usize..3, how in any::<u8>()) {
+        let mut cols = [v.to_string(), n.to_string()];
+        if corrupt < 2 {
+            cols[corrupt] = corrupt_decimal(3, how);
+        }
+        let t = format!("Threads:\t1\nvoluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n", cols[0], cols[1]);
+        let want = (corrupt == 2).then(|| v.saturating_add(n));
+        prop_assert_eq!(status::total_switches(t.as_bytes()), want);
+    }
+
+    /// A release as uname(2) gives it: `MAJOR.MINOR.PATCH[-anything]`.
+    #[test]
+    fn kernel_version_round_trip(
+        major in any::<u64>(),
+        minor in any::<u64>(),
+        patch in any::<u32>(),
+        suffix in "(-[a-z0-9.+-]{0,20})?",
+    ) {
+        let r = format!("{major}.{minor}.{patch}{suffix}");
+        prop_assert_eq!(host::kernel_version(r.as_bytes()), (major, minor));
+    }
+
+    /// /proc entry names: a PID, descriptor or thread number comes back;
+    /// one with any other byte added is no number.
+    #[test]
+    fn entry_number_round_trip(n in 0i32..=i32::MAX, extra in hostile_byte()) {
+        prop_assert_eq!(entry_number(n.to_string().as_bytes()), Some(n));
+        if !extra.is_ascii_digit() {
+            let mut b = n.to_string().into_bytes();
+            b.push(extra);
+            prop_assert_eq!(entry_number(&b), None);
+        }
+    }
+
+    #[test]
+    fn flat_keyed_checked_round_trip(n in any::<u64>(), how in any::<u8>()) {
+        let ev = format!("oom 1\noom_kill {n}\noom_group_kill 0\n");
+        prop_assert_eq!(flat_keyed_checked(ev.as_bytes(), "oom_kill"), Ok(Some(n)));
+        let ev = format!("oom 1\noom_kill {}\n", corrupt_decimal(n, how));
+        prop_assert!(flat_keyed_checked(ev.as_bytes(), "oom_kill").is_err());
+        prop_assert_eq!(flat_keyed_checked(b"oom 1\noom_group_kill 0\n", "oom_kill"), Ok(None));
     }
 }
 

@@ -121,6 +121,23 @@ fn hex(b: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Where the path starts in a header line (`start-end perms offset dev
+/// inode   path`): after five space-separated fields and the padding that
+/// follows. None for other lines (`Rss:  4 kB`, which start with neither a
+/// digit nor `a`-`f`) and for a header without a path (anonymous memory).
+pub fn header_path_start(line: &[u8]) -> Option<usize> {
+    let first = *line.first()?;
+    if !(first.is_ascii_digit() || (b'a'..=b'f').contains(&first)) {
+        return None;
+    }
+    let mut i = 0;
+    for _ in 0..5 {
+        i += line[i..].iter().position(|&c| c == b' ')?;
+        i += line[i..].iter().position(|&c| c != b' ')?;
+    }
+    Some(i)
+}
+
 /// A header line: `start-end perms offset dev inode   path`.
 fn header(line: &[u8]) -> Option<Mapping> {
     let mut rest = line;
@@ -260,6 +277,25 @@ mod tests {
         assert_eq!(m[2].path, b"/dev/shm/my seg (deleted)");
         assert_eq!(&m[2].perms, b"rw-s");
         assert_eq!(m[3].path, b"[stack]");
+    }
+
+    #[test]
+    fn where_a_header_path_starts() {
+        let line = b"7f3c8e400000-7f3c8e428000 r--p 00000000 fd:01 1835106                    /usr/lib/x86_64-linux-gnu/libc.so.6";
+        let i = header_path_start(line).unwrap();
+        assert_eq!(&line[i..], b"/usr/lib/x86_64-linux-gnu/libc.so.6");
+        let line =
+            b"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]";
+        assert_eq!(&line[header_path_start(line).unwrap()..], b"[vsyscall]");
+        // Anonymous memory: no path.
+        assert_eq!(header_path_start(b"7f00-7f01 rw-p 00000000 00:00 0"), None);
+        assert_eq!(
+            header_path_start(b"7f00-7f01 rw-p 00000000 00:00 0   "),
+            None
+        );
+        assert_eq!(header_path_start(b"Rss:                   4 kB"), None);
+        assert_eq!(header_path_start(b"VmFlags: rd ex mr mw me sd"), None);
+        assert_eq!(header_path_start(b""), None);
     }
 
     #[test]

@@ -129,6 +129,25 @@ pub fn effective_uid(b: &[u8]) -> Option<u32> {
         .map(|u| u[1])
 }
 
+/// The `SigIgn` mask (hexadecimal; bit n-1 is signal n): the first
+/// `SigIgn:` line whose value parses, None when there is none.
+pub fn sig_ign(b: &[u8]) -> Option<u64> {
+    b.split(|&c| c == b'\n').find_map(|l| {
+        let hex = trim(l.strip_prefix(b"SigIgn:")?);
+        u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    })
+}
+
+/// Voluntary plus involuntary context switches (saturating), None unless
+/// both counters are present and valid.
+pub fn total_switches(b: &[u8]) -> Option<u64> {
+    let s = parse_switches(b);
+    Some(
+        s.voluntary_ctxt_switches?
+            .saturating_add(s.nonvoluntary_ctxt_switches?),
+    )
+}
+
 /// Only the context-switch counters, which `threads` needs for every
 /// thread: they are the last lines, so the scan starts from the end.
 pub fn parse_switches(b: &[u8]) -> Status {
@@ -181,6 +200,28 @@ mod tests {
         assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
         assert_eq!(s.kthread, None);
         assert!(s.invalid.is_empty());
+    }
+
+    #[test]
+    fn signal_mask_and_switch_total() {
+        // The signal lines of a bash's status on Linux 6.18.
+        let sig = b"Name:\tbash\nSigQ:\t0/95473\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000010000\nSigIgn:\t0000000000000004\nSigCgt:\t000000004b813efb\n";
+        assert_eq!(sig_ign(sig), Some(1 << 2)); // SIGQUIT (3) ignored
+        assert_eq!(sig_ign(b"SigIgn:\tffffffffffffffff\n"), Some(u64::MAX));
+        assert_eq!(sig_ign(b"SigIgn:\t1ffffffffffffffff\n"), None);
+        assert_eq!(sig_ign(b"SigIgn:\t00zz\n"), None);
+        assert_eq!(sig_ign(b"Name:\tx\n"), None);
+        assert_eq!(total_switches(SLEEP), Some(3));
+        let both = b"voluntary_ctxt_switches:\t113\nnonvoluntary_ctxt_switches:\t32\n";
+        assert_eq!(total_switches(both), Some(145));
+        assert_eq!(total_switches(b"voluntary_ctxt_switches:\t113\n"), None);
+        assert_eq!(
+            total_switches(b"voluntary_ctxt_switches:\t1x3\nnonvoluntary_ctxt_switches:\t32\n"),
+            None
+        );
+        let huge =
+            b"voluntary_ctxt_switches:\t18446744073709551615\nnonvoluntary_ctxt_switches:\t2\n";
+        assert_eq!(total_switches(huge), Some(u64::MAX));
     }
 
     #[test]

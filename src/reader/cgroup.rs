@@ -171,16 +171,7 @@ impl ProcFs {
         let Ok(b) = self.read_sys_file(file) else {
             return Ok(None);
         };
-        let v = parse::flat_keyed(&b, "oom_kill");
-        let present = b.split(|&c| c == b'\n').any(|l| {
-            l.split(|c| c.is_ascii_whitespace())
-                .find(|s| !s.is_empty())
-                .is_some_and(|k| k == b"oom_kill")
-        });
-        if present && v.is_none() {
-            return Err(ReadError::parse(file, "oom_kill"));
-        }
-        Ok(v)
+        parse::flat_keyed_checked(&b, "oom_kill").map_err(|f| ReadError::parse(file, f.field))
     }
 
     fn cg_dir(&self, base: &Path, cg: &[u8]) -> Result<PathBuf, ReadError> {

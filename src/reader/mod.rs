@@ -303,7 +303,7 @@ impl ProcFs {
             .map_err(|e| sys_error(&self.proc_root, &e, "process list"))?;
         Ok(dir
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+            .filter_map(|e| crate::parse::entry_number(e.file_name().as_encoded_bytes()))
             .filter(|&p| p > 0)
             .collect())
     }
@@ -314,7 +314,7 @@ impl ProcFs {
     pub fn self_pid(&self) -> i32 {
         std::fs::read_link(self.proc_root.join("self"))
             .ok()
-            .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+            .and_then(|p| crate::parse::entry_number(p.as_os_str().as_encoded_bytes()))
             .unwrap_or_else(|| rustix::process::getpid().as_raw_nonzero().get())
     }
 
@@ -369,11 +369,7 @@ impl ProcFs {
     pub fn uptime(&self) -> Result<f64, ReadError> {
         let path = self.proc_root.join("uptime");
         let b = self.read_proc_file("uptime")?;
-        std::str::from_utf8(&b)
-            .ok()
-            .and_then(|s| s.split_whitespace().next())
-            .and_then(|s| s.parse::<f64>().ok())
-            .ok_or_else(|| ReadError::parse(&path, "uptime"))
+        crate::parse::host::uptime(&b).ok_or_else(|| ReadError::parse(&path, "uptime"))
     }
 
     /// Boot time in seconds since the epoch (`btime` in `stat`).
@@ -420,13 +416,7 @@ impl ProcFs {
 /// /proc/PID/fd (Linux >= 6.2).
 pub fn kernel_counts_fds_in_stat() -> bool {
     let uname = rustix::system::uname();
-    let release = uname.release().to_bytes();
-    let mut parts = release
-        .split(|c| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty());
-    let major = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
-    let minor = parts.next().and_then(crate::parse::parse_u64).unwrap_or(0);
-    (major, minor) >= (6, 2)
+    crate::parse::host::kernel_version(uname.release().to_bytes()) >= (6, 2)
 }
 
 /// The signals proctor itself was started with set to ignored (the
@@ -439,10 +429,7 @@ pub fn ignored_signals() -> Option<u64> {
     let f = open_path(Path::new("/proc/self/status")).ok()?;
     let mut status = Vec::new();
     read_fd(&f, &mut status, true).ok()?;
-    status.split(|&c| c == b'\n').find_map(|l| {
-        let hex = crate::parse::trim(l.strip_prefix(b"SigIgn:")?);
-        u64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
-    })
+    crate::parse::status::sig_ign(&status)
 }
 
 /// Clock ticks per second (USER_HZ), for stat's time fields.

@@ -439,7 +439,7 @@ impl Process {
                 Err(e) => return Err(self.map_err("fd", io_err(e))),
             };
             let name = entry.file_name();
-            let Some(fd) = name.to_str().ok().and_then(|s| s.parse::<i32>().ok()) else {
+            let Some(fd) = parse::entry_number(name.to_bytes()) else {
                 continue;
             };
             let link = match readlink_bounded(fd_dir.as_fd(), name) {
@@ -564,12 +564,7 @@ impl Process {
         let mut tids = Vec::new();
         for entry in Dir::read_from(&task).map_err(|e| self.map_err("task", io_err(e)))? {
             let entry = entry.map_err(|e| self.map_err("task", io_err(e)))?;
-            if let Some(tid) = entry
-                .file_name()
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse::<i32>().ok())
-            {
+            if let Some(tid) = parse::entry_number(entry.file_name().to_bytes()) {
                 tids.push(tid);
             }
         }
@@ -902,16 +897,7 @@ pub const MAP_PATH_CAP: usize = 256;
 /// `cap / 3` and last `cap - cap / 3 - 3` bytes joined by `…`; None for
 /// other lines and short paths.
 pub(crate) fn shorten_map_path(line: &[u8], cap: usize) -> Option<Vec<u8>> {
-    let first = *line.first()?;
-    if !(first.is_ascii_digit() || (b'a'..=b'f').contains(&first)) {
-        return None;
-    }
-    // Skip five space-separated fields, then the padding before the path.
-    let mut i = 0;
-    for _ in 0..5 {
-        i += line[i..].iter().position(|&c| c == b' ')?;
-        i += line[i..].iter().position(|&c| c != b' ')?;
-    }
+    let i = parse::smaps::header_path_start(line)?;
     let path = &line[i..];
     if path.len() <= cap {
         return None;

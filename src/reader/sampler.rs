@@ -162,15 +162,7 @@ impl Sampler {
         if let Some(fd) = &self.statm {
             match pread_all(fd, &mut self.buf) {
                 Ok(()) => {
-                    // "size resident shared text lib data dt", in pages.
-                    s.rss = self
-                        .buf
-                        .split(|c| *c == b' ')
-                        .nth(1)
-                        .and_then(parse::parse_u64)
-                        // Checked: pages past u64 bytes are unknown, not a
-                        // panic (or a wrapped RSS).
-                        .and_then(|p| p.checked_mul(self.page));
+                    s.rss = parse::statm::resident_bytes(&self.buf, self.page);
                 }
                 Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
                     return Ok(Err(Ending::Gone));

@@ -12,9 +12,9 @@
 //! A [`Scanner`] used for repeated scans (the TUI, `doctor --sample`) keeps
 //! each process's files open and re-reads them with pread at offset 0: the
 //! kernel regenerates the text, and the open and close are saved (about
-//! 3.5 µs per file, measured on a 2-core VM with Linux 6.18). `status` is re-read only for processes whose main
-//! thread ran since the last scan; the command line and the limit every
-//! few scans.
+//! 1 µs per file on a 2-core VM with Linux 6.18: docs/performance.md).
+//! `status` is re-read only for processes whose main thread ran since the
+//! last scan; the command line and the limit every few scans.
 //!
 //! Processes that vanish during the scan are skipped and counted; fields
 //! that cannot be read are `Err(Missing)`, never 0.
@@ -519,8 +519,8 @@ impl Ctx<'_> {
                 Some(fd) => match pread_all(fd, buf) {
                     Ok(()) => {
                         // A daemon may drop privileges (setuid) after starting.
-                        h.uid = uid_of(buf);
-                        switches_of(buf)
+                        h.uid = parse::status::effective_uid(buf).ok_or(Missing::Error);
+                        parse::status::total_switches(buf).ok_or(Missing::Error)
                     }
                     Err(e) if is_gone(e) => return Outcome::Exited,
                     Err(e) => Err(missing(e)),
@@ -535,7 +535,7 @@ impl Ctx<'_> {
         if slow_due {
             h.fd_soft_limit = match &h.limits {
                 Some(fd) => match pread_all(fd, buf) {
-                    Ok(()) => nofile_of(buf),
+                    Ok(()) => parse::limits::nofile_soft(buf).ok_or(Missing::Error),
                     Err(e) if is_gone(e) => return Outcome::Exited,
                     Err(e) => Err(missing(e)),
                 },
@@ -616,7 +616,11 @@ impl Ctx<'_> {
         };
         let (status_fd, uid, switches) = match open_rel(&dir, c"status") {
             Ok(fd) => match pread_all(&fd, buf) {
-                Ok(()) => (Some(fd), uid_of(buf), switches_of(buf)),
+                Ok(()) => (
+                    Some(fd),
+                    parse::status::effective_uid(buf).ok_or(Missing::Error),
+                    parse::status::total_switches(buf).ok_or(Missing::Error),
+                ),
                 Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
                 Err(e) => (None, Err(missing(e)), Err(missing(e))),
             },
@@ -639,7 +643,7 @@ impl Ctx<'_> {
             None => match open_rel(&dir, c"limits") {
                 Ok(fd) => match pread_all(&fd, buf) {
                     Ok(()) => {
-                        let l = nofile_of(buf);
+                        let l = parse::limits::nofile_soft(buf).ok_or(Missing::Error);
                         (Some(fd), l)
                     }
                     Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
@@ -743,30 +747,10 @@ fn prlimit_nofile(pid: i32) -> Option<Option<u64>> {
     Some((soft != rlimit::INFINITY).then_some(soft))
 }
 
-/// The main thread's run time in ns, the first field of `schedstat`.
+/// The main thread's run time in ns, read from `schedstat`.
 fn run_time(fd: &OwnedFd, buf: &mut Vec<u8>) -> Option<u64> {
     pread_all(fd, buf).ok()?;
-    buf.split(|c| c.is_ascii_whitespace())
-        .next()
-        .and_then(parse::parse_u64)
-}
-
-fn uid_of(status: &[u8]) -> Field<u32> {
-    parse::status::effective_uid(status).ok_or(Missing::Error)
-}
-
-fn switches_of(status: &[u8]) -> Field<u64> {
-    let s = parse::status::parse_switches(status);
-    match (s.voluntary_ctxt_switches, s.nonvoluntary_ctxt_switches) {
-        (Some(v), Some(n)) => Ok(v.saturating_add(n)),
-        _ => Err(Missing::Error),
-    }
-}
-
-fn nofile_of(limits: &[u8]) -> Field<Option<u64>> {
-    parse::limits::find(limits, "Max open files")
-        .map(|l| l.soft)
-        .ok_or(Missing::Error)
+    parse::schedstat::run_time_ns(buf)
 }
 
 /// Read at most [`CMDLINE_CAP`] bytes of the command line: (arguments,

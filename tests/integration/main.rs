@@ -1,7 +1,45 @@
-//! One integration-test binary (faster to build than one per file).
-//! Modules: `fixtures` (captured /proc trees), `live` (real processes),
-//! `bad_input` (errors, exit codes, hostile targets), `views` (fds, net,
-//! env, maps, threads on fixtures), `views_live` (the same on real processes).
+//! One integration-test binary (faster to build than one per file). Its
+//! modules, one line each (each file's top comment says more):
+//!
+//! - `bad_input`: invalid targets, ambiguous names, usage errors, closed
+//!   pipes, colour rules: one line plus a hint, exit 2, no panic.
+//! - `bounded`: bounded reads of huge command lines, environments,
+//!   descriptor tables, paths and crafted trees (FIFO, /dev/zero).
+//! - `common`: shared helpers (running the binary bounded in time, fixture
+//!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
+//! - `doctor`: `proctor doctor` on problems planted in live children, and on
+//!   the fixture trees.
+//! - `fixtures`: `inspect` on the captured /proc trees, values checked
+//!   against the captured files.
+//! - `followups`: values that do not parse are unknown (`?`, null,
+//!   `parse_error`), never 0 or absent (smaps, host files, start time).
+//! - `forged_sockets`: a unix socket name forging a /proc/net/unix record is
+//!   never shown as the victim's, on the netlink and the text path.
+//! - `hardening`: regression tests for the review of `top` and `doctor`.
+//! - `honesty`: checks that did not run make a result incomplete (exit 3),
+//!   and arithmetic on kernel numbers never wraps.
+//! - `hostile_misc`: a cgroup path climbing out of the mount, a DEL byte in a
+//!   command line.
+//! - `live`: `inspect` on real child processes, compared with what the test
+//!   reads from /proc itself.
+//! - `masking`: secrets in command lines and environments masked in every
+//!   output, shown by `--reveal`.
+//! - `review`: attacks on the security fixes of issue 9 (escapes in every
+//!   field and error, unreadable values listed, doctor's memory), each
+//!   failing before its fix.
+//! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
+//!   code on the fixture trees (`watch` normalized for the clock).
+//! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
+//!   `top` never ranks itself, a low descriptor limit hides nothing.
+//! - `top`: `top --once` on the fixture trees and on real children, bad
+//!   input, churn during the scan, an unprivileged user.
+//! - `top_tui`: the interactive `top` driven through a private tmux server.
+//! - `views`: the resource views (fds, net, env, maps, threads) on the
+//!   captured trees, hostile ones included.
+//! - `views_live`: the same views on real children, compared with what the
+//!   test reads from /proc itself.
+//! - `watch`: `proctor watch` and `proctor demo` on real, bounded
+//!   `demo-child` processes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod bad_input;
