@@ -25,7 +25,28 @@ fn transcript(root: &Path, args: &[&str]) -> String {
         stderr(&o)
     );
     // Paths under the tree name where it sits on this machine.
-    text.replace(root.to_str().expect("utf-8 path"), "[ROOT]")
+    let text = text.replace(root.to_str().expect("utf-8 path"), "[ROOT]");
+    normalize_elapsed(&text)
+}
+
+/// doctor's "Checked N processes in 0.25s." follows the clock (it
+/// rechecks zombies after a wait): the time is replaced.
+fn normalize_elapsed(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        match (line.starts_with("Checked "), line.rfind(" in ")) {
+            (true, Some(at)) => {
+                let end = line[at + 4..]
+                    .find("s.")
+                    .map_or(line.len(), |e| at + 4 + e + 1);
+                out.push_str(&line[..at]);
+                out.push_str(" in [T]");
+                out.push_str(&line[end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Runs each case on `tree` in human and JSON form, one named snapshot
