@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
+use super::findings;
 use super::style::Palette;
 use super::units::{duration, iec};
-use crate::analysis::findings::{Severity, switch_interpretation};
+use crate::analysis::ceiling::percent_of;
+use crate::analysis::findings::Severity;
 use crate::analysis::inspect::InspectReport;
 
 struct Out<'a> {
@@ -89,6 +91,26 @@ fn command_words(v: &[crate::text::Text]) -> String {
     }
     flush(&mut words, empties);
     words.join(" ")
+}
+
+/// What the context-switch mix suggests, in one sentence (None under 100
+/// switches: too few to say anything about the process's habits).
+fn switch_interpretation(voluntary: u64, nonvoluntary: u64) -> Option<String> {
+    let total = voluntary.saturating_add(nonvoluntary);
+    if total < 100 {
+        return None;
+    }
+    let pct = percent_of(nonvoluntary, total)?;
+    Some(if pct < 10.0 {
+        format!(
+            "mostly voluntary ({:.0}%): the process mostly waits (I/O, locks, sleep)",
+            100.0 - pct
+        )
+    } else if pct < 50.0 {
+        format!("{pct:.0}% nonvoluntary: some preemption, usually harmless")
+    } else {
+        format!("{pct:.0}% nonvoluntary: often preempted, a sign of CPU contention or throttling")
+    })
 }
 
 #[allow(clippy::too_many_lines)] // to split (issue 10)
@@ -456,10 +478,10 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         let _ = writeln!(
             o.s,
             "  {tag} {}  {}",
-            f.message,
+            findings::message(f),
             p.dim(&format!("[{}]", f.id))
         );
-        if let Some(next) = &f.next {
+        if let Some(next) = findings::next(f) {
             let _ = writeln!(o.s, "           {}", p.dim(&format!("next: {next}")));
         }
     }
