@@ -258,3 +258,262 @@ impl Serialize for DoctorFinding {
         .serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn finding(id: &'static str, pid: Option<i32>, kind: Kind) -> Finding {
+        Finding {
+            id,
+            severity: Severity::Warning,
+            pid,
+            kind,
+        }
+    }
+
+    fn text(s: &str) -> Text {
+        Text(s.as_bytes().to_vec())
+    }
+
+    /// One synthetic finding of every kind (a new kind fails to build
+    /// until it is added to the match below, then shows in the snapshot).
+    fn one_of_each() -> Vec<Finding> {
+        let kinds = [
+            Kind::FdsNearLimit {
+                fds: 990,
+                soft_limit: 1024,
+                percent: 96.68,
+            },
+            Kind::DeletedOpen { deleted: 1 },
+            Kind::MemoryNearCgroupLimit {
+                rss_bytes: 970 << 20,
+                limit_bytes: 1 << 30,
+                percent: 94.7,
+            },
+            Kind::OomKills {
+                oom_kills: 1,
+                cgroup: None,
+            },
+            Kind::OomKills {
+                oom_kills: 3,
+                cgroup: Some(text("/kubepods/pod1")),
+            },
+            Kind::SwapInUse {
+                swap_bytes: 3 << 20,
+                percent_of_memory: 12.5,
+            },
+            Kind::ThreadsHigh {
+                threads: 1500,
+                threshold: 1000,
+                largest_group: Some((text("worker-*"), 1400)),
+            },
+            Kind::ThreadsHigh {
+                threads: 1500,
+                threshold: 1000,
+                largest_group: None,
+            },
+            Kind::CloseWait {
+                close_wait: 25,
+                threshold: 20,
+            },
+            Kind::Zombie {
+                ppid: 7,
+                parent_name: Some(text("sh")),
+            },
+            Kind::Zombie {
+                ppid: 7,
+                parent_name: None,
+            },
+            Kind::Uninterruptible,
+            Kind::NonvoluntarySwitches {
+                voluntary: 400,
+                nonvoluntary: 1600,
+                percent: 80.0,
+            },
+            Kind::ZombiesUnreaped {
+                ppid: 50,
+                parent_name: Some(text("server")),
+                zombies: vec![51],
+            },
+            Kind::ZombiesUnreaped {
+                ppid: 1,
+                parent_name: Some(text("init")),
+                zombies: (100..112).collect(),
+            },
+            Kind::HostMemAvailableLow {
+                available_bytes: 4 << 30,
+                total_bytes: 100 << 30,
+                percent: 4.0,
+            },
+            Kind::HostSwapInUse {
+                used_bytes: 60 << 30,
+                total_bytes: 100 << 30,
+                percent: 60.0,
+            },
+            Kind::HostMemoryPressure {
+                some_avg10: 12.34,
+                full_avg10: 0.5,
+            },
+            Kind::HostZombies { zombies: 100 },
+            Kind::HostFileHandles {
+                allocated: 960,
+                file_max: 1000,
+                percent: 96.0,
+            },
+            Kind::HostTasksNearLimit {
+                tasks: 86,
+                limit: 100,
+                percent: 86.0,
+            },
+            Kind::Worded {
+                message: "open descriptors grew from 100 to 300 in 5.0s: a leak suspect".into(),
+                evidence: BTreeMap::new(),
+                next: Some("proctor watch 9 --metrics fds".into()),
+            },
+        ];
+        kinds
+            .into_iter()
+            .map(|kind| {
+                let (id, pid) = match &kind {
+                    Kind::FdsNearLimit { .. } => ("fds.near_limit", Some(42)),
+                    Kind::DeletedOpen { .. } => ("fds.deleted_open", Some(42)),
+                    Kind::MemoryNearCgroupLimit { .. } => ("memory.near_cgroup_limit", Some(42)),
+                    Kind::OomKills { .. } => ("memory.oom_kills", Some(42)),
+                    Kind::SwapInUse { .. } => ("memory.swap_in_use", Some(42)),
+                    Kind::ThreadsHigh { .. } => ("threads.high", Some(42)),
+                    Kind::CloseWait { .. } => ("sockets.close_wait", Some(42)),
+                    Kind::Zombie { .. } => ("state.zombie", Some(42)),
+                    Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
+                    Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),
+                    Kind::ZombiesUnreaped { ppid, .. } => ("zombies.unreaped", Some(*ppid)),
+                    Kind::HostMemAvailableLow { .. } => ("host.mem_available_low", None),
+                    Kind::HostSwapInUse { .. } => ("host.swap_in_use", None),
+                    Kind::HostMemoryPressure { .. } => ("host.memory_pressure", None),
+                    Kind::HostZombies { .. } => ("host.zombies", None),
+                    Kind::HostFileHandles { .. } => ("host.file_handles", None),
+                    Kind::HostTasksNearLimit { .. } => ("host.tasks_near_limit", None),
+                    Kind::Worded { .. } => ("growth.fds", Some(9)),
+                };
+                finding(id, pid, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_words_of_every_kind() {
+        let mut s = String::new();
+        for f in one_of_each() {
+            s.push_str(&format!(
+                "{}\n  {}\n  next: {}\n",
+                f.id,
+                message(&f),
+                next(&f).unwrap_or_else(|| "-".into())
+            ));
+        }
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn zombie_lists_stop_at_ten_and_pid_1_gets_the_init_advice() {
+        let all = one_of_each();
+        let words = |ppid: i32| {
+            all.iter()
+                .find(|f| matches!(f.kind, Kind::ZombiesUnreaped { ppid: p, .. } if p == ppid))
+                .map(message)
+                .unwrap_or_default()
+        };
+        let init = words(1);
+        assert!(
+            init.contains("12 zombie children not reaped by 1 (init)"),
+            "{init}"
+        );
+        assert!(init.contains("PIDs 100, 101,"), "{init}");
+        assert!(init.contains("109 and 2 more"), "{init}");
+        assert!(!init.contains("110"), "{init}");
+        assert!(init.contains("tini"), "{init}");
+        let one = words(50);
+        assert!(
+            one.starts_with("1 zombie child not reaped by 50 (server): PID 51: "),
+            "{one}"
+        );
+        assert!(one.contains("wait() for it"), "{one}");
+    }
+
+    #[test]
+    fn words_escape_names_for_the_terminal() {
+        let f = finding(
+            "state.zombie",
+            Some(3),
+            Kind::Zombie {
+                ppid: 2,
+                parent_name: Some(text("evil\x1b[2J")),
+            },
+        );
+        let m = message(&f);
+        assert!(!m.contains('\x1b'), "{m:?}");
+    }
+
+    #[test]
+    fn inspect_json_omits_a_missing_next() {
+        let f = finding(
+            "memory.oom_kills",
+            Some(42),
+            Kind::OomKills {
+                oom_kills: 2,
+                cgroup: None,
+            },
+        );
+        assert_eq!(
+            serde_json::to_value(&f).ok(),
+            Some(json!({
+                "id": "memory.oom_kills",
+                "severity": "warning",
+                "message": "the OOM killer has killed 2 processes in this process's memory cgroup",
+                "evidence": {"oom_kills": 2},
+            }))
+        );
+        let f = finding(
+            "fds.deleted_open",
+            Some(42),
+            Kind::DeletedOpen { deleted: 2 },
+        );
+        let doc = serde_json::to_string(&f).unwrap_or_default();
+        // Field order is the contract's: id, severity, message, evidence, next.
+        assert_eq!(
+            doc,
+            r#"{"id":"fds.deleted_open","severity":"warning","message":"2 deleted files are still held open: its disk space is not freed until closed","evidence":{"deleted":2},"next":"proctor fds 42 --type file"}"#
+        );
+    }
+
+    #[test]
+    fn doctor_json_names_the_process_and_always_has_next() {
+        let host = DoctorFinding {
+            name: None,
+            finding: finding("host.zombies", None, Kind::HostZombies { zombies: 100 }),
+        };
+        let doc = serde_json::to_string(&host).unwrap_or_default();
+        assert!(
+            doc.starts_with(r#"{"pid":null,"name":null,"id":"host.zombies","severity":"warning","message":"100 zombie"#),
+            "{doc}"
+        );
+        let proc = DoctorFinding {
+            name: Some(text("app")),
+            finding: finding("state.uninterruptible", Some(5), Kind::Uninterruptible),
+        };
+        assert_eq!(
+            serde_json::to_value(&proc).ok(),
+            Some(json!({
+                "pid": 5,
+                "name": "app",
+                "id": "state.uninterruptible",
+                "severity": "warning",
+                "message": "in uninterruptible wait (D): blocked in the kernel, usually on disk or network I/O",
+                "evidence": {},
+                "next": null,
+            }))
+        );
+    }
+}
