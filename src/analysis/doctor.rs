@@ -15,6 +15,8 @@ pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
 use crate::reader::{HostFacts, Scan, ScanRow, Survey};
+// The fast growers' words (`growth` below), until their rewrite around the
+// one ceiling moves them to render (issue 10).
 use crate::render::units::iec;
 use crate::text::Text;
 

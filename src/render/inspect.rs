@@ -1,4 +1,5 @@
-//! Human rendering of the `inspect` report.
+//! Human rendering of the `inspect` report: one function per section, in
+//! the order shown; the findings' words come from `render::findings`.
 
 use std::fmt::Write as _;
 
