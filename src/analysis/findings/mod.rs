@@ -29,7 +29,11 @@
 //! 3. If it reports a new kind of thing, add its [`Kind`] variant and the
 //!    variant's arm in [`Kind::evidence`]; `render::findings::message` and
 //!    `render::findings::next` then fail to build until the variant has
-//!    its words (exhaustive matches).
+//!    its words (exhaustive matches); add the variant to the words
+//!    snapshot test there (`one_of_each`).
+//! 4. In the tests of [`rules`], list the id (`PROCESS_IDS` or
+//!    `HOST_IDS`) and give it an input that fires (`firing` or
+//!    `firing_host`): the tests fail until both are there.
 //!
 //! A value the rule needs that [`Facts`] lacks is a field there, filled
 //! by [`Facts::from_report`] (inspect) and by `analysis::doctor` (from its
