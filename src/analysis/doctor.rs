@@ -1,70 +1,53 @@
-//! `doctor`: every process's findings (the `inspect` rules, on facts the
-//! host-wide scan and survey gathered), zombies grouped by the parent that
-//! fails to reap them, host rules (memory available, swap, pressure,
-//! zombies, file handles, task count) and, from two scans, fast growers.
-//! Pure: data in, report out.
+//! `doctor`: every process's findings (the per-process rules of
+//! `findings::rules`, on facts the host-wide scan and survey gathered),
+//! OOM kills once per memory cgroup, zombies grouped by the parent that
+//! fails to reap them, the host rules (`findings::rules::HOST_RULES`:
+//! memory available, swap, pressure, zombies, file handles, task count)
+//! and, from two scans, fast growers. Pure: data in, report out; the
+//! findings' words are written by `render::findings`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::findings::{self, Facts, Severity, Thresholds};
+pub use super::findings::HostThresholds;
+use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
 use crate::reader::{HostFacts, Scan, ScanRow, Survey};
+// The fast growers' words (`growth` below), until their rewrite around the
+// one ceiling moves them to render (issue 10).
 use crate::render::units::iec;
 use crate::text::Text;
 
-/// Host-rule thresholds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostThresholds {
-    /// MemAvailable under this share of MemTotal (percent): warning...
-    pub mem_available_warning_pct: f64,
-    /// ...and under this: critical.
-    pub mem_available_critical_pct: f64,
-    /// Swap used above this share of swap (percent): warning (else info).
-    pub swap_warning_pct: f64,
-    /// PSI memory `some` avg10 at or above this: warning.
-    pub psi_some_warning: f64,
-    /// PSI memory `full` avg10 at or above this: critical.
-    pub psi_full_critical: f64,
-    /// Zombies host-wide at or above this: warning (fewer: no host finding;
-    /// lasting ones are still reported under their parent).
-    pub zombies_warning: usize,
-    /// Allocated file handles against fs.file-max (percent).
-    pub file_nr_warning_pct: f64,
-    pub file_nr_critical_pct: f64,
-    /// Tasks (threads) against min(pid_max, threads-max) (percent).
-    pub tasks_warning_pct: f64,
+/// One finding of the doctor: about a process (its pid in the finding,
+/// and its name here) or the host (no pid, no name). Serialized, with its
+/// words, by `render::findings`.
+#[derive(Debug, Clone)]
+pub struct DoctorFinding {
+    pub name: Option<Text>,
+    pub finding: Finding,
 }
 
-impl Default for HostThresholds {
-    fn default() -> Self {
-        HostThresholds {
-            mem_available_warning_pct: 10.0,
-            mem_available_critical_pct: 5.0,
-            swap_warning_pct: 50.0,
-            psi_some_warning: 10.0,
-            psi_full_critical: 5.0,
-            zombies_warning: 100,
-            file_nr_warning_pct: 80.0,
-            file_nr_critical_pct: 95.0,
-            tasks_warning_pct: 80.0,
+impl DoctorFinding {
+    /// A finding already in words (the fast growers, see [`Kind::Worded`]).
+    fn worded(
+        pid: Option<i32>,
+        name: Option<Text>,
+        id: &'static str,
+        severity: Severity,
+        kind: Kind,
+    ) -> DoctorFinding {
+        DoctorFinding {
+            name,
+            finding: Finding {
+                id,
+                severity,
+                pid,
+                kind,
+            },
         }
     }
-}
-
-/// One finding of the doctor: about a process (pid and name) or the host.
-#[derive(Debug, Clone, Serialize)]
-pub struct DoctorFinding {
-    pub pid: Option<i32>,
-    pub name: Option<Text>,
-    pub id: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub evidence: BTreeMap<&'static str, Value>,
-    /// The command to run next.
-    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,7 +155,7 @@ pub fn host_checks_not_run(h: &HostFacts) -> Vec<Reason> {
 
 impl DoctorReport {
     pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.findings.iter().map(|f| f.finding.severity).max()
     }
 }
 
@@ -196,151 +179,116 @@ pub struct Inputs<'a> {
     pub host_th: &'a HostThresholds,
 }
 
+/// `a` as a percentage of `b` (at least 1): the growers' relative growth.
 fn pct(a: u64, b: u64) -> f64 {
     a as f64 * 100.0 / b.max(1) as f64
 }
 
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-#[allow(clippy::too_many_lines)] // to split (issue 10)
+/// The report: every finding most severe first, the host summary and
+/// what was skipped (`incomplete` is set by the caller, who knows how the
+/// scan went).
 pub fn build(i: &Inputs<'_>) -> DoctorReport {
-    let mut out: Vec<DoctorFinding> = Vec::new();
     let rows = &i.scan.rows;
     let by_pid: HashMap<i32, &ScanRow> = rows.iter().map(|r| (r.pid, r)).collect();
-    let name_of = |pid: i32| by_pid.get(&pid).map(|r| Text(r.name.clone()));
-
-    // Per process: the inspect rules. Zombies are judged below, by parent;
-    // OOM kills once per cgroup.
-    let mut oom_by_cgroup: HashMap<Vec<u8>, (u64, i32, u64)> = HashMap::new();
-    for r in rows {
-        if r.kernel_thread || r.state == b'Z' || r.state == b'X' {
-            continue;
-        }
-        let s = i.surveys.get(&r.pid);
-        let cg = s.and_then(|s| s.cgroup.as_ref());
-        if let Some(cg) = cg {
-            if let Some(k) = cg.oom_kills.filter(|&k| k > 0) {
-                let e = oom_by_cgroup
-                    .entry(cg.path.clone())
-                    .or_insert((k, r.pid, r.rss_bytes));
-                // Name the cgroup after its largest process.
-                if r.rss_bytes > e.2 {
-                    *e = (k, r.pid, r.rss_bytes);
-                }
-            }
-        }
-        let facts = Facts {
-            pid: r.pid,
-            ppid: r.ppid,
-            parent_name: None,
-            state: char::from(r.state).to_string(),
-            fds: r.fds.ok(),
-            fd_soft_limit: r.fd_soft_limit.ok().flatten(),
-            rss_bytes: Some(r.rss_bytes),
-            memory_limit_bytes: cg.and_then(|c| c.limit),
-            oom_kills: None,
-            threads: Some(r.threads),
-            top_thread_group: None,
-            close_wait: s.and_then(|s| s.close_wait),
-            deleted: s.and_then(|s| s.deleted),
-            // Host rules cover swap; the switch mix of the main thread
-            // alone is not a host-wide verdict.
-            swap_bytes: None,
-            voluntary_switches: None,
-            nonvoluntary_switches: None,
-        };
-        for f in findings::evaluate_facts(&facts, i.th) {
-            out.push(DoctorFinding {
-                pid: Some(r.pid),
-                name: Some(Text(r.name.clone())),
-                id: f.id,
-                severity: f.severity,
-                message: f.message,
-                evidence: f.evidence,
-                next: f.next,
-            });
-        }
-    }
-    for (path, (k, pid, _)) in oom_by_cgroup {
-        let cg = Text(path);
-        out.push(DoctorFinding {
-            pid: Some(pid),
-            name: name_of(pid),
-            id: "memory.oom_kills",
-            severity: Severity::Critical,
-            message: format!(
-                "the OOM killer has killed {k} process{} in memory cgroup {}",
-                if k == 1 { "" } else { "es" },
-                cg.display()
-            ),
-            evidence: [("oom_kills", json!(k)), ("cgroup", json!(cg.display()))]
-                .into_iter()
-                .collect(),
-            next: Some(format!("proctor inspect {pid}")),
-        });
-    }
-
+    let mut out = process_findings(i, &by_pid);
     zombies(i, &by_pid, &mut out);
-    host_rules(i, &mut out);
+    out.extend(host_findings(i));
     if let Some(before) = i.before {
         growth(i, before, &mut out);
     }
+    sort_most_severe_first(&mut out);
+    DoctorReport {
+        host: host_summary(i),
+        findings: out,
+        skipped: skipped(i),
+        incomplete: None,
+    }
+}
 
+/// Most severe first, then by id, then by pid (host findings first).
+fn sort_most_severe_first(out: &mut [DoctorFinding]) {
     out.sort_by(|a, b| {
+        let (a, b) = (&a.finding, &b.finding);
         b.severity
             .cmp(&a.severity)
             .then(a.id.cmp(b.id))
             .then(a.pid.cmp(&b.pid))
     });
-    let threads: u64 = rows.iter().fold(0u64, |a, r| a.saturating_add(r.threads));
-    let h = i.host;
-    DoctorReport {
-        host: HostSummary {
-            mem_total_bytes: h.mem.total,
-            mem_available_bytes: h.mem.available,
-            swap_total_bytes: h.mem.swap_total,
-            swap_used_bytes: h.mem.swap_used(),
-            memory_pressure_some_avg10: h.psi_memory.and_then(|p| p.some).map(|s| s.avg10),
-            memory_pressure_full_avg10: h.psi_memory.and_then(|p| p.full).map(|s| s.avg10),
-            load: h.load.map(|l| [l.one, l.five, l.fifteen]),
-            cpus: h.cpus,
-            processes: rows.len(),
-            threads,
-            zombies: rows.iter().filter(|r| r.state == b'Z').count(),
-            open_files: h.file_nr.map(|f| f.allocated),
-            file_max: h.file_nr.map(|f| f.max),
-            sampled_seconds: i.before.map(|b| {
-                round1(
-                    i.scan
-                        .taken
-                        .saturating_duration_since(b.taken)
-                        .as_secs_f64(),
-                )
-            }),
-        },
-        findings: out,
-        skipped: Skipped {
-            exited: i.scan.exited + i.exited_during_survey,
-            permission_denied: {
-                let mut pids: Vec<i32> = i
-                    .scan
-                    .rows
-                    .iter()
-                    .filter(|r| r.denied())
-                    .map(|r| r.pid)
-                    .chain(i.survey_denied.iter().copied())
-                    .collect();
-                pids.sort_unstable();
-                pids.dedup();
-                pids.len()
-            },
-            unreadable: i.scan.unreadable,
-            read_errors: 0,
-        },
-        incomplete: None,
+}
+
+/// What the per-process rules see of a scanned process: the scan's
+/// numbers and the survey's. Zombies are judged by parent and OOM kills
+/// once per cgroup (elsewhere); host-wide swap and the main thread's
+/// switch mix are not per-process verdicts here.
+fn facts_of(r: &ScanRow, s: Option<&Survey>) -> Facts {
+    let cg = s.and_then(|s| s.cgroup.as_ref());
+    Facts {
+        pid: r.pid,
+        ppid: r.ppid,
+        parent_name: None,
+        state: char::from(r.state).to_string(),
+        fds: r.fds.ok(),
+        fd_soft_limit: r.fd_soft_limit.ok().flatten(),
+        rss_bytes: Some(r.rss_bytes),
+        memory_limit_bytes: cg.and_then(|c| c.limit),
+        oom_kills: None,
+        threads: Some(r.threads),
+        top_thread_group: None,
+        close_wait: s.and_then(|s| s.close_wait),
+        deleted: s.and_then(|s| s.deleted),
+        swap_bytes: None,
+        voluntary_switches: None,
+        nonvoluntary_switches: None,
     }
+}
+
+/// The per-process rules on every user process that is not a zombie,
+/// then one `memory.oom_kills` per memory cgroup with kills.
+fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<DoctorFinding> {
+    let mut out = Vec::new();
+    // Cgroup path -> (kills, pid, rss of that pid): named after its
+    // largest process.
+    let mut oom_by_cgroup: HashMap<Vec<u8>, (u64, i32, u64)> = HashMap::new();
+    for r in &i.scan.rows {
+        if r.kernel_thread || r.state == b'Z' || r.state == b'X' {
+            continue;
+        }
+        let s = i.surveys.get(&r.pid);
+        if let Some(cg) = s.and_then(|s| s.cgroup.as_ref()) {
+            if let Some(k) = cg.oom_kills.filter(|&k| k > 0) {
+                let e = oom_by_cgroup
+                    .entry(cg.path.clone())
+                    .or_insert((k, r.pid, r.rss_bytes));
+                if r.rss_bytes > e.2 {
+                    *e = (k, r.pid, r.rss_bytes);
+                }
+            }
+        }
+        let name = Text(r.name.clone());
+        out.extend(
+            findings::evaluate_facts(&facts_of(r, s), i.th)
+                .into_iter()
+                .map(|finding| DoctorFinding {
+                    name: Some(name.clone()),
+                    finding,
+                }),
+        );
+    }
+    for (path, (oom_kills, pid, _)) in oom_by_cgroup {
+        out.push(DoctorFinding {
+            name: by_pid.get(&pid).map(|r| Text(r.name.clone())),
+            finding: Finding {
+                id: "memory.oom_kills",
+                severity: Severity::Critical,
+                pid: Some(pid),
+                kind: Kind::OomKills {
+                    oom_kills,
+                    cgroup: Some(Text(path)),
+                },
+            },
+        });
+    }
+    out
 }
 
 /// Zombies, grouped by the parent that has not reaped them.
@@ -352,197 +300,87 @@ fn zombies(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>, out: &mut Vec<Doctor
         }
     }
     for (ppid, kids) in by_parent {
-        let parent = by_pid.get(&ppid);
-        let pname = parent
-            .map(|p| Text(p.name.clone()).display())
-            .unwrap_or_else(|| "?".into());
-        let n = kids.len();
-        let list: Vec<String> = kids.iter().take(10).map(i32::to_string).collect();
-        let more = if n > 10 {
-            format!(" and {} more", n - 10)
-        } else {
-            String::new()
-        };
-        let them = if n == 1 { "it" } else { "them" };
-        let advice = if ppid == 1 {
-            ": PID 1 does not reap orphans here (in a container, run an init such as tini or `docker run --init`)".to_string()
-        } else {
-            format!(
-                ": the parent has not called wait() for {them} (fix its SIGCHLD handling, or restart it so that init reaps {them})"
-            )
-        };
+        let parent_name = by_pid.get(&ppid).map(|p| Text(p.name.clone()));
         out.push(DoctorFinding {
-            pid: Some(ppid),
-            name: parent.map(|p| Text(p.name.clone())),
-            id: "zombies.unreaped",
-            severity: Severity::Warning,
-            message: format!(
-                "{n} zombie child{} not reaped by {ppid} ({pname}): PID{} {}{more}{advice}",
-                if n == 1 { "" } else { "ren" },
-                if n == 1 { "" } else { "s" },
-                list.join(", ")
-            ),
-            evidence: [("zombies", json!(n)), ("zombie_pids", json!(kids))]
-                .into_iter()
-                .collect(),
-            next: Some(format!("proctor inspect {ppid}")),
+            name: parent_name.clone(),
+            finding: Finding {
+                id: "zombies.unreaped",
+                severity: Severity::Warning,
+                pid: Some(ppid),
+                kind: Kind::ZombiesUnreaped {
+                    ppid,
+                    parent_name,
+                    zombies: kids,
+                },
+            },
         });
     }
 }
 
-fn host_finding(
-    id: &'static str,
-    severity: Severity,
-    message: String,
-    evidence: Vec<(&'static str, Value)>,
-    next: Option<&str>,
-) -> DoctorFinding {
-    DoctorFinding {
-        pid: None,
-        name: None,
-        id,
-        severity,
-        message,
-        evidence: evidence.into_iter().collect(),
-        next: next.map(str::to_string),
+/// The host rules, on the host files and the scan's counts.
+fn host_findings(i: &Inputs<'_>) -> Vec<DoctorFinding> {
+    let rows = &i.scan.rows;
+    let seen = HostSeen {
+        host: i.host,
+        zombies: rows.iter().filter(|r| r.state == b'Z').count(),
+        tasks: rows.iter().fold(0u64, |a, r| a.saturating_add(r.threads)),
+    };
+    findings::evaluate_host(&seen, i.host_th)
+        .into_iter()
+        .map(|finding| DoctorFinding {
+            name: None,
+            finding,
+        })
+        .collect()
+}
+
+/// The host line of the report: host files and the scan's totals.
+fn host_summary(i: &Inputs<'_>) -> HostSummary {
+    let rows = &i.scan.rows;
+    let h = i.host;
+    HostSummary {
+        mem_total_bytes: h.mem.total,
+        mem_available_bytes: h.mem.available,
+        swap_total_bytes: h.mem.swap_total,
+        swap_used_bytes: h.mem.swap_used(),
+        memory_pressure_some_avg10: h.psi_memory.and_then(|p| p.some).map(|s| s.avg10),
+        memory_pressure_full_avg10: h.psi_memory.and_then(|p| p.full).map(|s| s.avg10),
+        load: h.load.map(|l| [l.one, l.five, l.fifteen]),
+        cpus: h.cpus,
+        processes: rows.len(),
+        threads: rows.iter().fold(0u64, |a, r| a.saturating_add(r.threads)),
+        zombies: rows.iter().filter(|r| r.state == b'Z').count(),
+        open_files: h.file_nr.map(|f| f.allocated),
+        file_max: h.file_nr.map(|f| f.max),
+        sampled_seconds: i.before.map(|b| {
+            round1(
+                i.scan
+                    .taken
+                    .saturating_duration_since(b.taken)
+                    .as_secs_f64(),
+            )
+        }),
     }
 }
-#[allow(clippy::too_many_lines)] // to split (issue 10)
-fn host_rules(i: &Inputs<'_>, out: &mut Vec<DoctorFinding>) {
-    let h = i.host;
-    let t = i.host_th;
-    if let (Some(total), Some(avail)) = (h.mem.total, h.mem.available) {
-        let p = pct(avail, total);
-        let sev = if p < t.mem_available_critical_pct {
-            Some(Severity::Critical)
-        } else if p < t.mem_available_warning_pct {
-            Some(Severity::Warning)
-        } else {
-            None
-        };
-        if let Some(sev) = sev {
-            out.push(host_finding(
-                "host.mem_available_low",
-                sev,
-                format!(
-                    "only {} of {} memory is available ({p:.1}%): the kernel is close to reclaiming hard and the OOM killer",
-                    iec(avail),
-                    iec(total)
-                ),
-                vec![
-                    ("mem_available_bytes", json!(avail)),
-                    ("mem_total_bytes", json!(total)),
-                    ("percent", json!(round1(p))),
-                ],
-                Some("proctor top --once --sort rss --limit 10"),
-            ));
-        }
-    }
-    if let (Some(total), Some(used)) = (h.mem.swap_total, h.mem.swap_used()) {
-        if total > 0 && used > 0 {
-            let p = pct(used, total);
-            out.push(host_finding(
-                "host.swap_in_use",
-                if p >= t.swap_warning_pct {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                format!(
-                    "{} of {} swap in use ({p:.0}%): memory was short at some point; processes touching swapped pages stall on disk",
-                    iec(used),
-                    iec(total)
-                ),
-                vec![
-                    ("swap_used_bytes", json!(used)),
-                    ("swap_total_bytes", json!(total)),
-                    ("percent", json!(round1(p))),
-                ],
-                Some("proctor top --once --sort rss --limit 10"),
-            ));
-        }
-    }
-    if let Some(p) = h.psi_memory {
-        let some = p.some.map_or(0.0, |s| s.avg10);
-        let full = p.full.map_or(0.0, |s| s.avg10);
-        let sev = if full >= t.psi_full_critical {
-            Some(Severity::Critical)
-        } else if some >= t.psi_some_warning {
-            Some(Severity::Warning)
-        } else {
-            None
-        };
-        if let Some(sev) = sev {
-            out.push(host_finding(
-                "host.memory_pressure",
-                sev,
-                format!(
-                    "memory pressure: some task stalled on memory {some:.1}% and all tasks {full:.1}% of the last 10 s (PSI): the host is thrashing or reclaiming"
-                ),
-                vec![
-                    ("some_avg10", json!(some)),
-                    ("full_avg10", json!(full)),
-                ],
-                Some("proctor top --once --sort rss --limit 10"),
-            ));
-        }
-    }
-    let zombies = i.scan.rows.iter().filter(|r| r.state == b'Z').count();
-    if zombies >= t.zombies_warning {
-        out.push(host_finding(
-            "host.zombies",
-            Severity::Warning,
-            format!(
-                "{zombies} zombie processes on the host: each holds a PID until its parent reaps it"
-            ),
-            vec![("zombies", json!(zombies))],
-            Some("proctor top --once --filter defunct"),
-        ));
-    }
-    if let Some(f) = h.file_nr {
-        let p = pct(f.allocated, f.max);
-        let sev = if p >= t.file_nr_critical_pct {
-            Some(Severity::Critical)
-        } else if p >= t.file_nr_warning_pct {
-            Some(Severity::Warning)
-        } else {
-            None
-        };
-        if let Some(sev) = sev {
-            out.push(host_finding(
-                "host.file_handles",
-                sev,
-                format!(
-                    "{} of {} file handles allocated host-wide ({p:.0}% of fs.file-max): every open() will fail at the limit",
-                    f.allocated, f.max
-                ),
-                vec![
-                    ("allocated", json!(f.allocated)),
-                    ("file_max", json!(f.max)),
-                    ("percent", json!(round1(p))),
-                ],
-                Some("proctor top --once --sort fds --limit 10"),
-            ));
-        }
-    }
-    let tasks: u64 = i
+
+/// Processes not judged, or judged on part of their files.
+fn skipped(i: &Inputs<'_>) -> Skipped {
+    // A pid refused in both the scan and the survey counts once.
+    let mut denied: Vec<i32> = i
         .scan
         .rows
         .iter()
-        .fold(0u64, |a, r| a.saturating_add(r.threads));
-    if let Some(cap) = h.task_limit().filter(|&c| c > 0) {
-        let p = pct(tasks, cap);
-        if p >= t.tasks_warning_pct {
-            out.push(host_finding(
-                "host.tasks_near_limit",
-                Severity::Warning,
-                format!(
-                    "{tasks} tasks (threads) of at most {cap} (kernel.pid_max / threads-max, {p:.0}%): fork() and thread creation will fail"
-                ),
-                vec![("tasks", json!(tasks)), ("limit", json!(cap))],
-                Some("proctor top --once --sort threads --limit 10"),
-            ));
-        }
+        .filter(|r| r.denied())
+        .map(|r| r.pid)
+        .chain(i.survey_denied.iter().copied())
+        .collect();
+    denied.sort_unstable();
+    denied.dedup();
+    Skipped {
+        exited: i.scan.exited + i.exited_during_survey,
+        permission_denied: denied.len(),
+        unreadable: i.scan.unreadable,
+        read_errors: 0,
     }
 }
 
@@ -603,22 +441,24 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                     crate::render::units::duration(e)
                 ));
             }
-            out.push(DoctorFinding {
-                pid: Some(r.pid),
-                name: Some(name.clone()),
+            out.push(DoctorFinding::worded(
+                Some(r.pid),
+                Some(name.clone()),
                 id,
-                severity: sev,
-                message,
-                evidence: [
-                    ("from", json!(from)),
-                    ("to", json!(to)),
-                    ("seconds", json!(round1(dt))),
-                    ("per_second", json!(round1(rate))),
-                ]
-                .into_iter()
-                .collect(),
-                next: Some(format!("proctor watch {} --metrics {metric}", r.pid)),
-            });
+                sev,
+                Kind::Worded {
+                    message,
+                    evidence: [
+                        ("from", json!(from)),
+                        ("to", json!(to)),
+                        ("seconds", json!(round1(dt))),
+                        ("per_second", json!(round1(rate))),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    next: Some(format!("proctor watch {} --metrics {metric}", r.pid)),
+                },
+            ));
         };
         let grew = |from: u64, to: u64, min: u64| {
             to >= from.saturating_add(min)
@@ -815,12 +655,21 @@ mod tests {
     fn ids(r: &DoctorReport) -> Vec<(&'static str, Severity, Option<i32>)> {
         r.findings
             .iter()
-            .map(|f| (f.id, f.severity, f.pid))
+            .map(|f| (f.finding.id, f.finding.severity, f.finding.pid))
             .collect()
     }
 
     fn with_id<'a>(r: &'a DoctorReport, id: &str) -> Vec<&'a DoctorFinding> {
-        r.findings.iter().filter(|f| f.id == id).collect()
+        r.findings.iter().filter(|f| f.finding.id == id).collect()
+    }
+
+    /// A grower's message and next command (growers are worded in
+    /// analysis until their rewrite, see [`Kind::Worded`]).
+    fn words(f: &DoctorFinding) -> (&str, Option<&str>) {
+        match &f.finding.kind {
+            Kind::Worded { message, next, .. } => (message, next.as_deref()),
+            other => panic!("not a grower: {other:?}"),
+        }
     }
 
     fn host_only(h: &HostFacts) -> DoctorReport {
@@ -861,10 +710,10 @@ mod tests {
         h.mem.total = Some(100 * GIB);
         h.mem.available = Some(4 * GIB);
         let f = &host_only(&h).findings[0];
-        assert_eq!(f.evidence["percent"], json!(4.0));
-        assert_eq!(f.evidence["mem_available_bytes"], json!(4 * GIB));
+        assert_eq!(f.finding.evidence()["percent"], json!(4.0));
+        assert_eq!(f.finding.evidence()["mem_available_bytes"], json!(4 * GIB));
         assert_eq!(f.name, None);
-        assert!(f.next.is_some());
+        assert_eq!(f.finding.pid, None);
     }
 
     #[test]
@@ -977,8 +826,8 @@ mod tests {
             ids(&r),
             vec![("host.tasks_near_limit", Severity::Warning, None)]
         );
-        assert_eq!(r.findings[0].evidence["tasks"], json!(86));
-        assert_eq!(r.findings[0].evidence["limit"], json!(100));
+        assert_eq!(r.findings[0].finding.evidence()["tasks"], json!(86));
+        assert_eq!(r.findings[0].finding.evidence()["limit"], json!(100));
     }
 
     #[test]
@@ -1001,15 +850,17 @@ mod tests {
             vec![("zombies.unreaped", Severity::Warning, Some(50))]
         );
         let f = &r.findings[0];
-        assert_eq!(f.evidence["zombies"], json!(2));
-        assert_eq!(f.evidence["zombie_pids"], json!([51, 52]));
+        assert_eq!(f.finding.evidence()["zombies"], json!(2));
+        assert_eq!(f.finding.evidence()["zombie_pids"], json!([51, 52]));
         assert_eq!(f.name, Some(Text(b"proc50".to_vec())));
-        assert_eq!(f.next.as_deref(), Some("proctor inspect 50"));
-        assert!(f.message.contains("PIDs 51, 52"), "{}", f.message);
+        assert!(
+            matches!(&f.finding.kind, Kind::ZombiesUnreaped { ppid: 50, .. }),
+            "{f:?}"
+        );
         // Zombies are counted host-wide whether lasting or not, and a
         // zombie is never judged by the per-process rules.
         assert_eq!(r.host.zombies, 3);
-        assert!(r.findings.iter().all(|f| f.id != "state.zombie"));
+        assert!(r.findings.iter().all(|f| f.finding.id != "state.zombie"));
     }
 
     #[test]
@@ -1023,14 +874,14 @@ mod tests {
         let r = w.build(&host(), &scan(rows), None);
         let z = with_id(&r, "zombies.unreaped");
         assert_eq!(z.len(), 1);
-        assert_eq!(z[0].pid, Some(1));
-        assert_eq!(z[0].evidence["zombies"], json!(12));
+        assert_eq!(z[0].finding.pid, Some(1));
+        assert_eq!(z[0].finding.evidence()["zombies"], json!(12));
         assert_eq!(
-            z[0].evidence["zombie_pids"].as_array().map(Vec::len),
+            z[0].finding.evidence()["zombie_pids"]
+                .as_array()
+                .map(Vec::len),
             Some(12)
         );
-        assert!(z[0].message.contains("and 2 more"), "{}", z[0].message);
-        assert!(z[0].message.contains("init"), "{}", z[0].message);
     }
 
     #[test]
@@ -1040,7 +891,7 @@ mod tests {
         let r = World::new().build(&host(), &scan(rows), None);
         // None lasting: no per-parent finding, but 100 zombies host-wide.
         assert_eq!(ids(&r), vec![("host.zombies", Severity::Warning, None)]);
-        assert_eq!(r.findings[0].evidence["zombies"], json!(100));
+        assert_eq!(r.findings[0].finding.evidence()["zombies"], json!(100));
     }
 
     #[test]
@@ -1063,9 +914,9 @@ mod tests {
         p.fds = Ok(990);
         let r = World::new().build(&host(), &scan(vec![p]), None);
         let f = &r.findings[0];
-        assert_eq!(f.next.as_deref(), Some("proctor fds 7"));
-        assert_eq!(f.evidence["fds"], json!(990));
-        assert_eq!(f.evidence["soft_limit"], json!(1024));
+        assert_eq!(f.finding.pid, Some(7));
+        assert_eq!(f.finding.evidence()["fds"], json!(990));
+        assert_eq!(f.finding.evidence()["soft_limit"], json!(1024));
         // Unknown count or unlimited soft limit: no verdict.
         let mut p = row(7, 1);
         p.fds = Err(Missing::PermissionDenied);
@@ -1113,7 +964,8 @@ mod tests {
         assert!(
             r.findings
                 .iter()
-                .all(|f| f.id != "memory.swap_in_use" && f.id != "cpu.nonvoluntary_switches")
+                .all(|f| f.finding.id != "memory.swap_in_use"
+                    && f.finding.id != "cpu.nonvoluntary_switches")
         );
     }
 
@@ -1139,10 +991,10 @@ mod tests {
             vec![("memory.oom_kills", Severity::Critical, Some(11))]
         );
         let f = &r.findings[0];
-        assert_eq!(f.evidence["oom_kills"], json!(3));
-        assert_eq!(f.evidence["cgroup"], json!("/kubepods/pod1"));
+        assert_eq!(f.finding.evidence()["oom_kills"], json!(3));
+        assert_eq!(f.finding.evidence()["cgroup"], json!("/kubepods/pod1"));
         assert_eq!(f.name, Some(Text(b"proc11".to_vec())));
-        assert_eq!(f.next.as_deref(), Some("proctor inspect 11"));
+        assert_eq!(f.finding.pid, Some(11));
     }
 
     /// Two scans `secs` apart: rows (before, after).
@@ -1166,16 +1018,16 @@ mod tests {
         assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
         assert_eq!(r.host.sampled_seconds, Some(5.0));
         let f = &r.findings[0];
-        assert_eq!(f.evidence["from"], json!(100));
-        assert_eq!(f.evidence["to"], json!(300));
-        assert_eq!(f.evidence["seconds"], json!(5.0));
-        assert_eq!(f.evidence["per_second"], json!(40.0));
-        assert_eq!(f.next.as_deref(), Some("proctor watch 9 --metrics fds"));
+        assert_eq!(f.finding.evidence()["from"], json!(100));
+        assert_eq!(f.finding.evidence()["to"], json!(300));
+        assert_eq!(f.finding.evidence()["seconds"], json!(5.0));
+        assert_eq!(f.finding.evidence()["per_second"], json!(40.0));
+        assert_eq!(words(f).1, Some("proctor watch 9 --metrics fds"));
         // (1024 - 300) / 40 per second = 18.1 s.
         assert!(
-            f.message.contains("soft limit (1024) in 18s"),
+            words(f).0.contains("soft limit (1024) in 18s"),
             "{}",
-            f.message
+            words(f).0
         );
     }
 
@@ -1208,7 +1060,7 @@ mod tests {
         };
         let r = sampled(5, vec![grow(100)], vec![grow(300)]);
         assert_eq!(ids(&r), vec![("growth.fds", Severity::Info, Some(9))]);
-        assert!(!r.findings[0].message.contains("reaches"));
+        assert!(!words(&r.findings[0]).0.contains("reaches"));
     }
 
     #[test]
@@ -1224,9 +1076,9 @@ mod tests {
             ]
         );
         assert!(
-            r.findings[1].message.contains("in 0s"),
+            words(&r.findings[1]).0.contains("in 0s"),
             "{}",
-            r.findings[1].message
+            words(&r.findings[1]).0
         );
     }
 
@@ -1248,7 +1100,7 @@ mod tests {
                 ("growth.threads", Severity::Info, Some(9)),
             ]
         );
-        assert!(r.findings[1].message.contains("kernel task limit"));
+        assert!(words(&r.findings[1]).0.contains("kernel task limit"));
         // +3,000 threads/s: threads-max within the hour.
         let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
         assert_eq!(
@@ -1308,7 +1160,7 @@ mod tests {
             ]
         );
         assert_eq!(r.worst(), Some(Severity::Critical));
-        let sev: Vec<Severity> = r.findings.iter().map(|f| f.severity).collect();
+        let sev: Vec<Severity> = r.findings.iter().map(|f| f.finding.severity).collect();
         let mut sorted = sev.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(sev, sorted);

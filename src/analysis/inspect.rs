@@ -7,14 +7,16 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::ceiling::percent_of;
 use super::findings::{self, Finding, Thresholds};
 use super::incomplete::{Incomplete, Reason};
 use super::names::{self, NameGroup};
 use super::secrets;
 use crate::error::ReadError;
 use crate::parse::fdinfo::is_dir_flags;
+use crate::parse::status::Status;
 use crate::parse::{fdlink, net, stat::state_meaning};
-use crate::reader::{ProcessSnapshot, Truncated};
+use crate::reader::{FdEntry, ProcessSnapshot, ThreadDetail, Truncated};
 use crate::text::Text;
 
 /// Thread-name groups kept in the report (a process with 20,000 uniquely
@@ -305,321 +307,23 @@ impl InspectReport {
 }
 
 /// The report for a snapshot; secrets in the command line are masked
-/// (see [`InspectReport::reveal_secrets`]).
-#[allow(clippy::too_many_lines)] // to split (issue 10)
+/// (see [`InspectReport::reveal_secrets`]). Each section is read in turn,
+/// in this order, so that `unavailable` lists what could not be read in
+/// the order of the report; the findings and what they missed come last.
 pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let mut un = Vec::new();
     let status = ok(&s.status, "status", &mut un);
     let st = status.as_ref();
     let stat = &s.stat;
-
-    let ticks = s.clock.ticks_per_sec.max(1) as f64;
-    let start_secs = stat.starttime as f64 / ticks;
-    let age_seconds = s
-        .clock
-        .uptime
-        .as_ref()
-        .ok()
-        .map(|up| (up - start_secs).max(0.0));
-    // Checked: a boot time or start time past what SystemTime holds (a
-    // corrupt or crafted file) is no time, never a panic.
-    let start_time = s.clock.boot_time.as_ref().ok().and_then(|bt| {
-        let t = UNIX_EPOCH
-            .checked_add(Duration::from_secs(*bt))?
-            .checked_add(Duration::try_from_secs_f64(start_secs).ok()?)?;
-        // humantime formats years up to 9999 only.
-        (t < UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799))?)
-            .then(|| humantime::format_rfc3339_seconds(t).to_string())
-    });
-    // No start time: unknown, with the reason (a boot time that could not
-    // be read, or a boot time plus start time out of range: a crafted
-    // --proc-root), never a silent null.
-    if start_time.is_none() {
-        let (reason, detail, hint) = match &s.clock.boot_time {
-            Err(e) => (e.reason(), format!("boot time: {e}"), e.hint()),
-            Ok(bt) => (
-                "parse_error",
-                format!(
-                    "boot time ({bt} s) plus start time ({} ticks) is out of range",
-                    stat.starttime
-                ),
-                None,
-            ),
-        };
-        un.push(Unavailable {
-            section: "start_time",
-            reason,
-            detail,
-            hint,
-        });
-    }
-    if let Err(e) = &s.clock.uptime {
-        un.push(Unavailable {
-            section: "age",
-            reason: e.reason(),
-            detail: format!("uptime: {e}"),
-            hint: e.hint(),
-        });
-    }
-
-    // Status lines present with a value that is not a number: a parse
-    // error of that field, never "does not apply".
-    for key in st.map(|x| x.invalid.as_slice()).unwrap_or_default() {
-        un.push(Unavailable {
-            section: status_section(key),
-            reason: "parse_error",
-            detail: format!("{key} in status is not a valid number"),
-            hint: None,
-        });
-    }
-
-    let smaps = ok(&s.smaps_rollup, "smaps_rollup", &mut un);
-    // Pss (the one rollup value shown) present but not a number, or
-    // missing from a rollup that was read: unknown, with the reason.
-    if let Some(r) = smaps.as_ref().filter(|r| r.get("Pss").is_none()) {
-        un.push(Unavailable {
-            section: "smaps_rollup",
-            reason: "parse_error",
-            detail: if r.is_invalid("Pss") {
-                "Pss in smaps_rollup is not a valid number".into()
-            } else {
-                "no Pss line in smaps_rollup".into()
-            },
-            hint: None,
-        });
-    }
-    // Zombies and kernel threads have no user memory: say so, never 0.
-    let no_mm = stat.state == b'Z' || stat.is_kernel_thread();
-    if no_mm && st.is_some_and(|x| x.vm_rss.is_none()) {
-        un.push(Unavailable {
-            section: "memory",
-            reason: "not_supported",
-            detail: if stat.is_kernel_thread() {
-                "kernel thread: no user memory".into()
-            } else {
-                "zombie process: its memory is already released".into()
-            },
-            hint: None,
-        });
-    }
-    let memory = Memory {
-        rss_bytes: st.and_then(|x| x.vm_rss),
-        pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss")),
-        vsize_bytes: st
-            .and_then(|x| x.vm_size)
-            .or((!no_mm && st.is_none()).then_some(stat.vsize)),
-        swap_bytes: st.and_then(|x| x.vm_swap),
-        peak_rss_bytes: st.and_then(|x| x.vm_hwm),
-        rss_anon_bytes: st.and_then(|x| x.rss_anon),
-        rss_file_bytes: st.and_then(|x| x.rss_file),
-        rss_shmem_bytes: st.and_then(|x| x.rss_shmem),
-        oom_score: ok(&s.oom_score, "oom_score", &mut un),
-        oom_score_adj: ok(&s.oom_score_adj, "oom_score_adj", &mut un),
-    };
-
-    // A zombie has left its cgroups (cgroup v1 shows "/"): do not present
-    // the root cgroup as its own.
-    let zombie_root = stat.state == b'Z' && s.cgroup.as_ref().is_ok_and(|c| c.path == b"/");
-    if zombie_root {
-        un.push(Unavailable {
-            section: "cgroup",
-            reason: "not_supported",
-            detail: "zombie process: it has already left its cgroups".into(),
-            hint: None,
-        });
-    }
-    let cgroup = match ok(&s.cgroup, "cgroup", &mut un).filter(|_| !zombie_root) {
-        Some(c) => Cgroup {
-            version: Some(c.version),
-            path: Some(Text(c.path)),
-            memory_limit_bytes: c.limit,
-            memory_limit_path: c.limit_path.map(Text),
-            memory_usage_bytes: c.usage,
-            oom_kills: c.oom_kills,
-        },
-        None => Cgroup::default(),
-    };
-
-    let nofile = ok(&s.nofile, "limits", &mut un);
-    let mut fds = Fds {
-        soft_limit: nofile.and_then(|l| l.soft),
-        hard_limit: nofile.and_then(|l| l.hard),
-        ..Fds::default()
-    };
-    if s.fds.is_err() {
-        if let Some(n) = s.fd_count_only {
-            // Only the number: the list needs ptrace access, the count not.
-            fds.count = Some(n);
-            fds.usage_percent = fds
-                .soft_limit
-                .filter(|&l| l > 0)
-                .map(|l| n as f64 * 100.0 / l as f64);
-        }
-    }
-    let mut socket_inodes: HashSet<u64> = HashSet::new();
-    if let Some(list) = ok(&s.fds, "fds", &mut un) {
-        let mut deleted = 0u64;
-        for k in fdlink::ALL_KINDS {
-            fds.by_type.insert(k.as_str(), 0);
-        }
-        let mut first_error = None;
-        let mut unreadable = 0u64;
-        for e in &list {
-            let link = match &e.link {
-                Ok(link) => link,
-                Err(err) => {
-                    unreadable += 1;
-                    *fds.by_type
-                        .entry(fdlink::FdKind::Unreadable.as_str())
-                        .or_default() += 1;
-                    first_error.get_or_insert_with(|| err.clone());
-                    continue;
-                }
-            };
-            let l = fdlink::classify(link, e.flags().map(is_dir_flags), &s.block_devices);
-            *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
-            if let Some(k) = &l.anon_kind {
-                *fds.anon_kinds
-                    .entry(Text(k.clone()).to_json_string())
-                    .or_default() += 1;
-            }
-            if l.deleted {
-                deleted += 1;
-                if fds.deleted_paths.len() < 10 {
-                    fds.deleted_paths.push(Text(link.clone()));
-                }
-            }
-            if let (fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
-                socket_inodes.insert(i);
-            }
-        }
-        if let Some(err) = first_error {
-            // The section stands; the unreadable rows are named here.
-            un.push(Unavailable {
-                section: "fd_links",
-                reason: err.reason(),
-                detail: format!(
-                    "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
-                ),
-                hint: err.hint(),
-            });
-        }
-        fds.unreadable = Some(unreadable);
-        fds.count = Some(list.len() as u64);
-        fds.deleted = Some(deleted);
-        fds.usage_percent = match (fds.count, fds.soft_limit) {
-            (Some(c), Some(l)) if l > 0 => Some(c as f64 * 100.0 / l as f64),
-            _ => None,
-        };
-    }
-
-    let mut sockets = Sockets::default();
-    if let Some(sk) = ok(&s.sockets, "sockets", &mut un) {
-        let mut close_wait = 0;
-        for so in &sk.inet {
-            *sockets.by_protocol.entry(so.proto.as_str()).or_default() += 1;
-            if so.proto.is_tcp() {
-                *sockets
-                    .by_state
-                    .entry(net::tcp_state_name(so.state))
-                    .or_default() += 1;
-                if so.state == net::TCP_LISTEN {
-                    sockets.listening.push(net::format_addr(&so.local));
-                }
-                if so.state == net::TCP_CLOSE_WAIT {
-                    close_wait += 1;
-                }
-            } else if matches!(so.proto, net::Proto::Udp | net::Proto::Udp6)
-                && so.state == net::TCP_CLOSE
-            {
-                sockets.udp_bound.push(net::format_addr(&so.local));
-            }
-        }
-        for u in &sk.unix {
-            *sockets.by_protocol.entry("unix").or_default() += 1;
-            if u.listening {
-                sockets.unix_listening.push(Text(u.path.clone()));
-            }
-        }
-        if sk.other > 0 {
-            sockets.by_protocol.insert("other", sk.other as u64);
-        }
-        sockets.listening.sort();
-        sockets.listening.dedup();
-        sockets.udp_bound.sort();
-        sockets.udp_bound.dedup();
-        // Every socket descriptor counts, even one found in no table.
-        sockets.count = Some(
-            socket_inodes
-                .len()
-                .max(sk.inet.len() + sk.unix.len() + sk.other + sk.unparsed.len())
-                as u64,
-        );
-        // A socket on a table line that did not parse may be in
-        // CLOSE_WAIT: the count is unknown, and the check did not run.
-        for (proto, _) in &sk.unparsed {
-            *sockets.by_protocol.entry(proto.as_str()).or_default() += 1;
-        }
-        if sk.unparsed.is_empty() {
-            sockets.close_wait = Some(close_wait);
-        } else {
-            un.push(Unavailable {
-                section: "sockets",
-                reason: "parse_error",
-                detail: format!(
-                    "{} socket line(s) of the net tables did not parse (state unknown)",
-                    sk.unparsed.len()
-                ),
-                hint: None,
-            });
-        }
-    }
-
-    // Context switches of the whole process: the sum over its threads
-    // (/proc/PID/status counts the main thread only).
+    let (start_time, age_seconds) = start_and_age(s, &mut un);
+    status_parse_errors(st, &mut un);
+    let memory = memory(s, st, &mut un);
+    let cgroup = cgroup(s, &mut un);
+    let (fds, socket_inodes) = fds(s, &mut un);
+    let sockets = sockets(s, &socket_inodes, &mut un);
     let threads_list = ok(&s.threads, "threads", &mut un);
-    let summed = threads_list.as_ref().filter(|t| !t.is_empty()).map(|t| {
-        // Checked: a sum past u64 is unknown, never wrapped.
-        let sum = |f: fn(&crate::parse::status::Status) -> Option<u64>| -> Option<u64> {
-            t.iter().try_fold(0u64, |acc, x| {
-                acc.checked_add(x.status.as_ref().and_then(f)?)
-            })
-        };
-        (
-            sum(|s| s.voluntary_ctxt_switches),
-            sum(|s| s.nonvoluntary_ctxt_switches),
-        )
-    });
-    let (vol, nonvol) = match summed {
-        Some((Some(v), Some(n))) => (Some(v), Some(n)),
-        _ => (
-            st.and_then(|x| x.voluntary_ctxt_switches),
-            st.and_then(|x| x.nonvoluntary_ctxt_switches),
-        ),
-    };
-    let context_switches = ContextSwitches {
-        voluntary: vol,
-        nonvoluntary: nonvol,
-        nonvoluntary_percent: match (vol, nonvol) {
-            (Some(v), Some(n)) if v.saturating_add(n) > 0 => {
-                Some(n as f64 * 100.0 / v.saturating_add(n) as f64)
-            }
-            _ => None,
-        },
-    };
-
-    let io = match ok(&s.io, "io", &mut un) {
-        Some(i) => Io {
-            read_bytes: Some(i.read_bytes),
-            write_bytes: Some(i.write_bytes),
-            rchar: Some(i.rchar),
-            wchar: Some(i.wchar),
-            read_syscalls: Some(i.syscr),
-            write_syscalls: Some(i.syscw),
-        },
-        None => Io::default(),
-    };
-
+    let context_switches = context_switches(threads_list.as_deref(), st);
+    let io = io(s, &mut un);
     let thread_groups = threads_list
         .as_ref()
         .map(|t| names::group(t.iter().map(|x| x.stat.comm.as_slice())))
@@ -627,34 +331,15 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         .into_iter()
         .take(MAX_GROUPS)
         .collect();
-
     let cmdline_truncated = s.cmdline_truncated;
-    let (cmdline, cmdline_secrets_masked) = match ok(&s.cmdline, "cmdline", &mut un) {
-        Some(v) => {
-            // A cut command line masks a secret that reaches the cut
-            // whatever its length (half a password is still a secret).
-            let (m, n) = secrets::mask_args(&v, cmdline_truncated.is_some());
-            (Some(m.into_iter().map(Text).collect()), n)
-        }
-        None => (None, 0),
-    };
+    let (cmdline, cmdline_secrets_masked) = command_line(s, &mut un);
     let exe = ok(&s.exe, "exe", &mut un).map(Text);
     let cwd = ok(&s.cwd, "cwd", &mut un).map(Text);
     let environment = Environment {
         count: ok(&s.environ_count, "environment", &mut un).map(|c| c as u64),
         truncated: s.environ_truncated,
     };
-
-    // utime + stime past u64 (a corrupt or crafted stat) is unknown.
-    let cpu_seconds = stat.utime.checked_add(stat.stime).map(|t| t as f64 / ticks);
-    if cpu_seconds.is_none() {
-        un.push(Unavailable {
-            section: "cpu",
-            reason: "parse_error",
-            detail: "utime + stime in stat is past the largest number".into(),
-            hint: None,
-        });
-    }
+    let cpu_seconds = cpu_seconds(s, &mut un);
 
     let mut report = InspectReport {
         pid: s.pid,
@@ -690,4 +375,384 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     report.findings = findings::evaluate(&report, th);
     report.incomplete = incompleteness(&report).into_option();
     report
+}
+
+/// Clock ticks per second (at least 1).
+fn ticks_per_sec(s: &ProcessSnapshot) -> f64 {
+    s.clock.ticks_per_sec.max(1) as f64
+}
+
+/// The start time (RFC 3339) and the age in seconds. No start time is
+/// unknown with the reason (a boot time that could not be read, or a boot
+/// time plus start time out of range: a crafted --proc-root), never a
+/// silent null; likewise no uptime.
+fn start_and_age(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> (Option<String>, Option<f64>) {
+    let stat = &s.stat;
+    let start_secs = stat.starttime as f64 / ticks_per_sec(s);
+    let age_seconds = s
+        .clock
+        .uptime
+        .as_ref()
+        .ok()
+        .map(|up| (up - start_secs).max(0.0));
+    // Checked: a boot time or start time past what SystemTime holds (a
+    // corrupt or crafted file) is no time, never a panic.
+    let start_time = s.clock.boot_time.as_ref().ok().and_then(|bt| {
+        let t = UNIX_EPOCH
+            .checked_add(Duration::from_secs(*bt))?
+            .checked_add(Duration::try_from_secs_f64(start_secs).ok()?)?;
+        // humantime formats years up to 9999 only.
+        (t < UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799))?)
+            .then(|| humantime::format_rfc3339_seconds(t).to_string())
+    });
+    if start_time.is_none() {
+        let (reason, detail, hint) = match &s.clock.boot_time {
+            Err(e) => (e.reason(), format!("boot time: {e}"), e.hint()),
+            Ok(bt) => (
+                "parse_error",
+                format!(
+                    "boot time ({bt} s) plus start time ({} ticks) is out of range",
+                    stat.starttime
+                ),
+                None,
+            ),
+        };
+        un.push(Unavailable {
+            section: "start_time",
+            reason,
+            detail,
+            hint,
+        });
+    }
+    if let Err(e) = &s.clock.uptime {
+        un.push(Unavailable {
+            section: "age",
+            reason: e.reason(),
+            detail: format!("uptime: {e}"),
+            hint: e.hint(),
+        });
+    }
+    (start_time, age_seconds)
+}
+
+/// Status lines present with a value that is not a number: a parse error
+/// of that field, never "does not apply".
+fn status_parse_errors(st: Option<&Status>, un: &mut Vec<Unavailable>) {
+    for key in st.map(|x| x.invalid.as_slice()).unwrap_or_default() {
+        un.push(Unavailable {
+            section: status_section(key),
+            reason: "parse_error",
+            detail: format!("{key} in status is not a valid number"),
+            hint: None,
+        });
+    }
+}
+
+/// Memory from status and smaps_rollup. Pss missing or not a number is
+/// unknown with the reason; zombies and kernel threads have no user
+/// memory: said so, never 0.
+fn memory(s: &ProcessSnapshot, st: Option<&Status>, un: &mut Vec<Unavailable>) -> Memory {
+    let stat = &s.stat;
+    let smaps = ok(&s.smaps_rollup, "smaps_rollup", un);
+    if let Some(r) = smaps.as_ref().filter(|r| r.get("Pss").is_none()) {
+        un.push(Unavailable {
+            section: "smaps_rollup",
+            reason: "parse_error",
+            detail: if r.is_invalid("Pss") {
+                "Pss in smaps_rollup is not a valid number".into()
+            } else {
+                "no Pss line in smaps_rollup".into()
+            },
+            hint: None,
+        });
+    }
+    let no_mm = stat.state == b'Z' || stat.is_kernel_thread();
+    if no_mm && st.is_some_and(|x| x.vm_rss.is_none()) {
+        un.push(Unavailable {
+            section: "memory",
+            reason: "not_supported",
+            detail: if stat.is_kernel_thread() {
+                "kernel thread: no user memory".into()
+            } else {
+                "zombie process: its memory is already released".into()
+            },
+            hint: None,
+        });
+    }
+    Memory {
+        rss_bytes: st.and_then(|x| x.vm_rss),
+        pss_bytes: smaps.as_ref().and_then(|m| m.get("Pss")),
+        vsize_bytes: st
+            .and_then(|x| x.vm_size)
+            .or((!no_mm && st.is_none()).then_some(stat.vsize)),
+        swap_bytes: st.and_then(|x| x.vm_swap),
+        peak_rss_bytes: st.and_then(|x| x.vm_hwm),
+        rss_anon_bytes: st.and_then(|x| x.rss_anon),
+        rss_file_bytes: st.and_then(|x| x.rss_file),
+        rss_shmem_bytes: st.and_then(|x| x.rss_shmem),
+        oom_score: ok(&s.oom_score, "oom_score", un),
+        oom_score_adj: ok(&s.oom_score_adj, "oom_score_adj", un),
+    }
+}
+
+/// The memory cgroup. A zombie has left its cgroups (cgroup v1 shows
+/// "/"): the root cgroup is not presented as its own.
+fn cgroup(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Cgroup {
+    let zombie_root = s.stat.state == b'Z' && s.cgroup.as_ref().is_ok_and(|c| c.path == b"/");
+    if zombie_root {
+        un.push(Unavailable {
+            section: "cgroup",
+            reason: "not_supported",
+            detail: "zombie process: it has already left its cgroups".into(),
+            hint: None,
+        });
+    }
+    match ok(&s.cgroup, "cgroup", un).filter(|_| !zombie_root) {
+        Some(c) => Cgroup {
+            version: Some(c.version),
+            path: Some(Text(c.path)),
+            memory_limit_bytes: c.limit,
+            memory_limit_path: c.limit_path.map(Text),
+            memory_usage_bytes: c.usage,
+            oom_kills: c.oom_kills,
+        },
+        None => Cgroup::default(),
+    }
+}
+
+/// Descriptors: the limits, the count, by type, deleted ones; and the
+/// inodes of the socket descriptors (for the socket count).
+fn fds(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> (Fds, HashSet<u64>) {
+    let nofile = ok(&s.nofile, "limits", un);
+    let mut fds = Fds {
+        soft_limit: nofile.and_then(|l| l.soft),
+        hard_limit: nofile.and_then(|l| l.hard),
+        ..Fds::default()
+    };
+    if s.fds.is_err() {
+        if let Some(n) = s.fd_count_only {
+            // Only the number: the list needs ptrace access, the count not.
+            fds.count = Some(n);
+            fds.usage_percent = fds.soft_limit.and_then(|l| percent_of(n, l));
+        }
+    }
+    let mut socket_inodes: HashSet<u64> = HashSet::new();
+    if let Some(list) = ok(&s.fds, "fds", un) {
+        classify_fds(s, &list, &mut fds, &mut socket_inodes, un);
+        fds.count = Some(list.len() as u64);
+        fds.usage_percent = match (fds.count, fds.soft_limit) {
+            (Some(c), Some(l)) => percent_of(c, l),
+            _ => None,
+        };
+    }
+    (fds, socket_inodes)
+}
+
+/// Count a descriptor list by type; note deleted files, socket inodes and
+/// the links that could not be read (counted, named in `fd_links`).
+fn classify_fds(
+    s: &ProcessSnapshot,
+    list: &[FdEntry],
+    fds: &mut Fds,
+    socket_inodes: &mut HashSet<u64>,
+    un: &mut Vec<Unavailable>,
+) {
+    let mut deleted = 0u64;
+    for k in fdlink::ALL_KINDS {
+        fds.by_type.insert(k.as_str(), 0);
+    }
+    let mut first_error = None;
+    let mut unreadable = 0u64;
+    for e in list {
+        let link = match &e.link {
+            Ok(link) => link,
+            Err(err) => {
+                unreadable += 1;
+                *fds.by_type
+                    .entry(fdlink::FdKind::Unreadable.as_str())
+                    .or_default() += 1;
+                first_error.get_or_insert_with(|| err.clone());
+                continue;
+            }
+        };
+        let l = fdlink::classify(link, e.flags().map(is_dir_flags), &s.block_devices);
+        *fds.by_type.entry(l.kind.as_str()).or_default() += 1;
+        if let Some(k) = &l.anon_kind {
+            *fds.anon_kinds
+                .entry(Text(k.clone()).to_json_string())
+                .or_default() += 1;
+        }
+        if l.deleted {
+            deleted += 1;
+            if fds.deleted_paths.len() < 10 {
+                fds.deleted_paths.push(Text(link.clone()));
+            }
+        }
+        if let (fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
+            socket_inodes.insert(i);
+        }
+    }
+    if let Some(err) = first_error {
+        // The section stands; the unreadable rows are named here.
+        un.push(Unavailable {
+            section: "fd_links",
+            reason: err.reason(),
+            detail: format!(
+                "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
+            ),
+            hint: err.hint(),
+        });
+    }
+    fds.unreadable = Some(unreadable);
+    fds.deleted = Some(deleted);
+}
+
+/// Sockets by protocol and TCP state, listening and bound addresses, and
+/// CLOSE_WAIT (unknown when a table line did not parse).
+fn sockets(
+    s: &ProcessSnapshot,
+    socket_inodes: &HashSet<u64>,
+    un: &mut Vec<Unavailable>,
+) -> Sockets {
+    let mut sockets = Sockets::default();
+    let Some(sk) = ok(&s.sockets, "sockets", un) else {
+        return sockets;
+    };
+    let mut close_wait = 0;
+    for so in &sk.inet {
+        *sockets.by_protocol.entry(so.proto.as_str()).or_default() += 1;
+        if so.proto.is_tcp() {
+            *sockets
+                .by_state
+                .entry(net::tcp_state_name(so.state))
+                .or_default() += 1;
+            if so.state == net::TCP_LISTEN {
+                sockets.listening.push(net::format_addr(&so.local));
+            }
+            if so.state == net::TCP_CLOSE_WAIT {
+                close_wait += 1;
+            }
+        } else if matches!(so.proto, net::Proto::Udp | net::Proto::Udp6)
+            && so.state == net::TCP_CLOSE
+        {
+            sockets.udp_bound.push(net::format_addr(&so.local));
+        }
+    }
+    for u in &sk.unix {
+        *sockets.by_protocol.entry("unix").or_default() += 1;
+        if u.listening {
+            sockets.unix_listening.push(Text(u.path.clone()));
+        }
+    }
+    if sk.other > 0 {
+        sockets.by_protocol.insert("other", sk.other as u64);
+    }
+    sockets.listening.sort();
+    sockets.listening.dedup();
+    sockets.udp_bound.sort();
+    sockets.udp_bound.dedup();
+    // Every socket descriptor counts, even one found in no table.
+    sockets.count = Some(
+        socket_inodes
+            .len()
+            .max(sk.inet.len() + sk.unix.len() + sk.other + sk.unparsed.len()) as u64,
+    );
+    // A socket on a table line that did not parse may be in CLOSE_WAIT:
+    // the count is unknown, and the check did not run.
+    for (proto, _) in &sk.unparsed {
+        *sockets.by_protocol.entry(proto.as_str()).or_default() += 1;
+    }
+    if sk.unparsed.is_empty() {
+        sockets.close_wait = Some(close_wait);
+    } else {
+        un.push(Unavailable {
+            section: "sockets",
+            reason: "parse_error",
+            detail: format!(
+                "{} socket line(s) of the net tables did not parse (state unknown)",
+                sk.unparsed.len()
+            ),
+            hint: None,
+        });
+    }
+    sockets
+}
+
+/// Context switches of the whole process: the sum over its threads
+/// (/proc/PID/status counts the main thread only), else the main
+/// thread's.
+fn context_switches(threads: Option<&[ThreadDetail]>, st: Option<&Status>) -> ContextSwitches {
+    let summed = threads.filter(|t| !t.is_empty()).map(|t| {
+        // Checked: a sum past u64 is unknown, never wrapped.
+        let sum = |f: fn(&Status) -> Option<u64>| -> Option<u64> {
+            t.iter().try_fold(0u64, |acc, x| {
+                acc.checked_add(x.status.as_ref().and_then(f)?)
+            })
+        };
+        (
+            sum(|s| s.voluntary_ctxt_switches),
+            sum(|s| s.nonvoluntary_ctxt_switches),
+        )
+    });
+    let (vol, nonvol) = match summed {
+        Some((Some(v), Some(n))) => (Some(v), Some(n)),
+        _ => (
+            st.and_then(|x| x.voluntary_ctxt_switches),
+            st.and_then(|x| x.nonvoluntary_ctxt_switches),
+        ),
+    };
+    ContextSwitches {
+        voluntary: vol,
+        nonvoluntary: nonvol,
+        nonvoluntary_percent: match (vol, nonvol) {
+            (Some(v), Some(n)) => percent_of(n, v.saturating_add(n)),
+            _ => None,
+        },
+    }
+}
+
+fn io(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Io {
+    match ok(&s.io, "io", un) {
+        Some(i) => Io {
+            read_bytes: Some(i.read_bytes),
+            write_bytes: Some(i.write_bytes),
+            rchar: Some(i.rchar),
+            wchar: Some(i.wchar),
+            read_syscalls: Some(i.syscr),
+            write_syscalls: Some(i.syscw),
+        },
+        None => Io::default(),
+    }
+}
+
+/// The command line with its secrets masked, and how many were. A cut
+/// command line masks a secret that reaches the cut whatever its length
+/// (half a password is still a secret).
+fn command_line(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> (Option<Vec<Text>>, usize) {
+    match ok(&s.cmdline, "cmdline", un) {
+        Some(v) => {
+            let (m, n) = secrets::mask_args(&v, s.cmdline_truncated.is_some());
+            (Some(m.into_iter().map(Text).collect()), n)
+        }
+        None => (None, 0),
+    }
+}
+
+/// CPU seconds (utime + stime); a sum past u64 (a corrupt or crafted
+/// stat) is unknown.
+fn cpu_seconds(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Option<f64> {
+    let cpu_seconds = s
+        .stat
+        .utime
+        .checked_add(s.stat.stime)
+        .map(|t| t as f64 / ticks_per_sec(s));
+    if cpu_seconds.is_none() {
+        un.push(Unavailable {
+            section: "cpu",
+            reason: "parse_error",
+            detail: "utime + stime in stat is past the largest number".into(),
+            hint: None,
+        });
+    }
+    cpu_seconds
 }

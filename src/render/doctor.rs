@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::analysis::doctor::DoctorReport;
+use super::findings;
+use crate::analysis::doctor::{DoctorFinding, DoctorReport};
 use crate::analysis::findings::Severity;
 use crate::reader::{HostFacts, Scan};
 use crate::render::style::Palette;
@@ -18,7 +19,12 @@ pub fn render(
     p: Palette,
 ) -> String {
     let mut s = String::new();
-    let count = |sev: Severity| r.findings.iter().filter(|f| f.severity == sev).count();
+    let count = |sev: Severity| {
+        r.findings
+            .iter()
+            .filter(|f| f.finding.severity == sev)
+            .count()
+    };
     let (crit, warn, info) = (
         count(Severity::Critical),
         count(Severity::Warning),
@@ -72,18 +78,18 @@ pub fn render(
     let shown: Vec<_> = r
         .findings
         .iter()
-        .filter(|f| all || f.severity >= Severity::Warning)
+        .filter(|f| all || f.finding.severity >= Severity::Warning)
         .collect();
     if !shown.is_empty() {
         s.push('\n');
     }
-    for f in shown {
+    for DoctorFinding { name, finding: f } in shown {
         let label = match f.severity {
             Severity::Critical => p.critical("CRITICAL"),
             Severity::Warning => p.warning("WARNING "),
             Severity::Info => p.info("info    "),
         };
-        let who = match (f.pid, &f.name) {
+        let who = match (f.pid, name) {
             (Some(pid), Some(n)) => format!("{pid} {}", n.display()),
             (Some(pid), None) => pid.to_string(),
             _ => "host".to_string(),
@@ -92,9 +98,9 @@ pub fn render(
             "{label}  {}  {}\n          {}\n",
             p.heading(&who),
             p.dim(f.id),
-            f.message
+            findings::message(f)
         ));
-        if let Some(n) = &f.next {
+        if let Some(n) = findings::next(f) {
             s.push_str(&format!("          next: {n}\n"));
         }
     }

@@ -1,10 +1,13 @@
-//! Human rendering of the `inspect` report.
+//! Human rendering of the `inspect` report: one function per section, in
+//! the order shown; the findings' words come from `render::findings`.
 
 use std::fmt::Write as _;
 
+use super::findings;
 use super::style::Palette;
 use super::units::{duration, iec};
-use crate::analysis::findings::{Severity, switch_interpretation};
+use crate::analysis::ceiling::percent_of;
+use crate::analysis::findings::Severity;
 use crate::analysis::inspect::InspectReport;
 
 struct Out<'a> {
@@ -91,7 +94,27 @@ fn command_words(v: &[crate::text::Text]) -> String {
     words.join(" ")
 }
 
-#[allow(clippy::too_many_lines)] // to split (issue 10)
+/// What the context-switch mix suggests, in one sentence (None under 100
+/// switches: too few to say anything about the process's habits).
+fn switch_interpretation(voluntary: u64, nonvoluntary: u64) -> Option<String> {
+    let total = voluntary.saturating_add(nonvoluntary);
+    if total < 100 {
+        return None;
+    }
+    let pct = percent_of(nonvoluntary, total)?;
+    Some(if pct < 10.0 {
+        format!(
+            "mostly voluntary ({:.0}%): the process mostly waits (I/O, locks, sleep)",
+            100.0 - pct
+        )
+    } else if pct < 50.0 {
+        format!("{pct:.0}% nonvoluntary: some preemption, usually harmless")
+    } else {
+        format!("{pct:.0}% nonvoluntary: often preempted, a sign of CPU contention or throttling")
+    })
+}
+
+/// The `inspect` report for people, section by section.
 pub fn render(r: &InspectReport, p: Palette) -> String {
     let mut o = Out {
         s: String::new(),
@@ -113,7 +136,24 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         let _ = writeln!(o.s, "{}", p.warning(&inc.line()));
     }
 
-    // Identity
+    section_identity(&mut o);
+    section_memory(&mut o);
+    section_threads(&mut o);
+    section_fds(&mut o);
+    section_sockets(&mut o);
+    section_context_switches(&mut o);
+    section_io(&mut o);
+    section_environment(&mut o);
+    section_findings(&mut o);
+    section_could_not_read(&mut o);
+    o.s
+}
+
+/// Who the process is: pid, parent, name, state, user, command,
+/// executable, cwd, age, CPU time.
+fn section_identity(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("Identity");
     o.row("PID", &r.pid.to_string());
     let parent = match &r.parent_name {
@@ -175,8 +215,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     o.row("Started", &started);
     let cpu = o.opt(r.cpu_seconds.map(|c| format!("{c:.2}s")), "cpu");
     o.row("CPU time", &cpu);
+}
 
-    // Memory
+/// RSS and its split, PSS, virtual, swap, peak, OOM score; then the cgroup.
+fn section_memory(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("Memory");
     let m = &r.memory;
     let rss = m.rss_bytes.map(|rss| {
@@ -209,6 +253,21 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     });
     let oom = o.opt(oom, "oom_score");
     o.row("OOM score", &oom);
+    section_cgroup(o);
+}
+
+/// `, RSS at 42%` of a memory limit; nothing for an unknown RSS or a
+/// limit of 0.
+fn rss_share(rss: Option<u64>, limit: u64) -> String {
+    rss.and_then(|rss| percent_of(rss, limit))
+        .map(|pct| format!(", RSS at {pct:.0}%"))
+        .unwrap_or_default()
+}
+
+/// The memory cgroup, its limit (and where it is set), usage and OOM kills.
+fn section_cgroup(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     let c = &r.cgroup;
     match (&c.version, &c.path) {
         (Some(ver), Some(path)) => {
@@ -222,10 +281,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             );
             let limit = match (c.memory_limit_bytes, &c.memory_limit_path) {
                 (Some(l), Some(at)) if at != path => {
-                    let pct = m
-                        .rss_bytes
-                        .map(|rss| format!(", RSS at {:.0}%", rss as f64 * 100.0 / l.max(1) as f64))
-                        .unwrap_or_default();
+                    let pct = rss_share(r.memory.rss_bytes, l);
                     format!(
                         "{}{pct} {}",
                         iec(l),
@@ -233,10 +289,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
                     )
                 }
                 (Some(l), _) => {
-                    let pct = m
-                        .rss_bytes
-                        .map(|rss| format!(", RSS at {:.0}%", rss as f64 * 100.0 / l.max(1) as f64))
-                        .unwrap_or_default();
+                    let pct = rss_share(r.memory.rss_bytes, l);
                     format!("{}{pct}", iec(l))
                 }
                 (None, _) => "unlimited".to_string(),
@@ -257,8 +310,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             o.row("Cgroup", &miss);
         }
     }
+}
 
-    // Threads
+/// The thread count and the largest groups of same-named threads.
+fn section_threads(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("Threads");
     let t = o.opt(r.threads.map(|t| t.to_string()), "status");
     o.row("Count", &t);
@@ -277,8 +334,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             );
         }
     }
+}
 
-    // File descriptors
+/// Descriptors against their limits, by type, deleted ones.
+fn section_fds(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("File descriptors");
     let f = &r.fds;
     let count = f.count.map(|c| match (f.soft_limit, f.usage_percent) {
@@ -325,8 +386,11 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             o.row("Deleted open", &v);
         }
     }
+}
 
-    // Sockets
+/// Sockets by protocol and TCP state, listening and bound addresses.
+fn section_sockets(o: &mut Out<'_>) {
+    let r = o.r;
     o.heading("Sockets");
     let s = &r.sockets;
     match s.count {
@@ -369,8 +433,11 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             o.row("Count", &miss);
         }
     }
+}
 
-    // Context switches
+/// Voluntary and nonvoluntary switches, and what the mix suggests.
+fn section_context_switches(o: &mut Out<'_>) {
+    let r = o.r;
     o.heading("Context switches");
     let cs = &r.context_switches;
     match (cs.voluntary, cs.nonvoluntary) {
@@ -386,8 +453,11 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             o.row("Voluntary", &miss);
         }
     }
+}
 
-    // I/O
+/// Storage and syscall I/O.
+fn section_io(o: &mut Out<'_>) {
+    let r = o.r;
     o.heading("I/O");
     let io = &r.io;
     match (io.read_bytes, io.write_bytes) {
@@ -407,8 +477,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             o.row("Storage", &miss);
         }
     }
+}
 
-    // Environment
+/// How many environment variables (the values: `proctor env`).
+fn section_environment(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("Environment");
     let env = o.opt(
         r.environment.count.map(|c| {
@@ -431,8 +505,12 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         "environment",
     );
     o.row("Variables", &env);
+}
 
-    // Findings
+/// The findings, most severe first, with their next command.
+fn section_findings(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     o.heading("Findings");
     if r.findings.is_empty() {
         if r.incomplete.is_some() {
@@ -456,14 +534,19 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
         let _ = writeln!(
             o.s,
             "  {tag} {}  {}",
-            f.message,
+            findings::message(f),
             p.dim(&format!("[{}]", f.id))
         );
-        if let Some(next) = &f.next {
+        if let Some(next) = findings::next(f) {
             let _ = writeln!(o.s, "           {}", p.dim(&format!("next: {next}")));
         }
     }
+}
 
+/// One line per distinct reason a section could not be read.
+fn section_could_not_read(o: &mut Out<'_>) {
+    let p = o.p;
+    let r = o.r;
     if !r.unavailable.is_empty() {
         o.heading("Could not read");
         // One line per distinct reason, naming the sections it hides.
@@ -490,5 +573,4 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
             }
         }
     }
-    o.s
 }

@@ -1,0 +1,498 @@
+//! Rules that turn numbers into verdicts: what a rule sees ([`Facts`] of a
+//! process, [`HostSeen`] of the host), its thresholds ([`Thresholds`],
+//! [`HostThresholds`]: data, so they can be configured and tested), what
+//! it returns (a [`Finding`]: a stable id, a [`Severity`] and a typed
+//! [`Kind`] carrying the values it judged on) and the evaluation loops.
+//! The rules themselves are in [`rules`], one function each, collected in
+//! two tables: [`rules::PROCESS_RULES`] (shared by `inspect` and `doctor`)
+//! and [`rules::HOST_RULES`] (`doctor`).
+//!
+//! # No words here
+//! A finding carries values, never sentences: [`Kind`] has one variant
+//! per kind of finding with the numbers (and names) it was judged on, and
+//! [`Kind::evidence`] gives the JSON `evidence` object from them. The
+//! message and the next command to run are words for people, so they are
+//! written by `render::findings` from the kind; `render::findings` also
+//! serializes [`Finding`] (and the doctor's finding), filling the JSON
+//! `message` and `next` fields when a document is built. An enum rather
+//! than "id + a map of values" so that the words match on typed fields
+//! (no lookup by string that can miss) and the compiler lists every place
+//! a new kind must be handled.
+//!
+//! # Adding a rule
+//! 1. Write the rule as a function `fn(&Facts, &Thresholds) ->
+//!    Option<(Severity, Kind)>` (or `fn(&HostSeen, &HostThresholds) -> ..`
+//!    for the host) in a file of `rules/` (one per resource: `fds.rs`,
+//!    `memory.rs`, ...; a new resource is a new file and a `mod` line).
+//! 2. Add one line to [`rules::PROCESS_RULES`] or [`rules::HOST_RULES`]:
+//!    its id and the function.
+//! 3. If it reports a new kind of thing, add its [`Kind`] variant and the
+//!    variant's arm in [`Kind::evidence`]; `render::findings::message` and
+//!    `render::findings::next` then fail to build until the variant has
+//!    its words (exhaustive matches); add the variant to the words
+//!    snapshot test there (`one_of_each`).
+//! 4. In the tests of [`rules`], list the id (`PROCESS_IDS` or
+//!    `HOST_IDS`) and give it an input that fires (`firing` or
+//!    `firing_host`): the tests fail until both are there.
+//!
+//! A value the rule needs that [`Facts`] lacks is a field there, filled
+//! by [`Facts::from_report`] (inspect) and by `analysis::doctor` (from its
+//! cheaper host-wide reads, or `None`: a rule never judges on an unknown
+//! value). The unit tests of [`rules`] check that every table entry has a
+//! unique id and fires on an input made for it.
+
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::inspect::InspectReport;
+use crate::reader::HostFacts;
+use crate::text::Text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// What a rule found. Serialized (with its words) by `render::findings`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Stable id (`fds.near_limit`): the rule's id in its table.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The process the finding is about (the one inspected or judged; for
+    /// `zombies.unreaped` the parent); None: the host.
+    pub pid: Option<i32>,
+    pub kind: Kind,
+}
+
+impl Finding {
+    /// The JSON `evidence` object: the numbers the verdict rests on.
+    pub fn evidence(&self) -> BTreeMap<&'static str, Value> {
+        self.kind.evidence()
+    }
+}
+
+/// What a finding is about, with the values it was judged on. Percentages
+/// are kept unrounded (the words show them at their own precision); the
+/// evidence rounds them to one decimal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// Descriptors against the soft RLIMIT_NOFILE.
+    FdsNearLimit {
+        fds: u64,
+        soft_limit: u64,
+        percent: f64,
+    },
+    /// Deleted files still held open.
+    DeletedOpen { deleted: u64 },
+    /// RSS against the memory cgroup's limit.
+    MemoryNearCgroupLimit {
+        rss_bytes: u64,
+        limit_bytes: u64,
+        percent: f64,
+    },
+    /// OOM kills in the memory cgroup: of the process (`cgroup` None,
+    /// inspect) or of a cgroup named by path (doctor, once per cgroup).
+    OomKills {
+        oom_kills: u64,
+        cgroup: Option<Text>,
+    },
+    /// Swap used by the process, as a share of its memory (swap + RSS).
+    SwapInUse {
+        swap_bytes: u64,
+        percent_of_memory: f64,
+    },
+    /// Threads at or over the threshold, with the largest group of
+    /// same-named threads when known.
+    ThreadsHigh {
+        threads: u64,
+        threshold: u64,
+        largest_group: Option<(Text, u64)>,
+    },
+    /// TCP sockets in CLOSE_WAIT at or over the threshold.
+    CloseWait { close_wait: u64, threshold: u64 },
+    /// A zombie, with its parent.
+    Zombie {
+        ppid: i32,
+        parent_name: Option<Text>,
+    },
+    /// In uninterruptible sleep (D).
+    Uninterruptible,
+    /// Share of nonvoluntary context switches.
+    NonvoluntarySwitches {
+        voluntary: u64,
+        nonvoluntary: u64,
+        percent: f64,
+    },
+    /// Lasting zombies of one parent (doctor; the finding's pid is the
+    /// parent's).
+    ZombiesUnreaped {
+        ppid: i32,
+        parent_name: Option<Text>,
+        zombies: Vec<i32>,
+    },
+    /// MemAvailable against MemTotal.
+    HostMemAvailableLow {
+        available_bytes: u64,
+        total_bytes: u64,
+        percent: f64,
+    },
+    /// Swap in use host-wide.
+    HostSwapInUse {
+        used_bytes: u64,
+        total_bytes: u64,
+        percent: f64,
+    },
+    /// PSI memory stall averages over 10 s.
+    HostMemoryPressure { some_avg10: f64, full_avg10: f64 },
+    /// Zombies host-wide.
+    HostZombies { zombies: usize },
+    /// Allocated file handles against fs.file-max.
+    HostFileHandles {
+        allocated: u64,
+        file_max: u64,
+        percent: f64,
+    },
+    /// Tasks (threads) against min(pid_max, threads-max).
+    HostTasksNearLimit {
+        tasks: u64,
+        limit: u64,
+        percent: f64,
+    },
+    /// Already in words: doctor's fast growers, whose time-to-exhaustion
+    /// wording is being rewritten around the one ceiling (issue 10); to be
+    /// typed like the others then.
+    Worded {
+        message: String,
+        evidence: BTreeMap<&'static str, Value>,
+        next: Option<String>,
+    },
+}
+
+impl Kind {
+    /// The JSON `evidence` object of a finding of this kind.
+    pub fn evidence(&self) -> BTreeMap<&'static str, Value> {
+        let e: Vec<(&'static str, Value)> = match self {
+            Kind::FdsNearLimit {
+                fds,
+                soft_limit,
+                percent,
+            } => vec![
+                ("fds", json!(fds)),
+                ("soft_limit", json!(soft_limit)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::DeletedOpen { deleted } => vec![("deleted", json!(deleted))],
+            Kind::MemoryNearCgroupLimit {
+                rss_bytes,
+                limit_bytes,
+                percent,
+            } => vec![
+                ("rss_bytes", json!(rss_bytes)),
+                ("limit_bytes", json!(limit_bytes)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::OomKills { oom_kills, cgroup } => {
+                let mut e = vec![("oom_kills", json!(oom_kills))];
+                if let Some(cg) = cgroup {
+                    e.push(("cgroup", json!(cg.display())));
+                }
+                e
+            }
+            Kind::SwapInUse {
+                swap_bytes,
+                percent_of_memory,
+            } => vec![
+                ("swap_bytes", json!(swap_bytes)),
+                ("percent_of_memory", json!(round1(*percent_of_memory))),
+            ],
+            Kind::ThreadsHigh {
+                threads, threshold, ..
+            } => vec![("threads", json!(threads)), ("threshold", json!(threshold))],
+            Kind::CloseWait {
+                close_wait,
+                threshold,
+            } => vec![
+                ("close_wait", json!(close_wait)),
+                ("threshold", json!(threshold)),
+            ],
+            Kind::Zombie { ppid, .. } => vec![("ppid", json!(ppid))],
+            Kind::Uninterruptible => vec![],
+            Kind::NonvoluntarySwitches {
+                voluntary,
+                nonvoluntary,
+                percent,
+            } => vec![
+                ("voluntary", json!(voluntary)),
+                ("nonvoluntary", json!(nonvoluntary)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::ZombiesUnreaped { zombies, .. } => vec![
+                ("zombies", json!(zombies.len())),
+                ("zombie_pids", json!(zombies)),
+            ],
+            Kind::HostMemAvailableLow {
+                available_bytes,
+                total_bytes,
+                percent,
+            } => vec![
+                ("mem_available_bytes", json!(available_bytes)),
+                ("mem_total_bytes", json!(total_bytes)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::HostSwapInUse {
+                used_bytes,
+                total_bytes,
+                percent,
+            } => vec![
+                ("swap_used_bytes", json!(used_bytes)),
+                ("swap_total_bytes", json!(total_bytes)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::HostMemoryPressure {
+                some_avg10,
+                full_avg10,
+            } => vec![
+                ("some_avg10", json!(some_avg10)),
+                ("full_avg10", json!(full_avg10)),
+            ],
+            Kind::HostZombies { zombies } => vec![("zombies", json!(zombies))],
+            Kind::HostFileHandles {
+                allocated,
+                file_max,
+                percent,
+            } => vec![
+                ("allocated", json!(allocated)),
+                ("file_max", json!(file_max)),
+                ("percent", json!(round1(*percent))),
+            ],
+            Kind::HostTasksNearLimit { tasks, limit, .. } => {
+                vec![("tasks", json!(tasks)), ("limit", json!(limit))]
+            }
+            Kind::Worded { evidence, .. } => return evidence.clone(),
+        };
+        e.into_iter().collect()
+    }
+}
+
+/// Per-process thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub fd_warning_pct: f64,
+    pub fd_critical_pct: f64,
+    pub mem_warning_pct: f64,
+    pub mem_critical_pct: f64,
+    pub threads: u64,
+    pub close_wait: u64,
+    /// Share of nonvoluntary switches (percent) judged as CPU contention...
+    pub nonvoluntary_pct: f64,
+    /// ...once at least this many switches were counted.
+    pub min_switches: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            fd_warning_pct: 80.0,
+            fd_critical_pct: 95.0,
+            mem_warning_pct: 80.0,
+            mem_critical_pct: 95.0,
+            threads: 1000,
+            close_wait: 20,
+            nonvoluntary_pct: 50.0,
+            min_switches: 1000,
+        }
+    }
+}
+
+/// Host-rule thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostThresholds {
+    /// MemAvailable under this share of MemTotal (percent): warning...
+    pub mem_available_warning_pct: f64,
+    /// ...and under this: critical.
+    pub mem_available_critical_pct: f64,
+    /// Swap used above this share of swap (percent): warning (else info).
+    pub swap_warning_pct: f64,
+    /// PSI memory `some` avg10 at or above this: warning.
+    pub psi_some_warning: f64,
+    /// PSI memory `full` avg10 at or above this: critical.
+    pub psi_full_critical: f64,
+    /// Zombies host-wide at or above this: warning (fewer: no host finding;
+    /// lasting ones are still reported under their parent).
+    pub zombies_warning: usize,
+    /// Allocated file handles against fs.file-max (percent).
+    pub file_nr_warning_pct: f64,
+    pub file_nr_critical_pct: f64,
+    /// Tasks (threads) against min(pid_max, threads-max) (percent).
+    pub tasks_warning_pct: f64,
+}
+
+impl Default for HostThresholds {
+    fn default() -> Self {
+        HostThresholds {
+            mem_available_warning_pct: 10.0,
+            mem_available_critical_pct: 5.0,
+            swap_warning_pct: 50.0,
+            psi_some_warning: 10.0,
+            psi_full_critical: 5.0,
+            zombies_warning: 100,
+            file_nr_warning_pct: 80.0,
+            file_nr_critical_pct: 95.0,
+            tasks_warning_pct: 80.0,
+        }
+    }
+}
+
+/// What the per-process rules look at: filled from an `inspect` report,
+/// or by `doctor` from its cheaper host-wide reads. None: not known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub pid: i32,
+    pub ppid: i32,
+    pub parent_name: Option<Text>,
+    /// One-letter state (`Z`, `D`, ...).
+    pub state: String,
+    pub fds: Option<u64>,
+    pub fd_soft_limit: Option<u64>,
+    pub rss_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub threads: Option<u64>,
+    /// The largest group of same-named threads: (pattern, count).
+    pub top_thread_group: Option<(Text, u64)>,
+    pub close_wait: Option<u64>,
+    pub deleted: Option<u64>,
+    pub swap_bytes: Option<u64>,
+    pub voluntary_switches: Option<u64>,
+    pub nonvoluntary_switches: Option<u64>,
+}
+
+impl Facts {
+    pub fn from_report(r: &InspectReport) -> Facts {
+        Facts {
+            pid: r.pid,
+            ppid: r.ppid,
+            parent_name: r.parent_name.clone(),
+            state: r.state.clone(),
+            fds: r.fds.count,
+            fd_soft_limit: r.fds.soft_limit,
+            rss_bytes: r.memory.rss_bytes,
+            memory_limit_bytes: r.cgroup.memory_limit_bytes,
+            oom_kills: r.cgroup.oom_kills,
+            threads: r.threads,
+            top_thread_group: r
+                .thread_groups
+                .first()
+                .map(|g| (g.pattern.clone(), g.count)),
+            close_wait: r.sockets.close_wait,
+            deleted: r.fds.deleted,
+            swap_bytes: r.memory.swap_bytes,
+            voluntary_switches: r.context_switches.voluntary,
+            nonvoluntary_switches: r.context_switches.nonvoluntary,
+        }
+    }
+}
+
+/// What the host rules look at: the host files and what the scan counted.
+#[derive(Debug, Clone, Copy)]
+pub struct HostSeen<'a> {
+    pub host: &'a HostFacts,
+    /// Zombies host-wide (lasting or not).
+    pub zombies: usize,
+    /// Tasks (threads) host-wide.
+    pub tasks: u64,
+}
+
+/// A per-process rule: its id and the function that judges.
+pub struct Rule {
+    pub id: &'static str,
+    pub check: fn(&Facts, &Thresholds) -> Option<(Severity, Kind)>,
+}
+
+impl Rule {
+    /// A table entry (one line in [`rules::PROCESS_RULES`]).
+    pub const fn new(
+        id: &'static str,
+        check: fn(&Facts, &Thresholds) -> Option<(Severity, Kind)>,
+    ) -> Rule {
+        Rule { id, check }
+    }
+}
+
+/// A host rule: its id and the function that judges.
+pub struct HostRule {
+    pub id: &'static str,
+    pub check: fn(&HostSeen<'_>, &HostThresholds) -> Option<(Severity, Kind)>,
+}
+
+impl HostRule {
+    /// A table entry (one line in [`rules::HOST_RULES`]).
+    pub const fn new(
+        id: &'static str,
+        check: fn(&HostSeen<'_>, &HostThresholds) -> Option<(Severity, Kind)>,
+    ) -> HostRule {
+        HostRule { id, check }
+    }
+}
+
+/// Evaluate every rule on a report. Sorted most severe first.
+pub fn evaluate(r: &InspectReport, th: &Thresholds) -> Vec<Finding> {
+    evaluate_facts(&Facts::from_report(r), th)
+}
+
+/// Evaluate every per-process rule ([`rules::PROCESS_RULES`]) on what is
+/// known of a process. Sorted most severe first, then by id.
+pub fn evaluate_facts(facts: &Facts, th: &Thresholds) -> Vec<Finding> {
+    let mut out: Vec<Finding> = rules::PROCESS_RULES
+        .iter()
+        .filter_map(|rule| {
+            (rule.check)(facts, th).map(|(severity, kind)| Finding {
+                id: rule.id,
+                severity,
+                pid: Some(facts.pid),
+                kind,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+    out
+}
+
+/// Evaluate every host rule ([`rules::HOST_RULES`]), in table order (the
+/// caller sorts them with the rest).
+pub fn evaluate_host(seen: &HostSeen<'_>, th: &HostThresholds) -> Vec<Finding> {
+    rules::HOST_RULES
+        .iter()
+        .filter_map(|rule| {
+            (rule.check)(seen, th).map(|(severity, kind)| Finding {
+                id: rule.id,
+                severity,
+                pid: None,
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// `x` rounded to one decimal, as the evidence shows percentages.
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}

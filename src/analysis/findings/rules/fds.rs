@@ -1,0 +1,27 @@
+//! Descriptor rules: near the soft limit, deleted files held open.
+
+use super::super::{Facts, Kind, Severity, Thresholds};
+use super::level;
+use crate::analysis::ceiling::percent_of;
+
+/// `fds.near_limit`: descriptors against the soft RLIMIT_NOFILE (an
+/// unlimited or zero limit is no verdict).
+pub fn near_limit(f: &Facts, th: &Thresholds) -> Option<(Severity, Kind)> {
+    let (fds, soft_limit) = (f.fds?, f.fd_soft_limit?);
+    let percent = percent_of(fds, soft_limit)?;
+    let sev = level(percent, th.fd_warning_pct, th.fd_critical_pct)?;
+    Some((
+        sev,
+        Kind::FdsNearLimit {
+            fds,
+            soft_limit,
+            percent,
+        },
+    ))
+}
+
+/// `fds.deleted_open`: deleted files still open hold their disk space.
+pub fn deleted_open(f: &Facts, _: &Thresholds) -> Option<(Severity, Kind)> {
+    let deleted = f.deleted.filter(|&d| d > 0)?;
+    Some((Severity::Warning, Kind::DeletedOpen { deleted }))
+}

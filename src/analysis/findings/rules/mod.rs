@@ -1,0 +1,343 @@
+//! The finding rules, one function each, grouped by resource (one file
+//! per resource), and the two tables that list them. A rule not in a
+//! table never runs: the tests below check that every entry has a unique
+//! id and fires on an input made for it. See the parent module for what
+//! adding a rule takes.
+
+mod cpu;
+mod fds;
+mod host_limits;
+mod host_memory;
+mod memory;
+mod sockets;
+mod state;
+mod threads;
+
+use super::{HostRule, Rule, Severity};
+
+/// Every per-process rule (`inspect`, and `doctor` for each process).
+pub const PROCESS_RULES: &[Rule] = &[
+    Rule::new("fds.near_limit", fds::near_limit),
+    Rule::new("fds.deleted_open", fds::deleted_open),
+    Rule::new("memory.near_cgroup_limit", memory::near_cgroup_limit),
+    Rule::new("memory.oom_kills", memory::oom_kills),
+    Rule::new("memory.swap_in_use", memory::swap_in_use),
+    Rule::new("threads.high", threads::high),
+    Rule::new("sockets.close_wait", sockets::close_wait),
+    Rule::new("state.zombie", state::zombie),
+    Rule::new("state.uninterruptible", state::uninterruptible),
+    Rule::new("cpu.nonvoluntary_switches", cpu::nonvoluntary_switches),
+];
+
+/// Every host rule (`doctor`).
+pub const HOST_RULES: &[HostRule] = &[
+    HostRule::new("host.mem_available_low", host_memory::mem_available_low),
+    HostRule::new("host.swap_in_use", host_memory::swap_in_use),
+    HostRule::new("host.memory_pressure", host_memory::memory_pressure),
+    HostRule::new("host.zombies", host_limits::zombies),
+    HostRule::new("host.file_handles", host_limits::file_handles),
+    HostRule::new("host.tasks_near_limit", host_limits::tasks_near_limit),
+];
+
+/// Critical at or over `critical`, warning at or over `warning`, else
+/// nothing.
+fn level(value: f64, warning: f64, critical: f64) -> Option<Severity> {
+    if value >= critical {
+        Some(Severity::Critical)
+    } else if value >= warning {
+        Some(Severity::Warning)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::super::{
+        Facts, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
+    };
+    use super::*;
+    use crate::parse::host::{FileNr, MemInfo, Psi, PsiLine};
+    use crate::reader::HostFacts;
+    use crate::text::Text;
+
+    /// Every per-process rule id there must be: a rule dropped from the
+    /// table (or renamed) fails here.
+    const PROCESS_IDS: [&str; 10] = [
+        "fds.near_limit",
+        "fds.deleted_open",
+        "memory.near_cgroup_limit",
+        "memory.oom_kills",
+        "memory.swap_in_use",
+        "threads.high",
+        "sockets.close_wait",
+        "state.zombie",
+        "state.uninterruptible",
+        "cpu.nonvoluntary_switches",
+    ];
+
+    const HOST_IDS: [&str; 6] = [
+        "host.mem_available_low",
+        "host.swap_in_use",
+        "host.memory_pressure",
+        "host.zombies",
+        "host.file_handles",
+        "host.tasks_near_limit",
+    ];
+
+    /// A healthy process: no rule fires.
+    fn healthy() -> Facts {
+        Facts {
+            pid: 42,
+            ppid: 1,
+            state: "S".into(),
+            fds: Some(10),
+            fd_soft_limit: Some(1024),
+            rss_bytes: Some(10 << 20),
+            memory_limit_bytes: Some(1 << 30),
+            oom_kills: Some(0),
+            threads: Some(4),
+            close_wait: Some(0),
+            deleted: Some(0),
+            swap_bytes: Some(0),
+            voluntary_switches: Some(5000),
+            nonvoluntary_switches: Some(10),
+            ..Facts::default()
+        }
+    }
+
+    /// A process made for one rule: healthy but for what `id` judges.
+    fn firing(id: &str) -> Facts {
+        let mut f = healthy();
+        match id {
+            "fds.near_limit" => f.fds = Some(1000),
+            "fds.deleted_open" => f.deleted = Some(3),
+            "memory.near_cgroup_limit" => f.rss_bytes = Some(1000 << 20),
+            "memory.oom_kills" => f.oom_kills = Some(2),
+            "memory.swap_in_use" => f.swap_bytes = Some(1 << 20),
+            "threads.high" => f.threads = Some(5000),
+            "sockets.close_wait" => f.close_wait = Some(50),
+            "state.zombie" => f.state = "Z".into(),
+            "state.uninterruptible" => f.state = "D".into(),
+            "cpu.nonvoluntary_switches" => f.nonvoluntary_switches = Some(9000),
+            other => panic!("no synthetic input for rule {other}: add one here"),
+        }
+        f
+    }
+
+    /// A healthy host: 16 GiB, half available, no swap, no pressure.
+    fn healthy_host() -> HostFacts {
+        HostFacts {
+            mem: MemInfo {
+                total: Some(16 << 30),
+                available: Some(8 << 30),
+                swap_total: Some(1 << 30),
+                swap_free: Some(1 << 30),
+                invalid: 0,
+            },
+            psi_memory: Some(Psi::default()),
+            file_nr: Some(FileNr {
+                allocated: 1000,
+                max: 1_000_000,
+            }),
+            pid_max: Some(32768),
+            threads_max: Some(100_000),
+            cpus: 2,
+            ..HostFacts::default()
+        }
+    }
+
+    /// The host, zombie and task counts made for one host rule.
+    fn firing_host(id: &str) -> (HostFacts, usize, u64) {
+        let mut h = healthy_host();
+        let (mut zombies, mut tasks) = (0, 100);
+        match id {
+            "host.mem_available_low" => h.mem.available = Some(100 << 20),
+            "host.swap_in_use" => h.mem.swap_free = Some(1 << 29),
+            "host.memory_pressure" => {
+                h.psi_memory = Some(Psi {
+                    some: Some(PsiLine {
+                        avg10: 30.0,
+                        ..PsiLine::default()
+                    }),
+                    ..Psi::default()
+                });
+            }
+            "host.zombies" => zombies = 500,
+            "host.file_handles" => {
+                h.file_nr = Some(FileNr {
+                    allocated: 990_000,
+                    max: 1_000_000,
+                });
+            }
+            "host.tasks_near_limit" => tasks = 30_000,
+            other => panic!("no synthetic input for host rule {other}: add one here"),
+        }
+        (h, zombies, tasks)
+    }
+
+    #[test]
+    fn process_rule_ids_are_unique_and_all_listed() {
+        let ids: Vec<&str> = PROCESS_RULES.iter().map(|r| r.id).collect();
+        let unique: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate id in {ids:?}");
+        assert_eq!(unique, PROCESS_IDS.into_iter().collect());
+    }
+
+    #[test]
+    fn host_rule_ids_are_unique_and_all_listed() {
+        let ids: Vec<&str> = HOST_RULES.iter().map(|r| r.id).collect();
+        let unique: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate id in {ids:?}");
+        assert_eq!(unique, HOST_IDS.into_iter().collect());
+    }
+
+    #[test]
+    fn a_healthy_process_and_host_have_no_findings() {
+        let th = Thresholds::default();
+        assert_eq!(evaluate_facts(&healthy(), &th), vec![]);
+        let h = healthy_host();
+        let seen = HostSeen {
+            host: &h,
+            zombies: 0,
+            tasks: 100,
+        };
+        assert_eq!(evaluate_host(&seen, &HostThresholds::default()), vec![]);
+    }
+
+    #[test]
+    fn every_process_rule_fires_on_its_input_and_only_it() {
+        let th = Thresholds::default();
+        for id in PROCESS_IDS {
+            let found = evaluate_facts(&firing(id), &th);
+            let ids: Vec<&str> = found.iter().map(|f| f.id).collect();
+            assert_eq!(ids, vec![id], "input made for {id}");
+            assert_eq!(found[0].pid, Some(42));
+        }
+    }
+
+    #[test]
+    fn every_host_rule_fires_on_its_input_and_only_it() {
+        let th = HostThresholds::default();
+        for id in HOST_IDS {
+            let (h, zombies, tasks) = firing_host(id);
+            let seen = HostSeen {
+                host: &h,
+                zombies,
+                tasks,
+            };
+            let found = evaluate_host(&seen, &th);
+            let ids: Vec<&str> = found.iter().map(|f| f.id).collect();
+            assert_eq!(ids, vec![id], "input made for {id}");
+            assert_eq!(found[0].pid, None);
+        }
+    }
+
+    #[test]
+    fn the_kind_carries_the_values_judged() {
+        let th = Thresholds::default();
+        let f = &evaluate_facts(&firing("fds.near_limit"), &th)[0];
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(
+            f.kind,
+            Kind::FdsNearLimit {
+                fds: 1000,
+                soft_limit: 1024,
+                percent: 1000.0 * 100.0 / 1024.0,
+            }
+        );
+        // The evidence rounds to one decimal.
+        assert_eq!(f.evidence()["percent"], serde_json::json!(97.7));
+        let mut z = firing("state.zombie");
+        z.ppid = 7;
+        z.parent_name = Some(Text(b"sh".to_vec()));
+        let f = &evaluate_facts(&z, &th)[0];
+        assert_eq!(
+            f.kind,
+            Kind::Zombie {
+                ppid: 7,
+                parent_name: Some(Text(b"sh".to_vec())),
+            }
+        );
+    }
+
+    #[test]
+    fn severity_levels_and_unknowns() {
+        let th = Thresholds::default();
+        let at = |fds: u64, limit: Option<u64>| {
+            let mut f = healthy();
+            f.fds = Some(fds);
+            f.fd_soft_limit = limit;
+            evaluate_facts(&f, &th).first().map(|f| (f.id, f.severity))
+        };
+        assert_eq!(
+            at(990, Some(1024)),
+            Some(("fds.near_limit", Severity::Critical))
+        );
+        assert_eq!(
+            at(850, Some(1024)),
+            Some(("fds.near_limit", Severity::Warning))
+        );
+        assert_eq!(at(500, Some(1024)), None);
+        // Unlimited, or a limit of 0: no verdict, never a division by 0.
+        assert_eq!(at(990, None), None);
+        assert_eq!(at(990, Some(0)), None);
+        // Swap: a warning from 10% of the process's memory, else info.
+        let mut f = healthy();
+        f.swap_bytes = Some(1 << 20);
+        f.rss_bytes = Some(100 << 20);
+        assert_eq!(evaluate_facts(&f, &th)[0].severity, Severity::Info);
+        f.rss_bytes = None;
+        assert_eq!(evaluate_facts(&f, &th)[0].severity, Severity::Warning);
+        // Too few switches to judge the mix.
+        let mut f = healthy();
+        f.voluntary_switches = Some(10);
+        f.nonvoluntary_switches = Some(900);
+        assert_eq!(evaluate_facts(&f, &th), vec![]);
+    }
+
+    #[test]
+    fn host_limits_of_zero_are_no_verdict() {
+        let th = HostThresholds::default();
+        let mut h = healthy_host();
+        h.mem.total = Some(0);
+        h.mem.available = Some(0);
+        h.mem.swap_total = Some(0);
+        h.mem.swap_free = Some(0);
+        h.file_nr = Some(FileNr {
+            allocated: 10,
+            max: 0,
+        });
+        h.pid_max = Some(0);
+        h.threads_max = None;
+        let seen = HostSeen {
+            host: &h,
+            zombies: 0,
+            tasks: 100,
+        };
+        assert_eq!(evaluate_host(&seen, &th), vec![]);
+    }
+
+    #[test]
+    fn findings_are_sorted_most_severe_first_then_by_id() {
+        let mut f = firing("fds.near_limit");
+        f.state = "D".into();
+        f.deleted = Some(1);
+        f.close_wait = Some(30);
+        let ids: Vec<&str> = evaluate_facts(&f, &Thresholds::default())
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "fds.near_limit",
+                "fds.deleted_open",
+                "sockets.close_wait",
+                "state.uninterruptible"
+            ]
+        );
+    }
+}

@@ -1,0 +1,519 @@
+//! The words of every finding: its one-line message and the next command
+//! to run, written from the typed [`Kind`] the rule returned (analysis
+//! keeps values, never sentences; see `analysis::findings`). Also the
+//! JSON form of a finding: `Serialize` for [`Finding`] (as `inspect`
+//! shows it) and for [`DoctorFinding`] (with the process), implemented
+//! here so that the `message` and `next` fields are filled by render
+//! whenever a report is serialized, while the reports themselves stay
+//! plain derived data.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use super::units::iec;
+use crate::analysis::doctor::DoctorFinding;
+use crate::analysis::findings::{Finding, Kind, Severity};
+use crate::text::Text;
+
+/// `"es"` after "process" unless one.
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// The finding in one line for people.
+pub fn message(f: &Finding) -> String {
+    match &f.kind {
+        Kind::FdsNearLimit {
+            fds,
+            soft_limit,
+            percent,
+        } => format!(
+            "{fds} of {soft_limit} file descriptors in use ({percent:.0}% of the soft limit): \"too many open files\" is near"
+        ),
+        Kind::DeletedOpen { deleted } => format!(
+            "{deleted} deleted file{} still held open: its disk space is not freed until closed",
+            plural(*deleted, " is", "s are")
+        ),
+        Kind::MemoryNearCgroupLimit {
+            rss_bytes,
+            limit_bytes,
+            percent,
+        } => format!(
+            "RSS {} is {percent:.0}% of the cgroup memory limit {}: the OOM killer acts at the limit",
+            iec(*rss_bytes),
+            iec(*limit_bytes)
+        ),
+        Kind::OomKills { oom_kills, cgroup } => oom_kills_words(*oom_kills, cgroup.as_ref()),
+        Kind::SwapInUse {
+            swap_bytes,
+            percent_of_memory,
+        } => format!(
+            "{} of this process is in swap ({percent_of_memory:.0}% of its memory): touching it stalls on disk",
+            iec(*swap_bytes)
+        ),
+        Kind::ThreadsHigh {
+            threads,
+            threshold,
+            largest_group,
+        } => {
+            let detail = largest_group
+                .as_ref()
+                .map(|(pattern, count)| format!("; largest group {} x{count}", pattern.display()))
+                .unwrap_or_default();
+            format!(
+                "{threads} threads (threshold {threshold}){detail}: suspect a thread leak or an unbounded pool"
+            )
+        }
+        Kind::CloseWait { close_wait, .. } => format!(
+            "{close_wait} TCP sockets in CLOSE_WAIT: the peer closed and this process never called close() (a socket leak)"
+        ),
+        Kind::Zombie { ppid, parent_name } => format!(
+            "zombie: the process exited but its parent {ppid} ({}) has not reaped it",
+            name_or_unknown(parent_name.as_ref())
+        ),
+        Kind::Uninterruptible => {
+            "in uninterruptible wait (D): blocked in the kernel, usually on disk or network I/O"
+                .to_string()
+        }
+        Kind::NonvoluntarySwitches { percent, .. } => format!(
+            "{percent:.0}% of context switches are nonvoluntary: the process is often preempted (CPU contention or a CPU quota)"
+        ),
+        Kind::ZombiesUnreaped {
+            ppid,
+            parent_name,
+            zombies,
+        } => zombies_unreaped_words(*ppid, parent_name.as_ref(), zombies),
+        Kind::HostMemAvailableLow {
+            available_bytes,
+            total_bytes,
+            percent,
+        } => format!(
+            "only {} of {} memory is available ({percent:.1}%): the kernel is close to reclaiming hard and the OOM killer",
+            iec(*available_bytes),
+            iec(*total_bytes)
+        ),
+        Kind::HostSwapInUse {
+            used_bytes,
+            total_bytes,
+            percent,
+        } => format!(
+            "{} of {} swap in use ({percent:.0}%): memory was short at some point; processes touching swapped pages stall on disk",
+            iec(*used_bytes),
+            iec(*total_bytes)
+        ),
+        Kind::HostMemoryPressure {
+            some_avg10,
+            full_avg10,
+        } => format!(
+            "memory pressure: some task stalled on memory {some_avg10:.1}% and all tasks {full_avg10:.1}% of the last 10 s (PSI): the host is thrashing or reclaiming"
+        ),
+        Kind::HostZombies { zombies } => format!(
+            "{zombies} zombie processes on the host: each holds a PID until its parent reaps it"
+        ),
+        Kind::HostFileHandles {
+            allocated,
+            file_max,
+            percent,
+        } => format!(
+            "{allocated} of {file_max} file handles allocated host-wide ({percent:.0}% of fs.file-max): every open() will fail at the limit"
+        ),
+        Kind::HostTasksNearLimit {
+            tasks,
+            limit,
+            percent,
+        } => format!(
+            "{tasks} tasks (threads) of at most {limit} (kernel.pid_max / threads-max, {percent:.0}%): fork() and thread creation will fail"
+        ),
+        Kind::Worded { message, .. } => message.clone(),
+    }
+}
+
+fn name_or_unknown(name: Option<&Text>) -> String {
+    name.map(Text::display).unwrap_or_else(|| "?".into())
+}
+
+fn oom_kills_words(k: u64, cgroup: Option<&Text>) -> String {
+    let es = plural(k, "", "es");
+    match cgroup {
+        Some(cg) => format!(
+            "the OOM killer has killed {k} process{es} in memory cgroup {}",
+            cg.display()
+        ),
+        None => {
+            format!("the OOM killer has killed {k} process{es} in this process's memory cgroup")
+        }
+    }
+}
+
+/// Zombie PIDs listed up to ten, and what to do about the parent.
+fn zombies_unreaped_words(ppid: i32, parent_name: Option<&Text>, zombies: &[i32]) -> String {
+    let n = zombies.len();
+    let list: Vec<String> = zombies.iter().take(10).map(i32::to_string).collect();
+    let more = if n > 10 {
+        format!(" and {} more", n - 10)
+    } else {
+        String::new()
+    };
+    let them = if n == 1 { "it" } else { "them" };
+    let advice = if ppid == 1 {
+        ": PID 1 does not reap orphans here (in a container, run an init such as tini or `docker run --init`)".to_string()
+    } else {
+        format!(
+            ": the parent has not called wait() for {them} (fix its SIGCHLD handling, or restart it so that init reaps {them})"
+        )
+    };
+    format!(
+        "{n} zombie child{} not reaped by {ppid} ({}): PID{} {}{more}{advice}",
+        if n == 1 { "" } else { "ren" },
+        name_or_unknown(parent_name),
+        if n == 1 { "" } else { "s" },
+        list.join(", ")
+    )
+}
+
+/// The command to run next for the full evidence, if any.
+pub fn next(f: &Finding) -> Option<String> {
+    const TOP_RSS: &str = "proctor top --once --sort rss --limit 10";
+    let pid = f.pid.map_or_else(|| "?".to_string(), |p| p.to_string());
+    Some(match &f.kind {
+        Kind::FdsNearLimit { .. } => format!("proctor fds {pid}"),
+        Kind::DeletedOpen { .. } => format!("proctor fds {pid} --type file"),
+        Kind::MemoryNearCgroupLimit { .. } => format!("proctor maps {pid} --sort rss"),
+        // Inspect already shows the process; doctor names a cgroup
+        // after one of its processes.
+        Kind::OomKills { cgroup: None, .. } => return None,
+        Kind::OomKills {
+            cgroup: Some(_), ..
+        } => format!("proctor inspect {pid}"),
+        Kind::SwapInUse { .. } | Kind::Uninterruptible => return None,
+        Kind::ThreadsHigh { .. } => format!("proctor threads {pid}"),
+        Kind::CloseWait { .. } => format!("proctor net {pid} --state CLOSE_WAIT"),
+        Kind::Zombie { ppid, .. } | Kind::ZombiesUnreaped { ppid, .. } => {
+            format!("proctor inspect {ppid}")
+        }
+        Kind::NonvoluntarySwitches { .. } => format!("proctor threads {pid} --sort switches"),
+        Kind::HostMemAvailableLow { .. }
+        | Kind::HostSwapInUse { .. }
+        | Kind::HostMemoryPressure { .. } => TOP_RSS.to_string(),
+        Kind::HostZombies { .. } => "proctor top --once --filter defunct".to_string(),
+        Kind::HostFileHandles { .. } => "proctor top --once --sort fds --limit 10".to_string(),
+        Kind::HostTasksNearLimit { .. } => {
+            "proctor top --once --sort threads --limit 10".to_string()
+        }
+        Kind::Worded { next, .. } => return next.clone(),
+    })
+}
+
+/// A finding as `inspect --json` shows it.
+#[derive(Serialize)]
+struct FindingDoc {
+    id: &'static str,
+    severity: Severity,
+    message: String,
+    evidence: BTreeMap<&'static str, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FindingDoc {
+            id: self.id,
+            severity: self.severity,
+            message: message(self),
+            evidence: self.evidence(),
+            next: next(self),
+        }
+        .serialize(s)
+    }
+}
+
+/// A finding as `doctor --json` shows it: the process first, and `next`
+/// always present (null when there is none).
+#[derive(Serialize)]
+struct DoctorFindingDoc<'a> {
+    pid: Option<i32>,
+    name: Option<&'a Text>,
+    id: &'static str,
+    severity: Severity,
+    message: String,
+    evidence: BTreeMap<&'static str, Value>,
+    next: Option<String>,
+}
+
+impl Serialize for DoctorFinding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = &self.finding;
+        DoctorFindingDoc {
+            pid: f.pid,
+            name: self.name.as_ref(),
+            id: f.id,
+            severity: f.severity,
+            message: message(f),
+            evidence: f.evidence(),
+            next: next(f),
+        }
+        .serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn finding(id: &'static str, pid: Option<i32>, kind: Kind) -> Finding {
+        Finding {
+            id,
+            severity: Severity::Warning,
+            pid,
+            kind,
+        }
+    }
+
+    fn text(s: &str) -> Text {
+        Text(s.as_bytes().to_vec())
+    }
+
+    /// One synthetic finding of every kind (a new kind fails to build
+    /// until it is added to the match below, then shows in the snapshot).
+    fn one_of_each() -> Vec<Finding> {
+        let kinds = [
+            Kind::FdsNearLimit {
+                fds: 990,
+                soft_limit: 1024,
+                percent: 96.68,
+            },
+            Kind::DeletedOpen { deleted: 1 },
+            Kind::MemoryNearCgroupLimit {
+                rss_bytes: 970 << 20,
+                limit_bytes: 1 << 30,
+                percent: 94.7,
+            },
+            Kind::OomKills {
+                oom_kills: 1,
+                cgroup: None,
+            },
+            Kind::OomKills {
+                oom_kills: 3,
+                cgroup: Some(text("/kubepods/pod1")),
+            },
+            Kind::SwapInUse {
+                swap_bytes: 3 << 20,
+                percent_of_memory: 12.5,
+            },
+            Kind::ThreadsHigh {
+                threads: 1500,
+                threshold: 1000,
+                largest_group: Some((text("worker-*"), 1400)),
+            },
+            Kind::ThreadsHigh {
+                threads: 1500,
+                threshold: 1000,
+                largest_group: None,
+            },
+            Kind::CloseWait {
+                close_wait: 25,
+                threshold: 20,
+            },
+            Kind::Zombie {
+                ppid: 7,
+                parent_name: Some(text("sh")),
+            },
+            Kind::Zombie {
+                ppid: 7,
+                parent_name: None,
+            },
+            Kind::Uninterruptible,
+            Kind::NonvoluntarySwitches {
+                voluntary: 400,
+                nonvoluntary: 1600,
+                percent: 80.0,
+            },
+            Kind::ZombiesUnreaped {
+                ppid: 50,
+                parent_name: Some(text("server")),
+                zombies: vec![51],
+            },
+            Kind::ZombiesUnreaped {
+                ppid: 1,
+                parent_name: Some(text("init")),
+                zombies: (100..112).collect(),
+            },
+            Kind::HostMemAvailableLow {
+                available_bytes: 4 << 30,
+                total_bytes: 100 << 30,
+                percent: 4.0,
+            },
+            Kind::HostSwapInUse {
+                used_bytes: 60 << 30,
+                total_bytes: 100 << 30,
+                percent: 60.0,
+            },
+            Kind::HostMemoryPressure {
+                some_avg10: 12.34,
+                full_avg10: 0.5,
+            },
+            Kind::HostZombies { zombies: 100 },
+            Kind::HostFileHandles {
+                allocated: 960,
+                file_max: 1000,
+                percent: 96.0,
+            },
+            Kind::HostTasksNearLimit {
+                tasks: 86,
+                limit: 100,
+                percent: 86.0,
+            },
+            Kind::Worded {
+                message: "open descriptors grew from 100 to 300 in 5.0s: a leak suspect".into(),
+                evidence: BTreeMap::new(),
+                next: Some("proctor watch 9 --metrics fds".into()),
+            },
+        ];
+        kinds
+            .into_iter()
+            .map(|kind| {
+                let (id, pid) = match &kind {
+                    Kind::FdsNearLimit { .. } => ("fds.near_limit", Some(42)),
+                    Kind::DeletedOpen { .. } => ("fds.deleted_open", Some(42)),
+                    Kind::MemoryNearCgroupLimit { .. } => ("memory.near_cgroup_limit", Some(42)),
+                    Kind::OomKills { .. } => ("memory.oom_kills", Some(42)),
+                    Kind::SwapInUse { .. } => ("memory.swap_in_use", Some(42)),
+                    Kind::ThreadsHigh { .. } => ("threads.high", Some(42)),
+                    Kind::CloseWait { .. } => ("sockets.close_wait", Some(42)),
+                    Kind::Zombie { .. } => ("state.zombie", Some(42)),
+                    Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
+                    Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),
+                    Kind::ZombiesUnreaped { ppid, .. } => ("zombies.unreaped", Some(*ppid)),
+                    Kind::HostMemAvailableLow { .. } => ("host.mem_available_low", None),
+                    Kind::HostSwapInUse { .. } => ("host.swap_in_use", None),
+                    Kind::HostMemoryPressure { .. } => ("host.memory_pressure", None),
+                    Kind::HostZombies { .. } => ("host.zombies", None),
+                    Kind::HostFileHandles { .. } => ("host.file_handles", None),
+                    Kind::HostTasksNearLimit { .. } => ("host.tasks_near_limit", None),
+                    Kind::Worded { .. } => ("growth.fds", Some(9)),
+                };
+                finding(id, pid, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_words_of_every_kind() {
+        let mut s = String::new();
+        for f in one_of_each() {
+            s.push_str(&format!(
+                "{}\n  {}\n  next: {}\n",
+                f.id,
+                message(&f),
+                next(&f).unwrap_or_else(|| "-".into())
+            ));
+        }
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn zombie_lists_stop_at_ten_and_pid_1_gets_the_init_advice() {
+        let all = one_of_each();
+        let words = |ppid: i32| {
+            all.iter()
+                .find(|f| matches!(f.kind, Kind::ZombiesUnreaped { ppid: p, .. } if p == ppid))
+                .map(message)
+                .unwrap_or_default()
+        };
+        let init = words(1);
+        assert!(
+            init.contains("12 zombie children not reaped by 1 (init)"),
+            "{init}"
+        );
+        assert!(init.contains("PIDs 100, 101,"), "{init}");
+        assert!(init.contains("109 and 2 more"), "{init}");
+        assert!(!init.contains("110"), "{init}");
+        assert!(init.contains("tini"), "{init}");
+        let one = words(50);
+        assert!(
+            one.starts_with("1 zombie child not reaped by 50 (server): PID 51: "),
+            "{one}"
+        );
+        assert!(one.contains("wait() for it"), "{one}");
+    }
+
+    #[test]
+    fn words_escape_names_for_the_terminal() {
+        let f = finding(
+            "state.zombie",
+            Some(3),
+            Kind::Zombie {
+                ppid: 2,
+                parent_name: Some(text("evil\x1b[2J")),
+            },
+        );
+        let m = message(&f);
+        assert!(!m.contains('\x1b'), "{m:?}");
+    }
+
+    #[test]
+    fn inspect_json_omits_a_missing_next() {
+        let f = finding(
+            "memory.oom_kills",
+            Some(42),
+            Kind::OomKills {
+                oom_kills: 2,
+                cgroup: None,
+            },
+        );
+        assert_eq!(
+            serde_json::to_value(&f).ok(),
+            Some(json!({
+                "id": "memory.oom_kills",
+                "severity": "warning",
+                "message": "the OOM killer has killed 2 processes in this process's memory cgroup",
+                "evidence": {"oom_kills": 2},
+            }))
+        );
+        let f = finding(
+            "fds.deleted_open",
+            Some(42),
+            Kind::DeletedOpen { deleted: 2 },
+        );
+        let doc = serde_json::to_string(&f).unwrap_or_default();
+        // Field order is the contract's: id, severity, message, evidence, next.
+        assert_eq!(
+            doc,
+            r#"{"id":"fds.deleted_open","severity":"warning","message":"2 deleted files are still held open: its disk space is not freed until closed","evidence":{"deleted":2},"next":"proctor fds 42 --type file"}"#
+        );
+    }
+
+    #[test]
+    fn doctor_json_names_the_process_and_always_has_next() {
+        let host = DoctorFinding {
+            name: None,
+            finding: finding("host.zombies", None, Kind::HostZombies { zombies: 100 }),
+        };
+        let doc = serde_json::to_string(&host).unwrap_or_default();
+        assert!(
+            doc.starts_with(r#"{"pid":null,"name":null,"id":"host.zombies","severity":"warning","message":"100 zombie"#),
+            "{doc}"
+        );
+        let proc = DoctorFinding {
+            name: Some(text("app")),
+            finding: finding("state.uninterruptible", Some(5), Kind::Uninterruptible),
+        };
+        assert_eq!(
+            serde_json::to_value(&proc).ok(),
+            Some(json!({
+                "pid": 5,
+                "name": "app",
+                "id": "state.uninterruptible",
+                "severity": "warning",
+                "message": "in uninterruptible wait (D): blocked in the kernel, usually on disk or network I/O",
+                "evidence": {},
+                "next": null,
+            }))
+        );
+    }
+}
