@@ -8,21 +8,30 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
-use crate::cli::DoctorArgs;
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ReadError};
 use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
 use crate::render;
 
+/// What `doctor` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Scan twice this far apart and report fast growers (within its
+    /// bounds: the CLI checks them).
+    pub sample: Option<Duration>,
+    /// List info-level findings too.
+    pub all: bool,
+}
+
 /// A zombie seen by the scan is judged only if it is still a zombie this
 /// long after: a child between exit and its parent's wait() is normal.
 const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
 
 #[allow(clippy::too_many_lines)] // to split (issue 10)
-pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let started = Instant::now();
-    // `--sample` is within its bounds (cli::check_durations). Ctrl-C during
+    // `--sample` is within its bounds (checked by the CLI). Ctrl-C during
     // the sample stops the wait: the report is built on the first scan,
     // says that growth was not measured, and the exit code is 130.
     let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
