@@ -221,7 +221,7 @@ pub struct MapsReport<'a> {
     pub unavailable: Vec<Unavailable>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapSort {
     Address,
     Rss,

@@ -128,119 +128,155 @@ pub const STATES: [&str; 17] = [
     "DISCONNECTING",
 ];
 
-#[allow(clippy::too_many_lines)] // to split (issue 10)
+/// A socket row and whether the socket listens (TCP LISTEN, bound
+/// unconnected UDP, listening unix socket).
+type Row = (SocketRow, bool);
+
+/// Socket descriptors by inode.
+type FdOf = rustc_hash::FxHashMap<u64, i32>;
+
 pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> NetReport {
+    let fd_of = socket_fds(fds);
+    let mut all: Vec<Row> = sk.inet.iter().map(|s| inet_row(s, &fd_of)).collect();
+    all.extend(sk.unix.iter().map(|u| unix_row(u, &fd_of)));
+    // On a table line that did not parse: the protocol is known, the
+    // rest is not (`?`).
+    all.extend(sk.unparsed.iter().map(|(proto, inode)| {
+        let row = bare_row(fd_of.get(inode).copied(), proto.as_str(), "?", *inode);
+        (row, false)
+    }));
+    all.extend(untabled(&fd_of, &all));
+    let summary = summarise(&all);
+    let count = all.len() as u64;
+    NetReport {
+        scope: "process",
+        pid,
+        count,
+        by_protocol: summary.by_protocol,
+        by_state: summary.by_state,
+        listening: summary.listening,
+        close_wait: summary.close_wait,
+        sockets: select(all, filter),
+    }
+}
+
+/// The inode of every socket descriptor, with its descriptor number.
+fn socket_fds(fds: &[FdEntry]) -> FdOf {
     let none = Default::default();
-    let fd_of: rustc_hash::FxHashMap<u64, i32> = fds
-        .iter()
+    fds.iter()
         .filter_map(|e| {
             let l = fdlink::classify(e.link.as_deref().ok()?, None, &none);
             (l.kind == fdlink::FdKind::Socket).then_some((l.inode?, e.fd))
         })
-        .collect();
-    let mut all: Vec<(SocketRow, bool)> = Vec::new();
-    for s in &sk.inet {
-        let tcp = s.proto.is_tcp();
-        let state = if tcp {
-            net::tcp_state_name(s.state)
-        } else {
-            udp_state(s.state)
-        };
-        let listening = if tcp {
-            s.state == net::TCP_LISTEN
-        } else {
-            matches!(s.proto, Proto::Udp | Proto::Udp6)
-                && s.state == net::TCP_CLOSE
-                && s.local.port() != 0
-        };
-        let connected_remote = s.remote.port() != 0 || !s.remote.ip().is_unspecified();
-        all.push((
-            SocketRow {
-                fd: fd_of.get(&s.inode).copied(),
-                proto: s.proto.as_str(),
-                local: Some(Addr::Inet(s.local)),
-                remote: connected_remote.then_some(Addr::Inet(s.remote)),
-                state,
-                inode: s.inode,
-                rx_queue: Some(s.rx_queue),
-                tx_queue: Some(s.tx_queue),
-            },
-            listening,
-        ));
+        .collect()
+}
+
+/// A TCP, UDP or raw socket (v4 or v6) of the tables.
+fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
+    let tcp = s.proto.is_tcp();
+    let state = if tcp {
+        net::tcp_state_name(s.state)
+    } else {
+        udp_state(s.state)
+    };
+    let listening = if tcp {
+        s.state == net::TCP_LISTEN
+    } else {
+        matches!(s.proto, Proto::Udp | Proto::Udp6)
+            && s.state == net::TCP_CLOSE
+            && s.local.port() != 0
+    };
+    let connected_remote = s.remote.port() != 0 || !s.remote.ip().is_unspecified();
+    let row = SocketRow {
+        fd: fd_of.get(&s.inode).copied(),
+        proto: s.proto.as_str(),
+        local: Some(Addr::Inet(s.local)),
+        remote: connected_remote.then_some(Addr::Inet(s.remote)),
+        state,
+        inode: s.inode,
+        rx_queue: Some(s.rx_queue),
+        tx_queue: Some(s.tx_queue),
+    };
+    (row, listening)
+}
+
+/// A unix socket of the table.
+fn unix_row(u: &net::UnixSocket, fd_of: &FdOf) -> Row {
+    let row = SocketRow {
+        fd: fd_of.get(&u.inode).copied(),
+        proto: "unix",
+        local: (!u.path.is_empty()).then(|| Addr::Unix(Text(u.path.clone()))),
+        remote: None,
+        state: net::unix_state_name(u),
+        inode: u.inode,
+        rx_queue: u.queues.map(|q| q.0),
+        tx_queue: u.queues.map(|q| q.1),
+    };
+    (row, u.listening)
+}
+
+/// A socket known only by its protocol and inode: no address, no queues.
+fn bare_row(fd: Option<i32>, proto: &'static str, state: &'static str, inode: u64) -> SocketRow {
+    SocketRow {
+        fd,
+        proto,
+        local: None,
+        remote: None,
+        state,
+        inode,
+        rx_queue: None,
+        tx_queue: None,
     }
-    for u in &sk.unix {
-        all.push((
-            SocketRow {
-                fd: fd_of.get(&u.inode).copied(),
-                proto: "unix",
-                local: (!u.path.is_empty()).then(|| Addr::Unix(Text(u.path.clone()))),
-                remote: None,
-                state: net::unix_state_name(u),
-                inode: u.inode,
-                rx_queue: u.queues.map(|q| q.0),
-                tx_queue: u.queues.map(|q| q.1),
-            },
-            u.listening,
-        ));
-    }
-    // On a table line that did not parse: the protocol is known, the
-    // rest is not (`?`).
-    for (proto, inode) in &sk.unparsed {
-        all.push((
-            SocketRow {
-                fd: fd_of.get(inode).copied(),
-                proto: proto.as_str(),
-                local: None,
-                remote: None,
-                state: "?",
-                inode: *inode,
-                rx_queue: None,
-                tx_queue: None,
-            },
-            false,
-        ));
-    }
-    // Socket descriptors found in no table (netlink, packet, vsock...).
-    let mut known: net::InodeSet = all.iter().map(|r| r.0.inode).collect();
+}
+
+/// Socket descriptors found in no table (netlink, packet, vsock...), by
+/// descriptor number.
+fn untabled(fd_of: &FdOf, tabled: &[Row]) -> Vec<Row> {
+    let known: net::InodeSet = tabled.iter().map(|r| r.0.inode).collect();
     let mut others: Vec<(&u64, &i32)> = fd_of.iter().filter(|(i, _)| !known.contains(i)).collect();
     others.sort_by_key(|(_, fd)| **fd);
-    for (inode, fd) in others {
-        known.insert(*inode);
-        all.push((
-            SocketRow {
-                fd: Some(*fd),
-                proto: "other",
-                local: None,
-                remote: None,
-                state: "UNKNOWN",
-                inode: *inode,
-                rx_queue: None,
-                tx_queue: None,
-            },
-            false,
-        ));
-    }
+    others
+        .into_iter()
+        .map(|(inode, fd)| (bare_row(Some(*fd), "other", "UNKNOWN", *inode), false))
+        .collect()
+}
 
-    let mut by_protocol = BTreeMap::new();
-    let mut by_state = BTreeMap::new();
-    let mut listening = Vec::new();
-    let mut close_wait = 0;
-    for (r, l) in &all {
-        *by_protocol.entry(r.proto).or_default() += 1;
+/// The summary of every socket (filters do not apply to it).
+struct Summary {
+    by_protocol: BTreeMap<&'static str, u64>,
+    by_state: BTreeMap<&'static str, u64>,
+    listening: Vec<String>,
+    close_wait: u64,
+}
+
+fn summarise(all: &[Row]) -> Summary {
+    let mut s = Summary {
+        by_protocol: BTreeMap::new(),
+        by_state: BTreeMap::new(),
+        listening: Vec::new(),
+        close_wait: 0,
+    };
+    for (r, l) in all {
+        *s.by_protocol.entry(r.proto).or_default() += 1;
         if r.proto.starts_with("tcp") {
-            *by_state.entry(r.state).or_default() += 1;
-            close_wait += u64::from(r.state == "CLOSE_WAIT");
+            *s.by_state.entry(r.state).or_default() += 1;
+            s.close_wait += u64::from(r.state == "CLOSE_WAIT");
         }
         if *l && r.proto != "unix" {
             if let Some(a) = &r.local {
-                listening.push(format!("{} {}", family(r.proto), a.to_json_string()));
+                s.listening
+                    .push(format!("{} {}", family(r.proto), a.to_json_string()));
             }
         }
     }
-    listening.sort();
-    listening.dedup();
+    s.listening.sort();
+    s.listening.dedup();
+    s
+}
 
-    let count = all.len() as u64;
+/// The rows the filter keeps, ordered by family, listening first, state,
+/// descriptor and inode.
+fn select(all: Vec<Row>, filter: &NetFilter) -> Vec<SocketRow> {
     let mut sockets: Vec<SocketRow> = all
         .into_iter()
         .filter(|(r, l)| {
@@ -259,16 +295,7 @@ pub fn build(pid: i32, fds: &[FdEntry], sk: &Sockets, filter: &NetFilter) -> Net
             .then(a.fd.cmp(&b.fd))
             .then(a.inode.cmp(&b.inode))
     });
-    NetReport {
-        scope: "process",
-        pid,
-        count,
-        by_protocol,
-        by_state,
-        listening,
-        close_wait,
-        sockets,
-    }
+    sockets
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub struct ThreadsReport {
     pub unavailable: Vec<super::inspect::Unavailable>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadSort {
     /// Most CPU time first.
     Cpu,

@@ -11,7 +11,7 @@ use crate::reader::{Missing, Scan, ScanRow};
 use crate::text::Text;
 
 /// Columns a table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     Pid,
     User,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::leak::{self, Judgement, Shape, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Rss,
@@ -16,7 +16,6 @@ pub enum Metric {
     Fds,
     Threads,
     Sockets,
-    #[value(name = "close_wait", alias = "close-wait")]
     CloseWait,
     Maps,
 }

@@ -6,9 +6,135 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cmd::target::Pick;
+use crate::analysis::maps::MapSort;
+use crate::analysis::threads::ThreadSort;
+use crate::analysis::top::SortKey;
+use crate::analysis::watch::{DEFAULT_METRICS, Metric};
+use crate::cmd::demo::Scenario;
 use crate::error::CliError;
-use crate::render::style;
+use crate::parse::fdlink::FdKind;
+use crate::render::style::ColorChoice;
+
+/// A clap value enum of the command line mirroring a domain enum variant
+/// for variant (same names, so clap's kebab-case values are the domain's),
+/// with the conversions both ways: a variant added to the domain enum and
+/// not here fails to compile instead of silently not being offered.
+macro_rules! value_enum {
+    (
+        $(#[$meta:meta])*
+        $arg:ident => $domain:ident {
+            $( $(#[$vmeta:meta])* $variant:ident, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $arg {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl From<$arg> for $domain {
+            fn from(a: $arg) -> Self {
+                match a {
+                    $( $arg::$variant => $domain::$variant, )*
+                }
+            }
+        }
+
+        impl From<$domain> for $arg {
+            fn from(d: $domain) -> Self {
+                match d {
+                    $( $domain::$variant => $arg::$variant, )*
+                }
+            }
+        }
+    };
+}
+
+value_enum! {
+    /// `--color WHEN`.
+    ColorArg => ColorChoice {
+        Auto,
+        Always,
+        Never,
+    }
+}
+
+value_enum! {
+    /// `watch --metrics`.
+    MetricArg => Metric {
+        Rss,
+        Pss,
+        Fds,
+        Threads,
+        Sockets,
+        #[value(name = "close_wait", alias = "close-wait")]
+        CloseWait,
+        Maps,
+    }
+}
+
+value_enum! {
+    /// `top --sort KEY`.
+    SortKeyArg => SortKey {
+        Pid,
+        User,
+        Name,
+        State,
+        Cpu,
+        Rss,
+        Threads,
+        Fds,
+        /// Descriptors as a share of the soft limit.
+        Fdpct,
+        /// Context switches per second.
+        Csw,
+        Cmdline,
+    }
+}
+
+value_enum! {
+    /// `maps --sort`.
+    MapSortArg => MapSort {
+        Address,
+        Rss,
+        Size,
+        Pss,
+        Swap,
+    }
+}
+
+value_enum! {
+    /// `threads --sort`.
+    ThreadSortArg => ThreadSort {
+        /// Most CPU time first.
+        Cpu,
+        /// Most context switches (voluntary + nonvoluntary) first.
+        Switches,
+        /// By name, then TID.
+        Name,
+        /// By thread ID.
+        Tid,
+    }
+}
+
+value_enum! {
+    /// The scenario of `demo` and `demo-child`.
+    ScenarioArg => Scenario {
+        FdLeak,
+        MemoryLeak,
+        ThreadLeak,
+        SocketLeak,
+        GcSawtooth,
+        WarmupPlateau,
+        Steady,
+    }
+}
+
+/// `fds --type`: the descriptor kinds' own names and short forms
+/// ([`FdKind`]'s `FromStr`).
+fn parse_fd_kind(s: &str) -> Result<FdKind, String> {
+    s.parse()
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,8 +166,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
     /// Colour: only on a terminal by default; NO_COLOR and TERM=dumb turn it off
-    #[arg(long, global = true, value_enum, default_value_t = style::ColorChoice::Auto, value_name = "WHEN")]
-    pub color: style::ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
     /// Show secrets in command lines and environments instead of **** (inspect, top, env)
     #[arg(long, global = true)]
     pub reveal: bool,
@@ -87,8 +213,8 @@ pub struct WatchArgs {
     #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<std::time::Duration>,
     /// Metrics to watch, comma-separated
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::analysis::watch::DEFAULT_METRICS)]
-    pub metrics: Vec<crate::analysis::watch::Metric>,
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = DEFAULT_METRICS.map(MetricArg::from))]
+    pub metrics: Vec<MetricArg>,
 }
 
 #[derive(Debug, Args)]
@@ -97,8 +223,8 @@ pub struct TopArgs {
     #[arg(long)]
     pub once: bool,
     /// Column to sort by (numbers largest first)
-    #[arg(long, value_enum, default_value_t = crate::analysis::top::SortKey::Cpu, value_name = "KEY")]
-    pub sort: crate::analysis::top::SortKey,
+    #[arg(long, value_enum, default_value_t = SortKeyArg::Cpu, value_name = "KEY")]
+    pub sort: SortKeyArg,
     /// Reverse the sort order
     #[arg(long)]
     pub reverse: bool,
@@ -302,7 +428,7 @@ pub struct DoctorArgs {
 pub struct DemoArgs {
     /// The scenario to run; without one, the list is printed
     #[arg(value_enum)]
-    pub scenario: Option<crate::cmd::demo::Scenario>,
+    pub scenario: Option<ScenarioArg>,
     /// How long to watch (at most 7 days)
     #[arg(long, default_value = "20s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: std::time::Duration,
@@ -314,7 +440,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct DemoChildArgs {
     #[arg(value_enum)]
-    pub scenario: crate::cmd::demo::Scenario,
+    pub scenario: ScenarioArg,
     /// Seconds after which the child exits by itself
     #[arg(long, default_value_t = 120)]
     pub lifetime: u64,
@@ -335,18 +461,6 @@ pub struct TargetArgs {
     pub oldest: bool,
 }
 
-impl TargetArgs {
-    pub fn pick(&self) -> Pick {
-        if self.newest {
-            Pick::Newest
-        } else if self.oldest {
-            Pick::Oldest
-        } else {
-            Pick::Only
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     #[command(flatten)]
@@ -365,8 +479,8 @@ pub struct FdsArgs {
     pub target: TargetArgs,
     /// Only descriptors of this type (repeatable): file, dir, socket, pipe,
     /// anon_inode, char_device, block_device, memfd, other
-    #[arg(long = "type", value_name = "TYPE")]
-    pub types: Vec<crate::parse::fdlink::FdKind>,
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_fd_kind)]
+    pub types: Vec<FdKind>,
     /// Print only the number of open descriptors (the cheapest read the kernel offers)
     #[arg(long, conflicts_with_all = ["types", "long"])]
     pub count: bool,
@@ -412,8 +526,8 @@ pub struct MapsArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Order of the mappings (largest first for sizes)
-    #[arg(long, value_enum, default_value_t = crate::analysis::maps::MapSort::Address)]
-    pub sort: crate::analysis::maps::MapSort,
+    #[arg(long, value_enum, default_value_t = MapSortArg::Address)]
+    pub sort: MapSortArg,
     /// Show only the first N mappings
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
@@ -424,8 +538,8 @@ pub struct ThreadsArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Order of the threads
-    #[arg(long, value_enum, default_value_t = crate::analysis::threads::ThreadSort::Cpu)]
-    pub sort: crate::analysis::threads::ThreadSort,
+    #[arg(long, value_enum, default_value_t = ThreadSortArg::Cpu)]
+    pub sort: ThreadSortArg,
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
 //! Command-line interface: parses the arguments (`args`), checks them,
-//! dispatches to the command (`crate::cmd`), and is the one place that
-//! writes to stdout/stderr and picks the exit code.
+//! resolves them into the command's plain settings (`settings`), runs the
+//! command (`crate::cmd`), and is the one place that writes to
+//! stdout/stderr and picks the exit code. Nothing outside `cli` sees clap.
 
 pub mod args;
+pub mod settings;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-pub use args::*;
+use args::{Cli, check_durations};
+use settings::Settings;
 
 use crate::cmd;
 use crate::error::ExitCode;
@@ -53,7 +56,7 @@ where
     let is_tty = std::io::stdout().is_terminal();
     let on = !cli.json
         && style::use_color(
-            cli.color,
+            cli.color.into(),
             is_tty,
             std::env::var("NO_COLOR").ok().as_deref(),
             std::env::var("TERM").ok().as_deref(),
@@ -66,19 +69,8 @@ where
     };
     let result = check_durations(&cli.command)
         .and_then(|()| cmd::context::check_roots(&ctx))
-        .and_then(|()| match &cli.command {
-            Command::Inspect(a) => cmd::inspect::run(&ctx, a),
-            Command::Fds(a) => cmd::fds::run(&ctx, a),
-            Command::Net(a) => cmd::net::run(&ctx, a),
-            Command::Env(a) => cmd::env::run(&ctx, a),
-            Command::Maps(a) => cmd::maps::run(&ctx, a),
-            Command::Threads(a) => cmd::threads::run(&ctx, a),
-            Command::Watch(a) => cmd::watch::run(&ctx, a, out),
-            Command::Top(a) => crate::cmd::top::run(&ctx, a, out),
-            Command::Doctor(a) => crate::cmd::doctor::run(&ctx, a, out),
-            Command::Demo(a) => crate::cmd::demo::run(&ctx, a, out),
-            Command::DemoChild(a) => crate::cmd::demo::child(a),
-        });
+        .and_then(|()| Settings::resolve(&cli.command))
+        .and_then(|settings| settings.run(&ctx, out));
     match result {
         Ok(o) => match out.write_all(o.stdout.as_bytes()).and_then(|_| out.flush()) {
             Ok(()) => o.code.code(),

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::analysis;
-use crate::cli::TargetArgs;
-
-use crate::cmd::target;
+use crate::cmd::target::{self, TargetSpec};
 use crate::error::{CliError, ExitCode, ReadError};
 use crate::reader::{ProcFs, Process};
 use crate::render::{self, style};
@@ -78,8 +76,8 @@ pub fn check_own_fds(scan: &crate::reader::Scan) -> Result<(), CliError> {
 }
 
 /// Open the target, turning "gone" into the user-facing message.
-pub fn open_target(ctx: &Ctx, t: &TargetArgs) -> Result<Process, CliError> {
-    let pid = target::resolve(&ctx.fs, &t.target, t.pick()).map_err(|e| {
+pub fn open_target(ctx: &Ctx, t: &TargetSpec) -> Result<Process, CliError> {
+    let pid = target::resolve(&ctx.fs, &t.text, t.pick).map_err(|e| {
         // Under hidepid, "no process matches" may mean "not visible to you".
         match (e.message.starts_with("no process"), hidepid_cause(ctx)) {
             (true, Some(c)) => {

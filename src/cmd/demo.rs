@@ -9,12 +9,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::analysis::watch::{DEFAULT_METRICS, Metric};
-use crate::cli::{DemoArgs, DemoChildArgs};
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     FdLeak,
     MemoryLeak,
@@ -93,6 +92,25 @@ fn list() -> String {
     s
 }
 
+/// What `demo` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Without one, the list of scenarios is printed.
+    pub scenario: Option<Scenario>,
+    /// How long to watch (within its bounds: the CLI checks them).
+    pub duration: Duration,
+    /// Time between samples (within its bounds).
+    pub interval: Duration,
+}
+
+/// What the demo's child (`demo-child`) is asked.
+#[derive(Debug, Clone)]
+pub struct ChildSettings {
+    pub scenario: Scenario,
+    /// Seconds after which the child exits by itself.
+    pub lifetime: u64,
+}
+
 /// Kills and reaps the child on every way out.
 struct ChildGuard(Child);
 
@@ -103,14 +121,14 @@ impl Drop for ChildGuard {
     }
 }
 
-pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn Write) -> Result<Output, CliError> {
     let Some(sc) = a.scenario else {
         return Ok(Output {
             stdout: list(),
             code: ExitCode::Ok,
         });
     };
-    // --interval and --duration are within their bounds (cli::check_durations).
+    // --interval and --duration are within their bounds (checked by the CLI).
     let interrupted = crate::cmd::context::interrupt_flag();
     let exe = std::env::current_exe().map_err(|e| {
         CliError::new(format!("cannot find proctor's own executable: {e}"))
@@ -221,7 +239,7 @@ pub fn run(ctx: &Ctx, a: &DemoArgs, out: &mut dyn Write) -> Result<Output, CliEr
 
 /// The child: behave as the scenario says until the lifetime ends or the
 /// parent dies.
-pub fn child(a: &DemoChildArgs) -> Result<Output, CliError> {
+pub fn child(a: &ChildSettings) -> Result<Output, CliError> {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     // Ctrl-C in the terminal reaches the whole process group: the parent
     // handles it (verdict, then it stops this child), so the child does

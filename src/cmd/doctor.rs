@@ -8,28 +8,91 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
-use crate::cli::DoctorArgs;
+use crate::analysis::incomplete::Cause;
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ReadError};
-use crate::reader::{CgroupCache, ProcFs, Scan, ScanRow, Scanner, Survey};
+use crate::reader::{CgroupCache, HostFacts, ProcFs, Scan, ScanRow, Scanner, Survey};
 use crate::render;
+
+/// What `doctor` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Scan twice this far apart and report fast growers (within its
+    /// bounds: the CLI checks them).
+    pub sample: Option<Duration>,
+    /// List info-level findings too.
+    pub all: bool,
+}
 
 /// A zombie seen by the scan is judged only if it is still a zombie this
 /// long after: a child between exit and its parent's wait() is normal.
 const ZOMBIE_RECHECK: Duration = Duration::from_millis(250);
 
-#[allow(clippy::too_many_lines)] // to split (issue 10)
-pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let started = Instant::now();
-    // `--sample` is within its bounds (cli::check_durations). Ctrl-C during
-    // the sample stops the wait: the report is built on the first scan,
-    // says that growth was not measured, and the exit code is 130.
-    let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
-    let workers = Scanner::default_workers();
-    let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), workers)?;
+    let scans = take_scans(ctx, a.sample)?;
+    let cause = crate::cmd::context::hidepid_cause(ctx);
+    let as_root = rustix::process::geteuid().is_root();
+    check_anything_readable(ctx, &scans.scan, cause.as_ref(), as_root)?;
+    crate::cmd::context::check_scan(ctx, &scans.scan)?;
+    let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
+    let host = ctx.fs.host_facts();
+    let mut report = judge(ctx, &scans, &host)?;
+    report.incomplete =
+        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
+            .into_option();
+    // Interrupted after the sample (during the survey), the report is
+    // whole: its own code stands. Else 1 when a problem was found, 3 when
+    // processes could not be read.
+    let code = if scans.cut_short.is_some() {
+        crate::error::ExitCode::Interrupted
+    } else {
+        crate::analysis::incomplete::exit_code(
+            report.worst() >= Some(Severity::Warning),
+            report.incomplete.as_ref(),
+        )
+    };
+    let stdout = if ctx.json {
+        json(&report, scans.cut_short)
+    } else {
+        let body = render::doctor::render(
+            &report,
+            &host,
+            &scans.scan,
+            a.all,
+            started.elapsed(),
+            as_root,
+            ctx.palette,
+        );
+        match scans.cut_short {
+            Some(cut) => format!("{}\n{body}", ctx.palette.warning(&interrupted_note(cut))),
+            None => body,
+        }
+    };
+    Ok(Output { stdout, code })
+}
+
+/// How long a sample ran before Ctrl-C, and how long it was to be.
+type CutShort = (Duration, Duration);
+
+/// The scan to judge, the one before it (`--sample`), and whether Ctrl-C
+/// cut the sample short.
+struct Scans {
+    before: Option<Scan>,
+    scan: Scan,
+    cut_short: Option<CutShort>,
+}
+
+/// One scan, or two `sample` apart (within its bounds: the CLI checks
+/// them). Ctrl-C during the sample stops the wait: the report is built on
+/// the first scan, says that growth was not measured, and the exit code
+/// is 130. proctor itself is left out.
+fn take_scans(ctx: &Ctx, sample: Option<Duration>) -> Result<Scans, CliError> {
+    let interrupted = sample.map(|_| crate::cmd::context::interrupt_flag());
+    let mut scanner = Scanner::new(&ctx.fs, sample.is_some(), Scanner::default_workers())?;
     let mut cut_short = None;
-    let (mut before, mut scan) = match (a.sample, &interrupted) {
+    let (mut before, mut scan) = match (sample, &interrupted) {
         (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
             (first, Some(second)) => (Some(first), second),
             (first, None) => {
@@ -50,53 +113,68 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
     if let Some(b) = &before {
         crate::cmd::context::check_own_fds(b)?;
     }
-    let cause = crate::cmd::context::hidepid_cause(ctx);
-    let as_root = rustix::process::geteuid().is_root();
-    if scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0) {
-        // Nothing could be judged: an error, not "no problems on 0
-        // processes".
-        let root = ctx.fs.proc_root().display();
-        let what = if scan.unreadable > 0 {
-            format!(
-                "none of the {} processes under {root} is readable",
-                crate::analysis::incomplete::thousands(scan.unreadable)
-            )
-        } else {
-            format!("no process under {root} is visible but proctor's own")
-        };
-        let (why, hint) = match &cause {
-            Some(c) => (format!(": {}", c.what()), c.remedy()),
-            None if !as_root => (
-                String::new(),
-                "run as root to read every process".to_string(),
-            ),
-            // Root refused everything: proctor's own descriptor limit (the
-            // scan counts a process it cannot open as unreadable) or a
-            // strange --proc-root.
-            None => (
-                String::new(),
-                "check proctor's own descriptor limit (`ulimit -n`) and the --proc-root mount"
-                    .to_string(),
-            ),
-        };
-        return Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint));
+    Ok(Scans {
+        before,
+        scan,
+        cut_short,
+    })
+}
+
+/// Nothing could be judged (every process hidden or unreadable): an
+/// error, not "no problems on 0 processes".
+fn check_anything_readable(
+    ctx: &Ctx,
+    scan: &Scan,
+    cause: Option<&Cause>,
+    as_root: bool,
+) -> Result<(), CliError> {
+    if !(scan.rows.is_empty() && (cause.is_some() || scan.unreadable > 0)) {
+        return Ok(());
     }
-    crate::cmd::context::check_scan(ctx, &scan)?;
-    let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
-    let host = ctx.fs.host_facts();
-    let (surveys, exited, denied, failed) = survey_all(&ctx.fs, &scan, workers);
+    let root = ctx.fs.proc_root().display();
+    let what = if scan.unreadable > 0 {
+        format!(
+            "none of the {} processes under {root} is readable",
+            crate::analysis::incomplete::thousands(scan.unreadable)
+        )
+    } else {
+        format!("no process under {root} is visible but proctor's own")
+    };
+    let (why, hint) = match cause {
+        Some(c) => (format!(": {}", c.what()), c.remedy()),
+        None if !as_root => (
+            String::new(),
+            "run as root to read every process".to_string(),
+        ),
+        // Root refused everything: proctor's own descriptor limit (the
+        // scan counts a process it cannot open as unreadable) or a
+        // strange --proc-root.
+        None => (
+            String::new(),
+            "check proctor's own descriptor limit (`ulimit -n`) and the --proc-root mount"
+                .to_string(),
+        ),
+    };
+    Err(CliError::new(format!("nothing could be checked: {what}{why}")).hint(hint))
+}
+
+/// Survey the user processes and judge them with the host's numbers (the
+/// report's `incomplete` is left to the caller).
+fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorReport, CliError> {
+    let (surveys, exited, denied, failed) =
+        survey_all(&ctx.fs, &scans.scan, Scanner::default_workers());
     // proctor out of descriptors: its own error, not processes to skip
     // (their findings would silently go missing).
     if let Some(e) = failed.iter().find(|e| e.is_out_of_descriptors()) {
         return Err(CliError::out_of_descriptors(e));
     }
-    let lasting = lasting_zombies(&ctx.fs, &scan);
+    let lasting = lasting_zombies(&ctx.fs, &scans.scan);
     let th = Thresholds::default();
     let host_th = HostThresholds::default();
-    let report = model::build(&Inputs {
-        host: &host,
-        scan: &scan,
-        before: before.as_ref(),
+    let mut report = model::build(&Inputs {
+        host,
+        scan: &scans.scan,
+        before: scans.before.as_ref(),
         surveys: &surveys,
         lasting_zombies: &lasting,
         exited_during_survey: exited,
@@ -104,63 +182,36 @@ pub fn run(ctx: &Ctx, a: &DoctorArgs, _out: &mut dyn std::io::Write) -> Result<O
         th: &th,
         host_th: &host_th,
     });
-    let mut report = report;
     report.skipped.read_errors = failed.len();
-    report.incomplete =
-        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
-            .into_option();
-    // Interrupted after the sample (during the survey), the report is
-    // whole: its own code stands. Else 1 when a problem was found, 3 when
-    // processes could not be read.
-    let code = if cut_short.is_some() {
-        crate::error::ExitCode::Interrupted
-    } else {
-        crate::analysis::incomplete::exit_code(
-            report.worst() >= Some(Severity::Warning),
-            report.incomplete.as_ref(),
-        )
+    Ok(report)
+}
+
+/// The line said first when Ctrl-C cut the sample short.
+fn interrupted_note((after, of): CutShort) -> String {
+    format!(
+        "Interrupted after {:.1}s of the {} sample: one scan only, growth (fast growers) was not measured",
+        after.as_secs_f64(),
+        humantime::format_duration(of)
+    )
+}
+
+/// The JSON document; with `interrupted` when Ctrl-C cut the sample short.
+fn json(report: &model::DoctorReport, cut_short: Option<CutShort>) -> String {
+    let Some((after, of)) = cut_short else {
+        return render::to_json(report) + "\n";
     };
-    let note = cut_short.map(|(after, of)| {
-        format!(
-            "Interrupted after {:.1}s of the {} sample: one scan only, growth (fast growers) was not measured",
-            after.as_secs_f64(),
-            humantime::format_duration(of)
-        )
-    });
-    let stdout = if ctx.json {
-        match cut_short {
-            None => render::to_json(&report) + "\n",
-            Some((after, of)) => {
-                let mut v = serde_json::to_value(&report).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert(
-                        "interrupted".into(),
-                        serde_json::json!({
-                            "after_seconds": (after.as_secs_f64() * 1000.0).round() / 1000.0,
-                            "sample_seconds": of.as_secs_f64(),
-                            "growth_measured": false,
-                        }),
-                    );
-                }
-                render::to_json(&v) + "\n"
-            }
-        }
-    } else {
-        let body = render::doctor::render(
-            &report,
-            &host,
-            &scan,
-            a.all,
-            started.elapsed(),
-            as_root,
-            ctx.palette,
+    let mut v = serde_json::to_value(report).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "interrupted".into(),
+            serde_json::json!({
+                "after_seconds": (after.as_secs_f64() * 1000.0).round() / 1000.0,
+                "sample_seconds": of.as_secs_f64(),
+                "growth_measured": false,
+            }),
         );
-        match note {
-            Some(n) => format!("{}\n{body}", ctx.palette.warning(&n)),
-            None => body,
-        }
-    };
-    Ok(Output { stdout, code })
+    }
+    render::to_json(&v) + "\n"
 }
 
 /// What [`survey_all`] returns: surveys by pid, how many exited, the pids

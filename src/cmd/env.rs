@@ -2,12 +2,20 @@
 
 use super::context::{Ctx, emit, gone, name, open_target};
 use crate::analysis;
-use crate::cli::EnvArgs;
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::CliError;
 use crate::render::views;
 
-pub fn run(ctx: &Ctx, a: &EnvArgs) -> Result<Output, CliError> {
+/// What `env` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    /// Only variables whose name contains this (case-insensitive).
+    pub pattern: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let (raw, cut) = proc.environ().map_err(gone)?;
     proc.still_alive().map_err(gone)?;

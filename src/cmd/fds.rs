@@ -2,13 +2,26 @@
 
 use super::context::{Ctx, emit, gone, name, open_target};
 use crate::analysis;
-use crate::cli::FdsArgs;
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::{CliError, ReadError};
+use crate::parse::fdlink::FdKind;
 use crate::reader::FdInfoWanted;
 use crate::render::views;
 
-pub fn run(ctx: &Ctx, a: &FdsArgs) -> Result<Output, CliError> {
+/// What `fds` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    /// Only descriptors of these kinds (all when empty).
+    pub types: Vec<FdKind>,
+    /// Only the number of open descriptors.
+    pub count: bool,
+    /// Open mode, flags and position from fdinfo too.
+    pub long: bool,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     if a.count {
         let fast = crate::reader::kernel_counts_fds_in_stat() && proc.on_procfs();

@@ -2,11 +2,21 @@
 
 use super::context::{Ctx, emit, gone, open_target};
 use crate::analysis::{self, findings::Thresholds};
-use crate::cli::InspectArgs;
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::{CliError, ReadError};
 
-pub fn run(ctx: &Ctx, a: &InspectArgs) -> Result<Output, CliError> {
+/// What `inspect` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    /// Thread count from which a thread explosion is reported.
+    pub thread_threshold: u64,
+    /// CLOSE_WAIT sockets from which a socket leak is reported.
+    pub close_wait_threshold: u64,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let snap = ctx.fs.snapshot(&proc).map_err(gone)?;
     let th = Thresholds {

@@ -2,12 +2,22 @@
 
 use super::context::{Ctx, emit, gone, name, open_target};
 use crate::analysis;
-use crate::cli::MapsArgs;
+use crate::analysis::maps::MapSort;
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::{CliError, ReadError};
 use crate::render::views;
 
-pub fn run(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
+/// What `maps` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    pub sort: MapSort,
+    /// Only the first N mappings.
+    pub top: Option<usize>,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let maps = proc.smaps().map_err(gone)?;
     proc.still_alive().map_err(gone)?;
@@ -15,7 +25,6 @@ pub fn run(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
         r => r,
     };
-    let top = a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX));
     let cap = ctx.fs.max_map_count_read();
     let mut report = analysis::maps::build(
         proc.pid(),
@@ -23,7 +32,7 @@ pub fn run(ctx: &Ctx, a: &MapsArgs) -> Result<Output, CliError> {
         Some(rollup.as_ref()),
         cap.as_ref().ok().copied(),
         a.sort,
-        top,
+        a.top,
     );
     if let Err(e) = &cap {
         report.unavailable.push(analysis::inspect::Unavailable {

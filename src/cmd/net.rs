@@ -2,25 +2,21 @@
 
 use super::context::{Ctx, emit, gone, name, open_target};
 use crate::analysis;
-use crate::cli::{NetArgs, NetProto};
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::{CliError, ReadError};
 use crate::reader::FdInfoWanted;
 use crate::render::views;
 
-pub fn run(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
-    let mut states = Vec::new();
-    for s in &a.state {
-        let n = analysis::net::normalize_state(s);
-        if !analysis::net::STATES.contains(&n.as_str()) {
-            return Err(CliError::new(format!(
-                "unknown socket state '{}'",
-                crate::text::escape_for_terminal(s.as_bytes())
-            ))
-            .hint(format!("use one of: {}", analysis::net::STATES.join(", "))));
-        }
-        states.push(n);
-    }
+/// What `net` is asked: the sockets wanted, as the CLI resolved them
+/// (protocol families, states validated and normalized, listening only).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    pub filter: analysis::net::NetFilter,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     // Without access to the process's descriptors (another user's process),
     // its network namespace's tables may still be readable: show those,
@@ -42,22 +38,7 @@ pub fn run(ctx: &Ctx, a: &NetArgs) -> Result<Output, CliError> {
         proc.sockets(&inodes).map_err(gone)?
     };
     proc.still_alive().map_err(gone)?;
-    let filter = analysis::net::NetFilter {
-        protos: a
-            .proto
-            .iter()
-            .map(|p| match p {
-                NetProto::Tcp => "tcp",
-                NetProto::Udp => "udp",
-                NetProto::Unix => "unix",
-                NetProto::Raw => "raw",
-            })
-            .map(str::to_string)
-            .collect(),
-        states,
-        listening: a.listening,
-    };
-    let mut report = analysis::net::build(proc.pid(), &entries, &sockets, &filter);
+    let mut report = analysis::net::build(proc.pid(), &entries, &sockets, &a.filter);
     if namespace_wide {
         report.scope = "namespace";
     }

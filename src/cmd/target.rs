@@ -16,6 +16,15 @@ pub enum Pick {
     Oldest,
 }
 
+/// TARGET as given and how to pick among several matches: what every
+/// per-process command resolves and opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// A PID, `self`, or a name.
+    pub text: String,
+    pub pick: Pick,
+}
+
 /// The largest PID Linux can hand out (PID_MAX_LIMIT on 64-bit).
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 

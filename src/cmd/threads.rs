@@ -2,12 +2,20 @@
 
 use super::context::{Ctx, emit, gone, name, open_target};
 use crate::analysis;
-use crate::cli::ThreadsArgs;
+use crate::analysis::threads::ThreadSort;
 use crate::cmd::context::Output;
+use crate::cmd::target::TargetSpec;
 use crate::error::CliError;
 use crate::render::views;
 
-pub fn run(ctx: &Ctx, a: &ThreadsArgs) -> Result<Output, CliError> {
+/// What `threads` is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: TargetSpec,
+    pub sort: ThreadSort,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     let list = proc.thread_details().map_err(gone)?;
     proc.still_alive().map_err(gone)?;

@@ -704,10 +704,20 @@ fn verdict_text(
     s
 }
 
+/// What `watch` is asked (durations within their bounds: the CLI checks them).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: crate::cmd::target::TargetSpec,
+    pub interval: Duration,
+    /// Until Ctrl-C when `None`.
+    pub duration: Option<Duration>,
+    pub metrics: Vec<Metric>,
+}
+
 /// `proctor watch TARGET`.
 pub fn run(
     ctx: &Ctx,
-    a: &crate::cli::WatchArgs,
+    a: &Settings,
     out: &mut dyn std::io::Write,
 ) -> Result<crate::cmd::context::Output, CliError> {
     let mut metrics = a.metrics.clone();

@@ -284,8 +284,22 @@ pub fn env(r: &EnvReport, name: &Text, p: Palette) -> String {
     s
 }
 
-#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
+    let mut s = maps_summary(r, name, p);
+    s.push('\n');
+    s.push_str(&maps_by_kind(r, p));
+    if !r.by_object.is_empty() {
+        s.push('\n');
+        s.push_str(&maps_by_object(r, p));
+    }
+    s.push('\n');
+    maps_rows(&mut s, r, p);
+    s
+}
+
+/// The title with the mapping count against `vm.max_map_count`, the
+/// totals, and what could not be read.
+fn maps_summary(r: &MapsReport, name: &Text, p: Palette) -> String {
     let cap = match r.max_map_count {
         Some(m) => format!(
             "- {} mappings of vm.max_map_count {m} ({:.1}%)",
@@ -316,7 +330,11 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
             p.warning(&format!("{} {}: {}", u.section, u.reason, u.detail))
         );
     }
-    s.push('\n');
+    s
+}
+
+/// Totals by kind of mapping, most RSS first.
+fn maps_by_kind(r: &MapsReport, p: Palette) -> String {
     let mut k = Table::new(&[
         ("KIND", Align::Left),
         ("MAPPINGS", Align::Right),
@@ -337,33 +355,38 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
             sum_cell(&t.swap),
         ]);
     }
-    s.push_str(&k.render(2, |h| p.heading(h)));
-    if !r.by_object.is_empty() {
-        s.push('\n');
-        let mut o = Table::new(&[
-            ("RSS", Align::Right),
-            ("PSS", Align::Right),
-            ("MAPS", Align::Right),
-            ("OBJECT", Align::Left),
+    k.render(2, |h| p.heading(h))
+}
+
+/// The ten objects (files) with the most RSS, and how many more.
+fn maps_by_object(r: &MapsReport, p: Palette) -> String {
+    let mut o = Table::new(&[
+        ("RSS", Align::Right),
+        ("PSS", Align::Right),
+        ("MAPS", Align::Right),
+        ("OBJECT", Align::Left),
+    ]);
+    for ob in r.by_object.iter().take(10) {
+        o.row(vec![
+            sum_cell(&ob.totals.rss),
+            sum_cell(&ob.totals.pss),
+            ob.totals.mappings.to_string(),
+            ob.path.display(),
         ]);
-        for ob in r.by_object.iter().take(10) {
-            o.row(vec![
-                sum_cell(&ob.totals.rss),
-                sum_cell(&ob.totals.pss),
-                ob.totals.mappings.to_string(),
-                ob.path.display(),
-            ]);
-        }
-        s.push_str(&o.render(2, |h| p.heading(h)));
-        if r.by_object.len() > 10 {
-            let _ = writeln!(
-                s,
-                "  {}",
-                p.dim(&format!("... {} more objects", r.by_object.len() - 10))
-            );
-        }
     }
-    s.push('\n');
+    let mut s = o.render(2, |h| p.heading(h));
+    if r.by_object.len() > 10 {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.dim(&format!("... {} more objects", r.by_object.len() - 10))
+        );
+    }
+    s
+}
+
+/// One line per mapping (as many as kept), then how many were left out.
+fn maps_rows(s: &mut String, r: &MapsReport, p: Palette) {
     // Rows are written straight out (no table of cells: 65,000 mappings
     // would mean half a million small strings).
     let w_addr = r
@@ -428,7 +451,6 @@ pub fn maps(r: &MapsReport, name: &Text, p: Palette) -> String {
             ))
         );
     }
-    s
 }
 
 /// A total in a table cell: exact, `>=N` when some values it sums are

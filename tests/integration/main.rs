@@ -52,6 +52,7 @@ mod forged_sockets;
 mod hardening;
 mod honesty;
 mod hostile_misc;
+mod layering;
 mod live;
 mod masking;
 mod review;

@@ -7,18 +7,34 @@ pub mod tui;
 use std::io::IsTerminal;
 
 use crate::analysis::top::{self as model, JsonRow, TopRow};
-use crate::cli::TopArgs;
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 use crate::reader::{Scanner, UserNames, clock_ticks};
 use crate::render;
 
-pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    // The interval is within its bounds (cli::check_durations).
+/// What `top` is asked (durations within their bounds: the CLI checks them).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// One table and exit (also when stdout is not a terminal).
+    pub once: bool,
+    pub sort: model::SortKey,
+    pub reverse: bool,
+    /// Only the first N rows (`--once`).
+    pub limit: Option<usize>,
+    /// Only processes whose name, command line or user contains this.
+    pub filter: Option<String>,
+    pub tree: bool,
+    /// `--once`: scan twice this far apart for current rates.
+    pub sample: Option<std::time::Duration>,
+    /// Time between refreshes of the interactive view.
+    pub interval: std::time::Duration,
+}
+
+pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let interactive = !a.once && !ctx.json && std::io::stdout().is_terminal();
     if interactive {
-        return tui::run(ctx, a, out);
+        return tui::run(ctx, a);
     }
     once(ctx, a, out)
 }
@@ -26,7 +42,7 @@ pub fn run(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Outpu
 /// One scan (two with `--sample`) printed as a table or JSON. Ctrl-C
 /// during the sample stops the wait: the first scan is printed with
 /// lifetime averages, saying so, and the exit code is 130.
-fn once(ctx: &Ctx, a: &TopArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+fn once(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
     let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), Scanner::default_workers())?;
     let mut cut_short = None;

@@ -17,10 +17,10 @@ use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
+use super::Settings;
 use crate::analysis::findings::Thresholds;
 use crate::analysis::top::{self as model, RateBasis, SortKey, TopRow};
 use crate::analysis::watch::{Metric, Window, eta, sparkline};
-use crate::cli::TopArgs;
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
@@ -95,7 +95,7 @@ struct View {
     panel: Panel,
 }
 
-pub fn run(ctx: &Ctx, a: &TopArgs, _out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let interrupted = crate::cmd::context::interrupt_flag();
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
     let cur = scanner.scan(&ctx.fs)?;

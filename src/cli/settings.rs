@@ -1,0 +1,241 @@
+//! The parsed arguments resolved, once and before any command runs, into
+//! each command's plain settings (`cmd::*::Settings`): clap's types stop
+//! here. Value enums become the domain's, TARGET a [`TargetSpec`], and
+//! values that need checking beyond clap's (socket states) are checked.
+
+use crate::analysis::net::{NetFilter, STATES, normalize_state};
+use crate::cmd::{self, context::Ctx, context::Output, target::Pick, target::TargetSpec};
+use crate::error::CliError;
+
+use super::args::{Command, NetArgs, NetProto, TargetArgs};
+
+/// One command with its settings.
+#[derive(Debug, Clone)]
+pub enum Settings {
+    Inspect(cmd::inspect::Settings),
+    Fds(cmd::fds::Settings),
+    Net(cmd::net::Settings),
+    Env(cmd::env::Settings),
+    Maps(cmd::maps::Settings),
+    Threads(cmd::threads::Settings),
+    Watch(cmd::watch::Settings),
+    Top(cmd::top::Settings),
+    Doctor(cmd::doctor::Settings),
+    Demo(cmd::demo::Settings),
+    DemoChild(cmd::demo::ChildSettings),
+}
+
+impl Settings {
+    /// The settings of the command `c` asks for; a usage error for a value
+    /// clap could not check.
+    pub fn resolve(c: &Command) -> Result<Settings, CliError> {
+        Ok(match c {
+            Command::Inspect(a) => Settings::Inspect(cmd::inspect::Settings {
+                target: target(&a.target),
+                thread_threshold: a.thread_threshold,
+                close_wait_threshold: a.close_wait_threshold,
+            }),
+            Command::Fds(a) => Settings::Fds(cmd::fds::Settings {
+                target: target(&a.target),
+                types: a.types.clone(),
+                count: a.count,
+                long: a.long,
+            }),
+            Command::Net(a) => Settings::Net(cmd::net::Settings {
+                target: target(&a.target),
+                filter: net_filter(a)?,
+            }),
+            Command::Env(a) => Settings::Env(cmd::env::Settings {
+                target: target(&a.target),
+                pattern: a.pattern.clone(),
+            }),
+            Command::Maps(a) => Settings::Maps(cmd::maps::Settings {
+                target: target(&a.target),
+                sort: a.sort.into(),
+                top: a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
+            }),
+            Command::Threads(a) => Settings::Threads(cmd::threads::Settings {
+                target: target(&a.target),
+                sort: a.sort.into(),
+            }),
+            Command::Watch(a) => Settings::Watch(cmd::watch::Settings {
+                target: target(&a.target),
+                interval: a.interval,
+                duration: a.duration,
+                metrics: a.metrics.iter().map(|&m| m.into()).collect(),
+            }),
+            Command::Top(a) => Settings::Top(cmd::top::Settings {
+                once: a.once,
+                sort: a.sort.into(),
+                reverse: a.reverse,
+                limit: a.limit,
+                filter: a.filter.clone(),
+                tree: a.tree,
+                sample: a.sample,
+                interval: a.interval,
+            }),
+            Command::Doctor(a) => Settings::Doctor(cmd::doctor::Settings {
+                sample: a.sample,
+                all: a.all,
+            }),
+            Command::Demo(a) => Settings::Demo(cmd::demo::Settings {
+                scenario: a.scenario.map(Into::into),
+                duration: a.duration,
+                interval: a.interval,
+            }),
+            Command::DemoChild(a) => Settings::DemoChild(cmd::demo::ChildSettings {
+                scenario: a.scenario.into(),
+                lifetime: a.lifetime,
+            }),
+        })
+    }
+
+    /// Run the command. Those that write as they go (watch, demo, top's
+    /// table after an interrupted sample) get `out`.
+    pub fn run(&self, ctx: &Ctx, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+        match self {
+            Settings::Inspect(s) => cmd::inspect::run(ctx, s),
+            Settings::Fds(s) => cmd::fds::run(ctx, s),
+            Settings::Net(s) => cmd::net::run(ctx, s),
+            Settings::Env(s) => cmd::env::run(ctx, s),
+            Settings::Maps(s) => cmd::maps::run(ctx, s),
+            Settings::Threads(s) => cmd::threads::run(ctx, s),
+            Settings::Watch(s) => cmd::watch::run(ctx, s, out),
+            Settings::Top(s) => cmd::top::run(ctx, s, out),
+            Settings::Doctor(s) => cmd::doctor::run(ctx, s),
+            Settings::Demo(s) => cmd::demo::run(ctx, s, out),
+            Settings::DemoChild(s) => cmd::demo::child(s),
+        }
+    }
+}
+
+/// TARGET, and `--newest`/`--oldest` as a [`Pick`].
+fn target(a: &TargetArgs) -> TargetSpec {
+    let pick = if a.newest {
+        Pick::Newest
+    } else if a.oldest {
+        Pick::Oldest
+    } else {
+        Pick::Only
+    };
+    TargetSpec {
+        text: a.target.clone(),
+        pick,
+    }
+}
+
+/// `net`'s filter: protocol families by name, and each `--state`
+/// normalized (`close-wait` is CLOSE_WAIT) and known, else a usage error.
+fn net_filter(a: &NetArgs) -> Result<NetFilter, CliError> {
+    let mut states = Vec::new();
+    for s in &a.state {
+        let n = normalize_state(s);
+        if !STATES.contains(&n.as_str()) {
+            return Err(CliError::new(format!(
+                "unknown socket state '{}'",
+                crate::text::escape_for_terminal(s.as_bytes())
+            ))
+            .hint(format!("use one of: {}", STATES.join(", "))));
+        }
+        states.push(n);
+    }
+    let protos = a
+        .proto
+        .iter()
+        .map(|p| match p {
+            NetProto::Tcp => "tcp",
+            NetProto::Udp => "udp",
+            NetProto::Unix => "unix",
+            NetProto::Raw => "raw",
+        })
+        .map(str::to_string)
+        .collect();
+    Ok(NetFilter {
+        protos,
+        states,
+        listening: a.listening,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::watch::{DEFAULT_METRICS, Metric};
+    use crate::cli::args::Cli;
+    use clap::Parser;
+
+    fn resolve(args: &[&str]) -> Result<Settings, CliError> {
+        let cli = Cli::try_parse_from(args).unwrap();
+        Settings::resolve(&cli.command)
+    }
+
+    #[test]
+    fn target_and_pick() {
+        let Ok(Settings::Env(s)) = resolve(&["proctor", "env", "nginx", "--oldest", "PATH"]) else {
+            panic!("not env");
+        };
+        assert_eq!(s.target.text, "nginx");
+        assert_eq!(s.target.pick, Pick::Oldest);
+        assert_eq!(s.pattern.as_deref(), Some("PATH"));
+        let Ok(Settings::Fds(s)) = resolve(&["proctor", "fds", "1", "--newest", "--type", "blk"])
+        else {
+            panic!("not fds");
+        };
+        assert_eq!(s.target.pick, Pick::Newest);
+        assert_eq!(s.types, [crate::parse::fdlink::FdKind::BlockDevice]);
+    }
+
+    #[test]
+    fn watch_metrics_default_and_alias() {
+        let Ok(Settings::Watch(s)) = resolve(&["proctor", "watch", "1"]) else {
+            panic!("not watch");
+        };
+        assert_eq!(s.metrics, DEFAULT_METRICS);
+        let Ok(Settings::Watch(s)) =
+            resolve(&["proctor", "watch", "1", "--metrics", "close-wait,maps"])
+        else {
+            panic!("not watch");
+        };
+        assert_eq!(s.metrics, [Metric::CloseWait, Metric::Maps]);
+    }
+
+    #[test]
+    fn net_states_normalized_or_refused() {
+        let Ok(Settings::Net(s)) = resolve(&[
+            "proctor",
+            "net",
+            "1",
+            "--state",
+            "close-wait",
+            "--proto",
+            "udp",
+            "--listening",
+        ]) else {
+            panic!("not net");
+        };
+        assert_eq!(s.filter.states, ["CLOSE_WAIT"]);
+        assert_eq!(s.filter.protos, ["udp"]);
+        assert!(s.filter.listening);
+        let e = resolve(&["proctor", "net", "1", "--state", "bogus"]).unwrap_err();
+        assert_eq!(e.message, "unknown socket state 'bogus'");
+    }
+
+    #[test]
+    fn sorts_and_limits() {
+        let Ok(Settings::Top(s)) = resolve(&["proctor", "top", "--sort", "fdpct", "--limit", "3"])
+        else {
+            panic!("not top");
+        };
+        assert_eq!(s.sort, crate::analysis::top::SortKey::Fdpct);
+        assert_eq!(s.limit, Some(3));
+        let Ok(Settings::Maps(s)) = resolve(&["proctor", "maps", "1", "--top", "7"]) else {
+            panic!("not maps");
+        };
+        assert_eq!(s.sort, crate::analysis::maps::MapSort::Address);
+        assert_eq!(s.top, Some(7));
+        let Ok(Settings::Demo(s)) = resolve(&["proctor", "demo", "fd-leak"]) else {
+            panic!("not demo");
+        };
+        assert_eq!(s.scenario, Some(crate::cmd::demo::Scenario::FdLeak));
+    }
+}
