@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 /// escaping a path for the terminal.
 const KNOWN_UNTIL_MERGE: &[(&str, &str)] = &[
     ("src/analysis/doctor.rs", "crate::render"),
-    ("src/analysis/findings.rs", "crate::render"),
     ("src/analysis/leak.rs", "crate::render"),
     ("src/reader/sampler.rs", "escape_for_terminal"),
 ];
