@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use super::findings::{self, Facts, Severity, Thresholds};
 use super::incomplete::{Cause, Incomplete, Reason};
-use crate::reader::{HostFacts, Scan, ScanRow, Survey};
+use super::leak::Metric;
+use crate::reader::{Ceilings, HostFacts, Sample, Scan, ScanRow, Survey};
 use crate::render::units::iec;
 use crate::text::Text;
 
@@ -194,6 +195,8 @@ pub struct Inputs<'a> {
     pub survey_denied: &'a [i32],
     pub th: &'a Thresholds,
     pub host_th: &'a HostThresholds,
+    /// The limits of the fast growers ([`growers`]), read for them.
+    pub ceilings: &'a HashMap<i32, Ceilings>,
 }
 
 fn pct(a: u64, b: u64) -> f64 {
@@ -556,6 +559,53 @@ const MIN_RELATIVE_GROWTH: f64 = 10.0;
 /// warning; further, info.
 const WARN_WITHIN_SECS: f64 = 3600.0;
 
+/// What grew between the two scans past the growers' thresholds:
+/// (metric, from, to). The same process in both (pid and start time),
+/// neither a kernel thread nor a zombie.
+fn grown(b: &ScanRow, r: &ScanRow) -> Vec<(Metric, u64, u64)> {
+    if b.start_ticks != r.start_ticks || r.kernel_thread || r.state == b'Z' {
+        return Vec::new();
+    }
+    let grew = |from: u64, to: u64, min: u64| {
+        to >= from.saturating_add(min) && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
+    };
+    let mut out = Vec::new();
+    if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
+        if grew(from, to, MIN_FD_GROWTH) {
+            out.push((Metric::Fds, from, to));
+        }
+    }
+    if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
+        out.push((Metric::Threads, b.threads, r.threads));
+    }
+    if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
+        out.push((Metric::Rss, b.rss_bytes, r.rss_bytes));
+    }
+    out
+}
+
+/// The fast growers between two scans: the processes whose limits
+/// (`Inputs::ceilings`) are worth reading.
+pub fn growers(scan: &Scan, before: &Scan) -> Vec<i32> {
+    scan.rows
+        .iter()
+        .filter(|r| before.find(r.pid).is_some_and(|b| !grown(b, r).is_empty()))
+        .map(|r| r.pid)
+        .collect()
+}
+
+/// A grower's limits: those read for it, else what the scan knows (its
+/// descriptor limit, the kernel's task limits without the host's task
+/// count, no memory limit: unknown is no time, never a made-up one).
+fn grower_ceilings(i: &Inputs<'_>, r: &ScanRow) -> Ceilings {
+    i.ceilings.get(&r.pid).cloned().unwrap_or_else(|| Ceilings {
+        nofile: r.fd_soft_limit.ok().flatten(),
+        pid_max: i.host.pid_max,
+        threads_max: i.host.threads_max,
+        ..Ceilings::default()
+    })
+}
+
 fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
     let dt = i
         .scan
@@ -566,49 +616,47 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
         return;
     }
     for r in &i.scan.rows {
-        let Some(b) = before
-            .find(r.pid)
-            .filter(|b| b.start_ticks == r.start_ticks)
-        else {
+        let Some(b) = before.find(r.pid) else {
             continue;
         };
-        if r.kernel_thread || r.state == b'Z' {
+        let grown = grown(b, r);
+        if grown.is_empty() {
             continue;
         }
-        let name = Text(r.name.clone());
-        let mut push = |id: &'static str,
-                        what: &str,
-                        from: u64,
-                        to: u64,
-                        fmt: &dyn Fn(u64) -> String,
-                        ceiling: Option<(u64, &str)>,
-                        metric: &str| {
+        let ceilings = grower_ceilings(i, r);
+        let own = Sample {
+            rss: Some(r.rss_bytes),
+            fds: r.fds.ok(),
+            threads: Some(r.threads),
+            ..Sample::default()
+        };
+        for (metric, from, to) in grown {
             let rate = to.saturating_sub(from) as f64 / dt;
-            // At or past the ceiling already: 0 s left.
-            let eta = super::watch::eta(to as f64, ceiling.map(|(c, _)| c as f64), rate);
-            let sev = if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
-                Severity::Warning
-            } else {
-                Severity::Info
+            // The same limit, room and time as `watch` (at or past the
+            // limit already: 0 s left).
+            let ex = super::ceiling::exhaustion(metric, &own, &ceilings, rate);
+            let eta = ex.as_ref().and_then(|e| e.eta_s);
+            let (id, what) = match metric {
+                Metric::Fds => ("growth.fds", "open descriptors"),
+                Metric::Threads => ("growth.threads", "threads"),
+                _ => ("growth.rss", "RSS"),
             };
-            let mut message = format!(
-                "{what} grew from {} to {} in {dt:.1}s: a leak suspect",
-                fmt(from),
-                fmt(to)
-            );
-            if let (Some(e), Some((c, cname))) = (eta, ceiling) {
-                message.push_str(&format!(
-                    "; at this rate it reaches the {cname} ({}) in {}",
-                    fmt(c),
-                    crate::render::units::duration(e)
-                ));
-            }
+            let fmt = |v: u64| crate::render::watch::fmt_value(metric, v as f64);
             out.push(DoctorFinding {
                 pid: Some(r.pid),
-                name: Some(name.clone()),
+                name: Some(Text(r.name.clone())),
                 id,
-                severity: sev,
-                message,
+                severity: if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
+                message: format!(
+                    "{what} grew from {} to {} in {dt:.1}s: a leak suspect{}",
+                    fmt(from),
+                    fmt(to),
+                    crate::render::watch::reaches(metric, ex.as_ref())
+                ),
                 evidence: [
                     ("from", json!(from)),
                     ("to", json!(to)),
@@ -617,56 +665,12 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                 ]
                 .into_iter()
                 .collect(),
-                next: Some(format!("proctor watch {} --metrics {metric}", r.pid)),
+                next: Some(format!(
+                    "proctor watch {} --metrics {}",
+                    r.pid,
+                    metric.name()
+                )),
             });
-        };
-        let grew = |from: u64, to: u64, min: u64| {
-            to >= from.saturating_add(min)
-                && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
-        };
-        if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
-            if grew(from, to, MIN_FD_GROWTH) {
-                let lim = r.fd_soft_limit.ok().flatten();
-                push(
-                    "growth.fds",
-                    "open descriptors",
-                    from,
-                    to,
-                    &|v| v.to_string(),
-                    lim.map(|l| (l, "soft limit")),
-                    "fds",
-                );
-            }
-        }
-        if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
-            // The kernel's ceiling on tasks, not inspect's threshold (a
-            // judgement, not a limit anything fails at).
-            let cap = i.host.task_limit();
-            push(
-                "growth.threads",
-                "threads",
-                b.threads,
-                r.threads,
-                &|v| v.to_string(),
-                cap.map(|c| (c, "kernel task limit (pid_max / threads-max)")),
-                "threads",
-            );
-        }
-        if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
-            let lim = i
-                .surveys
-                .get(&r.pid)
-                .and_then(|s| s.cgroup.as_ref())
-                .and_then(|c| c.limit);
-            push(
-                "growth.rss",
-                "RSS",
-                b.rss_bytes,
-                r.rss_bytes,
-                &iec,
-                lim.map(|l| (l, "cgroup memory limit")),
-                "rss",
-            );
         }
     }
 }
@@ -783,6 +787,7 @@ mod tests {
         survey_denied: Vec<i32>,
         th: Thresholds,
         host_th: HostThresholds,
+        ceilings: HashMap<i32, Ceilings>,
     }
 
     impl World {
@@ -794,6 +799,7 @@ mod tests {
                 survey_denied: Vec::new(),
                 th: Thresholds::default(),
                 host_th: HostThresholds::default(),
+                ceilings: HashMap::new(),
             }
         }
 
@@ -808,6 +814,7 @@ mod tests {
                 survey_denied: &self.survey_denied,
                 th: &self.th,
                 host_th: &self.host_th,
+                ceilings: &self.ceilings,
             })
         }
     }
@@ -1147,10 +1154,14 @@ mod tests {
 
     /// Two scans `secs` apart: rows (before, after).
     fn sampled(secs: u64, before: Vec<ScanRow>, after: Vec<ScanRow>) -> DoctorReport {
+        sampled_in(&World::new(), secs, before, after)
+    }
+
+    fn sampled_in(w: &World, secs: u64, before: Vec<ScanRow>, after: Vec<ScanRow>) -> DoctorReport {
         let t0 = Instant::now();
         let b = scan_at(t0, before);
         let a = scan_at(t0 + Duration::from_secs(secs), after);
-        World::new().build(&host(), &a, Some(&b))
+        w.build(&host(), &a, Some(&b))
     }
 
     fn with_fds(pid: i32, fds: u64) -> ScanRow {
@@ -1173,7 +1184,8 @@ mod tests {
         assert_eq!(f.next.as_deref(), Some("proctor watch 9 --metrics fds"));
         // (1024 - 300) / 40 per second = 18.1 s.
         assert!(
-            f.message.contains("soft limit (1024) in 18s"),
+            f.message
+                .contains("; at this rate it reaches 1024 (RLIMIT_NOFILE soft limit) in 18s"),
             "{}",
             f.message
         );
@@ -1237,10 +1249,22 @@ mod tests {
             rss_bytes: rss,
             ..row(9, 1)
         };
-        // +3 threads/s: the kernel's task limit (threads-max 100,000) is
+        // Read for pid 9 as `watch` reads them: 100 tasks on the host.
+        let mut w = World::new();
+        let host = host();
+        w.ceilings.insert(
+            9,
+            Ceilings {
+                pid_max: host.pid_max,
+                threads_max: host.threads_max,
+                host_tasks: Some(100),
+                ..Ceilings::default()
+            },
+        );
+        // +3 threads/s: threads-max (100,000 less the host's 100 tasks) is
         // 9 hours away, so a suspect (info), not a warning; inspect's
         // 1,000-thread threshold is a judgement, not a ceiling.
-        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
         assert_eq!(
             ids(&r),
             vec![
@@ -1248,9 +1272,23 @@ mod tests {
                 ("growth.threads", Severity::Info, Some(9)),
             ]
         );
-        assert!(r.findings[1].message.contains("kernel task limit"));
+        assert!(
+            r.findings[1]
+                .message
+                .contains("reaches 100000 (kernel.threads-max) in 9h 15m"),
+            "{}",
+            r.findings[1].message
+        );
+        // Without the host's task count: the limit is not timed.
+        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 100 << 20)]);
+        assert_eq!(ids(&r), vec![("growth.threads", Severity::Info, Some(9))]);
+        assert!(
+            !r.findings[0].message.contains("reaches"),
+            "{}",
+            r.findings[0].message
+        );
         // +3,000 threads/s: threads-max within the hour.
-        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
         assert_eq!(
             ids(&r),
             vec![
@@ -1261,6 +1299,56 @@ mod tests {
         // +4 threads, +8 MiB: under the minimums.
         let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(14, 108 << 20)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn growth_against_the_pids_cgroup_and_the_memory_cgroup() {
+        use crate::reader::CgroupCeiling;
+        let cg = |file: &str, limit, usage| CgroupCeiling {
+            limit_file: file.into(),
+            limit,
+            usage_file: std::path::PathBuf::from(file).with_file_name("usage"),
+            usage: Some(usage),
+        };
+        let mut w = World::new();
+        w.ceilings.insert(
+            9,
+            Ceilings {
+                pids: Some(cg("/sys/fs/cgroup/pids/x/pids.max", 64, 40)),
+                memory: Some(cg(
+                    "/sys/fs/cgroup/memory/x/memory.limit_in_bytes",
+                    256 << 20,
+                    226 << 20,
+                )),
+                pid_max: Some(4_194_304),
+                threads_max: Some(100_000),
+                host_tasks: Some(500),
+                ..Ceilings::default()
+            },
+        );
+        let mk = |threads: u64, rss: u64| ScanRow {
+            threads,
+            rss_bytes: rss,
+            ..row(9, 1)
+        };
+        // +3 threads/s; 24 tasks of room in the cgroup: 8 s.
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
+        let m = &with_id(&r, "growth.threads")[0].message;
+        assert!(
+            m.ends_with("; at this rate it reaches 64 (pids.max of /sys/fs/cgroup/pids/x) in 8s"),
+            "{m}"
+        );
+        // +10 MiB/s, 30 MiB of room in the cgroup (its usage, not this
+        // RSS): 3 s.
+        let f = with_id(&r, "growth.rss")[0];
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(
+            f.message.ends_with(
+                "reaches 256 MiB (memory.limit_in_bytes of /sys/fs/cgroup/memory/x) in 3s"
+            ),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
