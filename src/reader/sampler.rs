@@ -121,69 +121,18 @@ impl Sampler {
     }
 
     /// Read one sample. `Ok(Err(ending))` when the process has ended.
-    #[allow(clippy::too_many_lines)] // to split (issue 10)
     pub fn sample(&mut self) -> Result<Result<Sample, Ending>, ReadError> {
-        let gone = |e: std::io::Error| match crate::error::classify(&e) {
-            crate::error::Errno::Missing => None,
-            _ => Some(e),
+        let threads = match self.read_stat()? {
+            Ok(t) => t,
+            Err(ending) => return Ok(Err(ending)),
         };
-        match pread_all(&self.stat, &mut self.buf) {
-            Ok(()) if !self.buf.is_empty() => {}
-            Ok(()) => return Ok(Err(Ending::Gone)),
-            Err(e) => match gone(e) {
-                None => return Ok(Err(Ending::Gone)),
-                Some(e) => {
-                    return Err(ReadError::Io {
-                        path: self.proc.path("stat"),
-                        message: e.to_string(),
-                    });
-                }
-            },
-        }
-        let st = parse::stat::parse(&self.buf)
-            .map_err(|f| ReadError::parse(&self.proc.path("stat"), f.field))?;
-        if st.starttime != self.proc.start_ticks() {
-            return Ok(Err(Ending::Gone));
-        }
-        if st.state == b'Z' || st.state == b'X' {
-            let status = if self.status_visible {
-                st.exit_code
-            } else {
-                None
-            };
-            return Ok(Err(Ending::Zombie { status }));
-        }
         let mut s = Sample {
-            threads: self.wanted.threads.then_some(st.num_threads),
+            threads: self.wanted.threads.then_some(threads),
             ..Sample::default()
         };
-        let exited = |e: &ReadError| matches!(e, ReadError::Exited { .. });
         let mut denied = false;
-        if let Some(fd) = &self.statm {
-            match pread_all(fd, &mut self.buf) {
-                Ok(()) => {
-                    // "size resident shared text lib data dt", in pages.
-                    s.rss = self
-                        .buf
-                        .split(|c| *c == b' ')
-                        .nth(1)
-                        .and_then(parse::parse_u64)
-                        // Checked: pages past u64 bytes are unknown, not a
-                        // panic (or a wrapped RSS).
-                        .and_then(|p| p.checked_mul(self.page));
-                }
-                Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
-                    return Ok(Err(Ending::Gone));
-                }
-                Err(_) => {}
-            }
-        }
-        if self.wanted.fds {
-            match self.proc.fd_count(self.fast_fd_count) {
-                Ok(n) => s.fds = Some(n),
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
-            }
+        if let Some(ending) = self.read_cheap(&mut s, &mut denied) {
+            return Ok(Err(ending));
         }
         let due = self
             .last_expensive
@@ -201,6 +150,81 @@ impl Sampler {
         }
         s.expensive_fresh = true;
         let began = std::time::Instant::now();
+        if let Some(ending) = self.read_expensive(&mut s, &mut denied) {
+            return Ok(Err(ending));
+        }
+        self.denied |= denied;
+        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
+        Ok(Ok(s))
+    }
+
+    /// Re-read stat: the thread count, or how the process ended (gone,
+    /// its PID reused, a zombie).
+    fn read_stat(&mut self) -> Result<Result<u64, Ending>, ReadError> {
+        match pread_all(&self.stat, &mut self.buf) {
+            Ok(()) if !self.buf.is_empty() => {}
+            Ok(()) => return Ok(Err(Ending::Gone)),
+            Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
+                return Ok(Err(Ending::Gone));
+            }
+            Err(e) => {
+                return Err(ReadError::Io {
+                    path: self.proc.path("stat"),
+                    message: e.to_string(),
+                });
+            }
+        }
+        let st = parse::stat::parse(&self.buf)
+            .map_err(|f| ReadError::parse(&self.proc.path("stat"), f.field))?;
+        if st.starttime != self.proc.start_ticks() {
+            return Ok(Err(Ending::Gone));
+        }
+        if st.state == b'Z' || st.state == b'X' {
+            let status = if self.status_visible {
+                st.exit_code
+            } else {
+                None
+            };
+            return Ok(Err(Ending::Zombie { status }));
+        }
+        Ok(Ok(st.num_threads))
+    }
+
+    /// The metrics read at every sample: RSS (statm) and descriptors.
+    /// Some(ending) when the process ended meanwhile.
+    fn read_cheap(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
+        if let Some(fd) = &self.statm {
+            match pread_all(fd, &mut self.buf) {
+                Ok(()) => {
+                    // "size resident shared text lib data dt", in pages.
+                    s.rss = self
+                        .buf
+                        .split(|c| *c == b' ')
+                        .nth(1)
+                        .and_then(parse::parse_u64)
+                        // Checked: pages past u64 bytes are unknown, not a
+                        // panic (or a wrapped RSS).
+                        .and_then(|p| p.checked_mul(self.page));
+                }
+                Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
+                    return Some(Ending::Gone);
+                }
+                Err(_) => {}
+            }
+        }
+        if self.wanted.fds {
+            match self.proc.fd_count(self.fast_fd_count) {
+                Ok(n) => s.fds = Some(n),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
+            }
+        }
+        None
+    }
+
+    /// The metrics paced by [`EXPENSIVE_DUTY`]: PSS, sockets, CLOSE_WAIT,
+    /// mappings. Some(ending) when the process ended meanwhile.
+    fn read_expensive(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
         if let Some(fd) = &self.rollup {
             if pread_all(fd, &mut self.buf).is_ok() {
                 s.pss = parse::smaps::parse_rollup(&self.buf)
@@ -216,28 +240,14 @@ impl Sampler {
                         s.sockets = Some(inodes.len() as u64);
                     }
                     if self.wanted.close_wait {
-                        if inodes.is_empty() {
-                            s.close_wait = Some(0);
-                        } else {
-                            match self.proc.sockets(&inodes) {
-                                Ok(sk) => {
-                                    s.close_wait = Some(
-                                        sk.inet
-                                            .iter()
-                                            .filter(|x| {
-                                                x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT
-                                            })
-                                            .count() as u64,
-                                    )
-                                }
-                                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                                Err(_) => {}
-                            }
+                        match self.close_wait(&inodes) {
+                            Ok(n) => s.close_wait = n,
+                            Err(ending) => return Some(ending),
                         }
                     }
                 }
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
         if self.wanted.maps {
@@ -247,14 +257,35 @@ impl Sampler {
                 true
             }) {
                 Ok(()) => s.maps = Some(n),
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
-        self.denied |= denied;
-        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
-        Ok(Ok(s))
+        None
     }
+
+    /// How many of the process's sockets (`inodes`) are TCP in CLOSE_WAIT;
+    /// None when the socket tables could not be read.
+    fn close_wait(&self, inodes: &net::InodeSet) -> Result<Option<u64>, Ending> {
+        if inodes.is_empty() {
+            return Ok(Some(0));
+        }
+        match self.proc.sockets(inodes) {
+            Ok(sk) => Ok(Some(
+                sk.inet
+                    .iter()
+                    .filter(|x| x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT)
+                    .count() as u64,
+            )),
+            Err(e) if exited(&e) => Err(Ending::Gone),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// The process ended while it was being read.
+fn exited(e: &ReadError) -> bool {
+    matches!(e, ReadError::Exited { .. })
 }
 
 /// A cgroup limit a process runs into: the limit file where the tightest
