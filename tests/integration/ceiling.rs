@@ -251,11 +251,10 @@ fn watch_and_doctor_name_the_same_pids_limit() {
 
     // watch: the verdict names the limit.
     let text = stdout(&to);
-    let want = format!("({MAX} of pids.max of {name}) in");
     let named = format!("reaches {MAX} (pids.max of {name}) in ");
     assert!(
         text.contains("LEAK") && text.contains(&named),
-        "{text}\n(want {want})"
+        "{text}\n(want {named})"
     );
 
     // doctor --sample: the same limit, and the time its rate gives to the

@@ -703,7 +703,11 @@ impl WatchPanel {
             let limit = j.exhaustion.as_ref().map(|e| e.limit as f64);
             let (rate, text, _) =
                 crate::render::watch::live_verdict(*m, Some(&j.verdict), j.exhaustion.as_ref());
-            let verdict = format!("{rate} {text}");
+            let verdict = if j.verdict.is_undecided() {
+                text
+            } else {
+                format!("{rate} {text}")
+            };
             let limit_txt = limit.map(|l| format!(" of {}", fmt(l))).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::raw(format!("{:<8}{:>8}{:<12} ", m.name(), now, limit_txt)),
