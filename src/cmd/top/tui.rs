@@ -205,6 +205,7 @@ impl App<'_> {
         }
         if let Panel::Watch(w) = &mut self.v.panel {
             w.sample();
+            self.fs.refresh_usage(&mut w.ceilings);
         }
     }
 
