@@ -1,11 +1,11 @@
 //! Cheap repeated sampling of one process for `watch` (and the `top` TUI's
 //! watch panel), and the ceilings a leak runs into ([`Ceilings`]: the
 //! limits and the usages they are compared with, raw; which applies is
-//! `analysis::ceiling`). Files read at
-//! every sample (stat, statm, smaps_rollup) are opened once and re-read
-//! with pread at offset 0: the kernel regenerates them, and the open and
-//! close (about 3.5 µs of the 16 µs a small /proc file costs, measured on
-//! a 2-core VM with Linux 6.18) are saved on every sample.
+//! `analysis::ceiling`). Files read at every sample (stat, statm,
+//! smaps_rollup) are opened once and re-read with pread at offset 0: the
+//! kernel regenerates them, and the open and close (about 3.5 µs of the
+//! 16 µs a small /proc file costs, measured on a 2-core VM with Linux
+//! 6.18) are saved on every sample.
 
 use std::os::fd::OwnedFd;
 
