@@ -9,15 +9,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::json;
 
 pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
-use crate::reader::{HostFacts, Scan, ScanRow, Survey};
-// The fast growers' words (`growth` below), until their rewrite around the
-// one ceiling moves them to render (issue 10).
-use crate::render::units::iec;
+use super::leak::Metric;
+use crate::reader::{Ceilings, HostFacts, Sample, Scan, ScanRow, Survey};
 use crate::text::Text;
 
 /// One finding of the doctor: about a process (its pid in the finding,
@@ -30,8 +27,9 @@ pub struct DoctorFinding {
 }
 
 impl DoctorFinding {
-    /// A finding already in words (the fast growers, see [`Kind::Worded`]).
-    fn worded(
+    /// A finding of a process (or of none) outside the rule tables: the
+    /// fast growers.
+    fn new(
         pid: Option<i32>,
         name: Option<Text>,
         id: &'static str,
@@ -177,6 +175,8 @@ pub struct Inputs<'a> {
     pub survey_denied: &'a [i32],
     pub th: &'a Thresholds,
     pub host_th: &'a HostThresholds,
+    /// The limits of the fast growers ([`growers`]), read for them.
+    pub ceilings: &'a HashMap<i32, Ceilings>,
 }
 
 /// `a` as a percentage of `b` (at least 1): the growers' relative growth.
@@ -394,6 +394,53 @@ const MIN_RELATIVE_GROWTH: f64 = 10.0;
 /// warning; further, info.
 const WARN_WITHIN_SECS: f64 = 3600.0;
 
+/// What grew between the two scans past the growers' thresholds:
+/// (metric, from, to). The same process in both (pid and start time),
+/// neither a kernel thread nor a zombie.
+fn grown(b: &ScanRow, r: &ScanRow) -> Vec<(Metric, u64, u64)> {
+    if b.start_ticks != r.start_ticks || r.kernel_thread || r.state == b'Z' {
+        return Vec::new();
+    }
+    let grew = |from: u64, to: u64, min: u64| {
+        to >= from.saturating_add(min) && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
+    };
+    let mut out = Vec::new();
+    if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
+        if grew(from, to, MIN_FD_GROWTH) {
+            out.push((Metric::Fds, from, to));
+        }
+    }
+    if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
+        out.push((Metric::Threads, b.threads, r.threads));
+    }
+    if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
+        out.push((Metric::Rss, b.rss_bytes, r.rss_bytes));
+    }
+    out
+}
+
+/// The fast growers between two scans: the processes whose limits
+/// (`Inputs::ceilings`) are worth reading.
+pub fn growers(scan: &Scan, before: &Scan) -> Vec<i32> {
+    scan.rows
+        .iter()
+        .filter(|r| before.find(r.pid).is_some_and(|b| !grown(b, r).is_empty()))
+        .map(|r| r.pid)
+        .collect()
+}
+
+/// A grower's limits: those read for it, else what the scan knows (its
+/// descriptor limit, the kernel's task limits without the host's task
+/// count, no memory limit: unknown is no time, never a made-up one).
+fn grower_ceilings(i: &Inputs<'_>, r: &ScanRow) -> Ceilings {
+    i.ceilings.get(&r.pid).cloned().unwrap_or_else(|| Ceilings {
+        nofile: r.fd_soft_limit.ok().flatten(),
+        pid_max: i.host.pid_max,
+        threads_max: i.host.threads_max,
+        ..Ceilings::default()
+    })
+}
+
 fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
     let dt = i
         .scan
@@ -404,109 +451,49 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
         return;
     }
     for r in &i.scan.rows {
-        let Some(b) = before
-            .find(r.pid)
-            .filter(|b| b.start_ticks == r.start_ticks)
-        else {
+        let Some(b) = before.find(r.pid) else {
             continue;
         };
-        if r.kernel_thread || r.state == b'Z' {
+        let grown = grown(b, r);
+        if grown.is_empty() {
             continue;
         }
-        let name = Text(r.name.clone());
-        let mut push = |id: &'static str,
-                        what: &str,
-                        from: u64,
-                        to: u64,
-                        fmt: &dyn Fn(u64) -> String,
-                        ceiling: Option<(u64, &str)>,
-                        metric: &str| {
+        let ceilings = grower_ceilings(i, r);
+        let own = Sample {
+            rss: Some(r.rss_bytes),
+            fds: r.fds.ok(),
+            threads: Some(r.threads),
+            ..Sample::default()
+        };
+        for (metric, from, to) in grown {
             let rate = to.saturating_sub(from) as f64 / dt;
-            // At or past the ceiling already: 0 s left.
-            let eta = super::watch::eta(to as f64, ceiling.map(|(c, _)| c as f64), rate);
-            let sev = if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
-                Severity::Warning
-            } else {
-                Severity::Info
+            // The same limit, room and time as `watch` (at or past the
+            // limit already: 0 s left).
+            let ex = super::ceiling::exhaustion(metric, &own, &ceilings, rate);
+            let eta = ex.as_ref().and_then(|e| e.eta_s);
+            let id = match metric {
+                Metric::Fds => "growth.fds",
+                Metric::Threads => "growth.threads",
+                _ => "growth.rss",
             };
-            let mut message = format!(
-                "{what} grew from {} to {} in {dt:.1}s: a leak suspect",
-                fmt(from),
-                fmt(to)
-            );
-            if let (Some(e), Some((c, cname))) = (eta, ceiling) {
-                message.push_str(&format!(
-                    "; at this rate it reaches the {cname} ({}) in {}",
-                    fmt(c),
-                    crate::render::units::duration(e)
-                ));
-            }
-            out.push(DoctorFinding::worded(
+            out.push(DoctorFinding::new(
                 Some(r.pid),
-                Some(name.clone()),
+                Some(Text(r.name.clone())),
                 id,
-                sev,
-                Kind::Worded {
-                    message,
-                    evidence: [
-                        ("from", json!(from)),
-                        ("to", json!(to)),
-                        ("seconds", json!(round1(dt))),
-                        ("per_second", json!(round1(rate))),
-                    ]
-                    .into_iter()
-                    .collect(),
-                    next: Some(format!("proctor watch {} --metrics {metric}", r.pid)),
+                if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
+                    Severity::Warning
+                } else {
+                    Severity::Info
                 },
-            ));
-        };
-        let grew = |from: u64, to: u64, min: u64| {
-            to >= from.saturating_add(min)
-                && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
-        };
-        if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
-            if grew(from, to, MIN_FD_GROWTH) {
-                let lim = r.fd_soft_limit.ok().flatten();
-                push(
-                    "growth.fds",
-                    "open descriptors",
+                Kind::Growth {
+                    metric,
                     from,
                     to,
-                    &|v| v.to_string(),
-                    lim.map(|l| (l, "soft limit")),
-                    "fds",
-                );
-            }
-        }
-        if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
-            // The kernel's ceiling on tasks, not inspect's threshold (a
-            // judgement, not a limit anything fails at).
-            let cap = i.host.task_limit();
-            push(
-                "growth.threads",
-                "threads",
-                b.threads,
-                r.threads,
-                &|v| v.to_string(),
-                cap.map(|c| (c, "kernel task limit (pid_max / threads-max)")),
-                "threads",
-            );
-        }
-        if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
-            let lim = i
-                .surveys
-                .get(&r.pid)
-                .and_then(|s| s.cgroup.as_ref())
-                .and_then(|c| c.limit);
-            push(
-                "growth.rss",
-                "RSS",
-                b.rss_bytes,
-                r.rss_bytes,
-                &iec,
-                lim.map(|l| (l, "cgroup memory limit")),
-                "rss",
-            );
+                    seconds: dt,
+                    per_second: rate,
+                    exhaustion: ex,
+                },
+            ));
         }
     }
 }
@@ -516,8 +503,10 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::analysis::ceiling::Kind as LimitKind;
     use crate::parse::host::{FileNr, MemInfo, Psi, PsiLine};
     use crate::reader::{CgroupMemory, CgroupVersion, Missing};
+    use serde_json::json;
 
     const GIB: u64 = 1 << 30;
 
@@ -623,6 +612,7 @@ mod tests {
         survey_denied: Vec<i32>,
         th: Thresholds,
         host_th: HostThresholds,
+        ceilings: HashMap<i32, Ceilings>,
     }
 
     impl World {
@@ -634,6 +624,7 @@ mod tests {
                 survey_denied: Vec::new(),
                 th: Thresholds::default(),
                 host_th: HostThresholds::default(),
+                ceilings: HashMap::new(),
             }
         }
 
@@ -648,6 +639,7 @@ mod tests {
                 survey_denied: &self.survey_denied,
                 th: &self.th,
                 host_th: &self.host_th,
+                ceilings: &self.ceilings,
             })
         }
     }
@@ -663,13 +655,27 @@ mod tests {
         r.findings.iter().filter(|f| f.finding.id == id).collect()
     }
 
-    /// A grower's message and next command (growers are worded in
-    /// analysis until their rewrite, see [`Kind::Worded`]).
-    fn words(f: &DoctorFinding) -> (&str, Option<&str>) {
+    /// A grower's metric and limit (its words are tested in
+    /// `render::findings`).
+    fn grew(f: &DoctorFinding) -> (Metric, Option<&super::super::ceiling::Exhaustion>) {
         match &f.finding.kind {
-            Kind::Worded { message, next, .. } => (message, next.as_deref()),
+            Kind::Growth {
+                metric, exhaustion, ..
+            } => (*metric, exhaustion.as_ref()),
             other => panic!("not a grower: {other:?}"),
         }
+    }
+
+    /// A grower's limit (kind, value, file) and seconds to it.
+    fn reaches(f: &DoctorFinding) -> Option<(LimitKind, u64, Option<String>, Option<u64>)> {
+        grew(f).1.map(|e| {
+            (
+                e.kind,
+                e.limit,
+                e.file.as_ref().map(|p| p.display().to_string()),
+                e.eta_s.map(|t| t as u64),
+            )
+        })
     }
 
     fn host_only(h: &HostFacts) -> DoctorReport {
@@ -999,10 +1005,14 @@ mod tests {
 
     /// Two scans `secs` apart: rows (before, after).
     fn sampled(secs: u64, before: Vec<ScanRow>, after: Vec<ScanRow>) -> DoctorReport {
+        sampled_in(&World::new(), secs, before, after)
+    }
+
+    fn sampled_in(w: &World, secs: u64, before: Vec<ScanRow>, after: Vec<ScanRow>) -> DoctorReport {
         let t0 = Instant::now();
         let b = scan_at(t0, before);
         let a = scan_at(t0 + Duration::from_secs(secs), after);
-        World::new().build(&host(), &a, Some(&b))
+        w.build(&host(), &a, Some(&b))
     }
 
     fn with_fds(pid: i32, fds: u64) -> ScanRow {
@@ -1022,13 +1032,9 @@ mod tests {
         assert_eq!(f.finding.evidence()["to"], json!(300));
         assert_eq!(f.finding.evidence()["seconds"], json!(5.0));
         assert_eq!(f.finding.evidence()["per_second"], json!(40.0));
-        assert_eq!(words(f).1, Some("proctor watch 9 --metrics fds"));
+        assert_eq!(grew(f).0, Metric::Fds);
         // (1024 - 300) / 40 per second = 18.1 s.
-        assert!(
-            words(f).0.contains("soft limit (1024) in 18s"),
-            "{}",
-            words(f).0
-        );
+        assert_eq!(reaches(f), Some((LimitKind::NoFile, 1024, None, Some(18))));
     }
 
     #[test]
@@ -1060,7 +1066,7 @@ mod tests {
         };
         let r = sampled(5, vec![grow(100)], vec![grow(300)]);
         assert_eq!(ids(&r), vec![("growth.fds", Severity::Info, Some(9))]);
-        assert!(!words(&r.findings[0]).0.contains("reaches"));
+        assert_eq!(reaches(&r.findings[0]).and_then(|r| r.3), None);
     }
 
     #[test]
@@ -1075,10 +1081,9 @@ mod tests {
                 ("growth.fds", Severity::Warning, Some(9)),
             ]
         );
-        assert!(
-            words(&r.findings[1]).0.contains("in 0s"),
-            "{}",
-            words(&r.findings[1]).0
+        assert_eq!(
+            reaches(&r.findings[1]),
+            Some((LimitKind::NoFile, 1024, None, Some(0)))
         );
     }
 
@@ -1089,10 +1094,22 @@ mod tests {
             rss_bytes: rss,
             ..row(9, 1)
         };
-        // +3 threads/s: the kernel's task limit (threads-max 100,000) is
+        // Read for pid 9 as `watch` reads them: 100 tasks on the host.
+        let mut w = World::new();
+        let host = host();
+        w.ceilings.insert(
+            9,
+            Ceilings {
+                pid_max: host.pid_max,
+                threads_max: host.threads_max,
+                host_tasks: Some(100),
+                ..Ceilings::default()
+            },
+        );
+        // +3 threads/s: threads-max (100,000 less the host's 100 tasks) is
         // 9 hours away, so a suspect (info), not a warning; inspect's
         // 1,000-thread threshold is a judgement, not a ceiling.
-        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
         assert_eq!(
             ids(&r),
             vec![
@@ -1100,9 +1117,17 @@ mod tests {
                 ("growth.threads", Severity::Info, Some(9)),
             ]
         );
-        assert!(words(&r.findings[1]).0.contains("kernel task limit"));
+        // 99,900 tasks of room at +3 threads/s: 9 h 15 min (33,300 s).
+        assert_eq!(
+            reaches(&r.findings[1]),
+            Some((LimitKind::ThreadsMax, 100_000, None, Some(33_300)))
+        );
+        // Without the host's task count: the limit is not timed.
+        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(40, 100 << 20)]);
+        assert_eq!(ids(&r), vec![("growth.threads", Severity::Info, Some(9))]);
+        assert_eq!(reaches(&r.findings[0]).and_then(|r| r.3), None);
         // +3,000 threads/s: threads-max within the hour.
-        let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(30_010, 100 << 20)]);
         assert_eq!(
             ids(&r),
             vec![
@@ -1113,6 +1138,62 @@ mod tests {
         // +4 threads, +8 MiB: under the minimums.
         let r = sampled(10, vec![mk(10, 100 << 20)], vec![mk(14, 108 << 20)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn growth_against_the_pids_cgroup_and_the_memory_cgroup() {
+        use crate::reader::CgroupCeiling;
+        let cg = |file: &str, limit, usage| CgroupCeiling {
+            limit_file: file.into(),
+            limit,
+            usage_file: std::path::PathBuf::from(file).with_file_name("usage"),
+            usage: Some(usage),
+        };
+        let mut w = World::new();
+        w.ceilings.insert(
+            9,
+            Ceilings {
+                pids: Some(cg("/sys/fs/cgroup/pids/x/pids.max", 64, 40)),
+                memory: Some(cg(
+                    "/sys/fs/cgroup/memory/x/memory.limit_in_bytes",
+                    256 << 20,
+                    226 << 20,
+                )),
+                pid_max: Some(4_194_304),
+                threads_max: Some(100_000),
+                host_tasks: Some(500),
+                ..Ceilings::default()
+            },
+        );
+        let mk = |threads: u64, rss: u64| ScanRow {
+            threads,
+            rss_bytes: rss,
+            ..row(9, 1)
+        };
+        // +3 threads/s; 24 tasks of room in the cgroup: 8 s.
+        let r = sampled_in(&w, 10, vec![mk(10, 100 << 20)], vec![mk(40, 200 << 20)]);
+        assert_eq!(
+            reaches(with_id(&r, "growth.threads")[0]),
+            Some((
+                LimitKind::PidsMax,
+                64,
+                Some("/sys/fs/cgroup/pids/x/pids.max".to_string()),
+                Some(8)
+            ))
+        );
+        // +10 MiB/s, 30 MiB of room in the cgroup (its usage, not this
+        // RSS): 3 s.
+        let f = with_id(&r, "growth.rss")[0];
+        assert_eq!(f.finding.severity, Severity::Warning);
+        assert_eq!(
+            reaches(f),
+            Some((
+                LimitKind::MemoryCgroup,
+                256 << 20,
+                Some("/sys/fs/cgroup/memory/x/memory.limit_in_bytes".to_string()),
+                Some(3)
+            ))
+        );
     }
 
     #[test]

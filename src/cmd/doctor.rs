@@ -181,6 +181,7 @@ fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorRepo
         survey_denied: &denied,
         th: &th,
         host_th: &host_th,
+        ceilings: &grower_ceilings(&ctx.fs, &scans.scan, scans.before.as_ref()),
     });
     report.skipped.read_errors = failed.len();
     Ok(report)
@@ -297,5 +298,26 @@ fn lasting_zombies(fs: &ProcFs, scan: &Scan) -> Vec<i32> {
                 .is_some_and(|s| s.state == b'Z' && s.starttime == z.start_ticks)
         })
         .map(|z| z.pid)
+        .collect()
+}
+
+/// The limits of the fast growers (a few processes), read now: the same
+/// ceilings `watch` uses. A process gone or replaced since the scan is
+/// left out.
+fn grower_ceilings(
+    fs: &ProcFs,
+    scan: &Scan,
+    before: Option<&Scan>,
+) -> HashMap<i32, crate::reader::Ceilings> {
+    let Some(before) = before else {
+        return HashMap::new();
+    };
+    model::growers(scan, before)
+        .into_iter()
+        .filter_map(|pid| {
+            let p = fs.open(pid).ok()?;
+            let row = scan.find(pid)?;
+            (p.start_ticks() == row.start_ticks).then(|| (pid, fs.ceilings(&p)))
+        })
         .collect()
 }

@@ -1,21 +1,20 @@
 //! The `watch` loop: samples one process at a fixed interval on a
 //! monotonic clock (deadlines are start + k * interval, so drift does not
-//! accumulate), feeds the leak detector, draws the live view or prints
-//! sample lines, and ends with a verdict. Used by `proctor watch` and by
-//! `proctor demo` (the same code path).
+//! accumulate), feeds the leak detector, shows the live view or sample
+//! lines, and ends with a verdict. Used by `proctor watch` and by
+//! `proctor demo` (the same code path). The judging is
+//! `analysis::watch`; every word is `render::watch`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
-
-use crate::analysis::leak::Judgement;
-use crate::analysis::watch::{self as model, Leak, Metric, Window};
+use crate::analysis::ceiling::value_of;
+use crate::analysis::watch::{self as model, EndReason, Judged, Metric, Window};
 use crate::error::{CliError, ExitCode, ReadError};
 use crate::reader::{Ceilings, Ending, ProcFs, Process, Sample, Sampler, Wanted};
 use crate::render::style::Palette;
-use crate::render::units::{duration as fmt_duration, iec};
+use crate::render::watch::{self as words, Exit, LiveRow};
 use crate::text::Text;
 
 use super::context::{Ctx, open_target};
@@ -28,6 +27,18 @@ fn deadline(interval: Duration, k: u64) -> Duration {
     // The remainder is below 10^9: it fits a u32.
     let sub = u32::try_from(nanos % 1_000_000_000).unwrap_or(0);
     Duration::new(secs, sub)
+}
+
+/// The sample after sample `k` and its deadline: the next on the fixed
+/// grid start + k * interval; deadlines already missed (a slow sample)
+/// are skipped, not sampled back to back.
+fn next_deadline(interval: Duration, k: u64, now: Duration) -> (u64, Duration) {
+    let mut k = k.saturating_add(1);
+    if deadline(interval, k) <= now {
+        let behind = now.as_nanos() / interval.as_nanos().max(1);
+        k = u64::try_from(behind).unwrap_or(u64::MAX).saturating_add(1);
+    }
+    (k, deadline(interval, k))
 }
 
 pub struct WatchOpts {
@@ -43,14 +54,6 @@ pub struct WatchOpts {
     pub suggest_next: bool,
 }
 
-/// How the watch ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EndReason {
-    Duration,
-    Interrupted,
-    TargetEnded(String),
-}
-
 /// Knows the exit status of a watched child (for the demo); None for an
 /// arbitrary process.
 pub type ChildStatus<'a> = &'a mut dyn FnMut() -> Option<std::process::ExitStatus>;
@@ -58,19 +61,7 @@ pub type ChildStatus<'a> = &'a mut dyn FnMut() -> Option<std::process::ExitStatu
 struct Series {
     metric: Metric,
     window: Window,
-    judgement: Option<Judgement>,
-}
-
-fn value_of(s: &Sample, m: Metric) -> Option<u64> {
-    match m {
-        Metric::Rss => s.rss,
-        Metric::Pss => s.pss,
-        Metric::Fds => s.fds,
-        Metric::Threads => s.threads,
-        Metric::Sockets => s.sockets,
-        Metric::CloseWait => s.close_wait,
-        Metric::Maps => s.maps,
-    }
+    judged: Option<Judged>,
 }
 
 /// Metrics whose reading is paced by [`crate::reader::EXPENSIVE_DUTY`].
@@ -79,73 +70,6 @@ fn is_expensive(m: Metric) -> bool {
         m,
         Metric::Pss | Metric::Sockets | Metric::CloseWait | Metric::Maps
     )
-}
-
-fn limit_of(c: &Ceilings, m: Metric) -> Option<f64> {
-    match m {
-        Metric::Rss | Metric::Pss => c.memory,
-        Metric::Fds | Metric::Sockets => c.fds,
-        Metric::Threads => c.threads,
-        Metric::Maps => c.maps,
-        Metric::CloseWait => None,
-    }
-    .map(|v| v as f64)
-}
-
-fn limit_name(c: &Ceilings, m: Metric) -> String {
-    match m {
-        Metric::Rss | Metric::Pss => c.memory_source.clone().unwrap_or_else(|| "memory".into()),
-        Metric::Fds | Metric::Sockets => "RLIMIT_NOFILE soft limit".into(),
-        Metric::Threads => c.threads_source.unwrap_or("task limit").into(),
-        Metric::Maps => "vm.max_map_count".into(),
-        Metric::CloseWait => String::new(),
-    }
-}
-
-fn fmt_value(m: Metric, v: f64) -> String {
-    if m.is_bytes() {
-        iec(v.max(0.0) as u64)
-    } else {
-        format!("{}", v.round() as i64)
-    }
-}
-
-fn fmt_change(m: Metric, d: f64) -> String {
-    let sign = if d < 0.0 { "-" } else { "+" };
-    if m.is_bytes() {
-        format!("{sign}{}", iec(d.abs() as u64))
-    } else {
-        format!("{sign}{}", d.abs().round() as i64)
-    }
-}
-
-fn fmt_rate(m: Metric, r: f64) -> String {
-    if m.is_bytes() {
-        let s = if r < 0.0 { "-" } else { "+" };
-        format!("{s}{}/s", iec(r.abs() as u64))
-    } else if r.abs() >= 1.0 {
-        format!("{r:+.1}/s")
-    } else {
-        format!("{:+.1}/min", r * 60.0)
-    }
-}
-
-/// Decode a wait status into words.
-pub fn describe_status(status: u64) -> String {
-    let sig = status & 0x7f;
-    if sig == 0 {
-        format!("exited with code {}", (status >> 8) & 0xff)
-    } else {
-        let name = match sig {
-            9 => " (SIGKILL)",
-            15 => " (SIGTERM)",
-            6 => " (SIGABRT)",
-            11 => " (SIGSEGV)",
-            2 => " (SIGINT)",
-            _ => "",
-        };
-        format!("killed by signal {sig}{name}")
-    }
 }
 
 /// Restores the cursor and finishes the line on every way out, panics
@@ -170,9 +94,27 @@ pub struct Outcome {
     pub leaks: Vec<&'static str>,
 }
 
+/// A watch under way: what it samples and what it has seen.
+struct Watch<'a> {
+    fs: &'a ProcFs,
+    opts: &'a WatchOpts,
+    pid: i32,
+    name: Text,
+    ceilings: Ceilings,
+    sampler: Sampler,
+    series: Vec<Series>,
+    /// The last sample.
+    last: Sample,
+    start: Instant,
+    samples: usize,
+    /// Lines of the live view drawn so far.
+    drawn: usize,
+    last_judge: f64,
+    live: bool,
+}
+
 /// Run the watch on an open process. Output is written as it goes
 /// (stdout); the verdict is written at the end.
-#[allow(clippy::too_many_lines)] // to split (issue 10)
 pub fn watch_process(
     fs: &ProcFs,
     proc: Process,
@@ -181,527 +123,275 @@ pub fn watch_process(
     child: Option<ChildStatus<'_>>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
-    let pid = proc.pid();
-    let name = Text(proc.initial_stat().comm.clone());
-    let ceilings = fs.ceilings(&proc);
-    let wanted = Wanted {
-        rss: opts.metrics.contains(&Metric::Rss),
-        pss: opts.metrics.contains(&Metric::Pss),
-        fds: opts.metrics.contains(&Metric::Fds),
-        threads: opts.metrics.contains(&Metric::Threads),
-        sockets: opts.metrics.contains(&Metric::Sockets),
-        close_wait: opts.metrics.contains(&Metric::CloseWait),
-        maps: opts.metrics.contains(&Metric::Maps),
-    };
-    let mut sampler = Sampler::new(proc, wanted).map_err(|e| match e {
-        ReadError::Exited { .. } => {
-            CliError::new(format!("process {pid} exited before the first sample"))
-                .hint("it is gone; pick a running process")
-        }
-        other => other.into(),
-    })?;
-    let mut series: Vec<Series> = opts
-        .metrics
-        .iter()
-        .map(|&m| Series {
-            metric: m,
-            window: Window::new(model::WINDOW_CAP),
-            judgement: None,
-        })
-        .collect();
-    let _guard = TermGuard {
-        live: opts.live && !opts.json,
-    };
-    let live = opts.live && !opts.json;
-    if live {
+    let mut w = Watch::open(fs, proc, opts)?;
+    let _guard = TermGuard { live: w.live };
+    if w.live {
         let _ = out.write_all(b"\x1b[?25l");
     }
-    let start = Instant::now();
-    let mut samples = 0usize;
-    let mut drawn = 0usize;
-    let mut last_judge = f64::NEG_INFINITY;
-    // The memory cgroup's usage (refreshed with the verdicts): a memory
-    // leak's time to the cgroup limit counts every process in the cgroup.
-    let mut mem_used: Option<f64> = None;
-    let end: EndReason;
-    let mut k: u64 = 0;
-    loop {
-        let t = start.elapsed().as_secs_f64();
-        match sampler.sample() {
-            Ok(Ok(s)) => {
-                let mut wrote: std::io::Result<()> = Ok(());
-                samples += 1;
-                for se in series.iter_mut() {
-                    let repeated = !s.expensive_fresh && is_expensive(se.metric);
-                    if let (Some(v), false) = (value_of(&s, se.metric), repeated) {
-                        se.window.push(t, v as f64);
+    match w.sample_until_end(interrupted, child, out)? {
+        Some(end) => w.finish(&end, out),
+        // stdout closed (`proctor watch PID | head -3`): stop quietly.
+        None => Ok(Outcome {
+            code: ExitCode::Ok,
+            leaks: Vec::new(),
+        }),
+    }
+}
+
+impl<'a> Watch<'a> {
+    fn open(fs: &'a ProcFs, proc: Process, opts: &'a WatchOpts) -> Result<Watch<'a>, CliError> {
+        let pid = proc.pid();
+        let name = Text(proc.initial_stat().comm.clone());
+        let ceilings = fs.ceilings(&proc);
+        let has = |m: Metric| opts.metrics.contains(&m);
+        let wanted = Wanted {
+            rss: has(Metric::Rss),
+            pss: has(Metric::Pss),
+            // Sockets run into the descriptor limit: the room left is the
+            // descriptors'.
+            fds: has(Metric::Fds) || has(Metric::Sockets),
+            threads: has(Metric::Threads),
+            sockets: has(Metric::Sockets),
+            close_wait: has(Metric::CloseWait),
+            maps: has(Metric::Maps),
+        };
+        let sampler = Sampler::new(proc, wanted).map_err(|e| match e {
+            ReadError::Exited { .. } => words::exited_before_first_sample(pid),
+            other => other.into(),
+        })?;
+        let series = opts
+            .metrics
+            .iter()
+            .map(|&m| Series {
+                metric: m,
+                window: Window::new(model::WINDOW_CAP),
+                judged: None,
+            })
+            .collect();
+        Ok(Watch {
+            fs,
+            opts,
+            pid,
+            name,
+            ceilings,
+            sampler,
+            series,
+            last: Sample::default(),
+            start: Instant::now(),
+            samples: 0,
+            drawn: 0,
+            last_judge: f64::NEG_INFINITY,
+            live: opts.live && !opts.json,
+        })
+    }
+
+    /// Sample on the grid until the duration, Ctrl-C or the process's end.
+    /// None when stdout was closed.
+    fn sample_until_end(
+        &mut self,
+        interrupted: &AtomicBool,
+        child: Option<ChildStatus<'_>>,
+        out: &mut dyn Write,
+    ) -> Result<Option<EndReason>, CliError> {
+        let mut k: u64 = 0;
+        loop {
+            let t = self.start.elapsed().as_secs_f64();
+            match self.sampler.sample() {
+                Ok(Ok(s)) => {
+                    self.record(t, s);
+                    if self.emit(t, out).is_err() {
+                        return Ok(None);
                     }
                 }
-                // Running verdicts at most once a second (bounded cost).
-                if t - last_judge >= 1.0 || samples <= 2 {
-                    last_judge = t;
-                    mem_used = ceilings
-                        .memory_cgroup
-                        .as_ref()
-                        .filter(|cg| cg.limit.is_some())
-                        .and_then(|cg| fs.memory_usage_now(cg))
-                        .map(|u| u as f64);
-                    for se in series.iter_mut() {
-                        se.judgement = Some(se.window.judge(&se.metric.spec()));
-                    }
+                Ok(Err(ending)) => {
+                    return Ok(Some(EndReason::TargetEnded(self.ending(ending, child))));
                 }
-                if opts.json {
-                    let mut rec = Map::new();
-                    rec.insert("type".into(), json!("sample"));
-                    rec.insert("t".into(), json!((t * 1000.0).round() / 1000.0));
-                    for se in &series {
-                        rec.insert(se.metric.json_key().into(), json!(value_of(&s, se.metric)));
-                    }
-                    let leaking: Vec<&str> = series
-                        .iter()
-                        .filter(|se| se.judgement.as_ref().is_some_and(|j| j.leaking))
-                        .map(|se| se.metric.name())
-                        .collect();
-                    rec.insert("leaking".into(), json!(leaking));
-                    wrote = writeln!(out, "{}", Value::Object(rec));
-                } else if live {
-                    drawn = draw(
-                        out, &series, &ceilings, mem_used, pid, &name, t, samples, opts, drawn,
-                    );
-                } else {
-                    let parts: Vec<String> = series
-                        .iter()
-                        .map(|se| {
-                            format!(
-                                "{}={}",
-                                se.metric.name(),
-                                value_of(&s, se.metric)
-                                    .map_or("-".into(), |v| fmt_value(se.metric, v as f64))
-                            )
-                        })
-                        .collect();
-                    wrote = writeln!(out, "t={t:.2}s {}", parts.join(" "));
-                }
-                if wrote.is_ok() {
-                    wrote = out.flush();
-                }
-                if wrote.is_err() {
-                    // stdout closed (`proctor watch PID | head -3`): stop quietly.
-                    return Ok(Outcome {
-                        code: ExitCode::Ok,
-                        leaks: Vec::new(),
-                    });
-                }
+                Err(e) => return Err(e.into()),
             }
-            Ok(Err(ending)) => {
-                end = EndReason::TargetEnded(describe_ending(fs, &ceilings, ending, child));
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if interrupted.load(Ordering::Relaxed) {
-            end = EndReason::Interrupted;
-            break;
-        }
-        // The next deadline on the fixed grid start + k * interval; deadlines
-        // already missed (a slow sample) are skipped, not sampled back to back.
-        k = k.saturating_add(1);
-        let now = start.elapsed();
-        if deadline(opts.interval, k) <= now {
-            let behind = now.as_nanos() / opts.interval.as_nanos().max(1);
-            k = u64::try_from(behind).unwrap_or(u64::MAX).saturating_add(1);
-        }
-        let next = deadline(opts.interval, k);
-        if let Some(d) = opts.duration {
-            if next > d || now >= d {
-                end = EndReason::Duration;
-                break;
-            }
-        }
-        // Sleep to the next deadline in short slices, so Ctrl-C is prompt.
-        let mut stop = false;
-        while let Some(left) = next.checked_sub(start.elapsed()) {
             if interrupted.load(Ordering::Relaxed) {
-                stop = true;
-                break;
+                return Ok(Some(EndReason::Interrupted));
+            }
+            let now = self.start.elapsed();
+            let next;
+            (k, next) = next_deadline(self.opts.interval, k, now);
+            if let Some(d) = self.opts.duration {
+                if next > d || now >= d {
+                    return Ok(Some(EndReason::Duration));
+                }
+            }
+            if !self.sleep_until(next, interrupted) {
+                return Ok(Some(EndReason::Interrupted));
+            }
+        }
+    }
+
+    /// Sleep to `next` (from the start) in short slices, so Ctrl-C is
+    /// prompt. False when interrupted.
+    fn sleep_until(&self, next: Duration, interrupted: &AtomicBool) -> bool {
+        while let Some(left) = next.checked_sub(self.start.elapsed()) {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
             }
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
-        if stop || interrupted.load(Ordering::Relaxed) {
-            end = EndReason::Interrupted;
-            break;
-        }
+        !interrupted.load(Ordering::Relaxed)
     }
-    let elapsed = start.elapsed().as_secs_f64();
-    if live && drawn > 0 {
-        let _ = out.write_all(b"\n");
-    }
-    // Final verdict on everything collected.
-    for se in series.iter_mut() {
-        se.judgement = Some(se.window.judge(&se.metric.spec()));
-    }
-    if samples < 2 {
-        let why = match &end {
-            EndReason::TargetEnded(how) => {
-                format!("process {pid} {how} after {samples} sample(s): nothing to judge")
-            }
-            EndReason::Interrupted => {
-                "interrupted before a second sample: nothing to judge".to_string()
-            }
-            EndReason::Duration => format!("only {samples} sample(s) taken: nothing to judge"),
-        };
-        let code = if end == EndReason::Interrupted {
-            ExitCode::Interrupted
-        } else {
-            ExitCode::Error
-        };
-        let mut e = CliError::new(why)
-            .hint("watch for longer than two intervals (e.g. --duration 30s --interval 1s)");
-        e.code = code;
-        return Err(e);
-    }
-    let mut leaks = Vec::new();
-    let mut healthy = Vec::new();
-    let mut undecided: Vec<Value> = Vec::new();
-    let mut incomplete = crate::analysis::incomplete::Incomplete::default();
-    for se in series.iter_mut() {
-        let Some(j) = &se.judgement else { continue };
-        // Never call "healthy" what could not be read or judged.
-        let why = if se.window.is_empty() {
-            Some(if sampler.denied {
-                "could not be read: permission denied (run as root or as the process's owner)"
-                    .to_string()
-            } else {
-                "could not be read".to_string()
-            })
-        } else if se.window.len() < crate::analysis::leak::MIN_SAMPLES && !j.leaking {
-            Some(format!(
-                "{} samples, needs {}",
-                se.window.len(),
-                crate::analysis::leak::MIN_SAMPLES
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            undecided.push(json!({"metric": se.metric.name(), "reason": why}));
-            incomplete
-                .reasons
-                .push(crate::analysis::incomplete::Reason::NotJudged {
-                    metric: se.metric.name(),
-                    samples: se.window.len(),
-                    needed: crate::analysis::leak::MIN_SAMPLES,
-                });
-            se.judgement = Some(Judgement {
-                reason: format!("not judged: {why}"),
-                ..j.clone()
-            });
-            continue;
-        }
-        if j.leaking {
-            let current = se.window.last();
-            let limit = limit_of(&ceilings, se.metric);
-            // Memory against a cgroup limit: what counts is the cgroup's
-            // usage (every process in it), not this process's RSS alone.
-            let used = match se.metric {
-                Metric::Rss | Metric::Pss => ceilings
-                    .memory_cgroup
-                    .as_ref()
-                    .filter(|cg| cg.limit.is_some())
-                    .and_then(|cg| fs.memory_usage_now(cg))
-                    .map(|u| u as f64),
-                // Against a pids cgroup limit, every task of the cgroup counts.
-                Metric::Threads => ceilings
-                    .threads_used_file
-                    .as_ref()
-                    .and_then(|f| fs.read_number(f))
-                    .map(|u| u as f64),
-                _ => None,
-            };
-            leaks.push(Leak {
-                metric: se.metric.name(),
-                slope_per_s: j.slope_per_s,
-                p_value: j.p_value,
-                current,
-                limit,
-                eta_s: used
-                    .or(current)
-                    .and_then(|c| model::eta(c, limit, j.slope_per_s)),
-                reason: j.reason.clone(),
-            });
-        } else {
-            healthy.push(se.metric.name());
-        }
-    }
-    if opts.json {
-        let ended = match &end {
-            EndReason::Duration => json!({"how": "duration"}),
-            EndReason::Interrupted => json!({"how": "interrupted"}),
-            EndReason::TargetEnded(how) => json!({"how": "target_ended", "detail": how}),
-        };
-        let v = json!({
-            "type": "verdict",
-            "pid": pid,
-            "duration_s": (elapsed * 1000.0).round() / 1000.0,
-            "samples": samples,
-            "leaks": leaks,
-            "healthy": healthy,
-            "undecided": undecided,
-            "incomplete": incomplete.clone().into_option(),
-            "ended": ended,
-        });
-        let _ = writeln!(out, "{}", crate::text::json_safe(v.to_string()));
-    } else {
-        let _ = out.write_all(
-            verdict_text(
-                &series,
-                &leaks,
-                &ceilings,
-                pid,
-                elapsed,
-                samples,
-                &end,
-                opts.palette,
-                opts.suggest_next && !matches!(end, EndReason::TargetEnded(_)),
-            )
-            .as_bytes(),
-        );
-    }
-    let _ = out.flush();
-    // A leak wins, then an interruption; nothing judged is an error; some
-    // metrics not judged: checks incomplete (3), never 0 as healthy.
-    let code = if !leaks.is_empty() {
-        ExitCode::Problem
-    } else if end == EndReason::Interrupted {
-        ExitCode::Interrupted
-    } else if healthy.is_empty() {
-        return Err(crate::analysis::watch::nothing_judged(&incomplete));
-    } else {
-        crate::analysis::incomplete::exit_code(false, Some(&incomplete))
-    };
-    Ok(Outcome {
-        code,
-        leaks: leaks.iter().map(|l| l.metric).collect(),
-    })
-}
 
-fn describe_ending(
-    fs: &ProcFs,
-    ceilings: &Ceilings,
-    ending: Ending,
-    child: Option<ChildStatus<'_>>,
-) -> String {
-    let oom_before = ceilings.oom_kills;
-    let oom_now = ceilings
-        .memory_cgroup
-        .as_ref()
-        .and_then(|cg| fs.oom_kill_count(cg));
-    let oom = match (oom_before, oom_now) {
-        (Some(a), Some(b)) if b > a => Some((a, b)),
-        _ => None,
-    };
-    let status = match ending {
-        Ending::Zombie {
-            status: Some(status),
-        } => Some(describe_status(status)),
-        Ending::Zombie { status: None } => Some(
-            "exited (its exit status is hidden without ptrace access: run as root to see it)"
-                .to_string(),
-        ),
-        Ending::Gone => child
-            .and_then(|f| {
-                // The demo's child: wait for its status a moment.
-                (0..20).find_map(|_| {
-                    let s = f();
-                    if s.is_none() {
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                    s
+    /// Add a sample to the windows; running verdicts at most once a second
+    /// (bounded cost).
+    fn record(&mut self, t: f64, s: Sample) {
+        self.samples += 1;
+        for se in &mut self.series {
+            let repeated = !s.expensive_fresh && is_expensive(se.metric);
+            if let (Some(v), false) = (value_of(&s, se.metric), repeated) {
+                se.window.push(t, v as f64);
+            }
+        }
+        self.last = s;
+        if t - self.last_judge >= 1.0 || self.samples <= 2 {
+            self.last_judge = t;
+            self.judge_all();
+        }
+    }
+
+    /// Judge every metric, the limits' usages read again (a cgroup's usage
+    /// counts every process in it; the host's tasks change).
+    fn judge_all(&mut self) {
+        self.fs.refresh_usage(&mut self.ceilings);
+        for se in &mut self.series {
+            se.judged = Some(model::judge(
+                se.metric,
+                &se.window,
+                self.sampler.denied,
+                &self.last,
+                &self.ceilings,
+            ));
+        }
+    }
+
+    /// Show the last sample: a JSON record, the live view or a line.
+    fn emit(&mut self, t: f64, out: &mut dyn Write) -> std::io::Result<()> {
+        let values: Vec<(Metric, Option<u64>)> = self
+            .series
+            .iter()
+            .map(|se| (se.metric, value_of(&self.last, se.metric)))
+            .collect();
+        if self.opts.json {
+            let leaking: Vec<&str> = self
+                .series
+                .iter()
+                .filter(|se| se.judged.as_ref().is_some_and(|j| j.verdict.is_leak()))
+                .map(|se| se.metric.name())
+                .collect();
+            writeln!(out, "{}", words::sample_json(t, &values, &leaking))?;
+        } else if self.live {
+            let rows: Vec<LiveRow<'_>> = self
+                .series
+                .iter()
+                .map(|se| LiveRow {
+                    metric: se.metric,
+                    first: se.window.first(),
+                    last: se.window.last(),
+                    tail: se.window.tail(30),
+                    judged: se.judged.as_ref(),
                 })
-            })
-            .map(|st| {
+                .collect();
+            let (o, p) = (self.opts, self.opts.palette);
+            let lines = words::live(self.pid, &self.name, t, self.samples, o.interval, &rows, p);
+            let _ = out.write_all(words::redraw(&lines, self.drawn).as_bytes());
+            self.drawn = lines.len();
+        } else {
+            writeln!(out, "{}", words::sample_line(t, &values))?;
+        }
+        out.flush()
+    }
+
+    /// How the process ended: its status if it can be had, and whether
+    /// the OOM killer did it.
+    fn ending(&self, ending: Ending, child: Option<ChildStatus<'_>>) -> String {
+        let oom_now = self
+            .ceilings
+            .memory_cgroup
+            .as_ref()
+            .and_then(|cg| self.fs.oom_kill_count(cg));
+        let oom = match (self.ceilings.oom_kills, oom_now) {
+            (Some(a), Some(b)) if b > a => Some((a, b)),
+            _ => None,
+        };
+        let exit = match ending {
+            Ending::Zombie {
+                status: Some(status),
+            } => Exit::WaitStatus(status),
+            Ending::Zombie { status: None } => Exit::StatusHidden,
+            Ending::Gone => child.and_then(wait_child).map_or(Exit::Unknown, |st| {
                 use std::os::unix::process::ExitStatusExt;
                 match (st.code(), st.signal()) {
-                    (Some(c), _) => format!("exited with code {c}"),
-                    (None, Some(s)) => describe_status(s as u64),
-                    _ => "exited".to_string(),
+                    (Some(c), _) => Exit::Code(c),
+                    (None, Some(s)) => Exit::Signal(s),
+                    _ => Exit::Exited,
                 }
             }),
-    };
-    match (status, oom) {
-        (_, Some((a, b))) => format!("was killed by the OOM killer (the cgroup's OOM-kill count rose from {a} to {b})"),
-        (Some(s), None) => s,
-        (None, None) => "exited (its exit status is not visible: it was already reaped; its PID may now belong to another process)".to_string(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    out: &mut dyn Write,
-    series: &[Series],
-    ceilings: &Ceilings,
-    mem_used: Option<f64>,
-    pid: i32,
-    name: &Text,
-    t: f64,
-    samples: usize,
-    opts: &WatchOpts,
-    drawn: usize,
-) -> usize {
-    let p = opts.palette;
-    let mut lines = Vec::new();
-    lines.push(format!(
-        "{} {pid} ({}) {}",
-        p.heading("proctor watch"),
-        name.display(),
-        p.dim(&format!(
-            "- {:.1}s, {samples} samples every {}  (Ctrl-C to stop)",
-            t,
-            humantime::format_duration(opts.interval)
-        ))
-    ));
-    lines.push(p.heading(&format!(
-        "{:<11} {:>10} {:>10} {:>12}  {:<30}  {}",
-        "METRIC", "NOW", "CHANGE", "RATE", "TREND", "VERDICT"
-    )));
-    for se in series {
-        let m = se.metric;
-        let (now, change) = match (se.window.last(), se.window.first()) {
-            (Some(l), Some(f)) => (fmt_value(m, l), fmt_change(m, l - f)),
-            _ => ("-".into(), "-".into()),
         };
-        let (rate, verdict) = match &se.judgement {
-            Some(j) if j.leaking => {
-                let limit = limit_of(ceilings, m);
-                let used = if m.is_bytes() { mem_used } else { None };
-                let eta = used
-                    .or(se.window.last())
-                    .and_then(|c| model::eta(c, limit, j.slope_per_s));
-                let tail = match (eta, limit) {
-                    (Some(e), Some(l)) => {
-                        format!(", hits {} in {}", fmt_value(m, l), fmt_duration(e))
-                    }
-                    _ => String::new(),
-                };
-                (
-                    fmt_rate(m, j.slope_per_s),
-                    p.critical(&format!("LEAK{tail}")),
-                )
-            }
-            Some(j) if se.window.len() < crate::analysis::leak::MIN_SAMPLES => {
-                (fmt_rate(m, j.slope_per_s), p.dim("collecting samples"))
-            }
-            Some(j) => (fmt_rate(m, j.slope_per_s), p.good("ok")),
-            None => ("-".into(), p.dim("-")),
-        };
-        lines.push(format!(
-            "{:<11} {:>10} {:>10} {:>12}  {:<30}  {}",
-            m.name(),
-            now,
-            change,
-            rate,
-            model::sparkline(&se.window.tail(30)),
-            verdict
-        ));
+        words::ending(exit, oom)
     }
-    let mut buf = String::new();
-    if drawn > 0 {
-        buf.push_str(&format!("\x1b[{drawn}A"));
-    }
-    for l in &lines {
-        buf.push_str("\r\x1b[2K");
-        buf.push_str(l);
-        buf.push('\n');
-    }
-    let _ = out.write_all(buf.as_bytes());
-    lines.len()
-}
 
-#[allow(clippy::too_many_arguments)]
-fn verdict_text(
-    series: &[Series],
-    leaks: &[Leak],
-    ceilings: &Ceilings,
-    pid: i32,
-    elapsed: f64,
-    samples: usize,
-    end: &EndReason,
-    p: Palette,
-    suggest_next: bool,
-) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let how = match end {
-        EndReason::Duration => "duration reached".to_string(),
-        EndReason::Interrupted => "interrupted".to_string(),
-        EndReason::TargetEnded(h) => format!("process {pid} {h}"),
-    };
-    let _ = writeln!(
-        s,
-        "{} after {}, {samples} samples ({how})",
-        p.heading("Verdict"),
-        fmt_duration(elapsed)
-    );
-    for se in series {
-        let m = se.metric;
-        let Some(j) = &se.judgement else { continue };
-        if let Some(l) = leaks.iter().find(|l| l.metric == m.name()) {
-            let cur = l.current.map(|c| fmt_value(m, c)).unwrap_or_default();
-            let limit = match (l.limit, l.eta_s) {
-                (Some(lim), Some(e)) => format!(
-                    "; at this rate it reaches {} ({}) in {}",
-                    fmt_value(m, lim),
-                    limit_name(ceilings, m),
-                    fmt_duration(e)
-                ),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                s,
-                "  {} {:<11} {} ({cur} now){limit}",
-                p.critical("LEAK"),
-                m.name(),
-                fmt_rate(m, l.slope_per_s)
-            );
-            let _ = writeln!(s, "       {:<11} {}", "", p.dim(&j.reason));
-        } else {
-            let undecided = j.reason.starts_with("not judged");
-            let mark = if undecided {
-                p.warning("?   ")
-            } else {
-                p.good("ok  ")
-            };
-            let _ = writeln!(s, "  {mark} {:<11} {}", m.name(), p.dim(&j.reason));
+    /// The final verdict on everything collected: printed, and the outcome.
+    fn finish(&mut self, end: &EndReason, out: &mut dyn Write) -> Result<Outcome, CliError> {
+        let elapsed = self.start.elapsed().as_secs_f64();
+        if self.live && self.drawn > 0 {
+            let _ = out.write_all(b"\n");
         }
+        if self.samples < 2 {
+            return Err(words::too_few_samples(self.pid, self.samples, end));
+        }
+        self.judge_all();
+        let judged: Vec<Judged> = self
+            .series
+            .iter()
+            .filter_map(|se| se.judged.clone())
+            .collect();
+        let incomplete = model::incompleteness(&judged);
+        let (pid, samples, o) = (self.pid, self.samples, self.opts);
+        let text = if o.json {
+            words::verdict_json(pid, elapsed, samples, &judged, &incomplete, end) + "\n"
+        } else {
+            let next = o.suggest_next && !matches!(end, EndReason::TargetEnded(_));
+            words::verdict_text(&judged, pid, elapsed, samples, end, o.palette, next)
+        };
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+        let leaks: Vec<&'static str> = judged
+            .iter()
+            .filter(|j| j.verdict.is_leak())
+            .map(|j| j.metric.name())
+            .collect();
+        let healthy = judged
+            .iter()
+            .any(|j| matches!(j.verdict, crate::analysis::leak::Verdict::Healthy { .. }));
+        // A leak wins, then an interruption; nothing judged is an error; some
+        // metrics not judged: checks incomplete (3), never 0 as healthy.
+        let code = if !leaks.is_empty() {
+            ExitCode::Problem
+        } else if *end == EndReason::Interrupted {
+            ExitCode::Interrupted
+        } else if !healthy {
+            return Err(words::nothing_judged(&incomplete));
+        } else {
+            crate::analysis::incomplete::exit_code(false, Some(&incomplete))
+        };
+        Ok(Outcome { code, leaks })
     }
-    let not_judged = series
-        .iter()
-        .filter(|se| {
-            se.judgement
-                .as_ref()
-                .is_some_and(|j| j.reason.starts_with("not judged"))
-        })
-        .count();
-    if leaks.is_empty() && not_judged == series.len() {
-        let _ = writeln!(s, "  {}", p.warning("nothing judged: no verdict"));
-    } else if leaks.is_empty() && not_judged > 0 {
-        let _ = writeln!(
-            s,
-            "  {}",
-            p.warning(&format!(
-                "no leak detected among the metrics judged; {not_judged} not judged (checks incomplete)"
-            ))
-        );
-    } else if leaks.is_empty() {
-        let _ = writeln!(
-            s,
-            "  {}",
-            p.good("no leak detected among the metrics judged")
-        );
-    } else if suggest_next {
-        let _ = writeln!(s, "  {}", p.dim(&format!("next: proctor inspect {pid}")));
-    }
-    s
+}
+
+/// The demo's child: wait for its status a moment.
+fn wait_child(f: ChildStatus<'_>) -> Option<std::process::ExitStatus> {
+    (0..20).find_map(|_| {
+        let s = f();
+        if s.is_none() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        s
+    })
 }
 
 /// What `watch` is asked (durations within their bounds: the CLI checks them).
@@ -764,9 +454,13 @@ mod tests {
     }
 
     #[test]
-    fn statuses() {
-        assert_eq!(describe_status(0), "exited with code 0");
-        assert_eq!(describe_status(3 << 8), "exited with code 3");
-        assert_eq!(describe_status(9), "killed by signal 9 (SIGKILL)");
+    fn missed_deadlines_are_skipped() {
+        let i = Duration::from_millis(100);
+        assert_eq!(next_deadline(i, 0, Duration::from_millis(5)), (1, i));
+        // Sample 1 took until 350 ms: next is 400 ms (k = 4), not 200 ms.
+        assert_eq!(
+            next_deadline(i, 1, Duration::from_millis(350)),
+            (4, Duration::from_millis(400))
+        );
     }
 }

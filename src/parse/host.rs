@@ -87,6 +87,32 @@ pub fn loadavg(b: &[u8]) -> Option<LoadAvg> {
     })
 }
 
+/// `loadavg`'s fourth field "running/total": the total, the number of
+/// scheduling entities (tasks) on the host. None when absent or not a
+/// number.
+pub fn loadavg_tasks(b: &[u8]) -> Option<u64> {
+    let field = b
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .nth(3)?;
+    let (_, total) = field.split_at(field.iter().position(|&c| c == b'/')? + 1);
+    super::parse_u64(total)
+}
+
+#[cfg(test)]
+mod loadavg_tests {
+    #[test]
+    fn tasks() {
+        assert_eq!(
+            super::loadavg_tasks(b"0.10 0.20 0.30 2/517 12345\n"),
+            Some(517)
+        );
+        assert_eq!(super::loadavg_tasks(b"0.10 0.20 0.30\n"), None);
+        assert_eq!(super::loadavg_tasks(b"0.10 0.20 0.30 2/x 1\n"), None);
+        assert_eq!(super::loadavg_tasks(b"0.10 0.20 0.30 517 1\n"), None);
+    }
+}
+
 /// One line of a PSI file: share of wall time (percent) in which some
 /// (or all, for `full`) non-idle tasks stalled, over 10 s, 60 s, 300 s.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -38,7 +38,7 @@ const V1_UNLIMITED: u64 = 1 << 62;
 
 /// `base` joined with the cgroup path, which never leaves `base` (see
 /// [`parse::cgroup::normalize`]).
-fn join(base: &Path, cg: &[u8]) -> PathBuf {
+pub(super) fn join(base: &Path, cg: &[u8]) -> PathBuf {
     let cg = parse::cgroup::normalize(cg);
     let rel = cg.strip_prefix(b"/").unwrap_or(&cg);
     if rel.is_empty() {

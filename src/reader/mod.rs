@@ -21,7 +21,7 @@ mod survey;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
-pub use sampler::{Ceilings, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
+pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
 pub use survey::{CgroupCache, Survey};

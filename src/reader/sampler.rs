@@ -1,8 +1,11 @@
-//! Cheap repeated sampling of one process for `watch`. Files read at
-//! every sample (stat, statm, smaps_rollup) are opened once and re-read
-//! with pread at offset 0: the kernel regenerates them, and the open and
-//! close (about 3.5 µs of the 16 µs a small /proc file costs, measured on
-//! a 2-core VM with Linux 6.18) are saved on every sample.
+//! Cheap repeated sampling of one process for `watch` (and the `top` TUI's
+//! watch panel), and the ceilings a leak runs into ([`Ceilings`]: the
+//! limits and the usages they are compared with, raw; which applies is
+//! `analysis::ceiling`). Files read at every sample (stat, statm,
+//! smaps_rollup) are opened once and re-read with pread at offset 0: the
+//! kernel regenerates them, and the open and close (about 3.5 µs of the
+//! 16 µs a small /proc file costs, measured on a 2-core VM with Linux
+//! 6.18) are saved on every sample.
 
 use std::os::fd::OwnedFd;
 
@@ -121,61 +124,18 @@ impl Sampler {
     }
 
     /// Read one sample. `Ok(Err(ending))` when the process has ended.
-    #[allow(clippy::too_many_lines)] // to split (issue 10)
     pub fn sample(&mut self) -> Result<Result<Sample, Ending>, ReadError> {
-        let gone = |e: std::io::Error| match crate::error::classify(&e) {
-            crate::error::Errno::Missing => None,
-            _ => Some(e),
+        let threads = match self.read_stat()? {
+            Ok(t) => t,
+            Err(ending) => return Ok(Err(ending)),
         };
-        match pread_all(&self.stat, &mut self.buf) {
-            Ok(()) if !self.buf.is_empty() => {}
-            Ok(()) => return Ok(Err(Ending::Gone)),
-            Err(e) => match gone(e) {
-                None => return Ok(Err(Ending::Gone)),
-                Some(e) => {
-                    return Err(ReadError::Io {
-                        path: self.proc.path("stat"),
-                        message: e.to_string(),
-                    });
-                }
-            },
-        }
-        let st = parse::stat::parse(&self.buf)
-            .map_err(|f| ReadError::parse(&self.proc.path("stat"), f.field))?;
-        if st.starttime != self.proc.start_ticks() {
-            return Ok(Err(Ending::Gone));
-        }
-        if st.state == b'Z' || st.state == b'X' {
-            let status = if self.status_visible {
-                st.exit_code
-            } else {
-                None
-            };
-            return Ok(Err(Ending::Zombie { status }));
-        }
         let mut s = Sample {
-            threads: self.wanted.threads.then_some(st.num_threads),
+            threads: self.wanted.threads.then_some(threads),
             ..Sample::default()
         };
-        let exited = |e: &ReadError| matches!(e, ReadError::Exited { .. });
         let mut denied = false;
-        if let Some(fd) = &self.statm {
-            match pread_all(fd, &mut self.buf) {
-                Ok(()) => {
-                    s.rss = parse::statm::resident_bytes(&self.buf, self.page);
-                }
-                Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
-                    return Ok(Err(Ending::Gone));
-                }
-                Err(_) => {}
-            }
-        }
-        if self.wanted.fds {
-            match self.proc.fd_count(self.fast_fd_count) {
-                Ok(n) => s.fds = Some(n),
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
-            }
+        if let Some(ending) = self.read_cheap(&mut s, &mut denied) {
+            return Ok(Err(ending));
         }
         let due = self
             .last_expensive
@@ -193,6 +153,73 @@ impl Sampler {
         }
         s.expensive_fresh = true;
         let began = std::time::Instant::now();
+        if let Some(ending) = self.read_expensive(&mut s, &mut denied) {
+            return Ok(Err(ending));
+        }
+        self.denied |= denied;
+        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
+        Ok(Ok(s))
+    }
+
+    /// Re-read stat: the thread count, or how the process ended (gone,
+    /// its PID reused, a zombie).
+    fn read_stat(&mut self) -> Result<Result<u64, Ending>, ReadError> {
+        match pread_all(&self.stat, &mut self.buf) {
+            Ok(()) if !self.buf.is_empty() => {}
+            Ok(()) => return Ok(Err(Ending::Gone)),
+            Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
+                return Ok(Err(Ending::Gone));
+            }
+            Err(e) => {
+                return Err(ReadError::Io {
+                    path: self.proc.path("stat"),
+                    message: e.to_string(),
+                });
+            }
+        }
+        let st = parse::stat::parse(&self.buf)
+            .map_err(|f| ReadError::parse(&self.proc.path("stat"), f.field))?;
+        if st.starttime != self.proc.start_ticks() {
+            return Ok(Err(Ending::Gone));
+        }
+        if st.state == b'Z' || st.state == b'X' {
+            let status = if self.status_visible {
+                st.exit_code
+            } else {
+                None
+            };
+            return Ok(Err(Ending::Zombie { status }));
+        }
+        Ok(Ok(st.num_threads))
+    }
+
+    /// The metrics read at every sample: RSS (statm) and descriptors.
+    /// Some(ending) when the process ended meanwhile.
+    fn read_cheap(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
+        if let Some(fd) = &self.statm {
+            match pread_all(fd, &mut self.buf) {
+                Ok(()) => {
+                    s.rss = parse::statm::resident_bytes(&self.buf, self.page);
+                }
+                Err(e) if crate::error::classify(&e) == crate::error::Errno::Missing => {
+                    return Some(Ending::Gone);
+                }
+                Err(_) => {}
+            }
+        }
+        if self.wanted.fds {
+            match self.proc.fd_count(self.fast_fd_count) {
+                Ok(n) => s.fds = Some(n),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
+            }
+        }
+        None
+    }
+
+    /// The metrics paced by [`EXPENSIVE_DUTY`]: PSS, sockets, CLOSE_WAIT,
+    /// mappings. Some(ending) when the process ended meanwhile.
+    fn read_expensive(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
         if let Some(fd) = &self.rollup {
             if pread_all(fd, &mut self.buf).is_ok() {
                 s.pss = parse::smaps::parse_rollup(&self.buf)
@@ -208,28 +235,14 @@ impl Sampler {
                         s.sockets = Some(inodes.len() as u64);
                     }
                     if self.wanted.close_wait {
-                        if inodes.is_empty() {
-                            s.close_wait = Some(0);
-                        } else {
-                            match self.proc.sockets(&inodes) {
-                                Ok(sk) => {
-                                    s.close_wait = Some(
-                                        sk.inet
-                                            .iter()
-                                            .filter(|x| {
-                                                x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT
-                                            })
-                                            .count() as u64,
-                                    )
-                                }
-                                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                                Err(_) => {}
-                            }
+                        match self.close_wait(&inodes) {
+                            Ok(n) => s.close_wait = n,
+                            Err(ending) => return Some(ending),
                         }
                     }
                 }
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
         if self.wanted.maps {
@@ -239,33 +252,75 @@ impl Sampler {
                 true
             }) {
                 Ok(()) => s.maps = Some(n),
-                Err(e) if exited(&e) => return Ok(Err(Ending::Gone)),
-                Err(e) => denied |= matches!(e, ReadError::PermissionDenied { .. }),
+                Err(e) if exited(&e) => return Some(Ending::Gone),
+                Err(e) => *denied |= matches!(e, ReadError::PermissionDenied { .. }),
             }
         }
-        self.denied |= denied;
-        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
-        Ok(Ok(s))
+        None
+    }
+
+    /// How many of the process's sockets (`inodes`) are TCP in CLOSE_WAIT;
+    /// None when the socket tables could not be read.
+    fn close_wait(&self, inodes: &net::InodeSet) -> Result<Option<u64>, Ending> {
+        if inodes.is_empty() {
+            return Ok(Some(0));
+        }
+        match self.proc.sockets(inodes) {
+            Ok(sk) => Ok(Some(
+                sk.inet
+                    .iter()
+                    .filter(|x| x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT)
+                    .count() as u64,
+            )),
+            Err(e) if exited(&e) => Err(Ending::Gone),
+            Err(_) => Ok(None),
+        }
     }
 }
 
-/// The ceilings a leak runs into.
+/// The process ended while it was being read.
+fn exited(e: &ReadError) -> bool {
+    matches!(e, ReadError::Exited { .. })
+}
+
+/// A cgroup limit a process runs into: the limit file where the tightest
+/// limit on its path is set, and the usage file of that same cgroup (what
+/// the kernel compares with the limit: every task or byte of the cgroup
+/// and its descendants). Paths are raw (escaped in `render`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgroupCeiling {
+    /// e.g. /sys/fs/cgroup/pids/x/pids.max
+    pub limit_file: std::path::PathBuf,
+    pub limit: u64,
+    /// e.g. /sys/fs/cgroup/pids/x/pids.current
+    pub usage_file: std::path::PathBuf,
+    /// The usage as last read ([`ProcFs::refresh_usage`]); None unread.
+    pub usage: Option<u64>,
+}
+
+/// The limits a leak runs into, and the usage each is compared with, as
+/// far as they could be read (None: unknown or unlimited). Which one
+/// applies to a metric, and when it is reached, is
+/// `analysis::ceiling::exhaustion`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ceilings {
     /// RLIMIT_NOFILE soft.
-    pub fds: Option<u64>,
-    /// Tightest memory cgroup limit on the path, else MemTotal.
-    pub memory: Option<u64>,
-    pub memory_source: Option<String>,
-    /// Tightest of the cgroup pids limit and the kernel's task limit (the
-    /// smaller of kernel.pid_max and kernel.threads-max, as `doctor` uses).
-    pub threads: Option<u64>,
-    /// Which limit `threads` is.
-    pub threads_source: Option<&'static str>,
-    /// When the pids cgroup limit is the tighter: its pids.current file
-    /// (all tasks of the cgroup count against the limit).
-    pub threads_used_file: Option<std::path::PathBuf>,
-    pub maps: Option<u64>,
+    pub nofile: Option<u64>,
+    /// vm.max_map_count.
+    pub max_map_count: Option<u64>,
+    /// MemTotal, bytes.
+    pub mem_total: Option<u64>,
+    /// The tightest memory cgroup limit on the process's path.
+    pub memory: Option<CgroupCeiling>,
+    /// The tightest pids cgroup limit on the process's path.
+    pub pids: Option<CgroupCeiling>,
+    /// kernel.pid_max and kernel.threads-max.
+    pub pid_max: Option<u64>,
+    pub threads_max: Option<u64>,
+    /// Tasks on the host (loadavg's count of scheduling entities), what
+    /// threads-max is checked against (and, near enough, pid_max: one PID
+    /// per task). Refreshed with the usages.
+    pub host_tasks: Option<u64>,
     /// The memory cgroup's OOM-kill count now (to tell an OOM kill later).
     pub oom_kills: Option<u64>,
     /// The memory cgroup, kept: a zombie's /proc/PID/cgroup may already
@@ -274,62 +329,74 @@ pub struct Ceilings {
 }
 
 impl ProcFs {
+    /// The ceilings of a process, usages read now.
     pub fn ceilings(&self, proc: &Process) -> Ceilings {
         let mut c = Ceilings {
-            fds: proc.nofile_limit().ok().and_then(|l| l.soft),
-            maps: self.max_map_count(),
+            nofile: proc.nofile_limit().ok().and_then(|l| l.soft),
+            max_map_count: self.max_map_count(),
+            // The host parser: kB to bytes checked (a MemTotal past u64 in
+            // bytes, from a crafted --proc-root, is no ceiling, not a panic).
+            mem_total: self
+                .read_proc_file("meminfo")
+                .ok()
+                .and_then(|b| parse::host::meminfo(&b).total),
             ..Default::default()
         };
         let lines = proc.cgroup().unwrap_or_default();
         if let Ok(m) = self.memory_cgroup(&lines) {
             c.oom_kills = m.oom_kills;
-            c.memory_cgroup = Some(m.clone());
-            if let Some(l) = m.limit {
-                c.memory = Some(l);
-                c.memory_source = Some(format!(
-                    "cgroup {}",
-                    crate::text::escape_for_terminal(m.limit_path.as_deref().unwrap_or(&m.path))
-                ));
-            }
+            c.memory = self.memory_ceiling(&m);
+            c.memory_cgroup = Some(m);
         }
-        if c.memory.is_none() {
-            // The host parser: kB to bytes checked (a MemTotal past u64 in
-            // bytes, from a crafted --proc-root, is no ceiling, not a panic).
-            c.memory = self
-                .read_proc_file("meminfo")
-                .ok()
-                .and_then(|b| parse::host::meminfo(&b).total);
-            c.memory_source = c.memory.map(|_| "MemTotal".to_string());
-        }
+        c.pids = self
+            .pids_limit(&lines)
+            .map(|(limit, current)| CgroupCeiling {
+                limit_file: current.with_file_name("pids.max"),
+                limit,
+                usage_file: current,
+                usage: None,
+            });
         let num = |rel: &str| {
             self.read_proc_file(rel)
                 .ok()
                 .and_then(|b| parse::parse_single_u64(&b).ok())
         };
-        let (pid_max, threads_max) = (num("sys/kernel/pid_max"), num("sys/kernel/threads-max"));
-        let kernel = match (pid_max, threads_max) {
-            (Some(p), Some(t)) if p <= t => Some((p, "kernel.pid_max")),
-            (_, Some(t)) => Some((t, "kernel.threads-max")),
-            (Some(p), None) => Some((p, "kernel.pid_max")),
-            (None, None) => None,
-        };
-        match (kernel, self.pids_limit(&lines)) {
-            (Some((k, _)), Some((p, file))) if p <= k => {
-                c.threads = Some(p);
-                c.threads_source = Some("pids.max of its cgroup");
-                c.threads_used_file = Some(file);
-            }
-            (None, Some((p, file))) => {
-                c.threads = Some(p);
-                c.threads_source = Some("pids.max of its cgroup");
-                c.threads_used_file = Some(file);
-            }
-            (Some((k, name)), _) => {
-                c.threads = Some(k);
-                c.threads_source = Some(name);
-            }
-            (None, None) => {}
-        }
+        c.pid_max = num("sys/kernel/pid_max");
+        c.threads_max = num("sys/kernel/threads-max");
+        self.refresh_usage(&mut c);
         c
+    }
+
+    /// The limit and usage files of the memory cgroup where the tightest
+    /// limit is set.
+    fn memory_ceiling(&self, m: &super::CgroupMemory) -> Option<CgroupCeiling> {
+        let root = self.sys_root().join("fs/cgroup");
+        let (base, limit, usage) = match m.version {
+            super::CgroupVersion::V1 => (
+                root.join("memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+            ),
+            super::CgroupVersion::V2 => (root, "memory.max", "memory.current"),
+        };
+        let dir = super::cgroup::join(&base, m.limit_path.as_deref().unwrap_or(&m.path));
+        Some(CgroupCeiling {
+            limit_file: dir.join(limit),
+            limit: m.limit?,
+            usage_file: dir.join(usage),
+            usage: None,
+        })
+    }
+
+    /// Read again what the limits are compared with: the cgroups' usage
+    /// and the host's task count. Unreadable is None, never 0.
+    pub fn refresh_usage(&self, c: &mut Ceilings) {
+        for cg in [&mut c.memory, &mut c.pids].into_iter().flatten() {
+            cg.usage = self.read_number(&cg.usage_file);
+        }
+        c.host_tasks = self
+            .read_proc_file("loadavg")
+            .ok()
+            .and_then(|b| parse::host::loadavg_tasks(&b));
     }
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::units::iec;
 use crate::analysis::doctor::DoctorFinding;
 use crate::analysis::findings::{Finding, Kind, Severity};
+use crate::analysis::leak::Metric;
 use crate::text::Text;
 
 /// `"es"` after "process" unless one.
@@ -126,7 +127,14 @@ pub fn message(f: &Finding) -> String {
         } => format!(
             "{tasks} tasks (threads) of at most {limit} (kernel.pid_max / threads-max, {percent:.0}%): fork() and thread creation will fail"
         ),
-        Kind::Worded { message, .. } => message.clone(),
+        Kind::Growth {
+            metric,
+            from,
+            to,
+            seconds,
+            exhaustion,
+            ..
+        } => growth_words(*metric, *from, *to, *seconds, exhaustion.as_ref()),
     }
 }
 
@@ -145,6 +153,29 @@ fn oom_kills_words(k: u64, cgroup: Option<&Text>) -> String {
             format!("the OOM killer has killed {k} process{es} in this process's memory cgroup")
         }
     }
+}
+
+/// A fast grower: how much in how long, and when it reaches its limit at
+/// that rate (the same words as `watch`).
+fn growth_words(
+    metric: Metric,
+    from: u64,
+    to: u64,
+    seconds: f64,
+    exhaustion: Option<&crate::analysis::ceiling::Exhaustion>,
+) -> String {
+    let what = match metric {
+        Metric::Fds => "open descriptors",
+        Metric::Threads => "threads",
+        Metric::Rss => "RSS",
+        other => other.name(),
+    };
+    format!(
+        "{what} grew from {} to {} in {seconds:.1}s: a leak suspect{}",
+        super::watch::fmt_value(metric, from as f64),
+        super::watch::fmt_value(metric, to as f64),
+        super::watch::reaches(metric, exhaustion)
+    )
 }
 
 /// Zombie PIDs listed up to ten, and what to do about the parent.
@@ -202,7 +233,9 @@ pub fn next(f: &Finding) -> Option<String> {
         Kind::HostTasksNearLimit { .. } => {
             "proctor top --once --sort threads --limit 10".to_string()
         }
-        Kind::Worded { next, .. } => return next.clone(),
+        Kind::Growth { metric, .. } => {
+            format!("proctor watch {pid} --metrics {}", metric.name())
+        }
     })
 }
 
@@ -280,8 +313,53 @@ mod tests {
 
     /// One synthetic finding of every kind (a new kind fails to build
     /// until it is added to the match below, then shows in the snapshot).
+    /// The fast growers: against the soft limit, a pids cgroup (with a
+    /// hostile path), and no known limit.
+    fn growth_kinds() -> Vec<Kind> {
+        vec![
+            Kind::Growth {
+                metric: Metric::Fds,
+                from: 100,
+                to: 300,
+                seconds: 5.0,
+                per_second: 40.0,
+                exhaustion: Some(crate::analysis::ceiling::Exhaustion {
+                    kind: crate::analysis::ceiling::Kind::NoFile,
+                    file: None,
+                    limit: 1024,
+                    used: Some(300),
+                    headroom: Some(724),
+                    eta_s: Some(18.1),
+                }),
+            },
+            Kind::Growth {
+                metric: Metric::Threads,
+                from: 10,
+                to: 40,
+                seconds: 10.0,
+                per_second: 3.0,
+                exhaustion: Some(crate::analysis::ceiling::Exhaustion {
+                    kind: crate::analysis::ceiling::Kind::PidsMax,
+                    file: Some("/sys/fs/cgroup/pids/pod\x1b[31m/pids.max".into()),
+                    limit: 200,
+                    used: Some(50),
+                    headroom: Some(150),
+                    eta_s: Some(50.0),
+                }),
+            },
+            Kind::Growth {
+                metric: Metric::Rss,
+                from: 100 << 20,
+                to: 200 << 20,
+                seconds: 10.0,
+                per_second: 10_485_760.0,
+                exhaustion: None,
+            },
+        ]
+    }
+
     fn one_of_each() -> Vec<Finding> {
-        let kinds = [
+        let mut kinds = vec![
             Kind::FdsNearLimit {
                 fds: 990,
                 soft_limit: 1024,
@@ -368,12 +446,8 @@ mod tests {
                 limit: 100,
                 percent: 86.0,
             },
-            Kind::Worded {
-                message: "open descriptors grew from 100 to 300 in 5.0s: a leak suspect".into(),
-                evidence: BTreeMap::new(),
-                next: Some("proctor watch 9 --metrics fds".into()),
-            },
         ];
+        kinds.extend(growth_kinds());
         kinds
             .into_iter()
             .map(|kind| {
@@ -395,7 +469,11 @@ mod tests {
                     Kind::HostZombies { .. } => ("host.zombies", None),
                     Kind::HostFileHandles { .. } => ("host.file_handles", None),
                     Kind::HostTasksNearLimit { .. } => ("host.tasks_near_limit", None),
-                    Kind::Worded { .. } => ("growth.fds", Some(9)),
+                    Kind::Growth { metric, .. } => match metric {
+                        Metric::Fds => ("growth.fds", Some(9)),
+                        Metric::Threads => ("growth.threads", Some(9)),
+                        _ => ("growth.rss", Some(9)),
+                    },
                 };
                 finding(id, pid, kind)
             })

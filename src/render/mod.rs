@@ -9,6 +9,7 @@ pub mod table;
 pub mod top;
 pub mod units;
 pub mod views;
+pub mod watch;
 
 /// Serialize to a JSON document safe to print anywhere (see
 /// [`crate::text::json_safe`]).

@@ -371,13 +371,15 @@ fn sample_finds_a_fast_descriptor_grower() {
     drop(healthy);
 }
 
-/// `--sample 5s --all` lists an info-level grower (RSS, no cgroup limit
+/// `--sample 5s --all` lists an info-level grower (RSS, no memory limit
 /// near); without `--all` it is only counted in the header.
 #[test]
 fn info_findings_only_with_all() {
-    // In a cgroup of its own without a limit: no memory limit is near, so
-    // the grower is info whatever the runner's cgroup limits.
-    let Some(cg) = own_cgroup("doctor-info") else {
+    // In a cgroup of its own with a 1 TiB limit: its memory ceiling (the
+    // cgroup's, as `watch` judges it; without a cgroup limit it would be
+    // MemTotal, within the hour on a small host at this rate) is hours
+    // away, so the grower is info whatever the runner's cgroup limits.
+    let Some(cg) = MemCgroupV1::new("doctor-info", 1 << 40) else {
         return;
     };
     // It grows by 64 MiB (16 MiB between the scans is growth) when the
@@ -427,7 +429,7 @@ fn info_findings_only_with_all() {
     );
     assert!(
         lines[i].starts_with(&format!("info      {rpid} ")),
-        "no memory limit here: the RSS grower is info\n{text}"
+        "the memory limit is far: the RSS grower is info\n{text}"
     );
     assert!(lines[0].contains("note"), "{}", lines[0]);
     assert!(!lines[0].contains("not shown"), "{}", lines[0]);
@@ -1222,6 +1224,9 @@ fn host_wide_zombies_from_one_hundred() {
 fn sample_growers_of_each_kind() {
     let t = fixture_copy("v1-basic");
     let proc_dir = t.path().join("proc");
+    // The host's task count, what the kernel's task limits are timed
+    // against (the tree was captured without loadavg).
+    std::fs::write(proc_dir.join("loadavg"), "0.00 0.01 0.05 1/150 999\n").expect("loadavg");
     let mut child = Reaped::spawn(
         proctor_cmd(root_args(t.path()))
             .args(["doctor", "--json", "--sample", "2s"])
@@ -1276,10 +1281,20 @@ fn sample_growers_of_each_kind() {
         f["message"].as_str().unwrap_or_default().to_string()
     };
     let m = check("growth.fds", 19, 39, "fds");
-    assert!(m.contains("soft limit (20000)"), "{m}");
+    assert!(
+        m.contains("reaches 20000 (RLIMIT_NOFILE soft limit) in"),
+        "{m}"
+    );
+    // pid_max (32768) less the host's 150 tasks: less room than
+    // threads-max's.
     let m = check("growth.threads", 4, 104, "threads");
-    assert!(m.contains("kernel task limit"), "{m}");
+    assert!(m.contains("reaches 32768 (kernel.pid_max) in"), "{m}");
+    // The memory cgroup's limit, against that cgroup's usage.
     let m = check("growth.rss", 11061 * pages, 19253 * pages, "rss");
-    assert!(m.contains("cgroup memory limit"), "{m}");
+    assert!(
+        m.contains("reaches 512 MiB (memory.limit_in_bytes of ")
+            && m.contains("sys/fs/cgroup/memory/kubepods/burstable/pod1234/abc) in"),
+        "{m}"
+    );
     assert_eq!(growth.len(), 3, "{growth:?}");
 }

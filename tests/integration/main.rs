@@ -44,6 +44,7 @@
 
 mod bad_input;
 mod bounded;
+mod ceiling;
 mod common;
 mod doctor;
 mod fixtures;

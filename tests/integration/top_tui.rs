@@ -297,6 +297,11 @@ fn sorting_by_pid_and_descriptors() {
     quit(&t);
 }
 
+/// A watch panel line judged "ok" (after its rate, as `watch` says it).
+fn judged_ok(l: &str) -> bool {
+    l.contains("/s ok") || l.contains("/min ok")
+}
+
 /// The `rss`, `fds` and `threads` lines of the watch panel.
 fn watch_lines(s: &str) -> Vec<&str> {
     s.lines()
@@ -352,15 +357,16 @@ fn inspect_and_watch_panels() {
     assert!(
         watch_lines(&s)
             .iter()
-            .all(|l| l.contains("stable") || l.contains("undecided (")),
+            .all(|l| judged_ok(l) || l.contains("collecting samples")),
         "a verdict or a sample count on each line:\n{s}"
     );
-    // Eight samples at 500 ms: an idle process is then judged stable.
-    let s = t.wait("rss, fds and threads judged stable", SAMPLES, |s| {
+    // Eight samples at 500 ms: an idle process is then judged ok (watch's
+    // words: a rate, then the verdict).
+    let s = t.wait("rss, fds and threads judged ok", SAMPLES, |s| {
         let l = watch_lines(s);
-        l.len() == 3 && l.iter().all(|l| l.contains("stable"))
+        l.len() == 3 && l.iter().all(|l| judged_ok(l))
     });
-    assert!(!s.contains("GROWING"), "an idle process:\n{s}");
+    assert!(!s.contains("LEAK"), "an idle process:\n{s}");
 
     t.keys(&["w"]);
     t.wait("the watch panel closed", KEY, |s| {
@@ -852,8 +858,8 @@ fn status_has(screen: &str, text: &str) -> bool {
 }
 
 /// `w` on a process that opens descriptors steadily: the watch panel's
-/// fds line turns GROWING with its rate and the time to the soft limit,
-/// over a sparkline that rises; its thread count stays stable.
+/// fds line turns LEAK with its rate and the time to the soft limit (in
+/// `watch`'s words), over a sparkline that rises; its threads stay ok.
 #[test]
 fn watch_panel_catches_a_growing_process() {
     let m = marker("ptui-grow");
@@ -870,17 +876,17 @@ fn watch_panel_catches_a_growing_process() {
     filter(&t, &m, 1);
     t.wait("the child selected", KEY, |s| order(s) == [child.pid()]);
     t.keys(&["w"]);
-    let s = t.wait("fds GROWING", SAMPLES, |s| {
+    let s = t.wait("fds LEAK", SAMPLES, |s| {
         watch_lines(s)
             .iter()
-            .any(|l| l.contains("│fds ") && l.contains("GROWING"))
+            .any(|l| l.contains("│fds ") && l.contains("LEAK"))
     });
     let fds = watch_lines(&s)
         .into_iter()
         .find(|l| l.contains("│fds "))
         .expect("fds line");
     assert!(fds.contains(&format!(" of {soft} ")), "{fds}");
-    assert!(fds.contains("/s, limit in "), "{fds}");
+    assert!(fds.contains(&format!("/s LEAK, hits {soft} in ")), "{fds}");
     let spark: std::collections::BTreeSet<char> =
         fds.chars().filter(|c| ('▁'..='█').contains(c)).collect();
     assert!(spark.len() >= 3, "a rising sparkline: {fds}");
@@ -888,7 +894,7 @@ fn watch_panel_catches_a_growing_process() {
         .into_iter()
         .find(|l| l.contains("│threads "))
         .expect("threads line");
-    assert!(threads.contains("stable"), "{threads}");
+    assert!(judged_ok(threads), "{threads}");
     quit(&t);
     drop(child);
 }

@@ -715,65 +715,6 @@ fn close_wait_metric_name_and_demo_control_message() {
     assert!(!out.contains("please report this"), "{out}");
 }
 
-/// The ceilings a leak runs into, on the captured v1 and v2 trees.
-#[test]
-fn ceilings_on_cgroup_v1_and_v2_fixtures() {
-    use proctor::reader::ProcFs;
-    let root = crate::common::fixture("v2-basic");
-    let fs = ProcFs::new(root.join("proc"), root.join("sys"));
-    let p = fs.open(4242).unwrap();
-    let c = fs.ceilings(&p);
-    assert_eq!(c.fds, Some(20000));
-    // Tightest memory limit: the ancestor's 1 GiB, not the scope's "max".
-    assert_eq!(c.memory, Some(1 << 30));
-    assert!(
-        c.memory_source
-            .as_deref()
-            .unwrap()
-            .contains("kubepods-burstable.slice"),
-        "{c:?}"
-    );
-    // pids.max 4096 on the scope is tighter than the kernel's task limit.
-    assert_eq!(c.threads, Some(4096));
-    assert_eq!(c.threads_source, Some("pids.max of its cgroup"));
-    let used = c.threads_used_file.as_ref().unwrap();
-    assert!(
-        used.ends_with("cri-containerd-abc.scope/pids.current"),
-        "{used:?}"
-    );
-    assert_eq!(fs.read_number(used), Some(5));
-    assert_eq!(c.maps, Some(65530));
-    assert_eq!(c.oom_kills, Some(1));
-
-    let root = crate::common::fixture("v1-basic");
-    let fs = ProcFs::new(root.join("proc"), root.join("sys"));
-    let c = fs.ceilings(&fs.open(4242).unwrap());
-    assert_eq!(c.memory, Some(536870912));
-    assert_eq!(c.oom_kills, Some(2));
-    // No pids cgroup in this tree: the kernel's task limit, the smaller of
-    // pid_max (32768) and threads-max (192730), as doctor judges it (it
-    // said "reaches 192730" on a host that runs out of PIDs at 32768).
-    let num = |f: &str| -> u64 {
-        std::fs::read_to_string(root.join("proc/sys/kernel").join(f))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    assert!(num("pid_max") < num("threads-max"));
-    assert_eq!(c.threads, Some(num("pid_max")));
-    assert_eq!(c.threads_source, Some("kernel.pid_max"));
-    assert!(c.threads_used_file.is_none());
-
-    // threads-max the smaller: it is the ceiling.
-    let t = crate::common::fixture_copy("v1-basic");
-    std::fs::write(t.path().join("proc/sys/kernel/threads-max"), "1000\n").unwrap();
-    let fs = ProcFs::new(t.path().join("proc"), t.path().join("sys"));
-    let c = fs.ceilings(&fs.open(4242).unwrap());
-    assert_eq!(c.threads, Some(1000));
-    assert_eq!(c.threads_source, Some("kernel.threads-max"));
-}
-
 /// Ctrl-C in a terminal signals the whole process group: the demo's child
 /// must survive it so the parent can give the verdict and stop it.
 #[test]

@@ -48,7 +48,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::ceiling::Exhaustion;
 use super::inspect::InspectReport;
+use super::leak::Metric;
 use crate::reader::HostFacts;
 use crate::text::Text;
 
@@ -176,13 +178,16 @@ pub enum Kind {
         limit: u64,
         percent: f64,
     },
-    /// Already in words: doctor's fast growers, whose time-to-exhaustion
-    /// wording is being rewritten around the one ceiling (issue 10); to be
-    /// typed like the others then.
-    Worded {
-        message: String,
-        evidence: BTreeMap<&'static str, Value>,
-        next: Option<String>,
+    /// Grew fast between doctor's two scans (`growth.fds`,
+    /// `growth.threads`, `growth.rss`), with the one ceiling's limit, room
+    /// and time at that rate (`analysis::ceiling::exhaustion`, as `watch`).
+    Growth {
+        metric: Metric,
+        from: u64,
+        to: u64,
+        seconds: f64,
+        per_second: f64,
+        exhaustion: Option<Exhaustion>,
     },
 }
 
@@ -286,7 +291,18 @@ impl Kind {
             Kind::HostTasksNearLimit { tasks, limit, .. } => {
                 vec![("tasks", json!(tasks)), ("limit", json!(limit))]
             }
-            Kind::Worded { evidence, .. } => return evidence.clone(),
+            Kind::Growth {
+                from,
+                to,
+                seconds,
+                per_second,
+                ..
+            } => vec![
+                ("from", json!(from)),
+                ("to", json!(to)),
+                ("seconds", json!(round1(*seconds))),
+                ("per_second", json!(round1(*per_second))),
+            ],
         };
         e.into_iter().collect()
     }

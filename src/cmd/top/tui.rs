@@ -20,7 +20,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use super::Settings;
 use crate::analysis::findings::Thresholds;
 use crate::analysis::top::{self as model, RateBasis, SortKey, TopRow};
-use crate::analysis::watch::{Metric, Window, eta, sparkline};
+use crate::analysis::watch::{Metric, Window};
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
@@ -52,6 +52,7 @@ struct WatchPanel {
     /// Samples taken (a metric with none of them is unreadable).
     samples: usize,
     series: Vec<(Metric, Window)>,
+    last: crate::reader::Sample,
     ended: Option<String>,
 }
 
@@ -204,6 +205,7 @@ impl App<'_> {
         }
         if let Panel::Watch(w) = &mut self.v.panel {
             w.sample();
+            self.fs.refresh_usage(&mut w.ceilings);
         }
     }
 
@@ -400,6 +402,7 @@ impl App<'_> {
                 .into_iter()
                 .map(|m| (m, Window::new(crate::analysis::watch::WINDOW_CAP)))
                 .collect(),
+            last: crate::reader::Sample::default(),
             ended,
         };
         w.sample();
@@ -651,16 +654,11 @@ impl WatchPanel {
                 self.samples += 1;
                 let t = self.started.elapsed().as_secs_f64();
                 for (m, w) in &mut self.series {
-                    let v = match m {
-                        Metric::Rss => sample.rss,
-                        Metric::Fds => sample.fds,
-                        Metric::Threads => sample.threads,
-                        _ => None,
-                    };
-                    if let Some(v) = v {
+                    if let Some(v) = crate::analysis::ceiling::value_of(&sample, *m) {
                         w.push(t, v as f64);
                     }
                 }
+                self.last = sample;
             }
             Ok(Err(_)) => {
                 self.ended = Some("the process has ended".into());
@@ -700,34 +698,16 @@ impl WatchPanel {
                 }
             };
             let now = w.last().map(fmt).unwrap_or_else(|| "?".into());
-            let spark = sparkline(&w.tail(spark_w));
-            let limit = match m {
-                Metric::Rss => self.ceilings.memory,
-                Metric::Fds => self.ceilings.fds,
-                Metric::Threads => self.ceilings.threads,
-                _ => None,
-            }
-            .map(|v| v as f64);
-            let verdict = if w.is_empty() && self.samples > 0 {
-                "not readable (permission denied or not there)".to_string()
-            } else if w.len() < crate::analysis::leak::MIN_SAMPLES {
-                format!(
-                    "undecided ({} of {} samples)",
-                    w.len(),
-                    crate::analysis::leak::MIN_SAMPLES
-                )
+            let spark = crate::render::watch::sparkline(&w.tail(spark_w));
+            let denied = self.sampler.as_ref().is_some_and(|s| s.denied);
+            let j = crate::analysis::watch::judge(*m, w, denied, &self.last, &self.ceilings);
+            let limit = j.exhaustion.as_ref().map(|e| e.limit as f64);
+            let (rate, text, _) =
+                crate::render::watch::live_verdict(*m, Some(&j.verdict), j.exhaustion.as_ref());
+            let verdict = if j.verdict.is_undecided() {
+                text
             } else {
-                let j = w.judge(&m.spec());
-                if j.leaking {
-                    let e = w
-                        .last()
-                        .and_then(|cur| eta(cur, limit, j.slope_per_s))
-                        .map(|e| format!(", limit in {}", crate::render::units::duration(e)))
-                        .unwrap_or_default();
-                    format!("GROWING {}/s{e}", fmt(j.slope_per_s))
-                } else {
-                    "stable".to_string()
-                }
+                format!("{rate} {text}")
             };
             let limit_txt = limit.map(|l| format!(" of {}", fmt(l))).unwrap_or_default();
             lines.push(Line::from(vec![
