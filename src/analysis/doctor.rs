@@ -827,13 +827,32 @@ mod tests {
         h.threads_max = Some(1_000_000);
         let mut big = row(10, 1);
         big.threads = 85;
-        let r = World::new().build(&h, &scan(vec![row(1, 0), big]), None);
+        let r = World::new().build(&h, &scan(vec![row(1, 0), big.clone()]), None);
         assert_eq!(
             ids(&r),
             vec![("host.tasks_near_limit", Severity::Warning, None)]
         );
         assert_eq!(r.findings[0].finding.evidence()["tasks"], json!(86));
         assert_eq!(r.findings[0].finding.evidence()["limit"], json!(100));
+        assert!(matches!(
+            r.findings[0].finding.kind,
+            Kind::HostTasksNearLimit {
+                which: LimitKind::PidMax,
+                ..
+            }
+        ));
+        // threads-max the smaller: it is the limit named.
+        h.pid_max = Some(4_194_304);
+        h.threads_max = Some(100);
+        let r = World::new().build(&h, &scan(vec![row(1, 0), big]), None);
+        assert!(matches!(
+            r.findings[0].finding.kind,
+            Kind::HostTasksNearLimit {
+                which: LimitKind::ThreadsMax,
+                limit: 100,
+                ..
+            }
+        ));
     }
 
     #[test]

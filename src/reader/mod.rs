@@ -479,15 +479,6 @@ impl HostFacts {
             .chain(self.invalid_files.iter().map(|f| (*f, None)))
             .collect()
     }
-
-    /// The kernel's ceiling on tasks (threads): the smaller of pid_max and
-    /// threads-max.
-    pub fn task_limit(&self) -> Option<u64> {
-        match (self.pid_max, self.threads_max) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
 }
 
 impl ProcFs {

@@ -13,6 +13,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::units::iec;
+use crate::analysis::ceiling::Kind as LimitKind;
 use crate::analysis::doctor::DoctorFinding;
 use crate::analysis::findings::{Finding, Kind, Severity};
 use crate::analysis::leak::Metric;
@@ -123,9 +124,15 @@ pub fn message(f: &Finding) -> String {
         Kind::HostTasksNearLimit {
             tasks,
             limit,
+            which,
             percent,
         } => format!(
-            "{tasks} tasks (threads) of at most {limit} (kernel.pid_max / threads-max, {percent:.0}%): fork() and thread creation will fail"
+            "{tasks} tasks (threads) of at most {limit} ({}, {percent:.0}%): fork() and thread creation will fail",
+            match which {
+                LimitKind::PidMax => "kernel.pid_max",
+                LimitKind::ThreadsMax => "kernel.threads-max",
+                _ => "kernel task limit",
+            }
         ),
         Kind::Growth {
             metric,
@@ -444,6 +451,7 @@ mod tests {
             Kind::HostTasksNearLimit {
                 tasks: 86,
                 limit: 100,
+                which: LimitKind::PidMax,
                 percent: 86.0,
             },
         ];

@@ -172,10 +172,12 @@ pub enum Kind {
         file_max: u64,
         percent: f64,
     },
-    /// Tasks (threads) against min(pid_max, threads-max).
+    /// Tasks (threads) against the tighter of kernel.pid_max and
+    /// kernel.threads-max (`which`).
     HostTasksNearLimit {
         tasks: u64,
         limit: u64,
+        which: crate::analysis::ceiling::Kind,
         percent: f64,
     },
     /// Grew fast between doctor's two scans (`growth.fds`,

@@ -3,7 +3,9 @@
 
 use super::super::{HostSeen, HostThresholds, Kind, Severity};
 use super::level;
-use crate::analysis::ceiling::percent_of;
+use crate::analysis::ceiling::{exhaustion, percent_of};
+use crate::analysis::leak::Metric;
+use crate::reader::{Ceilings, Sample};
 
 /// `host.zombies`: many zombies host-wide, lasting or not.
 pub fn zombies(h: &HostSeen<'_>, t: &HostThresholds) -> Option<(Severity, Kind)> {
@@ -27,16 +29,24 @@ pub fn file_handles(h: &HostSeen<'_>, t: &HostThresholds) -> Option<(Severity, K
     ))
 }
 
-/// `host.tasks_near_limit`: tasks (threads) against min(pid_max,
-/// threads-max).
+/// `host.tasks_near_limit`: the host's tasks (threads) against the
+/// tighter of kernel.pid_max and kernel.threads-max, chosen by the one
+/// ceiling (`analysis::ceiling`), as `watch` and doctor's growers do.
 pub fn tasks_near_limit(h: &HostSeen<'_>, t: &HostThresholds) -> Option<(Severity, Kind)> {
-    let limit = h.host.task_limit()?;
-    let percent = percent_of(h.tasks, limit)?;
+    let kernel = Ceilings {
+        pid_max: h.host.pid_max,
+        threads_max: h.host.threads_max,
+        host_tasks: Some(h.tasks),
+        ..Ceilings::default()
+    };
+    let e = exhaustion(Metric::Threads, &Sample::default(), &kernel, 0.0)?;
+    let percent = percent_of(h.tasks, e.limit)?;
     (percent >= t.tasks_warning_pct).then_some((
         Severity::Warning,
         Kind::HostTasksNearLimit {
             tasks: h.tasks,
-            limit,
+            limit: e.limit,
+            which: e.kind,
             percent,
         },
     ))
