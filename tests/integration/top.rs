@@ -1338,7 +1338,7 @@ fn unprivileged_sample_keeps_the_reason() {
     assert_eq!(unavailable(row(&rows, 4242)), DENIED_4242);
 }
 
-/// src/watch.rs `parse_duration` passes any finite number of seconds to
+/// src/cli/args.rs `parse_duration` passes any finite number of seconds to
 /// `Duration::from_secs_f64`, which panics when it does not fit.
 #[test]
 fn huge_sample_is_a_usage_error() {
