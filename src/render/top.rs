@@ -179,6 +179,16 @@ pub fn basis_text(b: RateBasis) -> String {
     }
 }
 
+/// The interactive view's line when a scan takes longer than the
+/// interval: the real refresh period next to the one asked for.
+pub fn late_refresh(real: std::time::Duration, asked: std::time::Duration) -> String {
+    format!(
+        "refresh {:.1}s (asked {}): a scan takes longer than the interval",
+        real.as_secs_f64(),
+        humantime::format_duration(asked)
+    )
+}
+
 /// The host header: memory, swap, pressure, load, totals.
 pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
     let size = |v: Option<u64>| v.map(compact_size).unwrap_or_else(|| "?".into());
@@ -288,6 +298,19 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn late_refresh_names_both_periods() {
+        use std::time::Duration;
+        assert_eq!(
+            late_refresh(Duration::from_millis(1640), Duration::from_millis(500)),
+            "refresh 1.6s (asked 500ms): a scan takes longer than the interval"
+        );
+        assert_eq!(
+            late_refresh(Duration::from_millis(2950), Duration::from_secs(2)),
+            "refresh 3.0s (asked 2s): a scan takes longer than the interval"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,188 @@
+//! The scanning thread of the interactive `top`: one scan of the process
+//! table and one read of the host facts per interval, each sent to the UI
+//! thread as a [`Snapshot`], so that keys stay responsive whatever a scan
+//! costs (8,000 processes take over a second).
+//!
+//! The thread owns the [`Scanner`] (its kept-open descriptors and their
+//! budget are the scanner's). It waits between scans on its control
+//! channel in short slices, so it stops promptly when the UI thread hangs
+//! up (quit, error, panic) or the shared Ctrl-C/SIGTERM flag is set. A
+//! scan already running is not cut short: the UI thread does not wait for
+//! it, and the process ends with the thread still scanning.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use crate::reader::{HostFacts, ProcFs, Scan, Scanner};
+
+use super::Msg;
+
+/// One refresh, as the collector saw it.
+pub struct Snapshot {
+    /// The new scan; None when it failed (the view keeps the last one, as
+    /// it always did).
+    pub scan: Option<Scan>,
+    pub host: HostFacts,
+    /// How long the scan and the host read took.
+    pub took: Duration,
+    /// Time between the start of this refresh and the one before; None
+    /// for the first one after the start or a pause.
+    pub period: Option<Duration>,
+}
+
+/// What the UI thread tells the collector.
+pub enum Control {
+    /// Space: no scan while paused (the view shows what it had).
+    Paused(bool),
+}
+
+/// Longest the collector waits without looking at the Ctrl-C flag.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// Test hook, debug builds only: `PROCTOR_TEST_SCAN_DELAY_MS` adds that
+/// many milliseconds to every scan, so that the tests can make a scan
+/// slower than the interval without holding thousands of processes.
+#[cfg(debug_assertions)]
+fn test_delay() -> Option<Duration> {
+    std::env::var("PROCTOR_TEST_SCAN_DELAY_MS")
+        .ok()?
+        .parse()
+        .ok()
+        .map(Duration::from_millis)
+}
+
+#[cfg(not(debug_assertions))]
+fn test_delay() -> Option<Duration> {
+    None
+}
+
+/// The collector's state.
+struct Collector {
+    fs: ProcFs,
+    scanner: Scanner,
+    interval: Duration,
+    paused: bool,
+    /// Start of the last refresh (None after a pause).
+    last: Option<Instant>,
+    /// When the next refresh is due.
+    next: Instant,
+    control: Receiver<Control>,
+    to_ui: Sender<Msg>,
+    stop: Arc<AtomicBool>,
+    delay: Option<Duration>,
+}
+
+/// Sends `Msg::CollectorGone` if the thread unwinds (a panic), so the UI
+/// thread ends with an error rather than showing a table that no longer
+/// refreshes.
+struct PanicGuard(Sender<Msg>);
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Msg::CollectorGone);
+        }
+    }
+}
+
+/// Start the collector. `first` is the start of the scan the view opened
+/// with (done before the terminal was set up); the next one is due an
+/// interval later. The thread is not joined: it ends on its own once the
+/// UI hangs up.
+pub fn spawn(
+    fs: ProcFs,
+    scanner: Scanner,
+    interval: Duration,
+    first: Instant,
+    to_ui: Sender<Msg>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<Sender<Control>> {
+    let (tx, control) = std::sync::mpsc::channel();
+    let c = Collector {
+        fs,
+        scanner,
+        interval,
+        paused: false,
+        last: Some(first),
+        next: later(first, interval),
+        control,
+        to_ui,
+        stop,
+        delay: test_delay(),
+    };
+    std::thread::Builder::new()
+        .name("top-collect".into())
+        .spawn(move || c.run())?;
+    Ok(tx)
+}
+
+/// `t` plus the interval. The interval is at most an hour (cli::bounds):
+/// this cannot overflow, and is checked all the same.
+fn later(t: Instant, interval: Duration) -> Instant {
+    t.checked_add(interval).unwrap_or(t)
+}
+
+impl Collector {
+    fn run(mut self) {
+        let _guard = PanicGuard(self.to_ui.clone());
+        while self.wait() {
+            let start = Instant::now();
+            let snap = self.refresh(start);
+            if self.to_ui.send(Msg::Snapshot(Box::new(snap))).is_err() {
+                return;
+            }
+            self.last = Some(start);
+            // The same cadence as ever: the next refresh an interval after
+            // the one due, or after now when this one ran late.
+            self.next = later(self.next, self.interval);
+            if self.next < Instant::now() {
+                self.next = later(Instant::now(), self.interval);
+            }
+        }
+    }
+
+    /// One scan and the host facts.
+    fn refresh(&mut self, start: Instant) -> Snapshot {
+        if let Some(d) = self.delay {
+            std::thread::sleep(d);
+        }
+        let scan = self.scanner.scan(&self.fs).ok();
+        let host = self.fs.host_facts();
+        Snapshot {
+            scan,
+            host,
+            took: start.elapsed(),
+            period: self.last.map(|l| start.saturating_duration_since(l)),
+        }
+    }
+
+    /// Wait until the next refresh is due and not paused: true. False when
+    /// the UI thread has hung up or the Ctrl-C flag is set.
+    fn wait(&mut self) -> bool {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let left = self.next.saturating_duration_since(Instant::now());
+            if left.is_zero() && !self.paused {
+                return true;
+            }
+            let slice = if self.paused { SLICE } else { left.min(SLICE) };
+            match self.control.recv_timeout(slice) {
+                Ok(Control::Paused(p)) => {
+                    if self.paused && !p {
+                        // Resumed: the next refresh an interval from now,
+                        // and no period measured across the pause.
+                        self.next = later(Instant::now(), self.interval);
+                        self.last = None;
+                    }
+                    self.paused = p;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+}
