@@ -179,11 +179,12 @@ pub fn basis_text(b: RateBasis) -> String {
     }
 }
 
-/// The interactive view's line when a scan takes longer than the
-/// interval: the real refresh period next to the one asked for.
+/// The interactive view's line when the scans do not keep up with the
+/// interval (a scan longer than it, a busy machine): the real refresh
+/// period next to the one asked for.
 pub fn late_refresh(real: std::time::Duration, asked: std::time::Duration) -> String {
     format!(
-        "refresh {:.1}s (asked {}): a scan takes longer than the interval",
+        "refresh {:.1}s (asked {}): the scans do not keep up with the interval",
         real.as_secs_f64(),
         humantime::format_duration(asked)
     )
@@ -303,11 +304,11 @@ mod tests {
         use std::time::Duration;
         assert_eq!(
             late_refresh(Duration::from_millis(1640), Duration::from_millis(500)),
-            "refresh 1.6s (asked 500ms): a scan takes longer than the interval"
+            "refresh 1.6s (asked 500ms): the scans do not keep up with the interval"
         );
         assert_eq!(
             late_refresh(Duration::from_millis(2950), Duration::from_secs(2)),
-            "refresh 3.0s (asked 2s): a scan takes longer than the interval"
+            "refresh 3.0s (asked 2s): the scans do not keep up with the interval"
         );
     }
 

@@ -32,8 +32,9 @@ pub struct App<'c> {
     pub users: UserNames,
     pub v: View,
     pub interval: Duration,
-    /// The real refresh period, when the last scan took longer than the
-    /// interval (the header says so); None otherwise.
+    /// The real refresh period (between the starts of the last two
+    /// scans), when scans do not keep up with the interval (the header
+    /// says so); None otherwise.
     pub late: Option<Duration>,
     /// hidepid on the proc root, when it hides processes from proctor.
     pub hidepid: Option<Cause>,
@@ -81,8 +82,7 @@ impl App<'_> {
             self.prev = Some(std::mem::replace(&mut self.cur, scan));
         }
         self.host = snap.host;
-        self.late =
-            (snap.took > self.interval).then(|| snap.period.unwrap_or(snap.took).max(snap.took));
+        self.late = snap.period.filter(|&p| p > late_after(self.interval));
     }
 
     /// The UI's own tick (every interval, paused or not): the watch panel
@@ -91,5 +91,28 @@ impl App<'_> {
         if let Panel::Watch(w) = &mut self.v.panel {
             w.sample();
         }
+    }
+}
+
+/// The refresh period past which the view is late: the interval plus a
+/// tenth of it, at least 20 ms (the wake-up of the collector and the
+/// scheduler's delays on a busy machine). A scan longer than the interval
+/// always makes the period longer than this: the next scan starts an
+/// interval after it ends.
+fn late_after(interval: Duration) -> Duration {
+    interval.saturating_add((interval / 10).max(Duration::from_millis(20)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_only_past_the_slack() {
+        let ms = Duration::from_millis;
+        assert_eq!(late_after(ms(500)), ms(550));
+        assert_eq!(late_after(ms(100)), ms(120));
+        assert_eq!(late_after(ms(10)), ms(30));
+        assert_eq!(late_after(Duration::MAX), Duration::MAX);
     }
 }

@@ -25,10 +25,9 @@ pub struct Snapshot {
     /// it always did).
     pub scan: Option<Scan>,
     pub host: HostFacts,
-    /// How long the scan and the host read took.
-    pub took: Duration,
-    /// Time between the start of this refresh and the one before; None
-    /// for the first one after the start or a pause.
+    /// Time between the start of this refresh and the one before (what
+    /// the rates are measured over); None for the first one after a
+    /// pause.
     pub period: Option<Duration>,
 }
 
@@ -153,7 +152,6 @@ impl Collector {
         Snapshot {
             scan,
             host,
-            took: start.elapsed(),
             period: self.last.map(|l| start.saturating_duration_since(l)),
         }
     }

@@ -1,5 +1,5 @@
 //! Drawing the interactive `top`: the host lines (and the real refresh
-//! period when scans cannot keep up), the status line, the table of the
+//! period when the scans do not keep up), the status line, the table of the
 //! visible rows only, and the help panel. Draws the latest snapshot with
 //! the user's sort, filter and tree as they are now.
 
@@ -47,7 +47,7 @@ impl App<'_> {
     }
 
     /// The host lines, then what the table leaves out (hidepid), then the
-    /// real refresh period when a scan took longer than the interval.
+    /// real refresh period when the scans do not keep up with the interval.
     fn head_lines(&self) -> Vec<Line<'static>> {
         let mut lines: Vec<Line<'static>> = host_line(&self.host, &self.cur, Palette { on: false })
             .into_iter()
