@@ -183,9 +183,14 @@ pub fn basis_text(b: RateBasis) -> String {
 /// interval (a scan longer than it, a busy machine): the real refresh
 /// period next to the one asked for.
 pub fn late_refresh(real: std::time::Duration, asked: std::time::Duration) -> String {
+    // Milliseconds below a second: "230ms" next to "200ms", not "0.2s".
+    let real = if real.as_secs() == 0 {
+        format!("{}ms", real.as_millis())
+    } else {
+        format!("{:.1}s", real.as_secs_f64())
+    };
     format!(
-        "refresh {:.1}s (asked {}): the scans do not keep up with the interval",
-        real.as_secs_f64(),
+        "refresh {real} (asked {}): the scans do not keep up with the interval",
         humantime::format_duration(asked)
     )
 }
@@ -309,6 +314,10 @@ mod tests {
         assert_eq!(
             late_refresh(Duration::from_millis(2950), Duration::from_secs(2)),
             "refresh 3.0s (asked 2s): the scans do not keep up with the interval"
+        );
+        assert_eq!(
+            late_refresh(Duration::from_micros(231_900), Duration::from_millis(200)),
+            "refresh 231ms (asked 200ms): the scans do not keep up with the interval"
         );
     }
 

@@ -57,12 +57,18 @@ fn sorted_by(screen: &str, column: &str, arrow: char) -> bool {
 }
 
 /// The header's late-refresh line: (real period in seconds, asked).
+/// The real period is in seconds ("1.7s") from one second up, else in
+/// milliseconds ("230ms").
 fn late_line(screen: &str) -> Option<(f64, String)> {
     let l = screen.lines().find(|l| l.starts_with("refresh "))?;
     let rest = l.strip_prefix("refresh ")?;
-    let (real, rest) = rest.split_once("s (asked ")?;
+    let (real, rest) = rest.split_once(" (asked ")?;
     let (asked, _) = rest.split_once(')')?;
-    Some((real.parse().ok()?, asked.to_string()))
+    let secs = match real.strip_suffix("ms") {
+        Some(ms) => ms.parse::<f64>().ok()? / 1000.0,
+        None => real.strip_suffix('s')?.parse().ok()?,
+    };
+    Some((secs, asked.to_string()))
 }
 
 /// The terminal is back: main screen, cursor shown, cooked mode.
