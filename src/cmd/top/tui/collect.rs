@@ -1,8 +1,8 @@
 //! The scanning thread of the interactive `top`: one scan of the process
 //! table and one read of the host facts per interval, each sent to the UI
 //! thread as a [`Snapshot`], so that keys stay responsive whatever a scan
-//! costs (8,000 processes take 0.2-0.4 s on the 2-core machine of
-//! bench/README.md, more on a busy or slower one).
+//! costs (8,000 processes take 0.13-0.5 s on the 2-core machine of
+//! bench/README.md, quiet or busy; more on a slower one).
 //!
 //! The thread owns the [`Scanner`] (its kept-open descriptors and their
 //! budget are the scanner's). It waits between scans on its control
