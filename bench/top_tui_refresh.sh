@@ -33,8 +33,8 @@
 #   CARGO_TARGET_DIR     where cargo builds (default: <repo>/target)
 #   BENCH_BUILD_TIMEOUT  seconds allowed for each cargo build (default 1200)
 #
-# Cleanup: the tmux server is our child (tmux -D) and is ended and waited
-# for; the holder is killed by PID and waited for (it kills and reaps its
+# Cleanup: proctor is ended by PID and reaped by the tmux server, which is
+# our child (tmux -D) and is ended and waited for; the holder is killed by PID and waited for (it kills and reaps its
 # sleepers itself); any sleeper left in its session is then killed by PID.
 #
 # Exit: 0 measured, 1 a command failed, 2 missing tool or usage error,
@@ -77,7 +77,21 @@ TMUX_SERVER=
 start_cleanup top-tui-bench
 SOCK=$TMP/tmux.sock
 tmux_() { tmux -S "$SOCK" "$@"; }
+# The TUI is a child of our tmux server, which reaps it: end it first (by
+# PID) and let the server reap it (the pane stays, dead: remain-on-exit),
+# then end the server, our child, and wait for it.
+TUI_PID=
 stop_tmux() {
+    local k
+    if [ -n "$TUI_PID" ]; then
+        kill -TERM "$TUI_PID" 2>/dev/null || true
+        for k in $(seq 1 30); do
+            [ "$(tmux_ list-panes -t top -F '#{pane_dead}' 2>/dev/null || echo 1)" = 1 ] && break
+            [ "$k" = 20 ] && kill -KILL "$TUI_PID" 2>/dev/null
+            sleep 0.1
+        done
+        TUI_PID=
+    fi
     if [ -n "$TMUX_SERVER" ]; then
         tmux_ kill-server 2>/dev/null || true
         kill -TERM "$TMUX_SERVER" 2>/dev/null || true
@@ -202,6 +216,7 @@ measure() {
     done
     tmux_ new-session -d -s top -x 200 -y 50 \
         "exec $(printf %q "$bin") top --interval $INTERVAL 2>$(printf %q "$TMP/$label.stderr")"
+    TUI_PID=$(tmux_ list-panes -t top -F '#{pane_pid}')
     # The first refresh: the status line says "rates over".
     deadline=$(( $(now_ms) + START_TIMEOUT * 1000 ))
     until tmux_ capture-pane -p -t top | status_of | grep -q 'rates over'; do
@@ -241,6 +256,7 @@ measure() {
         [ "$(now_ms)" -lt "$deadline" ] || die "$label: q did not end top in $KEY_TIMEOUT s"
         sleep 0.05
     done
+    TUI_PID=  # exited and reaped by the server
     stop_tmux
 }
 
