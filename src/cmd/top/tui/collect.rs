@@ -185,3 +185,99 @@ impl Collector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generous: a refresh of the fixture tree takes milliseconds.
+    const WITHIN: Duration = Duration::from_secs(30);
+
+    /// A collector over the v1-basic fixture tree, 10 ms apart: (its
+    /// control, what it sends, the stop flag).
+    fn start() -> (Sender<Control>, Receiver<Msg>, Arc<AtomicBool>) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-basic");
+        let fs = ProcFs::new(root.join("proc"), root.join("sys"));
+        let scanner = Scanner::new(&fs, true, 1).expect("scanner");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let control = spawn(
+            fs,
+            scanner,
+            Duration::from_millis(10),
+            Instant::now(),
+            tx,
+            Arc::clone(&stop),
+        )
+        .expect("spawn");
+        (control, rx, stop)
+    }
+
+    fn snapshot(rx: &Receiver<Msg>) -> Snapshot {
+        match rx.recv_timeout(WITHIN) {
+            Ok(Msg::Snapshot(s)) => *s,
+            Ok(_) => panic!("not a snapshot"),
+            Err(e) => panic!("no snapshot: {e}"),
+        }
+    }
+
+    /// The collector's end: its sender dropped (the channel disconnects
+    /// once what it sent is read).
+    fn ends(rx: &Receiver<Msg>) {
+        let deadline = Instant::now() + WITHIN;
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Msg::Snapshot(_)) => {}
+                Ok(_) => panic!("unexpected message"),
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => panic!("the collector did not stop"),
+            }
+        }
+    }
+
+    #[test]
+    fn refreshes_with_the_fixture_rows_and_a_period() {
+        let (_control, rx, _stop) = start();
+        let s = snapshot(&rx);
+        let scan = s.scan.expect("a scan");
+        assert_eq!(
+            scan.rows.iter().map(|r| r.pid).collect::<Vec<_>>(),
+            [1, 2, 4242, 4300]
+        );
+        // An interval (10 ms) at least since the start.
+        assert!(s.period.is_some_and(|p| p >= Duration::from_millis(10)));
+        assert!(s.host.mem.total.is_some());
+    }
+
+    #[test]
+    fn stops_when_the_ui_hangs_up() {
+        let (control, rx, _stop) = start();
+        snapshot(&rx);
+        drop(control);
+        ends(&rx);
+    }
+
+    #[test]
+    fn stops_on_the_ctrl_c_flag() {
+        let (_control, rx, stop) = start();
+        snapshot(&rx);
+        stop.store(true, Ordering::Relaxed);
+        ends(&rx);
+    }
+
+    #[test]
+    fn no_period_across_a_pause() {
+        let (control, rx, _stop) = start();
+        snapshot(&rx);
+        control.send(Control::Paused(true)).expect("send");
+        control.send(Control::Paused(false)).expect("send");
+        // Refreshes sent before the pause was seen have a period; the
+        // first one after the resume has none.
+        let deadline = Instant::now() + WITHIN;
+        while snapshot(&rx).period.is_some() {
+            assert!(Instant::now() < deadline, "no refresh without a period");
+        }
+        // And the next one has one again.
+        assert!(snapshot(&rx).period.is_some());
+    }
+}
