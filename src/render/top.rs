@@ -179,6 +179,22 @@ pub fn basis_text(b: RateBasis) -> String {
     }
 }
 
+/// The interactive view's line when the scans do not keep up with the
+/// interval (a scan longer than it, a busy machine): the real refresh
+/// period next to the one asked for.
+pub fn late_refresh(real: std::time::Duration, asked: std::time::Duration) -> String {
+    // Milliseconds below a second: "230ms" next to "200ms", not "0.2s".
+    let real = if real.as_secs() == 0 {
+        format!("{}ms", real.as_millis())
+    } else {
+        format!("{:.1}s", real.as_secs_f64())
+    };
+    format!(
+        "refresh {real} (asked {}): the scans do not keep up with the interval",
+        humantime::format_duration(asked)
+    )
+}
+
 /// The host header: memory, swap, pressure, load, totals.
 pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
     let size = |v: Option<u64>| v.map(compact_size).unwrap_or_else(|| "?".into());
@@ -288,6 +304,23 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn late_refresh_names_both_periods() {
+        use std::time::Duration;
+        assert_eq!(
+            late_refresh(Duration::from_millis(1640), Duration::from_millis(500)),
+            "refresh 1.6s (asked 500ms): the scans do not keep up with the interval"
+        );
+        assert_eq!(
+            late_refresh(Duration::from_millis(2950), Duration::from_secs(2)),
+            "refresh 3.0s (asked 2s): the scans do not keep up with the interval"
+        );
+        assert_eq!(
+            late_refresh(Duration::from_micros(231_900), Duration::from_millis(200)),
+            "refresh 231ms (asked 200ms): the scans do not keep up with the interval"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -60,6 +60,7 @@ mod review;
 mod snapshots;
 mod timing;
 mod top;
+mod top_collect;
 mod top_tui;
 mod views;
 mod views_live;

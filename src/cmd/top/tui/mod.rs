@@ -1,0 +1,208 @@
+//! The interactive `top` (ratatui on crossterm): `run` sets the terminal
+//! up, runs the UI thread's loop and restores the terminal.
+//!
+//! Three threads. The collector ([`collect`]) scans the process table
+//! (files kept open, re-read with pread, see `reader::scan`) and reads the
+//! host facts once per interval, and sends each result as a snapshot. The
+//! input thread ([`event`]) forwards the terminal's events. The UI thread
+//! only handles what arrives on its one channel (a key, a resize, a
+//! snapshot) and redraws when something changed, the visible rows only
+//! ([`view`]), so keys stay responsive whatever a scan costs. Keys sort,
+//! filter, pause, fold into a tree, open a process's `inspect` report or a
+//! live watch of it ([`panels`]); [`app`] holds the state.
+//!
+//! The terminal is restored on every way out: `q`, Ctrl-C, SIGTERM, an
+//! error, and a panic (ratatui's hook restores before the message).
+
+mod app;
+mod collect;
+mod event;
+mod panels;
+mod view;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{Event, KeyEventKind};
+
+use super::Settings;
+use crate::cmd::context::Ctx;
+use crate::cmd::context::Output;
+use crate::error::{CliError, ExitCode};
+use crate::reader::{Scanner, UserNames};
+
+use app::{App, Panel, View};
+
+/// What reaches the UI thread.
+enum Msg {
+    /// A terminal event (key, resize).
+    Input(Event),
+    /// Reading the terminal failed: the view ends with the error.
+    InputError(std::io::Error),
+    /// A refresh from the collector.
+    Snapshot(Box<collect::Snapshot>),
+    /// The collector panicked.
+    CollectorGone,
+}
+
+/// Longest the UI thread waits without looking at the Ctrl-C flag
+/// (SIGTERM).
+const WAKE: Duration = Duration::from_millis(250);
+
+fn terminal_error(e: std::io::Error) -> CliError {
+    CliError::new(format!("terminal error: {e}")).hint("use `proctor top --once` for a plain table")
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
+    let interrupted = crate::cmd::context::interrupt_flag();
+    // The first scan happens here, before the terminal is set up, so that
+    // an unusable proc root is a plain error.
+    let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
+    let cur = scanner.scan(&ctx.fs)?;
+    crate::cmd::context::check_scan(ctx, &cur)?;
+    let first = cur.taken;
+    let (to_ui, from_threads) = std::sync::mpsc::channel();
+    let control = collect::spawn(
+        ctx.fs.clone(),
+        scanner,
+        a.interval,
+        first,
+        to_ui.clone(),
+        Arc::clone(&interrupted),
+    )
+    .map_err(|e| CliError::new(format!("cannot start the scanning thread: {e}")))?;
+    let mut app = App {
+        fs: &ctx.fs,
+        cur,
+        prev: None,
+        host: ctx.fs.host_facts(),
+        users: UserNames::default(),
+        v: View {
+            sort: a.sort,
+            reverse: a.reverse,
+            filter: a.filter.clone().unwrap_or_default(),
+            editing_filter: false,
+            paused: false,
+            tree: a.tree,
+            selected: None,
+            follow: false,
+            cursor: 0,
+            offset: 0,
+            order: Vec::new(),
+            page: 10,
+            panel: Panel::None,
+        },
+        interval: a.interval,
+        late: None,
+        hidepid: crate::cmd::context::hidepid_cause(ctx),
+        reveal: ctx.reveal,
+        me: ctx.fs.own_pid_in_root(),
+        control,
+    };
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        CliError::new(format!("cannot start the interactive view: {e}"))
+            .hint("use `proctor top --once` for a plain table")
+    })?;
+    let input_stop = Arc::new(AtomicBool::new(false));
+    let result = match event::spawn_input(to_ui, Arc::clone(&input_stop)) {
+        Ok(input) => {
+            let r = app.main_loop(&mut terminal, &from_threads, &interrupted);
+            // The input thread stops within its poll: joined before the
+            // terminal is restored, so it reads nothing after.
+            input_stop.store(true, Ordering::Relaxed);
+            let _ = input.join();
+            r
+        }
+        Err(e) => Err(terminal_error(e)),
+    };
+    ratatui::restore();
+    // Dropping the app hangs up on the collector: it stops at its next
+    // wait (a scan under way is not waited for).
+    drop(app);
+    result.map(|code| Output {
+        stdout: String::new(),
+        code,
+    })
+}
+
+impl App<'_> {
+    fn main_loop(
+        &mut self,
+        terminal: &mut ratatui::DefaultTerminal,
+        from_threads: &Receiver<Msg>,
+        interrupted: &AtomicBool,
+    ) -> Result<ExitCode, CliError> {
+        // The UI's own tick, for the watch panel: an interval apart.
+        let interval = self.interval;
+        let later = |t: Instant| t.checked_add(interval).unwrap_or(t);
+        let mut next = later(Instant::now());
+        // Draw only when something changed: a snapshot, a key, a resize,
+        // a watch panel sample.
+        let mut dirty = true;
+        loop {
+            if interrupted.load(Ordering::Relaxed) {
+                return Ok(ExitCode::Interrupted);
+            }
+            if std::mem::take(&mut dirty) {
+                terminal.draw(|f| self.draw(f)).map_err(terminal_error)?;
+                // Debug builds only: a panic on demand, so the tests can
+                // check that the terminal is restored on panic too.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("PROCTOR_TEST_TUI_PANIC").is_some() {
+                    panic!("PROCTOR_TEST_TUI_PANIC is set");
+                }
+            }
+            let wait = next.saturating_duration_since(Instant::now());
+            match from_threads.recv_timeout(wait.min(WAKE)) {
+                Ok(msg) => match self.handle(msg)? {
+                    Step::End(code) => return Ok(code),
+                    Step::Redraw => dirty = true,
+                    Step::Nothing => {}
+                },
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(collector_gone()),
+            }
+            if Instant::now() >= next {
+                if matches!(self.v.panel, Panel::Watch(_)) {
+                    self.tick();
+                    dirty = true;
+                }
+                next = later(next);
+                if next < Instant::now() {
+                    next = later(Instant::now());
+                }
+            }
+        }
+    }
+
+    /// One message from the input thread or the collector.
+    fn handle(&mut self, msg: Msg) -> Result<Step, CliError> {
+        Ok(match msg {
+            Msg::Input(Event::Key(k)) if k.kind != KeyEventKind::Release => match self.key(k) {
+                Some(code) => Step::End(code),
+                None => Step::Redraw,
+            },
+            Msg::Input(Event::Resize(..)) => Step::Redraw,
+            Msg::Input(_) => Step::Nothing,
+            Msg::Snapshot(s) => {
+                self.apply(*s);
+                Step::Redraw
+            }
+            Msg::InputError(e) => return Err(terminal_error(e)),
+            Msg::CollectorGone => return Err(collector_gone()),
+        })
+    }
+}
+
+/// What a message asks of the loop.
+enum Step {
+    End(ExitCode),
+    Redraw,
+    Nothing,
+}
+
+fn collector_gone() -> CliError {
+    CliError::new("the scanning thread stopped").hint("use `proctor top --once` for a plain table")
+}
