@@ -32,7 +32,14 @@ pub struct FdRow {
     /// fdinfo values that are present but not valid numbers (their fields
     /// above are null: unknown, not absent); absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fdinfo_parse_error: Option<String>,
+    pub fdinfo_parse_error: Option<FdinfoNotANumber>,
+}
+
+/// The fdinfo keys of one descriptor whose value is not a number; worded
+/// (also as the JSON string) by `render::unavailable`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdinfoNotANumber {
+    pub keys: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,11 +101,8 @@ pub fn build(
             mode: e.flags().map(fdinfo::mode),
             flags: e.flags().map(fdinfo::flag_names),
             pos: e.info.and_then(|i| i.pos),
-            fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| {
-                format!(
-                    "{} in fdinfo not a valid number",
-                    i.invalid_keys().join(", ")
-                )
+            fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| FdinfoNotANumber {
+                keys: i.invalid_keys(),
             }),
         });
     }

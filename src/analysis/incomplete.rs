@@ -8,6 +8,11 @@
 //!   that could hide a problem was not checked;
 //! - 2 (an error, by the caller) when nothing at all could be judged;
 //! - 0 only when everything was checked and nothing was wrong.
+//!
+//! Pure data: the typed reasons and causes, and the exit-code rule. Their
+//! words (the `checks incomplete: ...` line, the JSON `summary`, the
+//! hidepid remedy) are written by `render::incomplete`, which also
+//! implements `Serialize` for [`Incomplete`].
 
 use serde::Serialize;
 
@@ -43,42 +48,6 @@ pub enum Reason {
     },
 }
 
-impl Reason {
-    fn words(&self) -> String {
-        match self {
-            Reason::ProcessesUnreadable { count } => format!(
-                "{} process{} unreadable",
-                thousands(*count),
-                if *count == 1 { "" } else { "es" }
-            ),
-            Reason::ProcessesPartlyUnreadable { count } => format!(
-                "{} process{} partly unreadable (some of {} checks did not run)",
-                thousands(*count),
-                if *count == 1 { "" } else { "es" },
-                if *count == 1 { "its" } else { "their" }
-            ),
-            Reason::ProcessesHidden => "other users' processes are hidden".to_string(),
-            Reason::HostFilesHidden => {
-                "host-wide files are hidden (subset=pid): host checks did not run".to_string()
-            }
-            Reason::ChecksNotRun {
-                section,
-                reason,
-                checks,
-            } => format!(
-                "{} did not run ({section}: {})",
-                checks.join(", "),
-                reason.replace('_', " ")
-            ),
-            Reason::NotJudged {
-                metric,
-                samples,
-                needed,
-            } => format!("{metric} not judged ({samples} samples, needs {needed})"),
-        }
-    }
-}
-
 /// Why processes are missing or unreadable, when proctor can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -88,7 +57,7 @@ pub enum Cause {
     HidePid {
         hidepid: HidePid,
         gid: Option<u32>,
-        /// The proc root, for the message.
+        /// The proc root it is mounted on.
         root: String,
     },
     /// proctor is not root: other users' files are refused.
@@ -104,34 +73,6 @@ impl Cause {
             gid: m.gid,
             root: root.to_string(),
         })
-    }
-
-    /// What limits proctor ("hidepid=invisible is mounted on /proc").
-    pub fn what(&self) -> String {
-        match self {
-            Cause::HidePid { hidepid, root, .. } => {
-                format!("hidepid={} is mounted on {root}", hidepid.as_str())
-            }
-            Cause::NotRoot => "proctor is not root".to_string(),
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn remedy(&self) -> String {
-        match self {
-            Cause::HidePid { gid: Some(g), .. } => {
-                format!("run as root or as a member of its gid ({g})")
-            }
-            Cause::HidePid { gid: None, .. } => "run as root".to_string(),
-            Cause::NotRoot => "run as root to read every process".to_string(),
-        }
-    }
-
-    pub fn words(&self) -> String {
-        match self {
-            Cause::HidePid { .. } => format!("{}: {}", self.what(), self.remedy()),
-            Cause::NotRoot => self.remedy(),
-        }
     }
 }
 
@@ -152,22 +93,6 @@ impl Incomplete {
         (!self.is_empty()).then_some(self)
     }
 
-    /// The one line shown first: "checks incomplete: 92 processes
-    /// unreadable (hidepid=noaccess is mounted on /proc: run as root ...)".
-    pub fn line(&self) -> String {
-        format!("checks incomplete: {}", self.what())
-    }
-
-    /// The reasons and their cause, without the prefix (for views that
-    /// judge nothing, such as `top`).
-    pub fn what(&self) -> String {
-        let what: Vec<String> = self.reasons.iter().map(Reason::words).collect();
-        match &self.cause {
-            Some(c) => format!("{} ({})", what.join("; "), c.words()),
-            None => what.join("; "),
-        }
-    }
-
     /// What is missing from a process listing: processes hidden by
     /// hidepid, processes listed but unreadable.
     pub fn of_listing(unreadable: usize, cause: Option<Cause>) -> Incomplete {
@@ -184,23 +109,6 @@ impl Incomplete {
     }
 }
 
-impl Serialize for Incomplete {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            summary: String,
-            reasons: &'a [Reason],
-            cause: &'a Option<Cause>,
-        }
-        Out {
-            summary: self.line(),
-            reasons: &self.reasons,
-            cause: &self.cause,
-        }
-        .serialize(s)
-    }
-}
-
 /// The exit code of a judging command that judged something: a problem
 /// wins, then incompleteness, then "all checked, nothing wrong".
 pub fn exit_code(problem: bool, incomplete: Option<&Incomplete>) -> ExitCode {
@@ -213,47 +121,9 @@ pub fn exit_code(problem: bool, incomplete: Option<&Incomplete>) -> ExitCode {
     }
 }
 
-/// 12345 -> "12,345".
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_first_line_names_what_and_why() {
-        let i = Incomplete {
-            reasons: vec![Reason::ProcessesUnreadable { count: 8123 }],
-            cause: Cause::from_mount(
-                Some(ProcMount {
-                    hidepid: HidePid::NoAccess,
-                    gid: None,
-                    subset_pid: false,
-                }),
-                false,
-                "/proc",
-            ),
-        };
-        assert_eq!(
-            i.line(),
-            "checks incomplete: 8,123 processes unreadable (hidepid=noaccess is mounted on /proc: run as root)"
-        );
-        let j = serde_json::to_value(&i).unwrap();
-        assert_eq!(j["reasons"][0]["kind"], "processes_unreadable");
-        assert_eq!(j["reasons"][0]["count"], 8123);
-        assert_eq!(j["cause"]["hidepid"], "noaccess");
-        assert_eq!(j["summary"], i.line());
-    }
 
     #[test]
     fn hidepid_does_not_apply_to_the_exempt_or_when_off() {
@@ -269,12 +139,32 @@ mod tests {
             ..m
         };
         assert_eq!(Cause::from_mount(Some(off), false, "/proc"), None);
-        assert!(
-            Cause::from_mount(Some(m), false, "/proc")
-                .unwrap()
-                .words()
-                .contains("member of its gid (4)")
+        assert_eq!(
+            Cause::from_mount(Some(m), false, "/proc"),
+            Some(Cause::HidePid {
+                hidepid: HidePid::Invisible,
+                gid: Some(4),
+                root: "/proc".to_string(),
+            })
         );
+    }
+
+    #[test]
+    fn a_listing_names_hidden_and_unreadable_processes() {
+        let cause = Cause::HidePid {
+            hidepid: HidePid::Invisible,
+            gid: None,
+            root: "/proc".to_string(),
+        };
+        let i = Incomplete::of_listing(3, Some(cause));
+        assert_eq!(
+            i.reasons,
+            vec![
+                Reason::ProcessesHidden,
+                Reason::ProcessesUnreadable { count: 3 }
+            ]
+        );
+        assert!(Incomplete::of_listing(0, None).is_empty());
     }
 
     #[test]
@@ -291,17 +181,5 @@ mod tests {
         assert_eq!(exit_code(false, Some(&inc)), ExitCode::Incomplete);
         assert_eq!(exit_code(false, Some(&Incomplete::default())), ExitCode::Ok);
         assert_eq!(exit_code(false, None), ExitCode::Ok);
-        assert_eq!(
-            inc.line(),
-            "checks incomplete: fds not judged (3 samples, needs 8)"
-        );
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

@@ -23,13 +23,61 @@ use crate::text::Text;
 /// named threads must not produce a 20,000-entry list).
 pub const MAX_GROUPS: usize = 20;
 
+/// A section that could not be read (or does not apply): where, the
+/// reason's stable id, what went wrong, and the hint of a read error.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unavailable {
     pub section: &'static str,
     pub reason: &'static str,
-    pub detail: String,
+    /// Serialized as its words (`render::unavailable`).
+    pub detail: Detail,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<&'static str>,
+}
+
+/// What went wrong with a section, in values; worded (for people and as
+/// the JSON `detail` string) by `render::unavailable`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// A file that could not be read: the error says it (`error.rs` owns
+    /// those messages).
+    Read(ReadError),
+    /// The boot time could not be read (so no start time).
+    BootTime(ReadError),
+    /// Boot time plus start time past what a time can hold.
+    StartOutOfRange { boot_secs: u64, start_ticks: u64 },
+    /// The uptime could not be read (so no age).
+    Uptime(ReadError),
+    /// A status line whose value is not a number.
+    StatusNotANumber { key: &'static str },
+    /// smaps_rollup has a Pss line whose value is not a number.
+    PssNotANumber,
+    /// smaps_rollup has no Pss line.
+    NoPss,
+    /// A kernel thread has no user memory.
+    KernelThreadNoMemory,
+    /// A zombie's memory is already released.
+    ZombieMemoryReleased,
+    /// A zombie has already left its cgroups.
+    ZombieLeftCgroups,
+    /// Descriptor links that could not be read (counted, type unknown),
+    /// with the first error.
+    FdLinksUnreadable { count: u64, first: ReadError },
+    /// Lines of the net tables that did not parse (state unknown).
+    SocketLinesUnparsed { count: usize },
+    /// utime + stime in stat past the largest number.
+    CpuTimeOverflow,
+    /// smaps fields missing or not a number: (field, mappings) pairs.
+    SmapsValuesUnknown { fields: Vec<(&'static str, u64)> },
+    /// smaps_rollup keys whose value is not a number (summed from the
+    /// mappings instead).
+    RollupNotANumber { keys: Vec<String> },
+    /// smaps_rollup could not be read (summed from the mappings instead).
+    RollupUnreadable(ReadError),
+    /// A thread's status could not be read.
+    ThreadStatusUnreadable { tid: i32 },
+    /// A thread's status lines whose value is not a number.
+    ThreadStatusNotANumber { tid: i32, keys: Vec<&'static str> },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -286,7 +334,7 @@ fn ok<T: Clone>(
                 unavailable.push(Unavailable {
                     section,
                     reason: e.reason(),
-                    detail: e.to_string(),
+                    detail: Detail::Read(e.clone()),
                     hint: e.hint(),
                 });
             }
@@ -407,13 +455,13 @@ fn start_and_age(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> (Option<Stri
     });
     if start_time.is_none() {
         let (reason, detail, hint) = match &s.clock.boot_time {
-            Err(e) => (e.reason(), format!("boot time: {e}"), e.hint()),
+            Err(e) => (e.reason(), Detail::BootTime(e.clone()), e.hint()),
             Ok(bt) => (
                 "parse_error",
-                format!(
-                    "boot time ({bt} s) plus start time ({} ticks) is out of range",
-                    stat.starttime
-                ),
+                Detail::StartOutOfRange {
+                    boot_secs: *bt,
+                    start_ticks: stat.starttime,
+                },
                 None,
             ),
         };
@@ -428,7 +476,7 @@ fn start_and_age(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> (Option<Stri
         un.push(Unavailable {
             section: "age",
             reason: e.reason(),
-            detail: format!("uptime: {e}"),
+            detail: Detail::Uptime(e.clone()),
             hint: e.hint(),
         });
     }
@@ -442,7 +490,7 @@ fn status_parse_errors(st: Option<&Status>, un: &mut Vec<Unavailable>) {
         un.push(Unavailable {
             section: status_section(key),
             reason: "parse_error",
-            detail: format!("{key} in status is not a valid number"),
+            detail: Detail::StatusNotANumber { key },
             hint: None,
         });
     }
@@ -459,9 +507,9 @@ fn memory(s: &ProcessSnapshot, st: Option<&Status>, un: &mut Vec<Unavailable>) -
             section: "smaps_rollup",
             reason: "parse_error",
             detail: if r.is_invalid("Pss") {
-                "Pss in smaps_rollup is not a valid number".into()
+                Detail::PssNotANumber
             } else {
-                "no Pss line in smaps_rollup".into()
+                Detail::NoPss
             },
             hint: None,
         });
@@ -472,9 +520,9 @@ fn memory(s: &ProcessSnapshot, st: Option<&Status>, un: &mut Vec<Unavailable>) -
             section: "memory",
             reason: "not_supported",
             detail: if stat.is_kernel_thread() {
-                "kernel thread: no user memory".into()
+                Detail::KernelThreadNoMemory
             } else {
-                "zombie process: its memory is already released".into()
+                Detail::ZombieMemoryReleased
             },
             hint: None,
         });
@@ -503,7 +551,7 @@ fn cgroup(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Cgroup {
         un.push(Unavailable {
             section: "cgroup",
             reason: "not_supported",
-            detail: "zombie process: it has already left its cgroups".into(),
+            detail: Detail::ZombieLeftCgroups,
             hint: None,
         });
     }
@@ -597,10 +645,11 @@ fn classify_fds(
         un.push(Unavailable {
             section: "fd_links",
             reason: err.reason(),
-            detail: format!(
-                "{unreadable} descriptor link(s) could not be read (counted, type unknown); first: {err}"
-            ),
             hint: err.hint(),
+            detail: Detail::FdLinksUnreadable {
+                count: unreadable,
+                first: err,
+            },
         });
     }
     fds.unreadable = Some(unreadable);
@@ -668,10 +717,9 @@ fn sockets(
         un.push(Unavailable {
             section: "sockets",
             reason: "parse_error",
-            detail: format!(
-                "{} socket line(s) of the net tables did not parse (state unknown)",
-                sk.unparsed.len()
-            ),
+            detail: Detail::SocketLinesUnparsed {
+                count: sk.unparsed.len(),
+            },
             hint: None,
         });
     }
@@ -750,7 +798,7 @@ fn cpu_seconds(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Option<f64> {
         un.push(Unavailable {
             section: "cpu",
             reason: "parse_error",
-            detail: "utime + stime in stat is past the largest number".into(),
+            detail: Detail::CpuTimeOverflow,
             hint: None,
         });
     }

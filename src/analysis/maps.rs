@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::inspect::Unavailable;
+use super::inspect::{Detail, Unavailable};
 use crate::error::ReadError;
 use crate::parse::smaps::{Mapping, Rollup};
 use crate::text::Text;
@@ -255,22 +255,18 @@ pub fn build<'a>(
         }
     }
     let mut unavailable = Vec::new();
-    let unknown: Vec<String> = sum
+    let unknown: Vec<(&'static str, u64)> = sum
         .fields()
         .into_iter()
         .map(|(k, v)| (k, v.unknown))
         .chain([("anonymous", anon.unknown)])
         .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{k} of {n} mapping{}", if n == 1 { "" } else { "s" }))
         .collect();
     if !unknown.is_empty() {
         unavailable.push(Unavailable {
             section: "smaps",
             reason: "parse_error",
-            detail: format!(
-                "missing or not a valid number in smaps: {} (shown as ?; totals that include them are lower bounds)",
-                unknown.join(", ")
-            ),
+            detail: Detail::SmapsValuesUnknown { fields: unknown },
             hint: None,
         });
     }
@@ -294,10 +290,9 @@ pub fn build<'a>(
                 unavailable.push(Unavailable {
                     section: "smaps_rollup",
                     reason: "parse_error",
-                    detail: format!(
-                        "not a valid number in smaps_rollup: {} (summed from the mappings instead)",
-                        r.invalid.join(", ")
-                    ),
+                    detail: Detail::RollupNotANumber {
+                        keys: r.invalid.clone(),
+                    },
                     hint: None,
                 });
             }
@@ -305,7 +300,7 @@ pub fn build<'a>(
         Some(Err(e)) => unavailable.push(Unavailable {
             section: "smaps_rollup",
             reason: e.reason(),
-            detail: format!("{e} (totals summed from the mappings instead)"),
+            detail: Detail::RollupUnreadable(e.clone()),
             hint: e.hint(),
         }),
         None => {}
@@ -461,12 +456,11 @@ mod tests {
         assert_eq!(r.unavailable.len(), 1);
         assert_eq!(r.unavailable[0].section, "smaps");
         assert_eq!(r.unavailable[0].reason, "parse_error");
-        assert!(
-            r.unavailable[0]
-                .detail
-                .contains("rss of 1 mapping, anonymous of 1 mapping"),
-            "{}",
-            r.unavailable[0].detail
+        assert_eq!(
+            r.unavailable[0].detail,
+            Detail::SmapsValuesUnknown {
+                fields: vec![("rss", 1), ("anonymous", 1)]
+            }
         );
         // Unknown sorts last.
         assert_eq!(r.mappings[1].0.start, 0x5000);
@@ -487,7 +481,10 @@ mod tests {
         assert_eq!(t.total.rss.value(), None);
         assert!(t.unavailable.iter().any(|u| u.section == "smaps_rollup"
             && u.reason == "parse_error"
-            && u.detail.contains("Rss")));
+            && u.detail
+                == Detail::RollupNotANumber {
+                    keys: vec!["Rss".to_string()]
+                }));
     }
 
     #[test]

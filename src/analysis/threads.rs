@@ -90,11 +90,11 @@ pub fn build(
                 return Some(super::inspect::Unavailable {
                     section: "context_switches",
                     reason,
-                    detail: format!("thread {}: status could not be read", t.tid),
+                    detail: super::inspect::Detail::ThreadStatusUnreadable { tid: t.tid },
                     hint: None,
                 });
             }
-            let bad: Vec<&str> = t
+            let bad: Vec<&'static str> = t
                 .status
                 .as_ref()?
                 .invalid
@@ -102,14 +102,13 @@ pub fn build(
                 .copied()
                 .filter(|k| k.ends_with("ctxt_switches"))
                 .collect();
-            (!bad.is_empty()).then(|| super::inspect::Unavailable {
+            (!bad.is_empty()).then_some(super::inspect::Unavailable {
                 section: "context_switches",
                 reason: "parse_error",
-                detail: format!(
-                    "thread {}: {} in status not a valid number",
-                    t.tid,
-                    bad.join(", ")
-                ),
+                detail: super::inspect::Detail::ThreadStatusNotANumber {
+                    tid: t.tid,
+                    keys: bad,
+                },
                 hint: None,
             })
         })
@@ -205,10 +204,10 @@ mod tests {
         assert_eq!(r.threads[1].voluntary_ctxt_switches, None);
         assert_eq!(r.unavailable.len(), 1);
         assert_eq!(r.unavailable[0].reason, "parse_error");
-        assert!(
-            r.unavailable[0]
-                .detail
-                .starts_with("thread 10: voluntary_ctxt_switches")
-        );
+        assert!(matches!(
+            &r.unavailable[0].detail,
+            super::super::inspect::Detail::ThreadStatusNotANumber { tid: 10, keys }
+                if keys.first() == Some(&"voluntary_ctxt_switches")
+        ));
     }
 }

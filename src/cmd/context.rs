@@ -81,7 +81,10 @@ pub fn open_target(ctx: &Ctx, t: &TargetSpec) -> Result<Process, CliError> {
         // Under hidepid, "no process matches" may mean "not visible to you".
         match (e.message.starts_with("no process"), hidepid_cause(ctx)) {
             (true, Some(c)) => {
-                let hint = format!("other users' processes may be hidden: {}", c.words());
+                let hint = format!(
+                    "other users' processes may be hidden: {}",
+                    crate::render::incomplete::cause(&c)
+                );
                 e.hint(hint)
             }
             _ => e,
@@ -92,7 +95,7 @@ pub fn open_target(ctx: &Ctx, t: &TargetSpec) -> Result<Process, CliError> {
             CliError::new(format!("no process with PID {pid}")).hint(match hidepid_cause(ctx) {
                 Some(c) => format!(
                     "it may have exited, or be another user's process hidden from you: {}",
-                    c.words()
+                    crate::render::incomplete::cause(&c)
                 ),
                 None => format!("it may have exited; check with `ps -p {pid}`"),
             })

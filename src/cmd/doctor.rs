@@ -135,13 +135,16 @@ fn check_anything_readable(
     let what = if scan.unreadable > 0 {
         format!(
             "none of the {} processes under {root} is readable",
-            crate::analysis::incomplete::thousands(scan.unreadable)
+            crate::render::incomplete::thousands(scan.unreadable)
         )
     } else {
         format!("no process under {root} is visible but proctor's own")
     };
     let (why, hint) = match cause {
-        Some(c) => (format!(": {}", c.what()), c.remedy()),
+        Some(c) => (
+            format!(": {}", render::incomplete::cause_what(c)),
+            render::incomplete::cause_remedy(c),
+        ),
         None if !as_root => (
             String::new(),
             "run as root to read every process".to_string(),

@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         report.unavailable.push(analysis::inspect::Unavailable {
             section: "limits",
             reason: e.reason(),
-            detail: e.to_string(),
+            detail: analysis::inspect::Detail::Read(e.clone()),
             hint: e.hint(),
         });
     }

@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         report.unavailable.push(analysis::inspect::Unavailable {
             section: "max_map_count",
             reason: e.reason(),
-            detail: e.to_string(),
+            detail: analysis::inspect::Detail::Read(e.clone()),
             hint: e.hint(),
         });
     }

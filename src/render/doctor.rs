@@ -67,7 +67,7 @@ pub fn render(
     }
     s.push('\n');
     if let Some(inc) = &r.incomplete {
-        s.push_str(&p.warning(&inc.line()));
+        s.push_str(&p.warning(&super::incomplete::line(inc)));
         s.push('\n');
     }
     for l in super::top::host_line(host, scan, p) {

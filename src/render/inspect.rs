@@ -133,7 +133,7 @@ pub fn render(r: &InspectReport, p: Palette) -> String {
     // What could not be checked, on the first lines (findings may hide
     // behind it).
     if let Some(inc) = &r.incomplete {
-        let _ = writeln!(o.s, "{}", p.warning(&inc.line()));
+        let _ = writeln!(o.s, "{}", p.warning(&super::incomplete::line(inc)));
     }
 
     section_identity(&mut o);
@@ -550,11 +550,11 @@ fn section_could_not_read(o: &mut Out<'_>) {
     if !r.unavailable.is_empty() {
         o.heading("Could not read");
         // One line per distinct reason, naming the sections it hides.
-        let mut seen: Vec<(&str, Vec<&str>, Option<&str>)> = Vec::new();
+        let mut seen: Vec<(String, Vec<&str>, Option<&str>)> = Vec::new();
         for u in &r.unavailable {
             let key = match u.reason {
-                "permission_denied" => "permission denied",
-                _ => u.detail.as_str(),
+                "permission_denied" => "permission denied".to_string(),
+                _ => super::unavailable::detail(&u.detail),
             };
             match seen.iter_mut().find(|(d, _, _)| *d == key) {
                 Some((_, secs, _)) => secs.push(u.section),

@@ -3,10 +3,12 @@
 
 pub mod doctor;
 pub mod findings;
+pub mod incomplete;
 pub mod inspect;
 pub mod style;
 pub mod table;
 pub mod top;
+pub mod unavailable;
 pub mod units;
 pub mod views;
 pub mod watch;

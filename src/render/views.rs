@@ -41,7 +41,11 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         let _ = writeln!(
             s,
             "  {}",
-            p.warning(&format!("limit unknown: {} ({})", u.detail, u.reason))
+            p.warning(&format!(
+                "limit unknown: {} ({})",
+                super::unavailable::detail(&u.detail),
+                u.reason
+            ))
         );
     }
     if r.unreadable > 0 {
@@ -327,7 +331,12 @@ fn maps_summary(r: &MapsReport, name: &Text, p: Palette) -> String {
         let _ = writeln!(
             s,
             "  {}",
-            p.warning(&format!("{} {}: {}", u.section, u.reason, u.detail))
+            p.warning(&format!(
+                "{} {}: {}",
+                u.section,
+                u.reason,
+                super::unavailable::detail(&u.detail)
+            ))
         );
     }
     s

@@ -558,7 +558,7 @@ pub fn nothing_judged(inc: &Incomplete) -> CliError {
     let l = lacked(inc);
     let what = match l.uniform {
         Some((s, n)) => format!("nothing judged: {s} samples, a verdict needs {n}"),
-        None => format!("nothing judged: {}", inc.what()),
+        None => format!("nothing judged: {}", super::incomplete::what(inc)),
     };
     CliError::new(what).hint(if l.unread {
         "watch longer (e.g. --duration 30s --interval 1s); metrics with 0 samples could not be read: run as root or as the process's owner"

@@ -18,6 +18,13 @@
 //! Known violations that other branches remove are listed in
 //! [`KNOWN_UNTIL_MERGE`]; an entry that no longer matches anything fails
 //! the test too, so the list is emptied as they land.
+//!
+//! A second rule keeps every word a person reads in `render`: no string
+//! literal of `analysis` (outside `#[cfg(test)]` code and attributes; byte
+//! strings are patterns, not words) holds a sentence, taken as two words
+//! of two letters or more side by side ("is mounted", "did not"). Values
+//! (`"permission_denied"`, `"fds.near_limit"`, `"{:x}"`) pass; a sentence
+//! analysis still writes is listed in [`KNOWN_SENTENCES`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,6 +33,16 @@ use std::path::{Path, PathBuf};
 /// are merged: `analysis` writing words through `render`, and the reader
 /// escaping a path for the terminal.
 const KNOWN_UNTIL_MERGE: &[(&str, &str)] = &[];
+
+/// (file, start of the literal) of the sentences `analysis` still
+/// writes; an entry that no longer matches fails the test too.
+const KNOWN_SENTENCES: &[(&str, &str)] = &[
+    // The `env --json` note, shown as is by render::views::env.
+    (
+        "src/analysis/env.rs",
+        "this is the environment the process started",
+    ),
+];
 
 /// The reader types `render` may name: data the reader returns, formatted
 /// for people. Anything else of the reader (`ProcFs`, `Process`,
@@ -81,9 +98,27 @@ fn module_of(rel: &Path) -> Vec<String> {
 /// The source with comments (doc comments too), string, byte-string,
 /// raw-string and char literals replaced by spaces; lines are kept.
 fn blank_comments_and_literals(src: &str) -> String {
+    lex(src).0
+}
+
+/// A string literal of the source (raw or not), for the sentence rule.
+#[derive(Debug)]
+struct Literal {
+    /// Where its opening quote (or `r`) is in the blanked code, in chars.
+    at: usize,
+    /// Its text between the delimiters, escapes as written.
+    text: String,
+    /// `b".."`, `br".."`: bytes matched, never words shown.
+    bytes: bool,
+}
+
+/// The blanked source (see [`blank_comments_and_literals`]) and its
+/// string literals.
+fn lex(src: &str) -> (String, Vec<Literal>) {
     let c: Vec<char> = src.chars().collect();
-    let mut out = String::with_capacity(src.len());
-    let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
+    let mut out: Vec<char> = Vec::with_capacity(src.len());
+    let mut lits = Vec::new();
+    let blank = |out: &mut Vec<char>, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
     let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
     let mut i = 0;
     while i < c.len() {
@@ -135,6 +170,14 @@ fn blank_comments_and_literals(src: &str) -> String {
                     }
                     k += 1;
                 }
+                lits.push(Literal {
+                    at: out.len(),
+                    text: c[(j + 1).min(c.len())
+                        ..k.saturating_sub(1 + hashes).max(j + 1).min(c.len())]
+                        .iter()
+                        .collect(),
+                    bytes: i > 0 && c[i - 1] == 'b',
+                });
                 for &ch in &c[i..k.min(c.len())] {
                     blank(&mut out, ch);
                 }
@@ -147,6 +190,11 @@ fn blank_comments_and_literals(src: &str) -> String {
             while k < c.len() && c[k] != '"' {
                 k += if c[k] == '\\' { 2 } else { 1 };
             }
+            lits.push(Literal {
+                at: out.len(),
+                text: c[i + 1..k.min(c.len())].iter().collect(),
+                bytes: i > 0 && c[i - 1] == 'b' && !(i > 1 && ident(c[i - 2])),
+            });
             for &ch in &c[i..(k + 1).min(c.len())] {
                 blank(&mut out, ch);
             }
@@ -173,7 +221,7 @@ fn blank_comments_and_literals(src: &str) -> String {
         out.push(c[i]);
         i += 1;
     }
-    out
+    (out.into_iter().collect(), lits)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -580,4 +628,161 @@ fn reader_never_escapes() {
         forbidden_in("src/reader/x.rs", src),
         ["escape_for_terminal@2"]
     );
+}
+
+/// Two words of two letters or more side by side: "is mounted", "did
+/// not"; not "{} {}", "{f}: {}", "socket:[{inode}]".
+fn is_sentence(text: &str) -> bool {
+    let letters = |w: &str, from_end: bool| {
+        let n = if from_end {
+            w.chars()
+                .rev()
+                .take_while(char::is_ascii_alphabetic)
+                .count()
+        } else {
+            w.chars().take_while(char::is_ascii_alphabetic).count()
+        };
+        n >= 2
+    };
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    words
+        .windows(2)
+        .any(|w| letters(w[0], true) && letters(w[1], false))
+}
+
+/// The spans (in chars of the blanked code) of `#[cfg(test)]` items and of
+/// attributes (`#[serde(skip_serializing_if = "..")]`).
+fn exempt_spans(code: &[char]) -> Vec<(usize, usize)> {
+    let close = |from: usize, open: char, shut: char| -> usize {
+        let mut depth = 0usize;
+        for (k, &ch) in code.iter().enumerate().skip(from) {
+            if ch == open {
+                depth += 1;
+            } else if ch == shut {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k;
+                }
+            }
+        }
+        code.len()
+    };
+    let mut spans = Vec::new();
+    let text: String = code.iter().collect();
+    let chars_at = |byte: usize| text[..byte].chars().count();
+    for (b, _) in text.match_indices("#[") {
+        let at = chars_at(b);
+        let end = close(at + 1, '[', ']');
+        spans.push((at, end));
+        let attr: String = code[at..end.min(code.len())]
+            .iter()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if attr == "#[cfg(test)" {
+            // The item it marks, to its closing brace.
+            if let Some(open) = (end..code.len()).find(|&k| code[k] == '{' || code[k] == ';') {
+                if code[open] == '{' {
+                    spans.push((at, close(open, '{', '}')));
+                }
+            }
+        }
+    }
+    spans
+}
+
+/// The sentences in one `analysis` file: (line, text).
+fn sentences(rel: &str, src: &str) -> Vec<(usize, String)> {
+    if !rel.starts_with("src/analysis/") {
+        return Vec::new();
+    }
+    let (code, lits) = lex(src);
+    let code: Vec<char> = code.chars().collect();
+    let exempt = exempt_spans(&code);
+    lits.into_iter()
+        .filter(|l| !l.bytes && is_sentence(&l.text))
+        .filter(|l| !exempt.iter().any(|(a, b)| (*a..=*b).contains(&l.at)))
+        .map(|l| {
+            let line = 1 + code[..l.at].iter().filter(|c| **c == '\n').count();
+            (line, l.text)
+        })
+        .collect()
+}
+
+#[test]
+fn analysis_writes_no_sentences() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src").join("analysis"), &mut files);
+    assert!(
+        files.len() > 10,
+        "src/analysis not found under {}",
+        root.display()
+    );
+    let mut found: Vec<(String, usize, String)> = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let src = std::fs::read_to_string(&f).unwrap();
+        for (line, text) in sentences(&rel, &src) {
+            found.push((rel.clone(), line, text));
+        }
+    }
+    found.sort();
+    let known = |f: &str, t: &str| {
+        KNOWN_SENTENCES
+            .iter()
+            .any(|(kf, kt)| *kf == f && t.starts_with(kt))
+    };
+    let new: Vec<String> = found
+        .iter()
+        .filter(|(f, _, t)| !known(f, t))
+        .map(|(f, l, t)| format!("{f}:{l}: \"{t}\""))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "sentences in analysis (words belong in render: keep a typed value in analysis, word it in render):\n{}",
+        new.join("\n")
+    );
+    let stale: Vec<_> = KNOWN_SENTENCES
+        .iter()
+        .filter(|(kf, kt)| !found.iter().any(|(f, _, t)| f == kf && t.starts_with(kt)))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "KNOWN_SENTENCES entries that no longer happen, remove them: {stale:?}"
+    );
+}
+
+#[test]
+fn finds_sentences_outside_tests_and_attributes() {
+    let src = "#[derive(Serialize)]\n\
+               struct S {\n\
+               #[serde(skip_serializing_if = \"Option is_none\")]\n\
+               x: Option<u8>,\n\
+               }\n\
+               fn f(k: &str) -> String { format!(\"{k} in status is not a valid number\") }\n\
+               const ID: &str = \"permission_denied\";\n\
+               const HEX: &str = \"{:x} {}\";\n\
+               const PEM: &[u8] = b\"PRIVATE KEY-----\";\n\
+               const RAW: &str = r#\"did not \"run\"\"#;\n\
+               // a comment is no sentence\n\
+               #[cfg(test)]\n\
+               mod tests {\n\
+               fn t() { assert_eq!(f(\"a\"), \"a in status is not a valid number\"); }\n\
+               }\n\
+               const AFTER: &str = \"run as root\";\n";
+    let got: Vec<(usize, String)> = sentences("src/analysis/x.rs", src);
+    assert_eq!(
+        got,
+        [
+            (6, "{k} in status is not a valid number".to_string()),
+            (10, "did not \"run\"".to_string()),
+            (16, "run as root".to_string()),
+        ]
+    );
+    // Only analysis is held to it.
+    assert!(sentences("src/render/x.rs", src).is_empty());
+    assert!(is_sentence("hidepid={} is mounted on {root}"));
+    assert!(!is_sentence("{f}: {}"));
+    assert!(!is_sentence("socket:[{inode}]"));
+    assert!(!is_sentence("fds.near_limit"));
 }
