@@ -90,13 +90,6 @@ pub fn line(i: &Incomplete) -> String {
     format!("checks incomplete: {}", what(i))
 }
 
-impl Incomplete {
-    /// [`what`], as a method: the spelling `top` and its TUI call.
-    pub fn what(&self) -> String {
-        what(self)
-    }
-}
-
 impl Serialize for Incomplete {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -155,7 +148,6 @@ mod tests {
             line(&i),
             "checks incomplete: 8,123 processes unreadable (hidepid=noaccess is mounted on /proc: run as root)"
         );
-        assert_eq!(i.what(), what(&i));
         let j = serde_json::to_value(&i).unwrap();
         assert_eq!(j["reasons"][0]["kind"], "processes_unreadable");
         assert_eq!(j["reasons"][0]["count"], 8123);

@@ -74,7 +74,10 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Outp
         // The JSON document is an array of rows: what is missing goes to
         // stderr, as a diagnostic.
         if !missing.is_empty() {
-            eprintln!("note: incomplete: {}", missing.what());
+            eprintln!(
+                "note: incomplete: {}",
+                crate::render::incomplete::what(&missing)
+            );
         }
         let json = render::to_json(&doc) + "\n";
         let Some(n) = note else {
@@ -97,7 +100,10 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Outp
     let mut s = if missing.is_empty() {
         String::new()
     } else {
-        format!("incomplete: {}\n", missing.what())
+        format!(
+            "incomplete: {}\n",
+            crate::render::incomplete::what(&missing)
+        )
     };
     if let Some(n) = &note {
         s.push_str(&ctx.palette.warning(&capitalise(n)));

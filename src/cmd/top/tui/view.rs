@@ -56,7 +56,13 @@ impl App<'_> {
         // Other users' processes hidden: the table is not the host's.
         if let Some(c) = &self.hidepid {
             let missing = Incomplete::of_listing(self.cur.unreadable, Some(c.clone()));
-            lines.push(Line::from(format!("incomplete: {}", missing.what())).bold());
+            lines.push(
+                Line::from(format!(
+                    "incomplete: {}",
+                    crate::render::incomplete::what(&missing)
+                ))
+                .bold(),
+            );
         }
         if let Some(real) = self.late {
             lines.push(Line::from(crate::render::top::late_refresh(real, self.interval)).bold());
