@@ -43,13 +43,17 @@ pub struct EnvReport {
     /// Every entry shown, in name order (duplicates included).
     pub entries: Vec<EnvVar>,
     pub revealed: bool,
-    pub note: &'static str,
+    pub note: StartEnvironmentNote,
     /// Set when `environ` was longer than proctor reads of it (filled by
     /// the caller, which did the read): `{shown_bytes, total_bytes}`.
     pub truncated: Option<crate::reader::Truncated>,
 }
 
-pub const NOTE: &str = "this is the environment the process started with (/proc/PID/environ); changes it made later are not visible";
+/// The note every environment report carries: it is the environment the
+/// process started with (its words, and the JSON string, are in
+/// `render::views`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartEnvironmentNote;
 
 pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> EnvReport {
     let raw = split_nul(environ);
@@ -121,7 +125,7 @@ pub fn build(pid: i32, environ: &[u8], pattern: Option<&str>, reveal: bool) -> E
         without_equals,
         entries,
         revealed: reveal,
-        note: NOTE,
+        note: StartEnvironmentNote,
         truncated: None,
     }
 }

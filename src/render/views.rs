@@ -239,7 +239,7 @@ pub fn env(r: &EnvReport, name: &Text, p: Palette) -> String {
             r.count
         ))
     );
-    let _ = writeln!(s, "{}", p.dim(&format!("# note: {}", r.note)));
+    let _ = writeln!(s, "{}", p.dim(&format!("# note: {ENV_NOTE}")));
     if let Some(t) = &r.truncated {
         let _ = writeln!(
             s,
@@ -532,4 +532,14 @@ pub fn threads(r: &ThreadsReport, name: &Text, p: Palette) -> String {
     }
     s.push_str(&t.render(0, |h| p.heading(h)));
     s
+}
+
+/// What `env` shows: the environment the process started with.
+pub const ENV_NOTE: &str = "this is the environment the process started with (/proc/PID/environ); changes it made later are not visible";
+
+/// The `note` of `env --json`: [`ENV_NOTE`].
+impl serde::Serialize for crate::analysis::env::StartEnvironmentNote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(ENV_NOTE)
+    }
 }
