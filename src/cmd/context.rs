@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use crate::analysis;
 use crate::cmd::target::{self, TargetSpec};
 use crate::error::{CliError, ExitCode, ReadError};
-use crate::reader::{ProcFs, Process};
+use crate::reader::{ProcFs, Process, Scan, Scanner};
 use crate::render::{self, style};
 use crate::text::Text;
 
@@ -155,6 +155,32 @@ fn is_ignored(mask: Option<u64>, sig: i32) -> bool {
         .ok()
         .filter(|&b| b < 64);
     matches!((mask, bit), (Some(m), Some(b)) if m & (1u64 << b) != 0)
+}
+
+/// How far a `--sample` got when Ctrl-C cut it short: (after, of).
+pub type CutShort = (std::time::Duration, std::time::Duration);
+
+/// One scan, or two `sample` apart (doctor, `top --once`). Ctrl-C during
+/// the wait ends it: the first scan alone, with how far the sample got.
+/// Returns (the first scan when there were two, the latest, cut short).
+pub fn scan_once_or_twice(
+    ctx: &Ctx,
+    sample: Option<std::time::Duration>,
+) -> Result<(Option<Scan>, Scan, Option<CutShort>), CliError> {
+    let interrupted = sample.map(|_| interrupt_flag());
+    let mut scanner = Scanner::new(&ctx.fs, sample.is_some(), Scanner::default_workers())?;
+    let mut cut_short = None;
+    let (before, scan) = match (sample, &interrupted) {
+        (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
+            (first, Some(second)) => (Some(first), second),
+            (first, None) => {
+                cut_short = Some((first.taken.elapsed(), d));
+                (None, first)
+            }
+        },
+        _ => (None, scanner.scan(&ctx.fs)?),
+    };
+    Ok((before, scan, cut_short))
 }
 
 #[cfg(test)]

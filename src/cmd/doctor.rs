@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
 }
 
 /// How long a sample ran before Ctrl-C, and how long it was to be.
-type CutShort = (Duration, Duration);
+use crate::cmd::context::CutShort;
 
 /// The scan to judge, the one before it (`--sample`), and whether Ctrl-C
 /// cut the sample short.
@@ -89,20 +89,7 @@ struct Scans {
 /// the first scan, says that growth was not measured, and the exit code
 /// is 130. proctor itself is left out.
 fn take_scans(ctx: &Ctx, sample: Option<Duration>) -> Result<Scans, CliError> {
-    let interrupted = sample.map(|_| crate::cmd::context::interrupt_flag());
-    let mut scanner = Scanner::new(&ctx.fs, sample.is_some(), Scanner::default_workers())?;
-    let mut cut_short = None;
-    let (mut before, mut scan) = match (sample, &interrupted) {
-        (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
-            (first, Some(second)) => (Some(first), second),
-            (first, None) => {
-                cut_short = Some((first.taken.elapsed(), d));
-                (None, first)
-            }
-        },
-        _ => (None, scanner.scan(&ctx.fs)?),
-    };
-    drop(scanner);
+    let (mut before, mut scan, cut_short) = crate::cmd::context::scan_once_or_twice(ctx, sample)?;
     // proctor itself is not a patient: its own descriptors grow while it
     // keeps other processes' files open between the two scans.
     let me = ctx.fs.own_pid_in_root().unwrap_or(0);

@@ -9,7 +9,7 @@ use crate::analysis::top::{self as model, JsonRow};
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
-use crate::reader::{Scanner, UserNames, clock_ticks};
+use crate::reader::{UserNames, clock_ticks};
 use crate::render;
 
 use super::arrange;
@@ -18,20 +18,7 @@ use super::arrange;
 /// during the sample stops the wait: the first scan is printed with
 /// lifetime averages, saying so, and the exit code is 130.
 pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let interrupted = a.sample.map(|_| crate::cmd::context::interrupt_flag());
-    let mut scanner = Scanner::new(&ctx.fs, a.sample.is_some(), Scanner::default_workers())?;
-    let mut cut_short = None;
-    let (prev, scan) = match (a.sample, &interrupted) {
-        (Some(d), Some(stop)) => match scanner.scan_twice(&ctx.fs, d, stop)? {
-            (first, Some(second)) => (Some(first), second),
-            (first, None) => {
-                cut_short = Some((first.taken.elapsed(), d));
-                (None, first)
-            }
-        },
-        _ => (None, scanner.scan(&ctx.fs)?),
-    };
-    drop(scanner);
+    let (prev, scan, cut_short) = crate::cmd::context::scan_once_or_twice(ctx, a.sample)?;
     crate::cmd::context::check_scan(ctx, &scan)?;
     // Processes hidden or unreadable because of hidepid: said first, never
     // a silent short table (other unreadable processes are counted in the
