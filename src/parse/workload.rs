@@ -123,10 +123,11 @@ fn plain_path(path: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The workload of a process from its cgroup lines: the first of its
-/// memory (v1), unified (v2), pids, cpu and named-systemd paths that names
-/// a workload, else its memory or unified path as a plain cgroup.
-pub fn of_lines(lines: &[super::cgroup::CgroupLine]) -> Option<Workload> {
+/// The workload of a process from its cgroup lines, with the normalized
+/// path it was read from: the first of its memory (v1), unified (v2),
+/// pids, cpu and named-systemd paths that names a workload, else the first
+/// of them (or the first line) as a plain cgroup. None without lines.
+pub fn of_lines(lines: &[super::cgroup::CgroupLine]) -> Option<(Workload, Vec<u8>)> {
     let has = |l: &super::cgroup::CgroupLine, name: &str| l.controllers.iter().any(|c| c == name);
     let order = [
         lines.iter().find(|l| has(l, "memory")),
@@ -136,22 +137,19 @@ pub fn of_lines(lines: &[super::cgroup::CgroupLine]) -> Option<Workload> {
         lines.iter().find(|l| has(l, "pids")),
         lines.iter().find(|l| has(l, "cpu")),
         lines.iter().find(|l| has(l, "name=systemd")),
+        lines.first(),
     ];
     let mut first_plain = None;
     for l in order.into_iter().flatten() {
-        let w = from_cgroup_path(&super::cgroup::normalize(&l.path));
-        match w {
-            Workload::Cgroup { .. } => {
-                first_plain.get_or_insert(w);
+        let path = super::cgroup::normalize(&l.path);
+        match from_cgroup_path(&path) {
+            w @ Workload::Cgroup { .. } => {
+                first_plain.get_or_insert((w, path));
             }
-            _ => return Some(w),
+            w => return Some((w, path)),
         }
     }
-    first_plain.or_else(|| {
-        lines
-            .first()
-            .map(|l| from_cgroup_path(&super::cgroup::normalize(&l.path)))
-    })
+    first_plain
 }
 
 fn is_hex(b: &[u8]) -> bool {
@@ -465,7 +463,7 @@ mod tests {
         );
         let l = super::super::cgroup::parse(lines.as_bytes());
         let c = k8s(Qos::Burstable, Some(ID), None, PodRole::Container);
-        assert_eq!(of_lines(&l), Some(c));
+        assert_eq!(of_lines(&l).map(|x| x.0), Some(c));
         assert_eq!(
             w(&format!("/kubepods/besteffort/pod{UID}/{ID}")),
             k8s(Qos::BestEffort, Some(ID), None, PodRole::Container)
@@ -690,7 +688,7 @@ mod tests {
         let want = k8s(Qos::BestEffort, Some(ID), None, PodRole::Container);
         assert_eq!(w(&p), want);
         let l = super::super::cgroup::parse(format!("0::{p}\n").as_bytes());
-        assert_eq!(of_lines(&l), Some(want));
+        assert_eq!(of_lines(&l).map(|x| x.0), Some(want));
         assert_eq!(
             w("/../.."),
             Workload::Cgroup {
@@ -728,16 +726,22 @@ mod tests {
         // cgroup v1 hybrid: the unified line says "/", memory says the pod.
         let t = format!("4:memory:/kubepods/pod{UID}/{ID}\n0::/\n");
         let l = super::super::cgroup::parse(t.as_bytes());
-        assert!(matches!(of_lines(&l), Some(Workload::Kubernetes { .. })));
+        assert!(matches!(
+            of_lines(&l),
+            Some((Workload::Kubernetes { .. }, _))
+        ));
         // Captured on this host (cgroup v1): a login session.
         let l = super::super::cgroup::parse(
             b"9:name=systemd:/user.slice/user-0.slice/session-4.scope\n4:memory:/\n0::/\n",
         );
         assert_eq!(
             of_lines(&l),
-            Some(Workload::SystemdUnit {
-                unit: b"session-4.scope".to_vec()
-            })
+            Some((
+                Workload::SystemdUnit {
+                    unit: b"session-4.scope".to_vec()
+                },
+                b"/user.slice/user-0.slice/session-4.scope".to_vec()
+            ))
         );
         assert_eq!(of_lines(&[]), None);
     }
