@@ -140,3 +140,67 @@ pub fn kubelet_names(pods_dir: &Path, uids: &[&str], ids: &[&str]) -> KubeletNam
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UID: &str = "2c5d8e3a-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+    const ID: &str = "3f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+    struct Tmp(std::path::PathBuf);
+    impl Drop for Tmp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn tmp(tag: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("proctor-pods-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(p.join("pods")).unwrap();
+        std::fs::create_dir_all(p.join("containers")).unwrap();
+        Tmp(p)
+    }
+
+    #[test]
+    fn names_for_the_uid_and_id_asked() {
+        let t = tmp("names");
+        let pod = t.0.join(format!("pods/payments_api-7d9_{UID}"));
+        for c in ["api", "init-db"] {
+            std::fs::create_dir_all(pod.join(c)).unwrap();
+        }
+        let other = "00000000-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+        std::fs::create_dir_all(t.0.join(format!("pods/x_y_{other}/z"))).unwrap();
+        let link =
+            t.0.join(format!("containers/api-7d9_payments_api-{ID}.log"));
+        std::os::unix::fs::symlink("/nowhere", link).unwrap();
+        let k = kubelet_names(&t.0.join("pods"), &[UID], &[ID]);
+        assert_eq!(k.pods.len(), 1);
+        let p = &k.pods[UID];
+        assert_eq!(
+            (p.namespace.as_slice(), p.pod.as_slice()),
+            (&b"payments"[..], &b"api-7d9"[..])
+        );
+        assert_eq!(p.containers, vec![b"api".to_vec(), b"init-db".to_vec()]);
+        assert_eq!(k.containers[ID].container, b"api");
+        assert!(!k.truncated && k.pods_error.is_none() && k.containers_error.is_none());
+        // Nothing asked: nothing read.
+        let none = kubelet_names(&t.0.join("absent"), &[], &[]);
+        assert!(none.pods_error.is_none() && none.pods.is_empty());
+        // Absent: noted, never a panic or an error out.
+        let gone = kubelet_names(&t.0.join("absent/pods"), &[UID], &[ID]);
+        assert!(gone.pods_error.is_some() && gone.containers_error.is_some());
+    }
+
+    #[test]
+    fn listing_is_bounded() {
+        let t = tmp("bounded");
+        let dir = t.0.join("containers");
+        for i in 0..=MAX_ENTRIES {
+            std::fs::write(dir.join(format!("f{i}")), "").unwrap();
+        }
+        let (names, more) = list(&dir, "test").unwrap();
+        assert_eq!((names.len(), more), (MAX_ENTRIES, true));
+    }
+}
