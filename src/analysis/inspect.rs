@@ -192,6 +192,10 @@ pub struct InspectReport {
     /// None when utime + stime is not a valid number (listed in
     /// `unavailable`).
     pub cpu_seconds: Option<f64>,
+    /// The workload of the process's cgroup (null when /proc/PID/cgroup is
+    /// unreadable, listed in `unavailable` as `cgroup`, or for a zombie
+    /// that has left its cgroups).
+    pub workload: Option<super::workload::WorkloadReport>,
     pub threads: Option<u64>,
     pub thread_groups: Vec<NameGroup>,
     pub memory: Memory,
@@ -407,6 +411,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         start_time,
         age_seconds,
         cpu_seconds,
+        workload: workload(s),
         threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
         thread_groups,
         memory,
@@ -541,6 +546,14 @@ fn memory(s: &ProcessSnapshot, st: Option<&Status>, un: &mut Vec<Unavailable>) -
         oom_score: ok(&s.oom_score, "oom_score", un),
         oom_score_adj: ok(&s.oom_score_adj, "oom_score_adj", un),
     }
+}
+
+/// The workload of the process's cgroups. A zombie has left its cgroups:
+/// the root it shows is not its workload.
+fn workload(s: &ProcessSnapshot) -> Option<super::workload::WorkloadReport> {
+    let w = super::workload::of_lines(s.cgroup_lines.as_ref().ok()?)?;
+    let left = s.stat.state == b'Z' && w.kind == super::workload::Kind::Cgroup;
+    (!left).then_some(w)
 }
 
 /// The memory cgroup. A zombie has left its cgroups (cgroup v1 shows

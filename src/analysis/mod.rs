@@ -17,3 +17,4 @@ pub mod secrets;
 pub mod threads;
 pub mod top;
 pub mod watch;
+pub mod workload;

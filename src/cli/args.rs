@@ -162,6 +162,15 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub sys_root: PathBuf,
+    /// The kubelet's pod log directories, for pod and container names (a DaemonSet mounts /var/log/pods elsewhere); its sibling `containers` maps container ids to names
+    #[arg(
+        long,
+        global = true,
+        env = "PROCTOR_PODS_DIR",
+        default_value = "/var/log/pods",
+        value_name = "DIR"
+    )]
+    pub pods_dir: PathBuf,
     /// Machine-readable output on stdout: one JSON document (watch and demo: JSON Lines)
     #[arg(long, global = true)]
     pub json: bool,

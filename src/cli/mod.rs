@@ -66,6 +66,7 @@ where
         json: cli.json,
         palette: style::Palette { on },
         reveal: cli.reveal,
+        pods_dir: cli.pods_dir,
     };
     let result = check_durations(&cli.command)
         .and_then(|()| cmd::context::check_roots(&ctx))

@@ -25,6 +25,9 @@ pub struct Ctx {
     pub palette: style::Palette,
     /// `--reveal`: show secrets in command lines and environments.
     pub reveal: bool,
+    /// `--pods-dir`: the kubelet's pod log directories (pod and container
+    /// names of a Kubernetes workload).
+    pub pods_dir: std::path::PathBuf,
 }
 
 /// A wrong --proc-root is a usage error, said once, up front.

@@ -30,6 +30,13 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         return Err(CliError::out_of_descriptors(e));
     }
     let mut report = analysis::inspect::build(&snap, &th);
+    if let Some(w) = report.workload.as_mut() {
+        if let Some((uid, id)) = w.wanted() {
+            let ids: Vec<&str> = id.into_iter().collect();
+            let names = crate::reader::pods::kubelet_names(&ctx.pods_dir, &[uid], &ids);
+            w.name_from(&names);
+        }
+    }
     if let Some(inc) = report.incomplete.as_mut() {
         let denied = inc.reasons.iter().any(|r| {
             matches!(r, analysis::incomplete::Reason::ChecksNotRun { reason, .. } if *reason == "permission_denied")

@@ -23,6 +23,7 @@ pub mod smaps;
 pub mod stat;
 pub mod statm;
 pub mod status;
+pub mod workload;
 
 /// A parse failure: which field was missing or malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,6 +81,11 @@ fn every_parser(b: &[u8]) {
     let lines = cgroup::parse(b);
     let _ = cgroup::v1_memory_path(&lines);
     let _ = cgroup::v2_path(&lines);
+    let _ = workload::of_lines(&lines);
+    let _ = workload::from_cgroup_path(b);
+    let _ = workload::from_cgroup_path(&cgroup::normalize(b));
+    let _ = workload::pod_dir(b);
+    let _ = workload::container_log(b);
     for proto in [
         net::Proto::Tcp,
         net::Proto::Tcp6,
@@ -1433,5 +1438,119 @@ proptest! {
         prop_assert_eq!(cmdline::split_nul(&b), args.clone());
         // environ entries: empty ones (a run of NULs) are not counted.
         prop_assert_eq!(cmdline::count_nul(&b), args.iter().filter(|a| !a.is_empty()).count());
+    }
+}
+
+// -------------------------------------------------------------- workload
+
+/// A cgroup path from the layouts the workload parser knows, with its
+/// pieces (separators, prefixes, ids cut short or too long) shuffled in.
+fn workload_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "kubepods",
+            "kubepods.slice",
+            "kubelet.slice",
+            "kubelet-kubepods.slice",
+            "burstable",
+            "besteffort",
+            "kubepods-burstable.slice",
+            "kubepods-besteffort.slice",
+            "docker",
+            "system.slice",
+            "user.slice",
+            "nginx.service",
+            "x.scope",
+            "..",
+            ".",
+            "",
+            "pod",
+            "kubepods-pod",
+            ":",
+            "::",
+            "cri-containerd:",
+            ".slice",
+        ])
+        .prop_map(str::to_string),
+        (
+            "[a-f0-9_-]{0,70}",
+            prop::sample::select(vec![
+                "pod",
+                "kubepods-burstable-pod",
+                "cri-containerd-",
+                "crio-conmon-",
+                "crio-",
+                "docker-",
+                "libpod-",
+                "",
+                ":cri-containerd:",
+            ]),
+            prop::sample::select(vec!["", ".scope", ".slice", ".service"])
+        )
+            .prop_map(|(mid, pre, suf)| format!("{pre}{mid}{suf}")),
+    ]
+}
+
+fn uid_strategy() -> impl Strategy<Value = String> {
+    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn workload_pieces_never_panic(parts in vec(workload_piece(), 0..12), raw in hostile_bytes(200)) {
+        let p = parts.join("/");
+        let _ = workload::from_cgroup_path(p.as_bytes());
+        let mut b = p.into_bytes();
+        b.extend_from_slice(&raw);
+        let _ = workload::from_cgroup_path(&b);
+        let _ = workload::from_cgroup_path(&cgroup::normalize(&b));
+    }
+
+    #[test]
+    fn workload_round_trip(
+        uid in uid_strategy(),
+        id in "[0-9a-f]{64}",
+        layout in 0u8..4,
+        class in 0u8..3,
+        ups in 0usize..4,
+    ) {
+        let (q, qos) = [("", workload::Qos::Guaranteed), ("burstable", workload::Qos::Burstable),
+            ("besteffort", workload::Qos::BestEffort)][usize::from(class)];
+        let u_ = uid.replace('-', "_");
+        let dotdot = "/..".repeat(ups);
+        let (path, runtime) = match layout {
+            0 if q.is_empty() => (format!("/kubepods/pod{uid}/{id}"), None),
+            0 => (format!("/kubepods/{q}/pod{uid}/{id}"), None),
+            1 if q.is_empty() => (format!("/kubepods.slice/kubepods-pod{u_}.slice/crio-{id}.scope"), Some("cri-o")),
+            1 => (format!("/kubepods.slice/kubepods-{q}.slice/kubepods-{q}-pod{u_}.slice/crio-{id}.scope"), Some("cri-o")),
+            2 if q.is_empty() => (format!("/system.slice/containerd.service/kubepods-pod{u_}.slice:cri-containerd:{id}"), Some("containerd")),
+            2 => (format!("/system.slice/containerd.service/kubepods-{q}-pod{u_}.slice:cri-containerd:{id}"), Some("containerd")),
+            _ if q.is_empty() => (format!("/kubepods.slice/kubepods-pod{u_}.slice/cri-containerd-{id}.scope"), Some("containerd")),
+            _ => (format!("/kubepods.slice/kubepods-{q}.slice/kubepods-{q}-pod{u_}.slice/docker-{id}.scope"), Some("docker")),
+        };
+        let runtime = if layout == 3 && !q.is_empty() { Some("docker") } else { runtime };
+        let want = workload::Workload::Kubernetes {
+            pod_uid: uid.clone(),
+            container_id: Some(id.clone()),
+            qos,
+            runtime,
+            role: workload::PodRole::Container,
+        };
+        let full = format!("{dotdot}{path}");
+        prop_assert_eq!(workload::from_cgroup_path(&cgroup::normalize(full.as_bytes())), want.clone());
+        prop_assert_eq!(workload::from_cgroup_path(full.as_bytes()), want);
+        // One hex digit short or one more: never a container.
+        let short = full.replacen(&id, &id[1..], 1);
+        let long = full.replacen(&id, &format!("{id}a"), 1);
+        for bad in [short, long] {
+            let got = workload::from_cgroup_path(bad.as_bytes());
+            let is_container = matches!(
+                &got,
+                workload::Workload::Kubernetes { container_id: Some(_), .. } | workload::Workload::Container { .. }
+            );
+            prop_assert!(!is_container, "{} -> {:?}", bad, got);
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 mod cgroup;
 mod diag;
+pub mod pods;
 mod process;
 mod sampler;
 mod scan;

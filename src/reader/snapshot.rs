@@ -30,6 +30,8 @@ pub struct ProcessSnapshot {
     pub user_name: Option<Vec<u8>>,
     pub smaps_rollup: Result<crate::parse::smaps::Rollup, ReadError>,
     pub cgroup: Result<CgroupMemory, ReadError>,
+    /// /proc/PID/cgroup, every line (the workload is read from it).
+    pub cgroup_lines: Result<Vec<crate::parse::cgroup::CgroupLine>, ReadError>,
     pub oom_score: Result<u64, ReadError>,
     pub oom_score_adj: Result<i64, ReadError>,
     /// Every thread's stat and context switches.
@@ -86,7 +88,10 @@ impl ProcFs {
             }
             Err(e) => Err(e.clone()),
         };
-        let cgroup = keep(proc.cgroup())?.and_then(|lines| self.memory_cgroup(&lines));
+        let cgroup_lines = keep(proc.cgroup())?;
+        let cgroup = cgroup_lines
+            .clone()
+            .and_then(|lines| self.memory_cgroup(&lines));
         let (cmdline, cmdline_truncated) = match keep(proc.cmdline())? {
             Ok((args, cut)) => (Ok(args), cut),
             Err(e) => (Err(e), None),
@@ -109,6 +114,7 @@ impl ProcFs {
             user_name: uid.and_then(super::user_name),
             smaps_rollup: keep(proc.smaps_rollup())?,
             cgroup,
+            cgroup_lines,
             oom_score: keep(proc.oom_score())?,
             oom_score_adj: keep(proc.oom_score_adj())?,
             threads: keep(proc.thread_details())?,

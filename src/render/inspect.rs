@@ -215,6 +215,8 @@ fn section_identity(o: &mut Out<'_>) {
     o.row("Started", &started);
     let cpu = o.opt(r.cpu_seconds.map(|c| format!("{c:.2}s")), "cpu");
     o.row("CPU time", &cpu);
+    let workload = o.opt(r.workload.as_ref().map(super::workload::line), "cgroup");
+    o.row("Workload", &workload);
 }
 
 /// RSS and its split, PSS, virtual, swap, peak, OOM score; then the cgroup.

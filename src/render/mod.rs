@@ -12,6 +12,7 @@ pub mod unavailable;
 pub mod units;
 pub mod views;
 pub mod watch;
+pub mod workload;
 
 /// Serialize to a JSON document safe to print anywhere (see
 /// [`crate::text::json_safe`]).

@@ -102,6 +102,7 @@ pub fn without_overrides(cmd: &mut Command) -> &mut Command {
     sigint_default_for_children();
     cmd.env_remove("PROCTOR_PROC_ROOT")
         .env_remove("PROCTOR_SYS_ROOT")
+        .env_remove("PROCTOR_PODS_DIR")
         .env_remove("NO_COLOR")
 }
 

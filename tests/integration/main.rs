@@ -40,6 +40,7 @@
 //!   test reads from /proc itself.
 //! - `watch`: `proctor watch` and `proctor demo` on real, bounded
 //!   `demo-child` processes.
+//! - `workload`: the workload of a process (every cgroup layout, kubelet names) on the `workloads` tree and live.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod bad_input;
@@ -65,3 +66,4 @@ mod top_tui;
 mod views;
 mod views_live;
 mod watch;
+mod workload;
