@@ -384,43 +384,63 @@ fn skipped(i: &Inputs<'_>) -> Skipped {
     }
 }
 
-/// Minimum growth between the two scans to call a process a fast grower.
+/// Minimum growth between the two scans to call a process a grower at
+/// all (below it: noise, whatever the ceiling).
 const MIN_FD_GROWTH: u64 = 10;
 const MIN_THREAD_GROWTH: u64 = 5;
 const MIN_RSS_GROWTH: u64 = 16 << 20;
-/// ...and relative to where it started (percent).
+/// ...and relative to where it started (percent): a fast grower. Growth
+/// under this is reported only when its ceiling is near (within
+/// [`WARN_WITHIN_SECS`] at the measured rate): an old leak grows little
+/// relative to what it already holds.
 const MIN_RELATIVE_GROWTH: f64 = 10.0;
 /// A grower whose ceiling is nearer than this (at its measured rate) is a
-/// warning; further, info.
+/// warning; further, info (and not reported at all when it also grew
+/// under [`MIN_RELATIVE_GROWTH`]).
 const WARN_WITHIN_SECS: f64 = 3600.0;
 
-/// What grew between the two scans past the growers' thresholds:
-/// (metric, from, to). The same process in both (pid and start time),
-/// neither a kernel thread nor a zombie.
-fn grown(b: &ScanRow, r: &ScanRow) -> Vec<(Metric, u64, u64)> {
+/// One metric that grew between the two scans by at least its absolute
+/// minimum: `fast` when it also grew by [`MIN_RELATIVE_GROWTH`].
+#[derive(Debug, Clone, Copy)]
+struct Grew {
+    metric: Metric,
+    from: u64,
+    to: u64,
+    fast: bool,
+}
+
+/// What grew between the two scans past the absolute minimums. The same
+/// process in both (pid and start time), neither a kernel thread nor a
+/// zombie.
+fn grown(b: &ScanRow, r: &ScanRow) -> Vec<Grew> {
     if b.start_ticks != r.start_ticks || r.kernel_thread || r.state == b'Z' {
         return Vec::new();
     }
-    let grew = |from: u64, to: u64, min: u64| {
-        to >= from.saturating_add(min) && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
+    let grew = |metric: Metric, from: u64, to: u64, min: u64| {
+        (to >= from.saturating_add(min)).then(|| Grew {
+            metric,
+            from,
+            to,
+            fast: pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH,
+        })
     };
     let mut out = Vec::new();
     if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
-        if grew(from, to, MIN_FD_GROWTH) {
-            out.push((Metric::Fds, from, to));
-        }
+        out.extend(grew(Metric::Fds, from, to, MIN_FD_GROWTH));
     }
-    if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
-        out.push((Metric::Threads, b.threads, r.threads));
-    }
-    if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
-        out.push((Metric::Rss, b.rss_bytes, r.rss_bytes));
-    }
+    out.extend(grew(
+        Metric::Threads,
+        b.threads,
+        r.threads,
+        MIN_THREAD_GROWTH,
+    ));
+    out.extend(grew(Metric::Rss, b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH));
     out
 }
 
-/// The fast growers between two scans: the processes whose limits
-/// (`Inputs::ceilings`) are worth reading.
+/// The growers between two scans (past the absolute minimums, fast or
+/// not): the processes whose limits (`Inputs::ceilings`) are worth
+/// reading, to tell how near their ceilings are.
 pub fn growers(scan: &Scan, before: &Scan) -> Vec<i32> {
     scan.rows
         .iter()
@@ -465,12 +485,23 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
             threads: Some(r.threads),
             ..Sample::default()
         };
-        for (metric, from, to) in grown {
+        for Grew {
+            metric,
+            from,
+            to,
+            fast,
+        } in grown
+        {
             let rate = to.saturating_sub(from) as f64 / dt;
             // The same limit, room and time as `watch` (at or past the
             // limit already: 0 s left).
             let ex = super::ceiling::exhaustion(metric, &own, &ceilings, rate);
             let eta = ex.as_ref().and_then(|e| e.eta_s);
+            let near = eta.is_some_and(|e| e <= WARN_WITHIN_SECS);
+            // Slow relative growth is reported only when it runs out soon.
+            if !fast && !near {
+                continue;
+            }
             let id = match metric {
                 Metric::Fds => "growth.fds",
                 Metric::Threads => "growth.threads",
@@ -480,7 +511,7 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                 Some(r.pid),
                 Some(Text(r.name.clone())),
                 id,
-                if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
+                if near {
                     Severity::Warning
                 } else {
                     Severity::Info
@@ -1061,12 +1092,67 @@ mod tests {
         // +5: under the absolute minimum.
         let r = sampled(5, vec![with_fds(9, 100)], vec![with_fds(9, 105)]);
         assert_eq!(ids(&r), vec![]);
-        // +40 on 500: under 10% relative.
-        let r = sampled(5, vec![with_fds(9, 500)], vec![with_fds(9, 540)]);
+        // +40 on 500: under 10% relative, and its limit (1M) days away.
+        let far = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(1 << 20)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![far(500)], vec![far(540)]);
+        assert_eq!(ids(&r), vec![]);
+        // +12 on 5,000 in 5 s with a limit of 20,000: 1 h 2 min away.
+        let r = sampled(
+            5,
+            vec![ScanRow {
+                fd_soft_limit: Ok(Some(20_000)),
+                ..with_fds(9, 5000)
+            }],
+            vec![ScanRow {
+                fd_soft_limit: Ok(Some(20_000)),
+                ..with_fds(9, 5012)
+            }],
+        );
+        assert_eq!(ids(&r), vec![]);
+        // Unlimited: slow growth has no ceiling to reach.
+        let free = |fds| ScanRow {
+            fd_soft_limit: Ok(None),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![free(500)], vec![free(540)]);
+        assert_eq!(ids(&r), vec![]);
+        // Slow threads and RSS with no limit known: quiet.
+        let slow = |threads, rss| ScanRow {
+            threads,
+            rss_bytes: rss,
+            ..row(9, 1)
+        };
+        let r = sampled(5, vec![slow(100, GIB)], vec![slow(105, GIB + (20 << 20))]);
         assert_eq!(ids(&r), vec![]);
         // Shrinking.
         let r = sampled(5, vec![with_fds(9, 300)], vec![with_fds(9, 100)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn an_old_leak_near_its_ceiling_is_a_warning_whatever_its_relative_growth() {
+        // The case: 5 fds/s, already at 1,086 of 2,048: +2.3% in
+        // 5 s, and the limit 3 min 7 s away.
+        let at = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(2048)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![at(1086)], vec![at(1111)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
+        let f = &r.findings[0];
+        assert_eq!(f.finding.evidence()["per_second"], json!(5.0));
+        // (2048 - 1111) / 5 per second = 187.4 s.
+        assert_eq!(reaches(f), Some((LimitKind::NoFile, 2048, None, Some(187))));
+        // Just under an hour away: still reported.
+        let at = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(18_000)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![at(5000)], vec![at(5020)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
     }
 
     #[test]

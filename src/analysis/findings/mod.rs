@@ -298,13 +298,23 @@ impl Kind {
                 to,
                 seconds,
                 per_second,
+                exhaustion,
                 ..
-            } => vec![
-                ("from", json!(from)),
-                ("to", json!(to)),
-                ("seconds", json!(round1(*seconds))),
-                ("per_second", json!(round1(*per_second))),
-            ],
+            } => {
+                let mut e = vec![
+                    ("from", json!(from)),
+                    ("to", json!(to)),
+                    ("seconds", json!(round1(*seconds))),
+                    ("per_second", json!(round1(*per_second))),
+                ];
+                // The ceiling and the time to it, as `watch` judges them.
+                if let Some(x) = exhaustion {
+                    e.push(("limit", json!(x.limit)));
+                    e.push(("limit_kind", json!(limit_id(x.kind))));
+                    e.push(("eta_seconds", json!(x.eta_s.map(round1))));
+                }
+                e
+            }
         };
         e.into_iter().collect()
     }
@@ -508,6 +518,20 @@ pub fn evaluate_host(seen: &HostSeen<'_>, th: &HostThresholds) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+/// A limit's stable id in the evidence (`nofile`, `pids_max`, ...).
+fn limit_id(k: super::ceiling::Kind) -> &'static str {
+    use super::ceiling::Kind as L;
+    match k {
+        L::PidsMax => "pids_max",
+        L::ThreadsMax => "threads_max",
+        L::PidMax => "pid_max",
+        L::NoFile => "nofile",
+        L::MaxMapCount => "max_map_count",
+        L::MemoryCgroup => "memory_cgroup",
+        L::MemTotal => "mem_total",
+    }
 }
 
 /// `x` rounded to one decimal, as the evidence shows percentages.
