@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::cpu::{Basis, CpuUse, HotThread};
 pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
@@ -177,6 +178,12 @@ pub struct Inputs<'a> {
     pub host_th: &'a HostThresholds,
     /// The limits of the fast growers ([`growers`]), read for them.
     pub ceilings: &'a HashMap<i32, Ceilings>,
+    /// Clock ticks per second (the scans' CPU times are in ticks).
+    pub ticks_per_sec: u64,
+    /// The hottest threads of the busiest processes ([`hot_processes`]),
+    /// measured over a second look of `thread_seconds` after the scans.
+    pub hot_threads: &'a HashMap<i32, Vec<HotThread>>,
+    pub thread_seconds: f64,
 }
 
 /// `a` as a percentage of `b` (at least 1): the growers' relative growth.
@@ -220,7 +227,7 @@ fn sort_most_severe_first(out: &mut [DoctorFinding]) {
 /// numbers and the survey's. Zombies are judged by parent and OOM kills
 /// once per cgroup (elsewhere); host-wide swap and the main thread's
 /// switch mix are not per-process verdicts here.
-fn facts_of(r: &ScanRow, s: Option<&Survey>) -> Facts {
+fn facts_of(r: &ScanRow, s: Option<&Survey>, cpu: Option<CpuUse>) -> Facts {
     let cg = s.and_then(|s| s.cgroup.as_ref());
     Facts {
         pid: r.pid,
@@ -239,7 +246,68 @@ fn facts_of(r: &ScanRow, s: Option<&Survey>) -> Facts {
         swap_bytes: None,
         voluntary_switches: None,
         nonvoluntary_switches: None,
+        cpu,
     }
+}
+
+/// The seconds between the two scans (`--sample`), if any passed.
+fn sampled_secs(i: &Inputs<'_>) -> Option<f64> {
+    let b = i.before?;
+    let dt = i
+        .scan
+        .taken
+        .saturating_duration_since(b.taken)
+        .as_secs_f64();
+    (dt > 0.0).then_some(dt)
+}
+
+/// A process's share of a CPU between the two scans (the same process in
+/// both), with its hottest threads when they were read.
+fn cpu_of(i: &Inputs<'_>, r: &ScanRow) -> Option<CpuUse> {
+    let dt = sampled_secs(i)?;
+    let b = i.before?.find(r.pid)?;
+    if b.start_ticks != r.start_ticks {
+        return None;
+    }
+    let hottest = i.hot_threads.get(&r.pid).cloned().unwrap_or_default();
+    Some(CpuUse {
+        percent: super::cpu::sampled(b.cpu_ticks, r.cpu_ticks, dt, i.ticks_per_sec)?,
+        seconds: dt,
+        basis: Basis::Sampled,
+        cpus: (i.host.cpus > 0).then_some(i.host.cpus),
+        thread_seconds: (!hottest.is_empty()).then_some(i.thread_seconds),
+        hottest,
+    })
+}
+
+/// At most this many of the busiest processes have their threads read.
+pub const MAX_HOT_PROCESSES: usize = 5;
+
+/// The processes that used at least `th.busy_pct` of a CPU between the
+/// two scans, busiest first, at most [`MAX_HOT_PROCESSES`]: those whose
+/// threads are worth a second look.
+pub fn hot_processes(scan: &Scan, before: &Scan, ticks_per_sec: u64, th: &Thresholds) -> Vec<i32> {
+    let dt = scan
+        .taken
+        .saturating_duration_since(before.taken)
+        .as_secs_f64();
+    let mut hot: Vec<(f64, i32)> = scan
+        .rows
+        .iter()
+        .filter(|r| !r.kernel_thread && r.state != b'Z')
+        .filter_map(|r| {
+            let b = before
+                .find(r.pid)
+                .filter(|b| b.start_ticks == r.start_ticks)?;
+            let p = super::cpu::sampled(b.cpu_ticks, r.cpu_ticks, dt, ticks_per_sec)?;
+            (p >= th.busy_pct).then_some((p, r.pid))
+        })
+        .collect();
+    hot.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    hot.into_iter()
+        .take(MAX_HOT_PROCESSES)
+        .map(|(_, pid)| pid)
+        .collect()
 }
 
 /// The per-process rules on every user process that is not a zombie,
@@ -266,7 +334,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
         }
         let name = Text(r.name.clone());
         out.extend(
-            findings::evaluate_facts(&facts_of(r, s), i.th)
+            findings::evaluate_facts(&facts_of(r, s, cpu_of(i, r)), i.th)
                 .into_iter()
                 .map(|finding| DoctorFinding {
                     name: Some(name.clone()),
@@ -644,6 +712,7 @@ mod tests {
         th: Thresholds,
         host_th: HostThresholds,
         ceilings: HashMap<i32, Ceilings>,
+        hot_threads: HashMap<i32, Vec<HotThread>>,
     }
 
     impl World {
@@ -656,6 +725,7 @@ mod tests {
                 th: Thresholds::default(),
                 host_th: HostThresholds::default(),
                 ceilings: HashMap::new(),
+                hot_threads: HashMap::new(),
             }
         }
 
@@ -671,6 +741,9 @@ mod tests {
                 th: &self.th,
                 host_th: &self.host_th,
                 ceilings: &self.ceilings,
+                ticks_per_sec: 100,
+                hot_threads: &self.hot_threads,
+                thread_seconds: 0.5,
             })
         }
     }
@@ -1299,6 +1372,58 @@ mod tests {
                 Some(3)
             ))
         );
+    }
+
+    /// A process that used `ticks` of CPU (100 Hz) between two scans.
+    fn with_cpu(pid: i32, ticks: u64) -> ScanRow {
+        ScanRow {
+            cpu_ticks: ticks,
+            ..row(pid, 1)
+        }
+    }
+
+    #[test]
+    fn busy_processes_and_their_hot_threads() {
+        // 5 s at 100 Hz: 495 ticks = 99% of a CPU; 300 = 60%.
+        let mut w = World::new();
+        let before = vec![with_cpu(7, 0), with_cpu(8, 0), with_cpu(9, 0)];
+        let after = vec![with_cpu(7, 495), with_cpu(8, 300), with_cpu(9, 470)];
+        let b = scan_at(Instant::now(), before.clone());
+        let a = scan_at(b.taken + Duration::from_secs(5), after.clone());
+        assert_eq!(hot_processes(&a, &b, 100, &w.th), vec![7, 9]);
+        // 7's threads were read: one is hot. 9's were not.
+        w.hot_threads.insert(
+            7,
+            vec![HotThread {
+                tid: 70,
+                name: Text(b"spin".to_vec()),
+                percent: 98.0,
+            }],
+        );
+        let r = sampled_in(&w, 5, before, after);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("cpu.busy_thread", Severity::Warning, Some(7)),
+                ("cpu.busy", Severity::Info, Some(9)),
+            ]
+        );
+        let f = &r.findings[0].finding;
+        assert_eq!(f.evidence()["tid"], json!(70));
+        assert_eq!(f.evidence()["thread_name"], json!("spin"));
+        assert_eq!(f.evidence()["process_percent"], json!(99.0));
+        assert_eq!(f.evidence()["thread_seconds"], json!(0.5));
+        assert_eq!(r.findings[1].finding.evidence()["percent"], json!(94.0));
+        // One scan: no rate, no CPU finding.
+        let r = w.build(&host(), &scan(vec![with_cpu(7, 495)]), None);
+        assert_eq!(ids(&r), vec![]);
+        // A reused PID (another start time): no rate.
+        let reused = ScanRow {
+            start_ticks: 5,
+            ..with_cpu(7, 495)
+        };
+        let r = sampled(5, vec![with_cpu(7, 0)], vec![reused]);
+        assert_eq!(ids(&r), vec![]);
     }
 
     #[test]

@@ -192,6 +192,10 @@ pub struct InspectReport {
     /// None when utime + stime is not a valid number (listed in
     /// `unavailable`).
     pub cpu_seconds: Option<f64>,
+    /// Lifetime CPU averages of the process and its hottest threads (the
+    /// CPU rules' facts; shown through their findings).
+    #[serde(skip)]
+    pub cpu_use: Option<crate::analysis::cpu::CpuUse>,
     pub threads: Option<u64>,
     pub thread_groups: Vec<NameGroup>,
     pub memory: Memory,
@@ -388,6 +392,10 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         truncated: s.environ_truncated,
     };
     let cpu_seconds = cpu_seconds(s, &mut un);
+    let cpu_use = s.clock.uptime.as_ref().ok().and_then(|&up| {
+        let threads = threads_list.as_deref().unwrap_or_default();
+        crate::analysis::cpu::lifetime(stat, threads, s.clock.ticks_per_sec, up)
+    });
 
     let mut report = InspectReport {
         pid: s.pid,
@@ -407,6 +415,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         start_time,
         age_seconds,
         cpu_seconds,
+        cpu_use,
         threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
         thread_groups,
         memory,
