@@ -202,10 +202,7 @@ fn cpu_busy_words(
             .iter()
             .map(|t| format!("{} {:.0}%", thread_name(t), t.percent))
             .collect();
-        format!(
-            "; hottest threads: {} (none saturates a CPU)",
-            list.join(", ")
-        )
+        format!("; hottest threads: {}", list.join(", "))
     };
     format!(
         "uses {percent:.0}% of one CPU {}{of}{threads}",

@@ -2,12 +2,14 @@
 //! whatever its relative growth, with `watch`'s limit and time), and the
 //! busy-thread rule naming a spinning thread in `inspect` and `doctor`.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    self, MemCgroupV1, RUN_LIMIT, Reaped, expected_code, json, proctor_cmd, python_helper_in,
-    ready_numbers,
+    self, MemCgroupV1, RUN_LIMIT, Reaped, expected_code, json, proctor, proctor_cmd,
+    python_helper_in, ready_numbers, require,
 };
 
 /// The findings of `pid` with id `id` in a doctor document.
@@ -89,4 +91,161 @@ fn an_old_leak_near_its_limit_is_reported() {
     assert!(msg.contains("soft limit"), "{msg}");
     assert!(msg.contains("2048"), "{msg}");
     drop(leaker);
+}
+
+const CPU_V1: &str = "/sys/fs/cgroup/cpu";
+
+/// A v1 cpu cgroup of the test's own with the largest cpu.shares: its
+/// spinning thread gets a whole CPU however busy the host is. Removed on
+/// drop (processes still inside go back to the root first).
+struct CpuCgroup(PathBuf);
+
+impl CpuCgroup {
+    fn new() -> Option<CpuCgroup> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let base = Path::new(CPU_V1);
+        let cg = base.join(format!(
+            "proctor-test-growers-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let made = base.join("cpu.shares").exists() && std::fs::create_dir(&cg).is_ok();
+        if !require("a writable v1 cpu cgroup (root, cgroup v1)", made) {
+            return None;
+        }
+        let g = CpuCgroup(cg);
+        std::fs::write(g.0.join("cpu.shares"), "262144").unwrap();
+        Some(g)
+    }
+
+    fn adopt(&self, pid: i32) {
+        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
+    }
+}
+
+impl Drop for CpuCgroup {
+    fn drop(&mut self) {
+        let root = Path::new(CPU_V1).join("cgroup.procs");
+        for _ in 0..50 {
+            if let Ok(procs) = std::fs::read_to_string(self.0.join("cgroup.procs")) {
+                for pid in procs.lines() {
+                    let _ = std::fs::write(&root, pid);
+                }
+            }
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A child with one thread named `name` spinning (at most 60 s) and two
+/// sleeping, in memory and cpu cgroups of its own: (child, spinning tid,
+/// guards).
+fn spinner(name: &str) -> Option<(Reaped, i32, MemCgroupV1, CpuCgroup)> {
+    let mem = MemCgroupV1::own("growers-spin")?;
+    let cpu = CpuCgroup::new()?;
+    let (child, line) = python_helper_in(&mem, "growers_child.py", &["spin", name, "60"]);
+    cpu.adopt(child.pid());
+    let tid = ready_numbers(&line, 1)[0] as i32;
+    Some((child, tid, mem, cpu))
+}
+
+/// The busy-thread finding of `pid` in a findings array, if any.
+fn busy_thread_of(findings: &serde_json::Value, pid: i32) -> Option<serde_json::Value> {
+    findings
+        .as_array()?
+        .iter()
+        .find(|f| f["id"] == "cpu.busy_thread" && f["pid"].as_i64().is_none_or(|p| p == pid as i64))
+        .cloned()
+}
+
+/// The thread's name and TID, its share of a CPU (lifetime average, once
+/// it is 5 s old) and the next command: `inspect` names the spinning
+/// thread, not the sleeping ones.
+#[test]
+fn inspect_names_the_busy_thread() {
+    let Some((child, tid, _mem, _cpu)) = spinner("busyspin") else {
+        return;
+    };
+    let pid = child.pid();
+    let mut last = serde_json::Value::Null;
+    common::wait_until(
+        "inspect naming the spinning thread",
+        Duration::from_secs(60),
+        || {
+            let out = proctor(&["inspect", &pid.to_string(), "--json"]);
+            last = json(&out);
+            busy_thread_of(&last["findings"], pid).is_some()
+        },
+    );
+    let f = busy_thread_of(&last["findings"], pid).expect("cpu.busy_thread");
+    assert_eq!(f["severity"], "warning", "{f}");
+    let e = &f["evidence"];
+    assert_eq!(e["tid"], tid, "{f}");
+    assert_eq!(e["thread_name"], "busyspin", "{f}");
+    assert_eq!(e["basis"], "lifetime", "{f}");
+    let pct = e["percent"].as_f64().expect("percent");
+    assert!((90.0..=101.0).contains(&pct), "{f}");
+    let msg = f["message"].as_str().expect("message");
+    assert!(
+        msg.starts_with(&format!("thread \"busyspin\" (TID {tid}) uses ")),
+        "{msg}"
+    );
+    assert_eq!(f["next"], format!("proctor threads {pid} --sort cpu"));
+    // The human output says it too.
+    let text = common::stdout(&proctor(&["inspect", &pid.to_string()]));
+    assert!(text.contains("busyspin"), "{text}");
+    drop(child);
+}
+
+/// `doctor --sample 2s` measures the process between its scans and names
+/// its spinning thread with its share.
+#[test]
+fn doctor_names_the_busy_thread() {
+    let Some((child, tid, _mem, _cpu)) = spinner("dspin") else {
+        return;
+    };
+    let pid = child.pid();
+    let out = common::run_bounded(&mut proctor_cmd(["doctor", "--sample", "2s", "--json"]));
+    let v = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(expected_code(&v)),
+        "{}",
+        v["findings"]
+    );
+    let mine: Vec<_> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["pid"] == pid)
+        .collect();
+    let f = busy_thread_of(&v["findings"], pid)
+        .filter(|f| f["pid"] == pid)
+        .unwrap_or_else(|| panic!("no cpu.busy_thread for {pid}: {mine:?}"));
+    assert_eq!(f["severity"], "warning", "{f}");
+    assert_eq!(f["name"], "python3", "{f}");
+    let e = &f["evidence"];
+    assert_eq!(
+        (e["tid"].clone(), e["thread_name"].clone()),
+        (tid.into(), "dspin".into()),
+        "{f}"
+    );
+    assert_eq!(e["basis"], "sampled", "{f}");
+    let (pct, proc_pct) = (
+        e["percent"].as_f64().expect("percent"),
+        e["process_percent"].as_f64().expect("process_percent"),
+    );
+    assert!((85.0..=105.0).contains(&pct), "{f}");
+    assert!((85.0..=105.0).contains(&proc_pct), "{f}");
+    assert!(e["seconds"].as_f64().expect("seconds") >= 1.95, "{f}");
+    assert!(
+        e["thread_seconds"].as_f64().expect("thread_seconds") >= 0.45,
+        "{f}"
+    );
+    // Not also judged busy as a whole: the busy thread says it.
+    assert!(mine.iter().all(|f| f["id"] != "cpu.busy"), "{mine:?}");
+    drop(child);
 }

@@ -413,7 +413,8 @@ pub struct Thresholds {
     /// ...once at least this many switches were counted.
     pub min_switches: u64,
     /// One thread at or over this share of one CPU (percent): a busy
-    /// thread (`cpu.busy_thread`).
+    /// thread (`cpu.busy_thread`). Under 100 because a spinning thread
+    /// preempted on a busy host gets less than a whole CPU.
     pub busy_thread_pct: f64,
     /// The process at or over this share of one CPU (percent) with no
     /// busy thread: `cpu.busy` (info; a warning at this share of every
@@ -432,7 +433,7 @@ impl Default for Thresholds {
             close_wait: 20,
             nonvoluntary_pct: 50.0,
             min_switches: 1000,
-            busy_thread_pct: 90.0,
+            busy_thread_pct: 80.0,
             busy_pct: 90.0,
         }
     }

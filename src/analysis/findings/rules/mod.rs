@@ -347,7 +347,7 @@ mod tests {
             k => panic!("{k:?}"),
         }
         // Preempted, no thread busy: no thread named.
-        let found = judged(Some(cpu_use(50.0, &[("a", 89.0)])), 9000);
+        let found = judged(Some(cpu_use(50.0, &[("a", 79.0)])), 9000);
         assert!(matches!(
             found[0].kind,
             Kind::NonvoluntarySwitches {
@@ -357,7 +357,7 @@ mod tests {
         ));
         assert_eq!(found.len(), 1);
         // Under both thresholds, or nothing measured: quiet.
-        assert_eq!(judged(Some(cpu_use(89.0, &[("a", 89.0)])), 10), vec![]);
+        assert_eq!(judged(Some(cpu_use(89.0, &[("a", 79.0)])), 10), vec![]);
         assert_eq!(judged(None, 10), vec![]);
         // Busy without a busy thread: info on a 4-CPU host...
         let found = judged(Some(cpu_use(180.0, &[("a", 60.0)])), 10);
@@ -366,7 +366,7 @@ mod tests {
             ("cpu.busy", Severity::Info)
         );
         // ...a warning when it takes 90% of every CPU...
-        let found = judged(Some(cpu_use(370.0, &[("a", 80.0)])), 10);
+        let found = judged(Some(cpu_use(370.0, &[("a", 75.0)])), 10);
         assert_eq!(
             (found[0].id, found[0].severity),
             ("cpu.busy", Severity::Warning)
