@@ -283,8 +283,9 @@ fn cpu_of(i: &Inputs<'_>, r: &ScanRow) -> Option<CpuUse> {
 /// At most this many of the busiest processes have their threads read.
 pub const MAX_HOT_PROCESSES: usize = 5;
 
-/// The processes that used at least `th.busy_pct` of a CPU between the
-/// two scans, busiest first, at most [`MAX_HOT_PROCESSES`]: those whose
+/// The processes that used at least the lower of `th.busy_pct` and
+/// `th.busy_thread_pct` of a CPU between the two scans (a process that
+/// busy may have a busy thread), busiest first, at most [`MAX_HOT_PROCESSES`]: those whose
 /// threads are worth a second look.
 pub fn hot_processes(scan: &Scan, before: &Scan, ticks_per_sec: u64, th: &Thresholds) -> Vec<i32> {
     let dt = scan
@@ -300,7 +301,7 @@ pub fn hot_processes(scan: &Scan, before: &Scan, ticks_per_sec: u64, th: &Thresh
                 .find(r.pid)
                 .filter(|b| b.start_ticks == r.start_ticks)?;
             let p = super::cpu::sampled(b.cpu_ticks, r.cpu_ticks, dt, ticks_per_sec)?;
-            (p >= th.busy_pct).then_some((p, r.pid))
+            (p >= th.busy_pct.min(th.busy_thread_pct)).then_some((p, r.pid))
         })
         .collect();
     hot.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -1384,13 +1385,33 @@ mod tests {
 
     #[test]
     fn busy_processes_and_their_hot_threads() {
-        // 5 s at 100 Hz: 495 ticks = 99% of a CPU; 300 = 60%.
+        // 5 s at 100 Hz: 495 ticks = 99% of a CPU; 300 = 60%; 410 = 82%
+        // (it may have a busy thread: its threads are read, but it is not
+        // busy as a whole).
         let mut w = World::new();
-        let before = vec![with_cpu(7, 0), with_cpu(8, 0), with_cpu(9, 0)];
-        let after = vec![with_cpu(7, 495), with_cpu(8, 300), with_cpu(9, 470)];
+        let before = vec![
+            with_cpu(7, 0),
+            with_cpu(8, 0),
+            with_cpu(9, 0),
+            with_cpu(10, 0),
+        ];
+        let after = vec![
+            with_cpu(7, 495),
+            with_cpu(8, 300),
+            with_cpu(9, 470),
+            with_cpu(10, 410),
+        ];
         let b = scan_at(Instant::now(), before.clone());
         let a = scan_at(b.taken + Duration::from_secs(5), after.clone());
-        assert_eq!(hot_processes(&a, &b, 100, &w.th), vec![7, 9]);
+        assert_eq!(hot_processes(&a, &b, 100, &w.th), vec![7, 9, 10]);
+        // At most the five busiest.
+        let many: Vec<ScanRow> = (20..30).map(|p| with_cpu(p, 0)).collect();
+        let busy: Vec<ScanRow> = (20..30).map(|p| with_cpu(p, 400 + p as u64)).collect();
+        let (b2, a2) = (scan_at(b.taken, many), scan_at(a.taken, busy));
+        assert_eq!(
+            hot_processes(&a2, &b2, 100, &w.th),
+            vec![29, 28, 27, 26, 25]
+        );
         // 7's threads were read: one is hot. 9's were not.
         w.hot_threads.insert(
             7,
