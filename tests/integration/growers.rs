@@ -249,3 +249,67 @@ fn doctor_names_the_busy_thread() {
     assert!(mine.iter().all(|f| f["id"] != "cpu.busy"), "{mine:?}");
     drop(child);
 }
+
+/// On a captured tree made 100 s older: a thread that used 90 s of CPU in
+/// its 100.3 s is named by `inspect` (lifetime average), its hostile name
+/// escaped; the same tree with 91 s of CPU spread evenly over the
+/// process's four threads is `cpu.busy` (info) and names no busy thread.
+#[test]
+fn inspect_judges_lifetime_averages_on_a_fixture() {
+    let t = common::fixture_copy("v1-basic");
+    let proc = t.path().join("proc");
+    std::fs::write(proc.join("uptime"), "564.34 901.69\n").expect("uptime");
+    let task = proc.join("4242/task");
+    // 100 Hz: 9,000 ticks are 90 s (utime, field 14).
+    common::set_stat_field(&task.join("3166/stat"), 14, "9000");
+    common::set_stat_field(&proc.join("4242/stat"), 14, "9010");
+    common::replace_in_file(&task.join("3166/stat"), "(worker-7)", "(w\u{1b}[2J)");
+    let out = common::proctor_at(t.path(), &["inspect", "4242", "--json"]);
+    let v = json(&out);
+    let f = busy_thread_of(&v["findings"], 4242).unwrap_or_else(|| panic!("{}", v["findings"]));
+    let e = &f["evidence"];
+    assert_eq!(e["tid"], 3166, "{f}");
+    assert_eq!(e["basis"], "lifetime", "{f}");
+    assert_eq!(e["thread_seconds"], serde_json::Value::Null, "{f}");
+    // 90 s over 564.34 - 464.01 = 100.33 s; the process 90.17 s over
+    // 564.34 - 463.88 = 100.46 s.
+    assert_eq!(e["percent"], 89.7, "{f}");
+    assert_eq!(e["process_percent"], 89.8, "{f}");
+    let text = common::stdout(&common::proctor_at(t.path(), &["inspect", "4242"]));
+    assert!(
+        text.contains("thread \"w\\e[2J\" (TID 3166) uses 90% of a CPU on average over its life (the process: 90% over its 1m 40s life)"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+
+    // 91 s spread over the four threads: 23% each, the process 91%.
+    for tid in ["3164", "3165", "3166", "4242"] {
+        common::set_stat_field(&task.join(tid).join("stat"), 14, "2275");
+    }
+    common::set_stat_field(&proc.join("4242/stat"), 14, "9100");
+    let v = json(&common::proctor_at(
+        t.path(),
+        &["inspect", "4242", "--json"],
+    ));
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .filter(|id| id.starts_with("cpu."))
+        .collect();
+    assert_eq!(ids, ["cpu.busy"], "{}", v["findings"]);
+    let f = &v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == "cpu.busy")
+        .expect("cpu.busy");
+    assert_eq!(f["severity"], "info", "{f}");
+    assert_eq!(f["evidence"]["cpus"], serde_json::Value::Null, "{f}");
+    assert_eq!(
+        f["evidence"]["hottest_threads"].as_array().map(Vec::len),
+        Some(3),
+        "{f}"
+    );
+}
