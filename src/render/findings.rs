@@ -221,7 +221,7 @@ fn cpu_words(kind: &Kind) -> String {
             "{percent:.0}% of context switches are nonvoluntary: the process is often preempted (CPU contention or a CPU quota){}",
             hot_thread
                 .as_ref()
-                .map(|t| format!("; its busy thread is {}", thread_words(t)))
+                .map(|t| format!("; its hottest thread is {}", thread_words(t)))
                 .unwrap_or_default()
         ),
         Kind::BusyThread {

@@ -138,8 +138,9 @@ pub enum Kind {
     },
     /// In uninterruptible sleep (D).
     Uninterruptible,
-    /// Share of nonvoluntary context switches, with the busy thread when
-    /// there is one (at or over `Thresholds::busy_thread_pct`).
+    /// Share of nonvoluntary context switches, with the thread behind the
+    /// process's CPU use when there is one (a busy thread, or one doing
+    /// most of the work: `Thresholds::hot_thread_pct`).
     NonvoluntarySwitches {
         voluntary: u64,
         nonvoluntary: u64,
@@ -416,6 +417,10 @@ pub struct Thresholds {
     /// thread (`cpu.busy_thread`). Under 100 because a spinning thread
     /// preempted on a busy host gets less than a whole CPU.
     pub busy_thread_pct: f64,
+    /// A thread under `busy_thread_pct` is still named by
+    /// `cpu.nonvoluntary_switches` from this share of one CPU (percent),
+    /// when it does at least half the process's work.
+    pub hot_thread_pct: f64,
     /// The process at or over this share of one CPU (percent) with no
     /// busy thread: `cpu.busy` (info; a warning at this share of every
     /// CPU of the host).
@@ -434,6 +439,7 @@ impl Default for Thresholds {
             nonvoluntary_pct: 50.0,
             min_switches: 1000,
             busy_thread_pct: 80.0,
+            hot_thread_pct: 25.0,
             busy_pct: 90.0,
         }
     }

@@ -16,8 +16,23 @@ fn busy(f: &Facts, th: &Thresholds) -> Option<HotThread> {
         .cloned()
 }
 
+/// The thread behind the process's CPU use: the busy thread, else the
+/// hottest when it does at least half the process's work and uses at
+/// least `hot_thread_pct` of a CPU (a spinning thread held back by
+/// contention or a CPU quota gets much less than a whole CPU).
+fn hottest(f: &Facts, th: &Thresholds) -> Option<HotThread> {
+    busy(f, th).or_else(|| {
+        let c = f.cpu.as_ref()?;
+        c.hottest
+            .first()
+            .filter(|t| t.percent >= th.hot_thread_pct && t.percent * 2.0 >= c.percent)
+            .cloned()
+    })
+}
+
 /// `cpu.nonvoluntary_switches`: the share of nonvoluntary context
-/// switches at or over the threshold, once enough were counted.
+/// switches at or over the threshold, once enough were counted; names
+/// the thread behind the process's CPU use when there is one.
 pub fn nonvoluntary_switches(f: &Facts, th: &Thresholds) -> Option<(Severity, Kind)> {
     let (voluntary, nonvoluntary) = (f.voluntary_switches?, f.nonvoluntary_switches?);
     let total = voluntary.saturating_add(nonvoluntary);
@@ -29,7 +44,7 @@ pub fn nonvoluntary_switches(f: &Facts, th: &Thresholds) -> Option<(Severity, Ki
                 voluntary,
                 nonvoluntary,
                 percent,
-                hot_thread: busy(f, th),
+                hot_thread: hottest(f, th),
             },
         )
     })

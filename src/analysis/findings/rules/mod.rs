@@ -58,7 +58,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::super::{
-        Facts, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
+        Facts, Finding, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
     };
     use super::*;
     use crate::analysis::cpu::{Basis, CpuUse, HotThread};
@@ -346,16 +346,38 @@ mod tests {
             }
             k => panic!("{k:?}"),
         }
-        // Preempted, no thread busy: no thread named.
-        let found = judged(Some(cpu_use(50.0, &[("a", 79.0)])), 9000);
-        assert!(matches!(
-            found[0].kind,
-            Kind::NonvoluntarySwitches {
-                hot_thread: None,
-                ..
-            }
-        ));
+        // Preempted, held back to 40% of a CPU (a quota) and doing most of
+        // the process's work: named, though not busy.
+        let found = judged(Some(cpu_use(45.0, &[("q", 40.0), ("b", 5.0)])), 9000);
         assert_eq!(found.len(), 1);
+        match &found[0].kind {
+            Kind::NonvoluntarySwitches {
+                hot_thread: Some(t),
+                ..
+            } => assert_eq!(t.name.display(), "q"),
+            k => panic!("{k:?}"),
+        }
+        // Preempted, no thread doing most of the work, or too little:
+        // no thread named.
+        for c in [
+            cpu_use(85.0, &[("a", 40.0), ("b", 40.0)]),
+            cpu_use(30.0, &[("a", 20.0)]),
+        ] {
+            let found = judged(Some(c), 9000);
+            assert!(
+                matches!(
+                    found[..],
+                    [Finding {
+                        kind: Kind::NonvoluntarySwitches {
+                            hot_thread: None,
+                            ..
+                        },
+                        ..
+                    }]
+                ),
+                "{found:?}"
+            );
+        }
         // Under both thresholds, or nothing measured: quiet.
         assert_eq!(judged(Some(cpu_use(89.0, &[("a", 79.0)])), 10), vec![]);
         assert_eq!(judged(None, 10), vec![]);
