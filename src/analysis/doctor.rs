@@ -3,7 +3,9 @@
 //! OOM kills once per memory cgroup, zombies grouped by the parent that
 //! fails to reap them, the host rules (`findings::rules::HOST_RULES`:
 //! memory available, swap, pressure, zombies, file handles, task count)
-//! and, from two scans, fast growers. Pure: data in, report out; the
+//! and, from two scans, growers near their ceilings or fast (`growth.*`)
+//! and busy processes with their hot threads (`cpu.*`, with the
+//! per-process rules). Pure: data in, report out; the
 //! findings' words are written by `render::findings`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -176,7 +178,7 @@ pub struct Inputs<'a> {
     pub survey_denied: &'a [i32],
     pub th: &'a Thresholds,
     pub host_th: &'a HostThresholds,
-    /// The limits of the fast growers ([`growers`]), read for them.
+    /// The limits of the growers ([`growers`]), read for them.
     pub ceilings: &'a HashMap<i32, Ceilings>,
     /// Clock ticks per second (the scans' CPU times are in ticks).
     pub ticks_per_sec: u64,

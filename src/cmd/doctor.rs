@@ -357,7 +357,8 @@ fn hot_threads(
     (hot, secs)
 }
 
-/// The limits of the fast growers (a few processes), read now: the same
+/// The limits of the growers (the processes that grew past the absolute
+/// minimums: a few), read now: the same
 /// ceilings `watch` uses. A process gone or replaced since the scan is
 /// left out.
 fn grower_ceilings(
