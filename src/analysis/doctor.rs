@@ -3,13 +3,16 @@
 //! OOM kills once per memory cgroup, zombies grouped by the parent that
 //! fails to reap them, the host rules (`findings::rules::HOST_RULES`:
 //! memory available, swap, pressure, zombies, file handles, task count)
-//! and, from two scans, fast growers. Pure: data in, report out; the
+//! and, from two scans, growers near their ceilings or fast (`growth.*`)
+//! and busy processes with their hot threads (`cpu.*`, with the
+//! per-process rules). Pure: data in, report out; the
 //! findings' words are written by `render::findings`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::cpu::{Basis, CpuUse, HotThread};
 pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
@@ -175,8 +178,14 @@ pub struct Inputs<'a> {
     pub survey_denied: &'a [i32],
     pub th: &'a Thresholds,
     pub host_th: &'a HostThresholds,
-    /// The limits of the fast growers ([`growers`]), read for them.
+    /// The limits of the growers ([`growers`]), read for them.
     pub ceilings: &'a HashMap<i32, Ceilings>,
+    /// Clock ticks per second (the scans' CPU times are in ticks).
+    pub ticks_per_sec: u64,
+    /// The hottest threads of the busiest processes ([`hot_processes`]),
+    /// measured over a second look of `thread_seconds` after the scans.
+    pub hot_threads: &'a HashMap<i32, Vec<HotThread>>,
+    pub thread_seconds: f64,
 }
 
 /// `a` as a percentage of `b` (at least 1): the growers' relative growth.
@@ -220,7 +229,7 @@ fn sort_most_severe_first(out: &mut [DoctorFinding]) {
 /// numbers and the survey's. Zombies are judged by parent and OOM kills
 /// once per cgroup (elsewhere); host-wide swap and the main thread's
 /// switch mix are not per-process verdicts here.
-fn facts_of(r: &ScanRow, s: Option<&Survey>) -> Facts {
+fn facts_of(r: &ScanRow, s: Option<&Survey>, cpu: Option<CpuUse>) -> Facts {
     let cg = s.and_then(|s| s.cgroup.as_ref());
     Facts {
         pid: r.pid,
@@ -239,7 +248,69 @@ fn facts_of(r: &ScanRow, s: Option<&Survey>) -> Facts {
         swap_bytes: None,
         voluntary_switches: None,
         nonvoluntary_switches: None,
+        cpu,
     }
+}
+
+/// The seconds between the two scans (`--sample`), if any passed.
+fn sampled_secs(i: &Inputs<'_>) -> Option<f64> {
+    let b = i.before?;
+    let dt = i
+        .scan
+        .taken
+        .saturating_duration_since(b.taken)
+        .as_secs_f64();
+    (dt > 0.0).then_some(dt)
+}
+
+/// A process's share of a CPU between the two scans (the same process in
+/// both), with its hottest threads when they were read.
+fn cpu_of(i: &Inputs<'_>, r: &ScanRow) -> Option<CpuUse> {
+    let dt = sampled_secs(i)?;
+    let b = i.before?.find(r.pid)?;
+    if b.start_ticks != r.start_ticks {
+        return None;
+    }
+    let hottest = i.hot_threads.get(&r.pid).cloned().unwrap_or_default();
+    Some(CpuUse {
+        percent: super::cpu::sampled(b.cpu_ticks, r.cpu_ticks, dt, i.ticks_per_sec)?,
+        seconds: dt,
+        basis: Basis::Sampled,
+        cpus: (i.host.cpus > 0).then_some(i.host.cpus),
+        thread_seconds: (!hottest.is_empty()).then_some(i.thread_seconds),
+        hottest,
+    })
+}
+
+/// At most this many of the busiest processes have their threads read.
+pub const MAX_HOT_PROCESSES: usize = 5;
+
+/// The processes that used at least the lower of `th.busy_pct` and
+/// `th.busy_thread_pct` of a CPU between the two scans (a process that
+/// busy may have a busy thread), busiest first, at most [`MAX_HOT_PROCESSES`]: those whose
+/// threads are worth a second look.
+pub fn hot_processes(scan: &Scan, before: &Scan, ticks_per_sec: u64, th: &Thresholds) -> Vec<i32> {
+    let dt = scan
+        .taken
+        .saturating_duration_since(before.taken)
+        .as_secs_f64();
+    let mut hot: Vec<(f64, i32)> = scan
+        .rows
+        .iter()
+        .filter(|r| !r.kernel_thread && r.state != b'Z')
+        .filter_map(|r| {
+            let b = before
+                .find(r.pid)
+                .filter(|b| b.start_ticks == r.start_ticks)?;
+            let p = super::cpu::sampled(b.cpu_ticks, r.cpu_ticks, dt, ticks_per_sec)?;
+            (p >= th.busy_pct.min(th.busy_thread_pct)).then_some((p, r.pid))
+        })
+        .collect();
+    hot.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    hot.into_iter()
+        .take(MAX_HOT_PROCESSES)
+        .map(|(_, pid)| pid)
+        .collect()
 }
 
 /// The per-process rules on every user process that is not a zombie,
@@ -266,7 +337,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
         }
         let name = Text(r.name.clone());
         out.extend(
-            findings::evaluate_facts(&facts_of(r, s), i.th)
+            findings::evaluate_facts(&facts_of(r, s, cpu_of(i, r)), i.th)
                 .into_iter()
                 .map(|finding| DoctorFinding {
                     name: Some(name.clone()),
@@ -384,43 +455,63 @@ fn skipped(i: &Inputs<'_>) -> Skipped {
     }
 }
 
-/// Minimum growth between the two scans to call a process a fast grower.
+/// Minimum growth between the two scans to call a process a grower at
+/// all (below it: noise, whatever the ceiling).
 const MIN_FD_GROWTH: u64 = 10;
 const MIN_THREAD_GROWTH: u64 = 5;
 const MIN_RSS_GROWTH: u64 = 16 << 20;
-/// ...and relative to where it started (percent).
+/// ...and relative to where it started (percent): a fast grower. Growth
+/// under this is reported only when its ceiling is near (within
+/// [`WARN_WITHIN_SECS`] at the measured rate): an old leak grows little
+/// relative to what it already holds.
 const MIN_RELATIVE_GROWTH: f64 = 10.0;
 /// A grower whose ceiling is nearer than this (at its measured rate) is a
-/// warning; further, info.
+/// warning; further, info (and not reported at all when it also grew
+/// under [`MIN_RELATIVE_GROWTH`]).
 const WARN_WITHIN_SECS: f64 = 3600.0;
 
-/// What grew between the two scans past the growers' thresholds:
-/// (metric, from, to). The same process in both (pid and start time),
-/// neither a kernel thread nor a zombie.
-fn grown(b: &ScanRow, r: &ScanRow) -> Vec<(Metric, u64, u64)> {
+/// One metric that grew between the two scans by at least its absolute
+/// minimum: `fast` when it also grew by [`MIN_RELATIVE_GROWTH`].
+#[derive(Debug, Clone, Copy)]
+struct Grew {
+    metric: Metric,
+    from: u64,
+    to: u64,
+    fast: bool,
+}
+
+/// What grew between the two scans past the absolute minimums. The same
+/// process in both (pid and start time), neither a kernel thread nor a
+/// zombie.
+fn grown(b: &ScanRow, r: &ScanRow) -> Vec<Grew> {
     if b.start_ticks != r.start_ticks || r.kernel_thread || r.state == b'Z' {
         return Vec::new();
     }
-    let grew = |from: u64, to: u64, min: u64| {
-        to >= from.saturating_add(min) && pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH
+    let grew = |metric: Metric, from: u64, to: u64, min: u64| {
+        (to >= from.saturating_add(min)).then(|| Grew {
+            metric,
+            from,
+            to,
+            fast: pct(to.saturating_sub(from), from) >= MIN_RELATIVE_GROWTH,
+        })
     };
     let mut out = Vec::new();
     if let (Ok(from), Ok(to)) = (b.fds, r.fds) {
-        if grew(from, to, MIN_FD_GROWTH) {
-            out.push((Metric::Fds, from, to));
-        }
+        out.extend(grew(Metric::Fds, from, to, MIN_FD_GROWTH));
     }
-    if grew(b.threads, r.threads, MIN_THREAD_GROWTH) {
-        out.push((Metric::Threads, b.threads, r.threads));
-    }
-    if grew(b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH) {
-        out.push((Metric::Rss, b.rss_bytes, r.rss_bytes));
-    }
+    out.extend(grew(
+        Metric::Threads,
+        b.threads,
+        r.threads,
+        MIN_THREAD_GROWTH,
+    ));
+    out.extend(grew(Metric::Rss, b.rss_bytes, r.rss_bytes, MIN_RSS_GROWTH));
     out
 }
 
-/// The fast growers between two scans: the processes whose limits
-/// (`Inputs::ceilings`) are worth reading.
+/// The growers between two scans (past the absolute minimums, fast or
+/// not): the processes whose limits (`Inputs::ceilings`) are worth
+/// reading, to tell how near their ceilings are.
 pub fn growers(scan: &Scan, before: &Scan) -> Vec<i32> {
     scan.rows
         .iter()
@@ -465,12 +556,23 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
             threads: Some(r.threads),
             ..Sample::default()
         };
-        for (metric, from, to) in grown {
+        for Grew {
+            metric,
+            from,
+            to,
+            fast,
+        } in grown
+        {
             let rate = to.saturating_sub(from) as f64 / dt;
             // The same limit, room and time as `watch` (at or past the
             // limit already: 0 s left).
             let ex = super::ceiling::exhaustion(metric, &own, &ceilings, rate);
             let eta = ex.as_ref().and_then(|e| e.eta_s);
+            let near = eta.is_some_and(|e| e <= WARN_WITHIN_SECS);
+            // Slow relative growth is reported only when it runs out soon.
+            if !fast && !near {
+                continue;
+            }
             let id = match metric {
                 Metric::Fds => "growth.fds",
                 Metric::Threads => "growth.threads",
@@ -480,7 +582,7 @@ fn growth(i: &Inputs<'_>, before: &Scan, out: &mut Vec<DoctorFinding>) {
                 Some(r.pid),
                 Some(Text(r.name.clone())),
                 id,
-                if eta.is_some_and(|e| e <= WARN_WITHIN_SECS) {
+                if near {
                     Severity::Warning
                 } else {
                     Severity::Info
@@ -613,6 +715,7 @@ mod tests {
         th: Thresholds,
         host_th: HostThresholds,
         ceilings: HashMap<i32, Ceilings>,
+        hot_threads: HashMap<i32, Vec<HotThread>>,
     }
 
     impl World {
@@ -625,6 +728,7 @@ mod tests {
                 th: Thresholds::default(),
                 host_th: HostThresholds::default(),
                 ceilings: HashMap::new(),
+                hot_threads: HashMap::new(),
             }
         }
 
@@ -640,6 +744,9 @@ mod tests {
                 th: &self.th,
                 host_th: &self.host_th,
                 ceilings: &self.ceilings,
+                ticks_per_sec: 100,
+                hot_threads: &self.hot_threads,
+                thread_seconds: 0.5,
             })
         }
     }
@@ -1061,12 +1168,67 @@ mod tests {
         // +5: under the absolute minimum.
         let r = sampled(5, vec![with_fds(9, 100)], vec![with_fds(9, 105)]);
         assert_eq!(ids(&r), vec![]);
-        // +40 on 500: under 10% relative.
-        let r = sampled(5, vec![with_fds(9, 500)], vec![with_fds(9, 540)]);
+        // +40 on 500: under 10% relative, and its limit (1M) days away.
+        let far = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(1 << 20)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![far(500)], vec![far(540)]);
+        assert_eq!(ids(&r), vec![]);
+        // +12 on 5,000 in 5 s with a limit of 20,000: 1 h 2 min away.
+        let r = sampled(
+            5,
+            vec![ScanRow {
+                fd_soft_limit: Ok(Some(20_000)),
+                ..with_fds(9, 5000)
+            }],
+            vec![ScanRow {
+                fd_soft_limit: Ok(Some(20_000)),
+                ..with_fds(9, 5012)
+            }],
+        );
+        assert_eq!(ids(&r), vec![]);
+        // Unlimited: slow growth has no ceiling to reach.
+        let free = |fds| ScanRow {
+            fd_soft_limit: Ok(None),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![free(500)], vec![free(540)]);
+        assert_eq!(ids(&r), vec![]);
+        // Slow threads and RSS with no limit known: quiet.
+        let slow = |threads, rss| ScanRow {
+            threads,
+            rss_bytes: rss,
+            ..row(9, 1)
+        };
+        let r = sampled(5, vec![slow(100, GIB)], vec![slow(105, GIB + (20 << 20))]);
         assert_eq!(ids(&r), vec![]);
         // Shrinking.
         let r = sampled(5, vec![with_fds(9, 300)], vec![with_fds(9, 100)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn an_old_leak_near_its_ceiling_is_a_warning_whatever_its_relative_growth() {
+        // The case: 5 fds/s, already at 1,086 of 2,048: +2.3% in
+        // 5 s, and the limit 3 min 7 s away.
+        let at = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(2048)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![at(1086)], vec![at(1111)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
+        let f = &r.findings[0];
+        assert_eq!(f.finding.evidence()["per_second"], json!(5.0));
+        // (2048 - 1111) / 5 per second = 187.4 s.
+        assert_eq!(reaches(f), Some((LimitKind::NoFile, 2048, None, Some(187))));
+        // Just under an hour away: still reported.
+        let at = |fds| ScanRow {
+            fd_soft_limit: Ok(Some(18_000)),
+            ..with_fds(9, fds)
+        };
+        let r = sampled(5, vec![at(5000)], vec![at(5020)]);
+        assert_eq!(ids(&r), vec![("growth.fds", Severity::Warning, Some(9))]);
     }
 
     #[test]
@@ -1213,6 +1375,78 @@ mod tests {
                 Some(3)
             ))
         );
+    }
+
+    /// A process that used `ticks` of CPU (100 Hz) between two scans.
+    fn with_cpu(pid: i32, ticks: u64) -> ScanRow {
+        ScanRow {
+            cpu_ticks: ticks,
+            ..row(pid, 1)
+        }
+    }
+
+    #[test]
+    fn busy_processes_and_their_hot_threads() {
+        // 5 s at 100 Hz: 495 ticks = 99% of a CPU; 300 = 60%; 410 = 82%
+        // (it may have a busy thread: its threads are read, but it is not
+        // busy as a whole).
+        let mut w = World::new();
+        let before = vec![
+            with_cpu(7, 0),
+            with_cpu(8, 0),
+            with_cpu(9, 0),
+            with_cpu(10, 0),
+        ];
+        let after = vec![
+            with_cpu(7, 495),
+            with_cpu(8, 300),
+            with_cpu(9, 470),
+            with_cpu(10, 410),
+        ];
+        let b = scan_at(Instant::now(), before.clone());
+        let a = scan_at(b.taken + Duration::from_secs(5), after.clone());
+        assert_eq!(hot_processes(&a, &b, 100, &w.th), vec![7, 9, 10]);
+        // At most the five busiest.
+        let many: Vec<ScanRow> = (20..30).map(|p| with_cpu(p, 0)).collect();
+        let busy: Vec<ScanRow> = (20..30).map(|p| with_cpu(p, 400 + p as u64)).collect();
+        let (b2, a2) = (scan_at(b.taken, many), scan_at(a.taken, busy));
+        assert_eq!(
+            hot_processes(&a2, &b2, 100, &w.th),
+            vec![29, 28, 27, 26, 25]
+        );
+        // 7's threads were read: one is hot. 9's were not.
+        w.hot_threads.insert(
+            7,
+            vec![HotThread {
+                tid: 70,
+                name: Text(b"spin".to_vec()),
+                percent: 98.0,
+            }],
+        );
+        let r = sampled_in(&w, 5, before, after);
+        assert_eq!(
+            ids(&r),
+            vec![
+                ("cpu.busy_thread", Severity::Warning, Some(7)),
+                ("cpu.busy", Severity::Info, Some(9)),
+            ]
+        );
+        let f = &r.findings[0].finding;
+        assert_eq!(f.evidence()["tid"], json!(70));
+        assert_eq!(f.evidence()["thread_name"], json!("spin"));
+        assert_eq!(f.evidence()["process_percent"], json!(99.0));
+        assert_eq!(f.evidence()["thread_seconds"], json!(0.5));
+        assert_eq!(r.findings[1].finding.evidence()["percent"], json!(94.0));
+        // One scan: no rate, no CPU finding.
+        let r = w.build(&host(), &scan(vec![with_cpu(7, 495)]), None);
+        assert_eq!(ids(&r), vec![]);
+        // A reused PID (another start time): no rate.
+        let reused = ScanRow {
+            start_ticks: 5,
+            ..with_cpu(7, 495)
+        };
+        let r = sampled(5, vec![with_cpu(7, 0)], vec![reused]);
+        assert_eq!(ids(&r), vec![]);
     }
 
     #[test]

@@ -196,6 +196,10 @@ pub struct InspectReport {
     /// unreadable, listed in `unavailable` as `cgroup`, or for a zombie
     /// that has left its cgroups).
     pub workload: Option<super::workload::WorkloadReport>,
+    /// Lifetime CPU averages of the process and its hottest threads (the
+    /// CPU rules' facts; shown through their findings).
+    #[serde(skip)]
+    pub cpu_use: Option<crate::analysis::cpu::CpuUse>,
     pub threads: Option<u64>,
     pub thread_groups: Vec<NameGroup>,
     pub memory: Memory,
@@ -392,6 +396,10 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         truncated: s.environ_truncated,
     };
     let cpu_seconds = cpu_seconds(s, &mut un);
+    let cpu_use = s.clock.uptime.as_ref().ok().and_then(|&up| {
+        let threads = threads_list.as_deref().unwrap_or_default();
+        crate::analysis::cpu::lifetime(stat, threads, s.clock.ticks_per_sec, up)
+    });
 
     let mut report = InspectReport {
         pid: s.pid,
@@ -412,6 +420,7 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         age_seconds,
         cpu_seconds,
         workload: workload(s),
+        cpu_use,
         threads: st.and_then(|x| x.threads).or(Some(stat.num_threads)),
         thread_groups,
         memory,

@@ -3,6 +3,7 @@
 //! synthetic inputs.
 
 pub mod ceiling;
+pub mod cpu;
 pub mod doctor;
 pub mod env;
 pub mod fds;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::analysis::cpu::HotThread;
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
 use crate::analysis::incomplete::Cause;
@@ -161,6 +162,8 @@ fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorRepo
     let lasting = lasting_zombies(&ctx.fs, &scans.scan);
     let th = Thresholds::default();
     let host_th = HostThresholds::default();
+    let ticks_per_sec = crate::reader::clock_ticks();
+    let (hot_threads, thread_seconds) = hot_threads(&ctx.fs, scans, ticks_per_sec, &th);
     let mut report = model::build(&Inputs {
         host,
         scan: &scans.scan,
@@ -172,6 +175,9 @@ fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorRepo
         th: &th,
         host_th: &host_th,
         ceilings: &grower_ceilings(&ctx.fs, &scans.scan, scans.before.as_ref()),
+        ticks_per_sec,
+        hot_threads: &hot_threads,
+        thread_seconds,
     });
     report.skipped.read_errors = failed.len();
     Ok(report)
@@ -291,7 +297,55 @@ fn lasting_zombies(fs: &ProcFs, scan: &Scan) -> Vec<i32> {
         .collect()
 }
 
-/// The limits of the fast growers (a few processes), read now: the same
+/// How long the threads of the busiest processes are watched, after the
+/// scans, to name the hot ones (100 Hz ticks: 50 ticks, 2% a tick).
+const THREAD_LOOK: Duration = Duration::from_millis(500);
+
+/// The hottest threads of the processes that used most of a CPU between
+/// the two scans (at most `model::MAX_HOT_PROCESSES`), each thread's CPU
+/// time read twice [`THREAD_LOOK`] apart; and the seconds that took. A
+/// process gone or replaced since the scan is left out.
+fn hot_threads(
+    fs: &ProcFs,
+    scans: &Scans,
+    ticks_per_sec: u64,
+    th: &Thresholds,
+) -> (HashMap<i32, Vec<HotThread>>, f64) {
+    let Some(before) = scans.before.as_ref() else {
+        return (HashMap::new(), 0.0);
+    };
+    let first: Vec<_> = model::hot_processes(&scans.scan, before, ticks_per_sec, th)
+        .into_iter()
+        .filter_map(|pid| {
+            let p = fs.open(pid).ok()?;
+            let row = scans.scan.find(pid)?;
+            if p.start_ticks() != row.start_ticks {
+                return None;
+            }
+            let threads = p.thread_details().ok()?;
+            Some((pid, p, threads, Instant::now()))
+        })
+        .collect();
+    if first.is_empty() {
+        return (HashMap::new(), 0.0);
+    }
+    std::thread::sleep(THREAD_LOOK);
+    let mut secs = THREAD_LOOK.as_secs_f64();
+    let hot = first
+        .into_iter()
+        .filter_map(|(pid, p, was, at)| {
+            let now = p.thread_details().ok()?;
+            let dt = at.elapsed().as_secs_f64();
+            secs = secs.max(dt);
+            let hot = crate::analysis::cpu::threads_between(&was, &now, dt, ticks_per_sec);
+            Some((pid, hot))
+        })
+        .collect();
+    (hot, secs)
+}
+
+/// The limits of the growers (the processes that grew past the absolute
+/// minimums: a few), read now: the same
 /// ceilings `watch` uses. A process gone or replaced since the scan is
 /// left out.
 fn grower_ceilings(

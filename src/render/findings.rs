@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::units::iec;
 use crate::analysis::ceiling::Kind as LimitKind;
+use crate::analysis::cpu::{Basis, HotThread};
 use crate::analysis::doctor::DoctorFinding;
 use crate::analysis::findings::{Finding, Kind, Severity};
 use crate::analysis::leak::Metric;
@@ -79,9 +80,9 @@ pub fn message(f: &Finding) -> String {
             "in uninterruptible wait (D): blocked in the kernel, usually on disk or network I/O"
                 .to_string()
         }
-        Kind::NonvoluntarySwitches { percent, .. } => format!(
-            "{percent:.0}% of context switches are nonvoluntary: the process is often preempted (CPU contention or a CPU quota)"
-        ),
+        Kind::NonvoluntarySwitches { .. } | Kind::BusyThread { .. } | Kind::CpuBusy { .. } => {
+            cpu_words(&f.kind)
+        }
         Kind::ZombiesUnreaped {
             ppid,
             parent_name,
@@ -142,6 +143,102 @@ pub fn message(f: &Finding) -> String {
             exhaustion,
             ..
         } => growth_words(*metric, *from, *to, *seconds, exhaustion.as_ref()),
+    }
+}
+
+/// A thread by name and TID: `"worker" (TID 123)`.
+fn thread_name(t: &HotThread) -> String {
+    format!("\"{}\" (TID {})", t.name.display(), t.tid)
+}
+
+/// A thread with its share of a CPU: `"worker" (TID 123) at 98% of a CPU`.
+fn thread_words(t: &HotThread) -> String {
+    format!("{} at {:.0}% of a CPU", thread_name(t), t.percent)
+}
+
+/// Over what a CPU share was measured.
+fn over(seconds: f64, basis: Basis) -> String {
+    match basis {
+        Basis::Sampled => format!("over the {seconds:.1}s sample"),
+        Basis::Lifetime => format!("over its {} life", super::units::duration(seconds)),
+    }
+}
+
+/// One thread using most of a CPU, and the process around it.
+fn busy_thread_words(
+    t: &HotThread,
+    thread_seconds: Option<f64>,
+    process_percent: f64,
+    seconds: f64,
+    basis: Basis,
+) -> String {
+    let measured = match thread_seconds {
+        Some(s) => format!("over {s:.1}s"),
+        None => "on average over its life".to_string(),
+    };
+    format!(
+        "thread {} uses {:.0}% of a CPU {measured} (the process: {process_percent:.0}% {}): this one thread is the bottleneck, more CPUs will not help it",
+        thread_name(t),
+        t.percent,
+        over(seconds, basis)
+    )
+}
+
+/// A process using most of a CPU or more, and its hottest threads.
+fn cpu_busy_words(
+    percent: f64,
+    cpus: Option<usize>,
+    seconds: f64,
+    basis: Basis,
+    hottest: &[HotThread],
+) -> String {
+    let of = cpus.map_or_else(String::new, |n| {
+        format!(" (the host has {n} CPU{})", if n == 1 { "" } else { "s" })
+    });
+    let threads = if hottest.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = hottest
+            .iter()
+            .map(|t| format!("{} {:.0}%", thread_name(t), t.percent))
+            .collect();
+        format!("; hottest threads: {}", list.join(", "))
+    };
+    format!(
+        "uses {percent:.0}% of one CPU {}{of}{threads}",
+        over(seconds, basis)
+    )
+}
+
+/// The words of the CPU kinds (see [`message`]).
+fn cpu_words(kind: &Kind) -> String {
+    match kind {
+        Kind::NonvoluntarySwitches {
+            percent,
+            hot_thread,
+            ..
+        } => format!(
+            "{percent:.0}% of context switches are nonvoluntary: the process is often preempted (CPU contention or a CPU quota){}",
+            hot_thread
+                .as_ref()
+                .map(|t| format!("; its hottest thread is {}", thread_words(t)))
+                .unwrap_or_default()
+        ),
+        Kind::BusyThread {
+            thread,
+            thread_seconds,
+            process_percent,
+            seconds,
+            basis,
+        } => busy_thread_words(thread, *thread_seconds, *process_percent, *seconds, *basis),
+        Kind::CpuBusy {
+            percent,
+            cpus,
+            seconds,
+            basis,
+            hottest,
+        } => cpu_busy_words(*percent, *cpus, *seconds, *basis, hottest),
+        _ => String::new(),
     }
 }
 
@@ -232,6 +329,9 @@ pub fn next(f: &Finding) -> Option<String> {
             format!("proctor inspect {ppid}")
         }
         Kind::NonvoluntarySwitches { .. } => format!("proctor threads {pid} --sort switches"),
+        Kind::BusyThread { .. } | Kind::CpuBusy { .. } => {
+            format!("proctor threads {pid} --sort cpu")
+        }
         Kind::HostMemAvailableLow { .. }
         | Kind::HostSwapInUse { .. }
         | Kind::HostMemoryPressure { .. } => TOP_RSS.to_string(),
@@ -365,6 +465,78 @@ mod tests {
         ]
     }
 
+    /// The CPU kinds, in the table's order (after the state rules).
+    fn insert_cpu_kinds(kinds: &mut Vec<Kind>) {
+        let at = kinds
+            .iter()
+            .position(|k| matches!(k, Kind::Uninterruptible))
+            .map_or(kinds.len(), |i| i + 1);
+        kinds.splice(at..at, cpu_kinds());
+    }
+
+    /// One of each CPU kind (busy thread named or not, sampled or
+    /// lifetime).
+    fn cpu_kinds() -> Vec<Kind> {
+        let hot = || HotThread {
+            tid: 43,
+            name: text("spin\x1b[2J"),
+            percent: 98.6,
+        };
+        vec![
+            Kind::NonvoluntarySwitches {
+                voluntary: 400,
+                nonvoluntary: 1600,
+                percent: 80.0,
+                hot_thread: None,
+            },
+            Kind::NonvoluntarySwitches {
+                voluntary: 400,
+                nonvoluntary: 1600,
+                percent: 80.0,
+                hot_thread: Some(hot()),
+            },
+            Kind::BusyThread {
+                thread: hot(),
+                thread_seconds: Some(0.5),
+                process_percent: 99.2,
+                seconds: 5.04,
+                basis: Basis::Sampled,
+            },
+            Kind::BusyThread {
+                thread: hot(),
+                thread_seconds: None,
+                process_percent: 97.0,
+                seconds: 3725.0,
+                basis: Basis::Lifetime,
+            },
+            Kind::CpuBusy {
+                percent: 185.0,
+                cpus: Some(2),
+                seconds: 5.0,
+                basis: Basis::Sampled,
+                hottest: vec![
+                    HotThread {
+                        tid: 44,
+                        name: text("w1"),
+                        percent: 62.0,
+                    },
+                    HotThread {
+                        tid: 45,
+                        name: text("w2"),
+                        percent: 61.0,
+                    },
+                ],
+            },
+            Kind::CpuBusy {
+                percent: 120.0,
+                cpus: None,
+                seconds: 60.0,
+                basis: Basis::Lifetime,
+                hottest: vec![],
+            },
+        ]
+    }
+
     fn one_of_each() -> Vec<Finding> {
         let mut kinds = vec![
             Kind::FdsNearLimit {
@@ -413,11 +585,6 @@ mod tests {
                 parent_name: None,
             },
             Kind::Uninterruptible,
-            Kind::NonvoluntarySwitches {
-                voluntary: 400,
-                nonvoluntary: 1600,
-                percent: 80.0,
-            },
             Kind::ZombiesUnreaped {
                 ppid: 50,
                 parent_name: Some(text("server")),
@@ -455,6 +622,7 @@ mod tests {
                 percent: 86.0,
             },
         ];
+        insert_cpu_kinds(&mut kinds);
         kinds.extend(growth_kinds());
         kinds
             .into_iter()
@@ -470,6 +638,8 @@ mod tests {
                     Kind::Zombie { .. } => ("state.zombie", Some(42)),
                     Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
                     Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),
+                    Kind::BusyThread { .. } => ("cpu.busy_thread", Some(42)),
+                    Kind::CpuBusy { .. } => ("cpu.busy", Some(42)),
                     Kind::ZombiesUnreaped { ppid, .. } => ("zombies.unreaped", Some(*ppid)),
                     Kind::HostMemAvailableLow { .. } => ("host.mem_available_low", None),
                     Kind::HostSwapInUse { .. } => ("host.swap_in_use", None),

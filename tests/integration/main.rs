@@ -11,6 +11,8 @@
 //!   the fixture trees.
 //! - `fixtures`: `inspect` on the captured /proc trees, values checked
 //!   against the captured files.
+//! - `growers`: `doctor --sample` on an old leak near its limit, and the
+//!   busy-thread rule naming a spinning thread in `inspect` and `doctor`.
 //! - `followups`: values that do not parse are unknown (`?`, null,
 //!   `parse_error`), never 0 or absent (smaps, host files, start time).
 //! - `forged_sockets`: a unix socket name forging a /proc/net/unix record is
@@ -51,6 +53,7 @@ mod doctor;
 mod fixtures;
 mod followups;
 mod forged_sockets;
+mod growers;
 mod hardening;
 mod honesty;
 mod hostile_misc;

@@ -49,6 +49,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ceiling::Exhaustion;
+use super::cpu::{Basis, CpuUse, HotThread};
 use super::inspect::InspectReport;
 use super::leak::Metric;
 use crate::reader::HostFacts;
@@ -137,11 +138,34 @@ pub enum Kind {
     },
     /// In uninterruptible sleep (D).
     Uninterruptible,
-    /// Share of nonvoluntary context switches.
+    /// Share of nonvoluntary context switches, with the thread behind the
+    /// process's CPU use when there is one (a busy thread, or one doing
+    /// most of the work: `Thresholds::hot_thread_pct`).
     NonvoluntarySwitches {
         voluntary: u64,
         nonvoluntary: u64,
         percent: f64,
+        hot_thread: Option<HotThread>,
+    },
+    /// One thread using most of a CPU (`cpu.busy_thread`), with the
+    /// process's own use and how both were measured.
+    BusyThread {
+        thread: HotThread,
+        /// Over how long the thread was measured (None: its life).
+        thread_seconds: Option<f64>,
+        process_percent: f64,
+        seconds: f64,
+        basis: Basis,
+    },
+    /// The process using most of a CPU or more, no single thread hot
+    /// (`cpu.busy`): percent of one CPU, the host's CPUs when known, the
+    /// hottest threads when they were read.
+    CpuBusy {
+        percent: f64,
+        cpus: Option<usize>,
+        seconds: f64,
+        basis: Basis,
+        hottest: Vec<HotThread>,
     },
     /// Lasting zombies of one parent (doctor; the finding's pid is the
     /// parent's).
@@ -242,15 +266,9 @@ impl Kind {
             ],
             Kind::Zombie { ppid, .. } => vec![("ppid", json!(ppid))],
             Kind::Uninterruptible => vec![],
-            Kind::NonvoluntarySwitches {
-                voluntary,
-                nonvoluntary,
-                percent,
-            } => vec![
-                ("voluntary", json!(voluntary)),
-                ("nonvoluntary", json!(nonvoluntary)),
-                ("percent", json!(round1(*percent))),
-            ],
+            Kind::NonvoluntarySwitches { .. } | Kind::BusyThread { .. } | Kind::CpuBusy { .. } => {
+                self.cpu_evidence()
+            }
             Kind::ZombiesUnreaped { zombies, .. } => vec![
                 ("zombies", json!(zombies.len())),
                 ("zombie_pids", json!(zombies)),
@@ -293,20 +311,92 @@ impl Kind {
             Kind::HostTasksNearLimit { tasks, limit, .. } => {
                 vec![("tasks", json!(tasks)), ("limit", json!(limit))]
             }
+            Kind::Growth { .. } => self.growth_evidence(),
+        };
+        e.into_iter().collect()
+    }
+
+    /// The evidence of the CPU kinds (see [`Kind::evidence`]).
+    fn cpu_evidence(&self) -> Vec<(&'static str, Value)> {
+        match self {
+            Kind::NonvoluntarySwitches {
+                voluntary,
+                nonvoluntary,
+                percent,
+                hot_thread,
+            } => {
+                let mut e = vec![
+                    ("voluntary", json!(voluntary)),
+                    ("nonvoluntary", json!(nonvoluntary)),
+                    ("percent", json!(round1(*percent))),
+                ];
+                if let Some(t) = hot_thread {
+                    e.push(("hot_thread", thread_json(t)));
+                }
+                e
+            }
+            Kind::BusyThread {
+                thread,
+                thread_seconds,
+                process_percent,
+                seconds,
+                basis,
+            } => vec![
+                ("tid", json!(thread.tid)),
+                ("thread_name", json!(thread.name)),
+                ("percent", json!(round1(thread.percent))),
+                ("thread_seconds", json!(thread_seconds.map(round1))),
+                ("process_percent", json!(round1(*process_percent))),
+                ("seconds", json!(round1(*seconds))),
+                ("basis", json!(basis)),
+            ],
+            Kind::CpuBusy {
+                percent,
+                cpus,
+                seconds,
+                basis,
+                hottest,
+            } => vec![
+                ("percent", json!(round1(*percent))),
+                ("cpus", json!(cpus)),
+                ("seconds", json!(round1(*seconds))),
+                ("basis", json!(basis)),
+                (
+                    "hottest_threads",
+                    Value::Array(hottest.iter().map(thread_json).collect()),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The evidence of a grower (see [`Kind::evidence`]).
+    fn growth_evidence(&self) -> Vec<(&'static str, Value)> {
+        match self {
             Kind::Growth {
                 from,
                 to,
                 seconds,
                 per_second,
+                exhaustion,
                 ..
-            } => vec![
-                ("from", json!(from)),
-                ("to", json!(to)),
-                ("seconds", json!(round1(*seconds))),
-                ("per_second", json!(round1(*per_second))),
-            ],
-        };
-        e.into_iter().collect()
+            } => {
+                let mut e = vec![
+                    ("from", json!(from)),
+                    ("to", json!(to)),
+                    ("seconds", json!(round1(*seconds))),
+                    ("per_second", json!(round1(*per_second))),
+                ];
+                // The ceiling and the time to it, as `watch` judges them.
+                if let Some(x) = exhaustion {
+                    e.push(("limit", json!(x.limit)));
+                    e.push(("limit_kind", json!(limit_id(x.kind))));
+                    e.push(("eta_seconds", json!(x.eta_s.map(round1))));
+                }
+                e
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -323,6 +413,18 @@ pub struct Thresholds {
     pub nonvoluntary_pct: f64,
     /// ...once at least this many switches were counted.
     pub min_switches: u64,
+    /// One thread at or over this share of one CPU (percent): a busy
+    /// thread (`cpu.busy_thread`). Under 100 because a spinning thread
+    /// preempted on a busy host gets less than a whole CPU.
+    pub busy_thread_pct: f64,
+    /// A thread under `busy_thread_pct` is still named by
+    /// `cpu.nonvoluntary_switches` from this share of one CPU (percent),
+    /// when it does at least half the process's work.
+    pub hot_thread_pct: f64,
+    /// The process at or over this share of one CPU (percent) with no
+    /// busy thread: `cpu.busy` (info; a warning at this share of every
+    /// CPU of the host).
+    pub busy_pct: f64,
 }
 
 impl Default for Thresholds {
@@ -336,6 +438,9 @@ impl Default for Thresholds {
             close_wait: 20,
             nonvoluntary_pct: 50.0,
             min_switches: 1000,
+            busy_thread_pct: 80.0,
+            hot_thread_pct: 25.0,
+            busy_pct: 90.0,
         }
     }
 }
@@ -401,6 +506,8 @@ pub struct Facts {
     pub swap_bytes: Option<u64>,
     pub voluntary_switches: Option<u64>,
     pub nonvoluntary_switches: Option<u64>,
+    /// CPU use and the hottest threads (`analysis::cpu`).
+    pub cpu: Option<CpuUse>,
 }
 
 impl Facts {
@@ -425,6 +532,7 @@ impl Facts {
             swap_bytes: r.memory.swap_bytes,
             voluntary_switches: r.context_switches.voluntary,
             nonvoluntary_switches: r.context_switches.nonvoluntary,
+            cpu: r.cpu_use.clone(),
         }
     }
 }
@@ -508,6 +616,25 @@ pub fn evaluate_host(seen: &HostSeen<'_>, th: &HostThresholds) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+/// A thread in the evidence: tid, name, percent of one CPU.
+fn thread_json(t: &HotThread) -> Value {
+    json!({"tid": t.tid, "name": t.name, "percent": round1(t.percent)})
+}
+
+/// A limit's stable id in the evidence (`nofile`, `pids_max`, ...).
+fn limit_id(k: super::ceiling::Kind) -> &'static str {
+    use super::ceiling::Kind as L;
+    match k {
+        L::PidsMax => "pids_max",
+        L::ThreadsMax => "threads_max",
+        L::PidMax => "pid_max",
+        L::NoFile => "nofile",
+        L::MaxMapCount => "max_map_count",
+        L::MemoryCgroup => "memory_cgroup",
+        L::MemTotal => "mem_total",
+    }
 }
 
 /// `x` rounded to one decimal, as the evidence shows percentages.

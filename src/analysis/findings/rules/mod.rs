@@ -27,6 +27,8 @@ pub const PROCESS_RULES: &[Rule] = &[
     Rule::new("state.zombie", state::zombie),
     Rule::new("state.uninterruptible", state::uninterruptible),
     Rule::new("cpu.nonvoluntary_switches", cpu::nonvoluntary_switches),
+    Rule::new("cpu.busy_thread", cpu::busy_thread),
+    Rule::new("cpu.busy", cpu::busy_process),
 ];
 
 /// Every host rule (`doctor`).
@@ -56,16 +58,17 @@ mod tests {
     use std::collections::HashSet;
 
     use super::super::{
-        Facts, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
+        Facts, Finding, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
     };
     use super::*;
+    use crate::analysis::cpu::{Basis, CpuUse, HotThread};
     use crate::parse::host::{FileNr, MemInfo, Psi, PsiLine};
     use crate::reader::HostFacts;
     use crate::text::Text;
 
     /// Every per-process rule id there must be: a rule dropped from the
     /// table (or renamed) fails here.
-    const PROCESS_IDS: [&str; 10] = [
+    const PROCESS_IDS: [&str; 12] = [
         "fds.near_limit",
         "fds.deleted_open",
         "memory.near_cgroup_limit",
@@ -76,6 +79,8 @@ mod tests {
         "state.zombie",
         "state.uninterruptible",
         "cpu.nonvoluntary_switches",
+        "cpu.busy_thread",
+        "cpu.busy",
     ];
 
     const HOST_IDS: [&str; 6] = [
@@ -108,6 +113,27 @@ mod tests {
         }
     }
 
+    /// CPU use measured between two scans on a 4-CPU host: the process's
+    /// percent of one CPU and its threads (name, percent), hottest first.
+    fn cpu_use(percent: f64, threads: &[(&str, f64)]) -> CpuUse {
+        CpuUse {
+            percent,
+            seconds: 5.0,
+            basis: Basis::Sampled,
+            cpus: Some(4),
+            thread_seconds: Some(0.5),
+            hottest: threads
+                .iter()
+                .enumerate()
+                .map(|(i, (name, percent))| HotThread {
+                    tid: 100 + i as i32,
+                    name: Text(name.as_bytes().to_vec()),
+                    percent: *percent,
+                })
+                .collect(),
+        }
+    }
+
     /// A process made for one rule: healthy but for what `id` judges.
     fn firing(id: &str) -> Facts {
         let mut f = healthy();
@@ -122,6 +148,8 @@ mod tests {
             "state.zombie" => f.state = "Z".into(),
             "state.uninterruptible" => f.state = "D".into(),
             "cpu.nonvoluntary_switches" => f.nonvoluntary_switches = Some(9000),
+            "cpu.busy_thread" => f.cpu = Some(cpu_use(99.0, &[("spin", 98.0), ("main", 1.0)])),
+            "cpu.busy" => f.cpu = Some(cpu_use(180.0, &[("w1", 60.0), ("w2", 60.0)])),
             other => panic!("no synthetic input for rule {other}: add one here"),
         }
         f
@@ -296,6 +324,84 @@ mod tests {
         f.voluntary_switches = Some(10);
         f.nonvoluntary_switches = Some(900);
         assert_eq!(evaluate_facts(&f, &th), vec![]);
+    }
+
+    #[test]
+    fn cpu_rules_name_the_busy_thread() {
+        let th = Thresholds::default();
+        let judged = |c: Option<CpuUse>, nonvoluntary: u64| {
+            let mut f = healthy();
+            f.cpu = c;
+            f.nonvoluntary_switches = Some(nonvoluntary);
+            evaluate_facts(&f, &th)
+        };
+        // Preempted, with a busy thread: the contention finding names it.
+        let found = judged(Some(cpu_use(99.0, &[("spin", 98.0)])), 9000);
+        let ids: Vec<&str> = found.iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["cpu.busy_thread", "cpu.nonvoluntary_switches"]);
+        match &found[1].kind {
+            Kind::NonvoluntarySwitches { hot_thread, .. } => {
+                let t = hot_thread.as_ref().expect("the busy thread");
+                assert_eq!((t.tid, t.name.display()), (100, "spin".to_string()));
+            }
+            k => panic!("{k:?}"),
+        }
+        // Preempted, held back to 40% of a CPU (a quota) and doing most of
+        // the process's work: named, though not busy.
+        let found = judged(Some(cpu_use(45.0, &[("q", 40.0), ("b", 5.0)])), 9000);
+        assert_eq!(found.len(), 1);
+        match &found[0].kind {
+            Kind::NonvoluntarySwitches {
+                hot_thread: Some(t),
+                ..
+            } => assert_eq!(t.name.display(), "q"),
+            k => panic!("{k:?}"),
+        }
+        // Preempted, no thread doing most of the work, or too little:
+        // no thread named.
+        for c in [
+            cpu_use(85.0, &[("a", 40.0), ("b", 40.0)]),
+            cpu_use(30.0, &[("a", 20.0)]),
+        ] {
+            let found = judged(Some(c), 9000);
+            assert!(
+                matches!(
+                    found[..],
+                    [Finding {
+                        kind: Kind::NonvoluntarySwitches {
+                            hot_thread: None,
+                            ..
+                        },
+                        ..
+                    }]
+                ),
+                "{found:?}"
+            );
+        }
+        // Under both thresholds, or nothing measured: quiet.
+        assert_eq!(judged(Some(cpu_use(89.0, &[("a", 79.0)])), 10), vec![]);
+        assert_eq!(judged(None, 10), vec![]);
+        // Busy without a busy thread: info on a 4-CPU host...
+        let found = judged(Some(cpu_use(180.0, &[("a", 60.0)])), 10);
+        assert_eq!(
+            (found[0].id, found[0].severity),
+            ("cpu.busy", Severity::Info)
+        );
+        // ...a warning when it takes 90% of every CPU...
+        let found = judged(Some(cpu_use(370.0, &[("a", 75.0)])), 10);
+        assert_eq!(
+            (found[0].id, found[0].severity),
+            ("cpu.busy", Severity::Warning)
+        );
+        // ...and info when the CPUs are unknown (inspect).
+        let mut c = cpu_use(370.0, &[]);
+        c.cpus = None;
+        assert_eq!(judged(Some(c), 10)[0].severity, Severity::Info);
+        // One busy thread on a 1-CPU host: the busy thread says it.
+        let mut c = cpu_use(99.0, &[("spin", 99.0)]);
+        c.cpus = Some(1);
+        let ids: Vec<&str> = judged(Some(c), 10).iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["cpu.busy_thread"]);
     }
 
     #[test]
