@@ -1453,7 +1453,7 @@ proptest! {
 fn kmsg_escape(b: &[u8]) -> String {
     let mut s = String::new();
     for &c in b {
-        if c < 0x20 || c >= 0x7f || c == b'\\' {
+        if !(0x20..0x7f).contains(&c) || c == b'\\' {
             s.push_str(&format!("\\x{c:02x}"));
         } else {
             s.push(char::from(c));
