@@ -83,12 +83,14 @@ pub struct LogInput {
     pub capped: bool,
 }
 
-/// The clocks to place a record: seconds since boot now (uptime) and the
-/// wall clock now.
+/// The clocks to place a record: seconds since boot now (uptime: a
+/// record's age) and the boot time (`btime`: its wall-clock time). The
+/// record's clock stops during suspend, uptime's does not: on a host that
+/// suspended, ages are too long by the time suspended.
 #[derive(Debug, Clone, Copy)]
 pub struct Clocks {
     pub uptime: Option<f64>,
-    pub now_unix: f64,
+    pub boot_unix: Option<f64>,
 }
 
 fn kb(v: Option<u64>) -> Option<u64> {
@@ -104,7 +106,7 @@ pub fn kill(k: &OomKill, clocks: Clocks) -> Kill {
     let since_boot = k.usec as f64 / 1e6;
     let age = clocks.uptime.map(|u| (u - since_boot).max(0.0));
     Kill {
-        time_unix: age.map(|a| clocks.now_unix - a),
+        time_unix: clocks.boot_unix.map(|b| b + since_boot),
         age_seconds: age,
         seconds_since_boot: since_boot,
         seq: k.seq,
@@ -163,7 +165,7 @@ pub fn report(
         un.push(unavailable("uptime", e));
         Clocks {
             uptime: None,
-            now_unix: 0.0,
+            boot_unix: None,
         }
     });
     let (kills, in_log, malformed) = match &input.log {
@@ -359,7 +361,7 @@ mod tests {
     fn clocks(uptime: f64) -> Clocks {
         Clocks {
             uptime: Some(uptime),
-            now_unix: 1_000_000.0,
+            boot_unix: Some(1_000_000.0),
         }
     }
 
@@ -370,7 +372,7 @@ mod tests {
         assert_eq!(ks.len(), 1);
         let k = &ks[0];
         assert!((k.age_seconds.unwrap() - 720.0).abs() < 1e-3);
-        assert!((k.time_unix.unwrap() - (1_000_000.0 - 720.0)).abs() < 1e-3);
+        assert!((k.time_unix.unwrap() - (1_000_000.0 + 12843.274127)).abs() < 1e-3);
         assert_eq!(k.anon_rss_bytes, Some(32512 * 1024));
         assert_eq!(k.cgroup_limit_bytes, Some(32 << 20));
         assert_eq!(k.rss_bytes(), Some((32512 + 6632) * 1024));

@@ -39,6 +39,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let mut report = judge(ctx, &scans, &host)?;
+    let oom = crate::cmd::oom::doctor_section(&ctx.fs, &scans.scan, scans.before.as_ref());
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
             .into_option();
@@ -54,7 +55,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         )
     };
     let stdout = if ctx.json {
-        json(&report, scans.cut_short)
+        json(&report, scans.cut_short, &oom)
     } else {
         let body = render::doctor::render(
             &report,
@@ -64,7 +65,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             started.elapsed(),
             as_root,
             ctx.palette,
-        );
+        ) + &render::oom::doctor_section(&oom, ctx.palette);
         match scans.cut_short {
             Some(cut) => format!("{}\n{body}", ctx.palette.warning(&interrupted_note(cut))),
             None => body,
@@ -199,12 +200,22 @@ fn interrupted_note((after, of): CutShort) -> String {
     )
 }
 
-/// The JSON document; with `interrupted` when Ctrl-C cut the sample short.
-fn json(report: &model::DoctorReport, cut_short: Option<CutShort>) -> String {
-    let Some((after, of)) = cut_short else {
-        return render::to_json(report) + "\n";
-    };
+/// The JSON document, with `oom` (recent OOM kills); with `interrupted`
+/// when Ctrl-C cut the sample short.
+fn json(
+    report: &model::DoctorReport,
+    cut_short: Option<CutShort>,
+    oom: &crate::analysis::oom::DoctorOom,
+) -> String {
     let mut v = serde_json::to_value(report).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        let mut section = serde_json::to_value(oom).unwrap_or_default();
+        render::oom::add_hints(&mut section, &oom.unavailable);
+        o.insert("oom".into(), section);
+    }
+    let Some((after, of)) = cut_short else {
+        return render::to_json(&v) + "\n";
+    };
     if let Some(o) = v.as_object_mut() {
         o.insert(
             "interrupted".into(),

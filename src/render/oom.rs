@@ -49,6 +49,20 @@ fn name(t: Option<&Text>) -> String {
     t.map_or_else(|| "?".to_string(), Text::display)
 }
 
+/// "hour", "6 hours", "2d 3h", "30m 0s": a window in words.
+fn window(secs: f64) -> String {
+    let whole = secs.round();
+    if (whole - secs).abs() < 1e-9 && whole >= 3600.0 && whole % 3600.0 == 0.0 {
+        let h = (whole / 3600.0) as u64;
+        return if h == 1 {
+            "hour".to_string()
+        } else {
+            format!("{h} hours")
+        };
+    }
+    duration(secs)
+}
+
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -64,7 +78,7 @@ fn counts(r: &OomReport) -> String {
         None => format!("{boot}; the kernel log could not be read"),
     };
     if let (Some(since), Some(_)) = (r.since_seconds, r.in_kernel_log) {
-        let _ = write!(s, ", {} in the last {}", r.kills.len(), duration(since));
+        let _ = write!(s, ", {} in the last {}", r.kills.len(), window(since));
     }
     if let (Some(all), Some(n)) = (r.vmstat_oom_kill, r.in_kernel_log)
         && all > n as u64
@@ -155,21 +169,24 @@ pub fn human(r: &OomReport, p: Palette) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", counts(r));
     unavailable_lines(&mut s, &r.unavailable, p);
-    if r.overwritten_records > 0 || r.log_capped || r.malformed_records > 0 {
-        let _ = writeln!(
-            s,
-            "{}",
-            p.dim(&format!(
-                "kernel log: {} overwritten while read, {} OOM records unreadable{}",
-                r.overwritten_records,
-                r.malformed_records,
-                if r.log_capped {
-                    ", stopped at proctor's cap"
-                } else {
-                    ""
-                }
-            ))
-        );
+    let mut notes = Vec::new();
+    if r.malformed_records > 0 {
+        notes.push(format!(
+            "{} not understood (malformed or cut short)",
+            plural(r.malformed_records, "OOM record", "OOM records")
+        ));
+    }
+    if r.overwritten_records > 0 {
+        notes.push(format!(
+            "{} overwritten while being read",
+            plural(r.overwritten_records, "record", "records")
+        ));
+    }
+    if r.log_capped {
+        notes.push("reading stopped at proctor's cap: the newest records were not read".into());
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(s, "{}", p.dim(&format!("kernel log: {}", notes.join("; "))));
     }
     if r.kills.is_empty() {
         if r.in_kernel_log.is_some() {
@@ -246,6 +263,9 @@ fn recent_line(r: &RecentKill) -> String {
     s
 }
 
+/// `doctor` lists at most this many kills (newest first); `oom` lists all.
+const DOCTOR_SHOWN: usize = 5;
+
 /// `doctor`'s section (empty when nothing to say).
 pub fn doctor_section(d: &DoctorOom, p: Palette) -> String {
     let mut s = String::new();
@@ -260,8 +280,11 @@ pub fn doctor_section(d: &DoctorOom, p: Palette) -> String {
             duration(d.window_seconds)
         ))
     );
-    for r in &d.recent {
+    for r in d.recent.iter().take(DOCTOR_SHOWN) {
         let _ = writeln!(s, "  {}", p.warning(&recent_line(r)));
+    }
+    if d.recent.len() > DOCTOR_SHOWN {
+        let _ = writeln!(s, "  ... and {} more", d.recent.len() - DOCTOR_SHOWN);
     }
     if !d.recent.is_empty() {
         let _ = writeln!(s, "  {}", p.dim("next: proctor oom --since 1h"));
