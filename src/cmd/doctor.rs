@@ -200,22 +200,29 @@ fn interrupted_note((after, of): CutShort) -> String {
     )
 }
 
-/// The JSON document, with `oom` (recent OOM kills); with `interrupted`
-/// when Ctrl-C cut the sample short.
+/// The JSON document, with `oom` (recent OOM kills) after the report's
+/// own fields; with `interrupted` when Ctrl-C cut the sample short.
 fn json(
     report: &model::DoctorReport,
     cut_short: Option<CutShort>,
     oom: &crate::analysis::oom::DoctorOom,
 ) -> String {
-    let mut v = serde_json::to_value(report).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        let mut section = serde_json::to_value(oom).unwrap_or_default();
-        render::oom::add_hints(&mut section, &oom.unavailable);
-        o.insert("oom".into(), section);
+    #[derive(serde::Serialize)]
+    struct WithOom<'a> {
+        #[serde(flatten)]
+        report: &'a model::DoctorReport,
+        oom: serde_json::Value,
     }
-    let Some((after, of)) = cut_short else {
-        return render::to_json(&v) + "\n";
+    let mut section = serde_json::to_value(oom).unwrap_or_default();
+    render::oom::add_hints(&mut section, &oom.unavailable);
+    let doc = WithOom {
+        report,
+        oom: section,
     };
+    let Some((after, of)) = cut_short else {
+        return render::to_json(&doc) + "\n";
+    };
+    let mut v = serde_json::to_value(&doc).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert(
             "interrupted".into(),

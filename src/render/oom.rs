@@ -191,11 +191,7 @@ pub fn human(r: &OomReport, p: Palette) -> String {
     if r.kills.is_empty() {
         if r.in_kernel_log.is_some() {
             let _ = match r.since_seconds {
-                Some(d) => writeln!(
-                    s,
-                    "No OOM kill in the kernel log in the last {}",
-                    duration(d)
-                ),
+                Some(d) => writeln!(s, "No OOM kill in the kernel log in the last {}", window(d)),
                 None => writeln!(s, "No OOM kill in the kernel log"),
             };
         }
@@ -277,7 +273,7 @@ pub fn doctor_section(d: &DoctorOom, p: Palette) -> String {
         "\n{}",
         p.heading(&format!(
             "OOM kills in the last {}",
-            duration(d.window_seconds)
+            window(d.window_seconds)
         ))
     );
     for r in d.recent.iter().take(DOCTOR_SHOWN) {
