@@ -209,3 +209,121 @@ fn a_root_only_kernel_log_says_permission_denied_with_the_hint() {
     assert!(human.contains("sysctl kernel.dmesg_restrict=0"), "{human}");
     assert!(human.starts_with("3 OOM kills since boot"), "{human}");
 }
+
+/// A v1 memory cgroup with two child cgroups (a pod and its containers):
+/// every process moved to the root and every directory removed on drop.
+struct Pod(std::path::PathBuf);
+
+impl Pod {
+    fn new() -> Option<Pod> {
+        let base = std::path::Path::new("/sys/fs/cgroup/memory");
+        let dir = base.join(format!("proctor-test-pod-{}", std::process::id()));
+        let made = base.join("memory.limit_in_bytes").exists()
+            && std::fs::create_dir(&dir).is_ok()
+            && std::fs::create_dir(dir.join("ctr1")).is_ok()
+            && std::fs::create_dir(dir.join("ctr2")).is_ok();
+        let pod = Pod(dir);
+        if !require("a writable v1 memory cgroup (root, cgroup v1)", made) {
+            return None;
+        }
+        for (ctr, limit) in [("ctr1", 32u64 << 20), ("ctr2", 1u64 << 30)] {
+            let d = pod.0.join(ctr);
+            std::fs::write(d.join("memory.limit_in_bytes"), limit.to_string()).unwrap();
+            let _ = std::fs::write(d.join("memory.swappiness"), "0");
+            let _ = std::fs::write(d.join("memory.memsw.limit_in_bytes"), limit.to_string());
+        }
+        Some(pod)
+    }
+
+    /// `/proctor-test-pod-N/CTR`, as /proc/PID/cgroup says it.
+    fn name(&self, ctr: &str) -> String {
+        format!("/{}/{ctr}", self.0.file_name().unwrap().to_string_lossy())
+    }
+
+    /// `sh` that moves itself into CTR, then execs python3 with `script`.
+    fn python(&self, ctr: &str, script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.args(["-c", "echo $$ > \"$0\" && exec python3 -c \"$1\""])
+            .arg(self.0.join(ctr).join("cgroup.procs"))
+            .arg(script)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Pod {
+    fn drop(&mut self) {
+        let root = std::path::Path::new("/sys/fs/cgroup/memory/cgroup.procs");
+        for _ in 0..50 {
+            for ctr in ["ctr1", "ctr2"] {
+                let d = self.0.join(ctr);
+                if let Ok(procs) = std::fs::read_to_string(d.join("cgroup.procs")) {
+                    for pid in procs.lines() {
+                        let _ = std::fs::write(root, pid);
+                    }
+                }
+                let _ = std::fs::remove_dir(&d);
+            }
+            if std::fs::remove_dir(&self.0).is_ok() || !self.0.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_restarted_container_is_found_in_the_sibling_cgroup_with_its_growth() {
+    if !require(
+        "a readable /dev/kmsg",
+        std::fs::File::open("/dev/kmsg").is_ok(),
+    ) {
+        return;
+    }
+    let Some(pod) = Pod::new() else {
+        return;
+    };
+    // The first container is OOM-killed at its 32 MiB limit.
+    let mut victim = Reaped::spawn(
+        pod.python(
+            "ctr1",
+            "a = []\nfor _ in range(4096):\n    a.append(bytearray(1 << 20))\n",
+        )
+        .stdout(Stdio::null()),
+    );
+    let victim_pid = victim.pid();
+    use std::os::unix::process::ExitStatusExt;
+    let st = wait_exit(&mut victim.0, Duration::from_secs(60), "the OOM victim");
+    assert_eq!(st.signal(), Some(9));
+    // Its replacement runs in the sibling cgroup and grows 4 MiB/s
+    // (bounded: 400 MiB at most, far below its 1 GiB limit).
+    let (mut now, ready) = common::spawn_ready(pod.python(
+        "ctr2",
+        "import sys, time\na = []\nprint('READY', flush=True)\nfor _ in range(400):\n    a.append(bytearray(1 << 20))\n    time.sleep(0.25)\n",
+    ).stdout(Stdio::piped()));
+    assert!(ready.starts_with("READY"), "{ready}");
+    let now_pid = now.pid();
+
+    let mut k = None;
+    common::wait_until("the kill in doctor --json", Duration::from_secs(60), || {
+        let v = json(&proctor(&["doctor", "--sample", "2s", "--json"]));
+        k = kill_of(&v["oom"]["recent"], victim_pid);
+        k.as_ref().is_some_and(|k| !k["now"].is_null())
+    });
+    let k = k.expect("kill");
+    assert_eq!(k["memory_cgroup"], pod.name("ctr1").as_str());
+    let n = &k["now"];
+    assert_eq!(n["pid"], now_pid, "{k}");
+    assert_eq!(n["relation"], "sibling_cgroup");
+    assert_eq!(n["memory_cgroup"], pod.name("ctr2").as_str());
+    assert_eq!(n["cgroup_limit_bytes"], 1u64 << 30);
+    let rate = n["rss_bytes_per_second"].as_f64().expect("rate");
+    assert!(
+        (1.0e6..16.0e6).contains(&rate),
+        "about 4 MiB/s measured: {rate}"
+    );
+    let eta = n["seconds_to_limit"].as_f64().expect("time to the limit");
+    assert!((20.0..2000.0).contains(&eta), "{eta}");
+    let _ = now.0.kill();
+}
