@@ -65,7 +65,8 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             started.elapsed(),
             as_root,
             ctx.palette,
-        ) + &render::oom::doctor_section(&oom, ctx.palette);
+            &render::oom::doctor_section(&oom, ctx.palette),
+        );
         match scans.cut_short {
             Some(cut) => format!("{}\n{body}", ctx.palette.warning(&interrupted_note(cut))),
             None => body,
