@@ -104,7 +104,10 @@ fn text(v: &Option<Vec<u8>>) -> Option<Text> {
 /// One parsed kill placed in time.
 pub fn kill(k: &OomKill, clocks: Clocks) -> Kill {
     let since_boot = k.usec as f64 / 1e6;
-    let age = clocks.uptime.map(|u| (u - since_boot).max(0.0));
+    // Milliseconds: the two clocks agree no better.
+    let age = clocks
+        .uptime
+        .map(|u| ((u - since_boot).max(0.0) * 1000.0).round() / 1000.0);
     Kill {
         time_unix: clocks.boot_unix.map(|b| b + since_boot),
         age_seconds: age,

@@ -73,12 +73,15 @@ impl ProcFs {
             let mut buf = Vec::new();
             log.capped = read_capped(&fd, &mut buf, KMSG_MAX_BYTES, false)
                 .map_err(|e| sys_error(&path, &e, "the kernel log"))?;
-            log.records = buf
+            let mut lines = buf
                 .split(|&c| c == b'\n')
-                .filter(|l| !l.is_empty() && !l.starts_with(b" "))
+                .filter(|l| !l.is_empty() && !l.starts_with(b" "));
+            log.records = lines
+                .by_ref()
                 .take(KMSG_MAX_RECORDS)
                 .map(<[u8]>::to_vec)
                 .collect();
+            log.capped |= lines.next().is_some();
         }
         Ok(log)
     }
