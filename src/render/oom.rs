@@ -49,16 +49,25 @@ fn name(t: Option<&Text>) -> String {
     t.map_or_else(|| "?".to_string(), Text::display)
 }
 
-/// "hour", "6 hours", "2d 3h", "30m 0s": a window in words.
+/// "hour", "6 hours", "30 minutes", "2 days", else "1h 30m": a window
+/// in words.
 fn window(secs: f64) -> String {
     let whole = secs.round();
-    if (whole - secs).abs() < 1e-9 && whole >= 3600.0 && whole % 3600.0 == 0.0 {
-        let h = (whole / 3600.0) as u64;
-        return if h == 1 {
-            "hour".to_string()
-        } else {
-            format!("{h} hours")
-        };
+    if (whole - secs).abs() < 1e-9 && whole >= 60.0 {
+        for (unit, one, many) in [
+            (86_400.0, "day", "days"),
+            (3600.0, "hour", "hours"),
+            (60.0, "minute", "minutes"),
+        ] {
+            if whole % unit == 0.0 {
+                let n = (whole / unit) as u64;
+                return if n == 1 {
+                    one.to_string()
+                } else {
+                    format!("{n} {many}")
+                };
+            }
+        }
     }
     duration(secs)
 }
@@ -287,4 +296,16 @@ pub fn doctor_section(d: &DoctorOom, p: Palette) -> String {
     }
     unavailable_lines(&mut s, &d.unavailable, p);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn windows_in_words() {
+        assert_eq!(super::window(3600.0), "hour");
+        assert_eq!(super::window(1800.0), "30 minutes");
+        assert_eq!(super::window(2.0 * 86_400.0), "2 days");
+        assert_eq!(super::window(5400.0), "90 minutes");
+        assert_eq!(super::window(90.4), "1m 30s");
+    }
 }
