@@ -14,6 +14,7 @@ pub mod leak;
 pub mod maps;
 pub mod names;
 pub mod net;
+pub mod oom;
 pub mod secrets;
 pub mod threads;
 pub mod top;

@@ -204,6 +204,8 @@ pub enum Command {
     Top(TopArgs),
     /// Find every process in trouble on this host, and the host's own problems, with the next command to run
     Doctor(DoctorArgs),
+    /// OOM kills from the kernel log, newest first: victim, RSS, memory cgroup, its limit or the whole host
+    Oom(OomArgs),
     /// Run a leaking (or healthy) child process and watch it: see the detector work
     Demo(DemoArgs),
     /// The demo's child process (internal)
@@ -302,6 +304,8 @@ pub mod bounds {
     pub const MAX_SAMPLE: Duration = Duration::from_secs(24 * 3600);
     /// Longest `--duration` (watch, demo).
     pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+    /// Longest `oom --since` (ten years: past any uptime).
+    pub const MAX_SINCE: Duration = Duration::from_secs(10 * 365 * 86_400);
 }
 
 fn human(d: Duration) -> String {
@@ -418,9 +422,26 @@ pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
                 )?;
             }
         }
+        Command::Oom(a) => {
+            if let Some(d) = a.since {
+                check_since(d)?;
+            }
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// `oom --since`: more than zero, at most [`bounds::MAX_SINCE`].
+fn check_since(d: Duration) -> Result<(), CliError> {
+    let hint = "use e.g. --since 1h or --since 2d";
+    if d.is_zero() {
+        return Err(CliError::new("--since must be greater than zero").hint(hint));
+    }
+    match out_of_bounds("--since", d, Duration::ZERO, bounds::MAX_SINCE) {
+        Some(m) => Err(CliError::new(m).hint(hint)),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -431,6 +452,13 @@ pub struct DoctorArgs {
     /// Also list info-level findings (by default only warnings and above, plus a count)
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OomArgs {
+    /// Only kills this recent (e.g. 1h, 30m, 2d; at most 10 years)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub since: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -604,6 +632,8 @@ mod tests {
             &["proctor", "doctor", "--sample", "1e19"],
             &["proctor", "doctor", "--sample", "5ms"],
             &["proctor", "doctor", "--sample", "0"],
+            &["proctor", "oom", "--since", "0"],
+            &["proctor", "oom", "--since", "1e19"],
         ];
         for args in cases {
             assert!(bounds_error(args).is_some(), "{args:?} accepted");
@@ -622,6 +652,7 @@ mod tests {
             &["proctor", "demo", "steady"],
             &["proctor", "top", "--interval", "1h", "--sample", "1d"],
             &["proctor", "doctor", "--sample", "10ms"],
+            &["proctor", "oom", "--since", "1h"],
         ];
         for args in fine {
             assert_eq!(bounds_error(args), None, "{args:?}");

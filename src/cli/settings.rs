@@ -21,6 +21,7 @@ pub enum Settings {
     Watch(cmd::watch::Settings),
     Top(cmd::top::Settings),
     Doctor(cmd::doctor::Settings),
+    Oom(cmd::oom::Settings),
     Demo(cmd::demo::Settings),
     DemoChild(cmd::demo::ChildSettings),
 }
@@ -78,6 +79,7 @@ impl Settings {
                 sample: a.sample,
                 all: a.all,
             }),
+            Command::Oom(a) => Settings::Oom(cmd::oom::Settings { since: a.since }),
             Command::Demo(a) => Settings::Demo(cmd::demo::Settings {
                 scenario: a.scenario.map(Into::into),
                 duration: a.duration,
@@ -103,6 +105,7 @@ impl Settings {
             Settings::Watch(s) => cmd::watch::run(ctx, s, out),
             Settings::Top(s) => cmd::top::run(ctx, s, out),
             Settings::Doctor(s) => cmd::doctor::run(ctx, s),
+            Settings::Oom(s) => cmd::oom::run(ctx, s),
             Settings::Demo(s) => cmd::demo::run(ctx, s, out),
             Settings::DemoChild(s) => cmd::demo::child(s),
         }

@@ -40,6 +40,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let mut report = judge(ctx, &scans, &host)?;
+    let oom = crate::cmd::oom::doctor_section(&ctx.fs, &scans.scan, scans.before.as_ref());
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
             .into_option();
@@ -55,7 +56,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         )
     };
     let stdout = if ctx.json {
-        json(&report, scans.cut_short)
+        json(&report, scans.cut_short, &oom)
     } else {
         let body = render::doctor::render(
             &report,
@@ -65,6 +66,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             started.elapsed(),
             as_root,
             ctx.palette,
+            &render::oom::doctor_section(&oom, ctx.palette),
         );
         match scans.cut_short {
             Some(cut) => format!("{}\n{body}", ctx.palette.warning(&interrupted_note(cut))),
@@ -192,12 +194,29 @@ fn interrupted_note((after, of): CutShort) -> String {
     )
 }
 
-/// The JSON document; with `interrupted` when Ctrl-C cut the sample short.
-fn json(report: &model::DoctorReport, cut_short: Option<CutShort>) -> String {
-    let Some((after, of)) = cut_short else {
-        return render::to_json(report) + "\n";
+/// The JSON document, with `oom` (recent OOM kills) after the report's
+/// own fields; with `interrupted` when Ctrl-C cut the sample short.
+fn json(
+    report: &model::DoctorReport,
+    cut_short: Option<CutShort>,
+    oom: &crate::analysis::oom::DoctorOom,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct WithOom<'a> {
+        #[serde(flatten)]
+        report: &'a model::DoctorReport,
+        oom: serde_json::Value,
+    }
+    let mut section = serde_json::to_value(oom).unwrap_or_default();
+    render::oom::add_hints(&mut section, &oom.unavailable);
+    let doc = WithOom {
+        report,
+        oom: section,
     };
-    let mut v = serde_json::to_value(report).unwrap_or_default();
+    let Some((after, of)) = cut_short else {
+        return render::to_json(&doc) + "\n";
+    };
+    let mut v = serde_json::to_value(&doc).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert(
             "interrupted".into(),

@@ -10,6 +10,7 @@ pub mod fds;
 pub mod inspect;
 pub mod maps;
 pub mod net;
+pub mod oom;
 pub mod target;
 pub mod threads;
 pub mod top;

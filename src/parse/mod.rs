@@ -13,6 +13,7 @@ pub mod diag;
 pub mod fdinfo;
 pub mod fdlink;
 pub mod host;
+pub mod kmsg;
 pub mod limits;
 pub mod mountinfo;
 pub mod net;

@@ -108,6 +108,18 @@ fn every_parser(b: &[u8]) {
     let _ = cmdline::split_nul(b);
     let _ = cmdline::count_nul(b);
     let _ = flat_keyed(b, "oom_kill");
+    let _ = kmsg::record(b);
+    let _ = kmsg::unescape(b);
+    let _ = kmsg::oom_kills(b.split(|&c| c == b'\n'));
+    for prefix in [
+        &b"3,1,2,-;Out of memory: Killed process "[..],
+        b"6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,",
+        b"6,1,2,-;memory: usage ",
+    ] {
+        let mut rec = prefix.to_vec();
+        rec.extend_from_slice(b);
+        let _ = kmsg::oom_kills([rec.as_slice(), rec.as_slice()]);
+    }
     let _ = parse_single_u64(b);
     let _ = parse_max_or_u64(b);
     let _ = host::meminfo(b);
@@ -1495,6 +1507,20 @@ fn uid_strategy() -> impl Strategy<Value = String> {
     "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 }
 
+/// A name the kernel escaped as /dev/kmsg does: bytes below 0x20, 0x7f
+/// and above, and the backslash, as `\xNN`.
+fn kmsg_escape(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b {
+        if !(0x20..0x7f).contains(&c) || c == b'\\' {
+            s.push_str(&format!("\\x{c:02x}"));
+        } else {
+            s.push(char::from(c));
+        }
+    }
+    s
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -1552,5 +1578,52 @@ proptest! {
             );
             prop_assert!(!is_container, "{} -> {:?}", bad, got);
         }
+    }
+
+    /// Any name (any bytes, up to the 64 a comm could ever be), any cgroup
+    /// path without a comma: both records of a kill round-trip, the name
+    /// and the cgroup exact.
+    #[test]
+    fn kmsg_oom_kill_round_trip(
+        name in vec(any::<u8>(), 0..64),
+        cg in "/[a-z0-9_./-]{0,40}",
+        pid in 1..i32::MAX,
+        uid in any::<u32>(),
+        anon in any::<u64>(),
+        file in any::<u64>(),
+        adj in -1000i64..=1000,
+        usec in any::<u64>(),
+    ) {
+        let n = kmsg_escape(&name);
+        let summary = format!(
+            "6,7,{usec},-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg={cg},task_memcg={cg},task={n},pid={pid},uid={uid}"
+        );
+        let kill = format!(
+            "3,8,{usec},-;Memory cgroup out of memory: Killed process {pid} ({n}) total-vm:1kB, anon-rss:{anon}kB, file-rss:{file}kB, shmem-rss:0kB, UID:{uid} pgtables:4kB oom_score_adj:{adj}"
+        );
+        let log = kmsg::oom_kills([summary.as_bytes(), kill.as_bytes()]);
+        prop_assert_eq!(log.kills.len(), 1);
+        let k = &log.kills[0];
+        prop_assert_eq!(k.pid, Some(pid));
+        prop_assert_eq!(k.uid, Some(uid));
+        prop_assert_eq!(k.name.as_deref(), Some(name.as_slice()));
+        prop_assert_eq!(k.task_memcg.as_deref(), Some(cg.as_bytes()));
+        prop_assert_eq!(k.oom_memcg.as_deref(), Some(cg.as_bytes()));
+        prop_assert_eq!(k.anon_rss_kb, Some(anon));
+        prop_assert_eq!(k.file_rss_kb, Some(file));
+        prop_assert_eq!(k.oom_score_adj, Some(adj));
+        prop_assert_eq!(k.usec, usec);
+    }
+
+    /// A corrupted PID in the summary never yields a kill with a made-up PID.
+    #[test]
+    fn kmsg_corrupt_pid_is_malformed(pid in any::<u32>(), how in any::<u8>()) {
+        let bad = corrupt_decimal(u64::from(pid), how);
+        let summary = format!(
+            "6,7,1,-;oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=x,pid={bad},uid=0"
+        );
+        let log = kmsg::oom_kills([summary.as_bytes()]);
+        prop_assert!(log.kills.is_empty());
+        prop_assert_eq!(log.malformed, 1);
     }
 }

@@ -13,6 +13,7 @@
 
 mod cgroup;
 mod diag;
+mod kmsg;
 pub mod pods;
 mod process;
 mod sampler;
@@ -21,6 +22,7 @@ mod snapshot;
 mod survey;
 
 pub use cgroup::{CgroupMemory, CgroupVersion};
+pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};

@@ -9,6 +9,9 @@ use crate::analysis::findings::Severity;
 use crate::reader::{HostFacts, Scan};
 use crate::render::style::Palette;
 
+/// The report; `sections` (other checks' words, such as the recent OOM
+/// kills) goes after the findings, before the footer.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     r: &DoctorReport,
     host: &HostFacts,
@@ -17,6 +20,7 @@ pub fn render(
     took: Duration,
     as_root: bool,
     p: Palette,
+    sections: &str,
 ) -> String {
     let mut s = String::new();
     let count = |sev: Severity| {
@@ -104,6 +108,7 @@ pub fn render(
             s.push_str(&format!("          next: {n}\n"));
         }
     }
+    s.push_str(sections);
     let sk = r.skipped;
     if sk.exited + sk.permission_denied + sk.unreadable + sk.read_errors > 0 {
         let mut unreadable = if sk.unreadable > 0 {

@@ -555,7 +555,7 @@ fn cgroup_limit_and_oom_kills() {
 fn json_shape() {
     let v = doctor_json(&[]);
     let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
-    assert_eq!(keys, ["findings", "host", "incomplete", "skipped"]);
+    assert_eq!(keys, ["findings", "host", "incomplete", "oom", "skipped"]);
 
     let h = &v["host"];
     let mut hk: Vec<&str> = h

@@ -26,6 +26,8 @@
 //!   reads from /proc itself.
 //! - `masking`: secrets in command lines and environments masked in every
 //!   output, shown by `--reveal`.
+//! - `oom`: a real OOM kill in a cgroup of the test's own, read back by
+//!   `proctor oom` and `doctor`; hostile, malformed and unreadable kernel logs.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
@@ -60,6 +62,7 @@ mod hostile_misc;
 mod layering;
 mod live;
 mod masking;
+mod oom;
 mod review;
 mod snapshots;
 mod timing;

@@ -106,6 +106,7 @@ const COMMON: &[(&str, &[&str])] = &[
     ),
     ("doctor", &["doctor"]),
     ("doctor_all", &["doctor", "--all"]),
+    ("oom", &["oom"]),
     ("not_found", &["inspect", "nosuch"]),
 ];
 

@@ -1,0 +1,157 @@
+//! `proctor oom`: the OOM kills in the kernel log, newest first, with the
+//! host's count since boot (/proc/vmstat `oom_kill`). Exit 1 when a kill
+//! is in the window (`--since`), 0 when none, 3 when the kernel log could
+//! not be read (kills may be missing; the count since boot is still said).
+
+use std::time::Duration;
+
+use crate::analysis::oom::{self, Clocks, LogInput};
+use crate::cmd::context::{Ctx, Output};
+use crate::error::CliError;
+use crate::reader::ProcFs;
+use crate::render;
+
+/// What `oom` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Only kills this recent.
+    pub since: Option<Duration>,
+}
+
+/// Read and parse the kernel log's OOM kills (shared with `doctor`).
+pub fn read_log(fs: &ProcFs) -> LogInput {
+    match fs.kernel_log() {
+        Ok(l) => LogInput {
+            log: Ok(crate::parse::kmsg::oom_kills(
+                l.records.iter().map(Vec::as_slice),
+            )),
+            overwritten: l.overwritten,
+            capped: l.capped,
+        },
+        Err(e) => LogInput {
+            log: Err(e),
+            overwritten: 0,
+            capped: false,
+        },
+    }
+}
+
+/// Seconds since boot (an error: ages unknown) and the boot time (None:
+/// no wall-clock times).
+pub fn clocks(fs: &ProcFs) -> Result<Clocks, crate::error::ReadError> {
+    let uptime = fs.uptime()?;
+    Ok(Clocks {
+        uptime: Some(uptime),
+        boot_unix: fs.boot_time().ok().map(|b| b as f64),
+    })
+}
+
+pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
+    crate::cmd::context::check_roots(ctx)?;
+    let input = read_log(&ctx.fs);
+    let report = oom::report(
+        input,
+        ctx.fs.vmstat_oom_kill(),
+        clocks(&ctx.fs),
+        a.since.map(|d| d.as_secs_f64()),
+    );
+    let stdout = if ctx.json {
+        render::oom::json(&report)
+    } else {
+        render::oom::human(&report, ctx.palette)
+    };
+    Ok(Output {
+        stdout,
+        code: oom::exit_code(&report),
+    })
+}
+
+/// `doctor`'s OOM section: the kills of the last hour, each connected to
+/// what runs now. Processes' memory cgroups are read only when there is a
+/// recent kill (one read of /proc/PID/cgroup per user process, cgroups
+/// cached); with `before` (`doctor --sample`), the RSS growth of the
+/// process in the victim's place and the time to its cgroup limit at that
+/// rate (`ceiling::exhaustion`, as for the fast growers).
+pub fn doctor_section(
+    fs: &ProcFs,
+    scan: &crate::reader::Scan,
+    before: Option<&crate::reader::Scan>,
+) -> oom::DoctorOom {
+    let input = read_log(fs);
+    let clocks = clocks(fs);
+    let first = oom::doctor(&input, clocks.clone(), &[]);
+    if first.recent.is_empty() {
+        return first;
+    }
+    let running = running(fs, scan, before, &first.recent);
+    oom::doctor(&input, clocks, &running)
+}
+
+/// Every user process with its memory cgroup (those whose cgroup cannot
+/// be read are left out: they cannot be placed).
+fn running(
+    fs: &ProcFs,
+    scan: &crate::reader::Scan,
+    before: Option<&crate::reader::Scan>,
+    recent: &[oom::RecentKill],
+) -> Vec<oom::Running> {
+    use std::collections::HashMap;
+    type Lines = Vec<crate::parse::cgroup::CgroupLine>;
+    let mut cache: HashMap<Lines, Option<crate::reader::CgroupMemory>> = HashMap::new();
+    let dt = before.map(|b| scan.taken.saturating_duration_since(b.taken).as_secs_f64());
+    let mut out = Vec::new();
+    for r in scan
+        .rows
+        .iter()
+        .filter(|r| !r.kernel_thread && r.state != b'Z')
+    {
+        let Ok(p) = fs.open(r.pid) else { continue };
+        if p.start_ticks() != r.start_ticks {
+            continue;
+        }
+        let Ok(lines) = p.cgroup() else { continue };
+        let cg = cache
+            .entry(lines.clone())
+            .or_insert_with(|| fs.memory_cgroup(&lines).ok())
+            .clone();
+        let Some(cg) = cg else { continue };
+        let rate = match (before.and_then(|b| b.find(r.pid)), dt) {
+            (Some(b), Some(dt)) if b.start_ticks == r.start_ticks && dt > 0.0 => {
+                Some((r.rss_bytes as f64 - b.rss_bytes as f64) / dt)
+            }
+            _ => None,
+        };
+        // The ceilings are read only for a possible successor.
+        let candidate = recent.iter().any(|k| {
+            k.kill.name.as_ref().map(crate::text::Text::as_bytes) == Some(r.name.as_slice())
+                || k.kill
+                    .memory_cgroup
+                    .as_ref()
+                    .map(crate::text::Text::as_bytes)
+                    == Some(cg.path.as_slice())
+        });
+        let seconds_to_limit = rate.filter(|v| candidate && *v > 0.0).and_then(|v| {
+            let own = crate::reader::Sample {
+                rss: Some(r.rss_bytes),
+                ..Default::default()
+            };
+            crate::analysis::ceiling::exhaustion(
+                crate::analysis::leak::Metric::Rss,
+                &own,
+                &fs.ceilings(&p),
+                v,
+            )
+            .and_then(|e| e.eta_s)
+        });
+        out.push(oom::Running {
+            pid: r.pid,
+            name: r.name.clone(),
+            memory_cgroup: cg.path.clone(),
+            rss_bytes: r.rss_bytes,
+            cgroup_limit: cg.limit,
+            rss_rate: rate,
+            seconds_to_limit,
+        });
+    }
+    out
+}
