@@ -34,8 +34,12 @@ pub struct Kill {
     pub constraint: Option<Constraint>,
     /// The cgroup whose limit was hit (null: the whole host).
     pub oom_memcg: Option<Text>,
-    /// The victim's own memory cgroup (its workload).
+    /// The victim's own memory cgroup.
     pub memory_cgroup: Option<Text>,
+    /// The workload that cgroup is (a Kubernetes container, a systemd
+    /// unit, ...; names filled from the kubelet's directories by the
+    /// caller). Null without a cgroup.
+    pub workload: Option<crate::analysis::workload::WorkloadReport>,
     pub anon_rss_bytes: Option<u64>,
     pub file_rss_bytes: Option<u64>,
     pub shmem_rss_bytes: Option<u64>,
@@ -119,6 +123,13 @@ pub fn kill(k: &OomKill, clocks: Clocks) -> Kill {
         constraint: k.constraint,
         oom_memcg: text(&k.oom_memcg),
         memory_cgroup: text(&k.task_memcg),
+        workload: k.task_memcg.as_deref().map(|cg| {
+            let cg = crate::parse::cgroup::normalize(cg);
+            crate::analysis::workload::WorkloadReport::new(
+                &crate::parse::workload::from_cgroup_path(&cg),
+                &cg,
+            )
+        }),
         anon_rss_bytes: kb(k.anon_rss_kb),
         file_rss_bytes: kb(k.file_rss_kb),
         shmem_rss_bytes: kb(k.shmem_rss_kb),

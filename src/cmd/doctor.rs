@@ -40,7 +40,8 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let mut report = judge(ctx, &scans, &host)?;
-    let oom = crate::cmd::oom::doctor_section(&ctx.fs, &scans.scan, scans.before.as_ref());
+    let oom =
+        crate::cmd::oom::doctor_section(&ctx.fs, &ctx.pods_dir, &scans.scan, scans.before.as_ref());
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
             .into_option();

@@ -3,6 +3,7 @@
 //! is in the window (`--since`), 0 when none, 3 when the kernel log could
 //! not be read (kills may be missing; the count since boot is still said).
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::analysis::oom::{self, Clocks, LogInput};
@@ -49,12 +50,13 @@ pub fn clocks(fs: &ProcFs) -> Result<Clocks, crate::error::ReadError> {
 pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     crate::cmd::context::check_roots(ctx)?;
     let input = read_log(&ctx.fs);
-    let report = oom::report(
+    let mut report = oom::report(
         input,
         ctx.fs.vmstat_oom_kill(),
         clocks(&ctx.fs),
         a.since.map(|d| d.as_secs_f64()),
     );
+    name_workloads(&ctx.pods_dir, report.kills.iter_mut());
     let stdout = if ctx.json {
         render::oom::json(&report)
     } else {
@@ -74,6 +76,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
 /// rate (`ceiling::exhaustion`, as for the fast growers).
 pub fn doctor_section(
     fs: &ProcFs,
+    pods_dir: &Path,
     scan: &crate::reader::Scan,
     before: Option<&crate::reader::Scan>,
 ) -> oom::DoctorOom {
@@ -84,7 +87,31 @@ pub fn doctor_section(
         return first;
     }
     let running = running(fs, scan, before, &first.recent);
-    oom::doctor(&input, clocks, &running)
+    let mut d = oom::doctor(&input, clocks, &running);
+    name_workloads(pods_dir, d.recent.iter_mut().map(|r| &mut r.kill));
+    d
+}
+
+/// The kubelet's names (namespace, pod, container) for the kills'
+/// workloads: one bounded listing for all of them.
+fn name_workloads<'k>(pods_dir: &Path, kills: impl Iterator<Item = &'k mut oom::Kill>) {
+    let mut workloads: Vec<_> = kills.filter_map(|k| k.workload.as_mut()).collect();
+    let (mut uids, mut ids) = (Vec::new(), Vec::new());
+    for w in &workloads {
+        if let Some((uid, id)) = w.wanted() {
+            uids.push(uid.to_string());
+            ids.extend(id.map(str::to_string));
+        }
+    }
+    if uids.is_empty() {
+        return;
+    }
+    let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let names = crate::reader::pods::kubelet_names(pods_dir, &uids, &ids);
+    for w in &mut workloads {
+        w.name_from(&names);
+    }
 }
 
 /// Every user process with its memory cgroup (those whose cgroup cannot

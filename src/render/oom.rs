@@ -152,6 +152,18 @@ fn kill_lines(s: &mut String, k: &Kill, p: Palette) {
         opt_iec(k.shmem_rss_bytes)
     );
     let _ = writeln!(s, "    memory cgroup {}", name(k.memory_cgroup.as_ref()));
+    if let Some(w) = named_workload(k) {
+        let _ = writeln!(s, "    workload {w}");
+    }
+}
+
+/// The kill's workload in words, when it is more than a plain cgroup (a
+/// Kubernetes container, a systemd unit, a container).
+fn named_workload(k: &Kill) -> Option<String> {
+    k.workload
+        .as_ref()
+        .filter(|w| w.kind != crate::analysis::workload::Kind::Cgroup)
+        .map(super::workload::line)
 }
 
 /// The unavailable lines with their hints.
@@ -242,7 +254,7 @@ fn now_words(n: &Successor) -> String {
 /// One recent kill in `doctor`'s words.
 fn recent_line(r: &RecentKill) -> String {
     let k = &r.kill;
-    let who = name(k.memory_cgroup.as_ref());
+    let who = named_workload(k).unwrap_or_else(|| name(k.memory_cgroup.as_ref()));
     let at = match (k.constraint, k.cgroup_limit_bytes) {
         (Some(Constraint::Memcg), Some(l)) => format!(
             " at {} against its {} limit",
