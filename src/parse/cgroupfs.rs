@@ -26,7 +26,14 @@ pub fn oom_counts(b: &[u8]) -> Result<OomCounts, ParseFail> {
 /// The inactive file pages of memory.stat: v2 `inactive_file`, v1
 /// `total_inactive_file` (hierarchical, as `memory.usage_in_bytes` is).
 pub fn inactive_file(b: &[u8], v1: bool) -> Result<Option<u64>, ParseFail> {
-    flat_keyed_checked(b, if v1 { "total_inactive_file" } else { "inactive_file" })
+    flat_keyed_checked(
+        b,
+        if v1 {
+            "total_inactive_file"
+        } else {
+            "inactive_file"
+        },
+    )
 }
 
 /// Throttling counters of cpu.stat. `throttled_ns`: v2 `throttled_usec`
@@ -45,8 +52,9 @@ pub fn throttling(b: &[u8]) -> Result<Option<Throttling>, ParseFail> {
     let Some(nr_periods) = flat_keyed_checked(b, "nr_periods")? else {
         return Ok(None);
     };
-    let nr_throttled =
-        flat_keyed_checked(b, "nr_throttled")?.ok_or(ParseFail { field: "nr_throttled" })?;
+    let nr_throttled = flat_keyed_checked(b, "nr_throttled")?.ok_or(ParseFail {
+        field: "nr_throttled",
+    })?;
     let throttled_ns = match flat_keyed_checked(b, "throttled_usec")? {
         Some(us) => us.saturating_mul(1000),
         None => flat_keyed_checked(b, "throttled_time")?.ok_or(ParseFail {

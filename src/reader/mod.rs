@@ -19,7 +19,9 @@ mod scan;
 mod snapshot;
 mod survey;
 
-pub use cgroup::{CgroupMemory, CgroupVersion};
+pub use cgroup::{
+    CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
+};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
