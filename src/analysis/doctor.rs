@@ -14,7 +14,10 @@ pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
 use super::leak::Metric;
-use crate::reader::{Ceilings, HostFacts, Sample, Scan, ScanRow, Survey};
+use crate::reader::{
+    Ceilings, CgroupMember, CpuState, HostFacts, MemoryState, PidsState, Sample, Scan, ScanRow,
+    Survey,
+};
 use crate::text::Text;
 
 /// One finding of the doctor: about a process (its pid in the finding,
@@ -254,7 +257,14 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
             continue;
         }
         let s = i.surveys.get(&r.pid);
-        if let Some(cg) = s.and_then(|s| s.cgroup.as_ref()) {
+        // Judged by the cgroup rules where the cgroup's state was read.
+        let by_cgroup_rule = s
+            .and_then(|s| s.cgroup_state.as_ref())
+            .is_some_and(|st| st.memory.as_ref().is_ok_and(|m| m.oom.oom_kill.is_some()));
+        if let Some(cg) = s
+            .and_then(|s| s.cgroup.as_ref())
+            .filter(|_| !by_cgroup_rule)
+        {
             if let Some(k) = cg.oom_kills.filter(|&k| k > 0) {
                 let e = oom_by_cgroup
                     .entry(cg.path.clone())
@@ -274,6 +284,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
                 }),
         );
     }
+    out.extend(cgroup_findings(i, by_pid));
     for (path, (oom_kills, pid, _)) in oom_by_cgroup {
         out.push(DoctorFinding {
             name: by_pid.get(&pid).map(|r| Text(r.name.clone())),
@@ -287,6 +298,79 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
                 },
             },
         });
+    }
+    out
+}
+
+/// One cgroup (a controller and its path) and the scanned processes in it.
+struct Group<'a> {
+    memory: Option<&'a MemoryState>,
+    pids: Option<&'a PidsState>,
+    cpu: Option<&'a CpuState>,
+    members: Vec<CgroupMember>,
+}
+
+/// The cgroup rules once per cgroup: the surveyed processes grouped by
+/// their memory, pids and cpu cgroups (by path), each group judged on its
+/// own controller with its processes. A finding is named after the
+/// cgroup's largest process by the rule's measure.
+fn cgroup_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<DoctorFinding> {
+    let mut groups: BTreeMap<(u8, Vec<u8>), Group<'_>> = BTreeMap::new();
+    for r in &i.scan.rows {
+        if r.kernel_thread || r.state == b'Z' || r.state == b'X' {
+            continue;
+        }
+        let Some(st) = i.surveys.get(&r.pid).and_then(|s| s.cgroup_state.as_ref()) else {
+            continue;
+        };
+        let member = CgroupMember {
+            pid: r.pid,
+            name: r.name.clone(),
+            rss_bytes: r.rss_bytes,
+            threads: r.threads,
+            cpu_ticks: r.cpu_ticks,
+        };
+        let empty = || Group {
+            memory: None,
+            pids: None,
+            cpu: None,
+            members: Vec::new(),
+        };
+        if let Ok(m) = &st.memory {
+            let g = groups.entry((0, m.path.clone())).or_insert_with(empty);
+            g.memory = Some(m);
+            g.members.push(member.clone());
+        }
+        if let Some(Ok(p)) = &st.pids {
+            let g = groups.entry((1, p.path.clone())).or_insert_with(empty);
+            g.pids = Some(p);
+            g.members.push(member.clone());
+        }
+        if let Some(Ok(c)) = &st.cpu {
+            let g = groups.entry((2, c.path.clone())).or_insert_with(empty);
+            g.cpu = Some(c);
+            g.members.push(member);
+        }
+    }
+    let mut out = Vec::new();
+    for g in groups.values() {
+        let m = &g.members[..];
+        let seen = findings::CgroupSeen {
+            memory: g.memory.map(|x| (x, m)),
+            pids: g.pids.map(|x| (x, m)),
+            cpu: g.cpu.map(|x| (x, m)),
+        };
+        out.extend(
+            findings::evaluate_cgroup(&seen, i.th)
+                .into_iter()
+                .map(|finding| DoctorFinding {
+                    name: finding
+                        .pid
+                        .and_then(|p| by_pid.get(&p))
+                        .map(|r| Text(r.name.clone())),
+                    finding,
+                }),
+        );
     }
     out
 }

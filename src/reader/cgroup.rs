@@ -251,13 +251,14 @@ impl ProcFs {
 }
 
 /// The state of a process's cgroups that the cgroup rules judge, one
-/// `Result` per controller (a controller not mounted, or a cgroup gone
-/// mid-read, is an error with its reason, never a zero).
+/// `Result` per controller: a cgroup gone mid-read, or a file that cannot
+/// be read, is an error with its reason, never a zero. `pids` and `cpu`
+/// are None when the process has no such controller here (not mounted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgroupState {
     pub memory: Result<MemoryState, ReadError>,
-    pub pids: Result<PidsState, ReadError>,
-    pub cpu: Result<CpuState, ReadError>,
+    pub pids: Option<Result<PidsState, ReadError>>,
+    pub cpu: Option<Result<CpuState, ReadError>>,
 }
 
 /// A memory cgroup's usage, inactive file pages, tightest limit and OOM
@@ -314,19 +315,25 @@ impl ProcFs {
     pub fn cgroup_state(&self, lines: &[CgroupLine]) -> CgroupState {
         CgroupState {
             memory: self.memory_state(lines),
-            pids: self.pids_state(lines),
-            cpu: self.cpu_state(lines),
+            // The root cgroup has no pids files (no limit there).
+            pids: match self.controller_dir(lines, "pids", &["pids"]) {
+                Some(Ok((_, path))) if path == b"/" => None,
+                d => d.map(|d| d.and_then(|(dir, path)| self.pids_state(&dir, path))),
+            },
+            cpu: self
+                .controller_dir(lines, "cpu", &["cpu", "cpu,cpuacct"])
+                .map(|d| d.and_then(|(dir, path)| self.cpu_state(&dir, path))),
         }
     }
 
     /// The directory of a controller's cgroup (v1 `mounts`, else v2) and
-    /// its path.
+    /// its path; None when the controller is not mounted here.
     fn controller_dir(
         &self,
         lines: &[CgroupLine],
         controller: &str,
         mounts: &[&str],
-    ) -> Result<(PathBuf, Vec<u8>), ReadError> {
+    ) -> Option<Result<(PathBuf, Vec<u8>), ReadError>> {
         let root = self.sys_root().join("fs/cgroup");
         let v1 = lines
             .iter()
@@ -334,21 +341,25 @@ impl ProcFs {
         if let Some(l) = v1 {
             if let Some(base) = mounts.iter().map(|m| root.join(m)).find(|b| b.is_dir()) {
                 let cg = parse::cgroup::normalize(&l.path);
-                return Ok((self.cg_dir(&base, &cg)?, cg));
+                return Some(self.cg_dir(&base, &cg).map(|d| (d, cg)));
             }
         }
-        match parse::cgroup::v2_path(lines) {
-            Some(p) if root.join("cgroup.controllers").exists() => {
-                let cg = parse::cgroup::normalize(p);
-                Ok((self.cg_dir(&root, &cg)?, cg))
-            }
-            _ => Err(ReadError::NotSupported {
-                path: root,
-                detail: format!(
-                    "no {controller} cgroup found (controller not mounted, or /sys not visible: try --sys-root)"
-                ),
-            }),
+        let cg = parse::cgroup::normalize(parse::cgroup::v2_path(lines)?);
+        if !root.join("cgroup.controllers").exists() {
+            return None;
         }
+        let dir = match self.cg_dir(&root, &cg) {
+            Ok(d) => d,
+            Err(e) => return Some(Err(e)),
+        };
+        // v2: the controller applies when the cgroup's own
+        // cgroup.controllers lists it.
+        let listed = self
+            .read_sys_file(&dir.join("cgroup.controllers"))
+            .ok()?
+            .split(|c| c.is_ascii_whitespace())
+            .any(|c| c == controller.as_bytes());
+        listed.then_some(Ok((dir, cg)))
     }
 
     /// A file of a cgroup directory; a directory that vanished meanwhile
@@ -409,8 +420,8 @@ impl ProcFs {
         })
     }
 
-    fn pids_state(&self, lines: &[CgroupLine]) -> Result<PidsState, ReadError> {
-        let (dir, path) = self.controller_dir(lines, "pids", &["pids"])?;
+    fn pids_state(&self, dir: &Path, path: Vec<u8>) -> Result<PidsState, ReadError> {
+        let dir = dir.to_path_buf();
         let b = self.cg_file(&dir, "pids.current")?;
         let current = parse::parse_single_u64(&b)
             .map_err(|_| ReadError::parse(&dir.join("pids.current"), "pids.current"))?;
@@ -423,8 +434,8 @@ impl ProcFs {
         Ok(PidsState { path, current, max })
     }
 
-    fn cpu_state(&self, lines: &[CgroupLine]) -> Result<CpuState, ReadError> {
-        let (dir, path) = self.controller_dir(lines, "cpu", &["cpu", "cpu,cpuacct"])?;
+    fn cpu_state(&self, dir: &Path, path: Vec<u8>) -> Result<CpuState, ReadError> {
+        let dir = dir.to_path_buf();
         // v2 has cpu.max instead.
         let v1 = dir.join("cpu.cfs_period_us").exists();
         let b = self.cg_file(&dir, "cpu.stat")?;
@@ -460,11 +471,21 @@ impl ProcFs {
     pub fn cgroup_members(&self, lines: &[CgroupLine], controller: &str) -> Vec<CgroupMember> {
         let mounts: &[&str] = match controller {
             "cpu" => &["cpu", "cpu,cpuacct"],
-            "pids" => &["pids"],
-            _ => &["memory"],
+            _ => &["pids"],
         };
-        let Ok((dir, _)) = self.controller_dir(lines, controller, mounts) else {
-            return Vec::new();
+        let dir = if controller == "memory" {
+            match self.memory_cgroup(lines) {
+                Ok(m) if m.version == CgroupVersion::V1 => {
+                    join(&self.sys_root().join("fs/cgroup/memory"), &m.path)
+                }
+                Ok(m) => join(&self.sys_root().join("fs/cgroup"), &m.path),
+                Err(_) => return Vec::new(),
+            }
+        } else {
+            match self.controller_dir(lines, controller, mounts) {
+                Some(Ok((dir, _))) => dir,
+                _ => return Vec::new(),
+            }
         };
         let Ok(b) = self.cg_file(&dir, "cgroup.procs") else {
             return Vec::new();

@@ -30,6 +30,12 @@ pub struct ProcessSnapshot {
     pub user_name: Option<Vec<u8>>,
     pub smaps_rollup: Result<crate::parse::smaps::Rollup, ReadError>,
     pub cgroup: Result<CgroupMemory, ReadError>,
+    /// /proc/PID/cgroup (empty when unreadable: `cgroup` says why), to
+    /// read the members of its cgroups when a cgroup rule fires.
+    pub cgroup_lines: Vec<crate::parse::cgroup::CgroupLine>,
+    /// The memory, pids and cpu cgroups' state (None: /proc/PID/cgroup
+    /// unreadable).
+    pub cgroup_state: Option<super::CgroupState>,
     pub oom_score: Result<u64, ReadError>,
     pub oom_score_adj: Result<i64, ReadError>,
     /// Every thread's stat and context switches.
@@ -86,7 +92,9 @@ impl ProcFs {
             }
             Err(e) => Err(e.clone()),
         };
-        let cgroup = keep(proc.cgroup())?.and_then(|lines| self.memory_cgroup(&lines));
+        let lines = keep(proc.cgroup())?;
+        let cgroup = lines.clone().and_then(|lines| self.memory_cgroup(&lines));
+        let cgroup_state = lines.as_ref().ok().map(|l| self.cgroup_state(l));
         let (cmdline, cmdline_truncated) = match keep(proc.cmdline())? {
             Ok((args, cut)) => (Ok(args), cut),
             Err(e) => (Err(e), None),
@@ -109,6 +117,8 @@ impl ProcFs {
             user_name: uid.and_then(super::user_name),
             smaps_rollup: keep(proc.smaps_rollup())?,
             cgroup,
+            cgroup_lines: lines.unwrap_or_default(),
+            cgroup_state,
             oom_score: keep(proc.oom_score())?,
             oom_score_adj: keep(proc.oom_score_adj())?,
             threads: keep(proc.thread_details())?,
