@@ -1075,9 +1075,9 @@ fn host_rules_from_the_host_files() {
     assert_eq!(
         id_list(&v),
         expect_ids(&[
+            ("cgroup.oom_kills", "critical", Some(4242)),
             ("host.file_handles", "critical", None),
             ("host.memory_pressure", "critical", None),
-            ("cgroup.oom_kills", "critical", Some(4242)),
             ("fds.deleted_open", "warning", Some(4242)),
             ("zombies.unreaped", "warning", Some(4242)),
             ("host.swap_in_use", "info", None),
