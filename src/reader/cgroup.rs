@@ -522,4 +522,68 @@ mod tests {
         assert_eq!(ancestors(b"/"), vec![&b"/"[..]]);
         assert_eq!(ancestors(b"/a"), vec![&b"/a"[..], b"/"]);
     }
+
+    fn tree(v: &str) -> ProcFs {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cgroups")
+            .join(v);
+        ProcFs::new(root.join("proc"), root.join("sys"))
+    }
+
+    #[test]
+    fn cgroup_state_on_the_v1_and_v2_trees() {
+        for (v, lines, group) in [
+            (
+                "v1",
+                &b"8:pids:/app/web\n4:memory:/app/web\n1:cpu,cpuacct:/app/web\n0::/\n"[..],
+                None,
+            ),
+            ("v2", &b"0::/app.slice/web.scope\n"[..], Some(1)),
+        ] {
+            let fs = tree(v);
+            let lines = parse::cgroup::parse(lines);
+            let st = fs.cgroup_state(&lines);
+            let m = st.memory.expect("memory");
+            assert_eq!(m.usage, Some(104 << 20), "{v}");
+            assert_eq!(m.inactive_file, Some(10 << 20), "{v}");
+            assert_eq!(m.limit, Some(100 << 20), "{v}");
+            assert_eq!(m.oom.oom_kill, Some(3), "{v}");
+            assert_eq!(m.oom.oom_group_kill, group, "{v}");
+            let p = st.pids.expect("pids controller").expect("pids");
+            assert_eq!((p.current, p.max), (275, Some(300)), "{v}");
+            let c = st.cpu.expect("cpu controller").expect("cpu");
+            let t = c.throttling.expect("throttling");
+            assert_eq!(
+                (t.nr_periods, t.nr_throttled, t.throttled_ns),
+                (1000, 420, 3_100_000_000),
+                "{v}"
+            );
+            let q = c.quota.expect("quota");
+            assert_eq!((q.quota_us, q.period_us), (Some(50_000), 100_000), "{v}");
+            let members = fs.cgroup_members(&lines, "cpu");
+            let got: Vec<(i32, u64, u64)> = members
+                .iter()
+                .map(|m| (m.pid, m.threads, m.cpu_ticks))
+                .collect();
+            assert_eq!(got, vec![(4242, 4, 10), (4243, 1, 30)], "{v}");
+        }
+    }
+
+    #[test]
+    fn no_controller_is_none_and_a_vanished_cgroup_says_so() {
+        let fs = tree("v1");
+        // The v1 tree has no blkio hierarchy, and pids at the root has no
+        // files: neither is an error.
+        let lines = parse::cgroup::parse(b"8:pids:/\n4:memory:/app/web\n0::/\n");
+        let st = fs.cgroup_state(&lines);
+        assert!(st.pids.is_none());
+        assert!(st.cpu.is_none());
+        let gone = fs.sys_root().join("fs/cgroup/memory/app/gone");
+        match fs.cg_file(&gone, "memory.stat") {
+            Err(ReadError::NotSupported { detail, .. }) => {
+                assert!(detail.contains("disappeared while being read"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
