@@ -1,6 +1,9 @@
 //! `doctor`: every process's findings (the per-process rules of
 //! `findings::rules`, on facts the host-wide scan and survey gathered),
-//! OOM kills once per memory cgroup, zombies grouped by the parent that
+//! the cgroup rules once per cgroup with its processes
+//! (`findings::rules::CGROUP_RULES`; a cgroup's findings listed together),
+//! OOM kills once per memory cgroup where the cgroup's counts could not be
+//! read (else `cgroup.oom_kills` has them), zombies grouped by the parent that
 //! fails to reap them, the host rules (`findings::rules::HOST_RULES`:
 //! memory available, swap, pressure, zombies, file handles, task count)
 //! and, from two scans, fast growers. Pure: data in, report out; the
@@ -200,6 +203,7 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
         growth(i, before, &mut out);
     }
     sort_most_severe_first(&mut out);
+    group_cgroups(&mut out);
     DoctorReport {
         host: host_summary(i),
         findings: out,
@@ -217,6 +221,27 @@ fn sort_most_severe_first(out: &mut [DoctorFinding]) {
             .then(a.id.cmp(b.id))
             .then(a.pid.cmp(&b.pid))
     });
+}
+
+/// A cgroup's findings together, at the place of its most severe one
+/// (each names the cgroup's processes); the rest keeps its order.
+fn group_cgroups(out: &mut Vec<DoctorFinding>) {
+    let key = |f: &DoctorFinding| match &f.finding.kind {
+        Kind::Cgroup(c) => Some(c.cgroup.clone()),
+        _ => None,
+    };
+    let mut rest: Vec<Option<DoctorFinding>> = std::mem::take(out).into_iter().map(Some).collect();
+    for i in 0..rest.len() {
+        let Some(f) = rest[i].take() else { continue };
+        let k = key(&f);
+        out.push(f);
+        let Some(k) = k else { continue };
+        for slot in rest.iter_mut().skip(i + 1) {
+            if let Some(g) = slot.take_if(|g| key(g).as_ref() == Some(&k)) {
+                out.push(g);
+            }
+        }
+    }
 }
 
 /// What the per-process rules see of a scanned process: the scan's
@@ -1308,6 +1333,60 @@ mod tests {
         // A process that appeared between the scans: nothing to compare.
         let r = sampled(5, vec![], vec![with_fds(9, 300)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn a_cgroups_findings_come_together_at_its_worst() {
+        use crate::analysis::findings::{CgroupFinding, CgroupKind};
+        let cg = |path: &str, sev: Severity, id: &'static str| {
+            DoctorFinding::new(
+                Some(1),
+                None,
+                id,
+                sev,
+                Kind::Cgroup(CgroupFinding {
+                    cgroup: Text(path.as_bytes().to_vec()),
+                    judged: CgroupKind::OomKills {
+                        oom_kill: 1,
+                        oom_group_kill: None,
+                    },
+                    top: vec![],
+                }),
+            )
+        };
+        let host = DoctorFinding::new(
+            None,
+            None,
+            "host.zombies",
+            Severity::Warning,
+            Kind::HostZombies { zombies: 200 },
+        );
+        let mut out = vec![
+            cg("/a", Severity::Critical, "cgroup.oom_kills"),
+            cg("/b", Severity::Critical, "cgroup.oom_kills"),
+            host,
+            cg("/b", Severity::Warning, "cgroup.tasks_near_limit"),
+            cg("/a", Severity::Warning, "cgroup.cpu_throttled"),
+        ];
+        group_cgroups(&mut out);
+        let got: Vec<(String, &str)> = out
+            .iter()
+            .map(|f| {
+                let at = match &f.finding.kind {
+                    Kind::Cgroup(c) => String::from_utf8_lossy(&c.cgroup.0).into_owned(),
+                    _ => "host".into(),
+                };
+                (at, f.finding.id)
+            })
+            .collect();
+        let want = [
+            ("/a", "cgroup.oom_kills"),
+            ("/a", "cgroup.cpu_throttled"),
+            ("/b", "cgroup.oom_kills"),
+            ("/b", "cgroup.tasks_near_limit"),
+            ("host", "host.zombies"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_string(), b)));
     }
 
     #[test]
