@@ -4,8 +4,11 @@
 //! it returns (a [`Finding`]: a stable id, a [`Severity`] and a typed
 //! [`Kind`] carrying the values it judged on) and the evaluation loops.
 //! The rules themselves are in [`rules`], one function each, collected in
-//! two tables: [`rules::PROCESS_RULES`] (shared by `inspect` and `doctor`)
-//! and [`rules::HOST_RULES`] (`doctor`).
+//! three tables: [`rules::PROCESS_RULES`] (shared by `inspect` and
+//! `doctor`), [`rules::HOST_RULES`] (`doctor`) and [`rules::CGROUP_RULES`]
+//! (on a [`CgroupSeen`]: `inspect` for the process's cgroups, `doctor` once
+//! per cgroup; each finding a [`Kind::Cgroup`] naming the cgroup's path and
+//! its largest processes by share).
 //!
 //! # No words here
 //! A finding carries values, never sentences: [`Kind`] has one variant
