@@ -350,14 +350,14 @@ fn cgroup_pids_cpu(o: &mut Out<'_>, memory_path: &Text) {
     if let Some(x) = &c.cpu {
         let quota = x
             .quota_cpus
-            .map_or_else(|| "no quota".to_string(), |q| format!("quota {q:.2} CPU"));
-        let line = match (x.throttled_percent, x.nr_periods, x.throttled_seconds) {
+            .map_or_else(|| "none".to_string(), |q| format!("{q:.2} CPU"));
+        let throttled = match (x.throttled_percent, x.nr_periods, x.throttled_seconds) {
             (Some(pct), Some(n), Some(secs)) => {
-                format!("{pct:.0}% of {n} periods, {secs:.1} s lost; {quota}")
+                format!(", throttled in {pct:.0}% of {n} periods ({secs:.1} s lost)")
             }
-            _ => quota,
+            _ => String::new(),
         };
-        o.row("CPU throttled", &format!("{line}{}", at(&x.path)));
+        o.row("CPU quota", &format!("{quota}{throttled}{}", at(&x.path)));
     }
 }
 

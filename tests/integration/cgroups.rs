@@ -86,7 +86,7 @@ fn fixture_inspect_judges_the_cgroup_and_names_both_processes() {
         for line in [
             "Working set   94.0 MiB, 94% of the limit (usage - inactive file)",
             "Tasks         275 of 300 (pids.max, 92%)",
-            "CPU throttled 42% of 1000 periods, 3.1 s lost; quota 0.50 CPU",
+            "CPU quota     0.50 CPU, throttled in 42% of 1000 periods (3.1 s lost)",
             &format!(
                 "WARNING  cgroup {cg}: throttled in 42% of periods (3.1 s lost) against a quota of 0.5 CPU; by CPU time: worker 4243 (75%), python3.11 4242 (25%)  [cgroup.cpu_throttled]"
             ),
