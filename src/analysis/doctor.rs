@@ -1,6 +1,9 @@
 //! `doctor`: every process's findings (the per-process rules of
 //! `findings::rules`, on facts the host-wide scan and survey gathered),
-//! OOM kills once per memory cgroup, zombies grouped by the parent that
+//! the cgroup rules once per cgroup with its processes
+//! (`findings::rules::CGROUP_RULES`; a cgroup's findings listed together),
+//! OOM kills once per memory cgroup where the cgroup's counts could not be
+//! read (else `cgroup.oom_kills` has them), zombies grouped by the parent that
 //! fails to reap them, the host rules (`findings::rules::HOST_RULES`:
 //! memory available, swap, pressure, zombies, file handles, task count)
 //! and, from two scans, growers near their ceilings or fast (`growth.*`)
@@ -17,7 +20,10 @@ pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
 use super::leak::Metric;
-use crate::reader::{Ceilings, HostFacts, Sample, Scan, ScanRow, Survey};
+use crate::reader::{
+    Ceilings, CgroupMember, CpuState, HostFacts, MemoryState, PidsState, Sample, Scan, ScanRow,
+    Survey,
+};
 use crate::text::Text;
 
 /// One finding of the doctor: about a process (its pid in the finding,
@@ -206,6 +212,7 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
         growth(i, before, &mut out);
     }
     sort_most_severe_first(&mut out);
+    group_cgroups(&mut out);
     DoctorReport {
         host: host_summary(i),
         findings: out,
@@ -223,6 +230,27 @@ fn sort_most_severe_first(out: &mut [DoctorFinding]) {
             .then(a.id.cmp(b.id))
             .then(a.pid.cmp(&b.pid))
     });
+}
+
+/// A cgroup's findings together, at the place of its most severe one
+/// (each names the cgroup's processes); the rest keeps its order.
+fn group_cgroups(out: &mut Vec<DoctorFinding>) {
+    let key = |f: &DoctorFinding| match &f.finding.kind {
+        Kind::Cgroup(c) => Some(c.cgroup.clone()),
+        _ => None,
+    };
+    let mut rest: Vec<Option<DoctorFinding>> = std::mem::take(out).into_iter().map(Some).collect();
+    for i in 0..rest.len() {
+        let Some(f) = rest[i].take() else { continue };
+        let k = key(&f);
+        out.push(f);
+        let Some(k) = k else { continue };
+        for slot in rest.iter_mut().skip(i + 1) {
+            if let Some(g) = slot.take_if(|g| key(g).as_ref() == Some(&k)) {
+                out.push(g);
+            }
+        }
+    }
 }
 
 /// What the per-process rules see of a scanned process: the scan's
@@ -325,7 +353,14 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
             continue;
         }
         let s = i.surveys.get(&r.pid);
-        if let Some(cg) = s.and_then(|s| s.cgroup.as_ref()) {
+        // Judged by the cgroup rules where the cgroup's state was read.
+        let by_cgroup_rule = s
+            .and_then(|s| s.cgroup_state.as_ref())
+            .is_some_and(|st| st.memory.as_ref().is_ok_and(|m| m.oom.oom_kill.is_some()));
+        if let Some(cg) = s
+            .and_then(|s| s.cgroup.as_ref())
+            .filter(|_| !by_cgroup_rule)
+        {
             if let Some(k) = cg.oom_kills.filter(|&k| k > 0) {
                 let e = oom_by_cgroup
                     .entry(cg.path.clone())
@@ -345,6 +380,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
                 }),
         );
     }
+    out.extend(cgroup_findings(i, by_pid));
     for (path, (oom_kills, pid, _)) in oom_by_cgroup {
         out.push(DoctorFinding {
             name: by_pid.get(&pid).map(|r| Text(r.name.clone())),
@@ -358,6 +394,79 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
                 },
             },
         });
+    }
+    out
+}
+
+/// One cgroup (a controller and its path) and the scanned processes in it.
+struct Group<'a> {
+    memory: Option<&'a MemoryState>,
+    pids: Option<&'a PidsState>,
+    cpu: Option<&'a CpuState>,
+    members: Vec<CgroupMember>,
+}
+
+/// The cgroup rules once per cgroup: the surveyed processes grouped by
+/// their memory, pids and cpu cgroups (by path), each group judged on its
+/// own controller with its processes. A finding is named after the
+/// cgroup's largest process by the rule's measure.
+fn cgroup_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<DoctorFinding> {
+    let mut groups: BTreeMap<(u8, Vec<u8>), Group<'_>> = BTreeMap::new();
+    for r in &i.scan.rows {
+        if r.kernel_thread || r.state == b'Z' || r.state == b'X' {
+            continue;
+        }
+        let Some(st) = i.surveys.get(&r.pid).and_then(|s| s.cgroup_state.as_ref()) else {
+            continue;
+        };
+        let member = CgroupMember {
+            pid: r.pid,
+            name: r.name.clone(),
+            rss_bytes: r.rss_bytes,
+            threads: r.threads,
+            cpu_ticks: r.cpu_ticks,
+        };
+        let empty = || Group {
+            memory: None,
+            pids: None,
+            cpu: None,
+            members: Vec::new(),
+        };
+        if let Ok(m) = &st.memory {
+            let g = groups.entry((0, m.path.clone())).or_insert_with(empty);
+            g.memory = Some(m);
+            g.members.push(member.clone());
+        }
+        if let Some(Ok(p)) = &st.pids {
+            let g = groups.entry((1, p.path.clone())).or_insert_with(empty);
+            g.pids = Some(p);
+            g.members.push(member.clone());
+        }
+        if let Some(Ok(c)) = &st.cpu {
+            let g = groups.entry((2, c.path.clone())).or_insert_with(empty);
+            g.cpu = Some(c);
+            g.members.push(member);
+        }
+    }
+    let mut out = Vec::new();
+    for g in groups.values() {
+        let m = &g.members[..];
+        let seen = findings::CgroupSeen {
+            memory: g.memory.map(|x| (x, m)),
+            pids: g.pids.map(|x| (x, m)),
+            cpu: g.cpu.map(|x| (x, m)),
+        };
+        out.extend(
+            findings::evaluate_cgroup(&seen, i.th)
+                .into_iter()
+                .map(|finding| DoctorFinding {
+                    name: finding
+                        .pid
+                        .and_then(|p| by_pid.get(&p))
+                        .map(|r| Text(r.name.clone())),
+                    finding,
+                }),
+        );
     }
     out
 }
@@ -1458,6 +1567,60 @@ mod tests {
         // A process that appeared between the scans: nothing to compare.
         let r = sampled(5, vec![], vec![with_fds(9, 300)]);
         assert_eq!(ids(&r), vec![]);
+    }
+
+    #[test]
+    fn a_cgroups_findings_come_together_at_its_worst() {
+        use crate::analysis::findings::{CgroupFinding, CgroupKind};
+        let cg = |path: &str, sev: Severity, id: &'static str| {
+            DoctorFinding::new(
+                Some(1),
+                None,
+                id,
+                sev,
+                Kind::Cgroup(CgroupFinding {
+                    cgroup: Text(path.as_bytes().to_vec()),
+                    judged: CgroupKind::OomKills {
+                        oom_kill: 1,
+                        oom_group_kill: None,
+                    },
+                    top: vec![],
+                }),
+            )
+        };
+        let host = DoctorFinding::new(
+            None,
+            None,
+            "host.zombies",
+            Severity::Warning,
+            Kind::HostZombies { zombies: 200 },
+        );
+        let mut out = vec![
+            cg("/a", Severity::Critical, "cgroup.oom_kills"),
+            cg("/b", Severity::Critical, "cgroup.oom_kills"),
+            host,
+            cg("/b", Severity::Warning, "cgroup.tasks_near_limit"),
+            cg("/a", Severity::Warning, "cgroup.cpu_throttled"),
+        ];
+        group_cgroups(&mut out);
+        let got: Vec<(String, &str)> = out
+            .iter()
+            .map(|f| {
+                let at = match &f.finding.kind {
+                    Kind::Cgroup(c) => String::from_utf8_lossy(&c.cgroup.0).into_owned(),
+                    _ => "host".into(),
+                };
+                (at, f.finding.id)
+            })
+            .collect();
+        let want = [
+            ("/a", "cgroup.oom_kills"),
+            ("/a", "cgroup.cpu_throttled"),
+            ("/b", "cgroup.oom_kills"),
+            ("/b", "cgroup.tasks_near_limit"),
+            ("host", "host.zombies"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_string(), b)));
     }
 
     #[test]

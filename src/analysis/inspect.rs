@@ -104,6 +104,44 @@ pub struct Cgroup {
     pub memory_limit_path: Option<Text>,
     pub memory_usage_bytes: Option<u64>,
     pub oom_kills: Option<u64>,
+    /// Usage minus inactive file pages (the kubelet's working set), what
+    /// `cgroup.memory_near_limit` judges.
+    pub working_set_bytes: Option<u64>,
+    /// v2 `oom_group_kill` (null on v1 or unknown).
+    pub oom_group_kills: Option<u64>,
+    /// The pids cgroup (null: no pids controller, or unreadable).
+    pub pids: Option<CgroupPids>,
+    /// The cpu cgroup (null: no cpu controller, or unreadable).
+    pub cpu: Option<CgroupCpu>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CgroupPids {
+    pub path: Text,
+    pub current: u64,
+    /// null: unlimited.
+    pub max: Option<u64>,
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CgroupCpu {
+    pub path: Text,
+    pub nr_periods: Option<u64>,
+    pub nr_throttled: Option<u64>,
+    pub throttled_percent: Option<f64>,
+    pub throttled_seconds: Option<f64>,
+    /// quota / period in CPUs; null: no quota of its own.
+    pub quota_cpus: Option<f64>,
+}
+
+/// The processes of the inspected process's cgroups, per controller:
+/// read by `cmd::inspect` only when a cgroup rule fires, to name them.
+#[derive(Debug, Clone, Default)]
+pub struct CgroupMembers {
+    pub memory: Vec<crate::reader::CgroupMember>,
+    pub pids: Vec<crate::reader::CgroupMember>,
+    pub cpu: Vec<crate::reader::CgroupMember>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -282,6 +320,10 @@ pub fn incompleteness(r: &InspectReport) -> Incomplete {
         "memory.near_cgroup_limit",
     );
     check(r.cgroup.path.is_none(), &["cgroup"], "memory.oom_kills");
+    check(true, &["cgroup.memory"], "cgroup.memory_near_limit");
+    check(true, &["cgroup.memory"], "cgroup.oom_kills");
+    check(true, &["cgroup.pids"], "cgroup.tasks_near_limit");
+    check(true, &["cgroup.cpu"], "cgroup.cpu_throttled");
     check(
         r.memory.swap_bytes.is_none(),
         &["memory.swap", "status"],
@@ -351,6 +393,16 @@ fn ok<T: Clone>(
     }
 }
 
+/// A section that could not be read, with the error's reason and hint.
+fn unavailable(section: &'static str, e: &ReadError) -> Unavailable {
+    Unavailable {
+        section,
+        reason: e.reason(),
+        detail: Detail::Read(e.clone()),
+        hint: e.hint(),
+    }
+}
+
 /// Build the report. Pure: all inputs are in the snapshot.
 impl InspectReport {
     /// `--reveal`: the command line as read, secrets included.
@@ -374,7 +426,8 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
     let (start_time, age_seconds) = start_and_age(s, &mut un);
     status_parse_errors(st, &mut un);
     let memory = memory(s, st, &mut un);
-    let cgroup = cgroup(s, &mut un);
+    let mut cgroup = cgroup(s, &mut un);
+    cgroup_state(s, &mut cgroup, &mut un);
     let (fds, socket_inodes) = fds(s, &mut un);
     let sockets = sockets(s, &socket_inodes, &mut un);
     let threads_list = ok(&s.threads, "threads", &mut un);
@@ -435,8 +488,95 @@ pub fn build(s: &ProcessSnapshot, th: &Thresholds) -> InspectReport {
         incomplete: None,
     };
     report.findings = findings::evaluate(&report, th);
+    judge_cgroups(&mut report, s, &CgroupMembers::default(), th);
     report.incomplete = incompleteness(&report).into_option();
     report
+}
+
+/// The cgroup rules on the process's cgroups, with their processes
+/// (`members`; none known at first): replaces earlier cgroup findings.
+/// Where the cgroup's OOM counts were read, `cgroup.oom_kills` stands for
+/// them and the process rule `memory.oom_kills` (the same counter) is
+/// dropped.
+pub fn judge_cgroups(
+    r: &mut InspectReport,
+    s: &ProcessSnapshot,
+    members: &CgroupMembers,
+    th: &Thresholds,
+) {
+    let Some(st) = s.cgroup_state.as_ref().filter(|_| r.cgroup.path.is_some()) else {
+        return;
+    };
+    let seen = findings::CgroupSeen {
+        memory: st.memory.as_ref().ok().map(|m| (m, &members.memory[..])),
+        pids: st
+            .pids
+            .as_ref()
+            .and_then(|p| p.as_ref().ok())
+            .map(|p| (p, &members.pids[..])),
+        cpu: st
+            .cpu
+            .as_ref()
+            .and_then(|c| c.as_ref().ok())
+            .map(|c| (c, &members.cpu[..])),
+    };
+    let counted = st.memory.as_ref().is_ok_and(|m| m.oom.oom_kill.is_some());
+    r.findings
+        .retain(|f| !(f.id.starts_with("cgroup.") || counted && f.id == "memory.oom_kills"));
+    r.findings.extend(findings::evaluate_cgroup(&seen, th));
+    r.findings
+        .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+}
+
+/// The cgroup state beyond the memory cgroup: working set, group OOM
+/// kills, pids, cpu; a controller that could not be read is listed in
+/// `unavailable` (`cgroup.memory`, `cgroup.pids`, `cgroup.cpu`).
+fn cgroup_state(s: &ProcessSnapshot, c: &mut Cgroup, un: &mut Vec<Unavailable>) {
+    let Some(st) = s.cgroup_state.as_ref().filter(|_| c.path.is_some()) else {
+        return;
+    };
+    match &st.memory {
+        Ok(m) => {
+            c.working_set_bytes = findings::rules::cgroup::working_set(m.usage, m.inactive_file);
+            c.oom_group_kills = m.oom.oom_group_kill;
+        }
+        // The memory cgroup itself unreadable: `cgroup` already says why.
+        Err(e) if s.cgroup.is_ok() => un.push(unavailable("cgroup.memory", e)),
+        Err(_) => {}
+    }
+    match &st.pids {
+        Some(Ok(p)) => {
+            c.pids = Some(CgroupPids {
+                path: Text(p.path.clone()),
+                current: p.current,
+                max: p.max,
+                percent: p
+                    .max
+                    .and_then(|m| crate::analysis::ceiling::percent_of(p.current, m)),
+            });
+        }
+        Some(Err(e)) => un.push(unavailable("cgroup.pids", e)),
+        None => {}
+    }
+    match &st.cpu {
+        Some(Ok(x)) => {
+            let t = x.throttling;
+            c.cpu = Some(CgroupCpu {
+                path: Text(x.path.clone()),
+                nr_periods: t.map(|t| t.nr_periods),
+                nr_throttled: t.map(|t| t.nr_throttled),
+                throttled_percent: t.and_then(|t| {
+                    crate::analysis::ceiling::percent_of(t.nr_throttled, t.nr_periods)
+                }),
+                throttled_seconds: t.map(|t| t.throttled_ns as f64 / 1e9),
+                quota_cpus: x
+                    .quota
+                    .and_then(|q| Some(q.quota_us? as f64 / q.period_us as f64)),
+            });
+        }
+        Some(Err(e)) => un.push(unavailable("cgroup.cpu", e)),
+        None => {}
+    }
 }
 
 /// Clock ticks per second (at least 1).
@@ -585,6 +725,7 @@ fn cgroup(s: &ProcessSnapshot, un: &mut Vec<Unavailable>) -> Cgroup {
             memory_limit_path: c.limit_path.map(Text),
             memory_usage_bytes: c.usage,
             oom_kills: c.oom_kills,
+            ..Cgroup::default()
         },
         None => Cgroup::default(),
     }

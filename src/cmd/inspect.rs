@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             w.name_from(&names);
         }
     }
+    name_cgroup_members(ctx, &snap, &mut report, &th);
     if let Some(inc) = report.incomplete.as_mut() {
         let denied = inc.reasons.iter().any(|r| {
             matches!(r, analysis::incomplete::Reason::ChecksNotRun { reason, .. } if *reason == "permission_denied")
@@ -60,6 +61,36 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         .any(|f| f.severity >= analysis::findings::Severity::Warning);
     out.code = analysis::incomplete::exit_code(problem, report.incomplete.as_ref());
     Ok(out)
+}
+
+/// A cgroup rule fired: read the processes of that cgroup (only then: a
+/// cgroup can hold the whole host) and judge again, naming them.
+fn name_cgroup_members(
+    ctx: &Ctx,
+    snap: &crate::reader::ProcessSnapshot,
+    report: &mut analysis::inspect::InspectReport,
+    th: &Thresholds,
+) {
+    let fired = |prefix: &[&str]| report.findings.iter().any(|f| prefix.contains(&f.id));
+    let lines = snap.cgroup_lines.as_deref().unwrap_or_default();
+    let members = analysis::inspect::CgroupMembers {
+        memory: if fired(&["cgroup.memory_near_limit", "cgroup.oom_kills"]) {
+            ctx.fs.cgroup_members(lines, "memory")
+        } else {
+            Vec::new()
+        },
+        pids: if fired(&["cgroup.tasks_near_limit"]) {
+            ctx.fs.cgroup_members(lines, "pids")
+        } else {
+            Vec::new()
+        },
+        cpu: if fired(&["cgroup.cpu_throttled"]) {
+            ctx.fs.cgroup_members(lines, "cpu")
+        } else {
+            Vec::new()
+        },
+    };
+    analysis::inspect::judge_cgroups(report, snap, &members, th);
 }
 
 /// Every section of a snapshot that failed.

@@ -8,6 +8,7 @@
 //! (io) are parsed there; see `reader`.
 
 pub mod cgroup;
+pub mod cgroupfs;
 pub mod cmdline;
 pub mod diag;
 pub mod fdinfo;

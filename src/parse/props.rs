@@ -137,6 +137,12 @@ fn every_parser(b: &[u8]) {
     let _ = status::total_switches(b);
     let _ = limits::nofile_soft(b);
     let _ = flat_keyed_checked(b, "oom_kill");
+    let _ = cgroupfs::oom_counts(b);
+    let _ = cgroupfs::inactive_file(b, true);
+    let _ = cgroupfs::inactive_file(b, false);
+    let _ = cgroupfs::throttling(b);
+    let _ = cgroupfs::cpu_max(b);
+    let _ = cgroupfs::cfs_quota(b, b);
     let _ = entry_number(b);
     let _ = smaps::header_path_start(b);
     let _ = smaps::parse_rollup(b);
@@ -1521,6 +1527,8 @@ fn kmsg_escape(b: &[u8]) -> String {
     s
 }
 
+// ------------------------------------------------------ cgroup files
+
 proptest! {
     #![proptest_config(config())]
 
@@ -1625,5 +1633,33 @@ proptest! {
         let log = kmsg::oom_kills([summary.as_bytes()]);
         prop_assert!(log.kills.is_empty());
         prop_assert_eq!(log.malformed, 1);
+    }
+
+    #[test]
+    fn cgroup_files_round_trip(
+        periods in any::<u64>(), throttled in any::<u64>(), ns in any::<u64>(),
+        kills in any::<u64>(), group in any::<u64>(), quota in proptest::option::of(any::<u64>()),
+        period in 1..u64::MAX, v1 in any::<bool>(),
+    ) {
+        let stat = if v1 {
+            format!("nr_periods {periods}\nnr_throttled {throttled}\nthrottled_time {ns}\nnr_bursts 0\n")
+        } else {
+            format!("usage_usec 1\nnr_periods {periods}\nnr_throttled {throttled}\nthrottled_usec {ns}\n")
+        };
+        let t = cgroupfs::throttling(stat.as_bytes()).unwrap().unwrap();
+        prop_assert_eq!(t.nr_periods, periods);
+        prop_assert_eq!(t.nr_throttled, throttled);
+        prop_assert_eq!(t.throttled_ns, if v1 { ns } else { ns.saturating_mul(1000) });
+        let ev = format!("low 0\noom 9\noom_kill {kills}\noom_group_kill {group}\n");
+        let c = cgroupfs::oom_counts(ev.as_bytes()).unwrap();
+        prop_assert_eq!((c.oom_kill, c.oom_group_kill), (Some(kills), Some(group)));
+        let q = quota.map_or("max".to_string(), |q| q.to_string());
+        let m = cgroupfs::cpu_max(format!("{q} {period}\n").as_bytes()).unwrap();
+        prop_assert_eq!((m.quota_us, m.period_us), (quota, period));
+        // One corrupted number is never a value.
+        let bad = format!("nr_periods {periods}\nnr_throttled {throttled}x\nthrottled_time 0\n");
+        prop_assert!(cgroupfs::throttling(bad.as_bytes()).is_err());
+        let bad = format!("oom_kill {kills}x\n");
+        prop_assert!(cgroupfs::oom_counts(bad.as_bytes()).is_err());
     }
 }

@@ -32,6 +32,9 @@ pub struct ProcessSnapshot {
     pub cgroup: Result<CgroupMemory, ReadError>,
     /// /proc/PID/cgroup, every line (the workload is read from it).
     pub cgroup_lines: Result<Vec<crate::parse::cgroup::CgroupLine>, ReadError>,
+    /// The memory, pids and cpu cgroups' state (None: /proc/PID/cgroup
+    /// unreadable).
+    pub cgroup_state: Option<super::CgroupState>,
     pub oom_score: Result<u64, ReadError>,
     pub oom_score_adj: Result<i64, ReadError>,
     /// Every thread's stat and context switches.
@@ -92,6 +95,7 @@ impl ProcFs {
         let cgroup = cgroup_lines
             .clone()
             .and_then(|lines| self.memory_cgroup(&lines));
+        let cgroup_state = cgroup_lines.as_ref().ok().map(|l| self.cgroup_state(l));
         let (cmdline, cmdline_truncated) = match keep(proc.cmdline())? {
             Ok((args, cut)) => (Ok(args), cut),
             Err(e) => (Err(e), None),
@@ -115,6 +119,7 @@ impl ProcFs {
             smaps_rollup: keep(proc.smaps_rollup())?,
             cgroup,
             cgroup_lines,
+            cgroup_state,
             oom_score: keep(proc.oom_score())?,
             oom_score_adj: keep(proc.oom_score_adj())?,
             threads: keep(proc.thread_details())?,

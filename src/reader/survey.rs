@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::{CgroupMemory, ProcFs, Process, ScanRow};
+use super::{CgroupMemory, CgroupState, ProcFs, Process, ScanRow};
 use crate::error::ReadError;
 use crate::parse::{cgroup::CgroupLine, net};
 
@@ -21,6 +21,9 @@ pub struct Survey {
     pub deleted: Option<u64>,
     pub socket_inodes: Option<net::InodeSet>,
     pub cgroup: Option<CgroupMemory>,
+    /// The memory, pids and cpu cgroups' state (read once per distinct
+    /// /proc/PID/cgroup), judged once per cgroup by doctor.
+    pub cgroup_state: Option<CgroupState>,
     /// Network namespace link text (`net:[4026531840]`).
     pub netns: Option<Vec<u8>>,
     /// How many TCP sockets of this process are in CLOSE_WAIT (filled by
@@ -37,6 +40,7 @@ pub struct Survey {
 #[derive(Debug, Default)]
 pub struct CgroupCache {
     seen: HashMap<Vec<CgroupLine>, Option<CgroupMemory>>,
+    states: HashMap<Vec<CgroupLine>, CgroupState>,
 }
 
 impl ProcFs {
@@ -65,6 +69,13 @@ impl ProcFs {
         }
         match proc.cgroup() {
             Ok(lines) => {
+                out.cgroup_state = Some(
+                    cache
+                        .states
+                        .entry(lines.clone())
+                        .or_insert_with_key(|lines| self.cgroup_state(lines))
+                        .clone(),
+                );
                 out.cgroup = cache
                     .seen
                     .entry(lines)

@@ -16,7 +16,7 @@ use super::units::iec;
 use crate::analysis::ceiling::Kind as LimitKind;
 use crate::analysis::cpu::{Basis, HotThread};
 use crate::analysis::doctor::DoctorFinding;
-use crate::analysis::findings::{Finding, Kind, Severity};
+use crate::analysis::findings::{CgroupFinding, CgroupKind, Finding, Kind, Severity};
 use crate::analysis::leak::Metric;
 use crate::text::Text;
 
@@ -49,6 +49,7 @@ pub fn message(f: &Finding) -> String {
             iec(*limit_bytes)
         ),
         Kind::OomKills { oom_kills, cgroup } => oom_kills_words(*oom_kills, cgroup.as_ref()),
+        Kind::Cgroup(c) => cgroup_words(c),
         Kind::SwapInUse {
             swap_bytes,
             percent_of_memory,
@@ -308,6 +309,94 @@ fn zombies_unreaped_words(ppid: i32, parent_name: Option<&Text>, zombies: &[i32]
     )
 }
 
+/// "cgroup /a/b: ...; by RSS: worker 11 (62%), sh 12 (38%)".
+fn cgroup_words(c: &CgroupFinding) -> String {
+    let (what, by) = match &c.judged {
+        CgroupKind::MemoryNearLimit {
+            working_set_bytes,
+            limit_bytes,
+            percent,
+        } => (
+            format!(
+                "working set {} is {percent:.0}% of the memory limit {}: the OOM killer acts at the limit",
+                iec(*working_set_bytes),
+                iec(*limit_bytes)
+            ),
+            "RSS",
+        ),
+        CgroupKind::TasksNearLimit {
+            tasks,
+            max,
+            percent,
+        } => (
+            format!(
+                "{tasks} of {max} tasks (pids.max, {percent:.0}%): fork() and thread creation fail at the limit"
+            ),
+            "tasks",
+        ),
+        CgroupKind::OomKills {
+            oom_kill,
+            oom_group_kill,
+        } => {
+            let group = match oom_group_kill {
+                Some(g) if *g > 0 => format!(" and {g} group OOM kill{}", plural(*g, "", "s")),
+                _ => String::new(),
+            };
+            (
+                format!(
+                    "{oom_kill} OOM kill{}{group} recorded: processes died at its memory limit",
+                    plural(*oom_kill, "", "s")
+                ),
+                "RSS",
+            )
+        }
+        CgroupKind::CpuThrottled {
+            percent,
+            throttled_seconds,
+            quota_cpus,
+            ..
+        } => {
+            let quota = match quota_cpus {
+                Some(q) => format!(" against a quota of {} CPU", trim_cpus(*q)),
+                None => " (no quota of its own: an ancestor's)".to_string(),
+            };
+            (
+                format!(
+                    "throttled in {percent:.0}% of periods ({} lost){quota}",
+                    seconds_lost(*throttled_seconds)
+                ),
+                "CPU time",
+            )
+        }
+    };
+    let names = if c.top.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = c
+            .top
+            .iter()
+            .map(|s| format!("{} {} ({:.0}%)", s.name.display(), s.pid, s.percent))
+            .collect();
+        format!("; by {by}: {}", list.join(", "))
+    };
+    format!("cgroup {}: {what}{names}", c.cgroup.display())
+}
+
+/// "3.1 s" under a minute, else the usual duration.
+fn seconds_lost(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else {
+        super::units::duration(s)
+    }
+}
+
+/// A CPU count without trailing zeros (0.5, 1, 1.25).
+fn trim_cpus(q: f64) -> String {
+    let s = format!("{q:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The command to run next for the full evidence, if any.
 pub fn next(f: &Finding) -> Option<String> {
     const TOP_RSS: &str = "proctor top --once --sort rss --limit 10";
@@ -323,6 +412,7 @@ pub fn next(f: &Finding) -> Option<String> {
             cgroup: Some(_), ..
         } => format!("proctor inspect {pid}"),
         Kind::SwapInUse { .. } | Kind::Uninterruptible => return None,
+        Kind::Cgroup(c) => cgroup_next(c)?,
         Kind::ThreadsHigh { .. } => format!("proctor threads {pid}"),
         Kind::CloseWait { .. } => format!("proctor net {pid} --state CLOSE_WAIT"),
         Kind::Zombie { ppid, .. } | Kind::ZombiesUnreaped { ppid, .. } => {
@@ -343,6 +433,18 @@ pub fn next(f: &Finding) -> Option<String> {
         Kind::Growth { metric, .. } => {
             format!("proctor watch {pid} --metrics {}", metric.name())
         }
+    })
+}
+
+/// The largest process's view for the cgroup's resource.
+fn cgroup_next(c: &CgroupFinding) -> Option<String> {
+    let pid = c.top.first()?.pid;
+    Some(match c.judged {
+        CgroupKind::MemoryNearLimit { .. } | CgroupKind::OomKills { .. } => {
+            format!("proctor maps {pid} --sort rss")
+        }
+        CgroupKind::TasksNearLimit { .. } => format!("proctor threads {pid}"),
+        CgroupKind::CpuThrottled { .. } => format!("proctor threads {pid} --sort cpu"),
     })
 }
 
@@ -404,6 +506,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::analysis::findings::Share;
 
     fn finding(id: &'static str, pid: Option<i32>, kind: Kind) -> Finding {
         Finding {
@@ -537,6 +640,92 @@ mod tests {
         ]
     }
 
+    fn cgroup_kinds() -> Vec<Kind> {
+        let top = vec![
+            Share {
+                pid: 11,
+                name: text("worker"),
+                percent: 61.6,
+            },
+            Share {
+                pid: 12,
+                name: text("evil\x1b[2J"),
+                percent: 38.4,
+            },
+        ];
+        let throttled = CgroupKind::CpuThrottled {
+            periods: 1000,
+            throttled: 420,
+            percent: 42.0,
+            throttled_seconds: 3.1,
+            quota_cpus: Some(0.5),
+        };
+        let judged = [
+            (
+                CgroupKind::MemoryNearLimit {
+                    working_set_bytes: 94 << 20,
+                    limit_bytes: 100 << 20,
+                    percent: 94.0,
+                },
+                top.clone(),
+            ),
+            (
+                CgroupKind::TasksNearLimit {
+                    tasks: 275,
+                    max: 300,
+                    percent: 91.7,
+                },
+                top.clone(),
+            ),
+            (
+                CgroupKind::OomKills {
+                    oom_kill: 3,
+                    oom_group_kill: Some(1),
+                },
+                top.clone(),
+            ),
+            (
+                CgroupKind::OomKills {
+                    oom_kill: 1,
+                    oom_group_kill: None,
+                },
+                vec![],
+            ),
+            (throttled.clone(), top),
+            (
+                CgroupKind::CpuThrottled {
+                    periods: 1000,
+                    throttled: 420,
+                    percent: 42.0,
+                    throttled_seconds: 125.0,
+                    quota_cpus: None,
+                },
+                vec![],
+            ),
+        ];
+        judged
+            .into_iter()
+            .map(|(judged, top)| {
+                Kind::Cgroup(CgroupFinding {
+                    cgroup: text("/kubepods/pod1/ctr"),
+                    judged,
+                    top,
+                })
+            })
+            .collect()
+    }
+
+    /// A cgroup finding's rule id and pid (its largest process).
+    fn cgroup_id(c: &CgroupFinding) -> (&'static str, Option<i32>) {
+        let id = match c.judged {
+            CgroupKind::MemoryNearLimit { .. } => "cgroup.memory_near_limit",
+            CgroupKind::TasksNearLimit { .. } => "cgroup.tasks_near_limit",
+            CgroupKind::OomKills { .. } => "cgroup.oom_kills",
+            CgroupKind::CpuThrottled { .. } => "cgroup.cpu_throttled",
+        };
+        (id, c.top.first().map(|s| s.pid))
+    }
+
     fn one_of_each() -> Vec<Finding> {
         let mut kinds = vec![
             Kind::FdsNearLimit {
@@ -623,39 +812,45 @@ mod tests {
             },
         ];
         insert_cpu_kinds(&mut kinds);
-        kinds.extend(growth_kinds());
+        kinds.extend(growth_kinds().into_iter().chain(cgroup_kinds()));
         kinds
             .into_iter()
             .map(|kind| {
-                let (id, pid) = match &kind {
-                    Kind::FdsNearLimit { .. } => ("fds.near_limit", Some(42)),
-                    Kind::DeletedOpen { .. } => ("fds.deleted_open", Some(42)),
-                    Kind::MemoryNearCgroupLimit { .. } => ("memory.near_cgroup_limit", Some(42)),
-                    Kind::OomKills { .. } => ("memory.oom_kills", Some(42)),
-                    Kind::SwapInUse { .. } => ("memory.swap_in_use", Some(42)),
-                    Kind::ThreadsHigh { .. } => ("threads.high", Some(42)),
-                    Kind::CloseWait { .. } => ("sockets.close_wait", Some(42)),
-                    Kind::Zombie { .. } => ("state.zombie", Some(42)),
-                    Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
-                    Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),
-                    Kind::BusyThread { .. } => ("cpu.busy_thread", Some(42)),
-                    Kind::CpuBusy { .. } => ("cpu.busy", Some(42)),
-                    Kind::ZombiesUnreaped { ppid, .. } => ("zombies.unreaped", Some(*ppid)),
-                    Kind::HostMemAvailableLow { .. } => ("host.mem_available_low", None),
-                    Kind::HostSwapInUse { .. } => ("host.swap_in_use", None),
-                    Kind::HostMemoryPressure { .. } => ("host.memory_pressure", None),
-                    Kind::HostZombies { .. } => ("host.zombies", None),
-                    Kind::HostFileHandles { .. } => ("host.file_handles", None),
-                    Kind::HostTasksNearLimit { .. } => ("host.tasks_near_limit", None),
-                    Kind::Growth { metric, .. } => match metric {
-                        Metric::Fds => ("growth.fds", Some(9)),
-                        Metric::Threads => ("growth.threads", Some(9)),
-                        _ => ("growth.rss", Some(9)),
-                    },
-                };
+                let (id, pid) = id_and_pid(&kind);
                 finding(id, pid, kind)
             })
             .collect()
+    }
+
+    /// The rule id and pid a finding of this kind has.
+    fn id_and_pid(kind: &Kind) -> (&'static str, Option<i32>) {
+        match kind {
+            Kind::FdsNearLimit { .. } => ("fds.near_limit", Some(42)),
+            Kind::DeletedOpen { .. } => ("fds.deleted_open", Some(42)),
+            Kind::MemoryNearCgroupLimit { .. } => ("memory.near_cgroup_limit", Some(42)),
+            Kind::OomKills { .. } => ("memory.oom_kills", Some(42)),
+            Kind::SwapInUse { .. } => ("memory.swap_in_use", Some(42)),
+            Kind::ThreadsHigh { .. } => ("threads.high", Some(42)),
+            Kind::CloseWait { .. } => ("sockets.close_wait", Some(42)),
+            Kind::Zombie { .. } => ("state.zombie", Some(42)),
+            Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
+            Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),
+            Kind::BusyThread { .. } => ("cpu.busy_thread", Some(42)),
+            Kind::CpuBusy { .. } => ("cpu.busy", Some(42)),
+            Kind::ZombiesUnreaped { ppid, .. } => ("zombies.unreaped", Some(*ppid)),
+            Kind::HostMemAvailableLow { .. } => ("host.mem_available_low", None),
+            Kind::HostSwapInUse { .. } => ("host.swap_in_use", None),
+            Kind::HostMemoryPressure { .. } => ("host.memory_pressure", None),
+            Kind::HostZombies { .. } => ("host.zombies", None),
+            Kind::HostFileHandles { .. } => ("host.file_handles", None),
+            Kind::HostTasksNearLimit { .. } => ("host.tasks_near_limit", None),
+            Kind::Cgroup(c) => cgroup_id(c),
+            Kind::Growth { metric, .. } => match metric {
+                Metric::Fds => ("growth.fds", Some(9)),
+                Metric::Threads => ("growth.threads", Some(9)),
+                _ => ("growth.rss", Some(9)),
+            },
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::units::{duration, iec};
 use crate::analysis::ceiling::percent_of;
 use crate::analysis::findings::Severity;
 use crate::analysis::inspect::InspectReport;
+use crate::text::Text;
 
 struct Out<'a> {
     s: String,
@@ -303,14 +304,62 @@ fn section_cgroup(o: &mut Out<'_>) {
                     &format!("{} {}", iec(u), p.dim("(includes page cache)")),
                 );
             }
-            if let Some(k) = c.oom_kills {
-                o.row("OOM kills", &k.to_string());
+            if let Some(ws) = c.working_set_bytes {
+                let pct = c
+                    .memory_limit_bytes
+                    .and_then(|l| percent_of(ws, l))
+                    .map(|pct| format!(", {pct:.0}% of the limit"))
+                    .unwrap_or_default();
+                o.row(
+                    "Working set",
+                    &format!("{}{pct} {}", iec(ws), p.dim("(usage - inactive file)")),
+                );
             }
+            if let Some(k) = c.oom_kills {
+                let group = c
+                    .oom_group_kills
+                    .map(|g| format!(" ({g} group)"))
+                    .unwrap_or_default();
+                o.row("OOM kills", &format!("{k}{group}"));
+            }
+            cgroup_pids_cpu(o, path);
         }
         _ => {
             let miss = o.missing("cgroup");
             o.row("Cgroup", &miss);
         }
+    }
+}
+
+/// The pids and cpu cgroups (their path when not the memory cgroup's).
+fn cgroup_pids_cpu(o: &mut Out<'_>, memory_path: &Text) {
+    let p = o.p;
+    let c = &o.r.cgroup;
+    let at = |path: &Text| {
+        if path == memory_path {
+            String::new()
+        } else {
+            format!(" {}", p.dim(&format!("(cgroup {})", path.display())))
+        }
+    };
+    if let Some(x) = &c.pids {
+        let of = match (x.max, x.percent) {
+            (Some(m), Some(pct)) => format!(" of {m} (pids.max, {pct:.0}%)"),
+            _ => " (no pids.max)".to_string(),
+        };
+        o.row("Tasks", &format!("{}{of}{}", x.current, at(&x.path)));
+    }
+    if let Some(x) = &c.cpu {
+        let quota = x
+            .quota_cpus
+            .map_or_else(|| "none".to_string(), |q| format!("{q:.2} CPU"));
+        let throttled = match (x.throttled_percent, x.nr_periods, x.throttled_seconds) {
+            (Some(pct), Some(n), Some(secs)) => {
+                format!(", throttled in {pct:.0}% of {n} periods ({secs:.1} s lost)")
+            }
+            _ => String::new(),
+        };
+        o.row("CPU quota", &format!("{quota}{throttled}{}", at(&x.path)));
     }
 }
 

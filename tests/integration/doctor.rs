@@ -514,15 +514,18 @@ fn cgroup_limit_and_oom_kills() {
     let v = doctor_json(&[]);
     let oom: Vec<&Value> = findings(&v)
         .iter()
-        .filter(|f| f["id"] == "memory.oom_kills" && (f["pid"] == bpid || f["pid"] == spid))
+        .filter(|f| f["id"] == "cgroup.oom_kills" && (f["pid"] == bpid || f["pid"] == spid))
         .collect();
     assert_eq!(oom.len(), 1, "once per cgroup: {}", v["findings"]);
     let f = oom[0];
     assert_eq!(f["pid"], bpid, "named after the largest process: {f}");
     assert_eq!(f["severity"], "critical");
-    assert_eq!(f["evidence"]["oom_kills"], 1, "{f}");
+    assert_eq!(f["evidence"]["oom_kill"], 1, "{f}");
     assert_eq!(f["evidence"]["cgroup"], guard.name().as_str(), "{f}");
-    assert_eq!(f["next"], format!("proctor inspect {bpid}"));
+    // Both processes named, the largest first.
+    assert_eq!(f["evidence"]["top"][0]["pid"], bpid, "{f}");
+    assert_eq!(f["evidence"]["top"][1]["pid"], spid, "{f}");
+    assert_eq!(f["next"], format!("proctor maps {bpid} --sort rss"));
 
     let near = of_pid(&v, bpid)
         .into_iter()
@@ -844,7 +847,7 @@ fn fixture_trees() {
             })
             .collect();
         let want: Vec<(String, String, Value)> = [
-            ("memory.oom_kills", "critical"),
+            ("cgroup.oom_kills", "critical"),
             ("fds.deleted_open", "warning"),
             ("zombies.unreaped", "warning"),
         ]
@@ -858,8 +861,8 @@ fn fixture_trees() {
         assert_eq!(z["evidence"]["zombies"], 1);
         assert_eq!(z["evidence"]["zombie_pids"], serde_json::json!([4300]));
         assert_eq!(z["next"], "proctor inspect 4242");
-        let o = one(&v, 4242, "memory.oom_kills");
-        assert_eq!(o["evidence"]["oom_kills"], oom_kills, "{tree}");
+        let o = one(&v, 4242, "cgroup.oom_kills");
+        assert_eq!(o["evidence"]["oom_kill"], oom_kills, "{tree}");
         assert_eq!(o["evidence"]["cgroup"], cgroup, "{tree}");
         assert!(of_pid(&v, 4300).is_empty(), "{tree}");
 
@@ -873,7 +876,7 @@ fn fixture_trees() {
             text.contains("WARNING   4242 python3.11  zombies.unreaped"),
             "{text}"
         );
-        assert!(text.contains("CRITICAL  4242 python3.11  memory.oom_kills"));
+        assert!(text.contains("CRITICAL  4242 python3.11  cgroup.oom_kills"));
 
         // Two scans of a tree that does not change: no growth.
         let (_, v) = doctor_json_at(&r, &["--sample", "100ms"]);
@@ -990,8 +993,8 @@ fn host_rules_from_the_host_files() {
     assert_eq!(
         id_list(&v),
         expect_ids(&[
+            ("cgroup.oom_kills", "critical", Some(4242)),
             ("host.mem_available_low", "critical", None),
-            ("memory.oom_kills", "critical", Some(4242)),
             ("fds.deleted_open", "warning", Some(4242)),
             ("host.file_handles", "warning", None),
             ("host.memory_pressure", "warning", None),
@@ -1072,9 +1075,9 @@ fn host_rules_from_the_host_files() {
     assert_eq!(
         id_list(&v),
         expect_ids(&[
+            ("cgroup.oom_kills", "critical", Some(4242)),
             ("host.file_handles", "critical", None),
             ("host.memory_pressure", "critical", None),
-            ("memory.oom_kills", "critical", Some(4242)),
             ("fds.deleted_open", "warning", Some(4242)),
             ("zombies.unreaped", "warning", Some(4242)),
             ("host.swap_in_use", "info", None),

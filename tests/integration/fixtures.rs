@@ -129,7 +129,7 @@ fn v1_process_report_matches_the_captured_files() {
 
     // Findings: OOM kills in the cgroup (critical) and the deleted file.
     assert_eq!(
-        finding(&v, "memory.oom_kills").unwrap()["severity"],
+        finding(&v, "cgroup.oom_kills").unwrap()["severity"],
         "critical"
     );
     assert_eq!(
@@ -139,7 +139,7 @@ fn v1_process_report_matches_the_captured_files() {
     assert!(finding(&v, "fds.near_limit").is_none());
     assert!(finding(&v, "threads.high").is_none());
     // Most severe first.
-    assert_eq!(v["findings"][0]["id"], "memory.oom_kills");
+    assert_eq!(v["findings"][0]["id"], "cgroup.oom_kills");
 }
 
 #[test]

@@ -436,7 +436,7 @@ fn kernel_thread() {
         })
         .unwrap_or(0);
     if root_kills > 0 {
-        assert_eq!(finding_ids(&v), ["memory.oom_kills"], "{}", v["findings"]);
+        assert_eq!(finding_ids(&v), ["cgroup.oom_kills"], "{}", v["findings"]);
         assert_eq!(code(&out), Some(1));
     } else {
         assert_eq!(code(&out), Some(0), "findings: {}", v["findings"]);

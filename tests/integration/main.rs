@@ -5,6 +5,8 @@
 //!   pipes, colour rules: one line plus a hint, exit 2, no panic.
 //! - `bounded`: bounded reads of huge command lines, environments,
 //!   descriptor tables, paths and crafted trees (FIFO, /dev/zero).
+//! - `cgroups`: the cgroup rules once per cgroup, on the cgroups fixture
+//!   trees (v1, v2) and live in memory, pids and cpu cgroups of their own.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
@@ -50,6 +52,7 @@
 mod bad_input;
 mod bounded;
 mod ceiling;
+mod cgroups;
 mod common;
 mod doctor;
 mod fixtures;

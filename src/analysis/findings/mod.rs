@@ -4,8 +4,11 @@
 //! it returns (a [`Finding`]: a stable id, a [`Severity`] and a typed
 //! [`Kind`] carrying the values it judged on) and the evaluation loops.
 //! The rules themselves are in [`rules`], one function each, collected in
-//! two tables: [`rules::PROCESS_RULES`] (shared by `inspect` and `doctor`)
-//! and [`rules::HOST_RULES`] (`doctor`).
+//! three tables: [`rules::PROCESS_RULES`] (shared by `inspect` and
+//! `doctor`), [`rules::HOST_RULES`] (`doctor`) and [`rules::CGROUP_RULES`]
+//! (on a [`CgroupSeen`]: `inspect` for the process's cgroups, `doctor` once
+//! per cgroup; each finding a [`Kind::Cgroup`] naming the cgroup's path and
+//! its largest processes by share).
 //!
 //! # No words here
 //! A finding carries values, never sentences: [`Kind`] has one variant
@@ -52,7 +55,7 @@ use super::ceiling::Exhaustion;
 use super::cpu::{Basis, CpuUse, HotThread};
 use super::inspect::InspectReport;
 use super::leak::Metric;
-use crate::reader::HostFacts;
+use crate::reader::{CgroupMember, CpuState, HostFacts, MemoryState, PidsState};
 use crate::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -204,6 +207,8 @@ pub enum Kind {
         which: crate::analysis::ceiling::Kind,
         percent: f64,
     },
+    /// A cgroup rule's finding (`rules::CGROUP_RULES`).
+    Cgroup(CgroupFinding),
     /// Grew fast between doctor's two scans (`growth.fds`,
     /// `growth.threads`, `growth.rss`), with the one ceiling's limit, room
     /// and time at that rate (`analysis::ceiling::exhaustion`, as `watch`).
@@ -311,6 +316,7 @@ impl Kind {
             Kind::HostTasksNearLimit { tasks, limit, .. } => {
                 vec![("tasks", json!(tasks)), ("limit", json!(limit))]
             }
+            Kind::Cgroup(c) => c.evidence(),
             Kind::Growth { .. } => self.growth_evidence(),
         };
         e.into_iter().collect()
@@ -400,7 +406,115 @@ impl Kind {
     }
 }
 
-/// Per-process thresholds.
+/// A cgroup judged once: its path (as /proc/PID/cgroup gives it, the key
+/// to its workload), what was found, and its processes by share (largest
+/// first, at most `rules::cgroup::TOP`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgroupFinding {
+    pub cgroup: Text,
+    pub judged: CgroupKind,
+    pub top: Vec<Share>,
+}
+
+/// What a cgroup rule found, with the values judged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CgroupKind {
+    /// The working set (usage - inactive file) against the tightest
+    /// memory limit; shares of RSS.
+    MemoryNearLimit {
+        working_set_bytes: u64,
+        limit_bytes: u64,
+        percent: f64,
+    },
+    /// pids.current against pids.max; shares of tasks.
+    TasksNearLimit { tasks: u64, max: u64, percent: f64 },
+    /// OOM kills recorded, by kind (`oom_group_kill`: None on v1); shares
+    /// of RSS.
+    OomKills {
+        oom_kill: u64,
+        oom_group_kill: Option<u64>,
+    },
+    /// Throttled in a share of the periods, against the quota (CPUs:
+    /// quota / period; None: no quota of its own); shares of CPU time.
+    CpuThrottled {
+        periods: u64,
+        throttled: u64,
+        percent: f64,
+        throttled_seconds: f64,
+        quota_cpus: Option<f64>,
+    },
+}
+
+impl CgroupFinding {
+    fn evidence(&self) -> Vec<(&'static str, Value)> {
+        let mut e = vec![("cgroup", json!(self.cgroup.display()))];
+        e.extend(match &self.judged {
+            CgroupKind::MemoryNearLimit {
+                working_set_bytes,
+                limit_bytes,
+                percent,
+            } => vec![
+                ("working_set_bytes", json!(working_set_bytes)),
+                ("limit_bytes", json!(limit_bytes)),
+                ("percent", json!(round1(*percent))),
+            ],
+            CgroupKind::TasksNearLimit {
+                tasks,
+                max,
+                percent,
+            } => vec![
+                ("tasks", json!(tasks)),
+                ("pids_max", json!(max)),
+                ("percent", json!(round1(*percent))),
+            ],
+            CgroupKind::OomKills {
+                oom_kill,
+                oom_group_kill,
+            } => vec![
+                ("oom_kill", json!(oom_kill)),
+                ("oom_group_kill", json!(oom_group_kill)),
+            ],
+            CgroupKind::CpuThrottled {
+                periods,
+                throttled,
+                percent,
+                throttled_seconds,
+                quota_cpus,
+            } => vec![
+                ("nr_periods", json!(periods)),
+                ("nr_throttled", json!(throttled)),
+                ("percent", json!(round1(*percent))),
+                ("throttled_seconds", json!(round1(*throttled_seconds))),
+                (
+                    "quota_cpus",
+                    json!(quota_cpus.map(|q| (q * 100.0).round() / 100.0)),
+                ),
+            ],
+        });
+        e.push(("top", shares(&self.top)));
+        e
+    }
+}
+
+/// One process's share of a cgroup's total (RSS, tasks or CPU time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Share {
+    pub pid: i32,
+    pub name: Text,
+    pub percent: f64,
+}
+
+/// The evidence of the top shares (names escaped by the JSON writer).
+fn shares(top: &[Share]) -> Value {
+    Value::Array(
+        top.iter()
+            .map(|s| json!({"pid": s.pid, "name": s.name.display(), "percent": round1(s.percent)}))
+            .collect(),
+    )
+}
+
+/// Per-process thresholds (and the cgroup rules', which share the
+/// memory ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
     pub fd_warning_pct: f64,
@@ -425,6 +539,14 @@ pub struct Thresholds {
     /// busy thread: `cpu.busy` (info; a warning at this share of every
     /// CPU of the host).
     pub busy_pct: f64,
+    /// A pids cgroup's pids.current against pids.max (percent).
+    pub cgroup_tasks_warning_pct: f64,
+    pub cgroup_tasks_critical_pct: f64,
+    /// Share of a cpu cgroup's periods throttled (percent)...
+    pub throttled_warning_pct: f64,
+    pub throttled_critical_pct: f64,
+    /// ...once at least this many periods were counted.
+    pub min_periods: u64,
 }
 
 impl Default for Thresholds {
@@ -441,6 +563,11 @@ impl Default for Thresholds {
             busy_thread_pct: 80.0,
             hot_thread_pct: 25.0,
             busy_pct: 90.0,
+            cgroup_tasks_warning_pct: 90.0,
+            cgroup_tasks_critical_pct: 98.0,
+            throttled_warning_pct: 25.0,
+            throttled_critical_pct: 75.0,
+            min_periods: 50,
         }
     }
 }
@@ -545,6 +672,55 @@ pub struct HostSeen<'a> {
     pub zombies: usize,
     /// Tasks (threads) host-wide.
     pub tasks: u64,
+}
+
+/// What the cgroup rules look at: a cgroup's state per controller, each
+/// with the processes in it (doctor: one controller per evaluation, once
+/// per cgroup path; inspect: the process's three). None: not read, or
+/// not this evaluation's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CgroupSeen<'a> {
+    pub memory: Option<(&'a MemoryState, &'a [CgroupMember])>,
+    pub pids: Option<(&'a PidsState, &'a [CgroupMember])>,
+    pub cpu: Option<(&'a CpuState, &'a [CgroupMember])>,
+}
+
+/// A cgroup rule: its id and the function that judges.
+pub struct CgroupRule {
+    pub id: &'static str,
+    pub check: fn(&CgroupSeen<'_>, &Thresholds) -> Option<(Severity, Kind)>,
+}
+
+impl CgroupRule {
+    /// A table entry (one line in [`rules::CGROUP_RULES`]).
+    pub const fn new(
+        id: &'static str,
+        check: fn(&CgroupSeen<'_>, &Thresholds) -> Option<(Severity, Kind)>,
+    ) -> CgroupRule {
+        CgroupRule { id, check }
+    }
+}
+
+/// Evaluate every cgroup rule ([`rules::CGROUP_RULES`]). Each finding is
+/// given the pid of the cgroup's largest process by its measure (None
+/// when no process is known). Sorted most severe first, then by id.
+pub fn evaluate_cgroup(seen: &CgroupSeen<'_>, th: &Thresholds) -> Vec<Finding> {
+    let mut out: Vec<Finding> = rules::CGROUP_RULES
+        .iter()
+        .filter_map(|rule| {
+            (rule.check)(seen, th).map(|(severity, kind)| Finding {
+                id: rule.id,
+                severity,
+                pid: match &kind {
+                    Kind::Cgroup(c) => c.top.first().map(|s| s.pid),
+                    _ => None,
+                },
+                kind,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+    out
 }
 
 /// A per-process rule: its id and the function that judges.

@@ -4,6 +4,7 @@
 //! id and fires on an input made for it. See the parent module for what
 //! adding a rule takes.
 
+pub mod cgroup;
 mod cpu;
 mod fds;
 mod host_limits;
@@ -13,7 +14,7 @@ mod sockets;
 mod state;
 mod threads;
 
-use super::{HostRule, Rule, Severity};
+use super::{CgroupRule, HostRule, Rule, Severity};
 
 /// Every per-process rule (`inspect`, and `doctor` for each process).
 pub const PROCESS_RULES: &[Rule] = &[
@@ -29,6 +30,15 @@ pub const PROCESS_RULES: &[Rule] = &[
     Rule::new("cpu.nonvoluntary_switches", cpu::nonvoluntary_switches),
     Rule::new("cpu.busy_thread", cpu::busy_thread),
     Rule::new("cpu.busy", cpu::busy_process),
+];
+
+/// Every cgroup rule (`inspect` for the process's cgroups, `doctor` once
+/// per cgroup).
+pub const CGROUP_RULES: &[CgroupRule] = &[
+    CgroupRule::new("cgroup.memory_near_limit", cgroup::memory_near_limit),
+    CgroupRule::new("cgroup.tasks_near_limit", cgroup::tasks_near_limit),
+    CgroupRule::new("cgroup.oom_kills", cgroup::oom_kills),
+    CgroupRule::new("cgroup.cpu_throttled", cgroup::cpu_throttled),
 ];
 
 /// Every host rule (`doctor`).
@@ -58,12 +68,15 @@ mod tests {
     use std::collections::HashSet;
 
     use super::super::{
-        Facts, Finding, HostSeen, HostThresholds, Kind, Thresholds, evaluate_facts, evaluate_host,
+        CgroupFinding, CgroupKind, CgroupSeen, Facts, Finding, HostSeen, HostThresholds, Kind,
+        Thresholds, evaluate_cgroup, evaluate_facts, evaluate_host,
     };
     use super::*;
     use crate::analysis::cpu::{Basis, CpuUse, HotThread};
+    use crate::parse::cgroupfs::{OomCounts, Quota, Throttling};
     use crate::parse::host::{FileNr, MemInfo, Psi, PsiLine};
     use crate::reader::HostFacts;
+    use crate::reader::{CgroupMember, CgroupVersion, CpuState, MemoryState, PidsState};
     use crate::text::Text;
 
     /// Every per-process rule id there must be: a rule dropped from the
@@ -204,6 +217,197 @@ mod tests {
             other => panic!("no synthetic input for host rule {other}: add one here"),
         }
         (h, zombies, tasks)
+    }
+
+    const CGROUP_IDS: [&str; 4] = [
+        "cgroup.memory_near_limit",
+        "cgroup.tasks_near_limit",
+        "cgroup.oom_kills",
+        "cgroup.cpu_throttled",
+    ];
+
+    fn member(pid: i32, rss_mib: u64, threads: u64, cpu_ticks: u64) -> CgroupMember {
+        CgroupMember {
+            pid,
+            name: format!("p{pid}").into_bytes(),
+            rss_bytes: rss_mib << 20,
+            threads,
+            cpu_ticks,
+        }
+    }
+
+    /// A healthy cgroup (memory, pids, cpu), then one changed for `id`.
+    fn cgroup_states(id: Option<&str>) -> (MemoryState, PidsState, CpuState) {
+        let mut m = MemoryState {
+            version: CgroupVersion::V2,
+            path: b"/app".to_vec(),
+            usage: Some(60 << 20),
+            inactive_file: Some(10 << 20),
+            limit: Some(100 << 20),
+            limit_path: Some(b"/app".to_vec()),
+            oom: OomCounts {
+                oom_kill: Some(0),
+                oom_group_kill: Some(0),
+            },
+        };
+        let mut p = PidsState {
+            path: b"/app".to_vec(),
+            current: 10,
+            max: Some(300),
+        };
+        let mut c = CpuState {
+            path: b"/app".to_vec(),
+            throttling: Some(Throttling {
+                nr_periods: 1000,
+                nr_throttled: 10,
+                throttled_ns: 1_000_000,
+            }),
+            quota: Some(Quota {
+                quota_us: Some(50_000),
+                period_us: 100_000,
+            }),
+        };
+        match id {
+            None => {}
+            // 94 MiB working set of 100 MiB (the inactive file pages are
+            // not counted).
+            Some("cgroup.memory_near_limit") => m.usage = Some(104 << 20),
+            Some("cgroup.tasks_near_limit") => p.current = 275,
+            Some("cgroup.oom_kills") => m.oom.oom_group_kill = Some(2),
+            Some("cgroup.cpu_throttled") => {
+                c.throttling = Some(Throttling {
+                    nr_periods: 1000,
+                    nr_throttled: 420,
+                    throttled_ns: 3_100_000_000,
+                });
+            }
+            Some(other) => panic!("no synthetic input for cgroup rule {other}: add one here"),
+        }
+        (m, p, c)
+    }
+
+    #[test]
+    fn every_cgroup_rule_fires_on_its_input_and_only_it() {
+        let ids: Vec<&str> = CGROUP_RULES.iter().map(|r| r.id).collect();
+        let unique: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate id in {ids:?}");
+        assert_eq!(unique, CGROUP_IDS.into_iter().collect());
+        let members = [
+            member(7, 30, 2, 100),
+            member(8, 60, 1, 300),
+            member(9, 10, 272, 0),
+        ];
+        let th = Thresholds::default();
+        for id in [None].into_iter().chain(CGROUP_IDS.map(Some)) {
+            let (m, p, c) = cgroup_states(id);
+            let seen = CgroupSeen {
+                memory: Some((&m, &members)),
+                pids: Some((&p, &members)),
+                cpu: Some((&c, &members)),
+            };
+            let found = evaluate_cgroup(&seen, &th);
+            let got: Vec<&str> = found.iter().map(|f| f.id).collect();
+            assert_eq!(
+                got,
+                id.into_iter().collect::<Vec<_>>(),
+                "input made for {id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cgroup_findings_carry_their_values_and_rank_the_processes() {
+        let th = Thresholds::default();
+        let members = [
+            member(7, 30, 2, 100),
+            member(8, 60, 1, 300),
+            member(9, 10, 272, 0),
+        ];
+        let (m, _, _) = cgroup_states(Some("cgroup.memory_near_limit"));
+        let seen = CgroupSeen {
+            memory: Some((&m, &members)),
+            ..CgroupSeen::default()
+        };
+        let f = &evaluate_cgroup(&seen, &th)[0];
+        assert_eq!(f.severity, Severity::Warning);
+        // Named after its largest process by RSS.
+        assert_eq!(f.pid, Some(8));
+        let Kind::Cgroup(CgroupFinding {
+            judged:
+                CgroupKind::MemoryNearLimit {
+                    working_set_bytes,
+                    percent,
+                    ..
+                },
+            top,
+            ..
+        }) = &f.kind
+        else {
+            panic!("{:?}", f.kind)
+        };
+        assert_eq!(*working_set_bytes, 94 << 20);
+        assert!((percent - 94.0).abs() < 1e-9);
+        let ranked: Vec<(i32, u64)> = top
+            .iter()
+            .map(|s| (s.pid, s.percent.round() as u64))
+            .collect();
+        assert_eq!(ranked, vec![(8, 60), (7, 30), (9, 10)]);
+        // Tasks: 275/300 = 91.7%, a warning; ranked by threads.
+        let (_, p, _) = cgroup_states(Some("cgroup.tasks_near_limit"));
+        let seen = CgroupSeen {
+            pids: Some((&p, &members)),
+            ..CgroupSeen::default()
+        };
+        let f = &evaluate_cgroup(&seen, &th)[0];
+        assert_eq!((f.severity, f.pid), (Severity::Warning, Some(9)));
+        assert_eq!(f.evidence()["percent"], serde_json::json!(91.7));
+        // Throttling: 42% of periods, 3.1 s lost, against 0.5 CPU.
+        let (_, _, c) = cgroup_states(Some("cgroup.cpu_throttled"));
+        let seen = CgroupSeen {
+            cpu: Some((&c, &members)),
+            ..CgroupSeen::default()
+        };
+        let f = &evaluate_cgroup(&seen, &th)[0];
+        assert_eq!((f.severity, f.pid), (Severity::Warning, Some(8)));
+        let e = f.evidence();
+        assert_eq!(e["percent"], serde_json::json!(42.0));
+        assert_eq!(e["throttled_seconds"], serde_json::json!(3.1));
+        assert_eq!(e["quota_cpus"], serde_json::json!(0.5));
+        // OOM kills by kind.
+        let (m, _, _) = cgroup_states(Some("cgroup.oom_kills"));
+        let seen = CgroupSeen {
+            memory: Some((&m, &[][..])),
+            ..CgroupSeen::default()
+        };
+        let f = &evaluate_cgroup(&seen, &th)[0];
+        assert_eq!((f.severity, f.pid), (Severity::Critical, None));
+        assert_eq!(f.evidence()["oom_group_kill"], serde_json::json!(2));
+    }
+
+    #[test]
+    fn cgroup_unknowns_are_no_verdict() {
+        let th = Thresholds::default();
+        let (mut m, mut p, mut c) = cgroup_states(Some("cgroup.memory_near_limit"));
+        // No inactive_file known: no working set, never usage as one.
+        m.inactive_file = None;
+        m.oom.oom_kill = Some(1);
+        m.oom.oom_kill = None;
+        p.current = 300;
+        p.max = None;
+        // Too few periods to judge.
+        c.throttling = Some(Throttling {
+            nr_periods: 10,
+            nr_throttled: 10,
+            throttled_ns: 1,
+        });
+        let seen = CgroupSeen {
+            memory: Some((&m, &[][..])),
+            pids: Some((&p, &[][..])),
+            cpu: Some((&c, &[][..])),
+        };
+        assert_eq!(evaluate_cgroup(&seen, &th), vec![]);
+        // A working set under the inactive file pages saturates at 0.
+        assert_eq!(cgroup::working_set(Some(5), Some(9)), Some(0));
     }
 
     #[test]
