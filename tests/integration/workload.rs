@@ -312,3 +312,54 @@ fn live_child_in_a_kubepods_cgroup_is_that_pods_container() {
     drop(child);
     drop(cg);
 }
+
+/// An OOM kill in the kernel log (the tree's `dev/kmsg`, hand-written in
+/// the kernel's format) is attributed to the workload of the victim's
+/// memory cgroup, named from the kubelet's directories: by `oom` (human
+/// and JSON) and by `doctor`'s recent kills. Without the kubelet's names,
+/// the pod UID and the short container id.
+#[test]
+fn an_oom_kill_is_attributed_to_its_workload() {
+    let tree = fixture("workloads");
+    let p = pods_dir();
+    let o = proctor_at(&tree, &["--pods-dir", &p, "oom"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stdout(&o).contains(
+            "    workload k8s container api of pod payments/api-7d9 (burstable, 013f2a9c1b4d)\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let v = json(&proctor_at(&tree, &["--pods-dir", &p, "oom", "--json"]));
+    let w = &v["kills"][0]["workload"];
+    assert_eq!(v["kills"][0]["pid"], 777);
+    assert_eq!(w["kind"], "kubernetes");
+    assert_eq!(w["namespace"], "payments");
+    assert_eq!(w["pod"], "api-7d9");
+    assert_eq!(w["container"], "api");
+    assert_eq!(w["pod_uid"], uid(1).as_str());
+    assert_eq!(w["container_id"], cid(1).as_str());
+    let d = proctor_at(&tree, &["--pods-dir", &p, "doctor"]);
+    assert!(
+        stdout(&d).contains(
+            "  k8s container api of pod payments/api-7d9 (burstable, 013f2a9c1b4d) was OOM-killed"
+        ),
+        "{}",
+        stdout(&d)
+    );
+    // No kubelet names (neither the pods directory nor its sibling
+    // `containers`): the pod by UID, the container by its short id.
+    let o = proctor_at(
+        &tree,
+        &["--pods-dir", "/nonexistent-proctor-test/pods", "oom"],
+    );
+    assert!(
+        stdout(&o).contains(&format!(
+            "    workload k8s container ? of pod {} (burstable, 013f2a9c1b4d)\n",
+            uid(1)
+        )),
+        "{}",
+        stdout(&o)
+    );
+}
