@@ -1725,6 +1725,94 @@ mod tests {
     }
 
     #[test]
+    fn findings_carry_their_workload_and_group_by_it() {
+        let pod = "/kubepods/burstable/pod2c5d8e3a-1f0b-4c7e-9a3d-5b6e7f8a9b0c/3f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+        let mut w = World::new();
+        for (pid, path) in [(10, pod), (11, pod), (20, "/system.slice/nginx.service")] {
+            let mut s = survey(pid);
+            s.deleted = Some(1);
+            s.cgroup_lines = Some(crate::parse::cgroup::parse(
+                format!("4:memory:{path}\n0::/\n").as_bytes(),
+            ));
+            w.surveys.insert(pid, s);
+        }
+        let mut h = host();
+        h.mem.available = Some(GIB / 10);
+        // 30: its cgroup was not read.
+        let r = w.build(
+            &h,
+            &scan(vec![
+                row(1, 0),
+                row(10, 1),
+                with_fds(11, 1000),
+                with_fds(20, 900),
+                with_fds(30, 1000),
+            ]),
+            None,
+        );
+        let k8s = |f: &DoctorFinding| {
+            f.workload
+                .as_ref()
+                .map(|w| (w.kind, w.container_id.clone().map(|i| i[..4].to_string())))
+        };
+        let by_pid = |pid| {
+            r.findings
+                .iter()
+                .find(|f| f.finding.pid == Some(pid))
+                .unwrap()
+        };
+        assert_eq!(
+            k8s(by_pid(10)),
+            Some((
+                super::super::workload::Kind::Kubernetes,
+                Some("3f2a".to_string())
+            ))
+        );
+        assert_eq!(
+            by_pid(20).workload.as_ref().and_then(|w| w.unit.clone()),
+            Some(Text(b"nginx.service".to_vec()))
+        );
+        assert_eq!(by_pid(30).workload, None);
+        type Groups = Vec<(String, Vec<(&'static str, Option<i32>)>)>;
+        let groups: Groups = by_workload(&r.findings)
+            .into_iter()
+            .map(|g| {
+                let who = match g.owner {
+                    Owner::Host => "host".to_string(),
+                    Owner::Unknown => "unknown".to_string(),
+                    Owner::Workload(w) => String::from_utf8_lossy(&w.cgroup.0).into_owned(),
+                };
+                let f = g
+                    .findings
+                    .iter()
+                    .map(|f| (f.finding.id, f.finding.pid))
+                    .collect();
+                (who, f)
+            })
+            .collect();
+        let want: Groups = vec![
+            ("host".into(), vec![("host.mem_available_low", None)]),
+            // Critical at worst (11's descriptors), then 10's warning.
+            (
+                pod.into(),
+                vec![
+                    ("fds.near_limit", Some(11)),
+                    ("fds.deleted_open", Some(10)),
+                    ("fds.deleted_open", Some(11)),
+                ],
+            ),
+            // Critical: before nginx's warnings.
+            ("unknown".into(), vec![("fds.near_limit", Some(30))]),
+            (
+                "/system.slice/nginx.service".into(),
+                // Both warnings (900 of 1024 descriptors is 88%): by id.
+                vec![("fds.deleted_open", Some(20)), ("fds.near_limit", Some(20))],
+            ),
+        ];
+        assert_eq!(groups, want);
+    }
+
+    #[test]
     fn findings_sorted_most_severe_first() {
         let mut w = World::new();
         w.lasting = vec![31];
