@@ -439,3 +439,41 @@ fn live_kubepods_container_near_its_memory_limit_is_under_its_heading() {
     drop(child);
     drop(cg);
 }
+
+/// `inspect`: the workload's state (its cgroup's) on the line under the
+/// Workload line, and JSON has both `workload` and `cgroup`.
+#[test]
+fn inspect_shows_the_workloads_state_under_its_workload() {
+    for (tree, workload, group) in [
+        ("cgroups/v1", "cgroup /app/web", ""),
+        ("cgroups/v2", "systemd unit web.scope", " (1 group)"),
+    ] {
+        let out = proctor_at(&fixture(tree), &["inspect", "4243"]);
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("Workload "))
+            .unwrap_or_else(|| panic!("{tree}: {text}"));
+        assert_eq!(lines[i], format!("  Workload      {workload}"), "{tree}");
+        assert_eq!(
+            lines[i + 1],
+            format!(
+                "  Cgroup state  working set 94.0 MiB, 94% of its 100 MiB limit; 3 OOM kills{group}; 275 of 300 tasks; throttled in 42% of CPU periods"
+            ),
+            "{tree}"
+        );
+        let v = json(&proctor_at(&fixture(tree), &["inspect", "4243", "--json"]));
+        assert_eq!(v["workload"]["cgroup"], v["cgroup"]["path"], "{tree}");
+        assert_eq!(v["cgroup"]["working_set_bytes"], 94 << 20, "{tree}");
+        assert_eq!(v["cgroup"]["oom_kills"], 3, "{tree}");
+        assert_eq!(v["cgroup"]["pids"]["current"], 275, "{tree}");
+        assert_eq!(v["cgroup"]["cpu"]["nr_throttled"], 420, "{tree}");
+    }
+    // No cgroup state read (the workloads tree has no sys/): no state
+    // line, never a made-up one.
+    let out = proctor_at(&fixture("workloads"), &["inspect", "5001"]);
+    let text = stdout(&out);
+    assert!(text.contains("  Workload      k8s container"), "{text}");
+    assert!(!text.contains("Cgroup state"), "{text}");
+}
