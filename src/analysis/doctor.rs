@@ -268,7 +268,12 @@ fn group_cgroups(out: &mut Vec<DoctorFinding>) {
 /// the cgroup lines its survey read); None for the host's findings and
 /// for a process whose cgroup lines were not read.
 fn workload_of(i: &Inputs<'_>, f: &DoctorFinding) -> Option<WorkloadReport> {
-    let of_path = |p: &[u8]| WorkloadReport::new(&crate::parse::workload::from_cgroup_path(p), p);
+    // The paths are /proc/PID/cgroup's, normalized by the reader
+    // (normalizing again is a no-op).
+    let of_path = |p: &[u8]| {
+        let p = crate::parse::cgroup::normalize(p);
+        WorkloadReport::new(&crate::parse::workload::from_cgroup_path(&p), &p)
+    };
     match &f.finding.kind {
         Kind::Cgroup(c) => return Some(of_path(&c.cgroup.0)),
         Kind::OomKills {
