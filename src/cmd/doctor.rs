@@ -1,7 +1,8 @@
 //! `doctor`: scan every process, survey the user processes for what the
-//! `inspect` rules need, read the host's numbers, judge, and print the
-//! findings most severe first with the next command to run. Exit 1 when
-//! anything at warning or above is found.
+//! `inspect` rules need, read the host's numbers, judge, name the
+//! findings' workloads from the kubelet's directories (one listing), and
+//! print the findings grouped by workload, most severe first, with the next
+//! command to run. Exit 1 when anything at warning or above is found.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
