@@ -20,6 +20,7 @@ pub use super::findings::HostThresholds;
 use super::findings::{self, Facts, Finding, HostSeen, Kind, Severity, Thresholds, round1};
 use super::incomplete::{Cause, Incomplete, Reason};
 use super::leak::Metric;
+use super::workload::WorkloadReport;
 use crate::reader::{
     Ceilings, CgroupMember, CpuState, HostFacts, MemoryState, PidsState, Sample, Scan, ScanRow,
     Survey,
@@ -33,6 +34,11 @@ use crate::text::Text;
 pub struct DoctorFinding {
     pub name: Option<Text>,
     pub finding: Finding,
+    /// The workload the finding belongs to: for a cgroup finding, its
+    /// cgroup's; for a process's, the process's (None: a host finding, or
+    /// a process whose /proc/PID/cgroup could not be read). Named from the
+    /// kubelet's directories by the caller.
+    pub workload: Option<WorkloadReport>,
 }
 
 impl DoctorFinding {
@@ -46,6 +52,7 @@ impl DoctorFinding {
         kind: Kind,
     ) -> DoctorFinding {
         DoctorFinding {
+            workload: None,
             name,
             finding: Finding {
                 id,
@@ -213,6 +220,9 @@ pub fn build(i: &Inputs<'_>) -> DoctorReport {
     }
     sort_most_severe_first(&mut out);
     group_cgroups(&mut out);
+    for f in &mut out {
+        f.workload = workload_of(i, f);
+    }
     DoctorReport {
         host: host_summary(i),
         findings: out,
@@ -251,6 +261,97 @@ fn group_cgroups(out: &mut Vec<DoctorFinding>) {
             }
         }
     }
+}
+
+/// The workload a finding belongs to: a cgroup finding's cgroup (and a
+/// `memory.oom_kills` finding's memory cgroup), else the process's (from
+/// the cgroup lines its survey read); None for the host's findings and
+/// for a process whose cgroup lines were not read.
+fn workload_of(i: &Inputs<'_>, f: &DoctorFinding) -> Option<WorkloadReport> {
+    // The paths are /proc/PID/cgroup's, normalized by the reader
+    // (normalizing again is a no-op).
+    let of_path = |p: &[u8]| {
+        let p = crate::parse::cgroup::normalize(p);
+        WorkloadReport::new(&crate::parse::workload::from_cgroup_path(&p), &p)
+    };
+    match &f.finding.kind {
+        Kind::Cgroup(c) => return Some(of_path(&c.cgroup.0)),
+        Kind::OomKills {
+            cgroup: Some(c), ..
+        } => return Some(of_path(&c.0)),
+        _ => {}
+    }
+    let lines = i.surveys.get(&f.finding.pid?)?.cgroup_lines.as_ref()?;
+    super::workload::of_lines(lines)
+}
+
+/// Whose findings one part of the report gathers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Owner<'a> {
+    /// The host's own findings (neither a process nor a cgroup).
+    Host,
+    Workload(&'a WorkloadReport),
+    /// Processes whose cgroup could not be read.
+    Unknown,
+}
+
+/// The findings of one workload (or of the host), most severe first.
+#[derive(Debug, Clone)]
+pub struct WorkloadGroup<'a> {
+    pub owner: Owner<'a>,
+    pub findings: Vec<&'a DoctorFinding>,
+}
+
+/// Two reports of one workload: the same pod and container (and role),
+/// unit, container, or plain cgroup path. The names are not compared:
+/// they come from the ids.
+fn same_workload(a: &WorkloadReport, b: &WorkloadReport) -> bool {
+    use super::workload::Kind as W;
+    a.kind == b.kind
+        && a.role == b.role
+        && match a.kind {
+            W::Kubernetes => a.pod_uid == b.pod_uid && a.container_id == b.container_id,
+            W::SystemdUnit => a.unit == b.unit,
+            W::Container => a.container_id == b.container_id && a.runtime == b.runtime,
+            W::Cgroup => a.cgroup == b.cgroup,
+        }
+}
+
+/// `findings` grouped by workload: the host's first, then each
+/// workload's (and the processes of unknown workload) ordered by its most
+/// severe finding (ties: in the order given); inside a group, most severe
+/// first, else in the order given (a cgroup's findings stay together).
+pub fn by_workload<'a>(
+    findings: impl IntoIterator<Item = &'a DoctorFinding>,
+) -> Vec<WorkloadGroup<'a>> {
+    let mut groups: Vec<WorkloadGroup<'a>> = Vec::new();
+    for f in findings {
+        let owner = match (&f.workload, f.finding.pid) {
+            (Some(w), _) => Owner::Workload(w),
+            (None, None) => Owner::Host,
+            (None, Some(_)) => Owner::Unknown,
+        };
+        let same = |g: &WorkloadGroup<'_>| match (g.owner, owner) {
+            (Owner::Workload(a), Owner::Workload(b)) => same_workload(a, b),
+            (Owner::Host, Owner::Host) | (Owner::Unknown, Owner::Unknown) => true,
+            _ => false,
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.findings.push(f),
+            None => groups.push(WorkloadGroup {
+                owner,
+                findings: vec![f],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.findings
+            .sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
+    }
+    let worst = |g: &WorkloadGroup<'_>| g.findings.first().map(|f| f.finding.severity);
+    let host = |g: &WorkloadGroup<'_>| g.owner == Owner::Host;
+    groups.sort_by(|a, b| host(b).cmp(&host(a)).then(worst(b).cmp(&worst(a))));
+    groups
 }
 
 /// What the per-process rules see of a scanned process: the scan's
@@ -375,6 +476,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
             findings::evaluate_facts(&facts_of(r, s, cpu_of(i, r)), i.th)
                 .into_iter()
                 .map(|finding| DoctorFinding {
+                    workload: None,
                     name: Some(name.clone()),
                     finding,
                 }),
@@ -383,6 +485,7 @@ fn process_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Doct
     out.extend(cgroup_findings(i, by_pid));
     for (path, (oom_kills, pid, _)) in oom_by_cgroup {
         out.push(DoctorFinding {
+            workload: None,
             name: by_pid.get(&pid).map(|r| Text(r.name.clone())),
             finding: Finding {
                 id: "memory.oom_kills",
@@ -460,6 +563,7 @@ fn cgroup_findings(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>) -> Vec<Docto
             findings::evaluate_cgroup(&seen, i.th)
                 .into_iter()
                 .map(|finding| DoctorFinding {
+                    workload: None,
                     name: finding
                         .pid
                         .and_then(|p| by_pid.get(&p))
@@ -482,6 +586,7 @@ fn zombies(i: &Inputs<'_>, by_pid: &HashMap<i32, &ScanRow>, out: &mut Vec<Doctor
     for (ppid, kids) in by_parent {
         let parent_name = by_pid.get(&ppid).map(|p| Text(p.name.clone()));
         out.push(DoctorFinding {
+            workload: None,
             name: parent_name.clone(),
             finding: Finding {
                 id: "zombies.unreaped",
@@ -508,6 +613,7 @@ fn host_findings(i: &Inputs<'_>) -> Vec<DoctorFinding> {
     findings::evaluate_host(&seen, i.host_th)
         .into_iter()
         .map(|finding| DoctorFinding {
+            workload: None,
             name: None,
             finding,
         })
@@ -1621,6 +1727,94 @@ mod tests {
             ("host", "host.zombies"),
         ];
         assert_eq!(got, want.map(|(a, b)| (a.to_string(), b)));
+    }
+
+    #[test]
+    fn findings_carry_their_workload_and_group_by_it() {
+        let pod = "/kubepods/burstable/pod2c5d8e3a-1f0b-4c7e-9a3d-5b6e7f8a9b0c/3f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+        let mut w = World::new();
+        for (pid, path) in [(10, pod), (11, pod), (20, "/system.slice/nginx.service")] {
+            let mut s = survey(pid);
+            s.deleted = Some(1);
+            s.cgroup_lines = Some(crate::parse::cgroup::parse(
+                format!("4:memory:{path}\n0::/\n").as_bytes(),
+            ));
+            w.surveys.insert(pid, s);
+        }
+        let mut h = host();
+        h.mem.available = Some(GIB / 10);
+        // 30: its cgroup was not read.
+        let r = w.build(
+            &h,
+            &scan(vec![
+                row(1, 0),
+                row(10, 1),
+                with_fds(11, 1000),
+                with_fds(20, 900),
+                with_fds(30, 1000),
+            ]),
+            None,
+        );
+        let k8s = |f: &DoctorFinding| {
+            f.workload
+                .as_ref()
+                .map(|w| (w.kind, w.container_id.clone().map(|i| i[..4].to_string())))
+        };
+        let by_pid = |pid| {
+            r.findings
+                .iter()
+                .find(|f| f.finding.pid == Some(pid))
+                .unwrap()
+        };
+        assert_eq!(
+            k8s(by_pid(10)),
+            Some((
+                super::super::workload::Kind::Kubernetes,
+                Some("3f2a".to_string())
+            ))
+        );
+        assert_eq!(
+            by_pid(20).workload.as_ref().and_then(|w| w.unit.clone()),
+            Some(Text(b"nginx.service".to_vec()))
+        );
+        assert_eq!(by_pid(30).workload, None);
+        type Groups = Vec<(String, Vec<(&'static str, Option<i32>)>)>;
+        let groups: Groups = by_workload(&r.findings)
+            .into_iter()
+            .map(|g| {
+                let who = match g.owner {
+                    Owner::Host => "host".to_string(),
+                    Owner::Unknown => "unknown".to_string(),
+                    Owner::Workload(w) => String::from_utf8_lossy(&w.cgroup.0).into_owned(),
+                };
+                let f = g
+                    .findings
+                    .iter()
+                    .map(|f| (f.finding.id, f.finding.pid))
+                    .collect();
+                (who, f)
+            })
+            .collect();
+        let want: Groups = vec![
+            ("host".into(), vec![("host.mem_available_low", None)]),
+            // Critical at worst (11's descriptors), then 10's warning.
+            (
+                pod.into(),
+                vec![
+                    ("fds.near_limit", Some(11)),
+                    ("fds.deleted_open", Some(10)),
+                    ("fds.deleted_open", Some(11)),
+                ],
+            ),
+            // Critical: before nginx's warnings.
+            ("unknown".into(), vec![("fds.near_limit", Some(30))]),
+            (
+                "/system.slice/nginx.service".into(),
+                // Both warnings (900 of 1024 descriptors is 88%): by id.
+                vec![("fds.deleted_open", Some(20)), ("fds.near_limit", Some(20))],
+            ),
+        ];
+        assert_eq!(groups, want);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `doctor`: scan every process, survey the user processes for what the
-//! `inspect` rules need, read the host's numbers, judge, and print the
-//! findings most severe first with the next command to run. Exit 1 when
-//! anything at warning or above is found.
+//! `inspect` rules need, read the host's numbers, judge, name the
+//! findings' workloads from the kubelet's directories (one listing), and
+//! print the findings grouped by workload, most severe first, with the next
+//! command to run. Exit 1 when anything at warning or above is found.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -40,6 +41,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
     let mut report = judge(ctx, &scans, &host)?;
+    name_workloads(&ctx.pods_dir, &mut report);
     let oom =
         crate::cmd::oom::doctor_section(&ctx.fs, &ctx.pods_dir, &scans.scan, scans.before.as_ref());
     report.incomplete =
@@ -184,6 +186,33 @@ fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorRepo
     });
     report.skipped.read_errors = failed.len();
     Ok(report)
+}
+
+/// The kubelet's names (namespace, pod, container) for the findings'
+/// workloads: one bounded listing for the whole report.
+fn name_workloads(pods_dir: &std::path::Path, report: &mut model::DoctorReport) {
+    let (mut uids, mut ids) = (Vec::new(), Vec::new());
+    for w in report.findings.iter().filter_map(|f| f.workload.as_ref()) {
+        if let Some((uid, id)) = w.wanted() {
+            uids.push(uid.to_string());
+            ids.extend(id.map(str::to_string));
+        }
+    }
+    if uids.is_empty() {
+        return;
+    }
+    for v in [&mut uids, &mut ids] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let uids: Vec<&str> = uids.iter().map(String::as_str).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let names = crate::reader::pods::kubelet_names(pods_dir, &uids, &ids);
+    for f in &mut report.findings {
+        if let Some(w) = f.workload.as_mut() {
+            w.name_from(&names);
+        }
+    }
 }
 
 /// The line said first when Ctrl-C cut the sample short.

@@ -2,6 +2,7 @@
 //! reads the `inspect` rules need beyond the scan: the descriptor links
 //! (deleted files held open, socket inodes), the memory cgroup (limit and
 //! OOM kills, read once per distinct cgroup) and the network namespace.
+//! The cgroup lines are kept: they name the process's workload.
 //! Then one TCP table per network namespace gives the CLOSE_WAIT sockets.
 
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ pub struct Survey {
     /// The memory, pids and cpu cgroups' state (read once per distinct
     /// /proc/PID/cgroup), judged once per cgroup by doctor.
     pub cgroup_state: Option<CgroupState>,
+    /// Its /proc/PID/cgroup lines (its workload is read from them).
+    pub cgroup_lines: Option<Vec<CgroupLine>>,
     /// Network namespace link text (`net:[4026531840]`).
     pub netns: Option<Vec<u8>>,
     /// How many TCP sockets of this process are in CLOSE_WAIT (filled by
@@ -69,6 +72,7 @@ impl ProcFs {
         }
         match proc.cgroup() {
             Ok(lines) => {
+                out.cgroup_lines = Some(lines.clone());
                 out.cgroup_state = Some(
                     cache
                         .states

@@ -1,10 +1,12 @@
-//! `doctor`'s human report: a host line, the findings most severe first
-//! (process, evidence, next command), what was skipped, how long it took.
+//! `doctor`'s human report: a host line, the findings grouped by workload
+//! (the host's first, then each workload's, ordered by its most severe
+//! finding; inside, most severe first: process, evidence, next command),
+//! what was skipped, how long it took.
 
 use std::time::Duration;
 
 use super::findings;
-use crate::analysis::doctor::{DoctorFinding, DoctorReport};
+use crate::analysis::doctor::{DoctorFinding, DoctorReport, Owner};
 use crate::analysis::findings::Severity;
 use crate::reader::{HostFacts, Scan};
 use crate::render::style::Palette;
@@ -84,30 +86,7 @@ pub fn render(
         .iter()
         .filter(|f| all || f.finding.severity >= Severity::Warning)
         .collect();
-    if !shown.is_empty() {
-        s.push('\n');
-    }
-    for DoctorFinding { name, finding: f } in shown {
-        let label = match f.severity {
-            Severity::Critical => p.critical("CRITICAL"),
-            Severity::Warning => p.warning("WARNING "),
-            Severity::Info => p.info("info    "),
-        };
-        let who = match (f.pid, name) {
-            (Some(pid), Some(n)) => format!("{pid} {}", n.display()),
-            (Some(pid), None) => pid.to_string(),
-            _ => "host".to_string(),
-        };
-        s.push_str(&format!(
-            "{label}  {}  {}\n          {}\n",
-            p.heading(&who),
-            p.dim(f.id),
-            findings::message(f)
-        ));
-        if let Some(n) = findings::next(f) {
-            s.push_str(&format!("          next: {n}\n"));
-        }
-    }
+    s.push_str(&grouped(shown, p));
     s.push_str(sections);
     let sk = r.skipped;
     if sk.exited + sk.permission_denied + sk.unreadable + sk.read_errors > 0 {
@@ -140,5 +119,51 @@ pub fn render(
         r.host.processes,
         took.as_secs_f64()
     )));
+    s
+}
+
+/// The heading of one group of findings: `Host`, the workload on one
+/// line, or a process of unknown workload.
+fn heading(o: Owner<'_>) -> String {
+    match o {
+        Owner::Host => "Host".to_string(),
+        Owner::Workload(w) => super::workload::line(w),
+        Owner::Unknown => "Workload unknown (its /proc/PID/cgroup was not read)".to_string(),
+    }
+}
+
+/// The findings shown, under one heading per workload, each after a
+/// blank line.
+fn grouped(shown: Vec<&DoctorFinding>, p: Palette) -> String {
+    let mut s = String::new();
+    for g in crate::analysis::doctor::by_workload(shown) {
+        s.push('\n');
+        s.push_str(&p.heading(&heading(g.owner)));
+        s.push('\n');
+        for DoctorFinding {
+            name, finding: f, ..
+        } in g.findings
+        {
+            let label = match f.severity {
+                Severity::Critical => p.critical("CRITICAL"),
+                Severity::Warning => p.warning("WARNING "),
+                Severity::Info => p.info("info    "),
+            };
+            let who = match (f.pid, name) {
+                (Some(pid), Some(n)) => format!("{pid} {}", n.display()),
+                (Some(pid), None) => pid.to_string(),
+                _ => "host".to_string(),
+            };
+            s.push_str(&format!(
+                "  {label}  {}  {}\n            {}\n",
+                p.heading(&who),
+                p.dim(f.id),
+                findings::message(f)
+            ));
+            if let Some(n) = findings::next(f) {
+                s.push_str(&format!("            next: {n}\n"));
+            }
+        }
+    }
     s
 }

@@ -483,6 +483,8 @@ struct DoctorFindingDoc<'a> {
     message: String,
     evidence: BTreeMap<&'static str, Value>,
     next: Option<String>,
+    /// The workload (as `inspect`'s), null for the host's findings.
+    workload: Option<&'a crate::analysis::workload::WorkloadReport>,
 }
 
 impl Serialize for DoctorFinding {
@@ -496,6 +498,7 @@ impl Serialize for DoctorFinding {
             message: message(f),
             evidence: f.evidence(),
             next: next(f),
+            workload: self.workload.as_ref(),
         }
         .serialize(s)
     }
@@ -942,6 +945,7 @@ mod tests {
     #[test]
     fn doctor_json_names_the_process_and_always_has_next() {
         let host = DoctorFinding {
+            workload: None,
             name: None,
             finding: finding("host.zombies", None, Kind::HostZombies { zombies: 100 }),
         };
@@ -951,6 +955,7 @@ mod tests {
             "{doc}"
         );
         let proc = DoctorFinding {
+            workload: None,
             name: Some(text("app")),
             finding: finding("state.uninterruptible", Some(5), Kind::Uninterruptible),
         };
@@ -964,6 +969,7 @@ mod tests {
                 "message": "in uninterruptible wait (D): blocked in the kernel, usually on disk or network I/O",
                 "evidence": {},
                 "next": null,
+                "workload": null,
             }))
         );
     }

@@ -218,6 +218,55 @@ fn section_identity(o: &mut Out<'_>) {
     o.row("CPU time", &cpu);
     let workload = o.opt(r.workload.as_ref().map(super::workload::line), "cgroup");
     o.row("Workload", &workload);
+    if let Some(state) = workload_state(&r.cgroup) {
+        o.row("Cgroup state", &state);
+    }
+}
+
+/// The workload's state on one line, under its Workload line: the
+/// cgroup's working set against its limit, OOM kills, tasks against
+/// pids.max, CPU throttling (each only when read; the details are in the
+/// Memory section). None when nothing of it was read.
+fn workload_state(c: &crate::analysis::inspect::Cgroup) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(ws) = c.working_set_bytes {
+        parts.push(
+            match c
+                .memory_limit_bytes
+                .and_then(|l| percent_of(ws, l).map(|pct| (l, pct)))
+            {
+                Some((l, pct)) => {
+                    format!("working set {}, {pct:.0}% of its {} limit", iec(ws), iec(l))
+                }
+                None => format!("working set {}, no memory limit", iec(ws)),
+            },
+        );
+    }
+    let group = c
+        .oom_group_kills
+        .filter(|&g| g > 0)
+        .map(|g| format!(" ({g} group)"))
+        .unwrap_or_default();
+    match c.oom_kills {
+        Some(1) => parts.push(format!("1 OOM kill{group}")),
+        Some(k) if k > 1 => parts.push(format!("{k} OOM kills{group}")),
+        _ => {}
+    }
+    if let Some(x) = &c.pids {
+        parts.push(match x.max {
+            Some(m) => format!("{} of {m} tasks", x.current),
+            None => format!("{} tasks", x.current),
+        });
+    }
+    if let Some(pct) = c
+        .cpu
+        .as_ref()
+        .filter(|x| x.quota_cpus.is_some())
+        .and_then(|x| x.throttled_percent)
+    {
+        parts.push(format!("throttled in {pct:.0}% of CPU periods"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// RSS and its split, PSS, virtual, swap, peak, OOM score; then the cgroup.

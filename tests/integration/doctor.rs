@@ -428,7 +428,9 @@ fn info_findings_only_with_all() {
         "{text}"
     );
     assert!(
-        lines[i].starts_with(&format!("info      {rpid} ")),
+        lines[i]
+            .trim_start()
+            .starts_with(&format!("info      {rpid} ")),
         "the memory limit is far: the RSS grower is info\n{text}"
     );
     assert!(lines[0].contains("note"), "{}", lines[0]);
@@ -634,7 +636,7 @@ fn json_shape() {
         assert_eq!(
             fk,
             [
-                "evidence", "id", "message", "name", "next", "pid", "severity"
+                "evidence", "id", "message", "name", "next", "pid", "severity", "workload"
             ],
             "{f}"
         );
@@ -701,7 +703,7 @@ fn human_report_names_the_planted_pids() {
         let head = format!("{label}{pid} {}  ", comm(pid));
         let i = lines
             .iter()
-            .position(|l| l.starts_with(&head) && l.ends_with(id))
+            .position(|l| l.trim_start().starts_with(&head) && l.ends_with(id))
             .unwrap_or_else(|| panic!("no `{head}{id}` line:\n{text}"));
         (
             lines[i + 1].trim().to_string(),
@@ -1050,7 +1052,7 @@ fn host_rules_from_the_host_files() {
     );
     let i = lines
         .iter()
-        .position(|l| *l == "CRITICAL  host  host.mem_available_low")
+        .position(|l| l.trim_start() == "CRITICAL  host  host.mem_available_low")
         .unwrap_or_else(|| panic!("{text}"));
     assert!(lines[i + 1].contains("only 1.00 GiB of 23.5 GiB memory is available (4.2%)"));
     assert_eq!(
@@ -1151,7 +1153,7 @@ fn only_a_note_exits_0() {
     assert_eq!(all.status.code(), Some(0));
     let text = common::stdout(&all);
     assert!(
-        text.contains("\ninfo      host  host.swap_in_use\n"),
+        text.contains("\nHost\n  info      host  host.swap_in_use\n"),
         "{text}"
     );
     assert!(!text.contains("not shown"), "{text}");

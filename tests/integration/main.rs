@@ -13,6 +13,8 @@
 //!   the fixture trees.
 //! - `fixtures`: `inspect` on the captured /proc trees, values checked
 //!   against the captured files.
+//! - `grouping`: `doctor` grouped by workload (headings, order, JSON
+//!   `workload` on each finding) on the fixture trees and live.
 //! - `growers`: `doctor --sample` on an old leak near its limit, and the
 //!   busy-thread rule naming a spinning thread in `inspect` and `doctor`.
 //! - `followups`: values that do not parse are unknown (`?`, null,
@@ -58,6 +60,7 @@ mod doctor;
 mod fixtures;
 mod followups;
 mod forged_sockets;
+mod grouping;
 mod growers;
 mod hardening;
 mod honesty;
