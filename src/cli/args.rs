@@ -70,6 +70,9 @@ value_enum! {
         #[value(name = "close_wait", alias = "close-wait")]
         CloseWait,
         Maps,
+        #[value(name = "working_set", alias = "working-set")]
+        WorkingSet,
+        Tasks,
     }
 }
 
