@@ -96,6 +96,105 @@ pub fn nothing_judged(inc: &Incomplete) -> NothingJudged {
     }
 }
 
+/// A metric only a cgroup has (`watch --cgroup`).
+pub fn cgroup_only(m: Metric) -> bool {
+    matches!(m, Metric::WorkingSet | Metric::Tasks)
+}
+
+/// The metrics of a cgroup watch from those asked (sorted): the default
+/// list (a process's) is the cgroup's working set, descriptors and tasks;
+/// otherwise each must be one a cgroup has (`working_set`, `tasks`,
+/// `fds`), else the first that is not.
+pub fn cgroup_metrics(asked: &[Metric]) -> Result<Vec<Metric>, Metric> {
+    let mut default = DEFAULT_METRICS.to_vec();
+    default.sort();
+    if asked == default.as_slice() {
+        return Ok(vec![Metric::Fds, Metric::WorkingSet, Metric::Tasks]);
+    }
+    match asked
+        .iter()
+        .find(|m| !cgroup_only(**m) && **m != Metric::Fds)
+    {
+        Some(&m) => Err(m),
+        None => Ok(asked.to_vec()),
+    }
+}
+
+/// Why no single pod or container was picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    NotFound,
+    /// The indices of the candidates that match (distinct workloads).
+    Ambiguous(Vec<usize>),
+    /// A container prefix that is not 12 to 64 hex digits.
+    NotAnId,
+}
+
+use super::workload::{Role, WorkloadReport};
+
+/// The pod named `name` (its name, `namespace/name`, or its UID) among the
+/// pod-level cgroups of `cands`.
+pub fn pick_pod(cands: &[WorkloadReport], name: &str) -> Result<usize, Pick> {
+    let n = name.as_bytes();
+    let matches = |w: &WorkloadReport| {
+        let pod = w.pod.as_ref().map(|p| p.0.as_slice());
+        let ns = w.namespace.as_ref().map(|p| p.0.as_slice());
+        let qualified = match (ns, pod) {
+            (Some(ns), Some(pod)) => {
+                n.len() == ns.len() + 1 + pod.len()
+                    && n.starts_with(ns)
+                    && n[ns.len()] == b'/'
+                    && n.ends_with(pod)
+            }
+            _ => false,
+        };
+        w.pod_uid.as_deref() == Some(name) || pod == Some(n) || qualified
+    };
+    one(
+        cands,
+        |w| w.role == Some(Role::Pod) && matches(w),
+        |w| w.pod_uid.clone(),
+    )
+}
+
+/// The container whose id is or starts with `prefix` (12 to 64 hex
+/// digits, case-insensitive).
+pub fn pick_container(cands: &[WorkloadReport], prefix: &str) -> Result<usize, Pick> {
+    let p = prefix.to_ascii_lowercase();
+    if !(12..=64).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Pick::NotAnId);
+    }
+    one(
+        cands,
+        |w| {
+            w.role == Some(Role::Container)
+                && w.container_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with(&p))
+        },
+        |w| w.container_id.clone(),
+    )
+}
+
+/// The one candidate that matches (candidates of the same key are one).
+fn one(
+    cands: &[WorkloadReport],
+    matches: impl Fn(&WorkloadReport) -> bool,
+    key: impl Fn(&WorkloadReport) -> Option<String>,
+) -> Result<usize, Pick> {
+    let mut hits: Vec<usize> = Vec::new();
+    for (i, w) in cands.iter().enumerate() {
+        if matches(w) && !hits.iter().any(|&h| key(&cands[h]) == key(w)) {
+            hits.push(i);
+        }
+    }
+    match hits.as_slice() {
+        [] => Err(Pick::NotFound),
+        [i] => Ok(*i),
+        _ => Err(Pick::Ambiguous(hits)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,6 +131,62 @@ impl ProcFs {
     }
 }
 
+/// At most this many cgroup directories are visited looking for pods and
+/// containers ([`ProcFs::kubepods_cgroups`]).
+pub const WALK_CAP: usize = 16_384;
+
+/// How deep under the hierarchy's root pods and containers are looked for
+/// (`/kubepods.slice/kubepods-burstable.slice/...pod.slice/cri-....scope`
+/// is 4; kind's `/kubelet.slice/kubelet-kubepods.slice/...` 5).
+const WALK_DEPTH: usize = 6;
+
+impl ProcFs {
+    /// The cgroup paths under the kubelet's top cgroups (`/kubepods*`,
+    /// `/kubelet*`) of the memory hierarchy (v1) or the unified one (v2),
+    /// at most [`WALK_CAP`] directories, [`WALK_DEPTH`] deep; links are
+    /// never followed. Which of them are pods and containers is
+    /// `parse::workload`'s to say.
+    pub fn kubepods_cgroups(&self) -> Vec<Vec<u8>> {
+        use std::os::unix::ffi::OsStrExt;
+        let root = self.sys_root().join("fs/cgroup");
+        let base = if root.join("memory").is_dir() {
+            root.join("memory")
+        } else {
+            root
+        };
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut queue: std::collections::VecDeque<(PathBuf, Vec<u8>, usize)> =
+            std::collections::VecDeque::new();
+        queue.push_back((base, Vec::new(), 0));
+        while let Some((dir, rel, depth)) = queue.pop_front() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                if out.len() >= WALK_CAP {
+                    return out;
+                }
+                if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                let name = e.file_name();
+                let name = name.as_bytes();
+                if depth == 0 && !(name.starts_with(b"kubepods") || name.starts_with(b"kubelet")) {
+                    continue;
+                }
+                let mut path = rel.clone();
+                path.push(b'/');
+                path.extend_from_slice(name);
+                if depth + 1 < WALK_DEPTH {
+                    queue.push_back((e.path(), path.clone(), depth + 1));
+                }
+                out.push(path);
+            }
+        }
+        out
+    }
+}
+
 /// What to read of the cgroup at each sample.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CgroupWanted {
