@@ -9,6 +9,7 @@ pub use super::leak::{DEFAULT_METRICS, Metric, WINDOW_CAP, Window};
 use super::ceiling::{self, Exhaustion};
 use super::incomplete::{Incomplete, Reason};
 use super::leak::{MIN_SAMPLES, Verdict, Why};
+use super::workload::{Role, WorkloadReport};
 use crate::reader::{Ceilings, Sample};
 
 /// How a watch ended.
@@ -102,14 +103,18 @@ pub fn cgroup_only(m: Metric) -> bool {
 }
 
 /// The metrics of a cgroup watch from those asked (sorted): the default
-/// list (a process's) is the cgroup's working set, descriptors and tasks;
+/// list (a process's) is the cgroup's descriptors, and its working set and
+/// tasks where it is in a memory and a pids hierarchy (`memory`, `pids`);
 /// otherwise each must be one a cgroup has (`working_set`, `tasks`,
 /// `fds`), else the first that is not.
-pub fn cgroup_metrics(asked: &[Metric]) -> Result<Vec<Metric>, Metric> {
+pub fn cgroup_metrics(asked: &[Metric], memory: bool, pids: bool) -> Result<Vec<Metric>, Metric> {
     let mut default = DEFAULT_METRICS.to_vec();
     default.sort();
     if asked == default.as_slice() {
-        return Ok(vec![Metric::Fds, Metric::WorkingSet, Metric::Tasks]);
+        let mut m = vec![Metric::Fds];
+        m.extend(memory.then_some(Metric::WorkingSet));
+        m.extend(pids.then_some(Metric::Tasks));
+        return Ok(m);
     }
     match asked
         .iter()
@@ -129,8 +134,6 @@ pub enum Pick {
     /// A container prefix that is not 12 to 64 hex digits.
     NotAnId,
 }
-
-use super::workload::{Role, WorkloadReport};
 
 /// The pod named `name` (its name, `namespace/name`, or its UID) among the
 /// pod-level cgroups of `cands`.
@@ -198,6 +201,82 @@ fn one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn k8s(path: &str) -> WorkloadReport {
+        let w = crate::parse::workload::from_cgroup_path(path.as_bytes());
+        WorkloadReport::new(&w, path.as_bytes())
+    }
+
+    const U1: &str = "00000001-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+    const U2: &str = "00000002-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+    const C1: &str = "013f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+    const C2: &str = "013f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5ffff";
+
+    fn named(path: &str, ns: &str, pod: &str) -> WorkloadReport {
+        let mut w = k8s(path);
+        w.namespace = Some(crate::text::Text(ns.as_bytes().to_vec()));
+        w.pod = Some(crate::text::Text(pod.as_bytes().to_vec()));
+        w
+    }
+
+    #[test]
+    fn pods_by_name_namespace_and_uid() {
+        let c = vec![
+            named(&format!("/kubepods/burstable/pod{U1}/{C1}"), "shop", "cart"),
+            named(&format!("/kubepods/burstable/pod{U1}"), "shop", "cart"),
+            named(&format!("/kubepods/pod{U2}"), "dev", "cart"),
+        ];
+        // Two pods named cart: ambiguous by name, one by namespace or UID;
+        // the container's cgroup is never the pod's.
+        assert_eq!(pick_pod(&c, "cart"), Err(Pick::Ambiguous(vec![1, 2])));
+        assert_eq!(pick_pod(&c, "shop/cart"), Ok(1));
+        assert_eq!(pick_pod(&c, "dev/cart"), Ok(2));
+        assert_eq!(pick_pod(&c, U1), Ok(1));
+        assert_eq!(pick_pod(&c, "shop/car"), Err(Pick::NotFound));
+        assert_eq!(pick_pod(&c, "/cart"), Err(Pick::NotFound));
+        assert_eq!(pick_pod(&c, ""), Err(Pick::NotFound));
+    }
+
+    #[test]
+    fn containers_by_id_or_unique_prefix() {
+        let c = vec![
+            k8s(&format!("/kubepods/burstable/pod{U1}/{C1}")),
+            k8s(&format!("/kubepods/pod{U2}/{C2}")),
+            k8s(&format!("/kubepods/burstable/pod{U1}")),
+        ];
+        assert_eq!(pick_container(&c, C1), Ok(0));
+        assert_eq!(pick_container(&c, &C2.to_uppercase()), Ok(1));
+        assert_eq!(pick_container(&c, &C1[..61]), Ok(0));
+        assert_eq!(
+            pick_container(&c, &C1[..12]),
+            Err(Pick::Ambiguous(vec![0, 1]))
+        );
+        assert_eq!(pick_container(&c, &C1[..11]), Err(Pick::NotAnId));
+        assert_eq!(pick_container(&c, "xyz123456789abc"), Err(Pick::NotAnId));
+        assert_eq!(pick_container(&c, &format!("{C1}0")), Err(Pick::NotAnId));
+        assert_eq!(pick_container(&c, "ffffffffffff"), Err(Pick::NotFound));
+    }
+
+    #[test]
+    fn a_cgroups_metrics() {
+        let mut d = DEFAULT_METRICS.to_vec();
+        d.sort();
+        let all = vec![Metric::Fds, Metric::WorkingSet, Metric::Tasks];
+        assert_eq!(cgroup_metrics(&d, true, true), Ok(all));
+        assert_eq!(
+            cgroup_metrics(&d, true, false),
+            Ok(vec![Metric::Fds, Metric::WorkingSet])
+        );
+        assert_eq!(
+            cgroup_metrics(&[Metric::Tasks], true, false),
+            Ok(vec![Metric::Tasks])
+        );
+        assert_eq!(
+            cgroup_metrics(&[Metric::Fds, Metric::Rss], true, true),
+            Err(Metric::Rss)
+        );
+        assert!(cgroup_only(Metric::WorkingSet) && !cgroup_only(Metric::Fds));
+    }
 
     fn window(values: &[f64]) -> Window {
         let mut w = Window::new(WINDOW_CAP);

@@ -519,8 +519,9 @@ pub fn run(
         }
         other => {
             let (target, workload) = super::watch_cgroup::resolve(ctx, other)?;
-            let metrics =
-                model::cgroup_metrics(&metrics).map_err(words::process_metric_of_a_cgroup)?;
+            let (memory, pids) = (target.memory_dir.is_some(), target.pids_dir.is_some());
+            let metrics = model::cgroup_metrics(&metrics, memory, pids)
+                .map_err(words::process_metric_of_a_cgroup)?;
             return run_cgroup(ctx, a, metrics, target, workload, out);
         }
     };
