@@ -806,6 +806,81 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cgroups_verdict_names_its_limits_and_says_a_sum_has_none() {
+        let rising = Verdict::Leak {
+            rate: 5.0,
+            p_value: 1e-9,
+            evidence: Evidence::Rising {
+                slope: 5.0,
+                growth: 50.0,
+                duration: 10.0,
+                p: 1e-9,
+            },
+        };
+        let tasks = Exhaustion {
+            kind: Kind::PidsMax,
+            file: Some(PathBuf::from("/sys/fs/cgroup/pids/x/pids.max")),
+            limit: 100,
+            used: Some(60),
+            headroom: Some(40),
+            eta_s: Some(8.0),
+        };
+        let judged = vec![
+            Judged {
+                metric: Metric::Fds,
+                verdict: rising.clone(),
+                current: Some(300.0),
+                exhaustion: None,
+            },
+            Judged {
+                metric: Metric::Tasks,
+                verdict: rising,
+                current: Some(60.0),
+                exhaustion: Some(tasks),
+            },
+        ];
+        let who = Subject::Cgroup {
+            path: Text(b"/x\x1b[31m".to_vec()),
+            workload: None,
+        };
+        let end = EndReason::TargetEnded(cgroup_removed());
+        let t = verdict_text_of(&who, &judged, 10.0, 40, &end, Palette { on: false }, true);
+        assert!(t.starts_with("Watched: cgroup /x\\e[31m\n"), "{t}");
+        assert!(t.contains("(the cgroup was removed)"), "{t}");
+        assert!(
+            t.contains("fds         +5.0/s (300 now); a sum over the cgroup's processes has no single limit"),
+            "{t}"
+        );
+        assert!(
+            t.contains("reaches 100 (pids.max of /sys/fs/cgroup/pids/x) in 8s"),
+            "{t}"
+        );
+        let inc = Incomplete::default();
+        let raw = verdict_json_of(&who, 10.0, 40, &judged, &inc, &end);
+        assert!(
+            !raw.contains('\x1b') && raw.contains("/x\\u001b[31m"),
+            "{raw}"
+        );
+        let v: Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["workload"], Value::Null);
+        assert!(v.get("pid").is_none());
+        assert_eq!(v["leaks"][0]["limit_name"], Value::Null, "{v}");
+        assert!(
+            v["leaks"][0]["limit_note"]
+                .as_str()
+                .unwrap()
+                .contains("no single limit")
+        );
+        assert_eq!(
+            v["leaks"][1]["limit_name"],
+            "pids.max of /sys/fs/cgroup/pids/x"
+        );
+        // A process's verdict keeps its fields.
+        let p = verdict_json(7, 10.0, 40, &judged, &inc, &end);
+        assert!(p.contains("\"pid\":7") && !p.contains("limit_name"), "{p}");
+    }
+
+    #[test]
     fn nothing_judged_says_what_each_lacked() {
         use crate::analysis::incomplete::Reason;
         let nj = |metric, samples| Reason::NotJudged {

@@ -161,9 +161,9 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
         "2s",
     ]));
     let out = stdout(&o);
-    if o.status.code() == Some(1) {
-        assert!(out.contains(&format!("(pids.max of {dir}) in ")), "{out}");
-    }
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert!(out.contains(&format!("(pids.max of {dir}) in ")), "{out}");
+    assert!(out.contains("\n  next: proctor doctor\n"), "{out}");
     drop(child);
 }
 
