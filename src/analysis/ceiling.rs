@@ -19,7 +19,7 @@
 //! - close_wait: none;
 //! - a watched cgroup (`watch --cgroup`): its working set against the
 //!   tightest memory limit on its path (room: the limit - the working
-//!   set), its tasks against the tightest pids.max (room: pids.max -
+//!   set; without one, MemTotal), its tasks against the tightest pids.max (room: pids.max -
 //!   pids.current of the cgroup where it is set); its descriptors, a sum
 //!   over processes, have no single limit: none.
 //!
@@ -140,12 +140,14 @@ pub fn exhaustion(m: Metric, own: &Sample, c: &Ceilings, rate: f64) -> Option<Ex
         },
         // A watched cgroup against its own limits: the working set against
         // the tightest memory limit on its path, its tasks against pids.max.
-        Metric::WorkingSet => {
-            if let Some(cg) = &c.memory {
+        Metric::WorkingSet => match (&c.memory, c.mem_total) {
+            (Some(cg), _) => {
                 let file = Some(cg.limit_file.clone());
                 candidates.push((Kind::MemoryCgroup, file, cg.limit, value));
             }
-        }
+            (None, Some(total)) => candidates.push((Kind::MemTotal, None, total, value)),
+            (None, None) => {}
+        },
         Metric::Tasks => {
             if let Some(p) = &c.pids {
                 let file = Some(p.limit_file.clone());
@@ -422,6 +424,12 @@ mod tests {
         assert_eq!(exhaustion(Metric::Fds, &s, &c, 5.0), None);
         let none = Ceilings::default();
         assert_eq!(exhaustion(Metric::WorkingSet, &s, &none, 5.0), None);
+        let host = Ceilings {
+            mem_total: Some(1 << 30),
+            ..Default::default()
+        };
+        let e = exhaustion(Metric::WorkingSet, &s, &host, 5.0).unwrap();
+        assert_eq!((e.kind, e.used), (Kind::MemTotal, Some(60 << 20)));
         assert_eq!(exhaustion(Metric::Tasks, &s, &none, 5.0), None);
         // Working set unread: the limit is named, with no time.
         let e = exhaustion(Metric::WorkingSet, &Sample::default(), &c, 5.0).unwrap();

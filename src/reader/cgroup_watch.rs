@@ -105,10 +105,17 @@ impl ProcFs {
     }
 
     /// A cgroup's own limits: the tightest memory limit and pids.max on its
-    /// path, with the files where they are set, usages read now.
+    /// path, with the files where they are set, usages read now; MemTotal
+    /// (for a working set without a memory limit).
     pub fn cgroup_ceilings(&self, t: &CgroupTarget) -> Ceilings {
         let lines = t.lines();
-        let mut c = Ceilings::default();
+        let mut c = Ceilings {
+            mem_total: self
+                .read_proc_file("meminfo")
+                .ok()
+                .and_then(|b| parse::host::meminfo(&b).total),
+            ..Ceilings::default()
+        };
         if t.memory_dir.is_some() {
             if let Ok(m) = self.memory_cgroup(&lines) {
                 c.oom_kills = m.oom_kills;
