@@ -465,3 +465,63 @@ fn live_kubepods_cgroup_is_found_by_pod_and_container() {
     }
     drop(child);
 }
+
+/// `--cgroup` on the cgroups trees (v1 and v2), by path and by directory:
+/// the samples are the cgroup's working set (104 MiB used - 10 MiB
+/// inactive file), its pids.current and its two processes' descriptors.
+#[test]
+fn fixture_cgroup_sums_on_v1_and_v2() {
+    for (tree, path, unit) in [
+        ("v1", "/app/web", Value::Null),
+        (
+            "v2",
+            "/app.slice/web.scope",
+            Value::from("systemd unit web.scope"),
+        ),
+    ] {
+        let root = common::fixture("cgroups").join(tree);
+        let dir = root.join("sys/fs/cgroup").join(if tree == "v1" {
+            "pids/app/web"
+        } else {
+            "app.slice/web.scope"
+        });
+        for target in [path.to_string(), dir.to_str().unwrap().to_string()] {
+            let o = proctor_at(
+                &root,
+                &[
+                    "watch",
+                    "--cgroup",
+                    &target,
+                    "--json",
+                    "--interval",
+                    "0.02s",
+                    "--duration",
+                    "0.4s",
+                ],
+            );
+            let out = stdout(&o);
+            let first: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+            assert_eq!(
+                first["working_set_bytes"],
+                94u64 << 20,
+                "{tree} {target}: {first}"
+            );
+            assert_eq!(first["tasks"], 275, "{tree}: {first}");
+            let fds = |pid: u32| {
+                std::fs::read_dir(root.join(format!("proc/{pid}/fd")))
+                    .unwrap()
+                    .count() as u64
+            };
+            assert_eq!(first["fds"], fds(4242) + fds(4243), "{tree}: {first}");
+            let v = verdict(&o);
+            assert_eq!(o.status.code(), Some(0), "{tree}: {v}");
+            assert_eq!(v["cgroup"], path, "{tree}: {v}");
+            assert_eq!(v["workload"], unit, "{tree}: {v}");
+            assert_eq!(
+                v["healthy"],
+                serde_json::json!(["fds", "working_set", "tasks"]),
+                "{v}"
+            );
+        }
+    }
+}
