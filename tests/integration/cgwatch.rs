@@ -1,7 +1,8 @@
 //! `proctor watch` of a workload: `--cgroup PATH` on v1 memory and pids
 //! cgroups of the tests' own (two processes growing memory together: the
 //! working set LEAKs against the cgroup's memory.limit_in_bytes; a thread
-//! leaker: tasks LEAK against pids.max; a removed cgroup ends the watch),
+//! leaker: tasks LEAK against pids.max; a removed cgroup ends the watch;
+//! the cgroups fixture trees, v1 and v2, by path and by directory),
 //! `pod:NAME` and `container:ID` resolved on the workloads tree (with a
 //! cgroup hierarchy made for it) and on a live kubepods-shaped cgroup, and
 //! the bad targets' errors.
