@@ -58,7 +58,9 @@ pub fn resolve(ctx: &Ctx, t: &WatchTarget) -> Result<(CgroupTarget, Option<Strin
                 Err(Pick::NotFound) => Err(words::no_such_container(id)),
                 Err(Pick::NotAnId) => Err(words::not_a_container_id(id)),
                 Err(Pick::Ambiguous(all)) => {
-                    let all: Vec<&WorkloadReport> = all.iter().map(|&i| &c[i]).collect();
+                    let mut all: Vec<WorkloadReport> = all.iter().map(|&i| c[i].clone()).collect();
+                    name(ctx, &mut all);
+                    let all: Vec<&WorkloadReport> = all.iter().collect();
                     Err(words::ambiguous_container(id, &all))
                 }
             }

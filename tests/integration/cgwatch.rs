@@ -342,6 +342,9 @@ fn bad_workload_targets_say_why_with_a_hint() {
     let o = watch_at(&t, &format!("container:{}", &cid(1)[..12]));
     let err = stderr(&o);
     assert!(err.contains(&cid(1)) && err.contains("ffff in "), "{err}");
+    // Named from the kubelet's directories; a hostile name escaped.
+    assert!(err.contains(" in payments/api-7d9 (UID "), "{err}");
+    assert!(!err.contains('\x1b'), "{err}");
     let pods = t.path().join("var/log/pods");
     for (args, want) in [
         (
