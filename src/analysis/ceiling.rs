@@ -16,7 +16,12 @@
 //! - rss and pss: the tightest memory cgroup limit on the path (room: the
 //!   limit - that cgroup's usage, which is what its OOM killer compares),
 //!   else MemTotal (room: MemTotal - the process's own value);
-//! - close_wait: none.
+//! - close_wait: none;
+//! - a watched cgroup (`watch --cgroup`): its working set against the
+//!   tightest memory limit on its path (room: the limit - the working
+//!   set; without one, MemTotal), its tasks against the tightest pids.max (room: pids.max -
+//!   pids.current of the cgroup where it is set); its descriptors, a sum
+//!   over processes, have no single limit: none.
 //!
 //! A limit or a usage that is unknown gives no time, never a made-up one.
 //! Pure: data in, data out; the words are in `render::watch`.
@@ -42,6 +47,8 @@ pub fn value_of(s: &Sample, m: Metric) -> Option<u64> {
         Metric::Sockets => s.sockets,
         Metric::CloseWait => s.close_wait,
         Metric::Maps => s.maps,
+        Metric::WorkingSet => s.working_set,
+        Metric::Tasks => s.tasks,
     }
 }
 
@@ -131,6 +138,22 @@ pub fn exhaustion(m: Metric, own: &Sample, c: &Ceilings, rate: f64) -> Option<Ex
             (None, Some(total)) => candidates.push((Kind::MemTotal, None, total, value)),
             (None, None) => {}
         },
+        // A watched cgroup against its own limits: the working set against
+        // the tightest memory limit on its path, its tasks against pids.max.
+        Metric::WorkingSet => match (&c.memory, c.mem_total) {
+            (Some(cg), _) => {
+                let file = Some(cg.limit_file.clone());
+                candidates.push((Kind::MemoryCgroup, file, cg.limit, value));
+            }
+            (None, Some(total)) => candidates.push((Kind::MemTotal, None, total, value)),
+            (None, None) => {}
+        },
+        Metric::Tasks => {
+            if let Some(p) = &c.pids {
+                let file = Some(p.limit_file.clone());
+                candidates.push((Kind::PidsMax, file, p.limit, p.usage.or(value)));
+            }
+        }
         Metric::CloseWait => {}
     }
     // The tightest: least room left. Where the usage is unknown, the room
@@ -179,6 +202,8 @@ mod tests {
             sockets: Some(40),
             close_wait: Some(3),
             maps: Some(500),
+            working_set: None,
+            tasks: None,
             expensive_fresh: true,
         }
     }
@@ -349,5 +374,65 @@ mod tests {
         // Not growing: no time.
         let e = exhaustion(Metric::Fds, &own(10), &host(), 0.0).unwrap();
         assert_eq!(e.eta_s, None);
+    }
+
+    #[test]
+    fn a_watched_cgroup_against_its_own_limits() {
+        let mut c = Ceilings {
+            memory: Some(cg(
+                "/sys/fs/cgroup/memory/x/memory.limit_in_bytes",
+                100 << 20,
+                Some(99 << 20),
+            )),
+            pids: Some(cg("/sys/fs/cgroup/pids/x/pids.max", 20, Some(12))),
+            ..Default::default()
+        };
+        let s = Sample {
+            working_set: Some(60 << 20),
+            tasks: Some(12),
+            fds: Some(300),
+            ..Sample::default()
+        };
+        // The working set, not the usage (page cache included), is judged.
+        let e = exhaustion(Metric::WorkingSet, &s, &c, f64::from(1 << 20)).unwrap();
+        assert_eq!(
+            (e.kind, e.limit, e.used, e.headroom),
+            (
+                Kind::MemoryCgroup,
+                100 << 20,
+                Some(60 << 20),
+                Some(40 << 20)
+            )
+        );
+        assert_eq!(e.eta_s, Some(40.0));
+        assert_eq!(
+            e.file,
+            Some(PathBuf::from(
+                "/sys/fs/cgroup/memory/x/memory.limit_in_bytes"
+            ))
+        );
+        let e = exhaustion(Metric::Tasks, &s, &c, 2.0).unwrap();
+        assert_eq!(
+            (e.kind, e.limit, e.headroom, e.eta_s),
+            (Kind::PidsMax, 20, Some(8), Some(4.0))
+        );
+        // pids.current unread: the sampled tasks stand in.
+        c.pids.as_mut().unwrap().usage = None;
+        let e = exhaustion(Metric::Tasks, &s, &c, 2.0).unwrap();
+        assert_eq!(e.headroom, Some(8));
+        // A sum of descriptors has no single limit; no limit, no time.
+        assert_eq!(exhaustion(Metric::Fds, &s, &c, 5.0), None);
+        let none = Ceilings::default();
+        assert_eq!(exhaustion(Metric::WorkingSet, &s, &none, 5.0), None);
+        let host = Ceilings {
+            mem_total: Some(1 << 30),
+            ..Default::default()
+        };
+        let e = exhaustion(Metric::WorkingSet, &s, &host, 5.0).unwrap();
+        assert_eq!((e.kind, e.used), (Kind::MemTotal, Some(60 << 20)));
+        assert_eq!(exhaustion(Metric::Tasks, &s, &none, 5.0), None);
+        // Working set unread: the limit is named, with no time.
+        let e = exhaustion(Metric::WorkingSet, &Sample::default(), &c, 5.0).unwrap();
+        assert_eq!((e.headroom, e.eta_s), (None, None));
     }
 }

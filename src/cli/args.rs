@@ -70,6 +70,9 @@ value_enum! {
         #[value(name = "close_wait", alias = "close-wait")]
         CloseWait,
         Maps,
+        #[value(name = "working_set", alias = "working-set")]
+        WorkingSet,
+        Tasks,
     }
 }
 
@@ -215,8 +218,23 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
+    /// A PID, `self`, a name (exact process name, else part of the command line), `pod:NAME` (a pod by name, namespace/name or UID) or `container:ID` (a container id, or its unique prefix of at least 12 hex digits)
+    #[arg(
+        allow_hyphen_values = true,
+        value_name = "TARGET",
+        required_unless_present = "cgroup",
+        conflicts_with = "cgroup"
+    )]
+    pub target: Option<String>,
+    /// When several processes match, pick the most recently started
+    #[arg(long, conflicts_with = "oldest")]
+    pub newest: bool,
+    /// When several processes match, pick the oldest
+    #[arg(long)]
+    pub oldest: bool,
+    /// Watch a cgroup instead of a process: a path as in /proc/PID/cgroup, or its directory under SYS/fs/cgroup
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// Time between samples (250ms, 1s, 2m; a bare number is seconds; 10ms to 1h)
     #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,

@@ -7,7 +7,7 @@ use crate::analysis::net::{NetFilter, STATES, normalize_state};
 use crate::cmd::{self, context::Ctx, context::Output, target::Pick, target::TargetSpec};
 use crate::error::CliError;
 
-use super::args::{Command, NetArgs, NetProto, TargetArgs};
+use super::args::{Command, NetArgs, NetProto, TargetArgs, WatchArgs};
 
 /// One command with its settings.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ impl Settings {
                 sort: a.sort.into(),
             }),
             Command::Watch(a) => Settings::Watch(cmd::watch::Settings {
-                target: target(&a.target),
+                target: watch_target(a),
                 interval: a.interval,
                 duration: a.duration,
                 metrics: a.metrics.iter().map(|&m| m.into()).collect(),
@@ -124,6 +124,24 @@ fn target(a: &TargetArgs) -> TargetSpec {
     TargetSpec {
         text: a.target.clone(),
         pick,
+    }
+}
+
+/// `watch`'s target: `--cgroup PATH`, `pod:NAME`, `container:ID`, else a
+/// process.
+fn watch_target(a: &WatchArgs) -> cmd::watch::WatchTarget {
+    use cmd::watch::WatchTarget;
+    match (&a.cgroup, a.target.as_deref()) {
+        (Some(path), _) => WatchTarget::Cgroup(path.clone()),
+        (None, Some(t)) if t.starts_with("pod:") => WatchTarget::Pod(t[4..].to_string()),
+        (None, Some(t)) if t.starts_with("container:") => {
+            WatchTarget::Container(t[10..].to_string())
+        }
+        (None, t) => WatchTarget::Process(target(&TargetArgs {
+            target: t.unwrap_or_default().to_string(),
+            newest: a.newest,
+            oldest: a.oldest,
+        })),
     }
 }
 

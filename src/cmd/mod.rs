@@ -15,3 +15,4 @@ pub mod target;
 pub mod threads;
 pub mod top;
 pub mod watch;
+pub mod watch_cgroup;

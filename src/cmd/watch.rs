@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 use crate::analysis::ceiling::value_of;
 use crate::analysis::watch::{self as model, EndReason, Judged, Metric, Window};
 use crate::error::{CliError, ExitCode, ReadError};
-use crate::reader::{Ceilings, Ending, ProcFs, Process, Sample, Sampler, Wanted};
+use crate::reader::{
+    Ceilings, CgroupSampler, CgroupTarget, CgroupWanted, Ending, ProcFs, Process, Sample, Sampler,
+    Wanted,
+};
 use crate::render::style::Palette;
-use crate::render::watch::{self as words, Exit, LiveRow};
+use crate::render::watch::{self as words, Exit, LiveRow, Subject};
 use crate::text::Text;
 
 use super::context::{Ctx, open_target};
@@ -94,14 +97,19 @@ pub struct Outcome {
     pub leaks: Vec<&'static str>,
 }
 
+/// What a watch samples: a process, or a cgroup's sums.
+enum Source {
+    Process(Box<Sampler>),
+    Cgroup(CgroupSampler),
+}
+
 /// A watch under way: what it samples and what it has seen.
 struct Watch<'a> {
     fs: &'a ProcFs,
     opts: &'a WatchOpts,
-    pid: i32,
-    name: Text,
+    subject: Subject,
     ceilings: Ceilings,
-    sampler: Sampler,
+    source: Source,
     series: Vec<Series>,
     /// The last sample.
     last: Sample,
@@ -123,7 +131,49 @@ pub fn watch_process(
     child: Option<ChildStatus<'_>>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
-    let mut w = Watch::open(fs, proc, opts)?;
+    let w = Watch::open(fs, proc, opts)?;
+    run_watch(w, interrupted, child, out)
+}
+
+/// Run the watch of a cgroup (`watch --cgroup`, `pod:`, `container:`):
+/// its working set, tasks and descriptors summed, against its own limits,
+/// until the duration, Ctrl-C or the cgroup's removal.
+pub fn watch_cgroup(
+    fs: &ProcFs,
+    target: CgroupTarget,
+    workload: Option<String>,
+    opts: &WatchOpts,
+    interrupted: &AtomicBool,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let has = |m: Metric| opts.metrics.contains(&m);
+    let wanted = CgroupWanted {
+        working_set: has(Metric::WorkingSet),
+        tasks: has(Metric::Tasks),
+        fds: has(Metric::Fds),
+    };
+    let subject = Subject::Cgroup {
+        path: Text(target.path.clone()),
+        workload,
+    };
+    let ceilings = fs.cgroup_ceilings(&target);
+    let w = Watch::new(
+        fs,
+        opts,
+        subject,
+        ceilings,
+        Source::Cgroup(CgroupSampler::new(target, wanted)),
+    );
+    run_watch(w, interrupted, None, out)
+}
+
+/// Sample until the end and give the verdict.
+fn run_watch(
+    mut w: Watch<'_>,
+    interrupted: &AtomicBool,
+    child: Option<ChildStatus<'_>>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
     let _guard = TermGuard { live: w.live };
     if w.live {
         let _ = out.write_all(b"\x1b[?25l");
@@ -159,6 +209,23 @@ impl<'a> Watch<'a> {
             ReadError::Exited { .. } => words::exited_before_first_sample(pid),
             other => other.into(),
         })?;
+        let subject = Subject::Process { pid, name };
+        Ok(Watch::new(
+            fs,
+            opts,
+            subject,
+            ceilings,
+            Source::Process(Box::new(sampler)),
+        ))
+    }
+
+    fn new(
+        fs: &'a ProcFs,
+        opts: &'a WatchOpts,
+        subject: Subject,
+        ceilings: Ceilings,
+        source: Source,
+    ) -> Watch<'a> {
         let series = opts
             .metrics
             .iter()
@@ -168,13 +235,12 @@ impl<'a> Watch<'a> {
                 judged: None,
             })
             .collect();
-        Ok(Watch {
+        Watch {
             fs,
             opts,
-            pid,
-            name,
+            subject,
             ceilings,
-            sampler,
+            source,
             series,
             last: Sample::default(),
             start: Instant::now(),
@@ -182,7 +248,24 @@ impl<'a> Watch<'a> {
             drawn: 0,
             last_judge: f64::NEG_INFINITY,
             live: opts.live && !opts.json,
-        })
+        }
+    }
+
+    /// The next sample: `Ok(Err(Some(ending)))` when the process ended,
+    /// `Ok(Err(None))` when the cgroup was removed.
+    fn next_sample(&mut self) -> Result<Result<Sample, Option<Ending>>, ReadError> {
+        match &mut self.source {
+            Source::Process(s) => Ok(s.sample()?.map_err(Some)),
+            Source::Cgroup(c) => Ok(c.sample(self.fs).ok_or(None)),
+        }
+    }
+
+    /// Whether a read was refused (permission).
+    fn denied(&self) -> bool {
+        match &self.source {
+            Source::Process(s) => s.denied,
+            Source::Cgroup(c) => c.denied,
+        }
     }
 
     /// Sample on the grid until the duration, Ctrl-C or the process's end.
@@ -196,16 +279,17 @@ impl<'a> Watch<'a> {
         let mut k: u64 = 0;
         loop {
             let t = self.start.elapsed().as_secs_f64();
-            match self.sampler.sample() {
+            match self.next_sample() {
                 Ok(Ok(s)) => {
                     self.record(t, s);
                     if self.emit(t, out).is_err() {
                         return Ok(None);
                     }
                 }
-                Ok(Err(ending)) => {
+                Ok(Err(Some(ending))) => {
                     return Ok(Some(EndReason::TargetEnded(self.ending(ending, child))));
                 }
+                Ok(Err(None)) => return Ok(Some(EndReason::TargetEnded(words::cgroup_removed()))),
                 Err(e) => return Err(e.into()),
             }
             if interrupted.load(Ordering::Relaxed) {
@@ -258,11 +342,12 @@ impl<'a> Watch<'a> {
     /// counts every process in it; the host's tasks change).
     fn judge_all(&mut self) {
         self.fs.refresh_usage(&mut self.ceilings);
+        let denied = self.denied();
         for se in &mut self.series {
             se.judged = Some(model::judge(
                 se.metric,
                 &se.window,
-                self.sampler.denied,
+                denied,
                 &self.last,
                 &self.ceilings,
             ));
@@ -297,7 +382,7 @@ impl<'a> Watch<'a> {
                 })
                 .collect();
             let (o, p) = (self.opts, self.opts.palette);
-            let lines = words::live(self.pid, &self.name, t, self.samples, o.interval, &rows, p);
+            let lines = words::live_of(&self.subject, t, self.samples, o.interval, &rows, p);
             let _ = out.write_all(words::redraw(&lines, self.drawn).as_bytes());
             self.drawn = lines.len();
         } else {
@@ -342,7 +427,7 @@ impl<'a> Watch<'a> {
             let _ = out.write_all(b"\n");
         }
         if self.samples < 2 {
-            return Err(words::too_few_samples(self.pid, self.samples, end));
+            return Err(words::too_few_samples_of(&self.subject, self.samples, end));
         }
         self.judge_all();
         let judged: Vec<Judged> = self
@@ -351,12 +436,12 @@ impl<'a> Watch<'a> {
             .filter_map(|se| se.judged.clone())
             .collect();
         let incomplete = model::incompleteness(&judged);
-        let (pid, samples, o) = (self.pid, self.samples, self.opts);
+        let (who, samples, o) = (&self.subject, self.samples, self.opts);
         let text = if o.json {
-            words::verdict_json(pid, elapsed, samples, &judged, &incomplete, end) + "\n"
+            words::verdict_json_of(who, elapsed, samples, &judged, &incomplete, end) + "\n"
         } else {
             let next = o.suggest_next && !matches!(end, EndReason::TargetEnded(_));
-            words::verdict_text(&judged, pid, elapsed, samples, end, o.palette, next)
+            words::verdict_text_of(who, &judged, elapsed, samples, end, o.palette, next)
         };
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -394,10 +479,22 @@ fn wait_child(f: ChildStatus<'_>) -> Option<std::process::ExitStatus> {
     })
 }
 
+/// What `watch` watches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchTarget {
+    Process(crate::cmd::target::TargetSpec),
+    /// `--cgroup PATH`.
+    Cgroup(std::path::PathBuf),
+    /// `pod:NAME`: a pod by name, namespace/name or UID.
+    Pod(String),
+    /// `container:ID`: a container id or its unique prefix (12+ hex).
+    Container(String),
+}
+
 /// What `watch` is asked (durations within their bounds: the CLI checks them).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub target: crate::cmd::target::TargetSpec,
+    pub target: WatchTarget,
     pub interval: Duration,
     /// Until Ctrl-C when `None`.
     pub duration: Option<Duration>,
@@ -413,8 +510,23 @@ pub fn run(
     let mut metrics = a.metrics.clone();
     metrics.sort();
     metrics.dedup();
+    let spec = match &a.target {
+        WatchTarget::Process(spec) => {
+            if let Some(&m) = metrics.iter().find(|m| model::cgroup_only(**m)) {
+                return Err(words::cgroup_metric_of_a_process(m));
+            }
+            spec
+        }
+        other => {
+            let (target, workload) = super::watch_cgroup::resolve(ctx, other)?;
+            let (memory, pids) = (target.memory_dir.is_some(), target.pids_dir.is_some());
+            let metrics = model::cgroup_metrics(&metrics, memory, pids)
+                .map_err(words::process_metric_of_a_cgroup)?;
+            return run_cgroup(ctx, a, metrics, target, workload, out);
+        }
+    };
     let interrupted = super::context::interrupt_flag();
-    let proc = open_target(ctx, &a.target)?;
+    let proc = open_target(ctx, spec)?;
     let opts = WatchOpts {
         interval: a.interval,
         duration: a.duration,
@@ -425,6 +537,32 @@ pub fn run(
         suggest_next: true,
     };
     let outcome = watch_process(&ctx.fs, proc, &opts, &interrupted, None, out)?;
+    Ok(crate::cmd::context::Output {
+        stdout: String::new(),
+        code: outcome.code,
+    })
+}
+
+/// `proctor watch --cgroup PATH`, `pod:NAME`, `container:ID`, resolved.
+fn run_cgroup(
+    ctx: &Ctx,
+    a: &Settings,
+    metrics: Vec<Metric>,
+    target: CgroupTarget,
+    workload: Option<String>,
+    out: &mut dyn std::io::Write,
+) -> Result<crate::cmd::context::Output, CliError> {
+    let interrupted = super::context::interrupt_flag();
+    let opts = WatchOpts {
+        interval: a.interval,
+        duration: a.duration,
+        metrics,
+        json: ctx.json,
+        palette: ctx.palette,
+        live: stdout_is_tty(),
+        suggest_next: true,
+    };
+    let outcome = watch_cgroup(&ctx.fs, target, workload, &opts, &interrupted, out)?;
     Ok(crate::cmd::context::Output {
         stdout: String::new(),
         code: outcome.code,

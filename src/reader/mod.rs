@@ -12,6 +12,7 @@
 //! "not there for this process" (zombie, kernel thread, older kernel).
 
 mod cgroup;
+mod cgroup_watch;
 mod diag;
 mod kmsg;
 pub mod pods;
@@ -24,6 +25,7 @@ mod survey;
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
 };
+pub use cgroup_watch::{CgroupSampler, CgroupTarget, CgroupWanted, MEMBERS_SAMPLED};
 pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};

@@ -23,6 +23,10 @@ pub struct Sample {
     pub sockets: Option<u64>,
     pub close_wait: Option<u64>,
     pub maps: Option<u64>,
+    /// A cgroup's working set (usage - inactive file), `watch --cgroup`.
+    pub working_set: Option<u64>,
+    /// A cgroup's tasks (pids.current), `watch --cgroup`.
+    pub tasks: Option<u64>,
     /// Whether pss, sockets, close_wait and maps were read in this sample
     /// (else they repeat the last reading; see [`EXPENSIVE_DUTY`]).
     pub expensive_fresh: bool,
@@ -369,7 +373,7 @@ impl ProcFs {
 
     /// The limit and usage files of the memory cgroup where the tightest
     /// limit is set.
-    fn memory_ceiling(&self, m: &super::CgroupMemory) -> Option<CgroupCeiling> {
+    pub(super) fn memory_ceiling(&self, m: &super::CgroupMemory) -> Option<CgroupCeiling> {
         let root = self.sys_root().join("fs/cgroup");
         let (base, limit, usage) = match m.version {
             super::CgroupVersion::V1 => (

@@ -14,10 +14,45 @@ use crate::analysis::ceiling::{Exhaustion, Kind};
 use crate::analysis::incomplete::Incomplete;
 use crate::analysis::leak::{Evidence, Metric, Verdict, Why};
 use crate::analysis::watch::{EndReason, Judged, nothing_judged as lacked};
+use crate::analysis::workload::WorkloadReport;
 use crate::error::{CliError, ExitCode};
 use crate::render::style::Palette;
 use crate::render::units::{duration as fmt_duration, iec};
 use crate::text::Text;
+
+/// Who is watched: a process, or a cgroup (`watch --cgroup PATH`,
+/// `watch pod:NAME`, `watch container:ID`).
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Process {
+        pid: i32,
+        name: Text,
+    },
+    /// The cgroup's path in its hierarchy (raw: escaped here), and its
+    /// workload on one line when it is one (`render::workload`).
+    Cgroup {
+        path: Text,
+        workload: Option<String>,
+    },
+}
+
+impl Subject {
+    /// "process 4242" / "cgroup /kubepods/..." (escaped).
+    fn what(&self) -> String {
+        match self {
+            Subject::Process { pid, .. } => format!("process {pid}"),
+            Subject::Cgroup { path, .. } => format!("cgroup {}", path.display()),
+        }
+    }
+}
+
+/// How a watched cgroup ended.
+pub fn cgroup_removed() -> String {
+    "the cgroup was removed".to_string()
+}
+
+/// What a leaking sum of descriptors runs into: nothing single.
+const NO_SINGLE_LIMIT: &str = "a sum over the cgroup's processes has no single limit";
 
 /// A metric's value: IEC bytes for memory, else a whole count.
 pub fn fmt_value(m: Metric, v: f64) -> String {
@@ -246,11 +281,33 @@ pub fn live(
     rows: &[LiveRow<'_>],
     p: Palette,
 ) -> Vec<String> {
+    let who = Subject::Process {
+        pid,
+        name: name.clone(),
+    };
+    live_of(&who, t, samples, interval, rows, p)
+}
+
+/// The live view's lines, of a process or a cgroup.
+pub fn live_of(
+    who: &Subject,
+    t: f64,
+    samples: usize,
+    interval: std::time::Duration,
+    rows: &[LiveRow<'_>],
+    p: Palette,
+) -> Vec<String> {
     let mut lines = Vec::new();
+    let title = match who {
+        Subject::Process { pid, name } => format!("{pid} ({})", name.display()),
+        Subject::Cgroup { workload, .. } => match workload {
+            Some(w) => format!("{} ({w})", who.what()),
+            None => who.what(),
+        },
+    };
     lines.push(format!(
-        "{} {pid} ({}) {}",
+        "{} {title} {}",
         p.heading("proctor watch"),
-        name.display(),
         p.dim(&format!(
             "- {:.1}s, {samples} samples every {}  (Ctrl-C to stop)",
             t,
@@ -334,6 +391,12 @@ struct Leak {
     limit: Option<f64>,
     eta_s: Option<f64>,
     reason: String,
+    /// A watched cgroup's leaks name their limit ("memory.limit_in_bytes
+    /// of /sys/fs/cgroup/memory/x"), or say there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_note: Option<&'static str>,
 }
 
 fn how_json(end: &EndReason) -> Value {
@@ -353,6 +416,24 @@ pub fn verdict_json(
     incomplete: &Incomplete,
     end: &EndReason,
 ) -> String {
+    let who = Subject::Process {
+        pid,
+        name: Text(Vec::new()),
+    };
+    verdict_json_of(&who, elapsed, samples, judged, incomplete, end)
+}
+
+/// The verdict of a process or a cgroup as one JSON record: `pid`, or
+/// `cgroup` (and `workload`).
+pub fn verdict_json_of(
+    who: &Subject,
+    elapsed: f64,
+    samples: usize,
+    judged: &[Judged],
+    incomplete: &Incomplete,
+    end: &EndReason,
+) -> String {
+    let cgroup = matches!(who, Subject::Cgroup { .. });
     let mut leaks = Vec::new();
     let mut healthy = Vec::new();
     let mut undecided = Vec::new();
@@ -371,6 +452,8 @@ pub fn verdict_json(
                 limit: j.exhaustion.as_ref().map(|e| e.limit as f64),
                 eta_s: j.exhaustion.as_ref().and_then(|e| e.eta_s),
                 reason: evidence(m, ev),
+                limit_name: j.exhaustion.as_ref().filter(|_| cgroup).map(limit_name),
+                limit_note: (cgroup && m == Metric::Fds).then_some(NO_SINGLE_LIMIT),
             }),
             Verdict::Healthy { .. } => healthy.push(m.name()),
             Verdict::Undecided(w) => {
@@ -378,9 +461,8 @@ pub fn verdict_json(
             }
         }
     }
-    let v = json!({
+    let mut v = json!({
         "type": "verdict",
-        "pid": pid,
         "duration_s": (elapsed * 1000.0).round() / 1000.0,
         "samples": samples,
         "leaks": leaks,
@@ -389,6 +471,13 @@ pub fn verdict_json(
         "incomplete": incomplete.clone().into_option(),
         "ended": how_json(end),
     });
+    match who {
+        Subject::Process { pid, .. } => v["pid"] = json!(pid),
+        Subject::Cgroup { path, workload } => {
+            v["cgroup"] = json!(path);
+            v["workload"] = json!(workload);
+        }
+    }
     crate::text::json_safe(v.to_string())
 }
 
@@ -402,12 +491,34 @@ pub fn verdict_text(
     p: Palette,
     suggest_next: bool,
 ) -> String {
+    let who = Subject::Process {
+        pid,
+        name: Text(Vec::new()),
+    };
+    verdict_text_of(&who, judged, elapsed, samples, end, p, suggest_next)
+}
+
+/// The verdict of a process or a cgroup as text.
+pub fn verdict_text_of(
+    who: &Subject,
+    judged: &[Judged],
+    elapsed: f64,
+    samples: usize,
+    end: &EndReason,
+    p: Palette,
+    suggest_next: bool,
+) -> String {
     let mut s = String::new();
+    let cgroup = matches!(who, Subject::Cgroup { .. });
     let how = match end {
         EndReason::Duration => "duration reached".to_string(),
         EndReason::Interrupted => "interrupted".to_string(),
-        EndReason::TargetEnded(h) => format!("process {pid} {h}"),
+        EndReason::TargetEnded(h) if cgroup => h.clone(),
+        EndReason::TargetEnded(h) => format!("{} {h}", who.what()),
     };
+    if cgroup {
+        let _ = writeln!(s, "{}", p.dim(&format!("Watched: {}", who.what())));
+    }
     let _ = writeln!(
         s,
         "{} after {}, {samples} samples ({how})",
@@ -421,13 +532,17 @@ pub fn verdict_text(
                 rate, evidence: ev, ..
             } => {
                 let cur = j.current.map(|c| fmt_value(m, c)).unwrap_or_default();
+                let tail = if cgroup && m == Metric::Fds {
+                    format!("; {NO_SINGLE_LIMIT}")
+                } else {
+                    reaches(m, j.exhaustion.as_ref())
+                };
                 let _ = writeln!(
                     s,
-                    "  {} {:<11} {} ({cur} now){}",
+                    "  {} {:<11} {} ({cur} now){tail}",
                     p.critical("LEAK"),
                     m.name(),
                     fmt_rate(m, *rate),
-                    reaches(m, j.exhaustion.as_ref())
                 );
                 let _ = writeln!(s, "       {:<11} {}", "", p.dim(&evidence(m, ev)));
             }
@@ -471,7 +586,11 @@ pub fn verdict_text(
             p.good("no leak detected among the metrics judged")
         );
     } else if suggest_next {
-        let _ = writeln!(s, "  {}", p.dim(&format!("next: proctor inspect {pid}")));
+        let next = match who {
+            Subject::Process { pid, .. } => format!("next: proctor inspect {pid}"),
+            Subject::Cgroup { .. } => "next: proctor doctor".to_string(),
+        };
+        let _ = writeln!(s, "  {}", p.dim(&next));
     }
     s
 }
@@ -533,9 +652,28 @@ pub fn ending(exit: Exit, oom: Option<(u64, u64)>) -> String {
 
 /// The error of a watch that ended before two samples.
 pub fn too_few_samples(pid: i32, samples: usize, end: &EndReason) -> CliError {
+    let who = Subject::Process {
+        pid,
+        name: Text(Vec::new()),
+    };
+    too_few_samples_of(&who, samples, end)
+}
+
+/// The error of a watch of a process or a cgroup that ended before two
+/// samples.
+pub fn too_few_samples_of(who: &Subject, samples: usize, end: &EndReason) -> CliError {
     let why = match end {
+        EndReason::TargetEnded(how) if matches!(who, Subject::Cgroup { .. }) => {
+            format!(
+                "{}: {how} after {samples} sample(s): nothing to judge",
+                who.what()
+            )
+        }
         EndReason::TargetEnded(how) => {
-            format!("process {pid} {how} after {samples} sample(s): nothing to judge")
+            format!(
+                "{} {how} after {samples} sample(s): nothing to judge",
+                who.what()
+            )
         }
         EndReason::Interrupted => {
             "interrupted before a second sample: nothing to judge".to_string()
@@ -567,6 +705,94 @@ pub fn nothing_judged(inc: &Incomplete) -> CliError {
     })
 }
 
+/// `--metrics` named a cgroup's metric for a process.
+pub fn cgroup_metric_of_a_process(m: Metric) -> CliError {
+    CliError::new(format!("{} is a cgroup's metric, not a process's", m.name())).hint(
+        "watch a cgroup with --cgroup PATH, pod:NAME or container:ID; a process is watched on rss, pss, fds, threads, sockets, close_wait, maps",
+    )
+}
+
+/// `--metrics` named a process's metric for a cgroup.
+pub fn process_metric_of_a_cgroup(m: Metric) -> CliError {
+    CliError::new(format!("a cgroup is not watched on {}", m.name()))
+        .hint("a cgroup is watched on working_set, tasks and fds (--metrics working_set,tasks,fds)")
+}
+
+/// `--cgroup PATH` names no cgroup here.
+pub fn no_such_cgroup(path: &std::path::Path) -> CliError {
+    let p =
+        crate::text::escape_for_terminal(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+    CliError::new(format!("no cgroup {p}: neither its memory nor its pids directory exists"))
+        .hint("give a path as /proc/PID/cgroup shows it (/kubepods/burstable/pod.../ID) or its directory under /sys/fs/cgroup; --sys-root for a host's /sys")
+}
+
+/// `pod:NAME` matches no pod here.
+pub fn no_such_pod(name: &str) -> CliError {
+    CliError::new(format!(
+        "no pod {} on this node",
+        crate::text::escape_for_terminal(name.as_bytes())
+    ))
+    .hint("give the pod's name, namespace/name or UID; pods are found from their cgroups and named from --pods-dir (the kubelet's /var/log/pods)")
+}
+
+/// A pod and its namespace, `?` where unnamed, with its UID.
+fn pod_words(w: &WorkloadReport) -> String {
+    let t = |x: &Option<Text>| x.as_ref().map_or_else(|| "?".to_string(), Text::display);
+    format!(
+        "{}/{} (UID {})",
+        t(&w.namespace),
+        t(&w.pod),
+        w.pod_uid.as_deref().unwrap_or("?")
+    )
+}
+
+/// `pod:NAME` matches several pods.
+pub fn ambiguous_pod(name: &str, all: &[&WorkloadReport]) -> CliError {
+    let list: Vec<String> = all.iter().map(|w| pod_words(w)).collect();
+    CliError::new(format!(
+        "pod {} is ambiguous: {}",
+        crate::text::escape_for_terminal(name.as_bytes()),
+        list.join(", ")
+    ))
+    .hint("give namespace/name or the pod's UID")
+}
+
+/// `container:ID` is not 12 to 64 hex digits.
+pub fn not_a_container_id(id: &str) -> CliError {
+    CliError::new(format!(
+        "container:{} is not a container id",
+        crate::text::escape_for_terminal(id.as_bytes())
+    ))
+    .hint("give the container's id (64 hex digits, as crictl ps or docker ps --no-trunc show it) or a prefix of at least 12 of them")
+}
+
+/// `container:ID` matches no container here.
+pub fn no_such_container(id: &str) -> CliError {
+    CliError::new(format!(
+        "no container {} on this node",
+        crate::text::escape_for_terminal(id.as_bytes())
+    ))
+    .hint("containers are found from their cgroups under /sys/fs/cgroup (--sys-root for a host's /sys); check the id with crictl ps")
+}
+
+/// `container:ID` is the prefix of several containers' ids.
+pub fn ambiguous_container(id: &str, all: &[&WorkloadReport]) -> CliError {
+    let list: Vec<String> = all
+        .iter()
+        .map(|w| {
+            let pod = pod_words(w);
+            format!("{} in {pod}", w.container_id.as_deref().unwrap_or("?"))
+        })
+        .collect();
+    CliError::new(format!(
+        "container prefix {} matches {} containers: {}",
+        crate::text::escape_for_terminal(id.as_bytes()),
+        all.len(),
+        list.join(", ")
+    ))
+    .hint("give more digits of the id")
+}
+
 /// The process exited before the first sample.
 pub fn exited_before_first_sample(pid: i32) -> CliError {
     CliError::new(format!("process {pid} exited before the first sample"))
@@ -578,6 +804,81 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn a_cgroups_verdict_names_its_limits_and_says_a_sum_has_none() {
+        let rising = Verdict::Leak {
+            rate: 5.0,
+            p_value: 1e-9,
+            evidence: Evidence::Rising {
+                slope: 5.0,
+                growth: 50.0,
+                duration: 10.0,
+                p: 1e-9,
+            },
+        };
+        let tasks = Exhaustion {
+            kind: Kind::PidsMax,
+            file: Some(PathBuf::from("/sys/fs/cgroup/pids/x/pids.max")),
+            limit: 100,
+            used: Some(60),
+            headroom: Some(40),
+            eta_s: Some(8.0),
+        };
+        let judged = vec![
+            Judged {
+                metric: Metric::Fds,
+                verdict: rising.clone(),
+                current: Some(300.0),
+                exhaustion: None,
+            },
+            Judged {
+                metric: Metric::Tasks,
+                verdict: rising,
+                current: Some(60.0),
+                exhaustion: Some(tasks),
+            },
+        ];
+        let who = Subject::Cgroup {
+            path: Text(b"/x\x1b[31m".to_vec()),
+            workload: None,
+        };
+        let end = EndReason::TargetEnded(cgroup_removed());
+        let t = verdict_text_of(&who, &judged, 10.0, 40, &end, Palette { on: false }, true);
+        assert!(t.starts_with("Watched: cgroup /x\\e[31m\n"), "{t}");
+        assert!(t.contains("(the cgroup was removed)"), "{t}");
+        assert!(
+            t.contains("fds         +5.0/s (300 now); a sum over the cgroup's processes has no single limit"),
+            "{t}"
+        );
+        assert!(
+            t.contains("reaches 100 (pids.max of /sys/fs/cgroup/pids/x) in 8s"),
+            "{t}"
+        );
+        let inc = Incomplete::default();
+        let raw = verdict_json_of(&who, 10.0, 40, &judged, &inc, &end);
+        assert!(
+            !raw.contains('\x1b') && raw.contains("/x\\u001b[31m"),
+            "{raw}"
+        );
+        let v: Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["workload"], Value::Null);
+        assert!(v.get("pid").is_none());
+        assert_eq!(v["leaks"][0]["limit_name"], Value::Null, "{v}");
+        assert!(
+            v["leaks"][0]["limit_note"]
+                .as_str()
+                .unwrap()
+                .contains("no single limit")
+        );
+        assert_eq!(
+            v["leaks"][1]["limit_name"],
+            "pids.max of /sys/fs/cgroup/pids/x"
+        );
+        // A process's verdict keeps its fields.
+        let p = verdict_json(7, 10.0, 40, &judged, &inc, &end);
+        assert!(p.contains("\"pid\":7") && !p.contains("limit_name"), "{p}");
+    }
 
     #[test]
     fn nothing_judged_says_what_each_lacked() {

@@ -7,6 +7,8 @@
 //!   descriptor tables, paths and crafted trees (FIFO, /dev/zero).
 //! - `cgroups`: the cgroup rules once per cgroup, on the cgroups fixture
 //!   trees (v1, v2) and live in memory, pids and cpu cgroups of their own.
+//! - `cgwatch`: `watch --cgroup`, `pod:NAME`, `container:ID`: live memory and
+//!   pids cgroups of their own, resolution on the workloads tree, bad targets.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
@@ -55,6 +57,7 @@ mod bad_input;
 mod bounded;
 mod ceiling;
 mod cgroups;
+mod cgwatch;
 mod common;
 mod doctor;
 mod fixtures;

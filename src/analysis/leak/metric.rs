@@ -15,6 +15,10 @@ pub enum Metric {
     Sockets,
     CloseWait,
     Maps,
+    /// A cgroup's memory working set (usage - inactive file), `watch --cgroup`.
+    WorkingSet,
+    /// A cgroup's tasks (pids.current), `watch --cgroup`.
+    Tasks,
 }
 
 pub const DEFAULT_METRICS: [Metric; 5] = [
@@ -37,6 +41,8 @@ impl Metric {
             Metric::Sockets => "sockets",
             Metric::CloseWait => "close_wait",
             Metric::Maps => "maps",
+            Metric::WorkingSet => "working_set",
+            Metric::Tasks => "tasks",
         }
     }
 
@@ -45,12 +51,13 @@ impl Metric {
         match self {
             Metric::Rss => "rss_bytes",
             Metric::Pss => "pss_bytes",
+            Metric::WorkingSet => "working_set_bytes",
             other => other.name(),
         }
     }
 
     pub fn is_bytes(self) -> bool {
-        matches!(self, Metric::Rss | Metric::Pss)
+        matches!(self, Metric::Rss | Metric::Pss | Metric::WorkingSet)
     }
 
     /// Thresholds: what growth matters. Memory: 4 MiB and 16 KiB/s;
@@ -58,7 +65,7 @@ impl Metric {
     /// sockets: 3; mappings: 10.
     pub fn spec(self) -> Spec {
         match self {
-            Metric::Rss | Metric::Pss => Spec {
+            Metric::Rss | Metric::Pss | Metric::WorkingSet => Spec {
                 shape: Shape::Memory,
                 min_growth: 4.0 * MIB,
                 min_rate: 16.0 * 1024.0,
@@ -68,7 +75,7 @@ impl Metric {
                 min_growth: 5.0,
                 min_rate: 0.01,
             },
-            Metric::Threads => Spec {
+            Metric::Threads | Metric::Tasks => Spec {
                 shape: Shape::Count,
                 min_growth: 3.0,
                 min_rate: 0.01,
