@@ -1082,3 +1082,63 @@ fn require_reports_a_skip_and_fails_under_ci() {
         assert!(!stderr(&o).contains("SKIPPED"), "{env:?}");
     }
 }
+
+/// Directories created under the v1 memory hierarchy for a kubepods-like
+/// path, innermost last; removed on drop (only those this test created,
+/// innermost first, after moving any process left inside to the root).
+pub struct KubepodsCgroup {
+    made: Vec<PathBuf>,
+    pub leaf: PathBuf,
+}
+
+impl KubepodsCgroup {
+    pub fn new(rel: &str) -> Option<KubepodsCgroup> {
+        let base = Path::new(MEMCG_V1);
+        if !require(
+            "a writable v1 memory cgroup (root, cgroup v1)",
+            base.join("memory.limit_in_bytes").exists(),
+        ) {
+            return None;
+        }
+        let mut g = KubepodsCgroup {
+            made: Vec::new(),
+            leaf: base.join(rel),
+        };
+        let mut cur = base.to_path_buf();
+        for c in rel.split('/') {
+            cur.push(c);
+            match std::fs::create_dir(&cur) {
+                Ok(()) => g.made.push(cur.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    let _ = require(&format!("mkdir {}: {e}", cur.display()), false);
+                    return None;
+                }
+            }
+        }
+        Some(g)
+    }
+
+    pub fn file(&self, f: &str) -> String {
+        std::fs::read_to_string(self.leaf.join(f)).unwrap_or_default()
+    }
+}
+
+impl Drop for KubepodsCgroup {
+    fn drop(&mut self) {
+        let root = Path::new(MEMCG_V1).join("cgroup.procs");
+        for dir in self.made.iter().rev() {
+            for _ in 0..100 {
+                if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+                    for pid in procs.lines() {
+                        let _ = std::fs::write(&root, pid);
+                    }
+                }
+                if std::fs::remove_dir(dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}

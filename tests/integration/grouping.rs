@@ -8,15 +8,15 @@
 //! limit of a kubepods-shaped v1 memory cgroup of the test's own.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{
-    self, Reaped, TempDir, fixture, fixture_copy, json, proctor_at, replace_in_file, require,
-    set_stat_field, stdout, wait_until,
+    self, KubepodsCgroup, Reaped, TempDir, fixture, fixture_copy, json, proctor_at,
+    replace_in_file, set_stat_field, stdout, wait_until,
 };
 
 /// The report's groups: each heading with the `id`s (and pids) of the
@@ -264,68 +264,6 @@ fn cgroups_trees_group_every_finding_under_its_cgroups_workload() {
 }
 
 // ----------------------------------------------------------------- live
-
-const MEMCG: &str = "/sys/fs/cgroup/memory";
-
-/// Directories created under the v1 memory hierarchy for a kubepods-like
-/// path, innermost last; removed on drop (only those this test created,
-/// innermost first, after moving any process left inside to the root).
-struct KubepodsCgroup {
-    made: Vec<PathBuf>,
-    leaf: PathBuf,
-}
-
-impl KubepodsCgroup {
-    fn new(rel: &str) -> Option<KubepodsCgroup> {
-        let base = Path::new(MEMCG);
-        if !require(
-            "a writable v1 memory cgroup (root, cgroup v1)",
-            base.join("memory.limit_in_bytes").exists(),
-        ) {
-            return None;
-        }
-        let mut g = KubepodsCgroup {
-            made: Vec::new(),
-            leaf: base.join(rel),
-        };
-        let mut cur = base.to_path_buf();
-        for c in rel.split('/') {
-            cur.push(c);
-            match std::fs::create_dir(&cur) {
-                Ok(()) => g.made.push(cur.clone()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    let _ = require(&format!("mkdir {}: {e}", cur.display()), false);
-                    return None;
-                }
-            }
-        }
-        Some(g)
-    }
-
-    fn file(&self, f: &str) -> String {
-        std::fs::read_to_string(self.leaf.join(f)).unwrap_or_default()
-    }
-}
-
-impl Drop for KubepodsCgroup {
-    fn drop(&mut self) {
-        let root = Path::new(MEMCG).join("cgroup.procs");
-        for dir in self.made.iter().rev() {
-            for _ in 0..100 {
-                if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
-                    for pid in procs.lines() {
-                        let _ = std::fs::write(&root, pid);
-                    }
-                }
-                if std::fs::remove_dir(dir).is_ok() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-}
 
 /// Allocates and touches the MiB it is told on stdin, then holds them.
 const HOLDER: &str = "import sys\nprint('ready', flush=True)\nn = int(sys.stdin.readline())\nb = bytearray(n << 20)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\nprint('held', flush=True)\nsys.stdin.read()\n";

@@ -4,14 +4,13 @@
 //! kubelet's names from its `var/log` (absent, unreadable, hostile), and a
 //! live child in a v1 memory cgroup named like a kubepods path.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{
-    Reaped, bin, fixture, json, proctor, proctor_at, require, stderr, stdout, wait_until,
+    KubepodsCgroup, Reaped, bin, fixture, json, proctor, proctor_at, stderr, stdout, wait_until,
     without_overrides,
 };
 
@@ -183,64 +182,6 @@ fn pods_dir_from_the_environment() {
         out.contains("k8s container worker of pod payments/worker-5c4"),
         "{out}"
     );
-}
-
-/// Directories created under the v1 memory hierarchy for a kubepods-like
-/// path, innermost last; removed on drop (only those this test created,
-/// innermost first, after moving any process left inside to the root).
-struct KubepodsCgroup {
-    made: Vec<PathBuf>,
-    leaf: PathBuf,
-}
-
-const MEMCG: &str = "/sys/fs/cgroup/memory";
-
-impl KubepodsCgroup {
-    fn new(rel: &str) -> Option<KubepodsCgroup> {
-        let base = Path::new(MEMCG);
-        if !require(
-            "a writable v1 memory cgroup (root, cgroup v1)",
-            base.join("memory.limit_in_bytes").exists(),
-        ) {
-            return None;
-        }
-        let mut g = KubepodsCgroup {
-            made: Vec::new(),
-            leaf: base.join(rel),
-        };
-        let mut cur = base.to_path_buf();
-        for c in rel.split('/') {
-            cur.push(c);
-            match std::fs::create_dir(&cur) {
-                Ok(()) => g.made.push(cur.clone()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    let _ = require(&format!("mkdir {}: {e}", cur.display()), false);
-                    return None;
-                }
-            }
-        }
-        Some(g)
-    }
-}
-
-impl Drop for KubepodsCgroup {
-    fn drop(&mut self) {
-        let root = Path::new(MEMCG).join("cgroup.procs");
-        for dir in self.made.iter().rev() {
-            for _ in 0..50 {
-                if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
-                    for pid in procs.lines() {
-                        let _ = std::fs::write(&root, pid);
-                    }
-                }
-                if std::fs::remove_dir(dir).is_ok() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
 }
 
 #[test]
