@@ -3,9 +3,7 @@
 //! the captured trees and on a real thread leak in a pids cgroup of its
 //! own.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proctor::analysis::ceiling::{Kind, exhaustion};
@@ -13,52 +11,11 @@ use proctor::analysis::leak::Metric;
 use proctor::reader::{ProcFs, Sample};
 use serde_json::Value;
 
-use crate::common::{RUN_LIMIT, Reaped, bin, output_within, proctor_cmd, require, stdout};
+use crate::common::{CgroupV1, RUN_LIMIT, Reaped, bin, output_within, proctor_cmd, stdout};
 
-const PIDS_V1: &str = "/sys/fs/cgroup/pids";
-
-/// A v1 pids cgroup of the test's own, removed on drop (processes still
-/// inside go back to the root first).
-struct PidsCgroup(PathBuf);
-
-impl PidsCgroup {
-    fn new(max: u64) -> Option<PidsCgroup> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new(PIDS_V1);
-        let cg = base.join(format!(
-            "proctor-test-ceiling-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cgroup.procs").exists() && std::fs::create_dir(&cg).is_ok();
-        if !require("a writable v1 pids cgroup (root, cgroup v1)", made) {
-            return None;
-        }
-        let g = PidsCgroup(cg);
-        std::fs::write(g.0.join("pids.max"), max.to_string()).unwrap();
-        Some(g)
-    }
-
-    fn adopt(&self, pid: i32) {
-        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
-    }
-}
-
-impl Drop for PidsCgroup {
-    fn drop(&mut self) {
-        let root = Path::new(PIDS_V1).join("cgroup.procs");
-        for _ in 0..50 {
-            if let Ok(procs) = std::fs::read_to_string(self.0.join("cgroup.procs")) {
-                for pid in procs.lines() {
-                    let _ = std::fs::write(&root, pid);
-                }
-            }
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+/// A v1 pids cgroup of the test's own with this pids.max.
+fn pids_cgroup(max: u64) -> Option<CgroupV1> {
+    CgroupV1::new("pids", "ceiling", &[("pids.max", &max.to_string())])
 }
 
 /// "1h 2m", "3m 4s", "45s" back to seconds.
@@ -194,13 +151,13 @@ fn finish(mut r: Reaped, what: &str) -> Output {
 #[test]
 fn watch_and_doctor_name_the_same_pids_limit() {
     const MAX: u64 = 200;
-    let Some(cg) = PidsCgroup::new(MAX) else {
+    let Some(cg) = pids_cgroup(MAX) else {
         return;
     };
     let leaker = thread_leaker();
     cg.adopt(leaker.pid());
     let pid = leaker.pid().to_string();
-    let name = cg.0.display().to_string();
+    let name = cg.dir.display().to_string();
     let watch_args = [
         "watch",
         &pid,

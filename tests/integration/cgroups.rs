@@ -5,17 +5,13 @@
 //! `inspect` and `doctor`, human and JSON), and live in v1 cgroups of the
 //! tests' own (memory, pids, cpu), each removed with its processes.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::{BufRead, Write};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{
-    self, Reaped, fixture, json, proctor, proctor_at, require, stdout, wait_until,
-};
+use crate::common::{self, CgroupV1, fixture, json, proctor, proctor_at, stdout, wait_until};
 
 fn findings(v: &Value) -> Vec<Value> {
     v["findings"].as_array().cloned().unwrap_or_default()
@@ -215,95 +211,6 @@ fn fixture_unparsable_cgroup_files_are_unavailable() {
 }
 
 // ----------------------------------------------------------------- live
-
-/// A v1 cgroup of the test's own under one controller's hierarchy
-/// (`/sys/fs/cgroup/CONTROLLER/proctor-test-...`): processes still inside
-/// when dropped are moved to the root, then the directory is removed.
-struct CgroupV1 {
-    controller: &'static str,
-    dir: PathBuf,
-}
-
-impl CgroupV1 {
-    fn new(controller: &'static str, tag: &str, settings: &[(&str, &str)]) -> Option<CgroupV1> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new("/sys/fs/cgroup").join(controller);
-        let dir = base.join(format!(
-            "proctor-test-{tag}-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cgroup.procs").exists()
-            && !base.join("cgroup.controllers").exists()
-            && std::fs::create_dir(&dir).is_ok();
-        if !require(
-            &format!("a writable v1 {controller} cgroup (root, cgroup v1)"),
-            made,
-        ) {
-            return None;
-        }
-        let g = CgroupV1 { controller, dir };
-        for (file, value) in settings {
-            std::fs::write(g.dir.join(file), value)
-                .unwrap_or_else(|e| panic!("write {file} in {}: {e}", g.dir.display()));
-        }
-        Some(g)
-    }
-
-    fn name(&self) -> String {
-        format!("/{}", self.dir.file_name().unwrap().to_string_lossy())
-    }
-
-    fn file(&self, f: &str) -> String {
-        std::fs::read_to_string(self.dir.join(f)).unwrap_or_default()
-    }
-
-    fn keyed(&self, f: &str, key: &str) -> u64 {
-        self.file(f)
-            .lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// A python3 script started inside this cgroup (a shell writes its own
-    /// PID to cgroup.procs, then execs python3), stdin and stdout piped;
-    /// returns once it printed its first line.
-    fn python(&self, script: &str) -> (Reaped, ChildStdin, BufReader<std::process::ChildStdout>) {
-        let mut child = Reaped::spawn(
-            Command::new("sh")
-                .args(["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""])
-                .arg(self.dir.join("cgroup.procs"))
-                .arg(common::real_python())
-                .arg(script)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let stdin = child.0.stdin.take().unwrap();
-        let mut out = BufReader::new(child.0.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "{script}");
-        (child, stdin, out)
-    }
-}
-
-impl Drop for CgroupV1 {
-    fn drop(&mut self) {
-        let root = Path::new("/sys/fs/cgroup")
-            .join(self.controller)
-            .join("cgroup.procs");
-        for _ in 0..250 {
-            for pid in self.file("cgroup.procs").lines() {
-                let _ = std::fs::write(&root, pid);
-            }
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
 
 /// Allocates and touches the MiB it is told on stdin, then holds them.
 const HOLDER: &str = "import sys\nprint('ready', flush=True)\nn = int(sys.stdin.readline())\nb = bytearray(n << 20)\nfor i in range(0, len(b), 4096):\n    b[i] = 1\nprint('held', flush=True)\nsys.stdin.read()\n";

@@ -10,14 +10,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{
-    self, MemCgroupV1, Reaped, TempDir, bin, proctor, proctor_at, python_helper_in, require,
-    stderr, stdout, wait_until, without_overrides,
+    self, CgroupV1, MemCgroupV1, Reaped, TempDir, bin, proctor, proctor_at, python_helper_in,
+    require, stderr, stdout, wait_until, without_overrides,
 };
 
 /// The last line of a `watch --json` run: its verdict.
@@ -73,60 +72,20 @@ fn live_two_processes_leak_memory_against_the_cgroups_limit() {
     drop((a, b));
 }
 
-/// A v1 pids cgroup of the test's own; processes left inside go to the
-/// root on drop, then the directory is removed.
-struct PidsV1(PathBuf);
-
-impl PidsV1 {
-    fn new(max: u32) -> Option<PidsV1> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new("/sys/fs/cgroup/pids");
-        let dir = base.join(format!(
-            "proctor-test-cgwatch-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cgroup.procs").exists() && std::fs::create_dir(&dir).is_ok();
-        if !require("a writable v1 pids cgroup (root, cgroup v1)", made) {
-            return None;
-        }
-        let g = PidsV1(dir);
-        std::fs::write(g.0.join("pids.max"), max.to_string()).unwrap();
-        Some(g)
-    }
-}
-
-impl Drop for PidsV1 {
-    fn drop(&mut self) {
-        let root = Path::new("/sys/fs/cgroup/pids/cgroup.procs");
-        for _ in 0..250 {
-            if let Ok(procs) = std::fs::read_to_string(self.0.join("cgroup.procs")) {
-                for pid in procs.lines() {
-                    let _ = std::fs::write(root, pid);
-                }
-            }
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
 #[test]
 fn live_thread_leaker_leaks_tasks_against_pids_max() {
-    let Some(cg) = PidsV1::new(200) else {
+    let Some(cg) = CgroupV1::new("pids", "cgwatch", &[("pids.max", "200")]) else {
         return;
     };
     let (child, _) = common::spawn_ready(
         Command::new("sh")
             .args(["-c", "echo $$ > \"$0\" && exec python3 \"$@\""])
-            .arg(cg.0.join("cgroup.procs"))
+            .arg(cg.dir.join("cgroup.procs"))
             .arg(common::helper_path("cgwatch_child.py"))
             .args(["threads", "10", "100"])
             .stderr(Stdio::null()),
     );
-    let dir = cg.0.to_str().unwrap().to_string();
+    let dir = cg.dir.to_str().unwrap().to_string();
     let o = common::run_bounded(&mut common::proctor_cmd([
         "watch",
         "--cgroup",

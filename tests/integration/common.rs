@@ -1142,3 +1142,106 @@ impl Drop for KubepodsCgroup {
         }
     }
 }
+
+/// A v1 cgroup of the test's own under one controller's hierarchy
+/// (`/sys/fs/cgroup/CONTROLLER/proctor-test-...`): processes still inside
+/// when dropped are moved to the root, then the directory is removed.
+pub struct CgroupV1 {
+    controller: &'static str,
+    pub dir: PathBuf,
+}
+
+impl CgroupV1 {
+    pub fn new(controller: &'static str, tag: &str, settings: &[(&str, &str)]) -> Option<CgroupV1> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let base = Path::new("/sys/fs/cgroup").join(controller);
+        let dir = base.join(format!(
+            "proctor-test-{tag}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let made = base.join("cgroup.procs").exists()
+            && !base.join("cgroup.controllers").exists()
+            && std::fs::create_dir(&dir).is_ok();
+        if !require(
+            &format!("a writable v1 {controller} cgroup (root, cgroup v1)"),
+            made,
+        ) {
+            return None;
+        }
+        let g = CgroupV1 { controller, dir };
+        for (file, value) in settings {
+            std::fs::write(g.dir.join(file), value)
+                .unwrap_or_else(|e| panic!("write {file} in {}: {e}", g.dir.display()));
+        }
+        Some(g)
+    }
+
+    pub fn name(&self) -> String {
+        format!("/{}", self.dir.file_name().unwrap().to_string_lossy())
+    }
+
+    pub fn file(&self, f: &str) -> String {
+        std::fs::read_to_string(self.dir.join(f)).unwrap_or_default()
+    }
+
+    pub fn keyed(&self, f: &str, key: &str) -> u64 {
+        self.file(f)
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Moves a process into this cgroup.
+    pub fn adopt(&self, pid: i32) {
+        std::fs::write(self.dir.join("cgroup.procs"), pid.to_string())
+            .unwrap_or_else(|e| panic!("adopt {pid} into {}: {e}", self.dir.display()));
+    }
+
+    /// A python3 script started inside this cgroup (a shell writes its own
+    /// PID to cgroup.procs, then execs python3), stdin and stdout piped;
+    /// returns once it printed its first line.
+    pub fn python(
+        &self,
+        script: &str,
+    ) -> (
+        Reaped,
+        std::process::ChildStdin,
+        std::io::BufReader<std::process::ChildStdout>,
+    ) {
+        use std::io::BufRead;
+        let mut child = Reaped::spawn(
+            Command::new("sh")
+                .args(["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""])
+                .arg(self.dir.join("cgroup.procs"))
+                .arg(real_python())
+                .arg(script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let stdin = child.0.stdin.take().unwrap();
+        let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "{script}");
+        (child, stdin, out)
+    }
+}
+
+impl Drop for CgroupV1 {
+    fn drop(&mut self) {
+        let root = Path::new("/sys/fs/cgroup")
+            .join(self.controller)
+            .join("cgroup.procs");
+        for _ in 0..250 {
+            for pid in self.file("cgroup.procs").lines() {
+                let _ = std::fs::write(&root, pid);
+            }
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

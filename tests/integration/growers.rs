@@ -2,14 +2,12 @@
 //! whatever its relative growth, with `watch`'s limit and time), and the
 //! busy-thread rule naming a spinning thread in `inspect` and `doctor`.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    self, MemCgroupV1, RUN_LIMIT, Reaped, expected_code, json, proctor, proctor_cmd,
-    python_helper_in, ready_numbers, require,
+    self, CgroupV1, MemCgroupV1, RUN_LIMIT, Reaped, expected_code, json, proctor, proctor_cmd,
+    python_helper_in, ready_numbers,
 };
 
 /// The findings of `pid` with id `id` in a doctor document.
@@ -93,59 +91,18 @@ fn an_old_leak_near_its_limit_is_reported() {
     drop(leaker);
 }
 
-const CPU_V1: &str = "/sys/fs/cgroup/cpu";
-
 /// A v1 cpu cgroup of the test's own with the largest cpu.shares: its
-/// spinning thread gets a whole CPU however busy the host is. Removed on
-/// drop (processes still inside go back to the root first).
-struct CpuCgroup(PathBuf);
-
-impl CpuCgroup {
-    fn new() -> Option<CpuCgroup> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new(CPU_V1);
-        let cg = base.join(format!(
-            "proctor-test-growers-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cpu.shares").exists() && std::fs::create_dir(&cg).is_ok();
-        if !require("a writable v1 cpu cgroup (root, cgroup v1)", made) {
-            return None;
-        }
-        let g = CpuCgroup(cg);
-        std::fs::write(g.0.join("cpu.shares"), "262144").unwrap();
-        Some(g)
-    }
-
-    fn adopt(&self, pid: i32) {
-        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
-    }
-}
-
-impl Drop for CpuCgroup {
-    fn drop(&mut self) {
-        let root = Path::new(CPU_V1).join("cgroup.procs");
-        for _ in 0..50 {
-            if let Ok(procs) = std::fs::read_to_string(self.0.join("cgroup.procs")) {
-                for pid in procs.lines() {
-                    let _ = std::fs::write(&root, pid);
-                }
-            }
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+/// spinning thread gets a whole CPU however busy the host is.
+fn cpu_cgroup() -> Option<CgroupV1> {
+    CgroupV1::new("cpu", "growers", &[("cpu.shares", "262144")])
 }
 
 /// A child with one thread named `name` spinning (at most 60 s) and two
 /// sleeping, in memory and cpu cgroups of its own: (child, spinning tid,
 /// guards).
-fn spinner(name: &str) -> Option<(Reaped, i32, MemCgroupV1, CpuCgroup)> {
+fn spinner(name: &str) -> Option<(Reaped, i32, MemCgroupV1, CgroupV1)> {
     let mem = MemCgroupV1::own("growers-spin")?;
-    let cpu = CpuCgroup::new()?;
+    let cpu = cpu_cgroup()?;
     let (child, line) = python_helper_in(&mem, "growers_child.py", &["spin", name, "60"]);
     cpu.adopt(child.pid());
     let tid = ready_numbers(&line, 1)[0] as i32;
