@@ -40,10 +40,15 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     crate::cmd::context::check_scan(ctx, &scans.scan)?;
     let host_files_hidden = ctx.fs.visibility().mount.is_some_and(|m| m.subset_pid);
     let host = ctx.fs.host_facts();
-    let mut report = judge(ctx, &scans, &host)?;
+    let (mut report, surveys) = judge(ctx, &scans, &host)?;
     name_workloads(&ctx.pods_dir, &mut report);
-    let oom =
-        crate::cmd::oom::doctor_section(&ctx.fs, &ctx.pods_dir, &scans.scan, scans.before.as_ref());
+    let oom = crate::cmd::oom::doctor_section(
+        &ctx.fs,
+        &ctx.pods_dir,
+        &scans.scan,
+        scans.before.as_ref(),
+        &surveys,
+    );
     report.incomplete =
         model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
             .into_option();
@@ -156,7 +161,11 @@ fn check_anything_readable(
 
 /// Survey the user processes and judge them with the host's numbers (the
 /// report's `incomplete` is left to the caller).
-fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorReport, CliError> {
+fn judge(
+    ctx: &Ctx,
+    scans: &Scans,
+    host: &HostFacts,
+) -> Result<(model::DoctorReport, HashMap<i32, Survey>), CliError> {
     let (surveys, exited, denied, failed) =
         survey_all(&ctx.fs, &scans.scan, Scanner::default_workers());
     // proctor out of descriptors: its own error, not processes to skip
@@ -185,7 +194,7 @@ fn judge(ctx: &Ctx, scans: &Scans, host: &HostFacts) -> Result<model::DoctorRepo
         thread_seconds,
     });
     report.skipped.read_errors = failed.len();
-    Ok(report)
+    Ok((report, surveys))
 }
 
 /// The kubelet's names (namespace, pod, container) for the findings'

@@ -69,9 +69,8 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
 }
 
 /// `doctor`'s OOM section: the kills of the last hour, each connected to
-/// what runs now. Processes' memory cgroups are read only when there is a
-/// recent kill (one read of /proc/PID/cgroup per user process, cgroups
-/// cached); with `before` (`doctor --sample`), the RSS growth of the
+/// what runs now (the processes' memory cgroups are those doctor's survey
+/// already read); with `before` (`doctor --sample`), the RSS growth of the
 /// process in the victim's place and the time to its cgroup limit at that
 /// rate (`ceiling::exhaustion`, as for the fast growers).
 pub fn doctor_section(
@@ -79,6 +78,7 @@ pub fn doctor_section(
     pods_dir: &Path,
     scan: &crate::reader::Scan,
     before: Option<&crate::reader::Scan>,
+    surveys: &std::collections::HashMap<i32, crate::reader::Survey>,
 ) -> oom::DoctorOom {
     let input = read_log(fs);
     let clocks = clocks(fs);
@@ -86,7 +86,7 @@ pub fn doctor_section(
     if first.recent.is_empty() {
         return first;
     }
-    let running = running(fs, scan, before, &first.recent);
+    let running = running(fs, scan, before, surveys, &first.recent);
     let mut d = oom::doctor(&input, clocks, &running);
     name_workloads(pods_dir, d.recent.iter_mut().map(|r| &mut r.kill));
     d
@@ -114,34 +114,25 @@ fn name_workloads<'k>(pods_dir: &Path, kills: impl Iterator<Item = &'k mut oom::
     }
 }
 
-/// Every user process with its memory cgroup (those whose cgroup cannot
-/// be read are left out: they cannot be placed).
+/// Every surveyed user process with its memory cgroup (those whose cgroup
+/// could not be read are left out: they cannot be placed).
 fn running(
     fs: &ProcFs,
     scan: &crate::reader::Scan,
     before: Option<&crate::reader::Scan>,
+    surveys: &std::collections::HashMap<i32, crate::reader::Survey>,
     recent: &[oom::RecentKill],
 ) -> Vec<oom::Running> {
-    use std::collections::HashMap;
-    type Lines = Vec<crate::parse::cgroup::CgroupLine>;
-    let mut cache: HashMap<Lines, Option<crate::reader::CgroupMemory>> = HashMap::new();
     let dt = before.map(|b| scan.taken.saturating_duration_since(b.taken).as_secs_f64());
     let mut out = Vec::new();
-    for r in scan
-        .rows
-        .iter()
-        .filter(|r| !r.kernel_thread && r.state != b'Z')
-    {
-        let Ok(p) = fs.open(r.pid) else { continue };
-        if p.start_ticks() != r.start_ticks {
+    for r in &scan.rows {
+        let Some(cg) = surveys
+            .get(&r.pid)
+            .filter(|s| s.start_ticks == r.start_ticks)
+            .and_then(|s| s.cgroup.as_ref())
+        else {
             continue;
-        }
-        let Ok(lines) = p.cgroup() else { continue };
-        let cg = cache
-            .entry(lines.clone())
-            .or_insert_with(|| fs.memory_cgroup(&lines).ok())
-            .clone();
-        let Some(cg) = cg else { continue };
+        };
         let rate = match (before.and_then(|b| b.find(r.pid)), dt) {
             (Some(b), Some(dt)) if b.start_ticks == r.start_ticks && dt > 0.0 => {
                 Some((r.rss_bytes as f64 - b.rss_bytes as f64) / dt)
@@ -158,6 +149,10 @@ fn running(
                     == Some(cg.path.as_slice())
         });
         let seconds_to_limit = rate.filter(|v| candidate && *v > 0.0).and_then(|v| {
+            let p = fs.open(r.pid).ok()?;
+            if p.start_ticks() != r.start_ticks {
+                return None;
+            }
             let own = crate::reader::Sample {
                 rss: Some(r.rss_bytes),
                 ..Default::default()

@@ -313,8 +313,19 @@ impl ProcFs {
     /// The memory, pids and cpu cgroups of a process's /proc/PID/cgroup
     /// lines (v1 controllers, or v2).
     pub fn cgroup_state(&self, lines: &[CgroupLine]) -> CgroupState {
+        self.cgroup_state_with(lines, self.memory_cgroup(lines))
+    }
+
+    /// [`ProcFs::cgroup_state`] with the memory cgroup already found (by
+    /// [`ProcFs::memory_cgroup`] on the same lines): it is not looked up
+    /// and read again.
+    pub fn cgroup_state_with(
+        &self,
+        lines: &[CgroupLine],
+        memory: Result<CgroupMemory, ReadError>,
+    ) -> CgroupState {
         CgroupState {
-            memory: self.memory_state(lines),
+            memory: memory.and_then(|m| self.memory_state(m)),
             // The root cgroup has no pids files (no limit there).
             pids: match self.controller_dir(lines, "pids", &["pids"]) {
                 Some(Ok((_, path))) if path == b"/" => None,
@@ -375,8 +386,7 @@ impl ProcFs {
         })
     }
 
-    fn memory_state(&self, lines: &[CgroupLine]) -> Result<MemoryState, ReadError> {
-        let m = self.memory_cgroup(lines)?;
+    fn memory_state(&self, m: CgroupMemory) -> Result<MemoryState, ReadError> {
         let root = self.sys_root().join("fs/cgroup");
         let v1 = m.version == CgroupVersion::V1;
         let dir = if v1 {

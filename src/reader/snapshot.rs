@@ -95,7 +95,10 @@ impl ProcFs {
         let cgroup = cgroup_lines
             .clone()
             .and_then(|lines| self.memory_cgroup(&lines));
-        let cgroup_state = cgroup_lines.as_ref().ok().map(|l| self.cgroup_state(l));
+        let cgroup_state = cgroup_lines
+            .as_ref()
+            .ok()
+            .map(|l| self.cgroup_state_with(l, cgroup.clone()));
         let (cmdline, cmdline_truncated) = match keep(proc.cmdline())? {
             Ok((args, cut)) => (Ok(args), cut),
             Err(e) => (Err(e), None),

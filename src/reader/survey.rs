@@ -42,8 +42,7 @@ pub struct Survey {
 /// Memory cgroups already resolved, by the process's cgroup lines.
 #[derive(Debug, Default)]
 pub struct CgroupCache {
-    seen: HashMap<Vec<CgroupLine>, Option<CgroupMemory>>,
-    states: HashMap<Vec<CgroupLine>, CgroupState>,
+    states: HashMap<Vec<CgroupLine>, (Option<CgroupMemory>, CgroupState)>,
 }
 
 impl ProcFs {
@@ -72,19 +71,19 @@ impl ProcFs {
         }
         match proc.cgroup() {
             Ok(lines) => {
-                out.cgroup_lines = Some(lines.clone());
-                out.cgroup_state = Some(
+                // Once per distinct cgroup: the memory cgroup found once
+                // serves both the process rules and the cgroup's state.
+                let (memory, state) =
                     cache
                         .states
                         .entry(lines.clone())
-                        .or_insert_with_key(|lines| self.cgroup_state(lines))
-                        .clone(),
-                );
-                out.cgroup = cache
-                    .seen
-                    .entry(lines)
-                    .or_insert_with_key(|lines| self.memory_cgroup(lines).ok())
-                    .clone();
+                        .or_insert_with_key(|lines| {
+                            let m = self.memory_cgroup(lines);
+                            (m.clone().ok(), self.cgroup_state_with(lines, m))
+                        });
+                out.cgroup = memory.clone();
+                out.cgroup_state = Some(state.clone());
+                out.cgroup_lines = Some(lines);
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),
             Err(ReadError::PermissionDenied { .. }) => out.denied = true,
