@@ -60,7 +60,7 @@ impl Settings {
                 sort: a.sort.into(),
             }),
             Command::Watch(a) => Settings::Watch(cmd::watch::Settings {
-                target: watch_target(a),
+                target: watch_target(a)?,
                 interval: a.interval,
                 duration: a.duration,
                 metrics: a.metrics.iter().map(|&m| m.into()).collect(),
@@ -128,20 +128,34 @@ fn target(a: &TargetArgs) -> TargetSpec {
 }
 
 /// `watch`'s target: `--cgroup PATH`, `pod:NAME`, `container:ID`, else a
-/// process.
-fn watch_target(a: &WatchArgs) -> cmd::watch::WatchTarget {
+/// process. `--newest`/`--oldest` choose among processes: with a workload
+/// (one cgroup) they are a usage error, never silently ignored.
+fn watch_target(a: &WatchArgs) -> Result<cmd::watch::WatchTarget, CliError> {
     use cmd::watch::WatchTarget;
-    match (&a.cgroup, a.target.as_deref()) {
-        (Some(path), _) => WatchTarget::Cgroup(path.clone()),
-        (None, Some(t)) if t.starts_with("pod:") => WatchTarget::Pod(t[4..].to_string()),
-        (None, Some(t)) if t.starts_with("container:") => {
-            WatchTarget::Container(t[10..].to_string())
-        }
-        (None, t) => WatchTarget::Process(target(&TargetArgs {
-            target: t.unwrap_or_default().to_string(),
+    let workload = match (&a.cgroup, a.target.as_deref()) {
+        (Some(path), _) => Some(WatchTarget::Cgroup(path.clone())),
+        (None, Some(t)) => match (t.strip_prefix("pod:"), t.strip_prefix("container:")) {
+            (Some(""), _) => {
+                return Err(CliError::new("pod: needs the pod's name")
+                    .hint("e.g. proctor watch pod:api-7d9, pod:payments/api-7d9 or pod:UID"));
+            }
+            (Some(name), _) => Some(WatchTarget::Pod(name.to_string())),
+            (_, Some(id)) => Some(WatchTarget::Container(id.to_string())),
+            _ => None,
+        },
+        (None, None) => None,
+    };
+    match workload {
+        Some(_) if a.newest || a.oldest => Err(CliError::new(
+            "--newest and --oldest choose among processes, not among cgroups",
+        )
+        .hint("a --cgroup, pod: or container: target is one cgroup: drop --newest/--oldest")),
+        Some(w) => Ok(w),
+        None => Ok(WatchTarget::Process(target(&TargetArgs {
+            target: a.target.clone().unwrap_or_default(),
             newest: a.newest,
             oldest: a.oldest,
-        })),
+        }))),
     }
 }
 

@@ -527,7 +527,20 @@ pub fn run(
     };
     let interrupted = super::context::interrupt_flag();
     let proc = open_target(ctx, spec)?;
-    let opts = WatchOpts {
+    let outcome = watch_process(
+        &ctx.fs,
+        proc,
+        &command_opts(ctx, a, metrics),
+        &interrupted,
+        None,
+        out,
+    )?;
+    Ok(written(outcome))
+}
+
+/// The options of `proctor watch` itself (demo sets its own).
+fn command_opts(ctx: &Ctx, a: &Settings, metrics: Vec<Metric>) -> WatchOpts {
+    WatchOpts {
         interval: a.interval,
         duration: a.duration,
         metrics,
@@ -535,12 +548,15 @@ pub fn run(
         palette: ctx.palette,
         live: stdout_is_tty(),
         suggest_next: true,
-    };
-    let outcome = watch_process(&ctx.fs, proc, &opts, &interrupted, None, out)?;
-    Ok(crate::cmd::context::Output {
+    }
+}
+
+/// A watch's output was written as it went: only its exit code is left.
+fn written(outcome: Outcome) -> crate::cmd::context::Output {
+    crate::cmd::context::Output {
         stdout: String::new(),
         code: outcome.code,
-    })
+    }
 }
 
 /// `proctor watch --cgroup PATH`, `pod:NAME`, `container:ID`, resolved.
@@ -553,20 +569,9 @@ fn run_cgroup(
     out: &mut dyn std::io::Write,
 ) -> Result<crate::cmd::context::Output, CliError> {
     let interrupted = super::context::interrupt_flag();
-    let opts = WatchOpts {
-        interval: a.interval,
-        duration: a.duration,
-        metrics,
-        json: ctx.json,
-        palette: ctx.palette,
-        live: stdout_is_tty(),
-        suggest_next: true,
-    };
+    let opts = command_opts(ctx, a, metrics);
     let outcome = watch_cgroup(&ctx.fs, target, workload, &opts, &interrupted, out)?;
-    Ok(crate::cmd::context::Output {
-        stdout: String::new(),
-        code: outcome.code,
-    })
+    Ok(written(outcome))
 }
 
 /// Whether stdout is a terminal (for the live view).

@@ -319,6 +319,17 @@ fn bad_workload_targets_say_why_with_a_hint() {
             vec!["watch", "5001", "--metrics", "working_set"],
             "working_set is a cgroup's metric",
         ),
+        (vec!["watch", "pod:"], "pod: needs the pod's name"),
+        // --newest/--oldest choose among processes: never silently
+        // ignored with a cgroup target.
+        (
+            vec!["watch", "--newest", "pod:api-7d9"],
+            "--newest and --oldest choose among processes",
+        ),
+        (
+            vec!["watch", "--oldest", "--cgroup", "/kubepods"],
+            "--newest and --oldest choose among processes",
+        ),
     ] {
         let mut all = vec!["--pods-dir", pods.to_str().unwrap()];
         all.extend(args.iter().copied());
