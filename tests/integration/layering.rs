@@ -15,28 +15,13 @@
 //!   plain data types in [`RENDER_READER_TYPES`] (render formats what the
 //!   reader returned: a scan, the host's numbers; it never reads).
 //!
-//! Known violations that other branches remove are listed in
-//! [`KNOWN_UNTIL_MERGE`]; an entry that no longer matches anything fails
-//! the test too, so the list is emptied as they land.
-//!
 //! A second rule keeps every word a person reads in `render`: no string
 //! literal of `analysis` (outside `#[cfg(test)]` code and attributes; byte
 //! strings are patterns, not words) holds a sentence, taken as two words
 //! of two letters or more side by side ("is mounted", "did not"). Values
-//! (`"permission_denied"`, `"fds.near_limit"`, `"{:x}"`) pass; a sentence
-//! analysis still writes is listed in [`KNOWN_SENTENCES`].
+//! (`"permission_denied"`, `"fds.near_limit"`, `"{:x}"`) pass.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-/// (file, forbidden path) pairs tolerated until the branches fixing them
-/// are merged: `analysis` writing words through `render`, and the reader
-/// escaping a path for the terminal.
-const KNOWN_UNTIL_MERGE: &[(&str, &str)] = &[];
-
-/// (file, start of the literal) of the sentences `analysis` still
-/// writes; an entry that no longer matches fails the test too.
-const KNOWN_SENTENCES: &[(&str, &str)] = &[];
 
 /// The reader types `render` may name: data the reader returns, formatted
 /// for people. Anything else of the reader (`ProcFs`, `Process`,
@@ -483,15 +468,8 @@ fn violations() -> Vec<Violation> {
 
 #[test]
 fn layers_use_only_what_they_may() {
-    let all = violations();
-    let known = |v: &Violation| {
-        KNOWN_UNTIL_MERGE
-            .iter()
-            .any(|(f, p)| *f == v.file && *p == v.forbidden)
-    };
-    let new: Vec<String> = all
+    let broken: Vec<String> = violations()
         .iter()
-        .filter(|v| !known(v))
         .map(|v| {
             format!(
                 "{}:{}: uses {} (forbidden: {})",
@@ -500,21 +478,9 @@ fn layers_use_only_what_they_may() {
         })
         .collect();
     assert!(
-        new.is_empty(),
+        broken.is_empty(),
         "layering broken (see the rules in tests/integration/layering.rs):\n{}",
-        new.join("\n")
-    );
-    let used: BTreeSet<(&str, &str)> = all
-        .iter()
-        .map(|v| (v.file.as_str(), v.forbidden.as_str()))
-        .collect();
-    let stale: Vec<_> = KNOWN_UNTIL_MERGE
-        .iter()
-        .filter(|k| !used.contains(*k))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "KNOWN_UNTIL_MERGE entries that no longer happen, remove them: {stale:?}"
+        broken.join("\n")
     );
 }
 
@@ -721,28 +687,14 @@ fn analysis_writes_no_sentences() {
         }
     }
     found.sort();
-    let known = |f: &str, t: &str| {
-        KNOWN_SENTENCES
-            .iter()
-            .any(|(kf, kt)| *kf == f && t.starts_with(kt))
-    };
     let new: Vec<String> = found
         .iter()
-        .filter(|(f, _, t)| !known(f, t))
         .map(|(f, l, t)| format!("{f}:{l}: \"{t}\""))
         .collect();
     assert!(
         new.is_empty(),
         "sentences in analysis (words belong in render: keep a typed value in analysis, word it in render):\n{}",
         new.join("\n")
-    );
-    let stale: Vec<_> = KNOWN_SENTENCES
-        .iter()
-        .filter(|(kf, kt)| !found.iter().any(|(f, _, t)| f == kf && t.starts_with(kt)))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "KNOWN_SENTENCES entries that no longer happen, remove them: {stale:?}"
     );
 }
 
