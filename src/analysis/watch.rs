@@ -8,7 +8,7 @@ pub use super::leak::{DEFAULT_METRICS, Metric, WINDOW_CAP, Window};
 
 use super::ceiling::{self, Exhaustion};
 use super::incomplete::{Incomplete, Reason};
-use super::leak::{MIN_SAMPLES, Verdict, Why};
+use super::leak::{MIN_SAMPLES, Running, Verdict, Why};
 use super::workload::{Role, WorkloadReport};
 use crate::reader::{Ceilings, Sample};
 
@@ -33,10 +33,29 @@ pub struct Judged {
     pub exhaustion: Option<Exhaustion>,
 }
 
-/// Judge one metric's window. `denied`: a read was refused; `own`: the
-/// process's last sample; `c`: its limits, usages fresh.
+/// Judge one metric's window, without history (the `top` TUI's watch
+/// panel). `denied`: a read was refused; `own`: the process's last sample;
+/// `c`: its limits, usages fresh.
 pub fn judge(metric: Metric, window: &Window, denied: bool, own: &Sample, c: &Ceilings) -> Judged {
     let verdict = window.verdict(&metric.spec(), denied);
+    judged(metric, verdict, window, own, c)
+}
+
+/// Judge one metric's window with its running verdict (`watch`: a leak
+/// shown stays until the trend reverses).
+pub fn judge_running(
+    metric: Metric,
+    window: &Window,
+    running: &mut Running,
+    denied: bool,
+    own: &Sample,
+    c: &Ceilings,
+) -> Judged {
+    let verdict = running.update(window, &metric.spec(), denied);
+    judged(metric, verdict, window, own, c)
+}
+
+fn judged(metric: Metric, verdict: Verdict, window: &Window, own: &Sample, c: &Ceilings) -> Judged {
     let rate = match verdict {
         Verdict::Leak { rate, .. } => rate,
         _ => 0.0,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::analysis::ceiling::value_of;
+use crate::analysis::leak::{Running, running};
 use crate::analysis::watch::{self as model, EndReason, Judged, Metric, Window};
 use crate::error::{CliError, ExitCode, ReadError};
 use crate::reader::{
@@ -64,6 +65,7 @@ pub type ChildStatus<'a> = &'a mut dyn FnMut() -> Option<std::process::ExitStatu
 struct Series {
     metric: Metric,
     window: Window,
+    running: Running,
     judged: Option<Judged>,
 }
 
@@ -232,6 +234,7 @@ impl<'a> Watch<'a> {
             .map(|&m| Series {
                 metric: m,
                 window: Window::new(model::WINDOW_CAP),
+                running: Running::default(),
                 judged: None,
             })
             .collect();
@@ -332,7 +335,7 @@ impl<'a> Watch<'a> {
             }
         }
         self.last = s;
-        if t - self.last_judge >= 1.0 || self.samples <= 2 {
+        if running::due(t, self.last_judge, self.samples) {
             self.last_judge = t;
             self.judge_all();
         }
@@ -344,9 +347,10 @@ impl<'a> Watch<'a> {
         self.fs.refresh_usage(&mut self.ceilings);
         let denied = self.denied();
         for se in &mut self.series {
-            se.judged = Some(model::judge(
+            se.judged = Some(model::judge_running(
                 se.metric,
                 &se.window,
+                &mut se.running,
                 denied,
                 &self.last,
                 &self.ceilings,
@@ -368,7 +372,13 @@ impl<'a> Watch<'a> {
                 .filter(|se| se.judged.as_ref().is_some_and(|j| j.verdict.is_leak()))
                 .map(|se| se.metric.name())
                 .collect();
-            writeln!(out, "{}", words::sample_json(t, &values, &leaking))?;
+            let rising: Vec<&str> = self
+                .series
+                .iter()
+                .filter(|se| se.judged.as_ref().is_some_and(|j| j.verdict.is_rising()))
+                .map(|se| se.metric.name())
+                .collect();
+            writeln!(out, "{}", words::sample_json(t, &values, &leaking, &rising))?;
         } else if self.live {
             let rows: Vec<LiveRow<'_>> = self
                 .series

@@ -134,6 +134,25 @@ pub fn evidence(m: Metric, e: &Evidence) -> String {
             "rises and falls, but its floor rises {}/s across {troughs} troughs (p = {p:.1e})",
             amount(m, slope)
         ),
+        Evidence::Stopped { flat_s } => format!(
+            "rose, then stopped: no rise for the last {}",
+            fmt_duration(flat_s)
+        ),
+        Evidence::Slowing { early, recent } => format!(
+            "rises ever slower ({}/s, then {}/s): a warm-up levelling off, not yet a leak",
+            amount(m, early),
+            amount(m, recent)
+        ),
+        Evidence::TooShort { span, needed } => format!(
+            "rising for {} only: a leak needs {} (a warm-up looks the same until it levels off)",
+            fmt_duration(span),
+            fmt_duration(needed)
+        ),
+        Evidence::Reversed { peak, now } => format!(
+            "was reported leaking; no longer: fell from {} to {} and still falls",
+            fmt_value(m, peak),
+            fmt_value(m, now)
+        ),
     }
 }
 
@@ -224,6 +243,7 @@ pub fn live_verdict(
             };
             (fmt_rate(m, *rate), format!("LEAK{tail}"), Tone::Bad)
         }
+        Some(Verdict::Rising { rate, .. }) => (fmt_rate(m, *rate), "rising".into(), Tone::Quiet),
         Some(Verdict::Healthy { rate, .. }) => (fmt_rate(m, *rate), "ok".into(), Tone::Good),
         Some(Verdict::Undecided(Why::TooFewSamples { .. })) => {
             (fmt_rate(m, 0.0), "collecting samples".into(), Tone::Quiet)
@@ -251,7 +271,12 @@ pub fn sample_line(t: f64, values: &[(Metric, Option<u64>)]) -> String {
 }
 
 /// One sample as a JSON record.
-pub fn sample_json(t: f64, values: &[(Metric, Option<u64>)], leaking: &[&str]) -> String {
+pub fn sample_json(
+    t: f64,
+    values: &[(Metric, Option<u64>)],
+    leaking: &[&str],
+    rising: &[&str],
+) -> String {
     let mut rec = Map::new();
     rec.insert("type".into(), json!("sample"));
     rec.insert("t".into(), json!((t * 1000.0).round() / 1000.0));
@@ -259,6 +284,7 @@ pub fn sample_json(t: f64, values: &[(Metric, Option<u64>)], leaking: &[&str]) -
         rec.insert(m.json_key().into(), json!(v));
     }
     rec.insert("leaking".into(), json!(leaking));
+    rec.insert("rising".into(), json!(rising));
     Value::Object(rec).to_string()
 }
 
@@ -435,6 +461,7 @@ pub fn verdict_json_of(
 ) -> String {
     let cgroup = matches!(who, Subject::Cgroup { .. });
     let mut leaks = Vec::new();
+    let mut rising = Vec::new();
     let mut healthy = Vec::new();
     let mut undecided = Vec::new();
     for j in judged {
@@ -455,6 +482,16 @@ pub fn verdict_json_of(
                 limit_name: j.exhaustion.as_ref().filter(|_| cgroup).map(limit_name),
                 limit_note: (cgroup && m == Metric::Fds).then_some(NO_SINGLE_LIMIT),
             }),
+            Verdict::Rising {
+                rate,
+                p_value,
+                evidence: ev,
+            } => rising.push(json!({
+                "metric": m.name(),
+                "slope_per_s": rate,
+                "p_value": p_value,
+                "reason": evidence(m, ev),
+            })),
             Verdict::Healthy { .. } => healthy.push(m.name()),
             Verdict::Undecided(w) => {
                 undecided.push(json!({"metric": m.name(), "reason": why(w)}));
@@ -466,6 +503,7 @@ pub fn verdict_json_of(
         "duration_s": (elapsed * 1000.0).round() / 1000.0,
         "samples": samples,
         "leaks": leaks,
+        "rising": rising,
         "healthy": healthy,
         "undecided": undecided,
         "incomplete": incomplete.clone().into_option(),
@@ -545,6 +583,18 @@ pub fn verdict_text_of(
                     fmt_rate(m, *rate),
                 );
                 let _ = writeln!(s, "       {:<11} {}", "", p.dim(&evidence(m, ev)));
+            }
+            Verdict::Rising {
+                rate, evidence: ev, ..
+            } => {
+                let _ = writeln!(
+                    s,
+                    "  {} {:<11} {}, not a leak yet: {}",
+                    p.warning("up  "),
+                    m.name(),
+                    fmt_rate(m, *rate),
+                    p.dim(&evidence(m, ev))
+                );
             }
             Verdict::Healthy { evidence: ev, .. } => {
                 let _ = writeln!(

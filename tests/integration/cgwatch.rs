@@ -50,7 +50,7 @@ fn live_two_processes_leak_memory_against_the_cgroups_limit() {
         "--interval",
         "0.2s",
         "--duration",
-        "4s",
+        "6s",
     ]));
     let v = verdict(&o);
     assert_eq!(o.status.code(), Some(1), "{v}\n{}", stderr(&o));
@@ -96,7 +96,7 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
         "--interval",
         "0.2s",
         "--duration",
-        "4s",
+        "6s",
     ]));
     let v = verdict(&o);
     assert_eq!(o.status.code(), Some(1), "{v}\n{}", stderr(&o));
@@ -118,7 +118,7 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
         "--interval",
         "0.1s",
         "--duration",
-        "2s",
+        "5s",
     ]));
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));

@@ -18,7 +18,10 @@
 //! 5. memory that rises and falls (garbage collection, caches) is judged on
 //!    its floor: the minimum of each segment between significant drops.
 
-use super::stats::{drift_p_up, floor, mk_p_up, reduce, theil_sen};
+use super::stats::{
+    curvature, df_critical, df_tau, drift_p_up, floor, lag1_autocorrelation, levels_p_up, mk_p_up,
+    ols, reduce, theil_sen,
+};
 
 /// How a metric behaves, which decides how it is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +43,25 @@ pub struct Spec {
 }
 
 /// Significance level for the trend test (one-sided).
-pub const ALPHA: f64 = 0.01;
+pub const ALPHA: f64 = 0.001;
+/// The drift test (a series that may wander) must reach this level.
+pub const DRIFT_ALPHA: f64 = 0.0001;
+/// The levels test is used only when the residuals around the line have
+/// at most this lag-1 autocorrelation: with longer memory its HAC error
+/// is too small in samples this short (a slowly cycling pool passes it).
+pub const MAX_RESIDUAL_MEMORY: f64 = 0.75;
+/// A rise significant at this level (one-sided) but not at [`ALPHA`] is
+/// "rising, not yet significant".
+pub const ALPHA_RISING: f64 = 0.05;
+/// Significantly concave (z below minus this) with the rate at the end
+/// under this share of the rate at the start: a slowdown (a warm-up), not
+/// a leak.
+pub const SLOWING_RATIO: f64 = 0.85;
+pub const SLOWING_Z: f64 = 2.326;
+/// A rise must have been seen this long (seconds) to be a leak: before,
+/// a warm-up and a leak look the same. A leak of 4 or 5 a second sampled
+/// every 250 ms is reported at 3.75 s.
+pub const MIN_SPAN: f64 = 3.7;
 /// Fewer samples than this: no verdict yet.
 pub const MIN_SAMPLES: usize = 8;
 /// The series is reduced to at most this many points before testing
@@ -61,6 +82,12 @@ pub enum Evidence {
     TooSmall { growth: f64 },
     /// Grew earlier, no longer: `recent` is the recent rate.
     LevelledOff { recent: f64 },
+    /// Rose, then has not risen for `flat_s` seconds: longer than its
+    /// rises have ever paused.
+    Stopped { flat_s: f64 },
+    /// Rises, ever slower: `early` and `recent` are the rates of the
+    /// first and second half (a warm-up approaching its plateau).
+    Slowing { early: f64, recent: f64 },
     /// A leak: rising `slope` per second, `growth` over `duration` s.
     Rising {
         slope: f64,
@@ -76,11 +103,19 @@ pub enum Evidence {
     FloorNotHigher,
     /// A leak under a sawtooth: the floor rises `slope` per second.
     FloorRising { slope: f64, troughs: usize, p: f64 },
+    /// A leak by every test, seen for `span` seconds only: a leak needs
+    /// `needed` (a warm-up looks the same until it levels off).
+    TooShort { span: f64, needed: f64 },
+    /// Was a leak; fell from `peak` to `now`, and still falls.
+    Reversed { peak: f64, now: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
     pub leaking: bool,
+    /// Rises, but not (yet) enough for a leak: a trend significant at
+    /// [`ALPHA_RISING`] only, or one that slows or has stopped.
+    pub rising: bool,
     /// Theil-Sen slope, unit per second (of the floor for memory with drops).
     pub slope_per_s: f64,
     /// One-sided Mann-Kendall p-value for an upward trend.
@@ -95,6 +130,7 @@ impl Judgement {
     fn no(evidence: Evidence, slope: f64, p: f64, floor: bool) -> Judgement {
         Judgement {
             leaking: false,
+            rising: false,
             slope_per_s: slope,
             p_value: p,
             floor_based: floor,
@@ -122,6 +158,13 @@ pub enum Verdict {
         p_value: f64,
         evidence: Evidence,
     },
+    /// Rises, not (yet) enough for a leak: the trend is not yet
+    /// significant, too short, or slows down.
+    Rising {
+        rate: f64,
+        p_value: f64,
+        evidence: Evidence,
+    },
     /// Judged, and not leaking.
     Healthy {
         rate: f64,
@@ -131,22 +174,39 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The verdict from a judgement of `samples` samples (`denied`: a read
-    /// of the metric was refused).
-    pub fn of(j: &Judgement, samples: usize, denied: bool) -> Verdict {
+    /// The verdict of one judgement of `samples` samples spanning `span`
+    /// seconds (`denied`: a read of the metric was refused), without
+    /// history: a leak only once seen for [`MIN_SPAN`]. `watch` keeps a
+    /// history instead ([`super::running::Running`]).
+    pub fn of(j: &Judgement, samples: usize, span: f64, denied: bool) -> Verdict {
         if samples == 0 {
             Verdict::Undecided(Why::Unreadable { denied })
-        } else if j.leaking {
-            Verdict::Leak {
-                rate: j.slope_per_s,
-                p_value: j.p_value,
-                evidence: j.evidence,
-            }
         } else if samples < MIN_SAMPLES {
             Verdict::Undecided(Why::TooFewSamples {
                 samples,
                 needed: MIN_SAMPLES,
             })
+        } else if j.leaking && span >= MIN_SPAN {
+            Verdict::Leak {
+                rate: j.slope_per_s,
+                p_value: j.p_value,
+                evidence: j.evidence,
+            }
+        } else if j.leaking {
+            Verdict::Rising {
+                rate: j.slope_per_s,
+                p_value: j.p_value,
+                evidence: Evidence::TooShort {
+                    span,
+                    needed: MIN_SPAN,
+                },
+            }
+        } else if j.rising {
+            Verdict::Rising {
+                rate: j.slope_per_s,
+                p_value: j.p_value,
+                evidence: j.evidence,
+            }
         } else {
             Verdict::Healthy {
                 rate: j.slope_per_s,
@@ -157,6 +217,10 @@ impl Verdict {
 
     pub fn is_leak(&self) -> bool {
         matches!(self, Verdict::Leak { .. })
+    }
+
+    pub fn is_rising(&self) -> bool {
+        matches!(self, Verdict::Rising { .. })
     }
 
     pub fn is_undecided(&self) -> bool {
@@ -190,26 +254,25 @@ pub fn judge(t: &[f64], y: &[f64], spec: &Spec) -> Judgement {
 
 fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
     let slope = theil_sen(t, y);
-    // Both tests must reject; the larger p-value is the evidence reported.
-    let p = mk_p_up(y).max(drift_p_up(y));
+    let p = trend_p_up(t, y);
     let growth = slope * duration;
+    let big_enough = slope > 0.0 && growth >= spec.min_growth && slope >= spec.min_rate;
     if p >= ALPHA {
-        return Judgement::no(Evidence::NoTrend { p }, slope, p, false);
+        let mut j = Judgement::no(Evidence::NoTrend { p }, slope, p, false);
+        j.rising = big_enough && p < ALPHA_RISING;
+        return j;
     }
-    if slope <= 0.0 || growth < spec.min_growth || slope < spec.min_rate {
+    if !big_enough {
         return Judgement::no(Evidence::TooSmall { growth }, slope, p, false);
     }
-    // Persistence: the last third still rises, by several separate steps.
-    let k = (t.len() / 3).max(4).min(t.len());
-    let (rt, ry) = (&t[t.len() - k..], &y[y.len() - k..]);
-    let recent = theil_sen(rt, ry);
-    let half = &y[y.len() / 2..];
-    let rises = half.windows(2).filter(|w| w[1] > w[0]).count();
-    if recent < 0.3 * slope || rises < 3 {
-        return Judgement::no(Evidence::LevelledOff { recent }, slope, p, false);
+    if let Some(evidence) = not_persistent(t, y, slope) {
+        let mut j = Judgement::no(evidence, slope, p, false);
+        j.rising = true;
+        return j;
     }
     Judgement {
         leaking: true,
+        rising: true,
         slope_per_s: slope,
         p_value: p,
         floor_based: false,
@@ -220,6 +283,66 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
             p,
         },
     }
+}
+
+/// The significance of an upward trend: Mann-Kendall on the values, and
+/// a test chosen by whether the values pull back to a line (a
+/// Dickey-Fuller test on the residuals of a least-squares line rejects a
+/// unit root at 0.1%): if they do, the slope over its HAC standard error
+/// (powerful under noise); if they may wander (a random walk, a slow
+/// mean-reverting drift), the KVB drift test on the increments (which
+/// keeps its level there). Both must reject; the larger p-value is the
+/// evidence.
+pub fn trend_p_up(t: &[f64], y: &[f64]) -> f64 {
+    let fit = ols(t, y);
+    let short_memory = lag1_autocorrelation(&fit.resid) <= MAX_RESIDUAL_MEMORY;
+    let test = if short_memory && df_tau(&fit.resid) < df_critical(y.len()) {
+        levels_p_up(&fit)
+    } else {
+        // A wandering series needs stronger evidence: its p-value is
+        // scaled so that it must reach DRIFT_ALPHA to pass ALPHA.
+        (drift_p_up(y) * ALPHA / DRIFT_ALPHA).min(1.0)
+    };
+    mk_p_up(y).max(test)
+}
+
+/// Why a significant rise is not (yet) a leak: it stopped, or it slows
+/// down (a warm-up approaching its plateau), or its recent part no longer
+/// rises. None: it persists.
+fn not_persistent(t: &[f64], y: &[f64], slope: f64) -> Option<Evidence> {
+    let n = t.len();
+    let dt = (t[n - 1] - t[0]) / (n - 1) as f64;
+    // A rise is an increase of at least a quarter of the mean step.
+    let quantum = 0.25 * slope * dt;
+    let rise = |w: &[f64]| w[1] - w[0] > quantum.max(0.0) && w[1] > w[0];
+    let rises: Vec<bool> = y.windows(2).map(rise).collect();
+    // Stopped: the run of samples without a rise at the end is too long
+    // for how often this series rises (probability under 1%).
+    let flat_run = rises.iter().rev().take_while(|r| !**r).count();
+    let q = rises.iter().filter(|r| **r).count() as f64 / rises.len().max(1) as f64;
+    if flat_run >= 2 && (1.0 - q).powi(flat_run as i32) < 0.01 {
+        return Some(Evidence::Stopped {
+            flat_s: flat_run as f64 * dt,
+        });
+    }
+    // Persistence: the last third still rises, by several separate steps.
+    let k = (n / 3).max(4).min(n);
+    let recent = theil_sen(&t[n - k..], &y[n - k..]);
+    let half_rises = rises[rises.len() / 2..].iter().filter(|r| **r).count();
+    if recent < 0.5 * slope || half_rises < 3 {
+        return Some(Evidence::LevelledOff { recent });
+    }
+    // Slowing: concave, significantly, with the rate at the end well below
+    // the rate at the start (a warm-up approaching its plateau).
+    if let Some(c) = curvature(t, y, &ols(t, y)) {
+        if c.z < -SLOWING_Z && c.rate_end < SLOWING_RATIO * c.rate_start {
+            return Some(Evidence::Slowing {
+                early: c.rate_start,
+                recent: c.rate_end,
+            });
+        }
+    }
+    None
 }
 
 fn judge_floor(ft: &[f64], fy: &[f64], duration: f64, spec: &Spec) -> Judgement {
@@ -247,6 +370,7 @@ fn judge_floor(ft: &[f64], fy: &[f64], duration: f64, spec: &Spec) -> Judgement 
     }
     Judgement {
         leaking: true,
+        rising: true,
         slope_per_s: slope,
         p_value: p,
         floor_based: true,

@@ -5,11 +5,15 @@
 
 pub mod detector;
 pub mod metric;
+pub mod running;
 pub mod stats;
+pub mod suite;
 pub mod window;
 
 pub use detector::{
-    ALPHA, Evidence, Judgement, MAX_POINTS, MIN_SAMPLES, Shape, Spec, Verdict, Why, judge,
+    ALPHA, ALPHA_RISING, Evidence, Judgement, MAX_POINTS, MIN_SAMPLES, MIN_SPAN, Shape, Spec,
+    Verdict, Why, judge,
 };
 pub use metric::{DEFAULT_METRICS, Metric};
+pub use running::Running;
 pub use window::{WINDOW_CAP, Window};

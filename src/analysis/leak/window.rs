@@ -55,6 +55,10 @@ impl Window {
         self.t.is_empty()
     }
 
+    pub fn last_time(&self) -> Option<f64> {
+        self.t.back().copied()
+    }
+
     pub fn last(&self) -> Option<f64> {
         self.y.back().copied()
     }
@@ -74,7 +78,25 @@ impl Window {
     /// The typed verdict of this window (`denied`: a read of the metric
     /// was refused).
     pub fn verdict(&self, spec: &Spec, denied: bool) -> Verdict {
-        Verdict::of(&self.judge(spec), self.len(), denied)
+        Verdict::of(&self.judge(spec), self.len(), self.span(), denied)
+    }
+
+    /// Seconds between the first and the last sample kept.
+    pub fn span(&self) -> f64 {
+        match (self.t.front(), self.t.back()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0.0,
+        }
+    }
+
+    /// The values kept, oldest first.
+    pub fn values(&self) -> Vec<f64> {
+        self.y.iter().copied().collect()
+    }
+
+    /// The times kept, oldest first.
+    pub fn times(&self) -> Vec<f64> {
+        self.t.iter().copied().collect()
     }
 
     /// The last `n` values, for a sparkline.
