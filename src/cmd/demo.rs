@@ -349,3 +349,27 @@ pub fn child(a: &ChildSettings) -> Result<Output, CliError> {
         code: ExitCode::Ok,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_once_leaks_first_each_with_a_true_rate() {
+        let mut names: Vec<&str> = ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        let first_control = ALL.iter().position(|s| !s.is_leak()).unwrap();
+        assert!(ALL[first_control..].iter().all(|s| !s.is_leak()));
+        assert_eq!(first_control, 6);
+        for s in ALL.iter().filter(|s| s.is_leak()) {
+            assert!(s.expected().iter().all(|e| e.per_second > 0.0), "{s:?}");
+        }
+        assert_eq!(Scenario::FdLeakSlow.expected()[0].per_second, 0.5);
+        let l = list();
+        let (leaks, controls) = l.split_once("Controls").unwrap();
+        assert!(leaks.contains("fd-leak-slow") && !leaks.contains("cache-warmup"));
+        assert!(controls.contains("wander") && !controls.contains("thread-leak"));
+    }
+}

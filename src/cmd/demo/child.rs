@@ -457,6 +457,77 @@ mod tests {
         assert!(zm.abs() < 0.03 && (zv - 1.0).abs() < 0.05, "{zm} {zv}");
     }
 
+    /// Drives a scenario on a synthetic clock (50 ms steps up to `until`
+    /// seconds), calling `check` after each step.
+    fn drive(sc: Scenario, until: f64, mut check: impl FnMut(f64, &State)) -> State {
+        let mut s = State::new(sc, 1);
+        let mut t = 0.0;
+        while t <= until {
+            s.step(t);
+            check(t, &s);
+            t += 0.05;
+        }
+        s
+    }
+
+    #[test]
+    fn the_slow_leaks_keep_one_unit_per_period_under_their_noise() {
+        let s = drive(Scenario::FdLeakSlow, 30.01, |t, s| {
+            // +1 at 2, 4, ... s; the noise is 0-6 more.
+            assert_eq!(s.files.len(), (t / 2.0).floor() as usize, "t = {t}");
+            assert!(s.noise.len() <= 6);
+        });
+        assert_eq!(s.files.len(), 15);
+        let mut sizes = std::collections::BTreeSet::new();
+        let s = drive(Scenario::ThreadLeakChurn, 10.01, |t, s| {
+            assert_eq!(s.leaked_threads, (t.floor()) as u32, "t = {t}");
+            if t > 0.0 {
+                assert!((4..=12).contains(&s.workers.len()), "{}", s.workers.len());
+            }
+            sizes.insert(s.workers.len());
+        });
+        assert!(sizes.len() >= 5, "the pool churns: {sizes:?}");
+        for w in s.workers {
+            w.retire();
+        }
+    }
+
+    #[test]
+    fn the_controls_stay_within_their_shapes() {
+        let mut bursts = 0;
+        drive(Scenario::CronBurst, 30.0, |_, s| {
+            assert!(s.files.is_empty() || s.files.len() == 150);
+            bursts += usize::from(s.files.len() == 150);
+        });
+        // 2 s of every 8, at 50 ms steps: 3 or 4 bursts in 30 s.
+        assert!((3 * 40..=4 * 41).contains(&bursts), "{bursts}");
+        let mut seen = (usize::MAX, 0);
+        drive(Scenario::PoolCycle, 30.0, |_, s| {
+            assert!((10..=30).contains(&s.pool.len()), "{}", s.pool.len());
+            seen = (seen.0.min(s.pool.len()), seen.1.max(s.pool.len()));
+        });
+        assert_eq!(seen, (10, 30));
+        let mut most = 0;
+        let s = drive(Scenario::ThreadBurst, 12.0, |_, s| {
+            most = most.max(s.workers.len())
+        });
+        assert_eq!(most, 30);
+        for w in s.workers {
+            w.retire();
+        }
+        let mut levels = Vec::new();
+        drive(Scenario::Wander, 60.0, |_, s| {
+            levels.push(s.files.len() as f64)
+        });
+        let mean = levels.iter().sum::<f64>() / levels.len() as f64;
+        assert!((35.0..65.0).contains(&mean), "{mean}");
+        let s = drive(Scenario::CacheFillStop, 5.0, |t, s| {
+            let held = s.memory.len() * 256 * 1024;
+            assert!(held as f64 <= 40.0 * MIB as f64 * (t / 3.0).min(1.0) + 1.0);
+        });
+        assert_eq!(s.memory.len() * 256 * 1024, 40 * MIB);
+    }
+
     #[test]
     fn seed_zero_is_not_stuck() {
         let mut r = Rng::new(0);
