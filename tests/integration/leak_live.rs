@@ -4,7 +4,7 @@
 //! --json`, judged from the JSON lines. A leak must be named in a sample
 //! line's `leaking` list in time (4 s for the fast ones that are read at
 //! every sample, 30 s for the others) and in the final verdict with a rate within 25% of
-//! the child's true rate; a control must never be named leaking, in any
+//! the child's true rate, and stay named once it is; a control must never be named leaking, in any
 //! sample line or in the verdict. Every miss of every scenario is
 //! collected and reported together.
 
@@ -194,6 +194,24 @@ fn misses(name: &str, want: Option<&Leak>, recs: &[Value], code: Option<i32>) ->
             let first = samples
                 .iter()
                 .find(|s| names(&s["leaking"]).iter().any(|m| m == w.metric));
+            // Once shown, LEAK stays: a leak's trend never reverses.
+            let flagged = |s: &&Value| names(&s["leaking"]).iter().any(|m| m == w.metric);
+            if let Some(i) = samples.iter().position(flagged) {
+                let dropped: Vec<String> = samples[i..]
+                    .iter()
+                    .filter(|s| !flagged(s))
+                    .map(|s| format!("{}", s["t"]))
+                    .collect();
+                if !dropped.is_empty() {
+                    out.push(format!(
+                        "{name}: {} left the leaking list after t = {} s, at {} later samples (t = {})",
+                        w.metric,
+                        samples[i]["t"],
+                        dropped.len(),
+                        dropped[..dropped.len().min(5)].join(", ")
+                    ));
+                }
+            }
             match first {
                 Some(s) if s["t"].as_f64().is_some_and(|t| t <= w.flagged_by) => {}
                 Some(s) => out.push(format!(
