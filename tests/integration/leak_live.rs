@@ -99,6 +99,28 @@ fn run_demo(name: &str) -> Option<Run> {
         o.status,
         stderr(&o)
     );
+    // The demo stopped its child before exiting: nothing of it is left in
+    // its cgroup (else it is killed here, by PID, and the test fails).
+    let left = || -> Vec<i32> {
+        mem.file("cgroup.procs")
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    };
+    let gone = (0..250).any(|_| {
+        let empty = left().is_empty();
+        if !empty {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        empty
+    });
+    let leftover = left();
+    for pid in &leftover {
+        if let Some(p) = rustix::process::Pid::from_raw(*pid) {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+        }
+    }
+    assert!(gone, "demo {name} left processes behind: {leftover:?}");
     drop((mem, pids));
     Some((recs, o.status.code()))
 }
