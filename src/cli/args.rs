@@ -127,9 +127,18 @@ value_enum! {
         MemoryLeak,
         ThreadLeak,
         SocketLeak,
+        FdLeakSlow,
+        ThreadLeakChurn,
         GcSawtooth,
         WarmupPlateau,
         Steady,
+        CacheWarmup,
+        CacheFillStop,
+        LateLoad,
+        CronBurst,
+        PoolCycle,
+        ThreadBurst,
+        Wander,
     }
 }
 
@@ -490,6 +499,9 @@ pub struct DemoArgs {
     /// Time between samples (10ms to 1h)
     #[arg(long, default_value = "250ms", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
+    /// The seed of the child's noise (the same seed, the same run)
+    #[arg(long, hide = true, default_value_t = crate::cmd::demo::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -499,6 +511,9 @@ pub struct DemoChildArgs {
     /// Seconds after which the child exits by itself
     #[arg(long, default_value_t = 120)]
     pub lifetime: u64,
+    /// The seed of the child's noise
+    #[arg(long, default_value_t = crate::cmd::demo::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 /// TARGET and how to pick among several matches; shared by every

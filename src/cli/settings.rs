@@ -84,10 +84,12 @@ impl Settings {
                 scenario: a.scenario.map(Into::into),
                 duration: a.duration,
                 interval: a.interval,
+                seed: a.seed,
             }),
             Command::DemoChild(a) => Settings::DemoChild(cmd::demo::ChildSettings {
                 scenario: a.scenario.into(),
                 lifetime: a.lifetime,
+                seed: a.seed,
             }),
         })
     }

@@ -4,7 +4,6 @@
 //! and the child dies with its parent. Nothing is written to disk.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,26 +12,62 @@ use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ExitCode};
 
+mod child;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     FdLeak,
     MemoryLeak,
     ThreadLeak,
     SocketLeak,
+    FdLeakSlow,
+    ThreadLeakChurn,
     GcSawtooth,
     WarmupPlateau,
     Steady,
+    CacheWarmup,
+    CacheFillStop,
+    LateLoad,
+    CronBurst,
+    PoolCycle,
+    ThreadBurst,
+    Wander,
 }
 
-pub const ALL: [Scenario; 7] = [
+/// Every scenario, the leaks first, then the controls.
+pub const ALL: [Scenario; 16] = [
     Scenario::FdLeak,
     Scenario::MemoryLeak,
     Scenario::ThreadLeak,
     Scenario::SocketLeak,
+    Scenario::FdLeakSlow,
+    Scenario::ThreadLeakChurn,
     Scenario::GcSawtooth,
     Scenario::WarmupPlateau,
     Scenario::Steady,
+    Scenario::CacheWarmup,
+    Scenario::CacheFillStop,
+    Scenario::LateLoad,
+    Scenario::CronBurst,
+    Scenario::PoolCycle,
+    Scenario::ThreadBurst,
+    Scenario::Wander,
 ];
+
+/// The seed of the children's noise when none is given (`--seed`).
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A metric a leak scenario must be reported leaking, and how fast it
+/// truly grows (per second, in the metric's unit: bytes for `rss`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expected {
+    pub metric: Metric,
+    pub per_second: f64,
+}
+
+const fn leaks(metric: Metric, per_second: f64) -> Expected {
+    Expected { metric, per_second }
+}
 
 impl Scenario {
     pub fn name(self) -> &'static str {
@@ -41,9 +76,18 @@ impl Scenario {
             Scenario::MemoryLeak => "memory-leak",
             Scenario::ThreadLeak => "thread-leak",
             Scenario::SocketLeak => "socket-leak",
+            Scenario::FdLeakSlow => "fd-leak-slow",
+            Scenario::ThreadLeakChurn => "thread-leak-churn",
             Scenario::GcSawtooth => "gc-sawtooth",
             Scenario::WarmupPlateau => "warmup-plateau",
             Scenario::Steady => "steady",
+            Scenario::CacheWarmup => "cache-warmup",
+            Scenario::CacheFillStop => "cache-fill-stop",
+            Scenario::LateLoad => "late-load",
+            Scenario::CronBurst => "cron-burst",
+            Scenario::PoolCycle => "pool-cycle",
+            Scenario::ThreadBurst => "thread-burst",
+            Scenario::Wander => "wander",
         }
     }
 
@@ -57,34 +101,74 @@ impl Scenario {
             Scenario::SocketLeak => {
                 "accepts loopback connections whose peer closes, and never closes its end: CLOSE_WAIT (cap 300)"
             }
+            Scenario::FdLeakSlow => {
+                "keeps one more descriptor every 2 s while 0-6 others are opened and closed every 0.25-0.5 s"
+            }
+            Scenario::ThreadLeakChurn => {
+                "starts a thread a second that never ends while 4-12 short-lived workers come and go"
+            }
             Scenario::GcSawtooth => {
-                "control: memory climbs by 2 MiB steps to 32 MiB, then is all freed, again and again"
+                "memory climbs by 2 MiB steps to 32 MiB, then is all freed, again and again"
             }
             Scenario::WarmupPlateau => {
-                "control: opens 40 descriptors and 16 MiB in its first 4 seconds, then stays flat"
+                "opens 40 descriptors and 16 MiB in its first 4 seconds, then stays flat"
             }
-            Scenario::Steady => "control: does nothing",
+            Scenario::Steady => "does nothing",
+            Scenario::CacheWarmup => {
+                "fills a 60 MiB cache along 1 - e^(-t/4) (most of it in 10 s), then stays flat"
+            }
+            Scenario::CacheFillStop => "fills 40 MiB at an even pace for 3 s, then stops",
+            Scenario::LateLoad => "flat, then loads 60 MiB at once at 20 s, then flat again",
+            Scenario::CronBurst => "holds 150 more descriptors for 2 s every 8 s",
+            Scenario::PoolCycle => {
+                "a loopback connection pool growing from 10 to 30 connections and back, again and again"
+            }
+            Scenario::ThreadBurst => "starts 30 threads every 5 s, each ending within 1.5 s",
+            Scenario::Wander => {
+                "holds a number of descriptors that wanders at random, pulled back to 50"
+            }
         }
     }
 
-    /// Metrics that must be reported leaking (empty for the controls).
-    pub fn expected(self) -> &'static [Metric] {
+    /// The metrics that must be reported leaking, with their true rates
+    /// (empty for the controls).
+    pub fn expected(self) -> &'static [Expected] {
+        const FD_LEAK: [Expected; 1] = [leaks(Metric::Fds, 5.0)];
+        // 1 MiB every 250 ms.
+        const MEMORY_LEAK: [Expected; 1] = [leaks(Metric::Rss, 4.0 * 1_048_576.0)];
+        const THREAD_LEAK: [Expected; 1] = [leaks(Metric::Threads, 4.0)];
+        // One connection every 300 ms.
+        const SOCKET_LEAK: [Expected; 1] = [leaks(Metric::CloseWait, 10.0 / 3.0)];
+        const FD_LEAK_SLOW: [Expected; 1] = [leaks(Metric::Fds, 0.5)];
+        const THREAD_LEAK_CHURN: [Expected; 1] = [leaks(Metric::Threads, 1.0)];
         match self {
-            Scenario::FdLeak => &[Metric::Fds],
-            Scenario::MemoryLeak => &[Metric::Rss],
-            Scenario::ThreadLeak => &[Metric::Threads],
-            Scenario::SocketLeak => &[Metric::CloseWait],
+            Scenario::FdLeak => &FD_LEAK,
+            Scenario::MemoryLeak => &MEMORY_LEAK,
+            Scenario::ThreadLeak => &THREAD_LEAK,
+            Scenario::SocketLeak => &SOCKET_LEAK,
+            Scenario::FdLeakSlow => &FD_LEAK_SLOW,
+            Scenario::ThreadLeakChurn => &THREAD_LEAK_CHURN,
             _ => &[],
         }
+    }
+
+    pub fn is_leak(self) -> bool {
+        !self.expected().is_empty()
     }
 }
 
 fn list() -> String {
     let mut s = String::from(
-        "proctor demo SCENARIO: run a child process that behaves this way and watch it\n\n",
+        "proctor demo SCENARIO: run a child process that behaves this way and watch it\n",
     );
-    for sc in ALL {
-        s.push_str(&format!("  {:<15} {}\n", sc.name(), sc.describe()));
+    for (heading, leak) in [
+        ("Leaks (the verdict must name the leak):", true),
+        ("Controls (healthy: no leak may be reported):", false),
+    ] {
+        s.push_str(&format!("\n{heading}\n"));
+        for sc in ALL.iter().filter(|sc| sc.is_leak() == leak) {
+            s.push_str(&format!("  {:<18} {}\n", sc.name(), sc.describe()));
+        }
     }
     s.push_str(
         "\nExample: proctor demo fd-leak   (options: --duration 20s --interval 250ms --json)\n",
@@ -101,6 +185,8 @@ pub struct Settings {
     pub duration: Duration,
     /// Time between samples (within its bounds).
     pub interval: Duration,
+    /// The seed of the child's noise (hidden `--seed`).
+    pub seed: u64,
 }
 
 /// What the demo's child (`demo-child`) is asked.
@@ -109,6 +195,8 @@ pub struct ChildSettings {
     pub scenario: Scenario,
     /// Seconds after which the child exits by itself.
     pub lifetime: u64,
+    /// The seed of its noise: the same seed, the same behaviour.
+    pub seed: u64,
 }
 
 /// Kills and reaps the child on every way out.
@@ -137,6 +225,7 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn Write) -> Result<Output, CliEr
     let lifetime = a.duration.as_secs().saturating_add(30);
     let child = Command::new(exe)
         .args(["demo-child", sc.name(), "--lifetime", &lifetime.to_string()])
+        .args(["--seed", &a.seed.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -194,14 +283,20 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn Write) -> Result<Output, CliEr
     } else {
         sc.expected()
             .iter()
-            .all(|m| outcome.leaks.contains(&m.name()))
+            .all(|e| outcome.leaks.contains(&e.metric.name()))
     };
     if ctx.json {
-        let names: Vec<&str> = sc.expected().iter().map(|m| m.name()).collect();
+        let names: Vec<&str> = sc.expected().iter().map(|e| e.metric.name()).collect();
+        let rates: serde_json::Map<String, serde_json::Value> = sc
+            .expected()
+            .iter()
+            .map(|e| (e.metric.name().to_string(), e.per_second.into()))
+            .collect();
         let _ = writeln!(
             out,
             "{}",
-            serde_json::json!({"type": "demo", "scenario": sc.name(), "expected_leaks": names, "as_expected": as_expected})
+            serde_json::json!({"type": "demo", "scenario": sc.name(), "seed": a.seed,
+                "expected_leaks": names, "expected_rates_per_s": rates, "as_expected": as_expected})
         );
     } else {
         let msg = match (sc.expected().is_empty(), as_expected) {
@@ -248,98 +343,33 @@ pub fn child(a: &ChildSettings) -> Result<Output, CliError> {
         signal_hook::consts::SIGINT,
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     );
-    if a.scenario == Scenario::FdLeak {
-        // A typical default soft limit, so the demo shows a time to exhaustion
-        // in minutes rather than hours.
-        let mut lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-        lim.current = Some(lim.current.unwrap_or(1024).min(1024));
-        let _ = rustix::process::setrlimit(rustix::process::Resource::Nofile, lim);
-    }
-    let start = Instant::now();
-    // A lifetime past what Instant can hold: the child ends with its parent.
-    let end = start.checked_add(Duration::from_secs(a.lifetime));
-    let parent = rustix::process::getppid();
-    let mut files = Vec::new();
-    let mut memory: Vec<Vec<u8>> = Vec::new();
-    let mut threads = 0u32;
-    let mut held = Vec::new();
-    let listener = if a.scenario == Scenario::SocketLeak {
-        TcpListener::bind("127.0.0.1:0").ok()
-    } else {
-        None
-    };
-    let mut tick = 0u64;
-    let period = match a.scenario {
-        Scenario::FdLeak => Duration::from_millis(200),
-        Scenario::SocketLeak => Duration::from_millis(300),
-        _ => Duration::from_millis(250),
-    };
-    while end.is_none_or(|e| Instant::now() < e) {
-        if rustix::process::getppid() != parent {
-            break;
-        }
-        let secs = start.elapsed().as_secs_f64();
-        match a.scenario {
-            Scenario::FdLeak if files.len() < 1000 => {
-                if let Ok(f) = std::fs::File::open("/dev/null") {
-                    files.push(f);
-                }
-            }
-            Scenario::MemoryLeak if memory.len() < 256 => memory.push(vec![1u8; 1 << 20]),
-            Scenario::ThreadLeak if threads < 400 => {
-                for _ in 0..1 {
-                    if std::thread::Builder::new()
-                        .stack_size(64 * 1024)
-                        .spawn(|| {
-                            loop {
-                                std::thread::park();
-                            }
-                        })
-                        .is_ok()
-                    {
-                        threads += 1;
-                    }
-                }
-            }
-            Scenario::SocketLeak if held.len() < 300 => {
-                if let Some(l) = &listener {
-                    if let Ok(addr) = l.local_addr() {
-                        if let Ok(c) = TcpStream::connect(addr) {
-                            if let Ok((server_side, _)) = l.accept() {
-                                held.push(server_side);
-                            }
-                            drop(c);
-                        }
-                    }
-                }
-            }
-            Scenario::GcSawtooth => {
-                if memory.len() >= 16 {
-                    memory.clear();
-                } else {
-                    memory.push(vec![1u8; 2 << 20]);
-                }
-            }
-            Scenario::WarmupPlateau if secs < 4.0 => {
-                for _ in 0..2 {
-                    if let Ok(f) = std::fs::File::open("/dev/null") {
-                        files.push(f);
-                    }
-                }
-                memory.push(vec![1u8; 1 << 20]);
-            }
-            _ => {}
-        }
-        tick += 1;
-        let next = period
-            .checked_mul(u32::try_from(tick).unwrap_or(u32::MAX))
-            .unwrap_or(Duration::MAX);
-        if let Some(left) = next.checked_sub(start.elapsed()) {
-            std::thread::sleep(left);
-        }
-    }
+    child::run(a.scenario, a.seed, a.lifetime);
     Ok(Output {
         stdout: String::new(),
         code: ExitCode::Ok,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_once_leaks_first_each_with_a_true_rate() {
+        let mut names: Vec<&str> = ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        let first_control = ALL.iter().position(|s| !s.is_leak()).unwrap();
+        assert!(ALL[first_control..].iter().all(|s| !s.is_leak()));
+        assert_eq!(first_control, 6);
+        for s in ALL.iter().filter(|s| s.is_leak()) {
+            assert!(s.expected().iter().all(|e| e.per_second > 0.0), "{s:?}");
+        }
+        assert_eq!(Scenario::FdLeakSlow.expected()[0].per_second, 0.5);
+        let l = list();
+        let (leaks, controls) = l.split_once("Controls").unwrap();
+        assert!(leaks.contains("fd-leak-slow") && !leaks.contains("cache-warmup"));
+        assert!(controls.contains("wander") && !controls.contains("thread-leak"));
+    }
 }

@@ -28,6 +28,8 @@
 //!   and arithmetic on kernel numbers never wraps.
 //! - `hostile_misc`: a cgroup path climbing out of the mount, a DEL byte in a
 //!   command line.
+//! - `leak_live`: every `demo` scenario at once (leaks and controls), live,
+//!   judged on detection time, rate, and no control ever flagged.
 //! - `live`: `inspect` on real child processes, compared with what the test
 //!   reads from /proc itself.
 //! - `masking`: secrets in command lines and environments masked in every
@@ -69,6 +71,7 @@ mod hardening;
 mod honesty;
 mod hostile_misc;
 mod layering;
+mod leak_live;
 mod live;
 mod masking;
 mod oom;
