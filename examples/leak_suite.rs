@@ -18,6 +18,7 @@ fn describe(name: &str) -> &str {
         "thread-fast" => "threads 4/s",
         "fd-slow-clean" => "fds 0.5/s, no noise",
         "memory-slow-noisy" => "memory 512 KiB/s under noise",
+        "close-wait-sparse" => "close_wait 10 every 3 s, read 1 sample in 4 at uneven intervals",
         "gc-rising-floor" => "memory 1 MiB/s under a GC sawtooth",
         "gc-flat-floor" => "GC sawtooth, flat floor",
         "warmup-linear" => "warm-up: 16/s for 2.5 s, then flat",
@@ -35,6 +36,7 @@ fn describe(name: &str) -> &str {
         "random-walk-long" => "driftless random walk, 960 steps",
         "thread-wandering-pool" => "threads 1/s, pool size wandering 4-12",
         "warmup-linear-4s" => "warm-up: 8/s for 4 s, then flat",
+        "gc-long-teeth" => "GC sawtooth whose teeth rise for 4 s",
         "warmup-exponential-slow" => "warm-up: 80 fds, 1-e^(-t/8)",
         other => other,
     }

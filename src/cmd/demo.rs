@@ -108,10 +108,10 @@ impl Scenario {
                 "starts a thread a second that never ends while 4-12 short-lived workers come and go"
             }
             Scenario::GcSawtooth => {
-                "memory climbs by 2 MiB steps to 32 MiB, then is all freed, again and again"
+                "memory climbs by 2 MiB steps to 16 MiB, then is all freed, again and again"
             }
             Scenario::WarmupPlateau => {
-                "opens 40 descriptors and 16 MiB in its first 4 seconds, then stays flat"
+                "opens 40 descriptors and 16 MiB in its first 2 seconds, then stays flat"
             }
             Scenario::Steady => "does nothing",
             Scenario::CacheWarmup => {

@@ -301,7 +301,7 @@ pub fn trend_p_up(t: &[f64], y: &[f64]) -> f64 {
     } else {
         // A wandering series needs stronger evidence: its p-value is
         // scaled so that it must reach DRIFT_ALPHA to pass ALPHA.
-        (drift_p_up(y) * ALPHA / DRIFT_ALPHA).min(1.0)
+        (drift_p_up(t, y) * ALPHA / DRIFT_ALPHA).min(1.0)
     };
     mk_p_up(y).max(test)
 }

@@ -104,26 +104,34 @@ fn median(v: &mut [f64]) -> f64 {
 /// p-value comes from its quantiles ([`kvb_p`]). It asks: is the growth
 /// large against how far the path strays from the straight line between
 /// its ends?
-pub fn drift_p_up(y: &[f64]) -> f64 {
-    let m = y.len().saturating_sub(1);
-    if m < 2 {
+pub fn drift_p_up(t: &[f64], y: &[f64]) -> f64 {
+    let n = t.len().min(y.len());
+    if n < 3 {
         return 1.0;
     }
-    let mf = m as f64;
-    let mean = (y[m] - y[0]) / mf;
+    let span = t[n - 1] - t[0];
+    if span <= 0.0 {
+        return 1.0;
+    }
+    let mean = (y[n - 1] - y[0]) / span;
     if mean <= 0.0 {
         return 1.0;
     }
+    // The statistic in time, so that readings taken at uneven intervals
+    // (a metric read less often when it costs more) are weighed by the
+    // time they cover: span^1.5 mean / sqrt(2 * integral of S(t)^2 dt),
+    // S the path's distance from the straight line between its ends. At
+    // even intervals it is the usual KVB statistic.
     let mut ss = 0.0;
-    for (k, v) in y.iter().enumerate().skip(1) {
-        let s = (v - y[0]) - k as f64 * mean;
-        ss += s * s;
+    for k in 1..n {
+        let s = (y[k] - y[0]) - mean * (t[k] - t[0]);
+        ss += s * s * (t[k] - t[k - 1]);
     }
-    if ss <= 1e-12 * mean * mean * mf * mf * mf {
-        // Increments all (nearly) equal and positive: a perfect staircase.
+    if ss <= 1e-12 * mean * mean * span * span * span {
+        // On the line at every reading: a perfect staircase.
         return 0.0;
     }
-    kvb_p(mf.powf(1.5) * mean / (2.0 * ss).sqrt())
+    kvb_p(span.powf(1.5) * mean / (2.0 * ss).sqrt())
 }
 
 /// Upper-tail probability of the KVB statistic under a driftless random

@@ -190,6 +190,29 @@ fn gc_rising_floor(r: &mut Rng, t: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+fn close_wait_sparse(r: &mut Rng, t: &[f64]) -> Vec<f64> {
+    // 10 sockets every 3 s left in CLOSE_WAIT, read only now and then (a
+    // metric whose reading is paced by its cost, on a busy host): about
+    // one sample in four, at uneven intervals. NaN: not read.
+    t.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if i == 0 || r.unit() < 0.25 {
+                1.0 + (t * 10.0 / 3.0).floor()
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
+fn gc_long_teeth(r: &mut Rng, t: &[f64]) -> Vec<f64> {
+    // Beyond what can be told at 3.7 s: each tooth rises for 4 s.
+    t.iter()
+        .map(|t| 100.0 * MIB + 8.0 * MIB * (t % 4.25) + jitter(r, 64.0))
+        .collect()
+}
+
 fn gc_flat_floor(r: &mut Rng, t: &[f64]) -> Vec<f64> {
     let period = 2.5 + r.unit();
     t.iter()
@@ -361,7 +384,7 @@ const fn hard(s: Scenario) -> Scenario {
 }
 
 /// Every scenario, 30 s at 250 ms unless said otherwise.
-pub const SCENARIOS: [Scenario; 25] = [
+pub const SCENARIOS: [Scenario; 27] = [
     leak("fd-slow-noisy", 0.5, FDS, 30.0, fd_slow_noisy),
     leak("thread-churn", 1.0, THREADS, 30.0, thread_churn),
     leak("fd-fast", 5.0, FDS, 4.0, fd_fast),
@@ -374,6 +397,13 @@ pub const SCENARIOS: [Scenario; 25] = [
         MEMORY,
         30.0,
         memory_slow_noisy,
+    ),
+    leak(
+        "close-wait-sparse",
+        10.0 / 3.0,
+        THREADS,
+        30.0,
+        close_wait_sparse,
     ),
     leak("gc-rising-floor", MIB, MEMORY, 30.0, gc_rising_floor),
     control("gc-flat-floor", MEMORY, 120, gc_flat_floor),
@@ -398,6 +428,7 @@ pub const SCENARIOS: [Scenario; 25] = [
         thread_wandering_pool,
     )),
     hard(control("warmup-linear-4s", FDS, 120, warmup_linear_long)),
+    hard(control("gc-long-teeth", MEMORY, 120, gc_long_teeth)),
     hard(control(
         "warmup-exponential-slow",
         FDS,
@@ -433,6 +464,9 @@ pub fn run(s: &Scenario, seed: u64) -> Run {
     let mut first_leak = None;
     let mut last_judge = f64::NEG_INFINITY;
     for (i, (&ti, &yi)) in t.iter().zip(&y).enumerate() {
+        if yi.is_nan() {
+            continue; // not read at this sample
+        }
         w.push(ti, yi);
         if super::running::due(ti, last_judge, i + 1) {
             last_judge = ti;
