@@ -127,7 +127,12 @@ impl Load {
         let mut trickling = Vec::new();
         for i in 0..slow {
             let s = TcpStream::connect(addr)?;
-            if i % 2 == 0 { &mut idle } else { &mut trickling }.push(s);
+            if i % 2 == 0 {
+                &mut idle
+            } else {
+                &mut trickling
+            }
+            .push(s);
         }
         let mut threads = Vec::new();
         let d = Arc::clone(&done);

@@ -403,6 +403,20 @@ fn header_timeout_answers_408_or_closes() {
     let mut partial = s.client();
     partial.send(b"GET /metr");
     let mut silent = s.client();
+    // A client sending a byte every 100 ms gains nothing: the deadline
+    // counts from the connection, not from the last byte.
+    let mut trickle = s.client();
+    let trickler = {
+        let mut w = trickle.stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for b in b"GET /metrics HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                if w.write_all(&[*b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
     let r = partial.reply(false);
     assert_eq!(r.status, 408);
     assert_eq!(
@@ -414,6 +428,14 @@ fn header_timeout_answers_408_or_closes() {
         silent.closed(),
         "a client that never spoke is closed quietly"
     );
+    let r = trickle.reply(false);
+    let waited = t.elapsed();
+    assert_eq!(r.status, 408);
+    assert!(
+        waited < Duration::from_millis(2500),
+        "a trickling client held its connection for {waited:?}"
+    );
+    trickler.join().unwrap();
     assert!(
         t.elapsed() >= Duration::from_millis(900),
         "closed before the header timeout: {:?}",
