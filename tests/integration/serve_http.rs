@@ -207,6 +207,8 @@ fn routes_and_methods() {
 
     let r = s.ask("GET /healthz HTTP/1.1\r\n\r\n");
     assert_eq!((r.status, r.text().as_str()), (200, "ok\n"));
+    let date = r.header("date").unwrap();
+    assert!(date.len() == 29 && date.ends_with(" GMT"), "{date:?}");
 
     let r = s.ask("GET /metrics?name[]=up HTTP/1.1\r\n\r\n");
     assert_eq!((r.status, r.text().as_str()), (200, "up 1\n"));

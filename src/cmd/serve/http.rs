@@ -30,7 +30,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustix::buffer::spare_capacity;
 use rustix::event::{Timespec, epoll};
@@ -420,7 +420,13 @@ impl Conn {
         loop {
             let response = match request::scan(&self.inbuf, ctx.limits.max_request_bytes) {
                 Scan::Incomplete if eof => return Next::Close,
-                Scan::Incomplete => return Next::Read,
+                Scan::Incomplete => {
+                    if self.inbuf.is_empty() {
+                        // Keep nothing of the last request while idle.
+                        self.inbuf = Vec::new();
+                    }
+                    return Next::Read;
+                }
                 Scan::Bad(bad) => {
                     self.inbuf = Vec::new();
                     refuse(bad, &ctx.limits)
@@ -590,9 +596,11 @@ impl Response {
         keep_alive: bool,
     ) -> Response {
         let mut head = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\n\
-             Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-            status.line()
+            "HTTP/1.1 {}\r\nDate: {}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {len}\r\nCache-Control: no-store\r\n\
+             X-Content-Type-Options: nosniff\r\n",
+            status.line(),
+            http_date(SystemTime::now())
         );
         if status == Status::MethodNotAllowed {
             head.push_str("Allow: GET, HEAD\r\n");
@@ -638,6 +646,41 @@ impl Response {
             ),
         }
     }
+}
+
+/// An IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. A
+/// clock before 1970 reads as 1970.
+fn http_date(at: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days to a civil date (proleptic Gregorian), after H. Hinnant's
+    // `civil_from_days`, for days since 1970 (never negative here).
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let name = |table: &[&'static str], i: u64| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| table.get(i).copied())
+            .unwrap_or("?")
+    };
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        name(&DAYS, days % 7),
+        name(&MONTHS, month - 1),
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
 }
 
 /// The answer to a well-formed request.
@@ -741,6 +784,20 @@ mod tests {
         let (h, _) = text_of(&r);
         assert!(h.starts_with("HTTP/1.1 405 ") && h.contains("Allow: GET, HEAD\r\n"));
         assert!(h.ends_with("Connection: close\r\n\r\n"), "{h}");
+    }
+
+    #[test]
+    fn dates() {
+        let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(at(1_798_761_599), "Thu, 31 Dec 2026 23:59:59 GMT");
+        assert_eq!(at(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT");
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(5)),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
