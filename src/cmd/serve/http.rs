@@ -5,9 +5,11 @@
 //!
 //! One thread, one epoll instance (level-triggered), non-blocking sockets
 //! and a deadline per connection. Every cost is bounded by construction:
-//! at most `max_connections` sockets are accepted (more wait in the
-//! kernel's listen backlog; the listener is taken out of epoll while the
-//! server is full), each holds at most `max_request_bytes` of request, a
+//! at most `max_connections` sockets are open (when full, a new connection
+//! takes the place of the one that has waited longest for a request, so
+//! silent or slow clients cannot fill the server; when every connection
+//! is being answered, new ones wait in the kernel's listen backlog, the
+//! listener taken out of epoll), each holds at most `max_request_bytes` of request, a
 //! few hundred bytes of response head and a clone of the shared
 //! `Arc<Page>` (the body is never copied per client), and each has one
 //! deadline: the whole request head by `header_timeout` (a client sending
@@ -44,8 +46,9 @@ use crate::render::serve_http as words;
 /// What one client may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections served at once; more wait in the kernel's backlog
-    /// (they are accepted as soon as one closes). At least 1.
+    /// Connections open at once. Beyond it, a new connection replaces the
+    /// one waiting longest for its request; if all are being answered,
+    /// new ones wait in the kernel's backlog. At least 1.
     pub max_connections: usize,
     /// The request line and headers must arrive within this, from the
     /// connection (or the end of the previous response on a kept
@@ -179,12 +182,23 @@ impl Server {
 
     fn accept(&mut self, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
+            // When full, the connection waiting longest for a request
+            // makes room; when every one is answering, the backlog waits.
+            let mut victim = None;
             if self.open >= self.ctx.limits.max_connections {
-                self.stop_accepting(None);
-                return;
+                victim = self.longest_silent();
+                if victim.is_none() {
+                    self.stop_accepting(None);
+                    return;
+                }
             }
             match self.listener.accept() {
-                Ok((stream, _)) => self.admit(stream, now),
+                Ok((stream, _)) => {
+                    if let Some(slot) = victim {
+                        self.close(slot);
+                    }
+                    self.admit(stream, now);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e)
                     if matches!(
@@ -221,6 +235,23 @@ impl Server {
         }
         self.conns[slot] = Some(conn);
         self.open += 1;
+        // The request often arrives with the connection: answer it now
+        // rather than after another wait.
+        self.ready(data.u64(), now);
+    }
+
+    /// The connection that has waited longest for a request (a silent or
+    /// slow client, or an idle kept connection), if any is waiting.
+    fn longest_silent(&self) -> Option<usize> {
+        self.conns
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| {
+                let c = c.as_ref()?;
+                matches!(c.state, State::Reading).then_some((c.deadline, slot))
+            })
+            .min()
+            .map(|(_, slot)| slot)
     }
 
     /// A connection is readable or writable (or closed by the peer: the
