@@ -464,7 +464,9 @@ impl Conn {
                 }
                 Scan::Complete { head, len } => {
                     self.inbuf.drain(..len);
-                    answer(&head, head.keep_alive && !eof, &ctx.pages, now)
+                    // The page's age from now, not from the start of this
+                    // turn: the page may be newer than the turn.
+                    answer(&head, head.keep_alive && !eof, &ctx.pages, Instant::now())
                 }
             };
             let keep_alive = response.keep_alive;
