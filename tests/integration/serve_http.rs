@@ -666,3 +666,23 @@ fn stop_ends_serve_promptly_and_closes_connections() {
         "the listener is closed"
     );
 }
+
+/// Limits at their extremes are clamped or saturate: no overflow panic,
+/// and a cap of 0 still serves one connection at a time.
+#[test]
+fn extreme_limits_never_panic() {
+    let s = Server::start(Limits {
+        max_connections: 0,
+        header_timeout: Duration::MAX,
+        write_timeout: Duration::MAX,
+        max_request_bytes: usize::MAX,
+    });
+    let r = s.ask("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (503, "no scan has finished yet\n")
+    );
+    s.publish(b"up 1\n".to_vec(), Duration::ZERO);
+    let r = s.ask("GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!((r.status, r.text().as_str()), (200, "up 1\n"));
+}

@@ -75,6 +75,8 @@ impl Default for Limits {
 /// How long `serve` waits for events before it looks at `stop` and the
 /// deadlines again.
 const TICK: Duration = Duration::from_millis(50);
+/// How often deadlines are checked: their precision.
+const SWEEP: Duration = Duration::from_millis(25);
 /// After the last response on a connection: the write side is shut and
 /// what the client still sends is read and dropped for at most this, so
 /// closing does not reset the connection under the client's feet.
@@ -90,6 +92,14 @@ const CHUNK: usize = 4096;
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// Epoll data of the listener; a connection's is `gen << 32 | (slot + 1)`.
 const LISTENER: u64 = 0;
+
+/// `now + d`, without the panic of an overflow (a limit of years reads as
+/// a year).
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
 
 /// Serve until `stop` is set (checked every 50 ms); then close every
 /// connection and return. Errors only if epoll itself fails.
@@ -121,6 +131,8 @@ struct Server {
     free: Vec<usize>,
     open: usize,
     events: Vec<epoll::Event>,
+    /// Deadlines are checked at most every `SWEEP`, however busy the loop.
+    next_sweep: Instant,
     ctx: Ctx,
 }
 
@@ -151,6 +163,7 @@ impl Server {
             free: Vec::new(),
             open: 0,
             events: Vec::with_capacity(256),
+            next_sweep: Instant::now(),
             ctx: Ctx { pages, limits },
         })
     }
@@ -175,8 +188,12 @@ impl Server {
                 self.ready(data, now);
             }
         }
-        self.expire(Instant::now());
-        self.resume_accepting(Instant::now());
+        let now = Instant::now();
+        if now >= self.next_sweep {
+            self.expire(now);
+            self.next_sweep = after(now, SWEEP);
+        }
+        self.resume_accepting(now);
         Ok(())
     }
 
@@ -207,7 +224,7 @@ impl Server {
                     ) => {}
                 // EMFILE, ENFILE, ENOBUFS, ENOMEM: rest rather than spin.
                 Err(_) => {
-                    self.stop_accepting(Some(now + ACCEPT_PAUSE));
+                    self.stop_accepting(Some(after(now, ACCEPT_PAUSE)));
                     return;
                 }
             }
@@ -227,7 +244,7 @@ impl Server {
         });
         self.gens[slot] = self.gens[slot].wrapping_add(1);
         let generation = self.gens[slot];
-        let conn = Conn::new(stream, now + self.ctx.limits.header_timeout);
+        let conn = Conn::new(stream, after(now, self.ctx.limits.header_timeout));
         let data = epoll::EventData::new_u64((u64::from(generation) << 32) | (slot as u64 + 1));
         if epoll::add(&self.epoll, &conn.stream, data, epoll::EventFlags::IN).is_err() {
             self.free.push(slot);
@@ -432,8 +449,9 @@ impl Conn {
     /// to know it is too long). `Some(eof)`, or `None` on a read error.
     fn fill(&mut self, max: usize) -> Option<bool> {
         let mut chunk = [0u8; CHUNK];
-        while self.inbuf.len() <= max {
-            let room = (max + 1 - self.inbuf.len()).min(CHUNK);
+        let cap = max.saturating_add(1);
+        while self.inbuf.len() < cap {
+            let room = (cap - self.inbuf.len()).min(CHUNK);
             match (&self.stream).read(&mut chunk[..room]) {
                 Ok(0) => return Some(true),
                 Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
@@ -480,7 +498,7 @@ impl Conn {
     /// Start a response and write what the socket takes now.
     fn send(&mut self, response: Response, now: Instant, ctx: &Ctx) -> Next {
         self.state = State::Writing(response);
-        self.deadline = now + ctx.limits.write_timeout;
+        self.deadline = after(now, ctx.limits.write_timeout);
         match self.write() {
             Written::Blocked => Next::Write,
             Written::Failed => Next::Reset,
@@ -490,7 +508,7 @@ impl Conn {
                 };
                 if r.keep_alive {
                     self.state = State::Reading;
-                    self.deadline = now + ctx.limits.header_timeout;
+                    self.deadline = after(now, ctx.limits.header_timeout);
                     Next::Read
                 } else {
                     self.linger(now)
@@ -506,7 +524,7 @@ impl Conn {
             return self.linger(now);
         }
         self.state = State::Reading;
-        self.deadline = now + ctx.limits.header_timeout;
+        self.deadline = after(now, ctx.limits.header_timeout);
         if self.inbuf.is_empty() {
             // Keep nothing of the last request while idle.
             self.inbuf = Vec::new();
@@ -519,7 +537,7 @@ impl Conn {
         let _ = rustix::net::shutdown(&self.stream, Shutdown::Write);
         self.state = State::Draining;
         self.inbuf = Vec::new();
-        self.deadline = now + LINGER;
+        self.deadline = after(now, LINGER);
         self.drain()
     }
 
