@@ -40,7 +40,7 @@ use rustix::io::Errno;
 use rustix::net::{SendAncillaryBuffer, SendFlags, Shutdown};
 
 use super::page::{Page, Published};
-use super::request::{self, Bad, Format, Head, Method, Route, Scan};
+use crate::parse::http::{self as request, Bad, Format, Head, Method, Route, Scan};
 use crate::render::serve_http as words;
 
 /// What one client may cost.
