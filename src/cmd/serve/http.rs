@@ -9,9 +9,9 @@
 //! takes the place of the one that has waited longest for a request, so
 //! silent or slow clients cannot fill the server; when every connection
 //! is being answered, new ones wait in the kernel's listen backlog, the
-//! listener taken out of epoll), each holds at most `max_request_bytes` of request, a
-//! few hundred bytes of response head and a clone of the shared
-//! `Arc<Page>` (the body is never copied per client), and each has one
+//! listener taken out of epoll), each holds at most `max_request_bytes`
+//! of request, a few hundred bytes of response head and a clone of the
+//! shared `Arc<Page>` (the body is never copied per client), and each has one
 //! deadline: the whole request head by `header_timeout` (a client sending
 //! a byte a second gains nothing: the deadline is not pushed back by
 //! progress), the whole response by `write_timeout` (a client that does
@@ -24,8 +24,9 @@
 //! Keep-alive is supported (HTTP/1.1 by default, HTTP/1.0 on request;
 //! `Connection: close` honoured), and so are pipelined requests, answered
 //! in order. A request with a body is answered and the connection closed:
-//! bodies are never read. Errors close the connection after a short
-//! lingering read, so the client sees the answer rather than a reset.
+//! bodies are never read. A connection closed after an answer (an error,
+//! `Connection: close`) first shuts its write side and reads for up to
+//! 1 s, so the client sees the answer rather than a reset.
 
 use std::io::{self, IoSlice, Read};
 use std::net::{TcpListener, TcpStream};
