@@ -6,6 +6,7 @@ pub mod findings;
 pub mod incomplete;
 pub mod inspect;
 pub mod oom;
+pub mod serve_http;
 pub mod style;
 pub mod table;
 pub mod top;

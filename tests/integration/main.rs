@@ -39,6 +39,8 @@
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
+//! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
+//!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
 //!   code on the fixture trees (`watch` normalized for the clock).
 //! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
@@ -76,6 +78,7 @@ mod live;
 mod masking;
 mod oom;
 mod review;
+mod serve_http;
 mod snapshots;
 mod timing;
 mod top;
