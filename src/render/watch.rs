@@ -629,6 +629,12 @@ pub fn verdict_text_of(
                 "no leak detected among the metrics judged; {not_judged} not judged (checks incomplete)"
             ))
         );
+    } else if leaks == 0 && judged.iter().any(|j| j.verdict.is_rising()) {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.warning("no leak detected yet; what rises may be one: watch it longer")
+        );
     } else if leaks == 0 {
         let _ = writeln!(
             s,
