@@ -643,3 +643,247 @@ fn ceiling_of(limit: u64, usage: Option<u64>) -> CgroupCeiling {
         usage,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(pid: i32, cpu: u64, sys: u64, fds: u64) -> ScanRow {
+        ScanRow {
+            pid,
+            ppid: 1,
+            name: format!("p{pid}").into_bytes(),
+            state: b'S',
+            kernel_thread: false,
+            start_ticks: 1000 + pid as u64,
+            cpu_ticks: cpu,
+            system_ticks: sys,
+            rss_bytes: 1 << 20,
+            threads: 2,
+            uid: Ok(0),
+            switches: Ok(1),
+            fds: Ok(fds),
+            fd_soft_limit: Ok(Some(1024)),
+            cmdline: Ok(b"x".to_vec()),
+            cmdline_truncated: false,
+        }
+    }
+
+    fn ident(group: &str, is_cgroup: bool) -> Identity {
+        Identity {
+            labels: Labels {
+                group: group.into(),
+                ..Labels::default()
+            },
+            is_cgroup,
+            ..Identity::default()
+        }
+    }
+
+    fn host() -> Host {
+        Host {
+            threads_max: Some(100_000),
+            tasks: Some(500),
+            clock_ticks: 100,
+        }
+    }
+
+    fn obs<'a>(group: &str, members: Vec<&'a ScanRow>, cg: Option<CgroupFacts>) -> Observed<'a> {
+        Observed {
+            identity: ident(group, cg.is_some()),
+            cgroup: cg,
+            members,
+        }
+    }
+
+    fn group<'r>(r: &'r Report, name: &str) -> Option<&'r GroupReport> {
+        r.groups.iter().find(|g| g.identity.labels.group == name)
+    }
+
+    #[test]
+    fn monotonic_survives_resets() {
+        let mut m = Monotonic::default();
+        assert_eq!(m.observe(10.0), 10.0);
+        assert_eq!(m.observe(15.0), 15.0);
+        // The source restarted at 3: 15 + 3.
+        assert_eq!(m.observe(3.0), 18.0);
+        assert_eq!(m.observe(f64::NAN), 18.0);
+        assert_eq!(m.observe(-1.0), 18.0);
+        assert_eq!(m.observe(5.0), 20.0);
+    }
+
+    #[test]
+    fn cpu_of_an_exited_member_is_kept() {
+        let mut m = Model::new(Bounds::default());
+        let (a, b) = (row(1, 300, 100, 5), row(2, 500, 200, 5));
+        let r = m.update(0.0, &[obs("web", vec![&a, &b], None)], host());
+        let g = group(&r, "web").unwrap();
+        // (300-100 + 500-200) ticks user, 300 system, at 100 ticks/s.
+        assert_eq!((g.cpu_user_s, g.cpu_system_s), (5.0, 3.0));
+        // b exits; a used 10 more ticks of user time.
+        let a2 = row(1, 310, 100, 5);
+        let r = m.update(1.0, &[obs("web", vec![&a2], None)], host());
+        let g = group(&r, "web").unwrap();
+        assert_eq!((g.cpu_user_s, g.cpu_system_s), (5.1, 3.0));
+        assert_eq!(g.now.processes, 1);
+        // A PID reused by a new process: the old one's time is kept, the
+        // new one's added.
+        let mut a3 = row(1, 20, 10, 5);
+        a3.start_ticks = 99_999;
+        let r = m.update(2.0, &[obs("web", vec![&a3], None)], host());
+        let g = group(&r, "web").unwrap();
+        assert_eq!((g.cpu_user_s, g.cpu_system_s), (5.2, 3.1));
+    }
+
+    #[test]
+    fn cgroup_counters_never_go_backwards_and_groups_vanish_after_grace() {
+        let mut m = Model::new(Bounds {
+            grace_s: 60.0,
+            ..Bounds::default()
+        });
+        let a = row(1, 0, 0, 5);
+        let facts = |oom, thr| CgroupFacts {
+            oom_kills: Some(oom),
+            throttled_ns: Some(thr),
+            ..CgroupFacts::default()
+        };
+        m.update(
+            0.0,
+            &[obs("c", vec![&a], Some(facts(2, 3_000_000_000)))],
+            host(),
+        );
+        // The container restarted: its new cgroup counts from 0.
+        let r = m.update(
+            1.0,
+            &[obs("c", vec![&a], Some(facts(1, 500_000_000)))],
+            host(),
+        );
+        let g = group(&r, "c").unwrap();
+        assert_eq!(g.oom_kills, Some(3.0));
+        assert_eq!(g.throttled_s, Some(3.5));
+        // Gone: still exported (no process) within the grace period...
+        let r = m.update(30.0, &[], host());
+        let g = group(&r, "c").unwrap();
+        assert_eq!(g.now.processes, 0);
+        assert!(g.verdicts.iter().all(|v| v.leak.is_none()));
+        // ...then forgotten.
+        let r = m.update(62.0, &[], host());
+        assert!(group(&r, "c").is_none());
+    }
+
+    #[test]
+    fn a_leaking_group_has_a_verdict_a_rate_and_a_time_to_its_limit() {
+        let mut m = Model::new(Bounds::default());
+        let mut last = Report::default();
+        for i in 0..30u64 {
+            let leaky = row(1, 0, 0, 100 + 4 * i);
+            let steady = row(2, 0, 0, 50);
+            last = m.update(
+                i as f64,
+                &[
+                    obs("leaky", vec![&leaky], None),
+                    obs("steady", vec![&steady], None),
+                ],
+                host(),
+            );
+        }
+        let v = |g: &str, r: Resource| {
+            *group(&last, g)
+                .unwrap()
+                .verdicts
+                .iter()
+                .find(|v| v.resource == r)
+                .unwrap()
+        };
+        let fds = v("leaky", Resource::Fds);
+        assert_eq!(fds.leak, Some(true));
+        let rate = fds.rate.unwrap();
+        assert!((rate - 4.0).abs() < 0.01, "{rate}");
+        // 1024 - 216 descriptors left at 4/s.
+        let (limit, eta) = fds.exhaustion.unwrap();
+        assert_eq!(limit, "nofile");
+        assert!((eta - 202.0).abs() < 1.0, "{eta}");
+        assert_eq!(v("steady", Resource::Fds).leak, Some(false));
+        assert_eq!(v("steady", Resource::Fds).exhaustion, None);
+        // The leaking process is exported even with K = 0 would drop it.
+        assert!(last.processes.iter().any(|p| p.pid == 1 && p.leaking));
+    }
+
+    #[test]
+    fn per_process_series_are_the_top_k_plus_leaking_within_caps() {
+        let mut m = Model::new(Bounds {
+            top_k: 2,
+            max_leaking: 1,
+            ..Bounds::default()
+        });
+        let mut last = Report::default();
+        for i in 0..30u64 {
+            // 10 flat processes with rising closeness; 3 leaking from low.
+            let flat: Vec<ScanRow> = (10..20).map(|p| row(p, 0, 0, 500 + p as u64)).collect();
+            let leak: Vec<ScanRow> = (1..4).map(|p| row(p, 0, 0, 10 + 5 * i)).collect();
+            let members: Vec<&ScanRow> = flat.iter().chain(leak.iter()).collect();
+            last = m.update(i as f64, &[obs("g", members, None)], host());
+        }
+        let pids: Vec<i32> = last.processes.iter().map(|p| p.pid).collect();
+        // The two closest to their limit, then one leaking (the cap); the
+        // other two leaking ones are counted as dropped at the last scan
+        // (and at every scan they leaked).
+        assert_eq!(&pids[..2], &[19, 18]);
+        assert_eq!(pids.len(), 3);
+        assert!(last.processes[2].leaking);
+        assert!(last.series_dropped >= 2);
+    }
+
+    #[test]
+    fn groups_past_the_cap_are_dropped_and_counted() {
+        let mut m = Model::new(Bounds {
+            max_groups: 3,
+            ..Bounds::default()
+        });
+        let rows: Vec<ScanRow> = (1..=5).map(|p| row(p, 0, 0, 1)).collect();
+        let o: Vec<Observed<'_>> = rows
+            .iter()
+            .map(|r| obs(&format!("g{}", r.pid), vec![r], None))
+            .collect();
+        let r = m.update(0.0, &o, host());
+        assert_eq!(r.groups.len(), 3);
+        assert_eq!(r.series_dropped, 2);
+    }
+
+    #[test]
+    fn a_cgroup_group_leaking_memory_runs_into_its_limit() {
+        let mut m = Model::new(Bounds::default());
+        let mut last = Report::default();
+        for i in 0..30u64 {
+            let a = row(1, 0, 0, 5);
+            let ws = (100 << 20) + i * (1 << 20);
+            let f = CgroupFacts {
+                working_set: Some(ws),
+                memory_usage: Some(ws),
+                memory_limit: Some(200 << 20),
+                pids_current: Some(3),
+                pids_max: Some(100),
+                ..CgroupFacts::default()
+            };
+            last = m.update(i as f64, &[obs("c", vec![&a], Some(f))], host());
+        }
+        let g = group(&last, "c").unwrap();
+        let mem = g
+            .verdicts
+            .iter()
+            .find(|v| v.resource == Resource::Memory)
+            .unwrap();
+        assert_eq!(mem.leak, Some(true));
+        let (limit, eta) = mem.exhaustion.unwrap();
+        assert_eq!(limit, "memory_max");
+        // 200 - 129 MiB left at 1 MiB/s.
+        assert!((eta - 71.0).abs() < 1.0, "{eta}");
+        let tasks = g
+            .verdicts
+            .iter()
+            .find(|v| v.resource == Resource::Threads)
+            .unwrap();
+        assert_eq!(tasks.leak, Some(false));
+        assert_eq!(g.now.tasks_limit, Some(100));
+    }
+}

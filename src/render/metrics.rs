@@ -440,3 +440,118 @@ pub fn to_prometheus_text(om: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::serve::{GroupNow, Resource, ResourceVerdict};
+
+    fn report() -> Report {
+        let identity = Identity {
+            labels: Labels {
+                namespace: "ns\"q\\".into(),
+                pod: "pod\u{1b}[31mred\nx".into(),
+                container: "c\u{202e}".into(),
+                unit: String::new(),
+                group: "ev\u{1b}[31m:)\u{fffd}".into(),
+            },
+            pod_uid: "u".into(),
+            container_id: String::new(),
+            qos: "burstable".into(),
+            is_cgroup: true,
+        };
+        Report {
+            groups: vec![GroupReport {
+                identity,
+                now: GroupNow {
+                    processes: 2,
+                    open_fds: Some(7),
+                    ..GroupNow::default()
+                },
+                cpu_user_s: 1.5,
+                cpu_system_s: 0.5,
+                oom_kills: Some(3.0),
+                throttled_s: None,
+                verdicts: vec![ResourceVerdict {
+                    resource: Resource::Fds,
+                    leak: Some(true),
+                    rate: Some(0.5),
+                    exhaustion: Some(("nofile", 120.0)),
+                }],
+            }],
+            processes: Vec::new(),
+            series_dropped: 4,
+        }
+    }
+
+    #[test]
+    fn hostile_label_values_are_escaped_per_format() {
+        let (om, prom) = encode_page(&report(), &Agent::default());
+        let (om, prom) = (
+            String::from_utf8(om).unwrap(),
+            String::from_utf8(prom).unwrap(),
+        );
+        for text in [&om, &prom] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+                "{text}"
+            );
+            assert!(
+                text.contains(
+                    r#"namespace="ns\"q\\",pod="pod\\e[31mred\\nx",container="c\\u{202e}""#
+                ),
+                "{text}"
+            );
+            assert!(text.contains(
+                r#"group="ev\\e[31m:)\u{fffd}""#.replace("\\u{fffd}", "\u{fffd}").as_str()
+            ));
+            // One sample a line: a newline in a value never splits one.
+            for l in text.lines().filter(|l| !l.starts_with('#')) {
+                assert!(l.starts_with("proctor_"), "{l}");
+            }
+        }
+    }
+
+    #[test]
+    fn both_formats_name_counters_as_each_expects() {
+        let (om, prom) = encode_page(
+            &report(),
+            &Agent {
+                version: "9.9",
+                ..Agent::default()
+            },
+        );
+        let (om, prom) = (
+            String::from_utf8(om).unwrap(),
+            String::from_utf8(prom).unwrap(),
+        );
+        assert!(om.ends_with("# EOF\n"));
+        assert!(om.contains("# TYPE proctor_oom_kills counter\n"));
+        assert!(om.contains("# UNIT proctor_cpu_seconds seconds\n"));
+        assert!(om.contains("# TYPE proctor_build info\n"));
+        assert!(!prom.contains("# EOF") && !prom.contains("# UNIT") && !prom.contains("_created"));
+        assert!(prom.contains("# TYPE proctor_oom_kills_total counter\n"));
+        assert!(prom.contains("# HELP proctor_oom_kills_total "));
+        assert!(prom.contains("# TYPE proctor_cpu_seconds_total counter\n"));
+        assert!(
+            prom.contains(
+                "# TYPE proctor_build_info gauge\nproctor_build_info{version=\"9.9\"} 1\n"
+            )
+        );
+        assert!(prom.contains("proctor_series_dropped_total 4\n"));
+        assert!(prom.contains(",resource=\"fds\"} 1\n"));
+        assert!(prom.contains(",resource=\"fds\",limit=\"nofile\"} 120.0\n"));
+        // Absent, not zero: no memory limit, no throttling read.
+        assert!(!prom.contains("proctor_memory_limit_bytes{"));
+        assert!(!prom.contains("proctor_cpu_throttled_seconds_total{"));
+    }
+
+    #[test]
+    fn to_prometheus_text_rewrites_only_headers() {
+        let om = "# HELP a_seconds x.\n# TYPE a_seconds counter\n# UNIT a_seconds seconds\na_seconds_total{l=\"# TYPE\"} 1\n# HELP b y.\n# TYPE b unknown\nb 2\n# EOF\n";
+        assert_eq!(
+            to_prometheus_text(om),
+            "# HELP a_seconds_total x.\n# TYPE a_seconds_total counter\na_seconds_total{l=\"# TYPE\"} 1\n# HELP b y.\n# TYPE b untyped\nb 2\n"
+        );
+    }
+}

@@ -14,7 +14,7 @@
 //! Only what a matcher's template selects becomes a label: a command line
 //! reaches a label only through a capture the operator wrote.
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// Matchers in one file, at most.
@@ -148,7 +148,7 @@ impl Matcher {
                 return None;
             }
         }
-        let joined: Vec<u8>;
+        let joined: String;
         let caps = match &self.cmdline {
             Some(re) => {
                 joined = join_args(c.cmdline);
@@ -168,7 +168,7 @@ impl Matcher {
                 }
                 Piece::Capture(n) => {
                     if let Some(m) = caps.as_ref().and_then(|c| c.name(n)) {
-                        out.push_str(&String::from_utf8_lossy(m.as_bytes()));
+                        out.push_str(m.as_str());
                     }
                 }
             }
@@ -185,10 +185,12 @@ fn first_line(s: &str) -> String {
         .to_string()
 }
 
-/// The arguments joined by spaces (a trailing NUL dropped).
-fn join_args(b: &[u8]) -> Vec<u8> {
+/// The arguments joined by spaces (a trailing NUL dropped), invalid
+/// UTF-8 as U+FFFD: what the regex sees and a capture can give.
+fn join_args(b: &[u8]) -> String {
     let b = b.strip_suffix(b"\0").unwrap_or(b);
-    b.iter().map(|&c| if c == 0 { b' ' } else { c }).collect()
+    let spaced: Vec<u8> = b.iter().map(|&c| if c == 0 { b' ' } else { c }).collect();
+    String::from_utf8_lossy(&spaced).into_owned()
 }
 
 /// At most [`MAX_NAME`] bytes, cut at a character boundary.
