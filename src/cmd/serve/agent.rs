@@ -63,13 +63,17 @@ fn lossy(t: Option<&crate::text::Text>) -> String {
         .unwrap_or_default()
 }
 
-/// A group from a process's workload (None: group it by name).
-fn identity_of(w: &WorkloadReport) -> Option<Identity> {
+/// A group from a process's workload (None: group it by name). A pod's
+/// sandbox (`pause`, in a container the kubelet's log links do not name)
+/// is the pod's own group, as a process in the pod's cgroup is: one group
+/// per pod for it, not one per sandbox id.
+fn identity_of(w: &WorkloadReport, comm: &[u8]) -> Option<Identity> {
     match w.kind {
         Kind::Kubernetes => {
             let uid = w.pod_uid.clone().unwrap_or_default();
             let cid = w.container_id.clone().unwrap_or_default();
-            let in_container = w.role == Some(Role::Container);
+            let sandbox = comm == b"pause" && w.container.is_none();
+            let in_container = w.role == Some(Role::Container) && !sandbox;
             let (namespace, pod) = (lossy(w.namespace.as_ref()), lossy(w.pod.as_ref()));
             let container = if in_container {
                 lossy(w.container.as_ref())
@@ -292,7 +296,7 @@ impl Agent {
             .as_deref()
             .and_then(wl::of_lines)
             .map(|w| self.named(w))
-            .and_then(|w| identity_of(&w))
+            .and_then(|w| identity_of(&w, &row.name))
             .unwrap_or_else(|| by_name(&row.name));
         Class {
             lines: lines.filter(|_| identity.is_cgroup),
@@ -377,5 +381,84 @@ impl Agent {
             max_fds: row.and_then(|r| r.fd_soft_limit.ok().flatten()),
             start_ticks: row.map(|r| r.start_ticks),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Text;
+
+    const UID: &str = "2c5d8e3a-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+    const ID: &str = "3f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+    fn k8s(named: bool) -> WorkloadReport {
+        let p = format!("/kubepods/burstable/pod{UID}/{ID}");
+        let mut w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(p.as_bytes()),
+            p.as_bytes(),
+        );
+        if named {
+            w.namespace = Some(Text(b"payments".to_vec()));
+            w.pod = Some(Text(b"api-7d9".to_vec()));
+            w.container = Some(Text(b"api".to_vec()));
+        }
+        w
+    }
+
+    #[test]
+    fn kubernetes_groups_by_names_else_ids_and_the_sandbox_is_the_pod() {
+        let i = identity_of(&k8s(true), b"python3").unwrap();
+        assert_eq!(i.labels.group, "payments/api-7d9/api");
+        assert_eq!((i.labels.container.as_str(), i.is_cgroup), ("api", true));
+        assert_eq!(
+            (i.pod_uid.as_str(), i.container_id.as_str(), i.qos.as_str()),
+            (UID, ID, "burstable")
+        );
+        let i = identity_of(&k8s(false), b"python3").unwrap();
+        assert_eq!(i.labels.group, format!("{UID}/3f2a9c1b4d5e"));
+        assert!(i.is_cgroup);
+        // The sandbox: named pod, no container name.
+        let mut w = k8s(true);
+        w.container = None;
+        let i = identity_of(&w, b"pause").unwrap();
+        assert_eq!(i.labels.group, "payments/api-7d9");
+        assert_eq!(
+            (
+                i.labels.container.as_str(),
+                i.container_id.as_str(),
+                i.is_cgroup
+            ),
+            ("", "", false)
+        );
+    }
+
+    #[test]
+    fn units_and_containers_are_cgroup_groups_and_plain_cgroups_go_by_name() {
+        let w = wl::WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(b"/system.slice/nginx.service"),
+            b"/system.slice/nginx.service",
+        );
+        let i = identity_of(&w, b"nginx").unwrap();
+        assert_eq!(
+            (i.labels.unit.as_str(), i.labels.group.as_str(), i.is_cgroup),
+            ("nginx.service", "nginx.service", true)
+        );
+        let p = format!("/system.slice/docker-{ID}.scope");
+        let w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(p.as_bytes()),
+            p.as_bytes(),
+        );
+        let i = identity_of(&w, b"redis").unwrap();
+        assert_eq!(
+            (i.labels.group.as_str(), i.labels.container.as_str()),
+            ("docker:3f2a9c1b4d5e", "3f2a9c1b4d5e")
+        );
+        let w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(b"/user.slice"),
+            b"/user.slice",
+        );
+        assert!(identity_of(&w, b"bash").is_none());
+        assert_eq!(by_name(b"ev\x1b\xff").labels.group, "ev\x1b\u{fffd}");
     }
 }
