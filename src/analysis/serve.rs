@@ -238,6 +238,53 @@ pub struct Report {
     pub processes: Vec<ProcReport>,
     /// Series not exported because of a cap, since start.
     pub series_dropped: u64,
+    /// TCP sockets by state of the workloads that own their network
+    /// namespace (see [`socket_owner`]).
+    pub sockets: Vec<(Labels, SocketCounts)>,
+}
+
+/// A network namespace's TCP sockets by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketCounts {
+    pub established: u64,
+    pub close_wait: u64,
+    pub listen: u64,
+}
+
+impl SocketCounts {
+    pub fn add(&mut self, o: SocketCounts) {
+        self.established = self.established.saturating_add(o.established);
+        self.close_wait = self.close_wait.saturating_add(o.close_wait);
+        self.listen = self.listen.saturating_add(o.listen);
+    }
+}
+
+/// Whose are the sockets of a network namespace, given the groups with a
+/// process in it: one group's alone; a pod's when every group in it is
+/// of the same pod (its containers and sandbox share one namespace: the
+/// labels of the pod's own group); nobody's when groups share it (the
+/// host's namespace), whose sockets are not attributed.
+pub fn socket_owner(groups: &[&Identity]) -> Option<Labels> {
+    let first = groups.first()?;
+    if groups.iter().all(|g| g.labels == first.labels) {
+        return Some(first.labels.clone());
+    }
+    let uid = &first.pod_uid;
+    if uid.is_empty() || groups.iter().any(|g| &g.pod_uid != uid) {
+        return None;
+    }
+    let (namespace, pod) = (&first.labels.namespace, &first.labels.pod);
+    let group = if pod.is_empty() {
+        uid.clone()
+    } else {
+        format!("{namespace}/{pod}")
+    };
+    Some(Labels {
+        namespace: namespace.clone(),
+        pod: pod.clone(),
+        group,
+        ..Labels::default()
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -311,6 +358,7 @@ impl Model {
             groups,
             processes,
             series_dropped: self.dropped,
+            sockets: Vec::new(),
         }
     }
 
@@ -698,6 +746,46 @@ mod tests {
 
     fn group<'r>(r: &'r Report, name: &str) -> Option<&'r GroupReport> {
         r.groups.iter().find(|g| g.identity.labels.group == name)
+    }
+
+    #[test]
+    fn a_namespace_belongs_to_one_group_or_one_pod_else_nobody() {
+        let pod = |ns: &str, pod: &str, c: &str, uid: &str| Identity {
+            labels: Labels {
+                namespace: ns.into(),
+                pod: pod.into(),
+                container: c.into(),
+                group: format!("{ns}/{pod}/{c}"),
+                ..Labels::default()
+            },
+            pod_uid: uid.into(),
+            ..Identity::default()
+        };
+        let (a, b) = (
+            pod("shop", "cart", "app", "u1"),
+            pod("shop", "cart", "sidecar", "u1"),
+        );
+        assert_eq!(socket_owner(&[&a]), Some(a.labels.clone()));
+        let owner = socket_owner(&[&a, &b]).unwrap();
+        assert_eq!(
+            (owner.group.as_str(), owner.container.as_str()),
+            ("shop/cart", "")
+        );
+        let other = pod("shop", "search", "app", "u2");
+        assert_eq!(socket_owner(&[&a, &other]), None);
+        let (x, y) = (ident("nginx.service", true), ident("sshd.service", true));
+        assert_eq!(socket_owner(&[&x, &y]), None);
+        assert_eq!(socket_owner(&[]), None);
+        // An unnamed pod: its UID.
+        let u = pod("", "", "", "u3");
+        let v = Identity {
+            labels: Labels {
+                group: "u3/abc".into(),
+                ..Labels::default()
+            },
+            ..u.clone()
+        };
+        assert_eq!(socket_owner(&[&u, &v]).unwrap().group, "u3");
     }
 
     #[test]

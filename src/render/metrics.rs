@@ -48,6 +48,7 @@ pub fn encode_page(report: &Report, agent: &Agent) -> (Vec<u8>, Vec<u8>) {
     let mut reg = Registry::default();
     groups(&mut reg, &report.groups);
     verdicts(&mut reg, &report.groups);
+    sockets(&mut reg, report);
     processes(&mut reg, &report.processes, agent);
     own(&mut reg, report, agent);
     let mut om = String::new();
@@ -201,6 +202,26 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         "proctor_workload_info",
         "The workload behind a group: pod UID, container id, QoS class",
         workload,
+    );
+}
+
+fn sockets(reg: &mut Registry, report: &Report) {
+    let fam = GaugeI::default();
+    for (l, c) in &report.sockets {
+        let l = labels(l);
+        for (state, n) in [
+            ("established", c.established),
+            ("close_wait", c.close_wait),
+            ("listen", c.listen),
+        ] {
+            fam.get_or_create(&with(l.clone(), "state", state))
+                .set(int(n));
+        }
+    }
+    reg.register(
+        "proctor_sockets",
+        "TCP sockets by state of a workload that owns its network namespace (a pod, a container)",
+        fam,
     );
 }
 
@@ -481,6 +502,7 @@ mod tests {
             }],
             processes: Vec::new(),
             series_dropped: 4,
+            sockets: Vec::new(),
         }
     }
 

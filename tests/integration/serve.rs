@@ -275,9 +275,9 @@ fn series_are_bounded_by_groups_not_processes() {
     // after two scans).
     assert!(per_process <= 4 * 5, "{per_process}");
     // Per group at most: processes, cpu x2, memory x2, limit, fds, ratio,
-    // threads, tasks limit, oom, throttled, info, and per resource (3)
-    // leak, rate, exhaustion: 23. Self metrics: about 15.
-    let bound = 23 * groups + 4 * 5 + 20;
+    // threads, tasks limit, oom, throttled, info, sockets x3, and per
+    // resource (3) leak, rate, exhaustion: 26. Self metrics: about 15.
+    let bound = 26 * groups + 4 * 5 + 20;
     assert!(
         all.len() <= bound,
         "{} series for {groups} groups",
@@ -315,9 +315,21 @@ impl UnitCgroup {
 
     /// A python3 script in this cgroup; returns once it printed a line.
     fn python(&self, script: &str) -> Reaped {
+        self.spawn(&["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""], script)
+    }
+
+    /// The same in a network namespace of its own (unshare -n).
+    fn python_in_netns(&self, script: &str) -> Reaped {
+        self.spawn(
+            &["-c", "echo $$ > \"$0\" && exec unshare -n \"$1\" -c \"$2\""],
+            script,
+        )
+    }
+
+    fn spawn(&self, sh: &[&str], script: &str) -> Reaped {
         let mut child = Reaped::spawn(
             Command::new("sh")
-                .args(["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""])
+                .args(sh)
                 .arg(self.dir.join("cgroup.procs"))
                 .arg(real_python())
                 .arg(script)
@@ -410,6 +422,37 @@ fn a_leaking_child_is_reported_with_its_time_to_the_limit() {
     assert_eq!(
         value(&page, &format!("proctor_processes{{{l}}}")),
         Some(1.0)
+    );
+}
+
+/// In a network namespace of its own: a listener, 3 clients accepted, the
+/// third closed by the server (its client in CLOSE_WAIT).
+const SOCKETS: &str = "import socket, subprocess, time\nsubprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\nl = socket.socket()\nl.bind(('127.0.0.1', 0))\nl.listen(8)\ncs = [socket.create_connection(l.getsockname()) for _ in range(3)]\nss = [l.accept()[0] for _ in range(3)]\nss[2].close()\nprint('ready', flush=True)\ntime.sleep(120)\n";
+
+#[test]
+fn a_workload_that_owns_its_network_namespace_has_its_sockets_by_state() {
+    let have_ip = Command::new("ip")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !require("ip (iproute2)", have_ip) {
+        return;
+    }
+    let Some(cg) = UnitCgroup::new("sockets") else {
+        return;
+    };
+    let _child = cg.python_in_netns(SOCKETS);
+    let o = proctor(&["serve", "--once"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let l = cg.labels();
+    let at = |state: &str| value(&page, &format!("proctor_sockets{{{l},state=\"{state}\"}}"));
+    assert_eq!(
+        (at("established"), at("close_wait"), at("listen")),
+        (Some(4.0), Some(1.0), Some(1.0)),
+        "{page}"
     );
 }
 

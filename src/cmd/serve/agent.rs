@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use super::config::{Candidate, Matchers};
 use crate::analysis::serve::{
-    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey,
+    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey, SocketCounts,
+    socket_owner,
 };
 use crate::analysis::workload::{self as wl, Kind, Role, WorkloadReport};
 use crate::error::ReadError;
@@ -27,6 +28,15 @@ struct Class {
     identity: Identity,
     /// The cgroup whose counters are the group's (a cgroup group).
     lines: Option<Vec<CgroupLine>>,
+    /// Its network namespace (`net:[4026531840]`), when readable.
+    netns: Option<Vec<u8>>,
+}
+
+/// A network namespace seen in a scan: a process in it, and the groups
+/// with processes in it.
+struct Namespace {
+    member: ProcKey,
+    classes: Vec<Arc<Class>>,
 }
 
 /// One page's worth of output.
@@ -182,6 +192,7 @@ impl Agent {
         let me = self.fs.own_pid_in_root();
         let mut groups: BTreeMap<Labels, (Arc<Class>, Vec<&ScanRow>)> = BTreeMap::new();
         let mut alive = std::collections::HashSet::with_capacity(scan.rows.len());
+        let mut by_ns: HashMap<Vec<u8>, Namespace> = HashMap::new();
         for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
             let key = (row.pid, row.start_ticks);
             alive.insert(key);
@@ -193,6 +204,19 @@ impl Agent {
                     c
                 }
             };
+            if let Some(ns) = &class.netns {
+                let n = by_ns.entry(ns.clone()).or_insert_with(|| Namespace {
+                    member: key,
+                    classes: Vec::new(),
+                });
+                if !n
+                    .classes
+                    .iter()
+                    .any(|c| c.identity.labels == class.identity.labels)
+                {
+                    n.classes.push(Arc::clone(&class));
+                }
+            }
             groups
                 .entry(class.identity.labels.clone())
                 .or_insert_with(|| (Arc::clone(&class), Vec::new()))
@@ -226,7 +250,8 @@ impl Agent {
             ),
             clock_ticks: crate::reader::clock_ticks(),
         };
-        let report = self.model.update(t, &observed, host);
+        let mut report = self.model.update(t, &observed, host);
+        report.sockets = self.sockets(&by_ns);
         let own = self.own(&scan, me, began);
         let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
         Ok(Encoded {
@@ -234,6 +259,40 @@ impl Agent {
             prometheus,
             processes: scan.rows.len() + scan.exited + scan.unreadable,
         })
+    }
+
+    /// The TCP states of each network namespace one workload owns, read
+    /// through a process of it this scan saw (its tables are the
+    /// namespace's: all its sockets, whichever process holds them).
+    fn sockets(&mut self, by_ns: &HashMap<Vec<u8>, Namespace>) -> Vec<(Labels, SocketCounts)> {
+        let mut out: BTreeMap<Labels, SocketCounts> = BTreeMap::new();
+        for n in by_ns.values() {
+            let ids: Vec<&Identity> = n.classes.iter().map(|c| &c.identity).collect();
+            let Some(owner) = socket_owner(&ids) else {
+                continue;
+            };
+            let (pid, start) = n.member;
+            let states = match self.fs.open(pid) {
+                Ok(p) if p.start_ticks() == start => p.namespace_tcp_states(),
+                // Gone since the scan: its namespace is read next time.
+                _ => continue,
+            };
+            match states {
+                Ok(s) => {
+                    if s.unparsed > 0 {
+                        self.error("parse_error");
+                    }
+                    out.entry(owner).or_default().add(SocketCounts {
+                        established: s.established,
+                        close_wait: s.close_wait,
+                        listen: s.listen,
+                    });
+                }
+                Err(ReadError::Exited { .. }) => {}
+                Err(e) => self.error(e.reason()),
+            }
+        }
+        out.into_iter().collect()
     }
 
     fn count_scan_errors(&mut self, scan: &Scan) {
@@ -279,6 +338,7 @@ impl Agent {
                         ..Identity::default()
                     },
                     lines: None,
+                    netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
                 };
             }
         }
@@ -301,6 +361,7 @@ impl Agent {
         Class {
             lines: lines.filter(|_| identity.is_cgroup),
             identity,
+            netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
         }
     }
 
