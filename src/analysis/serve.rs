@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::analysis::ceiling::{self, Kind as LimitKind};
-use crate::analysis::leak::{Metric, Verdict, Window};
+use crate::analysis::leak::{MIN_SAMPLES, Metric, Spec, Verdict, Window};
 use crate::reader::{Ceilings, CgroupCeiling, Sample, ScanRow};
 
 /// The labels of a group's series; empty where they do not apply. Valid
@@ -169,7 +169,7 @@ struct GroupState {
     cpu_system: Monotonic,
     oom: Monotonic,
     throttled: Monotonic,
-    windows: BTreeMap<Resource, Window>,
+    windows: BTreeMap<Resource, Series>,
     now: GroupNow,
 }
 
@@ -289,8 +289,64 @@ pub fn socket_owner(groups: &[&Identity]) -> Option<Labels> {
 
 #[derive(Debug, Clone)]
 struct ProcState {
-    window: Window,
+    series: Series,
     seen: u64,
+}
+
+/// A decided series is judged again after this many samples (an
+/// undecided one at every sample): the detector over 240 samples costs
+/// about a millisecond, and hundreds of series are kept; a verdict is at
+/// most this many scans old.
+pub const REJUDGE_EVERY: u32 = 4;
+
+/// A window with its last judgement: (leaking, rate).
+#[derive(Debug, Clone)]
+struct Series {
+    window: Window,
+    judged: Option<(Option<bool>, Option<f64>)>,
+    since: u32,
+}
+
+impl Series {
+    fn new(cap: usize) -> Series {
+        Series {
+            window: Window::new(cap),
+            judged: None,
+            since: 0,
+        }
+    }
+
+    fn push(&mut self, t: f64, y: f64, spec: &Spec) {
+        self.window.push(t, y);
+        self.since = self.since.saturating_add(1);
+        let due = match self.judged {
+            None | Some((None, _)) => true,
+            Some(_) => self.since >= REJUDGE_EVERY,
+        };
+        if due {
+            self.judged = Some(judge(&self.window, spec));
+            self.since = 0;
+        }
+    }
+
+    fn judgement(&self) -> (Option<bool>, Option<f64>) {
+        self.judged.unwrap_or((None, None))
+    }
+}
+
+/// The detector's verdict as (leaking, rate); a flat window of enough
+/// samples is healthy at rate 0 without running it (what it would say).
+fn judge(w: &Window, spec: &Spec) -> (Option<bool>, Option<f64>) {
+    let values = w.tail(w.len());
+    if w.len() >= MIN_SAMPLES && values.windows(2).all(|p| p[0] == p[1]) {
+        return (Some(false), Some(0.0));
+    }
+    match w.verdict(spec, false) {
+        Verdict::Leak { rate, .. } => (Some(true), Some(rate)),
+        Verdict::Healthy { rate, .. } => (Some(false), Some(rate)),
+        // Undecided (and any verdict short of a judgement): absent.
+        _ => (None, None),
+    }
 }
 
 /// Host facts a scan's verdicts use.
@@ -367,6 +423,7 @@ impl Model {
     fn judge_processes(&mut self, t: f64, observed: &[Observed<'_>]) -> Vec<ProcKey> {
         let scan = self.scans;
         let mut leaking = Vec::new();
+        let spec = Metric::Fds.spec();
         for row in observed.iter().flat_map(|o| o.members.iter()) {
             let Ok(fds) = row.fds else { continue };
             let key = (row.pid, row.start_ticks);
@@ -375,14 +432,12 @@ impl Model {
             }
             let cap = self.bounds.process_window;
             let p = self.procs.entry(key).or_insert_with(|| ProcState {
-                window: Window::new(cap),
+                series: Series::new(cap),
                 seen: scan,
             });
             p.seen = scan;
-            p.window.push(t, fds as f64);
-            if p.window.first() != p.window.last()
-                && p.window.verdict(&Metric::Fds.spec(), false).is_leak()
-            {
+            p.series.push(t, fds as f64, &spec);
+            if p.series.judgement().0 == Some(true) {
                 leaking.push(key);
             }
         }
@@ -471,7 +526,7 @@ impl GroupState {
             cpu_system: Monotonic::default(),
             oom: Monotonic::default(),
             throttled: Monotonic::default(),
-            windows: RESOURCES.iter().map(|&r| (r, Window::new(cap))).collect(),
+            windows: RESOURCES.iter().map(|&r| (r, Series::new(cap))).collect(),
             now: GroupNow::default(),
         }
     }
@@ -537,8 +592,9 @@ impl GroupState {
             (Resource::Memory, memory),
             (Resource::Threads, Some(tasks)),
         ] {
+            let spec = self.metric(r).spec();
             if let (Some(v), Some(w)) = (v, self.windows.get_mut(&r)) {
-                w.push(t, v as f64);
+                w.push(t, v as f64, &spec);
             }
         }
     }
@@ -593,7 +649,7 @@ impl GroupState {
         }
     }
 
-    fn verdict(&self, r: Resource, w: &Window, host: Host) -> ResourceVerdict {
+    fn verdict(&self, r: Resource, w: &Series, host: Host) -> ResourceVerdict {
         let mut v = ResourceVerdict {
             resource: r,
             leak: None,
@@ -604,18 +660,11 @@ impl GroupState {
         if self.now.processes == 0 {
             return v;
         }
-        match w.verdict(&self.metric(r).spec(), false) {
-            Verdict::Leak { rate, .. } => {
-                v.leak = Some(true);
-                v.rate = Some(rate);
-                v.exhaustion = self.exhaustion(r, rate, host);
-            }
-            Verdict::Healthy { rate, .. } => {
-                v.leak = Some(false);
-                v.rate = Some(rate);
-            }
-            // Undecided (and any verdict short of a judgement): absent.
-            _ => {}
+        let (leak, rate) = w.judgement();
+        v.leak = leak;
+        v.rate = rate;
+        if let (Some(true), Some(rate)) = (leak, rate) {
+            v.exhaustion = self.exhaustion(r, rate, host);
         }
         v
     }
@@ -786,6 +835,29 @@ mod tests {
             ..u.clone()
         };
         assert_eq!(socket_owner(&[&u, &v]).unwrap().group, "u3");
+    }
+
+    #[test]
+    fn series_are_judged_every_few_samples_and_flat_ones_without_the_detector() {
+        let spec = Metric::Fds.spec();
+        let mut s = Series::new(240);
+        for i in 0..MIN_SAMPLES {
+            s.push(i as f64, 10.0, &spec);
+        }
+        assert_eq!(s.judgement(), (Some(false), Some(0.0)));
+        // A leak starts: seen within REJUDGE_EVERY samples of being there.
+        let mut seen_at = None;
+        for i in 0..60 {
+            let t = (MIN_SAMPLES + i) as f64;
+            s.push(t, 10.0 + 5.0 * i as f64, &spec);
+            if seen_at.is_none() && s.judgement().0 == Some(true) {
+                seen_at = Some(i);
+            }
+        }
+        let at = seen_at.expect("judged leaking");
+        assert!(at < 30, "{at}");
+        // Re-judged at most every REJUDGE_EVERY samples.
+        assert!(s.since < REJUDGE_EVERY);
     }
 
     #[test]

@@ -531,3 +531,50 @@ fn snapshots_of_once() {
         );
     }
 }
+
+#[test]
+fn a_container_named_after_it_was_first_seen_gets_its_name() {
+    use proctor::analysis::serve::Bounds;
+    use proctor::cmd::serve::agent::Agent;
+    use proctor::cmd::serve::config::Matchers;
+    let t = crate::common::fixture_copy("workloads");
+    let links = t.path().join("var/log/containers");
+    let link =
+        "api-7d9_payments_api-013f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7.log";
+    let aside = t.path().join("api.log.aside");
+    std::fs::rename(links.join(link), &aside).unwrap();
+    let fs = proctor::reader::ProcFs::new(t.path().join("proc"), t.path().join("sys"));
+    let mut agent = Agent::new(
+        fs,
+        t.path().join("var/log/pods"),
+        Matchers::default(),
+        Bounds::default(),
+    )
+    .unwrap();
+    let page = |a: &mut Agent| String::from_utf8(a.step().unwrap().prometheus).unwrap();
+    let unnamed = r#"namespace="payments",pod="api-7d9",container="",unit="",group="payments/api-7d9/013f2a9c1b4d""#;
+    let named = r#"namespace="payments",pod="api-7d9",container="api",unit="",group="payments/api-7d9/api""#;
+    let p = page(&mut agent);
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{unnamed}}}")),
+        Some(1.0),
+        "{p}"
+    );
+    // The kubelet writes the link: within 8 scans the process is named.
+    std::fs::rename(&aside, links.join(link)).unwrap();
+    let mut p = String::new();
+    for _ in 0..8 {
+        p = page(&mut agent);
+    }
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{named}}}")),
+        Some(1.0),
+        "{p}"
+    );
+    // The old group stays (no process) for its grace period.
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{unnamed}}}")),
+        Some(0.0),
+        "{p}"
+    );
+}

@@ -30,7 +30,14 @@ struct Class {
     lines: Option<Vec<CgroupLine>>,
     /// Its network namespace (`net:[4026531840]`), when readable.
     netns: Option<Vec<u8>>,
+    /// A Kubernetes workload the kubelet's directories did not fully name
+    /// yet (a container's log link appears after it starts): classified
+    /// again every [`RENAME_EVERY`] scans until named.
+    unnamed: bool,
 }
+
+/// Scans between two lookups of a Kubernetes workload's missing names.
+const RENAME_EVERY: u64 = 8;
 
 /// A network namespace seen in a scan: a process in it, and the groups
 /// with processes in it.
@@ -57,10 +64,11 @@ pub struct Agent {
     start: Instant,
     known: HashMap<ProcKey, Arc<Class>>,
     /// (pod UID, container id) -> the kubelet's names, found once.
-    names: HashMap<(String, String), WorkloadReport>,
+    names: HashMap<(String, String), (WorkloadReport, u64)>,
     read_errors: BTreeMap<&'static str, u64>,
     threads_max: Option<u64>,
     boot_time: Option<u64>,
+    scans: u64,
 }
 
 /// Shorter ids in group names (the full id is in `proctor_workload_info`).
@@ -144,6 +152,13 @@ fn identity_of(w: &WorkloadReport, comm: &[u8]) -> Option<Identity> {
     }
 }
 
+/// A Kubernetes workload whose pod, or container (in a container), the
+/// kubelet's directories did not name.
+fn unnamed(w: &WorkloadReport) -> bool {
+    w.kind == Kind::Kubernetes
+        && (w.pod.is_none() || (w.role == Some(Role::Container) && w.container.is_none()))
+}
+
 fn by_name(comm: &[u8]) -> Identity {
     Identity {
         labels: Labels {
@@ -176,6 +191,7 @@ impl Agent {
             read_errors: BTreeMap::new(),
             threads_max,
             boot_time,
+            scans: 0,
         })
     }
 
@@ -188,6 +204,7 @@ impl Agent {
     pub fn step(&mut self) -> Result<Encoded, ReadError> {
         let began = Instant::now();
         let scan = self.scanner.scan(&self.fs)?;
+        self.scans += 1;
         self.count_scan_errors(&scan);
         let me = self.fs.own_pid_in_root();
         let mut groups: BTreeMap<Labels, (Arc<Class>, Vec<&ScanRow>)> = BTreeMap::new();
@@ -196,9 +213,10 @@ impl Agent {
         for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
             let key = (row.pid, row.start_ticks);
             alive.insert(key);
+            let rename = self.scans % RENAME_EVERY == 0;
             let class = match self.known.get(&key) {
-                Some(c) => Arc::clone(c),
-                None => {
+                Some(c) if !(c.unnamed && rename) => Arc::clone(c),
+                _ => {
                     let c = Arc::new(self.classify(row));
                     self.known.insert(key, Arc::clone(&c));
                     c
@@ -339,6 +357,7 @@ impl Agent {
                     },
                     lines: None,
                     netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+                    unnamed: false,
                 };
             }
         }
@@ -352,16 +371,23 @@ impl Agent {
             }
             None => None,
         };
-        let identity = lines
+        let workload = lines
             .as_deref()
             .and_then(wl::of_lines)
-            .map(|w| self.named(w))
+            .map(|w| self.named(w));
+        // A sandbox has no log link: its container name never comes.
+        let sandbox = row.name == b"pause";
+        let unnamed = workload
+            .as_ref()
+            .is_some_and(|w| unnamed(w) && !(sandbox && w.pod.is_some()));
+        let identity = workload
             .and_then(|w| identity_of(&w, &row.name))
             .unwrap_or_else(|| by_name(&row.name));
         Class {
             lines: lines.filter(|_| identity.is_cgroup),
             identity,
             netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+            unnamed,
         }
     }
 
@@ -375,7 +401,14 @@ impl Agent {
             return w;
         };
         let key = (uid.clone(), cid.clone().unwrap_or_default());
-        if let Some(n) = self.names.get(&key) {
+        // Names found are kept; missing ones are looked up again (at most
+        // every RENAME_EVERY scans per process, by the caller).
+        let scans = self.scans;
+        if let Some((n, _)) = self
+            .names
+            .get(&key)
+            .filter(|(n, at)| !unnamed(n) || *at == scans)
+        {
             w.namespace.clone_from(&n.namespace);
             w.pod.clone_from(&n.pod);
             w.container.clone_from(&n.container);
@@ -389,7 +422,7 @@ impl Agent {
         if self.names.len() >= 8192 {
             self.names.clear();
         }
-        self.names.insert(key, w.clone());
+        self.names.insert(key, (w.clone(), scans));
         w
     }
 
