@@ -46,6 +46,9 @@ pub struct CgroupFacts {
     pub throttled_ns: Option<u64>,
     pub pids_current: Option<u64>,
     pub pids_max: Option<u64>,
+    /// The cgroup's own CPU time (every task that ever ran in it).
+    pub cpu_user_ns: Option<u64>,
+    pub cpu_system_ns: Option<u64>,
 }
 
 /// One group as one scan saw it.
@@ -165,8 +168,11 @@ struct GroupState {
     /// What members that exited (or left) used: ticks.
     gone_user: u64,
     gone_system: u64,
+    /// CPU seconds, from the cgroup's own counters (a cgroup group whose
+    /// first reading had them) or the members' (plus the exited ones').
     cpu_user: Monotonic,
     cpu_system: Monotonic,
+    cpu_from_cgroup: Option<bool>,
     oom: Monotonic,
     throttled: Monotonic,
     windows: BTreeMap<Resource, Series>,
@@ -395,13 +401,13 @@ impl Model {
                 .entry(key.clone())
                 .or_insert_with(|| GroupState::new(o.identity.clone(), self.bounds.window));
             g.identity = o.identity.clone();
-            g.observe(t, o);
+            g.observe(t, o, host);
             seen.insert(key.clone());
         }
         // Groups that had members and now have none: their members exited.
         for (k, g) in &mut self.groups {
             if !seen.contains(k) {
-                g.observe(t, &Observed::empty(g.identity.clone()));
+                g.observe(t, &Observed::empty(g.identity.clone()), host);
             }
         }
         let grace = self.bounds.grace_s;
@@ -524,6 +530,7 @@ impl GroupState {
             gone_system: 0,
             cpu_user: Monotonic::default(),
             cpu_system: Monotonic::default(),
+            cpu_from_cgroup: None,
             oom: Monotonic::default(),
             throttled: Monotonic::default(),
             windows: RESOURCES.iter().map(|&r| (r, Series::new(cap))).collect(),
@@ -531,8 +538,8 @@ impl GroupState {
         }
     }
 
-    fn observe(&mut self, t: f64, o: &Observed<'_>) {
-        self.account_cpu(&o.members);
+    fn observe(&mut self, t: f64, o: &Observed<'_>, host: Host) {
+        self.account_cpu(o, host.clock_ticks.max(1) as f64);
         if !o.members.is_empty() {
             self.last_seen = t;
         }
@@ -599,8 +606,23 @@ impl GroupState {
         }
     }
 
-    /// Members that left: what they used is kept. Then the counters.
-    fn account_cpu(&mut self, members: &[&ScanRow]) {
+    /// The CPU counters: the cgroup's own (one source for the group's
+    /// life, chosen at its first reading: two sources would not add up);
+    /// else the members' ticks, with what members that left used kept.
+    fn account_cpu(&mut self, o: &Observed<'_>, ticks_per_s: f64) {
+        let cg = o.cgroup.and_then(|f| f.cpu_user_ns.zip(f.cpu_system_ns));
+        if self.cpu_from_cgroup.is_none() && !o.members.is_empty() {
+            self.cpu_from_cgroup = Some(self.identity.is_cgroup && cg.is_some());
+        }
+        if self.cpu_from_cgroup == Some(true) {
+            // Unreadable this scan: the counters keep their value.
+            if let Some((u, s)) = cg {
+                self.cpu_user.observe(u as f64 / 1e9);
+                self.cpu_system.observe(s as f64 / 1e9);
+            }
+            return;
+        }
+        let members = &o.members;
         let mut next = HashMap::with_capacity(members.len());
         for r in members {
             let user = r.cpu_ticks.saturating_sub(r.system_ticks);
@@ -619,12 +641,11 @@ impl GroupState {
             .fold((self.gone_user, self.gone_system), |(a, b), (u, s)| {
                 (a.saturating_add(*u), b.saturating_add(*s))
             });
-        self.cpu_user.observe(u as f64);
-        self.cpu_system.observe(s as f64);
+        self.cpu_user.observe(u as f64 / ticks_per_s);
+        self.cpu_system.observe(s as f64 / ticks_per_s);
     }
 
     fn report(&self, host: Host) -> GroupReport {
-        let ticks = host.clock_ticks.max(1) as f64;
         let verdicts = RESOURCES
             .iter()
             .filter_map(|&r| self.windows.get(&r).map(|w| self.verdict(r, w, host)))
@@ -632,8 +653,8 @@ impl GroupState {
         GroupReport {
             identity: self.identity.clone(),
             now: self.now.clone(),
-            cpu_user_s: self.cpu_user.value() / ticks,
-            cpu_system_s: self.cpu_system.value() / ticks,
+            cpu_user_s: self.cpu_user.value(),
+            cpu_system_s: self.cpu_system.value(),
             oom_kills: self.now.has_oom.then(|| self.oom.value()),
             throttled_s: self.now.has_throttled.then(|| self.throttled.value()),
             verdicts,
@@ -893,6 +914,40 @@ mod tests {
         let r = m.update(2.0, &[obs("web", vec![&a3], None)], host());
         let g = group(&r, "web").unwrap();
         assert_eq!((g.cpu_user_s, g.cpu_system_s), (5.2, 3.1));
+    }
+
+    #[test]
+    fn a_cgroup_groups_cpu_is_the_cgroups_own_and_survives_a_restart() {
+        let mut m = Model::new(Bounds::default());
+        let a = row(1, 1000, 500, 5);
+        let cpu = |u: u64, s: u64| CgroupFacts {
+            cpu_user_ns: Some(u),
+            cpu_system_ns: Some(s),
+            ..CgroupFacts::default()
+        };
+        // The cgroup's 40 s user (its exited tasks included), not the
+        // member's 5 s.
+        let r = m.update(
+            0.0,
+            &[obs("c", vec![&a], Some(cpu(40_000_000_000, 2_000_000_000)))],
+            host(),
+        );
+        let g = group(&r, "c").unwrap();
+        assert_eq!((g.cpu_user_s, g.cpu_system_s), (40.0, 2.0));
+        // Unreadable this scan: kept, not the members' sum.
+        let r = m.update(
+            1.0,
+            &[obs("c", vec![&a], Some(CgroupFacts::default()))],
+            host(),
+        );
+        assert_eq!(group(&r, "c").unwrap().cpu_user_s, 40.0);
+        // The container restarted (a new cgroup at 1 s): 41 s.
+        let r = m.update(
+            2.0,
+            &[obs("c", vec![&a], Some(cpu(1_000_000_000, 0)))],
+            host(),
+        );
+        assert_eq!(group(&r, "c").unwrap().cpu_user_s, 41.0);
     }
 
     #[test]

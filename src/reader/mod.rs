@@ -12,6 +12,7 @@
 //! "not there for this process" (zombie, kernel thread, older kernel).
 
 mod cgroup;
+mod cgroup_cpu;
 mod cgroup_watch;
 mod diag;
 mod kmsg;
@@ -26,6 +27,7 @@ mod survey;
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
 };
+pub use cgroup_cpu::CgroupCpu;
 pub use cgroup_watch::{CgroupSampler, CgroupTarget, CgroupWanted, MEMBERS_SAMPLED};
 pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use netstates::TcpStates;

@@ -151,7 +151,7 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
     reg.register("proctor_processes", "Processes in the group now", processes);
     reg.register_with_unit(
         "proctor_cpu",
-        "CPU time used by the group's processes, those that exited included, by mode",
+        "CPU time of the group by mode: its cgroup's own, else its processes' (those that exited included)",
         Unit::Seconds,
         cpu,
     );

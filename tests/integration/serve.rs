@@ -578,3 +578,30 @@ fn a_container_named_after_it_was_first_seen_gets_its_name() {
         "{p}"
     );
 }
+
+#[test]
+fn a_unit_group_has_its_cgroups_own_numbers() {
+    // The cgroups v2 tree: web.scope's files, not its processes' sums.
+    let o = once_at("cgroups/v2", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let w = r#"namespace="",pod="",container="",unit="web.scope",group="web.scope""#;
+    let v = |name: &str, extra: &str| value(&page, &format!("{name}{{{w}{extra}}}"));
+    // cpu.stat user_usec 6000000, system_usec 3000000.
+    assert_eq!(v("proctor_cpu_seconds_total", ",mode=\"user\""), Some(6.0));
+    assert_eq!(
+        v("proctor_cpu_seconds_total", ",mode=\"system\""),
+        Some(3.0)
+    );
+    // memory.current 104 MiB less inactive_file 10 MiB; memory.max 100 MiB.
+    assert_eq!(
+        v("proctor_memory_bytes", ",kind=\"working_set\""),
+        Some(98_566_144.0)
+    );
+    assert_eq!(v("proctor_memory_limit_bytes", ""), Some(104_857_600.0));
+    assert_eq!(v("proctor_tasks_limit", ""), Some(300.0));
+    assert_eq!(v("proctor_oom_kills_total", ""), Some(3.0));
+    assert_eq!(v("proctor_cpu_throttled_seconds_total", ""), Some(3.1));
+    // The plain process beside it has none of these (absent, not 0).
+    assert!(!page.contains(r#"group="systemd"} 0"#) && !page.contains(r#"proctor_memory_limit_bytes{namespace="",pod="",container="",unit="",group="systemd"}"#));
+}

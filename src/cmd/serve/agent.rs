@@ -26,8 +26,10 @@ use crate::render::metrics::{self, Agent as Own};
 #[derive(Debug)]
 struct Class {
     identity: Identity,
-    /// The cgroup whose counters are the group's (a cgroup group).
-    lines: Option<Vec<CgroupLine>>,
+    /// The cgroup whose counters are the group's (a cgroup group): its
+    /// lines, and the path the workload was read from (a controller whose
+    /// cgroup is another, an ancestor or the root, is not the group's).
+    lines: Option<(Vec<CgroupLine>, Vec<u8>)>,
     /// Its network namespace (`net:[4026531840]`), when readable.
     netns: Option<Vec<u8>>,
     /// A Kubernetes workload the kubelet's directories did not fully name
@@ -245,7 +247,7 @@ impl Agent {
         let mut observed = Vec::with_capacity(groups.len());
         for (_, (class, members)) in groups {
             let cgroup = match &class.lines {
-                Some(lines) if class.identity.is_cgroup => Some(self.facts(lines)),
+                Some((lines, path)) if class.identity.is_cgroup => Some(self.facts(lines, path)),
                 _ => None,
             };
             observed.push(Observed {
@@ -375,6 +377,7 @@ impl Agent {
             .as_deref()
             .and_then(wl::of_lines)
             .map(|w| self.named(w));
+        let path = workload.as_ref().map(|w| w.cgroup.0.clone());
         // A sandbox has no log link: its container name never comes.
         let sandbox = row.name == b"pause";
         let unnamed = workload
@@ -384,7 +387,7 @@ impl Agent {
             .and_then(|w| identity_of(&w, &row.name))
             .unwrap_or_else(|| by_name(&row.name));
         Class {
-            lines: lines.filter(|_| identity.is_cgroup),
+            lines: lines.zip(path).filter(|_| identity.is_cgroup),
             identity,
             netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
             unnamed,
@@ -426,13 +429,14 @@ impl Agent {
         w
     }
 
-    /// A cgroup group's own numbers; what cannot be read is None (and
+    /// A cgroup group's own numbers, from the controllers whose cgroup is
+    /// the workload's own (`path`); what cannot be read is None (and
     /// counted by kind).
-    fn facts(&mut self, lines: &[CgroupLine]) -> CgroupFacts {
+    fn facts(&mut self, lines: &[CgroupLine], path: &[u8]) -> CgroupFacts {
         let st = self.fs.cgroup_state(lines);
         let mut f = CgroupFacts::default();
         match st.memory {
-            Ok(m) => {
+            Ok(m) if m.path == path => {
                 f.memory_usage = m.usage;
                 f.working_set = m
                     .usage
@@ -440,20 +444,29 @@ impl Agent {
                 f.memory_limit = m.limit;
                 f.oom_kills = m.oom.oom_kill;
             }
+            Ok(_) => {}
             Err(e) => self.error(e.reason()),
         }
         match st.pids {
-            Some(Ok(p)) => {
+            Some(Ok(p)) if p.path == path => {
                 f.pids_current = Some(p.current);
                 f.pids_max = p.max;
             }
             Some(Err(e)) => self.error(e.reason()),
-            None => {}
+            _ => {}
         }
         match st.cpu {
-            Some(Ok(c)) => f.throttled_ns = c.throttling.map(|t| t.throttled_ns),
+            Some(Ok(c)) if c.path == path => f.throttled_ns = c.throttling.map(|t| t.throttled_ns),
             Some(Err(e)) => self.error(e.reason()),
-            None => {}
+            _ => {}
+        }
+        match self.fs.cgroup_cpu(lines) {
+            Some(Ok(c)) if c.path == path => {
+                f.cpu_user_ns = Some(c.user_ns);
+                f.cpu_system_ns = Some(c.system_ns);
+            }
+            Some(Err(e)) => self.error(e.reason()),
+            _ => {}
         }
         f
     }
