@@ -200,6 +200,21 @@ fn bad_configs_and_options_are_usage_errors_with_a_hint() {
     );
     assert_usage_error(&["serve", "--top-k", "101"], "out of range", "hint:");
     assert_usage_error(&["serve", "--scans", "3"], "--once", "hint:");
+    // An empty proc root is no procfs, not a host without processes.
+    let empty = TempDir::new("serve-empty");
+    let o = proctor(&[
+        "--proc-root",
+        empty.path().to_str().unwrap(),
+        "serve",
+        "--once",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no processes found under"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
