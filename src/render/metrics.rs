@@ -22,6 +22,12 @@ type GaugeF = Family<L, Gauge<f64, AtomicU64>>;
 type GaugeI = Family<L, Gauge>;
 type CounterF = Family<L, Counter<f64, AtomicU64>>;
 type CounterI = Family<L, Counter>;
+/// An info family: the labels are the information, the value 1.
+type InfoFam = Family<L, Info<L>, fn() -> Info<L>>;
+
+fn no_more_labels() -> Info<L> {
+    Info::new(Vec::new())
+}
 
 /// What the agent knows about itself and the node, besides the model.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,7 +114,7 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
     let tasks_limit = GaugeI::default();
     let oom = CounterI::default();
     let throttled = CounterF::default();
-    let workload = GaugeI::default();
+    let workload: InfoFam = Family::new_with_constructor(no_more_labels);
     for g in gs {
         let l = labels(&g.identity.labels);
         let n = &g.now;
@@ -146,7 +152,7 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         if let Some(v) = g.throttled_s {
             throttled.get_or_create(&l).inc_by(v);
         }
-        workload.get_or_create(&info(&g.identity)).set(1);
+        workload.get_or_create(&info(&g.identity));
     }
     reg.register("proctor_processes", "Processes in the group now", processes);
     reg.register_with_unit(
@@ -199,7 +205,7 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         throttled,
     );
     reg.register(
-        "proctor_workload_info",
+        "proctor_workload",
         "The workload behind a group: pod UID, container id, QoS class",
         workload,
     );
@@ -551,6 +557,9 @@ mod tests {
         assert!(om.contains("# TYPE proctor_oom_kills counter\n"));
         assert!(om.contains("# UNIT proctor_cpu_seconds seconds\n"));
         assert!(om.contains("# TYPE proctor_build info\n"));
+        assert!(om.contains("# TYPE proctor_workload info\n"));
+        assert!(om.contains(",qos=\"burstable\"} 1\n"));
+        assert!(prom.contains("# TYPE proctor_workload_info gauge\n"));
         assert!(!prom.contains("# EOF") && !prom.contains("# UNIT") && !prom.contains("_created"));
         assert!(prom.contains("# TYPE proctor_oom_kills_total counter\n"));
         assert!(prom.contains("# HELP proctor_oom_kills_total "));

@@ -620,3 +620,65 @@ fn a_unit_group_has_its_cgroups_own_numbers() {
     // The plain process beside it has none of these (absent, not 0).
     assert!(!page.contains(r#"group="systemd"} 0"#) && !page.contains(r#"proctor_memory_limit_bytes{namespace="",pod="",container="",unit="",group="systemd"}"#));
 }
+
+/// Parses OpenMetrics text on stdin strictly (the Python client's parser,
+/// Debian's python3-prometheus-client); prints the sample count.
+const OM_PARSE: &str = "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\nprint(sum(len(f.samples) for f in parse(sys.stdin.read())))\n";
+
+#[test]
+fn the_openmetrics_page_passes_a_strict_parser() {
+    use proctor::analysis::serve::Bounds;
+    use proctor::cmd::serve::agent::Agent;
+    use proctor::cmd::serve::config::Matchers;
+    let py = Path::new("/usr/bin/python3");
+    let ok = Command::new(py)
+        .args(["-c", "import prometheus_client.openmetrics.parser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !require("/usr/bin/python3 with python3-prometheus-client", ok) {
+        return;
+    }
+    let trees = [
+        fixture("workloads"),
+        fixture("hostile"),
+        fixture("cgroups/v2"),
+    ];
+    let roots: Vec<(PathBuf, PathBuf)> = trees
+        .iter()
+        .map(|t| (t.join("proc"), t.join("sys")))
+        .chain([(PathBuf::from("/proc"), PathBuf::from("/sys"))])
+        .collect();
+    for (proc_root, sys_root) in roots {
+        let pods = proc_root.parent().unwrap().join("var/log/pods");
+        let fs = proctor::reader::ProcFs::new(&proc_root, &sys_root);
+        let mut agent = Agent::new(fs, pods, Matchers::default(), Bounds::default()).unwrap();
+        agent.step().unwrap();
+        let page = agent.step().unwrap();
+        let mut child = Command::new(py)
+            .args(["-c", OM_PARSE])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&page.openmetrics)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let what = proc_root.display();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every sample of the Prometheus text is in the OpenMetrics page.
+        let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let text = String::from_utf8(page.prometheus).unwrap();
+        assert_eq!(n, samples(&text).len(), "{what}");
+    }
+}
