@@ -152,7 +152,8 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         if let Some(v) = g.throttled_s {
             throttled.get_or_create(&l).inc_by(v);
         }
-        workload.get_or_create(&info(&g.identity));
+        // Created with its labels: the value is always 1.
+        drop(workload.get_or_create(&info(&g.identity)));
     }
     reg.register("proctor_processes", "Processes in the group now", processes);
     reg.register_with_unit(
