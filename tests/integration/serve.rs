@@ -200,6 +200,11 @@ fn bad_configs_and_options_are_usage_errors_with_a_hint() {
     );
     assert_usage_error(&["serve", "--top-k", "101"], "out of range", "hint:");
     assert_usage_error(&["serve", "--scans", "3"], "--once", "hint:");
+    assert_usage_error(
+        &["serve", "--once", "--json"],
+        "serve has no JSON output",
+        "drop --json",
+    );
     // An empty proc root is no procfs, not a host without processes.
     let empty = TempDir::new("serve-empty");
     let o = proctor(&[

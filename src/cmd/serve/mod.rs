@@ -76,6 +76,10 @@ fn new_agent(ctx: &Ctx, s: &Settings) -> Result<agent::Agent, CliError> {
 }
 
 pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
+    if ctx.json {
+        return Err(CliError::new("serve has no JSON output: it serves Prometheus metrics")
+            .hint("drop --json; `proctor serve --once` prints the metrics once, in Prometheus text format"));
+    }
     if s.once {
         return once(ctx, s);
     }
