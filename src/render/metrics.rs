@@ -342,7 +342,7 @@ fn own(reg: &mut Registry, report: &Report, agent: &Agent) {
     dropped.inc_by(report.series_dropped);
     reg.register(
         "proctor_series_dropped",
-        "Series not exported because a cap was reached (groups, leaking processes)",
+        "Groups and leaking processes left out by a cap, counted at every scan that left them out",
         dropped,
     );
     reg.register(
