@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
     let _ = worker.join();
     served.map_err(|e| {
         CliError::new(format!("serving {} failed: {e}", s.listen))
-            .hint("see the error above; the agent stopped")
+            .hint("the agent stopped with it; `proctor serve --once` checks the scan alone")
     })?;
     Ok(Output {
         stdout: String::new(),
