@@ -19,6 +19,8 @@ fn describe(name: &str) -> &str {
         "fd-slow-clean" => "fds 0.5/s, no noise",
         "memory-slow-noisy" => "memory 512 KiB/s under noise",
         "close-wait-sparse" => "close_wait 10 every 3 s, read 1 sample in 4 at uneven intervals",
+        "onset" => "flat for 10 s, then fds 2/s under noise (40 s)",
+        "onset-slow-noisy" => "flat for 10 s, then fds 0.5/s under noise (50 s)",
         "gc-rising-floor" => "memory 1 MiB/s under a GC sawtooth",
         "gc-flat-floor" => "GC sawtooth, flat floor",
         "warmup-linear" => "warm-up: 16/s for 2.5 s, then flat",

@@ -41,6 +41,8 @@
 //!   failing before its fix.
 //! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
 //!   negotiation, hostile and slow clients, parallel scrapes, stop.
+//! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
+//!   promtool, series bound; live leak verdicts and monotonic counters.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
 //!   code on the fixture trees (`watch` normalized for the clock).
 //! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
@@ -78,6 +80,7 @@ mod live;
 mod masking;
 mod oom;
 mod review;
+mod serve;
 mod serve_http;
 mod snapshots;
 mod timing;

@@ -62,6 +62,9 @@ pub const SLOWING_Z: f64 = 2.326;
 /// a warm-up and a leak look the same. A leak of 4 or 5 a second sampled
 /// every 250 ms is reported at 3.75 s.
 pub const MIN_SPAN: f64 = 3.7;
+/// The recent half of a window is judged on its own (a leak that began
+/// during the watch) when it has at least this many points.
+pub const ONSET_MIN_POINTS: usize = 16;
 /// Fewer samples than this: no verdict yet.
 pub const MIN_SAMPLES: usize = 8;
 /// The series is reduced to at most this many points before testing
@@ -249,7 +252,20 @@ pub fn judge(t: &[f64], y: &[f64], spec: &Spec) -> Judgement {
             return judge_floor(&ft, &fy, duration, spec);
         }
     }
-    judge_counts(&t, &y, duration, spec)
+    let whole = judge_counts(&t, &y, duration, spec);
+    // A leak that began during the window: the whole window (flat, then
+    // rising) strays from any one line, but its recent half is a leak.
+    let h = t.len() / 2;
+    if whole.leaking || t.len() - h < ONSET_MIN_POINTS || t[t.len() - 1] - t[h] < MIN_SPAN {
+        return whole;
+    }
+    let recent = judge_counts(&t[h..], &y[h..], t[t.len() - 1] - t[h], spec);
+    // An onset rises faster now than before; a warm-up rose faster before.
+    if recent.leaking && theil_sen(&t[..h], &y[..h]) < recent.slope_per_s {
+        recent
+    } else {
+        whole
+    }
 }
 
 fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {

@@ -213,6 +213,24 @@ fn gc_long_teeth(r: &mut Rng, t: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+fn onset(r: &mut Rng, t: &[f64]) -> Vec<f64> {
+    // Flat for 10 s, then 2 descriptors a second, under 0-2 of noise.
+    let noise = held(r, t.len(), |r| r.int(0, 2) as f64);
+    t.iter()
+        .zip(noise)
+        .map(|(t, u)| 30.0 + (2.0 * (t - 10.0).max(0.0)).floor() + u)
+        .collect()
+}
+
+fn onset_slow_noisy(r: &mut Rng, t: &[f64]) -> Vec<f64> {
+    // Flat for 10 s, then the slow leak under noise (0.5/s, 0-6 others).
+    let noise = held(r, t.len(), |r| r.int(0, 6) as f64);
+    t.iter()
+        .zip(noise)
+        .map(|(t, u)| 40.0 + ((t - 10.0).max(0.0) / 2.0).floor() + u)
+        .collect()
+}
+
 fn gc_flat_floor(r: &mut Rng, t: &[f64]) -> Vec<f64> {
     let period = 2.5 + r.unit();
     t.iter()
@@ -384,7 +402,7 @@ const fn hard(s: Scenario) -> Scenario {
 }
 
 /// Every scenario, 30 s at 250 ms unless said otherwise.
-pub const SCENARIOS: [Scenario; 27] = [
+pub const SCENARIOS: [Scenario; 29] = [
     leak("fd-slow-noisy", 0.5, FDS, 30.0, fd_slow_noisy),
     leak("thread-churn", 1.0, THREADS, 30.0, thread_churn),
     leak("fd-fast", 5.0, FDS, 4.0, fd_fast),
@@ -405,6 +423,14 @@ pub const SCENARIOS: [Scenario; 27] = [
         30.0,
         close_wait_sparse,
     ),
+    Scenario {
+        samples: 160,
+        ..leak("onset", 2.0, FDS, 40.0, onset)
+    },
+    Scenario {
+        samples: 200,
+        ..leak("onset-slow-noisy", 0.5, FDS, 50.0, onset_slow_noisy)
+    },
     leak("gc-rising-floor", MIB, MEMORY, 30.0, gc_rising_floor),
     control("gc-flat-floor", MEMORY, 120, gc_flat_floor),
     control("warmup-linear", FDS, 120, warmup_linear),
