@@ -82,7 +82,7 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
             .args(["-c", "echo $$ > \"$0\" && exec python3 \"$@\""])
             .arg(cg.dir.join("cgroup.procs"))
             .arg(common::helper_path("cgwatch_child.py"))
-            .args(["threads", "10", "100"])
+            .args(["threads", "10", "160"])
             .stderr(Stdio::null()),
     );
     let dir = cg.dir.to_str().unwrap().to_string();
