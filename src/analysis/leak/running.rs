@@ -22,7 +22,7 @@ pub fn due(t: f64, last: f64, samples: usize) -> bool {
 }
 
 /// A leak is shown once every judgement for this long (seconds) says so.
-pub const CONFIRM_S: f64 = 1.0;
+pub const CONFIRM_S: f64 = 0.75;
 
 /// A leak shown.
 #[derive(Debug, Clone, PartialEq)]
