@@ -11,6 +11,8 @@
 //!   pids cgroups of their own, resolution on the workloads tree, bad targets.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
+//! - `deploy`: `deploy/` (alert rules and their promtool unit tests,
+//!   manifests, scrape configs, the Grafana dashboard's queries) checked.
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
 //!   the fixture trees.
 //! - `fixtures`: `inspect` on the captured /proc trees, values checked
@@ -59,6 +61,7 @@ mod ceiling;
 mod cgroups;
 mod cgwatch;
 mod common;
+mod deploy;
 mod doctor;
 mod fixtures;
 mod followups;
