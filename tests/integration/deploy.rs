@@ -179,7 +179,7 @@ fn the_alert_unit_tests_catch_a_changed_threshold() {
         ),
         ("proctor_tasks_limit > 0.9", "proctor_tasks_limit > 0.96"),
         ("up{job=\"proctor\"} == 0", "up{job=\"proctor\"} < 2"),
-        ("{kind!=\"exited\"}", "{kind!=\"none\"}"),
+        ("{kind!=\"process_exited\"}", "{kind!=\"none\"}"),
         (
             "proctor_series_dropped_total[1h]) > 0",
             "proctor_series_dropped_total[1h]) >= 0",
@@ -721,7 +721,7 @@ fn the_alerts_name_only_issue_metrics() {
 }
 
 /// Every panel (rows' collapsed panels included) and its queries.
-fn dashboard_queries(d: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn dashboard_queries(d: &serde_json::Value) -> Vec<(String, String)> {
     fn walk(panels: &serde_json::Value, out: &mut Vec<(String, String)>, ids: &mut BTreeSet<u64>) {
         for p in panels.as_array().expect("panels") {
             let id = p["id"].as_u64().expect("panel id");
@@ -768,7 +768,7 @@ fn dashboard_queries(d: &serde_json::Value) -> Vec<(String, String)> {
     out
 }
 
-fn dashboard() -> serde_json::Value {
+pub(crate) fn dashboard() -> serde_json::Value {
     let text = common::read_text(&deploy("grafana-dashboard.json"));
     serde_json::from_str(&text).expect("deploy/grafana-dashboard.json is not valid JSON")
 }

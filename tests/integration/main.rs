@@ -36,6 +36,9 @@
 //!   output, shown by `--reveal`.
 //! - `oom`: a real OOM kill in a cgroup of the test's own, read back by
 //!   `proctor oom` and `doctor`; hostile, malformed and unreadable kernel logs.
+//! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
+//!   child leaks descriptors: the leak, its exhaustion and the alert seen
+//!   through Prometheus's HTTP API; a live scrape clean for promtool.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
@@ -75,6 +78,7 @@ mod layering;
 mod live;
 mod masking;
 mod oom;
+mod prometheus_e2e;
 mod review;
 mod snapshots;
 mod timing;
