@@ -837,6 +837,7 @@ mod tests {
             kernel_thread: false,
             start_ticks: 1000 + pid as u64,
             cpu_ticks: 0,
+            system_ticks: 0,
             rss_bytes: 10 << 20,
             threads: 1,
             uid: Ok(0),

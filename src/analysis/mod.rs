@@ -16,6 +16,7 @@ pub mod names;
 pub mod net;
 pub mod oom;
 pub mod secrets;
+pub mod serve;
 pub mod threads;
 pub mod top;
 pub mod watch;

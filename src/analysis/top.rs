@@ -432,6 +432,7 @@ mod tests {
             kernel_thread: false,
             start_ticks: 100,
             cpu_ticks: 0,
+            system_ticks: 0,
             rss_bytes: 4096,
             threads: 1,
             uid: Ok(0),

@@ -214,6 +214,49 @@ pub enum Command {
     /// The demo's child process (internal)
     #[command(hide = true)]
     DemoChild(DemoChildArgs),
+    /// Node agent for Prometheus: every workload's processes, limits and leak verdicts at /metrics
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to serve /metrics on; 127.0.0.1 by default: any other address is your choice
+    #[arg(long, default_value = "127.0.0.1:9256", value_name = "ADDR:PORT", value_parser = parse_listen)]
+    pub listen: std::net::SocketAddr,
+    /// Time between scans of /proc (100ms to 1h); a scrape never scans
+    #[arg(long, default_value = "15s", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub interval: std::time::Duration,
+    /// Matchers that group processes by name, executable or command line (TOML; docs/serve.md)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Processes exported one by one: the N closest to a limit, besides every leaking one (0 to 100)
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = parse_top_k)]
+    pub top_k: usize,
+    /// Scan twice 0.5 s apart, print the metrics in Prometheus text format and exit
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: this many scans --interval apart (tests)
+    #[arg(long, hide = true, requires = "once", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub scans: Option<u16>,
+}
+
+/// `--listen`: an address and port, said plainly when it is not one.
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "'{s}' is not an address and port: use e.g. 127.0.0.1:9256, 0.0.0.0:9256 or [::1]:9256"
+        )
+    })
+}
+
+/// `--top-k`: 0 to [`crate::cmd::serve::MAX_TOP_K`].
+fn parse_top_k(s: &str) -> Result<usize, String> {
+    let max = crate::cmd::serve::MAX_TOP_K;
+    match s.trim().parse::<i64>() {
+        Ok(n) if (0..=max as i64).contains(&n) => usize::try_from(n).map_err(|e| e.to_string()),
+        Ok(n) => Err(format!("{n} is out of range: give 0 to {max} processes")),
+        Err(_) => Err(format!("'{s}' is not a number of processes")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +358,8 @@ pub mod bounds {
     pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
     /// Longest `--interval`.
     pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+    /// `serve --interval` at least (a node agent, not a busy loop).
+    pub const MIN_SERVE_INTERVAL: Duration = Duration::from_millis(100);
     /// Shortest `--sample` (doctor, top): two scans closer than this give
     /// rates made of clock-tick noise.
     pub const MIN_SAMPLE: Duration = Duration::from_millis(10);
@@ -445,9 +490,25 @@ pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
                 check_since(d)?;
             }
         }
+        Command::Serve(a) => check_serve_interval(a.interval)?,
         _ => {}
     }
     Ok(())
+}
+
+/// `serve --interval`: between [`bounds::MIN_SERVE_INTERVAL`] and
+/// [`bounds::MAX_INTERVAL`].
+fn check_serve_interval(interval: Duration) -> Result<(), CliError> {
+    let hint = "use e.g. --interval 15s (Prometheus scrapes the latest scan; scanning faster than it scrapes only costs CPU)";
+    match out_of_bounds(
+        "--interval",
+        interval,
+        bounds::MIN_SERVE_INTERVAL,
+        bounds::MAX_INTERVAL,
+    ) {
+        Some(m) => Err(CliError::new(m).hint(hint)),
+        None => Ok(()),
+    }
 }
 
 /// `oom --since`: more than zero, at most [`bounds::MAX_SINCE`].

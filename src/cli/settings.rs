@@ -24,6 +24,7 @@ pub enum Settings {
     Oom(cmd::oom::Settings),
     Demo(cmd::demo::Settings),
     DemoChild(cmd::demo::ChildSettings),
+    Serve(cmd::serve::Settings),
 }
 
 impl Settings {
@@ -89,6 +90,14 @@ impl Settings {
                 scenario: a.scenario.into(),
                 lifetime: a.lifetime,
             }),
+            Command::Serve(a) => Settings::Serve(cmd::serve::Settings {
+                listen: a.listen,
+                interval: a.interval,
+                config: a.config.clone(),
+                top_k: a.top_k,
+                once: a.once,
+                scans: a.scans.map(usize::from),
+            }),
         })
     }
 
@@ -108,6 +117,7 @@ impl Settings {
             Settings::Oom(s) => cmd::oom::run(ctx, s),
             Settings::Demo(s) => cmd::demo::run(ctx, s, out),
             Settings::DemoChild(s) => cmd::demo::child(s),
+            Settings::Serve(s) => cmd::serve::run(ctx, s),
         }
     }
 }

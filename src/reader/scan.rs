@@ -79,6 +79,9 @@ pub struct ScanRow {
     pub start_ticks: u64,
     /// utime + stime, clock ticks.
     pub cpu_ticks: u64,
+    /// stime alone (kernel mode), clock ticks; `cpu_ticks - system_ticks`
+    /// is the user time.
+    pub system_ticks: u64,
     pub rss_bytes: u64,
     pub threads: u64,
     /// Effective uid.
@@ -705,6 +708,7 @@ impl Ctx<'_> {
             state: stat.state,
             start_ticks: stat.starttime,
             cpu_ticks: stat.utime.saturating_add(stat.stime),
+            system_ticks: stat.stime,
             rss_bytes: stat.rss_pages.saturating_mul(self.page),
             threads: stat.num_threads,
             uid: h.uid,

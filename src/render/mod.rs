@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod findings;
 pub mod incomplete;
 pub mod inspect;
+pub mod metrics;
 pub mod oom;
 pub mod style;
 pub mod table;

@@ -42,6 +42,8 @@
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
+//! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
+//!   promtool, series bound; live leak verdicts and monotonic counters.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
 //!   code on the fixture trees (`watch` normalized for the clock).
 //! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
@@ -80,6 +82,7 @@ mod masking;
 mod oom;
 mod prometheus_e2e;
 mod review;
+mod serve;
 mod snapshots;
 mod timing;
 mod top;

@@ -1,0 +1,381 @@
+//! The agent: one scan of the process table on its timer (the `top`
+//! scanner, files kept open between scans, descriptor counts by one
+//! stat() each), each new process classified once into its group (the
+//! config's matchers, else its cgroup's workload named from the kubelet's
+//! directories, else its name), each cgroup group's own counters read once
+//! per scan, the model updated and the page encoded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::config::{Candidate, Matchers};
+use crate::analysis::serve::{
+    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey,
+};
+use crate::analysis::workload::{self as wl, Kind, Role, WorkloadReport};
+use crate::error::ReadError;
+use crate::parse::cgroup::CgroupLine;
+use crate::reader::pods::kubelet_names;
+use crate::reader::{Missing, ProcFs, Scan, ScanRow, Scanner};
+use crate::render::metrics::{self, Agent as Own};
+
+/// How a process was classified, kept for its life.
+#[derive(Debug)]
+struct Class {
+    identity: Identity,
+    /// The cgroup whose counters are the group's (a cgroup group).
+    lines: Option<Vec<CgroupLine>>,
+}
+
+/// One page's worth of output.
+pub struct Encoded {
+    pub openmetrics: Vec<u8>,
+    pub prometheus: Vec<u8>,
+    /// Processes the scan listed (read, exited or unreadable): 0 means the
+    /// root is no procfs.
+    pub processes: usize,
+}
+
+pub struct Agent {
+    fs: ProcFs,
+    pods_dir: PathBuf,
+    matchers: Matchers,
+    scanner: Scanner,
+    model: Model,
+    start: Instant,
+    known: HashMap<ProcKey, Arc<Class>>,
+    /// (pod UID, container id) -> the kubelet's names, found once.
+    names: HashMap<(String, String), WorkloadReport>,
+    read_errors: BTreeMap<&'static str, u64>,
+    threads_max: Option<u64>,
+    boot_time: Option<u64>,
+}
+
+/// Shorter ids in group names (the full id is in `proctor_workload_info`).
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn lossy(t: Option<&crate::text::Text>) -> String {
+    t.map(|t| String::from_utf8_lossy(&t.0).into_owned())
+        .unwrap_or_default()
+}
+
+/// A group from a process's workload (None: group it by name).
+fn identity_of(w: &WorkloadReport) -> Option<Identity> {
+    match w.kind {
+        Kind::Kubernetes => {
+            let uid = w.pod_uid.clone().unwrap_or_default();
+            let cid = w.container_id.clone().unwrap_or_default();
+            let in_container = w.role == Some(Role::Container);
+            let (namespace, pod) = (lossy(w.namespace.as_ref()), lossy(w.pod.as_ref()));
+            let container = if in_container {
+                lossy(w.container.as_ref())
+            } else {
+                String::new()
+            };
+            let pod_part = if pod.is_empty() {
+                uid.clone()
+            } else {
+                format!("{namespace}/{pod}")
+            };
+            let group = match (in_container, container.is_empty()) {
+                (false, _) => pod_part,
+                (true, false) => format!("{pod_part}/{container}"),
+                (true, true) => format!("{pod_part}/{}", short(&cid)),
+            };
+            Some(Identity {
+                labels: Labels {
+                    namespace,
+                    pod,
+                    container,
+                    unit: String::new(),
+                    group,
+                },
+                pod_uid: uid,
+                container_id: if in_container { cid } else { String::new() },
+                qos: w.qos.unwrap_or_default().to_string(),
+                is_cgroup: in_container,
+            })
+        }
+        Kind::SystemdUnit => {
+            let unit = lossy(w.unit.as_ref());
+            Some(Identity {
+                labels: Labels {
+                    unit: unit.clone(),
+                    group: unit,
+                    ..Labels::default()
+                },
+                is_cgroup: true,
+                ..Identity::default()
+            })
+        }
+        Kind::Container if w.role == Some(Role::Container) => {
+            let id = w.container_id.clone().unwrap_or_default();
+            let runtime = w.runtime.unwrap_or("container");
+            Some(Identity {
+                labels: Labels {
+                    container: short(&id).to_string(),
+                    group: format!("{runtime}:{}", short(&id)),
+                    ..Labels::default()
+                },
+                container_id: id,
+                is_cgroup: true,
+                ..Identity::default()
+            })
+        }
+        _ => None,
+    }
+}
+
+fn by_name(comm: &[u8]) -> Identity {
+    Identity {
+        labels: Labels {
+            group: String::from_utf8_lossy(comm).into_owned(),
+            ..Labels::default()
+        },
+        ..Identity::default()
+    }
+}
+
+impl Agent {
+    pub fn new(
+        fs: ProcFs,
+        pods_dir: PathBuf,
+        matchers: Matchers,
+        bounds: Bounds,
+    ) -> Result<Agent, ReadError> {
+        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
+        let threads_max = fs.host_facts().threads_max;
+        let boot_time = fs.boot_time().ok();
+        Ok(Agent {
+            fs,
+            pods_dir,
+            matchers,
+            scanner,
+            model: Model::new(bounds),
+            start: Instant::now(),
+            known: HashMap::new(),
+            names: HashMap::new(),
+            read_errors: BTreeMap::new(),
+            threads_max,
+            boot_time,
+        })
+    }
+
+    fn error(&mut self, kind: &'static str) {
+        *self.read_errors.entry(kind).or_insert(0) += 1;
+    }
+
+    /// Scan, judge, encode. The error is the scan's own (the proc root
+    /// unreadable): the agent keeps serving the last page and retries.
+    pub fn step(&mut self) -> Result<Encoded, ReadError> {
+        let began = Instant::now();
+        let scan = self.scanner.scan(&self.fs)?;
+        self.count_scan_errors(&scan);
+        let me = self.fs.own_pid_in_root();
+        let mut groups: BTreeMap<Labels, (Arc<Class>, Vec<&ScanRow>)> = BTreeMap::new();
+        let mut alive = std::collections::HashSet::with_capacity(scan.rows.len());
+        for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
+            let key = (row.pid, row.start_ticks);
+            alive.insert(key);
+            let class = match self.known.get(&key) {
+                Some(c) => Arc::clone(c),
+                None => {
+                    let c = Arc::new(self.classify(row));
+                    self.known.insert(key, Arc::clone(&c));
+                    c
+                }
+            };
+            groups
+                .entry(class.identity.labels.clone())
+                .or_insert_with(|| (Arc::clone(&class), Vec::new()))
+                .1
+                .push(row);
+        }
+        self.known.retain(|k, _| alive.contains(k));
+        let mut observed = Vec::with_capacity(groups.len());
+        for (_, (class, members)) in groups {
+            let cgroup = match &class.lines {
+                Some(lines) if class.identity.is_cgroup => Some(self.facts(lines)),
+                _ => None,
+            };
+            observed.push(Observed {
+                identity: class.identity.clone(),
+                cgroup,
+                members,
+            });
+        }
+        let t = scan
+            .taken
+            .saturating_duration_since(self.start)
+            .as_secs_f64();
+        let host = Host {
+            threads_max: self.threads_max,
+            tasks: Some(
+                scan.rows
+                    .iter()
+                    .map(|r| r.threads)
+                    .fold(0, u64::saturating_add),
+            ),
+            clock_ticks: crate::reader::clock_ticks(),
+        };
+        let report = self.model.update(t, &observed, host);
+        let own = self.own(&scan, me, began);
+        let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
+        Ok(Encoded {
+            openmetrics,
+            prometheus,
+            processes: scan.rows.len() + scan.exited + scan.unreadable,
+        })
+    }
+
+    fn count_scan_errors(&mut self, scan: &Scan) {
+        for _ in 0..scan.unreadable {
+            self.error("process_unreadable");
+        }
+        for row in &scan.rows {
+            for (_, m) in row.unavailable() {
+                match m {
+                    Missing::PermissionDenied => self.error("permission_denied"),
+                    Missing::Error => self.error("io_error"),
+                    Missing::NotApplicable => {}
+                }
+            }
+        }
+    }
+
+    /// The group of a process seen for the first time.
+    fn classify(&mut self, row: &ScanRow) -> Class {
+        let proc = self
+            .fs
+            .open(row.pid)
+            .ok()
+            .filter(|p| p.start_ticks() == row.start_ticks);
+        if !self.matchers.is_empty() {
+            let exe = match (&proc, self.matchers.wants_exe()) {
+                (Some(p), true) => p.readlink("exe").ok(),
+                _ => None,
+            };
+            let cmdline = row.cmdline.as_deref().unwrap_or_default();
+            let c = Candidate {
+                comm: &row.name,
+                exe: exe.as_deref(),
+                cmdline,
+            };
+            if let Some(name) = self.matchers.name(&c) {
+                return Class {
+                    identity: Identity {
+                        labels: Labels {
+                            group: name,
+                            ..Labels::default()
+                        },
+                        ..Identity::default()
+                    },
+                    lines: None,
+                };
+            }
+        }
+        let lines = match proc.as_ref().map(|p| p.cgroup()) {
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                if !matches!(e, ReadError::Exited { .. }) {
+                    self.error(e.reason());
+                }
+                None
+            }
+            None => None,
+        };
+        let identity = lines
+            .as_deref()
+            .and_then(wl::of_lines)
+            .map(|w| self.named(w))
+            .and_then(|w| identity_of(&w))
+            .unwrap_or_else(|| by_name(&row.name));
+        Class {
+            lines: lines.filter(|_| identity.is_cgroup),
+            identity,
+        }
+    }
+
+    /// A Kubernetes workload with the kubelet's names (looked up once per
+    /// pod and container).
+    fn named(&mut self, mut w: WorkloadReport) -> WorkloadReport {
+        let Some((uid, cid)) = w
+            .wanted()
+            .map(|(u, c)| (u.to_string(), c.map(str::to_string)))
+        else {
+            return w;
+        };
+        let key = (uid.clone(), cid.clone().unwrap_or_default());
+        if let Some(n) = self.names.get(&key) {
+            w.namespace.clone_from(&n.namespace);
+            w.pod.clone_from(&n.pod);
+            w.container.clone_from(&n.container);
+            return w;
+        }
+        let ids: Vec<&str> = cid.as_deref().into_iter().collect();
+        let k = kubelet_names(&self.pods_dir, &[uid.as_str()], &ids);
+        w.name_from(&k);
+        // Bounded: one entry per container ever seen, forgotten in bulk
+        // past a cap (found again at the next new process).
+        if self.names.len() >= 8192 {
+            self.names.clear();
+        }
+        self.names.insert(key, w.clone());
+        w
+    }
+
+    /// A cgroup group's own numbers; what cannot be read is None (and
+    /// counted by kind).
+    fn facts(&mut self, lines: &[CgroupLine]) -> CgroupFacts {
+        let st = self.fs.cgroup_state(lines);
+        let mut f = CgroupFacts::default();
+        match st.memory {
+            Ok(m) => {
+                f.memory_usage = m.usage;
+                f.working_set = m
+                    .usage
+                    .map(|u| u.saturating_sub(m.inactive_file.unwrap_or(0)));
+                f.memory_limit = m.limit;
+                f.oom_kills = m.oom.oom_kill;
+            }
+            Err(e) => self.error(e.reason()),
+        }
+        match st.pids {
+            Some(Ok(p)) => {
+                f.pids_current = Some(p.current);
+                f.pids_max = p.max;
+            }
+            Some(Err(e)) => self.error(e.reason()),
+            None => {}
+        }
+        match st.cpu {
+            Some(Ok(c)) => f.throttled_ns = c.throttling.map(|t| t.throttled_ns),
+            Some(Err(e)) => self.error(e.reason()),
+            None => {}
+        }
+        f
+    }
+
+    fn own(&self, scan: &Scan, me: Option<i32>, began: Instant) -> Own {
+        let row = me.and_then(|p| scan.find(p));
+        let ticks = crate::reader::clock_ticks();
+        Own {
+            version: env!("CARGO_PKG_VERSION"),
+            scan_seconds: began.elapsed().as_secs_f64(),
+            read_errors: self.read_errors.iter().map(|(k, v)| (*k, *v)).collect(),
+            boot_time: self.boot_time,
+            clock_ticks: ticks,
+            // Its own row of the scan (the proc root is its own procfs):
+            // none on a fixture tree or another host's /proc.
+            cpu_seconds: row.map(|r| r.cpu_ticks as f64 / ticks.max(1) as f64),
+            rss_bytes: row.map(|r| r.rss_bytes),
+            open_fds: row.and_then(|r| r.fds.ok()),
+            max_fds: row.and_then(|r| r.fd_soft_limit.ok().flatten()),
+            start_ticks: row.map(|r| r.start_ticks),
+        }
+    }
+}
