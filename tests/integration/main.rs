@@ -44,6 +44,8 @@
 //!   failing before its fix.
 //! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
 //!   promtool, series bound; live leak verdicts and monotonic counters.
+//! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
+//!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
 //!   code on the fixture trees (`watch` normalized for the clock).
 //! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
@@ -83,6 +85,7 @@ mod oom;
 mod prometheus_e2e;
 mod review;
 mod serve;
+mod serve_http;
 mod snapshots;
 mod timing;
 mod top;
