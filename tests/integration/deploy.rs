@@ -892,3 +892,44 @@ fn the_deploy_readme_names_every_file() {
         "deploy/README.md does not mention {missing:?}"
     );
 }
+
+/// The DaemonSet's arguments (and the image's default command) are ones
+/// `proctor` accepts: run with the host's roots swapped for this machine's
+/// and `--once` (which prints one page instead of binding).
+#[test]
+fn proctor_accepts_the_daemonsets_arguments() {
+    let (_, c) = daemonset();
+    let pods = TempDir::new("deploy-pods");
+    let mut args: Vec<String> = list(&c["args"], "args")
+        .iter()
+        .map(|a| {
+            let a = text(a, "arg");
+            match a.split_once('=') {
+                Some(("--proc-root", _)) => "--proc-root=/proc".to_string(),
+                Some(("--sys-root", _)) => "--sys-root=/sys".to_string(),
+                Some(("--pods-dir", _)) => format!("--pods-dir={}", pods.path().display()),
+                _ => a.to_string(),
+            }
+        })
+        .collect();
+    args.push("--once".into());
+    let o = common::run_bounded(&mut common::proctor_cmd(&args));
+    common::assert_ok(&o, "the DaemonSet's arguments with --once");
+    assert!(
+        common::stdout(&o).contains("proctor_build_info"),
+        "{}",
+        common::stdout(&o)
+    );
+
+    // The image's CMD, the same way.
+    let file = common::read_text(&deploy("Dockerfile"));
+    let cmd = file
+        .lines()
+        .find_map(|l| l.strip_prefix("CMD "))
+        .expect("CMD");
+    let cmd: Vec<String> = serde_json::from_str(cmd).expect("CMD in exec form");
+    let mut args = cmd;
+    args.push("--once".into());
+    let o = common::run_bounded(&mut common::proctor_cmd(&args));
+    common::assert_ok(&o, "the image's CMD with --once");
+}

@@ -87,7 +87,9 @@ struct Prometheus {
 
 impl Prometheus {
     /// Started on a free loopback port, scraping `target_port` every
-    /// second with deploy/alerts.yml loaded, and ready.
+    /// second with deploy/alerts.yml loaded, and ready. The target has the
+    /// labels the ServiceMonitor gives it (the agent pod's own `namespace`,
+    /// `pod`, `container`, and `node`) with `honor_labels: true`, as there.
     fn start(target_port: u16) -> Prometheus {
         let dir = TempDir::new("prometheus-e2e");
         std::fs::copy(deploy("alerts.yml"), dir.path().join("alerts.yml")).expect("copy alerts");
@@ -95,7 +97,9 @@ impl Prometheus {
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
              rule_files: [alerts.yml]\n\
              scrape_configs:\n  - job_name: proctor\n    scrape_interval: 1s\n    scrape_timeout: 1s\n\
-             \x20   static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n        labels: {{node: e2e}}\n"
+             \x20   honor_labels: true\n\
+             \x20   static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n\
+             \x20       labels: {{node: e2e, namespace: proctor, pod: proctor-agent, container: proctor}}\n"
         );
         std::fs::write(dir.path().join("prometheus.yml"), config).expect("write config");
         let log = dir.path().join("prometheus.log");
@@ -290,6 +294,23 @@ fn prometheus_sees_the_leak_and_its_exhaustion_and_not_the_steady_child() {
         "{eta:?}"
     );
     assert_eq!(eta.labels.get("node").map(String::as_str), Some("e2e"));
+    // honor_labels (the ServiceMonitor's honorLabels): the workload's own
+    // labels win, and an empty one (no pod: a process grouped by name)
+    // stays empty instead of taking the agent pod's.
+    for l in ["namespace", "pod", "container"] {
+        assert!(
+            !eta.labels.contains_key(l),
+            "{l} on a group without one: {eta:?}"
+        );
+    }
+    let info = prom.query("proctor_build_info");
+    assert_eq!(
+        one(&info, "build info")
+            .labels
+            .get("pod")
+            .map(String::as_str),
+        Some("proctor-agent")
+    );
     let held = common::fd_entries(leak_child.pid()) as f64;
     let expected = (SOFT as f64 - held) / RATE;
     assert!(
