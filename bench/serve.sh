@@ -165,7 +165,8 @@ if [ "$SOCKET_HOLDER" = 1 ]; then
     done
     echo "serve: holding $(awk '{print $3}' "$TMP/sock.out") descriptors in one process (fd-holder.py)" >&2
 fi
-NPROC=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+# (A glob: `find /proc` fails on processes that vanish while it lists.)
+NPROC=$(shopt -s nullglob; set -- /proc/[0-9]*; echo $#)
 
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/metrics
@@ -201,7 +202,7 @@ OM_MED=$(quantile "$TMP/lat-om" 0.5); OM_P99=$(quantile "$TMP/lat-om" 0.99)
 SERIES=$(samples <"$TMP/page.txt")
 NGROUPS=$(grep -c '^proctor_processes{' "$TMP/page.txt" || true)
 PAGE_BYTES=$(wc -c <"$TMP/page.txt")
-PROCTOR_US_PER_SAMPLE=$(awk -v c="$CPU_SCAN_MS" -v s="$SERIES" 'BEGIN {printf "%.3f", s ? 1000 * c / s : 0}')
+PROCTOR_US_PER_SAMPLE=$(awk -v c="$CPU_SCAN_MS" -v s="$SERIES" 'BEGIN {printf "%.3f", (s ? 1000 * c / s : 0)}')
 kill -TERM "$AGENT_PID" 2>/dev/null || true
 wait "$AGENT_PID" 2>/dev/null || true
 AGENT_PID=
@@ -237,7 +238,7 @@ EOF
     PE_MED=$(quantile "$TMP/lat-pe" 0.5)
     read -r PE_CPU_MS PE_US_PER_SAMPLE < <(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v n="$PE_SCRAPES" \
         -v s="$PE_SERIES" 'BEGIN { ms = 1000 * (c1 - c0) / hz / n; printf "%.1f %.3f\n", ms, s ? 1000 * ms / s : 0 }')
-    RATIO=$(awk -v a="$PE_US_PER_SAMPLE" -v b="$PROCTOR_US_PER_SAMPLE" 'BEGIN {printf "%.1f", b > 0 ? a / b : 0}')
+    RATIO=$(awk -v a="$PE_US_PER_SAMPLE" -v b="$PROCTOR_US_PER_SAMPLE" 'BEGIN {printf "%.1f", ((b > 0) ? a / b : 0)}')
     PE_LINE="CPU ${PE_CPU_MS} ms per scrape (= per collection), ${PE_SERIES} samples, ${PE_US_PER_SAMPLE} us CPU per sample; scrape median ${PE_MED} ms; VmHWM $((PE_RSS_KIB / 1024)) MiB"
 fi
 
@@ -246,7 +247,8 @@ fail=0
 check() { # check WHAT OK
     if [ "$2" = 1 ]; then echo "  ok    $1"; else echo "  FAIL  $1"; fail=1; fi
 }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN {print (a < b) ? 1 : 0}'; }
+# (Parenthesized: in awk's print, a bare `>` would be a redirection.)
+lt() { awk -v a="$1" -v b="$2" 'BEGIN {print ((a < b) ? 1 : 0)}'; }
 cat <<EOF
 
 proctor serve with $NPROC processes on the host$([ "$SOCKET_HOLDER" = 1 ] && echo ", one holding $(awk '{print $3}' "$TMP/sock.out") descriptors"), $(nproc) cores, kernel $(uname -r)
@@ -264,6 +266,6 @@ check "agent VmHWM under 30 MiB ($((HWM_KIB / 1024)) MiB)" "$(lt "$HWM_KIB" $((3
 check "scrape median under 10 ms (${TEXT_MED} ms)" "$(lt "$TEXT_MED" 10)"
 if [ -n "$RATIO" ]; then
     check "CPU per sample at least 5x less than prometheus-process-exporter (${RATIO}x)" \
-        "$(awk -v r="$RATIO" 'BEGIN {print (r >= 5) ? 1 : 0}')"
+        "$(awk -v r="$RATIO" 'BEGIN {print ((r >= 5) ? 1 : 0)}')"
 fi
 exit "$fail"
