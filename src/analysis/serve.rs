@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::analysis::ceiling::{self, Kind as LimitKind};
-use crate::analysis::leak::{Metric, Verdict, Window};
+use crate::analysis::leak::{MIN_SAMPLES, Metric, Spec, Verdict, Window};
 use crate::reader::{Ceilings, CgroupCeiling, Sample, ScanRow};
 
 /// The labels of a group's series; empty where they do not apply. Valid
@@ -46,6 +46,9 @@ pub struct CgroupFacts {
     pub throttled_ns: Option<u64>,
     pub pids_current: Option<u64>,
     pub pids_max: Option<u64>,
+    /// The cgroup's own CPU time (every task that ever ran in it).
+    pub cpu_user_ns: Option<u64>,
+    pub cpu_system_ns: Option<u64>,
 }
 
 /// One group as one scan saw it.
@@ -165,11 +168,14 @@ struct GroupState {
     /// What members that exited (or left) used: ticks.
     gone_user: u64,
     gone_system: u64,
+    /// CPU seconds, from the cgroup's own counters (a cgroup group whose
+    /// first reading had them) or the members' (plus the exited ones').
     cpu_user: Monotonic,
     cpu_system: Monotonic,
+    cpu_from_cgroup: Option<bool>,
     oom: Monotonic,
     throttled: Monotonic,
-    windows: BTreeMap<Resource, Window>,
+    windows: BTreeMap<Resource, Series>,
     now: GroupNow,
 }
 
@@ -238,12 +244,115 @@ pub struct Report {
     pub processes: Vec<ProcReport>,
     /// Series not exported because of a cap, since start.
     pub series_dropped: u64,
+    /// TCP sockets by state of the workloads that own their network
+    /// namespace (see [`socket_owner`]).
+    pub sockets: Vec<(Labels, SocketCounts)>,
+}
+
+/// A network namespace's TCP sockets by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketCounts {
+    pub established: u64,
+    pub close_wait: u64,
+    pub listen: u64,
+}
+
+impl SocketCounts {
+    pub fn add(&mut self, o: SocketCounts) {
+        self.established = self.established.saturating_add(o.established);
+        self.close_wait = self.close_wait.saturating_add(o.close_wait);
+        self.listen = self.listen.saturating_add(o.listen);
+    }
+}
+
+/// Whose are the sockets of a network namespace, given the groups with a
+/// process in it: one group's alone; a pod's when every group in it is
+/// of the same pod (its containers and sandbox share one namespace: the
+/// labels of the pod's own group); nobody's when groups share it (the
+/// host's namespace), whose sockets are not attributed.
+pub fn socket_owner(groups: &[&Identity]) -> Option<Labels> {
+    let first = groups.first()?;
+    if groups.iter().all(|g| g.labels == first.labels) {
+        return Some(first.labels.clone());
+    }
+    let uid = &first.pod_uid;
+    if uid.is_empty() || groups.iter().any(|g| &g.pod_uid != uid) {
+        return None;
+    }
+    let (namespace, pod) = (&first.labels.namespace, &first.labels.pod);
+    let group = if pod.is_empty() {
+        uid.clone()
+    } else {
+        format!("{namespace}/{pod}")
+    };
+    Some(Labels {
+        namespace: namespace.clone(),
+        pod: pod.clone(),
+        group,
+        ..Labels::default()
+    })
 }
 
 #[derive(Debug, Clone)]
 struct ProcState {
-    window: Window,
+    series: Series,
     seen: u64,
+}
+
+/// A decided series is judged again after this many samples (an
+/// undecided one at every sample): the detector over 240 samples costs
+/// about a millisecond, and hundreds of series are kept; a verdict is at
+/// most this many scans old.
+pub const REJUDGE_EVERY: u32 = 4;
+
+/// A window with its last judgement: (leaking, rate).
+#[derive(Debug, Clone)]
+struct Series {
+    window: Window,
+    judged: Option<(Option<bool>, Option<f64>)>,
+    since: u32,
+}
+
+impl Series {
+    fn new(cap: usize) -> Series {
+        Series {
+            window: Window::new(cap),
+            judged: None,
+            since: 0,
+        }
+    }
+
+    fn push(&mut self, t: f64, y: f64, spec: &Spec) {
+        self.window.push(t, y);
+        self.since = self.since.saturating_add(1);
+        let due = match self.judged {
+            None | Some((None, _)) => true,
+            Some(_) => self.since >= REJUDGE_EVERY,
+        };
+        if due {
+            self.judged = Some(judge(&self.window, spec));
+            self.since = 0;
+        }
+    }
+
+    fn judgement(&self) -> (Option<bool>, Option<f64>) {
+        self.judged.unwrap_or((None, None))
+    }
+}
+
+/// The detector's verdict as (leaking, rate); a flat window of enough
+/// samples is healthy at rate 0 without running it (what it would say).
+fn judge(w: &Window, spec: &Spec) -> (Option<bool>, Option<f64>) {
+    let values = w.tail(w.len());
+    if w.len() >= MIN_SAMPLES && values.windows(2).all(|p| p[0] == p[1]) {
+        return (Some(false), Some(0.0));
+    }
+    match w.verdict(spec, false) {
+        Verdict::Leak { rate, .. } => (Some(true), Some(rate)),
+        Verdict::Healthy { rate, .. } => (Some(false), Some(rate)),
+        // Undecided (and any verdict short of a judgement): absent.
+        _ => (None, None),
+    }
 }
 
 /// Host facts a scan's verdicts use.
@@ -292,13 +401,13 @@ impl Model {
                 .entry(key.clone())
                 .or_insert_with(|| GroupState::new(o.identity.clone(), self.bounds.window));
             g.identity = o.identity.clone();
-            g.observe(t, o);
+            g.observe(t, o, host);
             seen.insert(key.clone());
         }
         // Groups that had members and now have none: their members exited.
         for (k, g) in &mut self.groups {
             if !seen.contains(k) {
-                g.observe(t, &Observed::empty(g.identity.clone()));
+                g.observe(t, &Observed::empty(g.identity.clone()), host);
             }
         }
         let grace = self.bounds.grace_s;
@@ -311,6 +420,7 @@ impl Model {
             groups,
             processes,
             series_dropped: self.dropped,
+            sockets: Vec::new(),
         }
     }
 
@@ -319,6 +429,7 @@ impl Model {
     fn judge_processes(&mut self, t: f64, observed: &[Observed<'_>]) -> Vec<ProcKey> {
         let scan = self.scans;
         let mut leaking = Vec::new();
+        let spec = Metric::Fds.spec();
         for row in observed.iter().flat_map(|o| o.members.iter()) {
             let Ok(fds) = row.fds else { continue };
             let key = (row.pid, row.start_ticks);
@@ -327,14 +438,12 @@ impl Model {
             }
             let cap = self.bounds.process_window;
             let p = self.procs.entry(key).or_insert_with(|| ProcState {
-                window: Window::new(cap),
+                series: Series::new(cap),
                 seen: scan,
             });
             p.seen = scan;
-            p.window.push(t, fds as f64);
-            if p.window.first() != p.window.last()
-                && p.window.verdict(&Metric::Fds.spec(), false).is_leak()
-            {
+            p.series.push(t, fds as f64, &spec);
+            if p.series.judgement().0 == Some(true) {
                 leaking.push(key);
             }
         }
@@ -421,15 +530,16 @@ impl GroupState {
             gone_system: 0,
             cpu_user: Monotonic::default(),
             cpu_system: Monotonic::default(),
+            cpu_from_cgroup: None,
             oom: Monotonic::default(),
             throttled: Monotonic::default(),
-            windows: RESOURCES.iter().map(|&r| (r, Window::new(cap))).collect(),
+            windows: RESOURCES.iter().map(|&r| (r, Series::new(cap))).collect(),
             now: GroupNow::default(),
         }
     }
 
-    fn observe(&mut self, t: f64, o: &Observed<'_>) {
-        self.account_cpu(&o.members);
+    fn observe(&mut self, t: f64, o: &Observed<'_>, host: Host) {
+        self.account_cpu(o, host.clock_ticks.max(1) as f64);
         if !o.members.is_empty() {
             self.last_seen = t;
         }
@@ -489,14 +599,30 @@ impl GroupState {
             (Resource::Memory, memory),
             (Resource::Threads, Some(tasks)),
         ] {
+            let spec = self.metric(r).spec();
             if let (Some(v), Some(w)) = (v, self.windows.get_mut(&r)) {
-                w.push(t, v as f64);
+                w.push(t, v as f64, &spec);
             }
         }
     }
 
-    /// Members that left: what they used is kept. Then the counters.
-    fn account_cpu(&mut self, members: &[&ScanRow]) {
+    /// The CPU counters: the cgroup's own (one source for the group's
+    /// life, chosen at its first reading: two sources would not add up);
+    /// else the members' ticks, with what members that left used kept.
+    fn account_cpu(&mut self, o: &Observed<'_>, ticks_per_s: f64) {
+        let cg = o.cgroup.and_then(|f| f.cpu_user_ns.zip(f.cpu_system_ns));
+        if self.cpu_from_cgroup.is_none() && !o.members.is_empty() {
+            self.cpu_from_cgroup = Some(self.identity.is_cgroup && cg.is_some());
+        }
+        if self.cpu_from_cgroup == Some(true) {
+            // Unreadable this scan: the counters keep their value.
+            if let Some((u, s)) = cg {
+                self.cpu_user.observe(u as f64 / 1e9);
+                self.cpu_system.observe(s as f64 / 1e9);
+            }
+            return;
+        }
+        let members = &o.members;
         let mut next = HashMap::with_capacity(members.len());
         for r in members {
             let user = r.cpu_ticks.saturating_sub(r.system_ticks);
@@ -515,12 +641,11 @@ impl GroupState {
             .fold((self.gone_user, self.gone_system), |(a, b), (u, s)| {
                 (a.saturating_add(*u), b.saturating_add(*s))
             });
-        self.cpu_user.observe(u as f64);
-        self.cpu_system.observe(s as f64);
+        self.cpu_user.observe(u as f64 / ticks_per_s);
+        self.cpu_system.observe(s as f64 / ticks_per_s);
     }
 
     fn report(&self, host: Host) -> GroupReport {
-        let ticks = host.clock_ticks.max(1) as f64;
         let verdicts = RESOURCES
             .iter()
             .filter_map(|&r| self.windows.get(&r).map(|w| self.verdict(r, w, host)))
@@ -528,8 +653,8 @@ impl GroupState {
         GroupReport {
             identity: self.identity.clone(),
             now: self.now.clone(),
-            cpu_user_s: self.cpu_user.value() / ticks,
-            cpu_system_s: self.cpu_system.value() / ticks,
+            cpu_user_s: self.cpu_user.value(),
+            cpu_system_s: self.cpu_system.value(),
             oom_kills: self.now.has_oom.then(|| self.oom.value()),
             throttled_s: self.now.has_throttled.then(|| self.throttled.value()),
             verdicts,
@@ -545,7 +670,7 @@ impl GroupState {
         }
     }
 
-    fn verdict(&self, r: Resource, w: &Window, host: Host) -> ResourceVerdict {
+    fn verdict(&self, r: Resource, w: &Series, host: Host) -> ResourceVerdict {
         let mut v = ResourceVerdict {
             resource: r,
             leak: None,
@@ -556,18 +681,11 @@ impl GroupState {
         if self.now.processes == 0 {
             return v;
         }
-        match w.verdict(&self.metric(r).spec(), false) {
-            Verdict::Leak { rate, .. } => {
-                v.leak = Some(true);
-                v.rate = Some(rate);
-                v.exhaustion = self.exhaustion(r, rate, host);
-            }
-            Verdict::Healthy { rate, .. } => {
-                v.leak = Some(false);
-                v.rate = Some(rate);
-            }
-            // Undecided (and any verdict short of a judgement): absent.
-            _ => {}
+        let (leak, rate) = w.judgement();
+        v.leak = leak;
+        v.rate = rate;
+        if let (Some(true), Some(rate)) = (leak, rate) {
+            v.exhaustion = self.exhaustion(r, rate, host);
         }
         v
     }
@@ -701,6 +819,69 @@ mod tests {
     }
 
     #[test]
+    fn a_namespace_belongs_to_one_group_or_one_pod_else_nobody() {
+        let pod = |ns: &str, pod: &str, c: &str, uid: &str| Identity {
+            labels: Labels {
+                namespace: ns.into(),
+                pod: pod.into(),
+                container: c.into(),
+                group: format!("{ns}/{pod}/{c}"),
+                ..Labels::default()
+            },
+            pod_uid: uid.into(),
+            ..Identity::default()
+        };
+        let (a, b) = (
+            pod("shop", "cart", "app", "u1"),
+            pod("shop", "cart", "sidecar", "u1"),
+        );
+        assert_eq!(socket_owner(&[&a]), Some(a.labels.clone()));
+        let owner = socket_owner(&[&a, &b]).unwrap();
+        assert_eq!(
+            (owner.group.as_str(), owner.container.as_str()),
+            ("shop/cart", "")
+        );
+        let other = pod("shop", "search", "app", "u2");
+        assert_eq!(socket_owner(&[&a, &other]), None);
+        let (x, y) = (ident("nginx.service", true), ident("sshd.service", true));
+        assert_eq!(socket_owner(&[&x, &y]), None);
+        assert_eq!(socket_owner(&[]), None);
+        // An unnamed pod: its UID.
+        let u = pod("", "", "", "u3");
+        let v = Identity {
+            labels: Labels {
+                group: "u3/abc".into(),
+                ..Labels::default()
+            },
+            ..u.clone()
+        };
+        assert_eq!(socket_owner(&[&u, &v]).unwrap().group, "u3");
+    }
+
+    #[test]
+    fn series_are_judged_every_few_samples_and_flat_ones_without_the_detector() {
+        let spec = Metric::Fds.spec();
+        let mut s = Series::new(240);
+        for i in 0..MIN_SAMPLES {
+            s.push(i as f64, 10.0, &spec);
+        }
+        assert_eq!(s.judgement(), (Some(false), Some(0.0)));
+        // A leak starts: seen within REJUDGE_EVERY samples of being there.
+        let mut seen_at = None;
+        for i in 0..60 {
+            let t = (MIN_SAMPLES + i) as f64;
+            s.push(t, 10.0 + 5.0 * i as f64, &spec);
+            if seen_at.is_none() && s.judgement().0 == Some(true) {
+                seen_at = Some(i);
+            }
+        }
+        let at = seen_at.expect("judged leaking");
+        assert!(at < 30, "{at}");
+        // Re-judged at most every REJUDGE_EVERY samples.
+        assert!(s.since < REJUDGE_EVERY);
+    }
+
+    #[test]
     fn monotonic_survives_resets() {
         let mut m = Monotonic::default();
         assert_eq!(m.observe(10.0), 10.0);
@@ -733,6 +914,40 @@ mod tests {
         let r = m.update(2.0, &[obs("web", vec![&a3], None)], host());
         let g = group(&r, "web").unwrap();
         assert_eq!((g.cpu_user_s, g.cpu_system_s), (5.2, 3.1));
+    }
+
+    #[test]
+    fn a_cgroup_groups_cpu_is_the_cgroups_own_and_survives_a_restart() {
+        let mut m = Model::new(Bounds::default());
+        let a = row(1, 1000, 500, 5);
+        let cpu = |u: u64, s: u64| CgroupFacts {
+            cpu_user_ns: Some(u),
+            cpu_system_ns: Some(s),
+            ..CgroupFacts::default()
+        };
+        // The cgroup's 40 s user (its exited tasks included), not the
+        // member's 5 s.
+        let r = m.update(
+            0.0,
+            &[obs("c", vec![&a], Some(cpu(40_000_000_000, 2_000_000_000)))],
+            host(),
+        );
+        let g = group(&r, "c").unwrap();
+        assert_eq!((g.cpu_user_s, g.cpu_system_s), (40.0, 2.0));
+        // Unreadable this scan: kept, not the members' sum.
+        let r = m.update(
+            1.0,
+            &[obs("c", vec![&a], Some(CgroupFacts::default()))],
+            host(),
+        );
+        assert_eq!(group(&r, "c").unwrap().cpu_user_s, 40.0);
+        // The container restarted (a new cgroup at 1 s): 41 s.
+        let r = m.update(
+            2.0,
+            &[obs("c", vec![&a], Some(cpu(1_000_000_000, 0)))],
+            host(),
+        );
+        assert_eq!(group(&r, "c").unwrap().cpu_user_s, 41.0);
     }
 
     #[test]

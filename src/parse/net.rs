@@ -151,6 +151,16 @@ pub fn inet_line_inode(line: &[u8]) -> Option<u64> {
         .and_then(parse_u64)
 }
 
+/// The state column (`st`, hex) of an inet table line (not the header):
+/// a whole namespace's sockets counted by state, whatever their inode.
+pub fn inet_line_state(line: &[u8]) -> Option<u8> {
+    line.split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty())
+        .nth(3)
+        .and_then(hex_u64)
+        .and_then(|s| u8::try_from(s).ok())
+}
+
 /// The inode column of a unix table line (not the header).
 pub fn unix_line_inode(line: &[u8]) -> Option<u64> {
     if !starts_record(line) {
@@ -381,6 +391,21 @@ mod tests {
     // pair, and a CLOSE_WAIT; tcp6 with a [::]:22 listener and a mapped v4.
     const TCP: &[u8] = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:1F90 0100007F:D431 01 00000010:00000020 00:00000000 00000000     0        0 1002 1 0000000000000000 20 4 30 10 -1\n   2: 0100007F:D432 0100007F:1F90 08 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 20 4 30 10 -1\n   3: 0100007F:D433 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 9999 1 0000000000000000 20 4 30 10 -1\n";
     const TCP6: &[u8] = b"  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1 0000000000000000 100 0 0 10 0\n   1: 0000000000000000FFFF00000100007F:1F91 0000000000000000FFFF00000100007F:E000 01 00000000:00000000 00:00000000 00000000     0        0 2002 1 0000000000000000 100 0 0 10 0\n   2: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2003 1 0000000000000000 100 0 0 10 0\n";
+
+    #[test]
+    fn state_of_every_line_whatever_its_inode() {
+        let states: Vec<Option<u8>> = TCP
+            .split(|&c| c == b'\n')
+            .skip(1)
+            .map(inet_line_state)
+            .collect();
+        assert_eq!(
+            states,
+            vec![Some(0x0A), Some(0x01), Some(0x08), Some(0x01), None]
+        );
+        assert_eq!(inet_line_state(b"0: a b zz"), None);
+        assert_eq!(inet_line_state(b"0: a b 1FF"), None);
+    }
 
     #[test]
     fn tcp_v4_filtered_by_inode() {

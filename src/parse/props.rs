@@ -99,6 +99,7 @@ fn every_parser(b: &[u8]) {
     let _ = net::parse_unix(b, &wanted);
     for line in b.split(|&c| c == b'\n') {
         let _ = net::inet_line_inode(line);
+        let _ = net::inet_line_state(line);
         let _ = net::unix_line_inode(line);
         let _ = net::parse_unix_line(line, &wanted);
     }

@@ -339,7 +339,7 @@ impl ProcFs {
 
     /// The directory of a controller's cgroup (v1 `mounts`, else v2) and
     /// its path; None when the controller is not mounted here.
-    fn controller_dir(
+    pub(super) fn controller_dir(
         &self,
         lines: &[CgroupLine],
         controller: &str,

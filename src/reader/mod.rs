@@ -12,9 +12,11 @@
 //! "not there for this process" (zombie, kernel thread, older kernel).
 
 mod cgroup;
+mod cgroup_cpu;
 mod cgroup_watch;
 mod diag;
 mod kmsg;
+mod netstates;
 pub mod pods;
 mod process;
 mod sampler;
@@ -25,8 +27,10 @@ mod survey;
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
 };
+pub use cgroup_cpu::CgroupCpu;
 pub use cgroup_watch::{CgroupSampler, CgroupTarget, CgroupWanted, MEMBERS_SAMPLED};
 pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
+pub use netstates::TcpStates;
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};

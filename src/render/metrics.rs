@@ -22,6 +22,12 @@ type GaugeF = Family<L, Gauge<f64, AtomicU64>>;
 type GaugeI = Family<L, Gauge>;
 type CounterF = Family<L, Counter<f64, AtomicU64>>;
 type CounterI = Family<L, Counter>;
+/// An info family: the labels are the information, the value 1.
+type InfoFam = Family<L, Info<L>, fn() -> Info<L>>;
+
+fn no_more_labels() -> Info<L> {
+    Info::new(Vec::new())
+}
 
 /// What the agent knows about itself and the node, besides the model.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,6 +54,7 @@ pub fn encode_page(report: &Report, agent: &Agent) -> (Vec<u8>, Vec<u8>) {
     let mut reg = Registry::default();
     groups(&mut reg, &report.groups);
     verdicts(&mut reg, &report.groups);
+    sockets(&mut reg, report);
     processes(&mut reg, &report.processes, agent);
     own(&mut reg, report, agent);
     let mut om = String::new();
@@ -107,7 +114,7 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
     let tasks_limit = GaugeI::default();
     let oom = CounterI::default();
     let throttled = CounterF::default();
-    let workload = GaugeI::default();
+    let workload: InfoFam = Family::new_with_constructor(no_more_labels);
     for g in gs {
         let l = labels(&g.identity.labels);
         let n = &g.now;
@@ -145,12 +152,13 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         if let Some(v) = g.throttled_s {
             throttled.get_or_create(&l).inc_by(v);
         }
-        workload.get_or_create(&info(&g.identity)).set(1);
+        // Created with its labels: the value is always 1.
+        drop(workload.get_or_create(&info(&g.identity)));
     }
     reg.register("proctor_processes", "Processes in the group now", processes);
     reg.register_with_unit(
         "proctor_cpu",
-        "CPU time used by the group's processes, those that exited included, by mode",
+        "CPU time of the group by mode: its cgroup's own, else its processes' (those that exited included)",
         Unit::Seconds,
         cpu,
     );
@@ -198,9 +206,29 @@ fn groups(reg: &mut Registry, gs: &[GroupReport]) {
         throttled,
     );
     reg.register(
-        "proctor_workload_info",
+        "proctor_workload",
         "The workload behind a group: pod UID, container id, QoS class",
         workload,
+    );
+}
+
+fn sockets(reg: &mut Registry, report: &Report) {
+    let fam = GaugeI::default();
+    for (l, c) in &report.sockets {
+        let l = labels(l);
+        for (state, n) in [
+            ("established", c.established),
+            ("close_wait", c.close_wait),
+            ("listen", c.listen),
+        ] {
+            fam.get_or_create(&with(l.clone(), "state", state))
+                .set(int(n));
+        }
+    }
+    reg.register(
+        "proctor_sockets",
+        "TCP sockets by state of a workload that owns its network namespace (a pod, a container)",
+        fam,
     );
 }
 
@@ -314,7 +342,7 @@ fn own(reg: &mut Registry, report: &Report, agent: &Agent) {
     dropped.inc_by(report.series_dropped);
     reg.register(
         "proctor_series_dropped",
-        "Series not exported because a cap was reached (groups, leaking processes)",
+        "Groups and leaking processes left out by a cap, counted at every scan that left them out",
         dropped,
     );
     reg.register(
@@ -481,6 +509,7 @@ mod tests {
             }],
             processes: Vec::new(),
             series_dropped: 4,
+            sockets: Vec::new(),
         }
     }
 
@@ -529,6 +558,9 @@ mod tests {
         assert!(om.contains("# TYPE proctor_oom_kills counter\n"));
         assert!(om.contains("# UNIT proctor_cpu_seconds seconds\n"));
         assert!(om.contains("# TYPE proctor_build info\n"));
+        assert!(om.contains("# TYPE proctor_workload info\n"));
+        assert!(om.contains(",qos=\"burstable\"} 1\n"));
+        assert!(prom.contains("# TYPE proctor_workload_info gauge\n"));
         assert!(!prom.contains("# EOF") && !prom.contains("# UNIT") && !prom.contains("_created"));
         assert!(prom.contains("# TYPE proctor_oom_kills_total counter\n"));
         assert!(prom.contains("# HELP proctor_oom_kills_total "));

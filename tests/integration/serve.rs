@@ -200,6 +200,26 @@ fn bad_configs_and_options_are_usage_errors_with_a_hint() {
     );
     assert_usage_error(&["serve", "--top-k", "101"], "out of range", "hint:");
     assert_usage_error(&["serve", "--scans", "3"], "--once", "hint:");
+    assert_usage_error(
+        &["serve", "--once", "--json"],
+        "serve has no JSON output",
+        "drop --json",
+    );
+    // An empty proc root is no procfs, not a host without processes.
+    let empty = TempDir::new("serve-empty");
+    let o = proctor(&[
+        "--proc-root",
+        empty.path().to_str().unwrap(),
+        "serve",
+        "--once",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no processes found under"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
@@ -275,9 +295,9 @@ fn series_are_bounded_by_groups_not_processes() {
     // after two scans).
     assert!(per_process <= 4 * 5, "{per_process}");
     // Per group at most: processes, cpu x2, memory x2, limit, fds, ratio,
-    // threads, tasks limit, oom, throttled, info, and per resource (3)
-    // leak, rate, exhaustion: 23. Self metrics: about 15.
-    let bound = 23 * groups + 4 * 5 + 20;
+    // threads, tasks limit, oom, throttled, info, sockets x3, and per
+    // resource (3) leak, rate, exhaustion: 26. Self metrics: about 15.
+    let bound = 26 * groups + 4 * 5 + 20;
     assert!(
         all.len() <= bound,
         "{} series for {groups} groups",
@@ -315,9 +335,21 @@ impl UnitCgroup {
 
     /// A python3 script in this cgroup; returns once it printed a line.
     fn python(&self, script: &str) -> Reaped {
+        self.spawn(&["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""], script)
+    }
+
+    /// The same in a network namespace of its own (unshare -n).
+    fn python_in_netns(&self, script: &str) -> Reaped {
+        self.spawn(
+            &["-c", "echo $$ > \"$0\" && exec unshare -n \"$1\" -c \"$2\""],
+            script,
+        )
+    }
+
+    fn spawn(&self, sh: &[&str], script: &str) -> Reaped {
         let mut child = Reaped::spawn(
             Command::new("sh")
-                .args(["-c", "echo $$ > \"$0\" && exec \"$1\" -c \"$2\""])
+                .args(sh)
                 .arg(self.dir.join("cgroup.procs"))
                 .arg(real_python())
                 .arg(script)
@@ -413,6 +445,37 @@ fn a_leaking_child_is_reported_with_its_time_to_the_limit() {
     );
 }
 
+/// In a network namespace of its own: a listener, 3 clients accepted, the
+/// third closed by the server (its client in CLOSE_WAIT).
+const SOCKETS: &str = "import socket, subprocess, time\nsubprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\nl = socket.socket()\nl.bind(('127.0.0.1', 0))\nl.listen(8)\ncs = [socket.create_connection(l.getsockname()) for _ in range(3)]\nss = [l.accept()[0] for _ in range(3)]\nss[2].close()\nprint('ready', flush=True)\ntime.sleep(120)\n";
+
+#[test]
+fn a_workload_that_owns_its_network_namespace_has_its_sockets_by_state() {
+    let have_ip = Command::new("ip")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !require("ip (iproute2)", have_ip) {
+        return;
+    }
+    let Some(cg) = UnitCgroup::new("sockets") else {
+        return;
+    };
+    let _child = cg.python_in_netns(SOCKETS);
+    let o = proctor(&["serve", "--once"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let l = cg.labels();
+    let at = |state: &str| value(&page, &format!("proctor_sockets{{{l},state=\"{state}\"}}"));
+    assert_eq!(
+        (at("established"), at("close_wait"), at("listen")),
+        (Some(4.0), Some(1.0), Some(1.0)),
+        "{page}"
+    );
+}
+
 /// Burns about 0.4 s of CPU, then idles.
 const BURNER: &str = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end:\n    pass\nprint('ready', flush=True)\ntime.sleep(120)\n";
 const IDLE: &str = "import time\nprint('ready', flush=True)\ntime.sleep(120)\n";
@@ -486,5 +549,141 @@ fn snapshots_of_once() {
                 stderr(&o)
             )
         );
+    }
+}
+
+#[test]
+fn a_container_named_after_it_was_first_seen_gets_its_name() {
+    use proctor::analysis::serve::Bounds;
+    use proctor::cmd::serve::agent::Agent;
+    use proctor::cmd::serve::config::Matchers;
+    let t = crate::common::fixture_copy("workloads");
+    let links = t.path().join("var/log/containers");
+    let link =
+        "api-7d9_payments_api-013f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7.log";
+    let aside = t.path().join("api.log.aside");
+    std::fs::rename(links.join(link), &aside).unwrap();
+    let fs = proctor::reader::ProcFs::new(t.path().join("proc"), t.path().join("sys"));
+    let mut agent = Agent::new(
+        fs,
+        t.path().join("var/log/pods"),
+        Matchers::default(),
+        Bounds::default(),
+    )
+    .unwrap();
+    let page = |a: &mut Agent| String::from_utf8(a.step().unwrap().prometheus).unwrap();
+    let unnamed = r#"namespace="payments",pod="api-7d9",container="",unit="",group="payments/api-7d9/013f2a9c1b4d""#;
+    let named = r#"namespace="payments",pod="api-7d9",container="api",unit="",group="payments/api-7d9/api""#;
+    let p = page(&mut agent);
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{unnamed}}}")),
+        Some(1.0),
+        "{p}"
+    );
+    // The kubelet writes the link: within 8 scans the process is named.
+    std::fs::rename(&aside, links.join(link)).unwrap();
+    let mut p = String::new();
+    for _ in 0..8 {
+        p = page(&mut agent);
+    }
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{named}}}")),
+        Some(1.0),
+        "{p}"
+    );
+    // The old group stays (no process) for its grace period.
+    assert_eq!(
+        value(&p, &format!("proctor_processes{{{unnamed}}}")),
+        Some(0.0),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_unit_group_has_its_cgroups_own_numbers() {
+    // The cgroups v2 tree: web.scope's files, not its processes' sums.
+    let o = once_at("cgroups/v2", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let w = r#"namespace="",pod="",container="",unit="web.scope",group="web.scope""#;
+    let v = |name: &str, extra: &str| value(&page, &format!("{name}{{{w}{extra}}}"));
+    // cpu.stat user_usec 6000000, system_usec 3000000.
+    assert_eq!(v("proctor_cpu_seconds_total", ",mode=\"user\""), Some(6.0));
+    assert_eq!(
+        v("proctor_cpu_seconds_total", ",mode=\"system\""),
+        Some(3.0)
+    );
+    // memory.current 104 MiB less inactive_file 10 MiB; memory.max 100 MiB.
+    assert_eq!(
+        v("proctor_memory_bytes", ",kind=\"working_set\""),
+        Some(98_566_144.0)
+    );
+    assert_eq!(v("proctor_memory_limit_bytes", ""), Some(104_857_600.0));
+    assert_eq!(v("proctor_tasks_limit", ""), Some(300.0));
+    assert_eq!(v("proctor_oom_kills_total", ""), Some(3.0));
+    assert_eq!(v("proctor_cpu_throttled_seconds_total", ""), Some(3.1));
+    // The plain process beside it has none of these (absent, not 0).
+    assert!(!page.contains(r#"group="systemd"} 0"#) && !page.contains(r#"proctor_memory_limit_bytes{namespace="",pod="",container="",unit="",group="systemd"}"#));
+}
+
+/// Parses OpenMetrics text on stdin strictly (the Python client's parser,
+/// Debian's python3-prometheus-client); prints the sample count.
+const OM_PARSE: &str = "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\nprint(sum(len(f.samples) for f in parse(sys.stdin.read())))\n";
+
+#[test]
+fn the_openmetrics_page_passes_a_strict_parser() {
+    use proctor::analysis::serve::Bounds;
+    use proctor::cmd::serve::agent::Agent;
+    use proctor::cmd::serve::config::Matchers;
+    let py = Path::new("/usr/bin/python3");
+    let ok = Command::new(py)
+        .args(["-c", "import prometheus_client.openmetrics.parser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !require("/usr/bin/python3 with python3-prometheus-client", ok) {
+        return;
+    }
+    let trees = [
+        fixture("workloads"),
+        fixture("hostile"),
+        fixture("cgroups/v2"),
+    ];
+    let roots: Vec<(PathBuf, PathBuf)> = trees
+        .iter()
+        .map(|t| (t.join("proc"), t.join("sys")))
+        .chain([(PathBuf::from("/proc"), PathBuf::from("/sys"))])
+        .collect();
+    for (proc_root, sys_root) in roots {
+        let pods = proc_root.parent().unwrap().join("var/log/pods");
+        let fs = proctor::reader::ProcFs::new(&proc_root, &sys_root);
+        let mut agent = Agent::new(fs, pods, Matchers::default(), Bounds::default()).unwrap();
+        agent.step().unwrap();
+        let page = agent.step().unwrap();
+        let mut child = Command::new(py)
+            .args(["-c", OM_PARSE])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&page.openmetrics)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let what = proc_root.display();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every sample of the Prometheus text is in the OpenMetrics page.
+        let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let text = String::from_utf8(page.prometheus).unwrap();
+        assert_eq!(n, samples(&text).len(), "{what}");
     }
 }

@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use super::config::{Candidate, Matchers};
 use crate::analysis::serve::{
-    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey,
+    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey, SocketCounts,
+    socket_owner,
 };
 use crate::analysis::workload::{self as wl, Kind, Role, WorkloadReport};
 use crate::error::ReadError;
@@ -25,8 +26,26 @@ use crate::render::metrics::{self, Agent as Own};
 #[derive(Debug)]
 struct Class {
     identity: Identity,
-    /// The cgroup whose counters are the group's (a cgroup group).
-    lines: Option<Vec<CgroupLine>>,
+    /// The cgroup whose counters are the group's (a cgroup group): its
+    /// lines, and the path the workload was read from (a controller whose
+    /// cgroup is another, an ancestor or the root, is not the group's).
+    lines: Option<(Vec<CgroupLine>, Vec<u8>)>,
+    /// Its network namespace (`net:[4026531840]`), when readable.
+    netns: Option<Vec<u8>>,
+    /// A Kubernetes workload the kubelet's directories did not fully name
+    /// yet (a container's log link appears after it starts): classified
+    /// again every [`RENAME_EVERY`] scans until named.
+    unnamed: bool,
+}
+
+/// Scans between two lookups of a Kubernetes workload's missing names.
+const RENAME_EVERY: u64 = 8;
+
+/// A network namespace seen in a scan: a process in it, and the groups
+/// with processes in it.
+struct Namespace {
+    member: ProcKey,
+    classes: Vec<Arc<Class>>,
 }
 
 /// One page's worth of output.
@@ -47,10 +66,11 @@ pub struct Agent {
     start: Instant,
     known: HashMap<ProcKey, Arc<Class>>,
     /// (pod UID, container id) -> the kubelet's names, found once.
-    names: HashMap<(String, String), WorkloadReport>,
+    names: HashMap<(String, String), (WorkloadReport, u64)>,
     read_errors: BTreeMap<&'static str, u64>,
     threads_max: Option<u64>,
     boot_time: Option<u64>,
+    scans: u64,
 }
 
 /// Shorter ids in group names (the full id is in `proctor_workload_info`).
@@ -63,13 +83,17 @@ fn lossy(t: Option<&crate::text::Text>) -> String {
         .unwrap_or_default()
 }
 
-/// A group from a process's workload (None: group it by name).
-fn identity_of(w: &WorkloadReport) -> Option<Identity> {
+/// A group from a process's workload (None: group it by name). A pod's
+/// sandbox (`pause`, in a container the kubelet's log links do not name)
+/// is the pod's own group, as a process in the pod's cgroup is: one group
+/// per pod for it, not one per sandbox id.
+fn identity_of(w: &WorkloadReport, comm: &[u8]) -> Option<Identity> {
     match w.kind {
         Kind::Kubernetes => {
             let uid = w.pod_uid.clone().unwrap_or_default();
             let cid = w.container_id.clone().unwrap_or_default();
-            let in_container = w.role == Some(Role::Container);
+            let sandbox = comm == b"pause" && w.container.is_none();
+            let in_container = w.role == Some(Role::Container) && !sandbox;
             let (namespace, pod) = (lossy(w.namespace.as_ref()), lossy(w.pod.as_ref()));
             let container = if in_container {
                 lossy(w.container.as_ref())
@@ -130,6 +154,13 @@ fn identity_of(w: &WorkloadReport) -> Option<Identity> {
     }
 }
 
+/// A Kubernetes workload whose pod, or container (in a container), the
+/// kubelet's directories did not name.
+fn unnamed(w: &WorkloadReport) -> bool {
+    w.kind == Kind::Kubernetes
+        && (w.pod.is_none() || (w.role == Some(Role::Container) && w.container.is_none()))
+}
+
 fn by_name(comm: &[u8]) -> Identity {
     Identity {
         labels: Labels {
@@ -162,6 +193,7 @@ impl Agent {
             read_errors: BTreeMap::new(),
             threads_max,
             boot_time,
+            scans: 0,
         })
     }
 
@@ -174,21 +206,37 @@ impl Agent {
     pub fn step(&mut self) -> Result<Encoded, ReadError> {
         let began = Instant::now();
         let scan = self.scanner.scan(&self.fs)?;
+        self.scans += 1;
         self.count_scan_errors(&scan);
         let me = self.fs.own_pid_in_root();
         let mut groups: BTreeMap<Labels, (Arc<Class>, Vec<&ScanRow>)> = BTreeMap::new();
         let mut alive = std::collections::HashSet::with_capacity(scan.rows.len());
+        let mut by_ns: HashMap<Vec<u8>, Namespace> = HashMap::new();
         for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
             let key = (row.pid, row.start_ticks);
             alive.insert(key);
+            let rename = self.scans % RENAME_EVERY == 0;
             let class = match self.known.get(&key) {
-                Some(c) => Arc::clone(c),
-                None => {
+                Some(c) if !(c.unnamed && rename) => Arc::clone(c),
+                _ => {
                     let c = Arc::new(self.classify(row));
                     self.known.insert(key, Arc::clone(&c));
                     c
                 }
             };
+            if let Some(ns) = &class.netns {
+                let n = by_ns.entry(ns.clone()).or_insert_with(|| Namespace {
+                    member: key,
+                    classes: Vec::new(),
+                });
+                if !n
+                    .classes
+                    .iter()
+                    .any(|c| c.identity.labels == class.identity.labels)
+                {
+                    n.classes.push(Arc::clone(&class));
+                }
+            }
             groups
                 .entry(class.identity.labels.clone())
                 .or_insert_with(|| (Arc::clone(&class), Vec::new()))
@@ -199,7 +247,7 @@ impl Agent {
         let mut observed = Vec::with_capacity(groups.len());
         for (_, (class, members)) in groups {
             let cgroup = match &class.lines {
-                Some(lines) if class.identity.is_cgroup => Some(self.facts(lines)),
+                Some((lines, path)) if class.identity.is_cgroup => Some(self.facts(lines, path)),
                 _ => None,
             };
             observed.push(Observed {
@@ -222,7 +270,8 @@ impl Agent {
             ),
             clock_ticks: crate::reader::clock_ticks(),
         };
-        let report = self.model.update(t, &observed, host);
+        let mut report = self.model.update(t, &observed, host);
+        report.sockets = self.sockets(&by_ns);
         let own = self.own(&scan, me, began);
         let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
         Ok(Encoded {
@@ -230,6 +279,40 @@ impl Agent {
             prometheus,
             processes: scan.rows.len() + scan.exited + scan.unreadable,
         })
+    }
+
+    /// The TCP states of each network namespace one workload owns, read
+    /// through a process of it this scan saw (its tables are the
+    /// namespace's: all its sockets, whichever process holds them).
+    fn sockets(&mut self, by_ns: &HashMap<Vec<u8>, Namespace>) -> Vec<(Labels, SocketCounts)> {
+        let mut out: BTreeMap<Labels, SocketCounts> = BTreeMap::new();
+        for n in by_ns.values() {
+            let ids: Vec<&Identity> = n.classes.iter().map(|c| &c.identity).collect();
+            let Some(owner) = socket_owner(&ids) else {
+                continue;
+            };
+            let (pid, start) = n.member;
+            let states = match self.fs.open(pid) {
+                Ok(p) if p.start_ticks() == start => p.namespace_tcp_states(),
+                // Gone since the scan: its namespace is read next time.
+                _ => continue,
+            };
+            match states {
+                Ok(s) => {
+                    if s.unparsed > 0 {
+                        self.error("parse_error");
+                    }
+                    out.entry(owner).or_default().add(SocketCounts {
+                        established: s.established,
+                        close_wait: s.close_wait,
+                        listen: s.listen,
+                    });
+                }
+                Err(ReadError::Exited { .. }) => {}
+                Err(e) => self.error(e.reason()),
+            }
+        }
+        out.into_iter().collect()
     }
 
     fn count_scan_errors(&mut self, scan: &Scan) {
@@ -275,6 +358,8 @@ impl Agent {
                         ..Identity::default()
                     },
                     lines: None,
+                    netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+                    unnamed: false,
                 };
             }
         }
@@ -288,15 +373,24 @@ impl Agent {
             }
             None => None,
         };
-        let identity = lines
+        let workload = lines
             .as_deref()
             .and_then(wl::of_lines)
-            .map(|w| self.named(w))
-            .and_then(|w| identity_of(&w))
+            .map(|w| self.named(w));
+        let path = workload.as_ref().map(|w| w.cgroup.0.clone());
+        // A sandbox has no log link: its container name never comes.
+        let sandbox = row.name == b"pause";
+        let unnamed = workload
+            .as_ref()
+            .is_some_and(|w| unnamed(w) && !(sandbox && w.pod.is_some()));
+        let identity = workload
+            .and_then(|w| identity_of(&w, &row.name))
             .unwrap_or_else(|| by_name(&row.name));
         Class {
-            lines: lines.filter(|_| identity.is_cgroup),
+            lines: lines.zip(path).filter(|_| identity.is_cgroup),
             identity,
+            netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+            unnamed,
         }
     }
 
@@ -310,7 +404,14 @@ impl Agent {
             return w;
         };
         let key = (uid.clone(), cid.clone().unwrap_or_default());
-        if let Some(n) = self.names.get(&key) {
+        // Names found are kept; missing ones are looked up again (at most
+        // every RENAME_EVERY scans per process, by the caller).
+        let scans = self.scans;
+        if let Some((n, _)) = self
+            .names
+            .get(&key)
+            .filter(|(n, at)| !unnamed(n) || *at == scans)
+        {
             w.namespace.clone_from(&n.namespace);
             w.pod.clone_from(&n.pod);
             w.container.clone_from(&n.container);
@@ -324,17 +425,18 @@ impl Agent {
         if self.names.len() >= 8192 {
             self.names.clear();
         }
-        self.names.insert(key, w.clone());
+        self.names.insert(key, (w.clone(), scans));
         w
     }
 
-    /// A cgroup group's own numbers; what cannot be read is None (and
+    /// A cgroup group's own numbers, from the controllers whose cgroup is
+    /// the workload's own (`path`); what cannot be read is None (and
     /// counted by kind).
-    fn facts(&mut self, lines: &[CgroupLine]) -> CgroupFacts {
+    fn facts(&mut self, lines: &[CgroupLine], path: &[u8]) -> CgroupFacts {
         let st = self.fs.cgroup_state(lines);
         let mut f = CgroupFacts::default();
         match st.memory {
-            Ok(m) => {
+            Ok(m) if m.path == path => {
                 f.memory_usage = m.usage;
                 f.working_set = m
                     .usage
@@ -342,20 +444,29 @@ impl Agent {
                 f.memory_limit = m.limit;
                 f.oom_kills = m.oom.oom_kill;
             }
+            Ok(_) => {}
             Err(e) => self.error(e.reason()),
         }
         match st.pids {
-            Some(Ok(p)) => {
+            Some(Ok(p)) if p.path == path => {
                 f.pids_current = Some(p.current);
                 f.pids_max = p.max;
             }
             Some(Err(e)) => self.error(e.reason()),
-            None => {}
+            _ => {}
         }
         match st.cpu {
-            Some(Ok(c)) => f.throttled_ns = c.throttling.map(|t| t.throttled_ns),
+            Some(Ok(c)) if c.path == path => f.throttled_ns = c.throttling.map(|t| t.throttled_ns),
             Some(Err(e)) => self.error(e.reason()),
-            None => {}
+            _ => {}
+        }
+        match self.fs.cgroup_cpu(lines) {
+            Some(Ok(c)) if c.path == path => {
+                f.cpu_user_ns = Some(c.user_ns);
+                f.cpu_system_ns = Some(c.system_ns);
+            }
+            Some(Err(e)) => self.error(e.reason()),
+            _ => {}
         }
         f
     }
@@ -377,5 +488,84 @@ impl Agent {
             max_fds: row.and_then(|r| r.fd_soft_limit.ok().flatten()),
             start_ticks: row.map(|r| r.start_ticks),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Text;
+
+    const UID: &str = "2c5d8e3a-1f0b-4c7e-9a3d-5b6e7f8a9b0c";
+    const ID: &str = "3f2a9c1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+    fn k8s(named: bool) -> WorkloadReport {
+        let p = format!("/kubepods/burstable/pod{UID}/{ID}");
+        let mut w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(p.as_bytes()),
+            p.as_bytes(),
+        );
+        if named {
+            w.namespace = Some(Text(b"payments".to_vec()));
+            w.pod = Some(Text(b"api-7d9".to_vec()));
+            w.container = Some(Text(b"api".to_vec()));
+        }
+        w
+    }
+
+    #[test]
+    fn kubernetes_groups_by_names_else_ids_and_the_sandbox_is_the_pod() {
+        let i = identity_of(&k8s(true), b"python3").unwrap();
+        assert_eq!(i.labels.group, "payments/api-7d9/api");
+        assert_eq!((i.labels.container.as_str(), i.is_cgroup), ("api", true));
+        assert_eq!(
+            (i.pod_uid.as_str(), i.container_id.as_str(), i.qos.as_str()),
+            (UID, ID, "burstable")
+        );
+        let i = identity_of(&k8s(false), b"python3").unwrap();
+        assert_eq!(i.labels.group, format!("{UID}/3f2a9c1b4d5e"));
+        assert!(i.is_cgroup);
+        // The sandbox: named pod, no container name.
+        let mut w = k8s(true);
+        w.container = None;
+        let i = identity_of(&w, b"pause").unwrap();
+        assert_eq!(i.labels.group, "payments/api-7d9");
+        assert_eq!(
+            (
+                i.labels.container.as_str(),
+                i.container_id.as_str(),
+                i.is_cgroup
+            ),
+            ("", "", false)
+        );
+    }
+
+    #[test]
+    fn units_and_containers_are_cgroup_groups_and_plain_cgroups_go_by_name() {
+        let w = wl::WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(b"/system.slice/nginx.service"),
+            b"/system.slice/nginx.service",
+        );
+        let i = identity_of(&w, b"nginx").unwrap();
+        assert_eq!(
+            (i.labels.unit.as_str(), i.labels.group.as_str(), i.is_cgroup),
+            ("nginx.service", "nginx.service", true)
+        );
+        let p = format!("/system.slice/docker-{ID}.scope");
+        let w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(p.as_bytes()),
+            p.as_bytes(),
+        );
+        let i = identity_of(&w, b"redis").unwrap();
+        assert_eq!(
+            (i.labels.group.as_str(), i.labels.container.as_str()),
+            ("docker:3f2a9c1b4d5e", "3f2a9c1b4d5e")
+        );
+        let w = WorkloadReport::new(
+            &crate::parse::workload::from_cgroup_path(b"/user.slice"),
+            b"/user.slice",
+        );
+        assert!(identity_of(&w, b"bash").is_none());
+        assert_eq!(by_name(b"ev\x1b\xff").labels.group, "ev\x1b\u{fffd}");
     }
 }

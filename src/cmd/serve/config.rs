@@ -320,4 +320,31 @@ comm = "java"
         assert!(e(&many).contains("at most 256"));
         assert!(Matchers::parse("").unwrap().is_empty());
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// Any text: a config or an error, never a panic.
+            #[test]
+            fn any_text_parses_or_fails_cleanly(t in "\\PC{0,200}") {
+                let _ = Matchers::parse(&t);
+                let _ = Matchers::parse(&format!("[[group]]\nname = \"{{comm}}-x\"\ncmdline = '{t}'\n"));
+            }
+
+            /// Any process: a name of valid UTF-8 within the cap, or none.
+            #[test]
+            fn any_process_gets_a_bounded_name(
+                comm in proptest::collection::vec(any::<u8>(), 0..20),
+                cmdline in proptest::collection::vec(any::<u8>(), 0..400),
+            ) {
+                let m = Matchers::parse("[[group]]\nname = \"{comm}:{a}\"\ncmdline = '(?P<a>.*)'\n").unwrap();
+                let n = m.name(&Candidate { comm: &comm, exe: None, cmdline: &cmdline }).unwrap();
+                prop_assert!(n.len() <= MAX_NAME);
+            }
+        }
+    }
 }

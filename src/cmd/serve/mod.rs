@@ -77,6 +77,10 @@ fn new_agent(ctx: &Ctx, s: &Settings) -> Result<agent::Agent, CliError> {
 }
 
 pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
+    if ctx.json {
+        return Err(CliError::new("serve has no JSON output: it serves Prometheus metrics")
+            .hint("drop --json; `proctor serve --once` prints the metrics once, in Prometheus text format"));
+    }
     if s.once {
         return once(ctx, s);
     }
@@ -110,7 +114,7 @@ pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
     let _ = worker.join();
     served.map_err(|e| {
         CliError::new(format!("serving {} failed: {e}", s.listen))
-            .hint("see the error above; the agent stopped")
+            .hint("the agent stopped with it; `proctor serve --once` checks the scan alone")
     })?;
     Ok(Output {
         stdout: String::new(),
@@ -193,4 +197,56 @@ fn once(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
         stdout: String::from_utf8_lossy(&page.prometheus).into_owned(),
         code: ExitCode::Ok,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_agent_publishes_pages_on_its_timer_and_stops_when_asked() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workloads");
+        let fs = crate::reader::ProcFs::new(root.join("proc"), root.join("sys"));
+        let agent = agent::Agent::new(
+            fs,
+            root.join("var/log/pods"),
+            config::Matchers::default(),
+            Bounds::default(),
+        )
+        .unwrap();
+        let pages = page::Published::new(Duration::from_secs(60));
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (pages, stop) = (pages.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || agent_loop(agent, &pages, Duration::from_millis(100), &stop))
+        };
+        // Two pages, one after the other (bounded wait).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let first = loop {
+            if let Some(p) = pages.get() {
+                break p;
+            }
+            assert!(Instant::now() < deadline, "no page");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        while pages.get().is_some_and(|p| p.at == first.at) {
+            assert!(Instant::now() < deadline, "no second page");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let p = pages.get().unwrap();
+        let text = String::from_utf8(p.prometheus.clone()).unwrap();
+        assert!(
+            text.contains("group=\"payments/api-7d9/api\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            String::from_utf8(p.openmetrics.clone())
+                .unwrap()
+                .ends_with("# EOF\n")
+        );
+        assert!(pages.healthy(Instant::now()));
+        stop.store(true, Ordering::Relaxed);
+        worker.join().unwrap();
+    }
 }
