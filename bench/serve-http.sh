@@ -9,7 +9,12 @@
 #  1. examples/serve_http_load.rs measures itself: SCRAPES sequential
 #     scrapes (connect, request, whole body read) on fresh connections and
 #     on one kept connection, alone, then under load. Medians, p90, max.
-#  2. If curl is installed: the same server held (`--hold`), alone and then
+#  2. The server alone in its own process (`--hold`), loaded twice by step
+#     1's clients from another process (`--target PORT`): the server
+#     process's VmRSS before, after the first and after the second round
+#     (flat means memory does not grow with scrapes or slow clients), and
+#     its CPU time per scrape.
+#  3. If curl is installed: the same server held (`--hold`), alone and then
 #     with the load running, scraped CURL_RUNS times by curl on fresh
 #     connections; the median of curl's own `time_total` (which leaves out
 #     curl's process start-up).
@@ -63,12 +68,6 @@ rc=0
 run_bounded 600 "$EXAMPLE" "${LOAD[@]}" --scrapes "$SCRAPES" || rc=$?
 check_rc "serve_http_load" "$rc" 600
 
-if [ -z "$CURL" ]; then exit 0; fi
-if ! command -v curl >/dev/null 2>&1; then
-    echo "$BENCH_NAME: curl not found: step 2 left out" >&2
-    exit 0
-fi
-
 # hold [--load]: start the example holding the server for 300 s (HOLDER,
 # killed by the cleanup) and set PORT from its READY line.
 hold() {
@@ -105,7 +104,38 @@ curl_median() {
             label, t[int((NR + 1) / 2)] * 1000, t[NR] * 1000, NR }'
 }
 
-echo "== 2. curl, fresh connection per scrape (time_total)"
+# rss_kib PID, cpu_ticks PID: the server process's resident memory and
+# its user + system time in clock ticks.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+echo "== 2. the server in its own process, loaded twice from another"
+hold
+rss=("$(rss_kib "$HOLDER")")
+cpu0=$(cpu_ticks "$HOLDER")
+for round in 1 2; do
+    rc=0
+    run_bounded 600 "$EXAMPLE" "${LOAD[@]}" --scrapes "$SCRAPES" --target "$PORT" >"$TMP/round$round" || rc=$?
+    check_rc "serve_http_load --target" "$rc" 600
+    sed "s/^/round $round: /" "$TMP/round$round"
+    rss+=("$(rss_kib "$HOLDER")")
+done
+cpu2=$(cpu_ticks "$HOLDER")
+unhold
+# Scrapes served: 2 x (4 x SCRAPES) sequential ones plus the background ones.
+served=$(awk -v s="$SCRAPES" '/^background:/ { n += $2 } END { print n + 8 * s }' "$TMP/round1" "$TMP/round2")
+hz=$(getconf CLK_TCK)
+echo "server VmRSS: ${rss[0]} KiB before, ${rss[1]} KiB after round 1, ${rss[2]} KiB after round 2"
+awk -v c="$((cpu2 - cpu0))" -v hz="$hz" -v n="$served" 'BEGIN {
+    printf "server CPU: %.2f s for %d scrapes (%.1f us a scrape)\n", c / hz, n, c / hz / n * 1e6 }'
+
+if [ -z "$CURL" ]; then exit 0; fi
+if ! command -v curl >/dev/null 2>&1; then
+    echo "$BENCH_NAME: curl not found: step 3 left out" >&2
+    exit 0
+fi
+
+echo "== 3. curl, fresh connection per scrape (time_total)"
 hold
 curl_median "alone"
 unhold

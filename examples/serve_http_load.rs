@@ -12,6 +12,10 @@
 //!   serve_http_load --hold SECONDS [--load] [...]
 //!       serves (with the load running if `--load`), prints `READY PORT`,
 //!       and exits after SECONDS: for an outside client such as curl.
+//!   serve_http_load --target PORT [...]
+//!       measures as in the first form, against a server already running
+//!       on 127.0.0.1:PORT (one started with `--hold`, whose own memory
+//!       and CPU time the script then reads).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -30,6 +34,7 @@ struct Opts {
     slow: usize,
     parallel: usize,
     hold: Option<u64>,
+    target: Option<u16>,
     load: bool,
 }
 
@@ -40,6 +45,7 @@ fn opts() -> Result<Opts, String> {
         slow: 50,
         parallel: 100,
         hold: None,
+        target: None,
         load: false,
     };
     let mut args = std::env::args().skip(1);
@@ -59,6 +65,7 @@ fn opts() -> Result<Opts, String> {
             "--slow" => o.slow = n,
             "--parallel" => o.parallel = n,
             "--hold" => o.hold = Some(v),
+            "--target" => o.target = Some(u16::try_from(v).map_err(|e| e.to_string())?),
             _ => return Err(format!("unknown option {a}")),
         }
     }
@@ -208,7 +215,29 @@ fn report(what: &str, r: [(f64, f64, f64); 2]) {
     }
 }
 
+/// Both measurements against `addr`: alone, then under load.
+fn measure_both(addr: SocketAddr, o: &Opts) -> std::io::Result<()> {
+    println!("{} sequential scrapes each way", o.scrapes);
+    report("alone", measure(addr, o.scrapes)?);
+    let load = Load::start(addr, o.slow, o.parallel)?;
+    let t = Instant::now();
+    let before = load.scrapes.load(Ordering::Relaxed);
+    let r = measure(addr, o.scrapes)?;
+    let background = load.scrapes.load(Ordering::Relaxed) - before;
+    let secs = t.elapsed().as_secs_f64();
+    load.stop();
+    report(&format!("{} slow + {} parallel", o.slow, o.parallel), r);
+    println!(
+        "background: {background} scrapes in {secs:.1} s ({:.0}/s)",
+        background as f64 / secs
+    );
+    Ok(())
+}
+
 fn run(o: &Opts) -> std::io::Result<()> {
+    if let Some(port) = o.target {
+        return measure_both(SocketAddr::from(([127, 0, 0, 1], port)), o);
+    }
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let pages = Published::new(Duration::from_secs(60));
@@ -241,26 +270,8 @@ fn run(o: &Opts) -> std::io::Result<()> {
             l.stop();
         }
     } else {
-        println!(
-            "page {} bytes; {} sequential scrapes each way",
-            body.len(),
-            o.scrapes
-        );
-        report("alone", measure(addr, o.scrapes)?);
-        let load = Load::start(addr, o.slow, o.parallel)?;
-        let t = Instant::now();
-        let before = load.scrapes.load(Ordering::Relaxed);
-        let r = measure(addr, o.scrapes)?;
-        let background = load.scrapes.load(Ordering::Relaxed) - before;
-        let secs = t.elapsed().as_secs_f64();
-        load.stop();
-        let what = format!("{} slow + {} parallel", o.slow, o.parallel);
-        report(&what, r);
-        println!(
-            "background: {background} scrapes in {secs:.1} s ({:.0}/s, {:.0} MiB/s)",
-            background as f64 / secs,
-            (background * body.len()) as f64 / secs / 1048576.0
-        );
+        println!("page {} bytes", body.len());
+        measure_both(addr, o)?;
     }
     stop.store(true, Ordering::Relaxed);
     server

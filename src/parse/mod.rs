@@ -14,6 +14,7 @@ pub mod diag;
 pub mod fdinfo;
 pub mod fdlink;
 pub mod host;
+pub mod http;
 pub mod kmsg;
 pub mod limits;
 pub mod mountinfo;

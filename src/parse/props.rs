@@ -150,6 +150,8 @@ fn every_parser(b: &[u8]) {
     let _ = smaps::parse_smaps(b);
     let mut out = Vec::new();
     let _ = diag::parse_chunk(b, &wanted, &mut out);
+    let _ = http::scan(b, 8192);
+    let _ = http::scan(b, b.len() / 2);
     use procfs_core::FromRead;
     let _ = procfs_core::process::Io::from_read(b);
 }

@@ -207,6 +207,8 @@ fn routes_and_methods() {
 
     let r = s.ask("GET /healthz HTTP/1.1\r\n\r\n");
     assert_eq!((r.status, r.text().as_str()), (200, "ok\n"));
+    let date = r.header("date").unwrap();
+    assert!(date.len() == 29 && date.ends_with(" GMT"), "{date:?}");
 
     let r = s.ask("GET /metrics?name[]=up HTTP/1.1\r\n\r\n");
     assert_eq!((r.status, r.text().as_str()), (200, "up 1\n"));
@@ -403,6 +405,20 @@ fn header_timeout_answers_408_or_closes() {
     let mut partial = s.client();
     partial.send(b"GET /metr");
     let mut silent = s.client();
+    // A client sending a byte every 100 ms gains nothing: the deadline
+    // counts from the connection, not from the last byte.
+    let mut trickle = s.client();
+    let trickler = {
+        let mut w = trickle.stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for b in b"GET /metrics HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                if w.write_all(&[*b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
     let r = partial.reply(false);
     assert_eq!(r.status, 408);
     assert_eq!(
@@ -414,6 +430,14 @@ fn header_timeout_answers_408_or_closes() {
         silent.closed(),
         "a client that never spoke is closed quietly"
     );
+    let r = trickle.reply(false);
+    let waited = t.elapsed();
+    assert_eq!(r.status, 408);
+    assert!(
+        waited < Duration::from_millis(2500),
+        "a trickling client held its connection for {waited:?}"
+    );
+    trickler.join().unwrap();
     assert!(
         t.elapsed() >= Duration::from_millis(900),
         "closed before the header timeout: {:?}",
@@ -508,19 +532,17 @@ fn slow_clients_and_parallel_scrapes_do_not_hold_a_normal_scrape() {
 /// the write timeout, and the server keeps serving meanwhile.
 #[test]
 fn a_client_that_never_reads_is_dropped_at_the_write_timeout() {
-    use rustix::net::{AddressFamily, SocketType, sockopt};
+    use rustix::net::sockopt;
     let s = Server::start(Limits {
         write_timeout: Duration::from_secs(1),
         ..quick()
     });
     // Larger than what the kernel buffers on both sides of loopback.
     s.publish(big_page(8 << 20), Duration::ZERO);
-    let sock = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
-    sockopt::set_socket_recv_buffer_size(&sock, 4096).unwrap();
-    rustix::net::connect(&sock, &s.addr).unwrap();
-    let mut stuck = TcpStream::from(sock);
+    let mut client = not_reading_client(s.addr);
     let t = Instant::now();
-    stuck.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    client.send(b"GET /metrics HTTP/1.1\r\n\r\n");
+    let stuck = &client.stream;
 
     assert_eq!(s.ask("GET /healthz HTTP/1.1\r\n\r\n").text(), "ok\n");
     wait_until(
@@ -528,7 +550,7 @@ fn a_client_that_never_reads_is_dropped_at_the_write_timeout() {
         IO_LIMIT,
         || {
             matches!(
-                sockopt::socket_error(&stuck),
+                sockopt::socket_error(stuck),
                 Ok(Err(rustix::io::Errno::CONNRESET))
             )
         },
@@ -541,29 +563,80 @@ fn a_client_that_never_reads_is_dropped_at_the_write_timeout() {
     assert_eq!(s.ask("GET /healthz HTTP/1.1\r\n\r\n").text(), "ok\n");
 }
 
-/// At the connection cap, more connections wait in the backlog: served
-/// once a slot frees (here when the idle ones reach the header timeout).
+/// At the cap, a new connection takes the place of the one that has
+/// waited longest for its request: silent clients cannot fill the server.
 #[test]
-fn beyond_the_cap_connections_wait_in_the_backlog() {
+fn at_the_cap_the_longest_silent_connection_makes_room() {
     let s = Server::start(Limits {
-        max_connections: 2,
-        header_timeout: Duration::from_secs(2),
+        max_connections: 3,
+        header_timeout: Duration::from_secs(30),
         ..quick()
     });
     s.publish(b"up 1\n".to_vec(), Duration::ZERO);
-    // The kernel's accept queue is in order: these two take the slots.
-    let mut idle = [s.client(), s.client()];
+    // The kernel's accept queue is in order: these three take the slots.
+    let mut oldest = s.client();
+    let silent = s.client();
+    let mut slow = s.client();
+    slow.send(b"GET /me");
+    let t = Instant::now();
+    let r = s.ask("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.text(), "ok\n");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "served beside 3 silent clients at a cap of 3 after {:?} (header timeout 30 s)",
+        t.elapsed()
+    );
+    assert!(oldest.closed(), "the longest silent connection made room");
+    for c in [&silent.stream, &slow.stream] {
+        c.set_nonblocking(true).unwrap();
+        let e = (&*c).read(&mut [0u8; 1]).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock,
+            "only one was closed"
+        );
+    }
+}
+
+/// When every connection is being answered, more wait in the backlog:
+/// served once a slot frees (here when a client that does not read is
+/// reset at the write timeout).
+#[test]
+fn when_all_are_answering_new_connections_wait_in_the_backlog() {
+    let s = Server::start(Limits {
+        max_connections: 1,
+        write_timeout: Duration::from_secs(2),
+        ..quick()
+    });
+    s.publish(big_page(8 << 20), Duration::ZERO);
+    let mut stuck = not_reading_client(s.addr);
+    stuck.send(b"GET /metrics HTTP/1.1\r\n\r\n");
+    let mut first = [0u8; 9];
+    stuck.stream.read_exact(&mut first).unwrap();
     let t = Instant::now();
     let r = s.ask("GET /healthz HTTP/1.1\r\n\r\n");
     assert_eq!(r.text(), "ok\n");
     assert!(
-        t.elapsed() >= Duration::from_millis(1500),
-        "served beyond the cap of 2 after {:?}",
+        t.elapsed() >= Duration::from_secs(1),
+        "served beyond the cap of 1 after {:?}",
         t.elapsed()
     );
-    for c in &mut idle {
-        assert!(c.closed());
-    }
+    wait_until("the client that does not read is reset", IO_LIMIT, || {
+        matches!(
+            rustix::net::sockopt::socket_error(&stuck.stream),
+            Ok(Err(rustix::io::Errno::CONNRESET))
+        )
+    });
+}
+
+/// A client with a receive buffer of a few KiB, so a large response fills
+/// the kernel's buffers on both sides of loopback.
+fn not_reading_client(addr: SocketAddr) -> Client {
+    use rustix::net::{AddressFamily, SocketType, sockopt};
+    let sock = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    sockopt::set_socket_recv_buffer_size(&sock, 4096).unwrap();
+    rustix::net::connect(&sock, &addr).unwrap();
+    Client::from_stream(TcpStream::from(sock))
 }
 
 #[test]
@@ -592,4 +665,24 @@ fn stop_ends_serve_promptly_and_closes_connections() {
         TcpStream::connect(s.addr).is_err(),
         "the listener is closed"
     );
+}
+
+/// Limits at their extremes are clamped or saturate: no overflow panic,
+/// and a cap of 0 still serves one connection at a time.
+#[test]
+fn extreme_limits_never_panic() {
+    let s = Server::start(Limits {
+        max_connections: 0,
+        header_timeout: Duration::MAX,
+        write_timeout: Duration::MAX,
+        max_request_bytes: usize::MAX,
+    });
+    let r = s.ask("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (503, "no scan has finished yet\n")
+    );
+    s.publish(b"up 1\n".to_vec(), Duration::ZERO);
+    let r = s.ask("GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!((r.status, r.text().as_str()), (200, "up 1\n"));
 }

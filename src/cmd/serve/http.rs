@@ -5,11 +5,13 @@
 //!
 //! One thread, one epoll instance (level-triggered), non-blocking sockets
 //! and a deadline per connection. Every cost is bounded by construction:
-//! at most `max_connections` sockets are accepted (more wait in the
-//! kernel's listen backlog; the listener is taken out of epoll while the
-//! server is full), each holds at most `max_request_bytes` of request, a
-//! few hundred bytes of response head and a clone of the shared
-//! `Arc<Page>` (the body is never copied per client), and each has one
+//! at most `max_connections` sockets are open (when full, a new connection
+//! takes the place of the one that has waited longest for a request, so
+//! silent or slow clients cannot fill the server; when every connection
+//! is being answered, new ones wait in the kernel's listen backlog, the
+//! listener taken out of epoll), each holds at most `max_request_bytes`
+//! of request, a few hundred bytes of response head and a clone of the
+//! shared `Arc<Page>` (the body is never copied per client), and each has one
 //! deadline: the whole request head by `header_timeout` (a client sending
 //! a byte a second gains nothing: the deadline is not pushed back by
 //! progress), the whole response by `write_timeout` (a client that does
@@ -22,15 +24,16 @@
 //! Keep-alive is supported (HTTP/1.1 by default, HTTP/1.0 on request;
 //! `Connection: close` honoured), and so are pipelined requests, answered
 //! in order. A request with a body is answered and the connection closed:
-//! bodies are never read. Errors close the connection after a short
-//! lingering read, so the client sees the answer rather than a reset.
+//! bodies are never read. A connection closed after an answer (an error,
+//! `Connection: close`) first shuts its write side and reads for up to
+//! 1 s, so the client sees the answer rather than a reset.
 
 use std::io::{self, IoSlice, Read};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustix::buffer::spare_capacity;
 use rustix::event::{Timespec, epoll};
@@ -38,14 +41,15 @@ use rustix::io::Errno;
 use rustix::net::{SendAncillaryBuffer, SendFlags, Shutdown};
 
 use super::page::{Page, Published};
-use super::request::{self, Bad, Format, Head, Method, Route, Scan};
+use crate::parse::http::{self as request, Bad, Format, Head, Method, Route, Scan};
 use crate::render::serve_http as words;
 
 /// What one client may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections served at once; more wait in the kernel's backlog
-    /// (they are accepted as soon as one closes). At least 1.
+    /// Connections open at once. Beyond it, a new connection replaces the
+    /// one waiting longest for its request; if all are being answered,
+    /// new ones wait in the kernel's backlog. At least 1.
     pub max_connections: usize,
     /// The request line and headers must arrive within this, from the
     /// connection (or the end of the previous response on a kept
@@ -72,6 +76,8 @@ impl Default for Limits {
 /// How long `serve` waits for events before it looks at `stop` and the
 /// deadlines again.
 const TICK: Duration = Duration::from_millis(50);
+/// How often deadlines are checked: their precision.
+const SWEEP: Duration = Duration::from_millis(25);
 /// After the last response on a connection: the write side is shut and
 /// what the client still sends is read and dropped for at most this, so
 /// closing does not reset the connection under the client's feet.
@@ -87,6 +93,14 @@ const CHUNK: usize = 4096;
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// Epoll data of the listener; a connection's is `gen << 32 | (slot + 1)`.
 const LISTENER: u64 = 0;
+
+/// `now + d`, without the panic of an overflow (a limit of years reads as
+/// a year).
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
 
 /// Serve until `stop` is set (checked every 50 ms); then close every
 /// connection and return. Errors only if epoll itself fails.
@@ -118,6 +132,8 @@ struct Server {
     free: Vec<usize>,
     open: usize,
     events: Vec<epoll::Event>,
+    /// Deadlines are checked at most every `SWEEP`, however busy the loop.
+    next_sweep: Instant,
     ctx: Ctx,
 }
 
@@ -148,6 +164,7 @@ impl Server {
             free: Vec::new(),
             open: 0,
             events: Vec::with_capacity(256),
+            next_sweep: Instant::now(),
             ctx: Ctx { pages, limits },
         })
     }
@@ -172,19 +189,34 @@ impl Server {
                 self.ready(data, now);
             }
         }
-        self.expire(Instant::now());
-        self.resume_accepting(Instant::now());
+        let now = Instant::now();
+        if now >= self.next_sweep {
+            self.expire(now);
+            self.next_sweep = after(now, SWEEP);
+        }
+        self.resume_accepting(now);
         Ok(())
     }
 
     fn accept(&mut self, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
+            // When full, the connection waiting longest for a request
+            // makes room; when every one is answering, the backlog waits.
+            let mut victim = None;
             if self.open >= self.ctx.limits.max_connections {
-                self.stop_accepting(None);
-                return;
+                victim = self.longest_silent();
+                if victim.is_none() {
+                    self.stop_accepting(None);
+                    return;
+                }
             }
             match self.listener.accept() {
-                Ok((stream, _)) => self.admit(stream, now),
+                Ok((stream, _)) => {
+                    if let Some(slot) = victim {
+                        self.close(slot);
+                    }
+                    self.admit(stream, now);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e)
                     if matches!(
@@ -193,7 +225,7 @@ impl Server {
                     ) => {}
                 // EMFILE, ENFILE, ENOBUFS, ENOMEM: rest rather than spin.
                 Err(_) => {
-                    self.stop_accepting(Some(now + ACCEPT_PAUSE));
+                    self.stop_accepting(Some(after(now, ACCEPT_PAUSE)));
                     return;
                 }
             }
@@ -213,7 +245,7 @@ impl Server {
         });
         self.gens[slot] = self.gens[slot].wrapping_add(1);
         let generation = self.gens[slot];
-        let conn = Conn::new(stream, now + self.ctx.limits.header_timeout);
+        let conn = Conn::new(stream, after(now, self.ctx.limits.header_timeout));
         let data = epoll::EventData::new_u64((u64::from(generation) << 32) | (slot as u64 + 1));
         if epoll::add(&self.epoll, &conn.stream, data, epoll::EventFlags::IN).is_err() {
             self.free.push(slot);
@@ -221,6 +253,23 @@ impl Server {
         }
         self.conns[slot] = Some(conn);
         self.open += 1;
+        // The request often arrives with the connection: answer it now
+        // rather than after another wait.
+        self.ready(data.u64(), now);
+    }
+
+    /// The connection that has waited longest for a request (a silent or
+    /// slow client, or an idle kept connection), if any is waiting.
+    fn longest_silent(&self) -> Option<usize> {
+        self.conns
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| {
+                let c = c.as_ref()?;
+                matches!(c.state, State::Reading).then_some((c.deadline, slot))
+            })
+            .min()
+            .map(|(_, slot)| slot)
     }
 
     /// A connection is readable or writable (or closed by the peer: the
@@ -401,8 +450,9 @@ impl Conn {
     /// to know it is too long). `Some(eof)`, or `None` on a read error.
     fn fill(&mut self, max: usize) -> Option<bool> {
         let mut chunk = [0u8; CHUNK];
-        while self.inbuf.len() <= max {
-            let room = (max + 1 - self.inbuf.len()).min(CHUNK);
+        let cap = max.saturating_add(1);
+        while self.inbuf.len() < cap {
+            let room = (cap - self.inbuf.len()).min(CHUNK);
             match (&self.stream).read(&mut chunk[..room]) {
                 Ok(0) => return Some(true),
                 Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
@@ -420,14 +470,22 @@ impl Conn {
         loop {
             let response = match request::scan(&self.inbuf, ctx.limits.max_request_bytes) {
                 Scan::Incomplete if eof => return Next::Close,
-                Scan::Incomplete => return Next::Read,
+                Scan::Incomplete => {
+                    if self.inbuf.is_empty() {
+                        // Keep nothing of the last request while idle.
+                        self.inbuf = Vec::new();
+                    }
+                    return Next::Read;
+                }
                 Scan::Bad(bad) => {
                     self.inbuf = Vec::new();
                     refuse(bad, &ctx.limits)
                 }
                 Scan::Complete { head, len } => {
                     self.inbuf.drain(..len);
-                    answer(&head, head.keep_alive && !eof, &ctx.pages, now)
+                    // The page's age from now, not from the start of this
+                    // turn: the page may be newer than the turn.
+                    answer(&head, head.keep_alive && !eof, &ctx.pages, Instant::now())
                 }
             };
             let keep_alive = response.keep_alive;
@@ -441,7 +499,7 @@ impl Conn {
     /// Start a response and write what the socket takes now.
     fn send(&mut self, response: Response, now: Instant, ctx: &Ctx) -> Next {
         self.state = State::Writing(response);
-        self.deadline = now + ctx.limits.write_timeout;
+        self.deadline = after(now, ctx.limits.write_timeout);
         match self.write() {
             Written::Blocked => Next::Write,
             Written::Failed => Next::Reset,
@@ -451,7 +509,7 @@ impl Conn {
                 };
                 if r.keep_alive {
                     self.state = State::Reading;
-                    self.deadline = now + ctx.limits.header_timeout;
+                    self.deadline = after(now, ctx.limits.header_timeout);
                     Next::Read
                 } else {
                     self.linger(now)
@@ -467,7 +525,7 @@ impl Conn {
             return self.linger(now);
         }
         self.state = State::Reading;
-        self.deadline = now + ctx.limits.header_timeout;
+        self.deadline = after(now, ctx.limits.header_timeout);
         if self.inbuf.is_empty() {
             // Keep nothing of the last request while idle.
             self.inbuf = Vec::new();
@@ -480,7 +538,7 @@ impl Conn {
         let _ = rustix::net::shutdown(&self.stream, Shutdown::Write);
         self.state = State::Draining;
         self.inbuf = Vec::new();
-        self.deadline = now + LINGER;
+        self.deadline = after(now, LINGER);
         self.drain()
     }
 
@@ -590,9 +648,11 @@ impl Response {
         keep_alive: bool,
     ) -> Response {
         let mut head = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\n\
-             Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-            status.line()
+            "HTTP/1.1 {}\r\nDate: {}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {len}\r\nCache-Control: no-store\r\n\
+             X-Content-Type-Options: nosniff\r\n",
+            status.line(),
+            http_date(SystemTime::now())
         );
         if status == Status::MethodNotAllowed {
             head.push_str("Allow: GET, HEAD\r\n");
@@ -638,6 +698,41 @@ impl Response {
             ),
         }
     }
+}
+
+/// An IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. A
+/// clock before 1970 reads as 1970.
+fn http_date(at: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days to a civil date (proleptic Gregorian), after H. Hinnant's
+    // `civil_from_days`, for days since 1970 (never negative here).
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let name = |table: &[&'static str], i: u64| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| table.get(i).copied())
+            .unwrap_or("?")
+    };
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        name(&DAYS, days % 7),
+        name(&MONTHS, month - 1),
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
 }
 
 /// The answer to a well-formed request.
@@ -741,6 +836,20 @@ mod tests {
         let (h, _) = text_of(&r);
         assert!(h.starts_with("HTTP/1.1 405 ") && h.contains("Allow: GET, HEAD\r\n"));
         assert!(h.ends_with("Connection: close\r\n\r\n"), "{h}");
+    }
+
+    #[test]
+    fn dates() {
+        let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(at(1_798_761_599), "Thu, 31 Dec 2026 23:59:59 GMT");
+        assert_eq!(at(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT");
+        assert_eq!(
+            http_date(UNIX_EPOCH - Duration::from_secs(5)),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]

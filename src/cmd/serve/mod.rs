@@ -9,7 +9,6 @@ pub mod agent;
 pub mod config;
 pub mod http;
 pub mod page;
-pub mod request;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

@@ -1,6 +1,8 @@
-//! One HTTP/1.x request head, read from bytes any client controls: pure,
-//! bounded by its input, never panics. Only what the exporter needs is
-//! kept (method, route, version, whether to keep the connection, the
+//! One HTTP/1.x request head (for `proctor serve`'s server,
+//! `cmd::serve::http`), read from bytes any client controls: pure, bounded
+//! by its input, never panics (like every parser here; its property tests
+//! are below and in `props.rs`). Only what the exporter needs is kept
+//! (method, route, version, whether to keep the connection, the
 //! exposition format asked for); nothing of the request is ever echoed.
 
 /// What the client asked to do.
