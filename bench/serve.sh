@@ -19,6 +19,11 @@
 #     and smaps on) CPU per scrape (it collects on each scrape) over its
 #     samples per scrape, over PE_SCRAPES (10) scrapes after one warm-up.
 #     Target: proctor at least 5x less.
+#  5. For scale: the CPU (user + system, /usr/bin/time) of one
+#     `proctor top --once` on the same host, median of TOP_RUNS (5), against
+#     the agent's CPU per scan (which includes grouping, the leak windows and
+#     encoding: not the issue's "per-process part of a scan", which would
+#     need the agent to time its parts). Reported, no target.
 #
 # Usage: bench/serve.sh [--no-build] [--no-process-exporter]
 #   --no-build             use the binary already in the target directory
@@ -30,6 +35,7 @@
 #   CPU_SECONDS       step 1's window, at least 2 intervals (default 120)
 #   SCRAPES           step 2's scrapes per format (default 200)
 #   PE_SCRAPES        step 4's process-exporter scrapes (default 10)
+#   TOP_RUNS          step 5's runs (default 5)
 #   SOCKET_HOLDER=1   also hold bench/fd-holder.py (about RLIMIT_NOFILE's
 #                     hard limit of descriptors, nearly all TCP sockets, in
 #                     one process) during the whole run
@@ -49,6 +55,7 @@ INTERVAL=${INTERVAL:-15}
 CPU_SECONDS=${CPU_SECONDS:-120}
 SCRAPES=${SCRAPES:-200}
 PE_SCRAPES=${PE_SCRAPES:-10}
+TOP_RUNS=${TOP_RUNS:-5}
 SOCKET_HOLDER=${SOCKET_HOLDER:-0}
 READY_TIMEOUT=120   # many-procs.py starting N children; fd-holder's setup
 HOLDER_LIFE=1800    # the holders end by themselves after this (safety net)
@@ -65,11 +72,12 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-case "$N$INTERVAL$CPU_SECONDS$SCRAPES$PE_SCRAPES$SOCKET_HOLDER" in
-    *[!0-9]*) DIE_CODE=2 die "N, INTERVAL, CPU_SECONDS, SCRAPES, PE_SCRAPES and SOCKET_HOLDER take whole numbers" ;;
+case "$N$INTERVAL$CPU_SECONDS$SCRAPES$PE_SCRAPES$TOP_RUNS$SOCKET_HOLDER" in
+    *[!0-9]*) DIE_CODE=2 die "N, INTERVAL, CPU_SECONDS, SCRAPES, PE_SCRAPES, TOP_RUNS and SOCKET_HOLDER take whole numbers" ;;
 esac
 [ "$INTERVAL" -ge 1 ] && [ "$CPU_SECONDS" -ge $((2 * INTERVAL)) ] && [ "$SCRAPES" -ge 2 ] &&
-    [ "$PE_SCRAPES" -ge 1 ] || DIE_CODE=2 die "INTERVAL >= 1, CPU_SECONDS >= 2 intervals, SCRAPES >= 2, PE_SCRAPES >= 1"
+    [ "$PE_SCRAPES" -ge 1 ] && [ "$TOP_RUNS" -ge 1 ] ||
+    DIE_CODE=2 die "INTERVAL >= 1, CPU_SECONDS >= 2 intervals, SCRAPES >= 2, PE_SCRAPES >= 1, TOP_RUNS >= 1"
 for tool in curl python3 cargo md5sum getconf; do
     command -v "$tool" >/dev/null 2>&1 || DIE_CODE=2 die "$tool not found"
 done
@@ -242,6 +250,20 @@ EOF
     PE_LINE="CPU ${PE_CPU_MS} ms per scrape (= per collection), ${PE_SERIES} samples, ${PE_US_PER_SAMPLE} us CPU per sample; scrape median ${PE_MED} ms; VmHWM $((PE_RSS_KIB / 1024)) MiB"
 fi
 
+# --- 5. one `proctor top --once` on the same host, for scale -------------------------
+TOP_LINE="not measured (no /usr/bin/time)"
+if [ -x /usr/bin/time ]; then
+    echo "serve: proctor top --once, $TOP_RUNS runs" >&2
+    : >"$TMP/top-cpu"
+    for i in $(seq 1 "$TOP_RUNS"); do
+        run_bounded "$CHECK_TIMEOUT" /usr/bin/time -f '%U %S' -o "$TMP/top-time" \
+            "$BIN" top --once >/dev/null 2>&1 || die "proctor top --once failed"
+        awk '{print $1 + $2}' "$TMP/top-time" >>"$TMP/top-cpu"
+    done
+    TOP_MS=$(quantile "$TMP/top-cpu" 0.5)
+    TOP_LINE="CPU ${TOP_MS} ms (median of ${TOP_RUNS}); a scan of the agent costs $(awk -v a="$CPU_SCAN_MS" -v b="$TOP_MS" 'BEGIN {printf "%.2f", ((b > 0) ? a / b : 0)}')x that"
+fi
+
 # --- results -----------------------------------------------------------------------
 fail=0
 check() { # check WHAT OK
@@ -259,6 +281,7 @@ proctor serve with $NPROC processes on the host$([ "$SOCKET_HOLDER" = 1 ] && ech
   series: ${SERIES} samples, ${NGROUPS} groups
   proctor: ${PROCTOR_US_PER_SAMPLE} us CPU per sample (per scan / samples)
   prometheus-process-exporter: ${PE_LINE}
+  proctor top --once: ${TOP_LINE}
 EOF
 echo "targets:"
 check "agent under 1% of a core (${CPU_PCT}%)" "$(lt "$CPU_PCT" 1)"
