@@ -11,6 +11,8 @@
 //!   pids cgroups of their own, resolution on the workloads tree, bad targets.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
+//! - `deploy`: `deploy/` (alert rules and their promtool unit tests,
+//!   manifests, scrape configs, the Grafana dashboard's queries) checked.
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
 //!   the fixture trees.
 //! - `fixtures`: `inspect` on the captured /proc trees, values checked
@@ -36,13 +38,16 @@
 //!   output, shown by `--reveal`.
 //! - `oom`: a real OOM kill in a cgroup of the test's own, read back by
 //!   `proctor oom` and `doctor`; hostile, malformed and unreadable kernel logs.
+//! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
+//!   child leaks descriptors: the leak, its exhaustion and the alert seen
+//!   through Prometheus's HTTP API; a live scrape clean for promtool.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
-//! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
-//!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
 //!   promtool, series bound; live leak verdicts and monotonic counters.
+//! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
+//!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
 //!   code on the fixture trees (`watch` normalized for the clock).
 //! - `timing`: duration options bounded, Ctrl-C during sampling (exit 130),
@@ -65,6 +70,7 @@ mod ceiling;
 mod cgroups;
 mod cgwatch;
 mod common;
+mod deploy;
 mod doctor;
 mod fixtures;
 mod followups;
@@ -79,6 +85,7 @@ mod leak_live;
 mod live;
 mod masking;
 mod oom;
+mod prometheus_e2e;
 mod review;
 mod serve;
 mod serve_http;
