@@ -14,6 +14,7 @@ fn describe(name: &str) -> &str {
         "fd-slow-noisy" => "fd slow (0.5/s) under noise",
         "thread-churn" => "threads 1/s under a churning pool",
         "fd-fast" => "fds 5/s",
+        "fd-fast-stalls" => "fds 5/s by a child stalled for 0.5 s now and then",
         "memory-fast" => "memory 4 MiB/s",
         "thread-fast" => "threads 4/s",
         "fd-slow-clean" => "fds 0.5/s, no noise",

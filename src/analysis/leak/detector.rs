@@ -336,7 +336,7 @@ fn not_persistent(t: &[f64], y: &[f64], slope: f64) -> Option<Evidence> {
     // for how often this series rises (probability under 1%).
     let flat_run = rises.iter().rev().take_while(|r| !**r).count();
     let q = rises.iter().filter(|r| **r).count() as f64 / rises.len().max(1) as f64;
-    if flat_run >= 2 && (1.0 - q).powi(flat_run as i32) < 0.01 {
+    if flat_run >= 3 && (1.0 - q).powi(flat_run as i32) < 0.01 {
         return Some(Evidence::Stopped {
             flat_s: flat_run as f64 * dt,
         });

@@ -153,6 +153,25 @@ fn fd_fast(r: &mut Rng, t: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+fn fd_fast_stalls(r: &mut Rng, t: &[f64]) -> Vec<f64> {
+    // 5 a second by a child that a busy host stalls now and then (for
+    // 0.5 s: two samples without a rise), then catches up.
+    let phase = r.unit() * 0.2;
+    let mut stall_until = f64::NEG_INFINITY;
+    let mut held = 20.0;
+    t.iter()
+        .map(|&t| {
+            if t >= stall_until && r.unit() < 0.1 {
+                stall_until = t + 0.5;
+            }
+            if t >= stall_until {
+                held = 20.0 + (5.0 * (t + phase)).floor();
+            }
+            held
+        })
+        .collect()
+}
+
 fn memory_fast(r: &mut Rng, t: &[f64]) -> Vec<f64> {
     let phase = r.unit() * 0.25;
     t.iter()
@@ -402,7 +421,7 @@ const fn hard(s: Scenario) -> Scenario {
 }
 
 /// Every scenario, 30 s at 250 ms unless said otherwise.
-pub const SCENARIOS: [Scenario; 29] = [
+pub const SCENARIOS: [Scenario; 30] = [
     leak("fd-slow-noisy", 0.5, FDS, 30.0, fd_slow_noisy),
     leak("thread-churn", 1.0, THREADS, 30.0, thread_churn),
     leak("fd-fast", 5.0, FDS, 4.0, fd_fast),
@@ -454,6 +473,7 @@ pub const SCENARIOS: [Scenario; 29] = [
         thread_wandering_pool,
     )),
     hard(control("warmup-linear-4s", FDS, 120, warmup_linear_long)),
+    hard(leak("fd-fast-stalls", 5.0, FDS, 4.0, fd_fast_stalls)),
     hard(control("gc-long-teeth", MEMORY, 120, gc_long_teeth)),
     hard(control(
         "warmup-exponential-slow",
