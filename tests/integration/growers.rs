@@ -196,7 +196,11 @@ fn doctor_names_the_busy_thread() {
         e["process_percent"].as_f64().expect("process_percent"),
     );
     assert!((85.0..=105.0).contains(&pct), "{f}");
-    assert!((85.0..=105.0).contains(&proc_pct), "{f}");
+    // The process's share over the 2 s follows the host's load (the
+    // spinner gets less than a CPU when the machine is busy: 83% once on
+    // 2 cores during a build); the thread's share, over its own 0.5 s
+    // reading, is what the finding is about.
+    assert!((50.0..=105.0).contains(&proc_pct), "{f}");
     assert!(e["seconds"].as_f64().expect("seconds") >= 1.95, "{f}");
     assert!(
         e["thread_seconds"].as_f64().expect("thread_seconds") >= 0.45,
