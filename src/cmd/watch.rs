@@ -460,9 +460,14 @@ impl<'a> Watch<'a> {
             .filter(|j| j.verdict.is_leak())
             .map(|j| j.metric.name())
             .collect();
-        let healthy = judged
-            .iter()
-            .any(|j| matches!(j.verdict, crate::analysis::leak::Verdict::Healthy { .. }));
+        // Judged: healthy, or rising (judged, not yet a leak).
+        let healthy = judged.iter().any(|j| {
+            matches!(
+                j.verdict,
+                crate::analysis::leak::Verdict::Healthy { .. }
+                    | crate::analysis::leak::Verdict::Rising { .. }
+            )
+        });
         // A leak wins, then an interruption; nothing judged is an error; some
         // metrics not judged: checks incomplete (3), never 0 as healthy.
         let code = if !leaks.is_empty() {

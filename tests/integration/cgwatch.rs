@@ -82,7 +82,7 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
             .args(["-c", "echo $$ > \"$0\" && exec python3 \"$@\""])
             .arg(cg.dir.join("cgroup.procs"))
             .arg(common::helper_path("cgwatch_child.py"))
-            .args(["threads", "10", "160"])
+            .args(["threads", "10", "180"])
             .stderr(Stdio::null()),
     );
     let dir = cg.dir.to_str().unwrap().to_string();
@@ -118,7 +118,7 @@ fn live_thread_leaker_leaks_tasks_against_pids_max() {
         "--interval",
         "0.1s",
         "--duration",
-        "5s",
+        "7s",
     ]));
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));

@@ -755,3 +755,67 @@ fn ctrl_c_to_the_demo_process_group() {
         "left in the demo's process group: {left:?}"
     );
 }
+
+/// A leak seen for less than a leak needs (3.7 s) is `rising`: in the
+/// sample lines, in the verdict (with its rate and reason), in words, and
+/// with exit 0 (judged, no leak yet), never "nothing judged".
+#[test]
+fn a_rise_too_short_for_a_leak_is_rising_and_judged() {
+    let c = child("fd-leak", 60);
+    let pid = c.pid().to_string();
+    let o = crate::common::run_bounded(&mut proctor_cmd([
+        "watch",
+        &pid,
+        "--metrics",
+        "fds",
+        "--interval",
+        "100ms",
+        "--duration",
+        "2s",
+        "--json",
+    ]));
+    let recs = lines(&o);
+    let v = verdict(&recs);
+    assert_eq!(o.status.code(), Some(0), "{v}\n{}", stderr(&o));
+    assert_eq!(v["leaks"], serde_json::json!([]), "{v}");
+    let r = &v["rising"][0];
+    assert_eq!(r["metric"], "fds", "{v}");
+    let rate = r["slope_per_s"].as_f64().unwrap_or(0.0);
+    assert!((3.5..=6.5).contains(&rate), "{v}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("a leak needs")),
+        "{v}"
+    );
+    // The sample lines said rising, never leaking.
+    let samples: Vec<&Value> = recs.iter().filter(|r| r["type"] == "sample").collect();
+    assert!(
+        samples
+            .iter()
+            .all(|s| s["leaking"] == serde_json::json!([]))
+    );
+    assert!(
+        samples.iter().any(|s| s["rising"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|m| m == "fds"))),
+        "no sample said rising"
+    );
+    // In words.
+    let o = crate::common::run_bounded(&mut proctor_cmd([
+        "watch",
+        &pid,
+        "--metrics",
+        "fds",
+        "--interval",
+        "100ms",
+        "--duration",
+        "2s",
+    ]));
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains("  up   fds"), "{out}");
+    assert!(out.contains("not a leak yet"), "{out}");
+    assert!(out.contains("watch it longer"), "{out}");
+    drop(c);
+}
