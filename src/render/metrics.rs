@@ -227,7 +227,7 @@ fn sockets(reg: &mut Registry, report: &Report) {
     }
     reg.register(
         "proctor_sockets",
-        "TCP sockets by state of a workload that owns its network namespace (a pod, a container)",
+        "TCP sockets by state: the whole network namespace of a workload that owns one (a pod, a container), else its processes' own (refreshed as their cost allows)",
         fam,
     );
 }

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod config;
 pub mod http;
 pub mod page;
+pub mod sockets;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
