@@ -35,8 +35,9 @@ fn states(page: &str, labels: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
 /// On 127.0.0.1 in the host's namespace: a listener, `n` clients
 /// accepted, the last closed by the server (its client waits in
 /// CLOSE_WAIT once the FIN arrived, which it checks). Optionally renamed
-/// (argv[1]) first.
-const SOCKETS: &str = "import socket, sys, time\nif len(sys.argv) > 1:\n    open('/proc/self/comm', 'w').write(sys.argv[1])\nn = int(sys.argv[2]) if len(sys.argv) > 2 else 3\nl = socket.socket()\nl.bind(('127.0.0.1', 0))\nl.listen(8)\ncs = [socket.create_connection(l.getsockname()) for _ in range(n)]\nss = [l.accept()[0] for _ in range(n)]\nss[-1].close()\nassert cs[-1].recv(1) == b''\nprint('ready', flush=True)\ntime.sleep(120)\n";
+/// (argv[1]) first. Descriptors it inherited are closed first: a socket
+/// another test of this binary left inheritable would be its too.
+const SOCKETS: &str = "import os, socket, sys, time\nos.closerange(3, 65536)\nif len(sys.argv) > 1:\n    open('/proc/self/comm', 'w').write(sys.argv[1])\nn = int(sys.argv[2]) if len(sys.argv) > 2 else 3\nl = socket.socket()\nl.bind(('127.0.0.1', 0))\nl.listen(8)\ncs = [socket.create_connection(l.getsockname()) for _ in range(n)]\nss = [l.accept()[0] for _ in range(n)]\nss[-1].close()\nassert cs[-1].recv(1) == b''\nprint('ready', flush=True)\ntime.sleep(120)\n";
 
 /// A v1 pids cgroup named like a systemd service (its processes are one
 /// unit group), removed (members moved out) when dropped.
@@ -126,6 +127,7 @@ fn a_matcher_group_of_two_plain_processes_sums_their_sockets() {
     };
     let (_a, _) = spawn_ready(&mut script_args("3"));
     let (_b, _) = spawn_ready(&mut script_args("2"));
+
     let dir = TempDir::new("serve-sockets");
     let config = dir.path().join("groups.toml");
     std::fs::write(
@@ -135,16 +137,17 @@ fn a_matcher_group_of_two_plain_processes_sums_their_sockets() {
     .unwrap();
     let page = serve_once(&["--config", config.to_str().unwrap()]);
     let l = r#"namespace="",pod="",container="",unit="",group="socktest""#;
+    assert_eq!(
+        value(&page, &format!("proctor_processes{{{l}}}")),
+        Some(2.0),
+        "{page}"
+    );
     // (2*3 - 2) + (2*2 - 2) established (a closed server end and its
     // client in CLOSE_WAIT each), one CLOSE_WAIT each, a listener each.
     assert_eq!(
         states(&page, l),
         (Some(6.0), Some(2.0), Some(2.0)),
         "{page}"
-    );
-    assert_eq!(
-        value(&page, &format!("proctor_processes{{{l}}}")),
-        Some(2.0)
     );
 }
 

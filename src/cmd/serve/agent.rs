@@ -73,6 +73,9 @@ pub struct Agent {
     scans: u64,
     /// Sockets of the groups that share a namespace, paced by cost.
     shared: super::sockets::SharedSockets,
+    /// The exported processes' mappings, paced by cost.
+    maps: super::maps::MapsPacer,
+    max_map_count: Option<u64>,
 }
 
 /// Shorter ids in group names (the full id is in `proctor_workload_info`).
@@ -183,6 +186,7 @@ impl Agent {
         let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
         let threads_max = fs.host_facts().threads_max;
         let boot_time = fs.boot_time().ok();
+        let max_map_count = fs.max_map_count();
         Ok(Agent {
             fs,
             pods_dir,
@@ -197,6 +201,8 @@ impl Agent {
             boot_time,
             scans: 0,
             shared: super::sockets::SharedSockets::default(),
+            maps: super::maps::MapsPacer::default(),
+            max_map_count,
         })
     }
 
@@ -276,6 +282,7 @@ impl Agent {
         let mut report = self.model.update(t, &observed, host);
         report.sockets = self.sockets(&by_ns);
         self.shared_sockets(&by_ns, &mut report);
+        self.process_maps(t, &mut report);
         let own = self.own(&scan, me, began);
         let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
         Ok(Encoded {
@@ -362,6 +369,18 @@ impl Agent {
             }
         }
         report.sockets = all.into_iter().collect();
+    }
+
+    /// The exported processes' mappings (paced by cost) and their verdicts.
+    fn process_maps(&mut self, t: f64, report: &mut Report) {
+        let mut errors = Vec::new();
+        let fresh = self
+            .maps
+            .read(&self.fs, &report.processes, &mut |k| errors.push(k));
+        for k in errors {
+            self.error(k);
+        }
+        self.model.maps(t, &fresh, self.max_map_count, report);
     }
 
     fn count_scan_errors(&mut self, scan: &Scan) {

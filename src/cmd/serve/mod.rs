@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod config;
 pub mod http;
+pub mod maps;
 pub mod page;
 pub mod sockets;
 
