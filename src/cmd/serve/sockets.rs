@@ -83,11 +83,22 @@ impl SharedSockets {
         unknown: &BTreeSet<Labels>,
         error: &mut dyn FnMut(&'static str),
     ) {
+        self.refresh_within(fs, namespaces, unknown, error, MAX_LINKS);
+    }
+
+    /// [`SharedSockets::refresh`] reading at most `budget` links.
+    fn refresh_within(
+        &mut self,
+        fs: &ProcFs,
+        namespaces: &[Vec<Member>],
+        unknown: &BTreeSet<Labels>,
+        error: &mut dyn FnMut(&'static str),
+        mut budget: u64,
+    ) {
         if !due(self.last.map(|(at, cost)| (at.elapsed(), cost))) {
             return;
         }
         let began = Instant::now();
-        let mut budget = MAX_LINKS;
         let mut totals: BTreeMap<Labels, SocketCounts> = BTreeMap::new();
         let mut failed: BTreeSet<Labels> = unknown.clone();
         let mut over = false;
@@ -198,6 +209,59 @@ fn union(groups: &BTreeMap<Labels, GroupInodes>) -> InodeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(fs: &ProcFs, pid: i32, group: &str) -> Member {
+        Member {
+            key: (pid, fs.open(pid).unwrap().start_ticks()),
+            labels: Labels {
+                group: group.into(),
+                ..Labels::default()
+            },
+        }
+    }
+
+    fn labels(group: &str) -> Labels {
+        Labels {
+            group: group.into(),
+            ..Labels::default()
+        }
+    }
+
+    /// v1-basic: pid 4242 holds 6 sockets, 2 established and a listener
+    /// in its namespace's tcp tables; pid 4300 is a zombie (no
+    /// descriptors: no sockets, not an error).
+    #[test]
+    fn groups_count_their_own_sockets_and_stop_at_the_budget() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-basic");
+        let fs = ProcFs::new(root.join("proc"), root.join("sys"));
+        let ns = vec![vec![member(&fs, 4242, "app"), member(&fs, 4300, "other")]];
+        let mut errors = Vec::new();
+        let mut s = SharedSockets::default();
+        s.refresh(&fs, &ns, &BTreeSet::new(), &mut |k| errors.push(k));
+        assert_eq!(errors, Vec::<&str>::new());
+        let app = SocketCounts {
+            established: 2,
+            close_wait: 0,
+            listen: 1,
+        };
+        assert_eq!(s.counts().get(&labels("app")), Some(&app));
+        assert_eq!(
+            s.counts().get(&labels("other")),
+            Some(&SocketCounts::default())
+        );
+        // A group whose namespace could not be read has none.
+        let mut s = SharedSockets::default();
+        let unknown = [labels("app")].into_iter().collect();
+        s.refresh(&fs, &ns, &unknown, &mut |k| errors.push(k));
+        assert_eq!(s.counts().get(&labels("app")), None);
+        // 4242's descriptors use the whole budget: 4300 is not read, its
+        // group has no counts (not 0), and the refresh says so once.
+        let mut s = SharedSockets::default();
+        s.refresh_within(&fs, &ns, &BTreeSet::new(), &mut |k| errors.push(k), 1);
+        assert_eq!(s.counts().get(&labels("app")), Some(&app));
+        assert_eq!(s.counts().get(&labels("other")), None);
+        assert_eq!(errors, vec!["over_budget"]);
+    }
 
     const MS: Duration = Duration::from_millis(1);
 
