@@ -47,7 +47,8 @@
 //! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
 //!   promtool, series bound; live leak verdicts and monotonic counters.
 //! - `serve_sockets`: `serve`'s sockets of groups sharing the host's network
-//!   namespace, live; the real binary on a loopback port, ended by SIGTERM.
+//!   namespace and a process leaking mappings, live; the real binary on a
+//!   loopback port, ended by SIGTERM.
 //! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
 //!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit

@@ -1,6 +1,7 @@
 //! `proctor serve`, live: the TCP sockets by state of groups that share
 //! the host's network namespace (a unit's cgroup of its own, a config
-//! matcher's group of two processes), counted from their descriptors; and
+//! matcher's group of two processes), counted from their descriptors; a
+//! process leaking mappings judged so (`maps`, against vm.max_map_count); and
 //! the real binary on a free loopback port: /healthz after the first scan,
 //! /metrics in both formats, SIGTERM ends it with 0 and frees the port.
 
