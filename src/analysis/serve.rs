@@ -65,6 +65,9 @@ pub enum Resource {
     Fds,
     Memory,
     Threads,
+    /// Mappings: judged per exported process (not in [`RESOURCES`]), the
+    /// group's verdict its worst process's (see [`Model::maps`]).
+    Maps,
 }
 
 pub const RESOURCES: [Resource; 3] = [Resource::Fds, Resource::Memory, Resource::Threads];
@@ -76,6 +79,7 @@ impl Resource {
             Resource::Fds => "fds",
             Resource::Memory => "memory",
             Resource::Threads => "threads",
+            Resource::Maps => "maps",
         }
     }
 }
@@ -230,6 +234,8 @@ pub struct ProcReport {
     pub fds: Option<u64>,
     pub rss: u64,
     pub threads: u64,
+    /// Its mappings (lines of /proc/PID/maps), paced: see [`Model::maps`].
+    pub maps: Option<u64>,
     /// Ticks since boot; the renderer adds the boot time.
     pub start_ticks: u64,
     pub leaking: bool,
@@ -378,6 +384,8 @@ pub struct Model {
     procs: HashMap<ProcKey, ProcState>,
     scans: u64,
     dropped: u64,
+    /// The exported processes' mappings: the last count and its window.
+    maps: HashMap<ProcKey, (u64, Series)>,
 }
 
 impl Model {
@@ -388,6 +396,62 @@ impl Model {
             procs: HashMap::new(),
             scans: 0,
             dropped: 0,
+            maps: HashMap::new(),
+        }
+    }
+
+    /// The mappings of the exported processes (`report.processes`), after
+    /// [`Model::update`]: `fresh` holds the counts read this scan (the
+    /// agent paces them by their cost: the other processes keep their last
+    /// count). Each count goes to its process's own window (kept while the
+    /// process is exported); each judged process's verdict goes to its
+    /// group as `maps`: its worst process's (leaking before healthy, the
+    /// soonest to vm.max_map_count first), since the limit is per process.
+    pub fn maps(
+        &mut self,
+        t: f64,
+        fresh: &[(ProcKey, u64)],
+        max_map_count: Option<u64>,
+        report: &mut Report,
+    ) {
+        let spec = Metric::Maps.spec();
+        let cap = self.bounds.process_window;
+        for &(key, n) in fresh {
+            let m = self
+                .maps
+                .entry(key)
+                .or_insert_with(|| (n, Series::new(cap)));
+            m.0 = n;
+            m.1.push(t, n as f64, &spec);
+        }
+        let exported: std::collections::HashSet<ProcKey> = report
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.start_ticks))
+            .collect();
+        self.maps.retain(|k, _| exported.contains(k));
+        let mut worst: BTreeMap<Labels, ResourceVerdict> = BTreeMap::new();
+        for p in &mut report.processes {
+            let Some((n, series)) = self.maps.get(&(p.pid, p.start_ticks)) else {
+                continue;
+            };
+            p.maps = Some(*n);
+            let v = maps_verdict(*n, series.judgement(), max_map_count);
+            if v.leak.is_none() {
+                continue;
+            }
+            let e = worst.entry(p.labels.clone()).or_insert(v);
+            if worse(&v, e) {
+                *e = v;
+            }
+        }
+        for g in &mut report.groups {
+            if g.now.processes == 0 {
+                continue;
+            }
+            if let Some(v) = worst.remove(&g.identity.labels) {
+                g.verdicts.push(v);
+            }
         }
     }
 
@@ -482,6 +546,49 @@ impl Model {
     }
 }
 
+/// One process's mappings verdict: leaking with its time to
+/// vm.max_map_count (`analysis::ceiling`), healthy, or undecided.
+fn maps_verdict(
+    n: u64,
+    (leak, rate): (Option<bool>, Option<f64>),
+    max_map_count: Option<u64>,
+) -> ResourceVerdict {
+    let exhaustion = match (leak, rate) {
+        (Some(true), Some(rate)) => {
+            let own = Sample {
+                maps: Some(n),
+                ..Sample::default()
+            };
+            let c = Ceilings {
+                max_map_count,
+                ..Ceilings::default()
+            };
+            ceiling::exhaustion(Metric::Maps, &own, &c, rate)
+                .and_then(|e| Some((limit_id(e.kind), e.eta_s?)))
+        }
+        _ => None,
+    };
+    ResourceVerdict {
+        resource: Resource::Maps,
+        leak,
+        rate,
+        exhaustion,
+    }
+}
+
+/// Whether `a` is a worse maps verdict than `b`: leaking before healthy,
+/// then the sooner exhaustion, then the faster growth.
+fn worse(a: &ResourceVerdict, b: &ResourceVerdict) -> bool {
+    let eta = |v: &ResourceVerdict| v.exhaustion.map_or(f64::INFINITY, |e| e.1);
+    let rate = |v: &ResourceVerdict| v.rate.unwrap_or(f64::NEG_INFINITY);
+    match (a.leak == Some(true), b.leak == Some(true)) {
+        (true, false) => true,
+        (false, true) => false,
+        (true, true) if eta(a) != eta(b) => eta(a) < eta(b),
+        _ => rate(a) > rate(b),
+    }
+}
+
 fn proc_report(o: &Observed<'_>, row: &ScanRow, leaking: bool) -> ProcReport {
     let fd_ratio = match (row.fds, row.fd_soft_limit) {
         (Ok(f), Ok(Some(l))) if l > 0 => f as f64 / l as f64,
@@ -503,6 +610,7 @@ fn proc_report(o: &Observed<'_>, row: &ScanRow, leaking: bool) -> ProcReport {
         fds: row.fds.ok(),
         rss: row.rss_bytes,
         threads: row.threads,
+        maps: None,
         start_ticks: row.start_ticks,
         leaking,
         closeness: fd_ratio.max(mem_ratio).max(task_ratio),
@@ -673,6 +781,7 @@ impl GroupState {
             Resource::Memory if self.identity.is_cgroup => Metric::WorkingSet,
             Resource::Memory => Metric::Rss,
             Resource::Threads => Metric::Threads,
+            Resource::Maps => Metric::Maps,
         }
     }
 
@@ -753,6 +862,8 @@ impl GroupState {
                     (Metric::Threads, own, c)
                 }
             },
+            // Judged per process ([`Model::maps`]), not per group.
+            Resource::Maps => return None,
         };
         let e = ceiling::exhaustion(metric, &own, &c, rate)?;
         Some((limit_id(e.kind), e.eta_s?))
@@ -990,6 +1101,59 @@ mod tests {
         // ...then forgotten.
         let r = m.update(62.0, &[], host());
         assert!(group(&r, "c").is_none());
+    }
+
+    #[test]
+    fn mappings_are_judged_per_exported_process_and_the_worst_is_the_groups() {
+        let mut m = Model::new(Bounds::default());
+        let mut last = Report::default();
+        let maps_of = |r: &Report, pid: i32| r.processes.iter().find(|p| p.pid == pid)?.maps;
+        for i in 0..30u64 {
+            let (a, b, c) = (row(1, 0, 0, 10), row(2, 0, 0, 10), row(3, 0, 0, 10));
+            last = m.update(
+                i as f64,
+                &[
+                    obs("leaky", vec![&a, &b], None),
+                    obs("steady", vec![&c], None),
+                ],
+                host(),
+            );
+            // Pid 1 gains 50 mappings a second, pid 2 and 3 none; pid 3
+            // is read only every other scan (paced): its count is kept.
+            let mut fresh = vec![((1, 1001), 1_000 + 50 * i), ((2, 1002), 300)];
+            if i % 2 == 0 {
+                fresh.push(((3, 1003), 70));
+            }
+            m.maps(i as f64, &fresh, Some(65_530), &mut last);
+            assert_eq!(maps_of(&last, 3), Some(70));
+        }
+        assert_eq!(maps_of(&last, 1), Some(1_000 + 50 * 29));
+        let v = |g: &str| {
+            group(&last, g)
+                .unwrap()
+                .verdicts
+                .iter()
+                .find(|v| v.resource == Resource::Maps)
+                .copied()
+        };
+        let leaky = v("leaky").unwrap();
+        assert_eq!(leaky.leak, Some(true));
+        assert!((leaky.rate.unwrap() - 50.0).abs() < 0.1, "{leaky:?}");
+        // (65,530 - 2,450) mappings left at 50/s.
+        let (limit, eta) = leaky.exhaustion.unwrap();
+        assert_eq!(limit, "max_map_count");
+        assert!((eta - 1261.6).abs() < 2.0, "{eta}");
+        let steady = v("steady").unwrap();
+        assert_eq!((steady.leak, steady.exhaustion), (Some(false), None));
+        // Without vm.max_map_count: leaking, no time to a limit.
+        let mut r = last.clone();
+        for g in &mut r.groups {
+            g.verdicts.retain(|v| v.resource != Resource::Maps);
+        }
+        m.maps(30.0, &[((1, 1001), 2_500)], None, &mut r);
+        let g = group(&r, "leaky").unwrap();
+        let v = g.verdicts.iter().find(|v| v.resource == Resource::Maps);
+        assert_eq!(v.map(|v| (v.leak, v.exhaustion)), Some((Some(true), None)));
     }
 
     #[test]

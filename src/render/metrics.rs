@@ -227,7 +227,7 @@ fn sockets(reg: &mut Registry, report: &Report) {
     }
     reg.register(
         "proctor_sockets",
-        "TCP sockets by state of a workload that owns its network namespace (a pod, a container)",
+        "TCP sockets by state: the whole network namespace of a workload that owns one (a pod, a container), else its processes' own (refreshed as their cost allows)",
         fam,
     );
 }
@@ -274,6 +274,7 @@ fn processes(reg: &mut Registry, ps: &[ProcReport], agent: &Agent) {
     let rss = GaugeI::default();
     let threads = GaugeI::default();
     let start = GaugeF::default();
+    let maps = GaugeI::default();
     for p in ps {
         let l = with(
             with(labels(&p.labels), "pid", &p.pid.to_string()),
@@ -285,6 +286,9 @@ fn processes(reg: &mut Registry, ps: &[ProcReport], agent: &Agent) {
         }
         rss.get_or_create(&l).set(int(p.rss));
         threads.get_or_create(&l).set(int(p.threads));
+        if let Some(v) = p.maps {
+            maps.get_or_create(&l).set(int(v));
+        }
         if let Some(s) = start_seconds(agent, p.start_ticks) {
             start.get_or_create(&l).set(s);
         }
@@ -304,6 +308,11 @@ fn processes(reg: &mut Registry, ps: &[ProcReport], agent: &Agent) {
         "proctor_process_threads",
         "Threads of a process among the closest to a limit or leaking",
         threads,
+    );
+    reg.register(
+        "proctor_process_maps",
+        "Memory mappings of a process among the closest to a limit or leaking (refreshed as their cost allows)",
+        maps,
     );
     reg.register_with_unit(
         "proctor_process_start_time",

@@ -39,6 +39,7 @@ const ISSUE_METRICS: &[&str] = &[
     "proctor_process_open_fds",
     "proctor_process_rss_bytes",
     "proctor_process_threads",
+    "proctor_process_maps",
     "proctor_process_start_time_seconds",
     "proctor_scan_duration_seconds",
     "proctor_read_errors_total",

@@ -46,6 +46,9 @@
 //!   failing before its fix.
 //! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
 //!   promtool, series bound; live leak verdicts and monotonic counters.
+//! - `serve_sockets`: `serve`'s sockets of groups sharing the host's network
+//!   namespace and a process leaking mappings, live; the real binary on a
+//!   loopback port, ended by SIGTERM.
 //! - `serve_http`: `proctor serve`'s HTTP server through the library: routes,
 //!   negotiation, hostile and slow clients, parallel scrapes, stop.
 //! - `snapshots`: insta snapshots of every command's stdout, stderr and exit
@@ -89,6 +92,7 @@ mod prometheus_e2e;
 mod review;
 mod serve;
 mod serve_http;
+mod serve_sockets;
 mod snapshots;
 mod timing;
 mod top;

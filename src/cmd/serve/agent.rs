@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::config::{Candidate, Matchers};
 use crate::analysis::serve::{
-    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey, SocketCounts,
+    Bounds, CgroupFacts, Host, Identity, Labels, Model, Observed, ProcKey, Report, SocketCounts,
     socket_owner,
 };
 use crate::analysis::workload::{self as wl, Kind, Role, WorkloadReport};
@@ -71,6 +71,11 @@ pub struct Agent {
     threads_max: Option<u64>,
     boot_time: Option<u64>,
     scans: u64,
+    /// Sockets of the groups that share a namespace, paced by cost.
+    shared: super::sockets::SharedSockets,
+    /// The exported processes' mappings, paced by cost.
+    maps: super::maps::MapsPacer,
+    max_map_count: Option<u64>,
 }
 
 /// Shorter ids in group names (the full id is in `proctor_workload_info`).
@@ -181,6 +186,7 @@ impl Agent {
         let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
         let threads_max = fs.host_facts().threads_max;
         let boot_time = fs.boot_time().ok();
+        let max_map_count = fs.max_map_count();
         Ok(Agent {
             fs,
             pods_dir,
@@ -194,6 +200,9 @@ impl Agent {
             threads_max,
             boot_time,
             scans: 0,
+            shared: super::sockets::SharedSockets::default(),
+            maps: super::maps::MapsPacer::default(),
+            max_map_count,
         })
     }
 
@@ -272,6 +281,8 @@ impl Agent {
         };
         let mut report = self.model.update(t, &observed, host);
         report.sockets = self.sockets(&by_ns);
+        self.shared_sockets(&by_ns, &mut report);
+        self.process_maps(t, &mut report);
         let own = self.own(&scan, me, began);
         let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
         Ok(Encoded {
@@ -313,6 +324,63 @@ impl Agent {
             }
         }
         out.into_iter().collect()
+    }
+
+    /// The sockets of groups in namespaces no workload owns, from their
+    /// processes' descriptors ([`super::sockets`], paced by cost: the
+    /// counts may be from an earlier scan), added to the report's.
+    fn shared_sockets(&mut self, by_ns: &HashMap<Vec<u8>, Namespace>, report: &mut Report) {
+        let shared: HashMap<&[u8], usize> = by_ns
+            .iter()
+            .filter(|(_, n)| {
+                let ids: Vec<&Identity> = n.classes.iter().map(|c| &c.identity).collect();
+                socket_owner(&ids).is_none()
+            })
+            .enumerate()
+            .map(|(i, (ns, _))| (ns.as_slice(), i))
+            .collect();
+        let mut namespaces = vec![Vec::new(); shared.len()];
+        let mut unknown = std::collections::BTreeSet::new();
+        for (key, class) in &self.known {
+            let labels = &class.identity.labels;
+            match class.netns.as_deref().map(|ns| shared.get(ns)) {
+                Some(Some(&i)) => namespaces[i].push(super::sockets::Member {
+                    key: *key,
+                    labels: labels.clone(),
+                }),
+                Some(None) => {}
+                None => {
+                    unknown.insert(labels.clone());
+                }
+            }
+        }
+        let mut errors = Vec::new();
+        self.shared
+            .refresh(&self.fs, &namespaces, &unknown, &mut |k| errors.push(k));
+        for k in errors {
+            self.error(k);
+        }
+        let alive: std::collections::HashSet<&Labels> =
+            report.groups.iter().map(|g| &g.identity.labels).collect();
+        let mut all: BTreeMap<Labels, SocketCounts> = report.sockets.drain(..).collect();
+        for (l, c) in self.shared.counts() {
+            if alive.contains(l) {
+                all.entry(l.clone()).or_default().add(*c);
+            }
+        }
+        report.sockets = all.into_iter().collect();
+    }
+
+    /// The exported processes' mappings (paced by cost) and their verdicts.
+    fn process_maps(&mut self, t: f64, report: &mut Report) {
+        let mut errors = Vec::new();
+        let fresh = self
+            .maps
+            .read(&self.fs, &report.processes, &mut |k| errors.push(k));
+        for k in errors {
+            self.error(k);
+        }
+        self.model.maps(t, &fresh, self.max_map_count, report);
     }
 
     fn count_scan_errors(&mut self, scan: &Scan) {

@@ -8,7 +8,9 @@
 pub mod agent;
 pub mod config;
 pub mod http;
+pub mod maps;
 pub mod page;
+pub mod sockets;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
