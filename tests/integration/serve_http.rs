@@ -632,8 +632,15 @@ fn when_all_are_answering_new_connections_wait_in_the_backlog() {
 /// A client with a receive buffer of a few KiB, so a large response fills
 /// the kernel's buffers on both sides of loopback.
 fn not_reading_client(addr: SocketAddr) -> Client {
-    use rustix::net::{AddressFamily, SocketType, sockopt};
-    let sock = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    // Close-on-exec: children other tests spawn meanwhile must not inherit it.
+    let sock = rustix::net::socket_with(
+        AddressFamily::INET,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
     sockopt::set_socket_recv_buffer_size(&sock, 4096).unwrap();
     rustix::net::connect(&sock, &addr).unwrap();
     Client::from_stream(TcpStream::from(sock))
