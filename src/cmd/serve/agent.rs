@@ -250,7 +250,7 @@ impl Agent {
         matchers: Matchers,
         bounds: Bounds,
     ) -> Result<Agent, ReadError> {
-        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
+        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?.lean();
         let threads_max = fs.host_facts().threads_max;
         let boot_time = fs.boot_time().ok();
         Ok(Agent {
