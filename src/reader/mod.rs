@@ -448,6 +448,15 @@ pub fn clock_ticks() -> u64 {
     rustix::param::clock_ticks_per_second()
 }
 
+/// CPU time this process has used (all its threads), for timing its own
+/// work (the agent's scan phases).
+pub fn own_cpu_time() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(t.tv_nsec).unwrap_or(0).min(999_999_999);
+    std::time::Duration::new(secs, nanos)
+}
+
 /// Page size in bytes, for stat's rss field.
 pub fn page_size() -> u64 {
     rustix::param::page_size() as u64

@@ -240,6 +240,8 @@ pub struct Scanner {
     /// How many descriptors the kept-open handles may hold in all (a
     /// process holds 2 to 5), from proctor's own RLIMIT_NOFILE.
     open_budget: usize,
+    /// [`Scanner::lean`].
+    lean: bool,
 }
 
 enum Outcome {
@@ -325,7 +327,20 @@ impl Scanner {
             shards: (0..workers).map(|_| Shard::default()).collect(),
             scans: 0,
             open_budget,
+            lean: false,
         })
+    }
+
+    /// For a caller that uses neither the context switches, the uid nor
+    /// the command line after a process's first scan (the exporter, which
+    /// classifies a process once): `status` and `cmdline` are read at a
+    /// process's first scan only, and neither `status` nor `schedstat` is
+    /// kept open; later rows carry the values of that first read. Each
+    /// repeated scan then reads `stat`, one stat() of `fd`, and the limit
+    /// every few scans.
+    pub fn lean(mut self) -> Scanner {
+        self.lean = true;
+        self
     }
 
     /// The number of worker threads a one-off scan should use: the cores,
@@ -387,6 +402,7 @@ impl Scanner {
             fd_size_is_count: self.fd_size_is_count,
             page: self.page,
             keep_open: self.keep_open,
+            lean: self.lean,
             budget: per_shard_budget,
             scan_no,
             out_of_fds: std::sync::atomic::AtomicBool::new(false),
@@ -456,6 +472,7 @@ struct Ctx<'a> {
     fd_size_is_count: bool,
     page: u64,
     keep_open: bool,
+    lean: bool,
     budget: usize,
     scan_no: u64,
     /// Set by any worker that met EMFILE/ENFILE.
@@ -514,8 +531,10 @@ impl Ctx<'_> {
         // A thread that has not run since the last scan has not switched:
         // its run time (schedstat, a few bytes) unchanged, the count in
         // `status` (the costliest file here to format) is not re-read.
+        // Lean: never re-read (no schedstat or status kept open).
         let runtime = h.schedstat.as_ref().and_then(|fd| run_time(fd, buf));
-        let idle = runtime.is_some() && runtime == h.last_runtime && h.switches.is_ok();
+        let idle =
+            self.lean || (runtime.is_some() && runtime == h.last_runtime && h.switches.is_ok());
         h.last_runtime = runtime;
         if !idle {
             h.switches = match &h.status {
@@ -551,10 +570,12 @@ impl Ctx<'_> {
             // A zombie has no command line any more (not the cached one).
             h.cmdline = Ok(Vec::new());
             h.cmdline_truncated = false;
-        } else if slow_due {
+        } else if slow_due && !self.lean {
             let (c, t) = read_cmdline(&h.dir, buf, &stat);
             h.cmdline = c;
             h.cmdline_truncated = t;
+            h.cmdline_age = 0;
+        } else if slow_due {
             h.cmdline_age = 0;
         }
         let fds = self.fd_count(&h.dir, &stat);
@@ -606,7 +627,7 @@ impl Ctx<'_> {
         let alive = |buf: &mut Vec<u8>| pread_all(&stat_fd, buf).is_ok() && !buf.is_empty();
         // The run time first: read after `status`, a switch between the
         // two reads would be missed at the next scan.
-        let (schedstat, last_runtime) = if self.keep_open {
+        let (schedstat, last_runtime) = if self.keep_open && !self.lean {
             match open_rel(&dir, c"schedstat") {
                 Ok(fd) => {
                     let rt = run_time(&fd, buf);
@@ -620,7 +641,8 @@ impl Ctx<'_> {
         let (status_fd, uid, switches) = match open_rel(&dir, c"status") {
             Ok(fd) => match pread_all(&fd, buf) {
                 Ok(()) => (
-                    Some(fd),
+                    // Lean: read once, not kept.
+                    (!self.lean).then_some(fd),
                     parse::status::effective_uid(buf).ok_or(Missing::Error),
                     parse::status::total_switches(buf).ok_or(Missing::Error),
                 ),
@@ -817,5 +839,38 @@ mod tests {
         assert_eq!(file_budget(20_000, 4, false), (4, 0));
         // Never more workers than the descriptors allow.
         assert_eq!(file_budget(46, 8, true).0, 2);
+    }
+
+    /// Descriptors kept open for our own process after two scans.
+    fn kept_files(s: &Scanner) -> usize {
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        s.shards
+            .iter()
+            .filter_map(|sh| sh.handles.get(&me))
+            .map(Handle::files)
+            .sum()
+    }
+
+    #[test]
+    fn a_lean_scanner_keeps_neither_status_nor_schedstat_and_rows_keep_first_values() {
+        let fs = ProcFs::new("/proc", "/sys");
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let mut full = Scanner::new(&fs, true, 1).unwrap();
+        let mut lean = Scanner::new(&fs, true, 1).unwrap().lean();
+        for _ in 0..2 {
+            full.scan(&fs).unwrap();
+        }
+        let first = lean.scan(&fs).unwrap();
+        let second = lean.scan(&fs).unwrap();
+        // The full one keeps status and schedstat besides the directory
+        // and stat; the lean one neither.
+        assert_eq!(kept_files(&full) - kept_files(&lean), 2);
+        let (a, b) = (first.find(me).unwrap(), second.find(me).unwrap());
+        assert!(a.uid.is_ok() && a.switches.is_ok() && a.cmdline.is_ok());
+        assert_eq!(
+            (a.uid, a.switches, &a.cmdline),
+            (b.uid, b.switches, &b.cmdline)
+        );
+        assert!(b.fds.is_ok() && b.fd_soft_limit.is_ok() && b.threads >= 1);
     }
 }

@@ -47,6 +47,10 @@ pub struct Agent {
     pub open_fds: Option<u64>,
     pub max_fds: Option<u64>,
     pub start_ticks: Option<u64>,
+    /// Per phase of a scan (`scan`, `classify`, `model`, `encode`): the
+    /// last one's wall time and the CPU time spent in it since start,
+    /// seconds.
+    pub phases: Vec<(&'static str, f64, f64)>,
 }
 
 /// The encoded page: (OpenMetrics, Prometheus 0.0.4).
@@ -327,6 +331,31 @@ fn start_seconds(agent: &Agent, ticks: u64) -> Option<f64> {
     Some(boot as f64 + ticks as f64 / agent.clock_ticks.max(1) as f64)
 }
 
+fn phases(reg: &mut Registry, agent: &Agent) {
+    if agent.phases.is_empty() {
+        return;
+    }
+    let wall = GaugeF::default();
+    let cpu = CounterF::default();
+    for (phase, last, total) in &agent.phases {
+        let l = vec![("phase", (*phase).to_string())];
+        wall.get_or_create(&l).set(*last);
+        cpu.get_or_create(&l).inc_by(*total);
+    }
+    reg.register_with_unit(
+        "proctor_scan_phase",
+        "How long each phase of the last scan took (encode: the scan before)",
+        Unit::Seconds,
+        wall,
+    );
+    reg.register_with_unit(
+        "proctor_scan_cpu",
+        "CPU time the agent spent in each phase of its scans",
+        Unit::Seconds,
+        cpu,
+    );
+}
+
 fn own(reg: &mut Registry, report: &Report, agent: &Agent) {
     let scan = Gauge::<f64, AtomicU64>::default();
     scan.set(agent.scan_seconds);
@@ -336,6 +365,7 @@ fn own(reg: &mut Registry, report: &Report, agent: &Agent) {
         Unit::Seconds,
         scan,
     );
+    phases(reg, agent);
     let errors = CounterI::default();
     for (kind, n) in &agent.read_errors {
         errors

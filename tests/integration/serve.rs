@@ -539,6 +539,13 @@ fn snapshots_of_once() {
             .lines()
             .map(|l| match l.strip_prefix("proctor_scan_duration_seconds ") {
                 Some(_) => "proctor_scan_duration_seconds [T]".to_string(),
+                // The per-phase times: `name{phase="..."} [T]`.
+                None if l.starts_with("proctor_scan_phase_seconds{")
+                    || l.starts_with("proctor_scan_cpu_seconds_total{") =>
+                {
+                    let end = l.rfind(' ').unwrap_or(l.len());
+                    format!("{} [T]", &l[..end])
+                }
                 None => l.to_string(),
             })
             .collect::<Vec<_>>()

@@ -6,9 +6,11 @@
 //! per scan, the model updated and the page encoded.
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::config::{Candidate, Matchers};
 use crate::analysis::serve::{
@@ -31,7 +33,11 @@ struct Class {
     /// cgroup is another, an ancestor or the root, is not the group's).
     lines: Option<(Vec<CgroupLine>, Vec<u8>)>,
     /// Its network namespace (`net:[4026531840]`), when readable.
-    netns: Option<Vec<u8>>,
+    netns: Option<Arc<[u8]>>,
+    /// Its group's labels, shared by every class of the group (interned):
+    /// a scan groups its processes by this pointer, not by comparing
+    /// labels.
+    key: Arc<Labels>,
     /// A Kubernetes workload the kubelet's directories did not fully name
     /// yet (a container's log link appears after it starts): classified
     /// again every [`RENAME_EVERY`] scans until named.
@@ -46,6 +52,67 @@ const RENAME_EVERY: u64 = 8;
 struct Namespace {
     member: ProcKey,
     classes: Vec<Arc<Class>>,
+}
+
+/// The parts of a step, timed apart (`proctor_scan_phase_seconds` and
+/// `proctor_scan_cpu_seconds_total`, by `phase`).
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// The process table read (the `top` scanner).
+    Scan,
+    /// Each process put in its group (new ones classified).
+    Classify,
+    /// The cgroup groups' counters, the model (leak windows, verdicts) and
+    /// the namespaces' socket tables.
+    Model,
+    /// The page encoded (both formats).
+    Encode,
+}
+
+impl Phase {
+    const ALL: [Phase; 4] = [Phase::Scan, Phase::Classify, Phase::Model, Phase::Encode];
+
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Scan => "scan",
+            Phase::Classify => "classify",
+            Phase::Model => "model",
+            Phase::Encode => "encode",
+        }
+    }
+}
+
+/// Wall and CPU clocks at the end of the last phase.
+struct Lap {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl Lap {
+    fn start() -> Lap {
+        Lap {
+            wall: Instant::now(),
+            cpu: crate::reader::own_cpu_time(),
+        }
+    }
+}
+
+/// Per phase: the last step's wall time, and the process's CPU time spent
+/// in it since start (all threads: the scanner's workers, and the HTTP
+/// server's if a scrape is served meanwhile).
+#[derive(Default)]
+struct Phases {
+    last: [Duration; 4],
+    cpu: [Duration; 4],
+}
+
+impl Phases {
+    fn add(&mut self, p: Phase, lap: &mut Lap) {
+        let now = Lap::start();
+        self.last[p as usize] = now.wall.saturating_duration_since(lap.wall);
+        self.cpu[p as usize] += now.cpu.saturating_sub(lap.cpu);
+        *lap = now;
+    }
 }
 
 /// One page's worth of output.
@@ -64,7 +131,11 @@ pub struct Agent {
     scanner: Scanner,
     model: Model,
     start: Instant,
-    known: HashMap<ProcKey, Arc<Class>>,
+    /// Each live process's class, with the last scan that saw it.
+    known: FxHashMap<ProcKey, (Arc<Class>, u64)>,
+    /// The labels of every group some known process is in (one Arc per
+    /// group: [`Class::key`]).
+    interned: BTreeMap<Labels, Arc<Labels>>,
     /// (pod UID, container id) -> the kubelet's names, found once.
     names: HashMap<(String, String), (WorkloadReport, u64)>,
     read_errors: BTreeMap<&'static str, u64>,
@@ -76,6 +147,7 @@ pub struct Agent {
     /// The exported processes' mappings, paced by cost.
     maps: super::maps::MapsPacer,
     max_map_count: Option<u64>,
+    phases: Phases,
 }
 
 /// Shorter ids in group names (the full id is in `proctor_workload_info`).
@@ -183,7 +255,7 @@ impl Agent {
         matchers: Matchers,
         bounds: Bounds,
     ) -> Result<Agent, ReadError> {
-        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
+        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?.lean();
         let threads_max = fs.host_facts().threads_max;
         let boot_time = fs.boot_time().ok();
         let max_map_count = fs.max_map_count();
@@ -194,7 +266,8 @@ impl Agent {
             scanner,
             model: Model::new(bounds),
             start: Instant::now(),
-            known: HashMap::new(),
+            known: FxHashMap::default(),
+            interned: BTreeMap::new(),
             names: HashMap::new(),
             read_errors: BTreeMap::new(),
             threads_max,
@@ -203,6 +276,7 @@ impl Agent {
             shared: super::sockets::SharedSockets::default(),
             maps: super::maps::MapsPacer::default(),
             max_map_count,
+            phases: Phases::default(),
         })
     }
 
@@ -214,47 +288,16 @@ impl Agent {
     /// unreadable): the agent keeps serving the last page and retries.
     pub fn step(&mut self) -> Result<Encoded, ReadError> {
         let began = Instant::now();
+        let mut lap = Lap::start();
         let scan = self.scanner.scan(&self.fs)?;
+        self.phases.add(Phase::Scan, &mut lap);
         self.scans += 1;
         self.count_scan_errors(&scan);
         let me = self.fs.own_pid_in_root();
-        let mut groups: BTreeMap<Labels, (Arc<Class>, Vec<&ScanRow>)> = BTreeMap::new();
-        let mut alive = std::collections::HashSet::with_capacity(scan.rows.len());
-        let mut by_ns: HashMap<Vec<u8>, Namespace> = HashMap::new();
-        for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
-            let key = (row.pid, row.start_ticks);
-            alive.insert(key);
-            let rename = self.scans % RENAME_EVERY == 0;
-            let class = match self.known.get(&key) {
-                Some(c) if !(c.unnamed && rename) => Arc::clone(c),
-                _ => {
-                    let c = Arc::new(self.classify(row));
-                    self.known.insert(key, Arc::clone(&c));
-                    c
-                }
-            };
-            if let Some(ns) = &class.netns {
-                let n = by_ns.entry(ns.clone()).or_insert_with(|| Namespace {
-                    member: key,
-                    classes: Vec::new(),
-                });
-                if !n
-                    .classes
-                    .iter()
-                    .any(|c| c.identity.labels == class.identity.labels)
-                {
-                    n.classes.push(Arc::clone(&class));
-                }
-            }
-            groups
-                .entry(class.identity.labels.clone())
-                .or_insert_with(|| (Arc::clone(&class), Vec::new()))
-                .1
-                .push(row);
-        }
-        self.known.retain(|k, _| alive.contains(k));
+        let (groups, by_ns) = self.group(&scan);
+        self.phases.add(Phase::Classify, &mut lap);
         let mut observed = Vec::with_capacity(groups.len());
-        for (_, (class, members)) in groups {
+        for (class, members) in groups {
             let cgroup = match &class.lines {
                 Some((lines, path)) if class.identity.is_cgroup => Some(self.facts(lines, path)),
                 _ => None,
@@ -283,8 +326,10 @@ impl Agent {
         report.sockets = self.sockets(&by_ns);
         self.shared_sockets(&by_ns, &mut report);
         self.process_maps(t, &mut report);
+        self.phases.add(Phase::Model, &mut lap);
         let own = self.own(&scan, me, began);
         let (openmetrics, prometheus) = metrics::encode_page(&report, &own);
+        self.phases.add(Phase::Encode, &mut lap);
         Ok(Encoded {
             openmetrics,
             prometheus,
@@ -292,10 +337,79 @@ impl Agent {
         })
     }
 
+    /// Each process of the scan in its group (classified when first seen,
+    /// then kept), groups in the order of their labels, and the network
+    /// namespaces with their groups.
+    #[allow(clippy::type_complexity)]
+    fn group<'s>(
+        &mut self,
+        scan: &'s Scan,
+    ) -> (
+        Vec<(Arc<Class>, Vec<&'s ScanRow>)>,
+        FxHashMap<Arc<[u8]>, Namespace>,
+    ) {
+        // Keyed by the interned labels' address: one hash of a word per
+        // process, no labels compared or copied.
+        let mut groups: FxHashMap<*const Labels, (Arc<Class>, Vec<&ScanRow>)> =
+            FxHashMap::default();
+        let mut by_ns: FxHashMap<Arc<[u8]>, Namespace> = FxHashMap::default();
+        let rename = self.scans % RENAME_EVERY == 0;
+        for row in scan.rows.iter().filter(|r| !r.kernel_thread) {
+            let key = (row.pid, row.start_ticks);
+            let class = match self.known.get_mut(&key) {
+                Some((c, seen)) if !(c.unnamed && rename) => {
+                    *seen = self.scans;
+                    Arc::clone(c)
+                }
+                _ => {
+                    let mut c = self.classify(row);
+                    c.key = self.intern(&c.identity.labels);
+                    let c = Arc::new(c);
+                    self.known.insert(key, (Arc::clone(&c), self.scans));
+                    c
+                }
+            };
+            if let Some(ns) = &class.netns {
+                let n = match by_ns.get_mut(&**ns) {
+                    Some(n) => n,
+                    None => by_ns.entry(Arc::clone(ns)).or_insert(Namespace {
+                        member: key,
+                        classes: Vec::new(),
+                    }),
+                };
+                if !n.classes.iter().any(|c| Arc::ptr_eq(&c.key, &class.key)) {
+                    n.classes.push(Arc::clone(&class));
+                }
+            }
+            groups
+                .entry(Arc::as_ptr(&class.key))
+                .or_insert_with(|| (Arc::clone(&class), Vec::new()))
+                .1
+                .push(row);
+        }
+        let scans = self.scans;
+        self.known.retain(|_, (_, seen)| *seen == scans);
+        // Groups no process is in any more.
+        self.interned.retain(|_, k| Arc::strong_count(k) > 1);
+        let mut groups: Vec<_> = groups.into_values().collect();
+        groups.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+        (groups, by_ns)
+    }
+
+    /// The shared labels of a group (see [`Class::key`]).
+    fn intern(&mut self, labels: &Labels) -> Arc<Labels> {
+        if let Some(k) = self.interned.get(labels) {
+            return Arc::clone(k);
+        }
+        let k = Arc::new(labels.clone());
+        self.interned.insert(labels.clone(), Arc::clone(&k));
+        k
+    }
+
     /// The TCP states of each network namespace one workload owns, read
     /// through a process of it this scan saw (its tables are the
     /// namespace's: all its sockets, whichever process holds them).
-    fn sockets(&mut self, by_ns: &HashMap<Vec<u8>, Namespace>) -> Vec<(Labels, SocketCounts)> {
+    fn sockets(&mut self, by_ns: &FxHashMap<Arc<[u8]>, Namespace>) -> Vec<(Labels, SocketCounts)> {
         let mut out: BTreeMap<Labels, SocketCounts> = BTreeMap::new();
         for n in by_ns.values() {
             let ids: Vec<&Identity> = n.classes.iter().map(|c| &c.identity).collect();
@@ -329,7 +443,7 @@ impl Agent {
     /// The sockets of groups in namespaces no workload owns, from their
     /// processes' descriptors ([`super::sockets`], paced by cost: the
     /// counts may be from an earlier scan), added to the report's.
-    fn shared_sockets(&mut self, by_ns: &HashMap<Vec<u8>, Namespace>, report: &mut Report) {
+    fn shared_sockets(&mut self, by_ns: &FxHashMap<Arc<[u8]>, Namespace>, report: &mut Report) {
         let shared: HashMap<&[u8], usize> = by_ns
             .iter()
             .filter(|(_, n)| {
@@ -337,11 +451,11 @@ impl Agent {
                 socket_owner(&ids).is_none()
             })
             .enumerate()
-            .map(|(i, (ns, _))| (ns.as_slice(), i))
+            .map(|(i, (ns, _))| (&ns[..], i))
             .collect();
         let mut namespaces = vec![Vec::new(); shared.len()];
         let mut unknown = std::collections::BTreeSet::new();
-        for (key, class) in &self.known {
+        for (key, (class, _)) in &self.known {
             let labels = &class.identity.labels;
             match class.netns.as_deref().map(|ns| shared.get(ns)) {
                 Some(Some(&i)) => namespaces[i].push(super::sockets::Member {
@@ -426,7 +540,11 @@ impl Agent {
                         ..Identity::default()
                     },
                     lines: None,
-                    netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+                    netns: proc
+                        .as_ref()
+                        .and_then(|p| p.readlink("ns/net").ok())
+                        .map(Arc::from),
+                    key: Arc::new(Labels::default()),
                     unnamed: false,
                 };
             }
@@ -457,7 +575,11 @@ impl Agent {
         Class {
             lines: lines.zip(path).filter(|_| identity.is_cgroup),
             identity,
-            netns: proc.as_ref().and_then(|p| p.readlink("ns/net").ok()),
+            netns: proc
+                .as_ref()
+                .and_then(|p| p.readlink("ns/net").ok())
+                .map(Arc::from),
+            key: Arc::new(Labels::default()),
             unnamed,
         }
     }
@@ -555,6 +677,16 @@ impl Agent {
             open_fds: row.and_then(|r| r.fds.ok()),
             max_fds: row.and_then(|r| r.fd_soft_limit.ok().flatten()),
             start_ticks: row.map(|r| r.start_ticks),
+            // The encoding's own are the last step's (this one's is not
+            // over while its page is written).
+            phases: Phase::ALL
+                .iter()
+                .map(|&p| {
+                    let i = p as usize;
+                    let (last, cpu) = (self.phases.last[i], self.phases.cpu[i]);
+                    (p.name(), last.as_secs_f64(), cpu.as_secs_f64())
+                })
+                .collect(),
         }
     }
 }
