@@ -188,6 +188,17 @@ fn bad_configs_and_options_are_usage_errors_with_a_hint() {
         "{}",
         stderr(&o)
     );
+    // Not UTF-8; larger than 1 MiB: one line each, never a panic.
+    let latin = t.path().join("latin.toml");
+    std::fs::write(&latin, b"[[group]]\nname = \"caf\xe9\"\ncomm = \"a\"\n").unwrap();
+    let o = proctor(&["serve", "--once", "--config", latin.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not UTF-8 text"), "{}", stderr(&o));
+    let huge = t.path().join("huge.toml");
+    std::fs::write(&huge, vec![b'#'; 1024 * 1024 + 10]).unwrap();
+    let o = proctor(&["serve", "--once", "--config", huge.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("of at most 1 MiB"), "{}", stderr(&o));
     assert_usage_error(
         &["serve", "--interval", "10ms"],
         "--interval 10ms is too short",

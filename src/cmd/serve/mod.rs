@@ -56,10 +56,26 @@ fn matchers(s: &Settings) -> Result<config::Matchers, CliError> {
         ))
         .hint(hint));
     }
-    let text = std::fs::read(path)
-        .map_err(|e| CliError::new(format!("cannot read --config {shown}: {e}")).hint(hint))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| CliError::new(format!("--config {shown} is not UTF-8 text")).hint(hint))?;
+    // Read at most one byte past the cap: the file may have grown since.
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        std::io::Read::read_to_string(&mut std::io::Read::take(f, config::MAX_FILE + 1), &mut text)
+    });
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(CliError::new(format!("--config {shown} is not UTF-8 text")).hint(hint));
+        }
+        Err(e) => {
+            return Err(CliError::new(format!("cannot read --config {shown}: {e}")).hint(hint));
+        }
+        Ok(n) if n as u64 > config::MAX_FILE => {
+            return Err(CliError::new(format!(
+                "--config {shown} is not a regular file of at most 1 MiB"
+            ))
+            .hint(hint));
+        }
+        Ok(_) => {}
+    }
     config::Matchers::parse(&text)
         .map_err(|e| CliError::new(format!("--config {shown}: {e}")).hint(hint))
 }
