@@ -1153,10 +1153,21 @@ pub struct CgroupV1 {
 
 impl CgroupV1 {
     pub fn new(controller: &'static str, tag: &str, settings: &[(&str, &str)]) -> Option<CgroupV1> {
+        CgroupV1::with_suffix(controller, tag, "", settings)
+    }
+
+    /// The same, its name ending in `suffix` (`.service`: a cgroup that
+    /// proctor takes for a systemd unit).
+    pub fn with_suffix(
+        controller: &'static str,
+        tag: &str,
+        suffix: &str,
+        settings: &[(&str, &str)],
+    ) -> Option<CgroupV1> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let base = Path::new("/sys/fs/cgroup").join(controller);
         let dir = base.join(format!(
-            "proctor-test-{tag}-{}-{}",
+            "proctor-test-{tag}-{}-{}{suffix}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
@@ -1179,6 +1190,13 @@ impl CgroupV1 {
 
     pub fn name(&self) -> String {
         format!("/{}", self.dir.file_name().unwrap().to_string_lossy())
+    }
+
+    /// `proctor serve`'s group labels of this cgroup taken as a systemd
+    /// unit (made `with_suffix(.., ".service", ..)`).
+    pub fn unit_labels(&self) -> String {
+        let u = self.dir.file_name().unwrap().to_string_lossy();
+        format!(r#"namespace="",pod="",container="",unit="{u}",group="{u}""#)
     }
 
     pub fn file(&self, f: &str) -> String {

@@ -9,8 +9,6 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use crate::common::{
     Reaped, TempDir, assert_usage_error, fixture, proctor, proctor_at, real_python, require,
@@ -319,30 +317,16 @@ fn series_are_bounded_by_groups_not_processes() {
 
 /// A v1 pids cgroup named like a systemd service (so its processes are
 /// one unit group), removed (members moved out) when dropped.
-struct UnitCgroup {
-    dir: PathBuf,
-}
+struct UnitCgroup(crate::common::CgroupV1);
 
 impl UnitCgroup {
     fn new(tag: &str) -> Option<UnitCgroup> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new("/sys/fs/cgroup/pids");
-        let dir = base.join(format!(
-            "proctor-test-serve-{tag}-{}-{}.service",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cgroup.procs").exists() && std::fs::create_dir(&dir).is_ok();
-        require("a writable v1 pids cgroup (root, cgroup v1)", made).then_some(UnitCgroup { dir })
-    }
-
-    fn unit(&self) -> String {
-        self.dir.file_name().unwrap().to_string_lossy().into_owned()
+        crate::common::CgroupV1::with_suffix("pids", &format!("serve-{tag}"), ".service", &[])
+            .map(UnitCgroup)
     }
 
     fn labels(&self) -> String {
-        let u = self.unit();
-        format!(r#"namespace="",pod="",container="",unit="{u}",group="{u}""#)
+        self.0.unit_labels()
     }
 
     /// A python3 script in this cgroup; returns once it printed a line.
@@ -362,7 +346,7 @@ impl UnitCgroup {
         let mut child = Reaped::spawn(
             Command::new("sh")
                 .args(sh)
-                .arg(self.dir.join("cgroup.procs"))
+                .arg(self.0.dir.join("cgroup.procs"))
                 .arg(real_python())
                 .arg(script)
                 .stdin(Stdio::null())
@@ -374,22 +358,6 @@ impl UnitCgroup {
         out.read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "ready", "{script}");
         child
-    }
-}
-
-impl Drop for UnitCgroup {
-    fn drop(&mut self) {
-        let root = Path::new("/sys/fs/cgroup/pids/cgroup.procs");
-        for _ in 0..250 {
-            let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
-            for pid in procs.lines() {
-                let _ = std::fs::write(root, pid);
-            }
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 

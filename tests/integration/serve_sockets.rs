@@ -7,14 +7,12 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Reaped, TempDir, bin, real_python, require, run_bounded, spawn_ready, stderr, stdout,
-    wait_exit, wait_until, without_overrides,
+    Reaped, TempDir, bin, real_python, run_bounded, spawn_ready, stderr, stdout, wait_exit,
+    wait_until, without_overrides,
 };
 
 /// The value of the one sample whose name and labels are `head`.
@@ -42,26 +40,15 @@ const SOCKETS: &str = "import os, socket, sys, time\nos.closerange(3, 65536)\nif
 
 /// A v1 pids cgroup named like a systemd service (its processes are one
 /// unit group), removed (members moved out) when dropped.
-struct UnitCgroup {
-    dir: PathBuf,
-}
+struct UnitCgroup(crate::common::CgroupV1);
 
 impl UnitCgroup {
     fn new() -> Option<UnitCgroup> {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let base = Path::new("/sys/fs/cgroup/pids");
-        let dir = base.join(format!(
-            "proctor-test-sockets-{}-{}.service",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let made = base.join("cgroup.procs").exists() && std::fs::create_dir(&dir).is_ok();
-        require("a writable v1 pids cgroup (root, cgroup v1)", made).then_some(UnitCgroup { dir })
+        crate::common::CgroupV1::with_suffix("pids", "sockets", ".service", &[]).map(UnitCgroup)
     }
 
     fn labels(&self) -> String {
-        let u = self.dir.file_name().unwrap().to_string_lossy().into_owned();
-        format!(r#"namespace="",pod="",container="",unit="{u}",group="{u}""#)
+        self.0.unit_labels()
     }
 
     fn python(&self, script: &str) -> Reaped {
@@ -72,29 +59,13 @@ impl UnitCgroup {
     fn python_args(&self, script: &str, arg: &str) -> Reaped {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo $$ > \"$0\" && exec \"$@\""])
-            .arg(self.dir.join("cgroup.procs"))
+            .arg(self.0.dir.join("cgroup.procs"))
             .arg(real_python())
             .args(["-c", script]);
         if !arg.is_empty() {
             cmd.arg(arg);
         }
         spawn_ready(cmd.stderr(Stdio::null())).0
-    }
-}
-
-impl Drop for UnitCgroup {
-    fn drop(&mut self) {
-        let root = Path::new("/sys/fs/cgroup/pids/cgroup.procs");
-        for _ in 0..250 {
-            let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
-            for pid in procs.lines() {
-                let _ = std::fs::write(root, pid);
-            }
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 
