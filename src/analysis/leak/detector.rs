@@ -19,8 +19,8 @@
 //!    its floor: the minimum of each segment between significant drops.
 
 use super::stats::{
-    curvature, df_critical, df_tau, drift_p_up, floor, lag1_autocorrelation, levels_p_up, mk_p_up,
-    ols, reduce, theil_sen,
+    Ols, curvature, df_critical, df_tau, drift_p_up, floor, lag1_autocorrelation, levels_p_up,
+    mk_p_up, ols, reduce, theil_sen,
 };
 
 /// How a metric behaves, which decides how it is judged.
@@ -270,7 +270,8 @@ pub fn judge(t: &[f64], y: &[f64], spec: &Spec) -> Judgement {
 
 fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
     let slope = theil_sen(t, y);
-    let p = trend_p_up(t, y);
+    let fit = ols(t, y);
+    let p = trend_p_up_of(t, y, &fit);
     let growth = slope * duration;
     let big_enough = slope > 0.0 && growth >= spec.min_growth && slope >= spec.min_rate;
     if p >= ALPHA {
@@ -281,7 +282,7 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
     if !big_enough {
         return Judgement::no(Evidence::TooSmall { growth }, slope, p, false);
     }
-    if let Some(evidence) = not_persistent(t, y, slope) {
+    if let Some(evidence) = not_persistent(t, y, slope, &fit) {
         let mut j = Judgement::no(evidence, slope, p, false);
         j.rising = true;
         return j;
@@ -310,22 +311,31 @@ fn judge_counts(t: &[f64], y: &[f64], duration: f64, spec: &Spec) -> Judgement {
 /// keeps its level there). Both must reject; the larger p-value is the
 /// evidence.
 pub fn trend_p_up(t: &[f64], y: &[f64]) -> f64 {
-    let fit = ols(t, y);
+    trend_p_up_of(t, y, &ols(t, y))
+}
+
+/// [`trend_p_up`] with the least-squares line already fitted.
+fn trend_p_up_of(t: &[f64], y: &[f64], fit: &Ols) -> f64 {
     let short_memory = lag1_autocorrelation(&fit.resid) <= MAX_RESIDUAL_MEMORY;
     let test = if short_memory && df_tau(&fit.resid) < df_critical(y.len()) {
-        levels_p_up(&fit)
+        levels_p_up(fit)
     } else {
         // A wandering series needs stronger evidence: its p-value is
         // scaled so that it must reach DRIFT_ALPHA to pass ALPHA.
         (drift_p_up(t, y) * ALPHA / DRIFT_ALPHA).min(1.0)
     };
+    // `f64::max` ignores a NaN: a test that could not be computed is no
+    // evidence, never a pass.
+    if test.is_nan() {
+        return 1.0;
+    }
     mk_p_up(y).max(test)
 }
 
 /// Why a significant rise is not (yet) a leak: it stopped, or it slows
 /// down (a warm-up approaching its plateau), or its recent part no longer
 /// rises. None: it persists.
-fn not_persistent(t: &[f64], y: &[f64], slope: f64) -> Option<Evidence> {
+fn not_persistent(t: &[f64], y: &[f64], slope: f64, fit: &Ols) -> Option<Evidence> {
     let n = t.len();
     let dt = (t[n - 1] - t[0]) / (n - 1) as f64;
     // A rise is an increase of at least a quarter of the mean step.
@@ -350,7 +360,7 @@ fn not_persistent(t: &[f64], y: &[f64], slope: f64) -> Option<Evidence> {
     }
     // Slowing: concave, significantly, with the rate at the end well below
     // the rate at the start (a warm-up approaching its plateau).
-    if let Some(c) = curvature(t, y, &ols(t, y)) {
+    if let Some(c) = curvature(t, y, fit) {
         if c.z < -SLOWING_Z && c.rate_end < SLOWING_RATIO * c.rate_start {
             return Some(Evidence::Slowing {
                 early: c.rate_start,

@@ -149,12 +149,12 @@ pub fn kvb_p(t: f64) -> f64 {
         (9.45, 0.001),
         (12.7, 0.0001),
     ];
+    if t.is_nan() {
+        return 1.0;
+    }
     if t <= 0.0 {
-        return if t.is_nan() {
-            1.0
-        } else {
-            0.5f64.max(1.0 - normal_sf(-t))
-        };
+        // No growth: no evidence of a drift.
+        return 1.0;
     }
     let i = Q
         .iter()
@@ -489,6 +489,33 @@ mod tests {
         assert_eq!(s, 2.0);
         assert!((var - 48.0 / 18.0).abs() < 1e-9);
         assert_eq!(mk_p_up(&[3.0, 3.0, 3.0, 3.0]), 1.0);
+    }
+
+    #[test]
+    fn kvb_tail_is_its_quantiles_and_never_nan() {
+        assert!((kvb_p(3.764) - 0.05).abs() < 1e-9);
+        assert!((kvb_p(9.45) - 0.001).abs() < 1e-9);
+        // Between quantiles, log-linear: 2.74..3.764 spans 0.1..0.05.
+        let mid = kvb_p((2.740 + 3.764) / 2.0);
+        assert!((mid - (0.1f64 * 0.05).sqrt()).abs() < 1e-9, "{mid}");
+        assert!(kvb_p(20.0) < 1e-5);
+        assert_eq!(kvb_p(f64::NAN), 1.0);
+        assert_eq!(kvb_p(-3.0), 1.0);
+        // A path on its chord is a perfect staircase; a falling one no drift.
+        assert_eq!(
+            drift_p_up(&[0.0, 1.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]),
+            0.0
+        );
+        assert_eq!(drift_p_up(&[0.0, 1.0, 2.0], &[3.0, 2.0, 1.0]), 1.0);
+    }
+
+    #[test]
+    fn df_critical_interpolates_and_refuses_short_series() {
+        assert_eq!(df_critical(15), f64::NEG_INFINITY);
+        assert_eq!(df_critical(16), -6.69);
+        assert_eq!(df_critical(1000), -4.65);
+        let c = df_critical(60);
+        assert!(c < -4.82 && c > -5.16, "{c}");
     }
 
     #[test]

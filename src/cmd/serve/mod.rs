@@ -45,7 +45,8 @@ fn matchers(s: &Settings) -> Result<config::Matchers, CliError> {
     let Some(path) = &s.config else {
         return Ok(config::Matchers::default());
     };
-    let shown = path.display();
+    let shown =
+        crate::text::escape_for_terminal(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
     let hint =
         "see docs/serve.md for the format: [[group]] tables with name and comm, exe or cmdline";
     let meta = std::fs::metadata(path)
