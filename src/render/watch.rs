@@ -96,6 +96,16 @@ fn amount(m: Metric, v: f64) -> String {
     }
 }
 
+/// Seconds with a tenth under 10 s (3.7s, not a rounded 4s), else as
+/// durations are shown.
+fn short_secs(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else {
+        fmt_duration(s)
+    }
+}
+
 /// The detector's evidence in one short sentence.
 pub fn evidence(m: Metric, e: &Evidence) -> String {
     match *e {
@@ -145,8 +155,8 @@ pub fn evidence(m: Metric, e: &Evidence) -> String {
         ),
         Evidence::TooShort { span, needed } => format!(
             "rising for {} only: a leak needs {} (a warm-up looks the same until it levels off)",
-            fmt_duration(span),
-            fmt_duration(needed)
+            short_secs(span),
+            short_secs(needed)
         ),
         Evidence::Reversed { peak, now } => format!(
             "was reported leaking; no longer: fell from {} to {} and still falls",
@@ -1059,6 +1069,48 @@ mod tests {
                 needed: 8
             }),
             "3 samples, needs 8"
+        );
+    }
+
+    #[test]
+    fn rising_and_reversed_in_words() {
+        let up = Verdict::Rising {
+            rate: 0.5,
+            p_value: 0.02,
+            evidence: Evidence::TooShort {
+                span: 2.0,
+                needed: 3.7,
+            },
+        };
+        let (rate, verdict, tone) = live_verdict(Metric::Fds, Some(&up), None);
+        assert_eq!((rate.as_str(), verdict.as_str()), ("+30.0/min", "rising"));
+        assert_eq!(tone, Tone::Quiet);
+        let Verdict::Rising { evidence: e, .. } = &up else {
+            unreachable!()
+        };
+        assert_eq!(
+            evidence(Metric::Fds, e),
+            "rising for 2.0s only: a leak needs 3.7s (a warm-up looks the same until it levels off)"
+        );
+        assert_eq!(
+            evidence(
+                Metric::Fds,
+                &Evidence::Reversed {
+                    peak: 240.0,
+                    now: 120.0
+                }
+            ),
+            "was reported leaking; no longer: fell from 240 to 120 and still falls"
+        );
+        assert_eq!(
+            evidence(
+                Metric::Fds,
+                &Evidence::Slowing {
+                    early: 8.0,
+                    recent: 2.0
+                }
+            ),
+            "rises ever slower (+8.0/s, then +2.0/s): a warm-up levelling off, not yet a leak"
         );
     }
 }
