@@ -12,4 +12,5 @@ pub mod error;
 pub mod parse;
 pub mod reader;
 pub mod render;
+pub mod store;
 pub mod text;

@@ -846,6 +846,7 @@ mod tests {
             fd_soft_limit: Ok(Some(1024)),
             cmdline: Ok(b"x".to_vec()),
             cmdline_truncated: false,
+            io: Err(crate::reader::Missing::NotApplicable),
         }
     }
 

@@ -441,6 +441,7 @@ mod tests {
             fd_soft_limit: Ok(Some(1024)),
             cmdline: Ok(format!("{name}\0--flag\0").into_bytes()),
             cmdline_truncated: false,
+            io: Err(crate::reader::Missing::NotApplicable),
         }
     }
 

@@ -225,6 +225,72 @@ pub enum Command {
     DemoChild(DemoChildArgs),
     /// Node agent for Prometheus: every workload's processes, limits and leak verdicts at /metrics
     Serve(ServeArgs),
+    /// Keep a history of every process (or only TARGETs) in a SQLite file, for `report` and `top --replay`
+    Record(RecordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Record only these processes (PIDs, `self`, names or parts of command lines); none: the whole host
+    #[arg(allow_hyphen_values = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// The history file (created if missing); default /var/lib/proctor/history.db as root, else under $XDG_STATE_HOME
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Time between scans (100ms to 1h)
+    #[arg(long, default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub interval: std::time::Duration,
+    /// Drop what is older than this, while recording (1m to 366d)
+    #[arg(long, default_value = "24h", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub retain: std::time::Duration,
+    /// Keep the file under this size, dropping the oldest scans first (at least 1MiB)
+    #[arg(long, default_value = "500MiB", value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: u64,
+    /// Stop after this long (default: until Ctrl-C or SIGTERM)
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
+    pub duration: Option<std::time::Duration>,
+    /// When a TARGET matches several processes, pick the most recently started
+    #[arg(long, conflicts_with = "oldest")]
+    pub newest: bool,
+    /// When a TARGET matches several processes, pick the oldest
+    #[arg(long)]
+    pub oldest: bool,
+}
+
+/// A size: `500MiB`, `2GiB`, `100MB`, `4096` (bytes). At least 1 MiB.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size: use e.g. 500MiB, 2GiB or 100MB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1e3,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "t" | "tib" => 1024f64.powi(4),
+        "tb" => 1e12,
+        _ => {
+            return Err(format!(
+                "'{s}' has an unknown unit: use B, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    let v = n * mult;
+    if !v.is_finite() || v > 1e18 {
+        return Err(format!("'{s}' is too large"));
+    }
+    if v < 1024.0 * 1024.0 {
+        return Err(format!("'{s}' is too small: give at least 1MiB"));
+    }
+    Ok(v as u64)
 }
 
 #[derive(Debug, Args)]
@@ -500,7 +566,35 @@ pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
             }
         }
         Command::Serve(a) => check_serve_interval(a.interval)?,
+        Command::Record(a) => check_record(a)?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// `record --interval`, `--retain`, `--duration`.
+fn check_record(a: &RecordArgs) -> Result<(), CliError> {
+    let hint = "use e.g. --interval 10s (250ms for a few TARGETs)";
+    if let Some(m) = out_of_bounds(
+        "--interval",
+        a.interval,
+        bounds::MIN_SERVE_INTERVAL,
+        bounds::MAX_INTERVAL,
+    ) {
+        return Err(CliError::new(m).hint(hint));
+    }
+    if let Some(m) = out_of_bounds(
+        "--retain",
+        a.retain,
+        Duration::from_secs(60),
+        Duration::from_secs(366 * 86_400),
+    ) {
+        return Err(CliError::new(m).hint("use e.g. --retain 24h or --retain 7d"));
+    }
+    if let Some(d) = a.duration {
+        if let Some(m) = out_of_bounds("--duration", d, a.interval, bounds::MAX_DURATION) {
+            return Err(CliError::new(m).hint("use e.g. --duration 1h, at least one --interval"));
+        }
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub enum Settings {
     Demo(cmd::demo::Settings),
     DemoChild(cmd::demo::ChildSettings),
     Serve(cmd::serve::Settings),
+    Record(cmd::record::Settings),
 }
 
 impl Settings {
@@ -100,6 +101,30 @@ impl Settings {
                 once: a.once,
                 scans: a.scans.map(usize::from),
             }),
+            Command::Record(a) => {
+                let pick = if a.newest {
+                    Pick::Newest
+                } else if a.oldest {
+                    Pick::Oldest
+                } else {
+                    Pick::Only
+                };
+                Settings::Record(cmd::record::Settings {
+                    output: a.output.clone().unwrap_or_else(cmd::record::default_path),
+                    interval: a.interval,
+                    retain: a.retain,
+                    max_size: a.max_size,
+                    duration: a.duration,
+                    targets: a
+                        .targets
+                        .iter()
+                        .map(|t| TargetSpec {
+                            text: t.clone(),
+                            pick,
+                        })
+                        .collect(),
+                })
+            }
         })
     }
 
@@ -120,6 +145,7 @@ impl Settings {
             Settings::Demo(s) => cmd::demo::run(ctx, s, out),
             Settings::DemoChild(s) => cmd::demo::child(s),
             Settings::Serve(s) => cmd::serve::run(ctx, s),
+            Settings::Record(s) => cmd::record::run(ctx, s),
         }
     }
 }

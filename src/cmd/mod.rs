@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod maps;
 pub mod net;
 pub mod oom;
+pub mod record;
 pub mod serve;
 pub mod target;
 pub mod threads;

@@ -97,6 +97,10 @@ pub struct ScanRow {
     pub cmdline: Field<Vec<u8>>,
     /// The command line was longer than [`CMDLINE_CAP`].
     pub cmdline_truncated: bool,
+    /// `io`'s (read_bytes, write_bytes), storage I/O of the whole process;
+    /// read only by a scanner made [`Scanner::with_io`] (else
+    /// `NotApplicable`).
+    pub io: Field<(u64, u64)>,
 }
 
 impl ScanRow {
@@ -170,6 +174,8 @@ struct Handle {
     /// whether the thread ran at all since the last scan.
     schedstat: Option<OwnedFd>,
     last_runtime: Option<u64>,
+    /// `io`, kept open by a [`Scanner::with_io`] scanner.
+    io: Option<OwnedFd>,
     switches: Field<u64>,
     uid: Field<u32>,
     cmdline: Field<Vec<u8>>,
@@ -185,15 +191,16 @@ impl Handle {
     /// Descriptors this handle holds open (2 to 5).
     fn files(&self) -> usize {
         2 + usize::from(self.status.is_some())
+            + usize::from(self.io.is_some())
             + usize::from(self.limits.is_some())
             + usize::from(self.schedstat.is_some())
     }
 }
 
 /// Descriptors a first read of one process holds at once (the directory,
-/// stat, schedstat, status, limits, then cmdline or the fd listing), per
-/// worker.
-const IN_FLIGHT_FILES: usize = 7;
+/// stat, schedstat, status, io, limits, then cmdline or the fd listing),
+/// per worker.
+const IN_FLIGHT_FILES: usize = 8;
 
 /// Descriptors left for everything else proctor holds (standard streams,
 /// the terminal and its event queue, signal pipes, the process list, the
@@ -242,6 +249,8 @@ pub struct Scanner {
     open_budget: usize,
     /// [`Scanner::lean`].
     lean: bool,
+    /// [`Scanner::with_io`].
+    io: bool,
 }
 
 enum Outcome {
@@ -328,6 +337,7 @@ impl Scanner {
             scans: 0,
             open_budget,
             lean: false,
+            io: false,
         })
     }
 
@@ -340,6 +350,14 @@ impl Scanner {
     /// every few scans.
     pub fn lean(mut self) -> Scanner {
         self.lean = true;
+        self
+    }
+
+    /// Also read each process's `io` (read_bytes, write_bytes) at every
+    /// scan, kept open (the recorder's I/O columns). Every scan, not only
+    /// when the main thread ran: `io` sums all threads.
+    pub fn with_io(mut self) -> Scanner {
+        self.io = true;
         self
     }
 
@@ -403,6 +421,7 @@ impl Scanner {
             page: self.page,
             keep_open: self.keep_open,
             lean: self.lean,
+            io: self.io,
             budget: per_shard_budget,
             scan_no,
             out_of_fds: std::sync::atomic::AtomicBool::new(false),
@@ -473,6 +492,7 @@ struct Ctx<'a> {
     page: u64,
     keep_open: bool,
     lean: bool,
+    io: bool,
     budget: usize,
     scan_no: u64,
     /// Set by any worker that met EMFILE/ENFILE.
@@ -579,7 +599,16 @@ impl Ctx<'_> {
             h.cmdline_age = 0;
         }
         let fds = self.fd_count(&h.dir, &stat);
-        let row = self.row(stat, &h, switches, fds, fd_soft_limit);
+        let io = match &h.io {
+            Some(fd) => match pread_all(fd, buf) {
+                Ok(()) => parse_io(buf),
+                Err(e) if is_gone(e) => return Outcome::Exited,
+                Err(e) => Err(missing(e)),
+            },
+            None if self.io => self.open_io(&h.dir, buf).1,
+            None => Err(Missing::NotApplicable),
+        };
+        let row = self.row(stat, &h, switches, fds, fd_soft_limit, io);
         h.seen = self.scan_no;
         // It was within the budget before: its files are the same.
         *files += h.files();
@@ -680,6 +709,11 @@ impl Ctx<'_> {
         };
         let (cmdline, cmdline_truncated) = read_cmdline(&dir, buf, &stat);
         let fds = self.fd_count(&dir, &stat);
+        let (io_fd, io) = if self.io {
+            self.open_io(&dir, buf)
+        } else {
+            (None, Err(Missing::NotApplicable))
+        };
         // A process that exited after its stat was read shows failed or
         // empty fields: skip it (counted as exited) rather than show them.
         let user = !stat.is_kernel_thread() && stat.state != b'Z' && stat.state != b'X';
@@ -696,6 +730,7 @@ impl Ctx<'_> {
             limits: limits_fd,
             schedstat,
             last_runtime,
+            io: io_fd.filter(|_| self.keep_open),
             switches,
             uid,
             cmdline,
@@ -704,7 +739,7 @@ impl Ctx<'_> {
             cmdline_age: 0,
             seen: self.scan_no,
         };
-        let row = self.row(stat, &h, switches, fds, fd_soft_limit);
+        let row = self.row(stat, &h, switches, fds, fd_soft_limit, io);
         // Kept open while the budget has room for its files; beyond, the
         // process is reopened at each scan (never dropped).
         if self.keep_open && *files + h.files() <= self.budget {
@@ -721,6 +756,7 @@ impl Ctx<'_> {
         switches: Field<u64>,
         fds: Field<u64>,
         fd_soft_limit: Field<Option<u64>>,
+        io: Field<(u64, u64)>,
     ) -> ScanRow {
         let kernel_thread = stat.is_kernel_thread();
         ScanRow {
@@ -740,6 +776,21 @@ impl Ctx<'_> {
             cmdline: h.cmdline.clone(),
             cmdline_truncated: h.cmdline_truncated,
             name: stat.comm,
+            io,
+        }
+    }
+
+    /// Open and read `io` (kernel threads have none worth reading: zeros).
+    fn open_io(&self, dir: &OwnedFd, buf: &mut Vec<u8>) -> (Option<OwnedFd>, Field<(u64, u64)>) {
+        match open_rel(dir, c"io") {
+            Ok(fd) => match pread_all(&fd, buf) {
+                Ok(()) => {
+                    let v = parse_io(buf);
+                    (Some(fd), v)
+                }
+                Err(e) => (None, Err(missing(e))),
+            },
+            Err(e) => (None, Err(missing(e))),
         }
     }
 
@@ -771,6 +822,16 @@ fn prlimit_nofile(pid: i32) -> Option<Option<u64>> {
     )
     .ok()?;
     Some((soft != rlimit::INFINITY).then_some(soft))
+}
+
+/// `io`'s read_bytes and write_bytes.
+fn parse_io(buf: &[u8]) -> Field<(u64, u64)> {
+    let r = parse::flat_keyed_checked(buf, "read_bytes:");
+    let w = parse::flat_keyed_checked(buf, "write_bytes:");
+    match (r, w) {
+        (Ok(Some(r)), Ok(Some(w))) => Ok((r, w)),
+        _ => Err(Missing::Error),
+    }
 }
 
 /// The main thread's run time in ns, read from `schedstat`.

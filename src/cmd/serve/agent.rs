@@ -124,7 +124,27 @@ pub struct Encoded {
     pub processes: usize,
 }
 
+/// One scan as the agent saw it, for a recorder: every row, each group
+/// with its cgroup's counters and members, and the TCP states of the
+/// network namespaces a group owns.
+pub struct Observation<'a> {
+    pub scan: &'a Scan,
+    pub groups: &'a [Observed<'a>],
+    /// The memory cgroup path of each group in `groups` (a cgroup group).
+    pub cgroups: &'a [Option<Vec<u8>>],
+    pub sockets: &'a [(Labels, SocketCounts)],
+}
+
+/// Where the agent hands each scan (`proctor record`, `serve --record`).
+/// An error stops the recording: the agent keeps it for its caller.
+pub trait Sink: Send {
+    fn take(&mut self, o: &Observation<'_>) -> Result<(), crate::error::CliError>;
+}
+
 pub struct Agent {
+    sink: Option<Box<dyn Sink>>,
+    /// The sink's error, once it failed (it is not called again).
+    pub sink_error: Option<crate::error::CliError>,
     fs: ProcFs,
     pods_dir: PathBuf,
     matchers: Matchers,
@@ -255,11 +275,30 @@ impl Agent {
         matchers: Matchers,
         bounds: Bounds,
     ) -> Result<Agent, ReadError> {
-        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?.lean();
+        Agent::with_sink(fs, pods_dir, matchers, bounds, None)
+    }
+
+    /// An agent that also hands each scan to `sink`: its scanner reads
+    /// what a recording keeps (context switches, `io`) at every scan.
+    pub fn with_sink(
+        fs: ProcFs,
+        pods_dir: PathBuf,
+        matchers: Matchers,
+        bounds: Bounds,
+        sink: Option<Box<dyn Sink>>,
+    ) -> Result<Agent, ReadError> {
+        let scanner = Scanner::new(&fs, true, Scanner::default_workers().min(2))?;
+        let scanner = if sink.is_some() {
+            scanner.with_io()
+        } else {
+            scanner.lean()
+        };
         let threads_max = fs.host_facts().threads_max;
         let boot_time = fs.boot_time().ok();
         let max_map_count = fs.max_map_count();
         Ok(Agent {
+            sink,
+            sink_error: None,
             fs,
             pods_dir,
             matchers,
@@ -296,18 +335,7 @@ impl Agent {
         let me = self.fs.own_pid_in_root();
         let (groups, by_ns) = self.group(&scan);
         self.phases.add(Phase::Classify, &mut lap);
-        let mut observed = Vec::with_capacity(groups.len());
-        for (class, members) in groups {
-            let cgroup = match &class.lines {
-                Some((lines, path)) if class.identity.is_cgroup => Some(self.facts(lines, path)),
-                _ => None,
-            };
-            observed.push(Observed {
-                identity: class.identity.clone(),
-                cgroup,
-                members,
-            });
-        }
+        let (observed, cgroups) = self.observed(groups);
         let t = scan
             .taken
             .saturating_duration_since(self.start)
@@ -324,6 +352,7 @@ impl Agent {
         };
         let mut report = self.model.update(t, &observed, host);
         report.sockets = self.sockets(&by_ns);
+        self.hand_over(&scan, &observed, &cgroups, &report.sockets);
         self.shared_sockets(&by_ns, &mut report);
         self.process_maps(t, &mut report);
         self.phases.add(Phase::Model, &mut lap);
@@ -335,6 +364,69 @@ impl Agent {
             prometheus,
             processes: scan.rows.len() + scan.exited + scan.unreadable,
         })
+    }
+
+    /// Scan and hand the scan to the sink, without the exporter's model
+    /// or page (`proctor record`). Returns the processes listed.
+    pub fn record_step(&mut self) -> Result<usize, ReadError> {
+        let scan = self.scanner.scan(&self.fs)?;
+        self.scans += 1;
+        self.count_scan_errors(&scan);
+        let (groups, by_ns) = self.group(&scan);
+        let (observed, cgroups) = self.observed(groups);
+        let sockets = self.sockets(&by_ns);
+        self.hand_over(&scan, &observed, &cgroups, &sockets);
+        Ok(scan.rows.len() + scan.exited + scan.unreadable)
+    }
+
+    /// Each group with its cgroup's counters (a cgroup group), and the
+    /// cgroup's path.
+    #[allow(clippy::type_complexity)]
+    fn observed<'s>(
+        &mut self,
+        groups: Vec<(Arc<Class>, Vec<&'s ScanRow>)>,
+    ) -> (Vec<Observed<'s>>, Vec<Option<Vec<u8>>>) {
+        let mut observed = Vec::with_capacity(groups.len());
+        let mut paths = Vec::with_capacity(groups.len());
+        for (class, members) in groups {
+            let (cgroup, path) = match &class.lines {
+                Some((lines, path)) if class.identity.is_cgroup => {
+                    (Some(self.facts(lines, path)), Some(path.clone()))
+                }
+                _ => (None, None),
+            };
+            observed.push(Observed {
+                identity: class.identity.clone(),
+                cgroup,
+                members,
+            });
+            paths.push(path);
+        }
+        (observed, paths)
+    }
+
+    fn hand_over(
+        &mut self,
+        scan: &Scan,
+        groups: &[Observed<'_>],
+        cgroups: &[Option<Vec<u8>>],
+        sockets: &[(Labels, SocketCounts)],
+    ) {
+        if self.sink_error.is_some() {
+            return;
+        }
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let o = Observation {
+            scan,
+            groups,
+            cgroups,
+            sockets,
+        };
+        if let Err(e) = sink.take(&o) {
+            self.sink_error = Some(e);
+        }
     }
 
     /// Each process of the scan in its group (classified when first seen,

@@ -170,7 +170,7 @@ fn agent_loop(
 
 /// Sleep in slices so that a signal is noticed promptly (within a quarter
 /// of a second: each wake-up costs the idle agent CPU).
-fn sleep_until(deadline: Instant, stop: &AtomicBool) {
+pub(crate) fn sleep_until(deadline: Instant, stop: &AtomicBool) {
     let slice = Duration::from_millis(250);
     while !stop.load(Ordering::Relaxed) {
         let left = deadline.saturating_duration_since(Instant::now());

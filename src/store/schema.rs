@@ -1,0 +1,160 @@
+//! The file's schema, version [`VERSION`] (docs/history.md documents every
+//! table and column for people querying it with `sqlite3`).
+//!
+//! Only changes are stored: a `samples` row is written for a process at a
+//! scan when one of its numbers changed, and each column of it is NULL
+//! when that number did not change since the process's previous row. A
+//! *key scan* (`scans.key = 1`: the first of a run, then one every
+//! [`KEY_EVERY_SCANS`] scans or [`KEY_EVERY_MS`]) holds every column of
+//! every live process, so the state at any scan is read from the key scan
+//! before it onwards, and retention drops whole spans between key scans.
+//! -1 is "could not be read", never 0.
+
+/// `PRAGMA user_version` of files this build writes.
+pub const VERSION: i64 = 1;
+/// `PRAGMA application_id`: "PRCT", so `file(1)`-style tools and proctor
+/// tell a proctor history from another SQLite file.
+pub const APPLICATION_ID: i64 = 0x5052_4354;
+
+/// A key scan at most every this many scans ...
+pub const KEY_EVERY_SCANS: i64 = 360;
+/// ... or this much time.
+pub const KEY_EVERY_MS: i64 = 15 * 60 * 1000;
+
+pub const CREATE: &str = "
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+) WITHOUT ROWID;
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    boot_id TEXT NOT NULL,
+    kernel TEXT NOT NULL,
+    version TEXT NOT NULL,
+    interval_ms INTEGER NOT NULL,
+    targets TEXT NOT NULL,
+    clock_ticks INTEGER NOT NULL,
+    boot_time_s INTEGER
+);
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    t_ms INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    processes INTEGER NOT NULL,
+    exited INTEGER NOT NULL,
+    unreadable INTEGER NOT NULL,
+    scan_us INTEGER NOT NULL,
+    mem_total_kb INTEGER,
+    mem_available_kb INTEGER,
+    swap_total_kb INTEGER,
+    swap_free_kb INTEGER,
+    load1_centi INTEGER,
+    oom_kills INTEGER
+);
+CREATE INDEX scans_t ON scans(t_ms);
+CREATE TABLE workloads (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    pod TEXT NOT NULL,
+    container TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    cgroup TEXT NOT NULL,
+    UNIQUE (name, kind, cgroup)
+);
+CREATE TABLE processes (
+    id INTEGER PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    ppid INTEGER NOT NULL,
+    uid INTEGER,
+    comm BLOB NOT NULL,
+    cmdline BLOB NOT NULL,
+    kernel_thread INTEGER NOT NULL,
+    workload INTEGER,
+    first_scan INTEGER NOT NULL,
+    last_scan INTEGER NOT NULL,
+    exited INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX processes_pid ON processes(pid);
+CREATE INDEX processes_last ON processes(last_scan);
+CREATE TABLE samples (
+    scan INTEGER NOT NULL,
+    process INTEGER NOT NULL,
+    state INTEGER,
+    rss_kb INTEGER,
+    fds INTEGER,
+    threads INTEGER,
+    cpu_ticks INTEGER,
+    switches INTEGER,
+    read_bytes INTEGER,
+    write_bytes INTEGER,
+    fd_limit INTEGER,
+    PRIMARY KEY (scan, process)
+) WITHOUT ROWID;
+CREATE TABLE workload_samples (
+    scan INTEGER NOT NULL,
+    workload INTEGER NOT NULL,
+    memory_bytes INTEGER,
+    working_set_bytes INTEGER,
+    memory_limit_bytes INTEGER,
+    oom_kills INTEGER,
+    pids INTEGER,
+    pids_max INTEGER,
+    cpu_ns INTEGER,
+    throttled_ns INTEGER,
+    tcp_established INTEGER,
+    tcp_close_wait INTEGER,
+    tcp_listen INTEGER,
+    PRIMARY KEY (scan, workload)
+) WITHOUT ROWID;
+CREATE TABLE oom_kills (
+    id INTEGER PRIMARY KEY,
+    t_ms INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    pid INTEGER,
+    comm BLOB NOT NULL,
+    uid INTEGER,
+    constraint_kind TEXT NOT NULL,
+    oom_memcg BLOB NOT NULL,
+    task_memcg BLOB NOT NULL,
+    total_vm_kb INTEGER,
+    anon_rss_kb INTEGER,
+    file_rss_kb INTEGER,
+    shmem_rss_kb INTEGER,
+    usage_kb INTEGER,
+    limit_kb INTEGER,
+    UNIQUE (boot_id, seq)
+);
+CREATE INDEX oom_kills_t ON oom_kills(t_ms);
+-- Every process row with each column carried forward (NULL in `samples`
+-- is \"unchanged\"; -1 is \"could not be read\"), its time and identity.
+CREATE VIEW process_samples AS
+SELECT s.scan, sc.t_ms, p.pid, p.start_ticks, CAST(p.comm AS TEXT) AS comm, p.workload,
+    max(s.state) OVER (PARTITION BY s.process, g_state) AS state,
+    max(s.rss_kb) OVER (PARTITION BY s.process, g_rss) AS rss_kb,
+    max(s.fds) OVER (PARTITION BY s.process, g_fds) AS fds,
+    max(s.threads) OVER (PARTITION BY s.process, g_threads) AS threads,
+    max(s.cpu_ticks) OVER (PARTITION BY s.process, g_cpu) AS cpu_ticks,
+    max(s.switches) OVER (PARTITION BY s.process, g_switches) AS switches,
+    max(s.read_bytes) OVER (PARTITION BY s.process, g_read) AS read_bytes,
+    max(s.write_bytes) OVER (PARTITION BY s.process, g_write) AS write_bytes,
+    max(s.fd_limit) OVER (PARTITION BY s.process, g_limit) AS fd_limit
+FROM (
+    SELECT *,
+        count(state) OVER w AS g_state, count(rss_kb) OVER w AS g_rss,
+        count(fds) OVER w AS g_fds, count(threads) OVER w AS g_threads,
+        count(cpu_ticks) OVER w AS g_cpu, count(switches) OVER w AS g_switches,
+        count(read_bytes) OVER w AS g_read,
+        count(write_bytes) OVER w AS g_write, count(fd_limit) OVER w AS g_limit
+    FROM samples WINDOW w AS (PARTITION BY process ORDER BY scan)
+) AS s
+JOIN scans AS sc ON sc.id = s.scan
+JOIN processes AS p ON p.id = s.process;
+";
