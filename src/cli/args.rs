@@ -257,6 +257,50 @@ pub struct RecordArgs {
     pub oldest: bool,
 }
 
+/// A time in a recording (`--since`, `--until`, `--at`): a duration back
+/// from the end of the recording (`1h`, `90s`, `2h30m`), a UTC date and
+/// time (`2026-12-05 03:00`, `2026-12-05T03:00:10Z`; the date is never
+/// guessed), or `@SECONDS` (Unix time).
+pub fn parse_time(s: &str) -> Result<crate::store::read::TimeSpec, String> {
+    use crate::store::read::TimeSpec;
+    let t = s.trim();
+    let hint =
+        "use e.g. 1h (before the end of the recording), '2026-12-05 03:00' (UTC) or @1764903600";
+    if let Some(secs) = t.strip_prefix('@') {
+        let v: f64 = secs
+            .parse()
+            .map_err(|_| format!("'{s}' is not a time: {hint}"))?;
+        if !v.is_finite() || v.abs() > 1e13 {
+            return Err(format!("'{s}' is out of range: {hint}"));
+        }
+        return Ok(TimeSpec::At((v * 1000.0) as i64));
+    }
+    if t.contains('-') && t.len() >= 10 {
+        let mut x = t.replace('T', " ");
+        if x.ends_with('Z') || x.ends_with('z') {
+            x.pop();
+        }
+        // Minutes only: add the seconds.
+        if x.len() == 16 {
+            x.push_str(":00");
+        }
+        if x.len() == 10 {
+            x.push_str(" 00:00:00");
+        }
+        let at = humantime::parse_rfc3339_weak(&x)
+            .map_err(|_| format!("'{s}' is not a time: {hint}"))?;
+        let ms = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| format!("'{s}' is before 1970: {hint}"))?
+            .as_millis();
+        return Ok(TimeSpec::At(i64::try_from(ms).unwrap_or(i64::MAX)));
+    }
+    let d = parse_duration(t).map_err(|_| format!("'{s}' is not a time: {hint}"))?;
+    Ok(TimeSpec::BeforeEnd(
+        i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+    ))
+}
+
 /// A size: `500MiB`, `2GiB`, `100MB`, `4096` (bytes). At least 1 MiB.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();

@@ -14,6 +14,26 @@ use super::{
     Series, StoreError, WorkloadHistory, WorkloadKey, WorkloadMetric, from_db,
 };
 
+/// A time as the user gave it: a moment, or a duration counted back
+/// from the end of the recording (`--since 1h`: its last hour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// Unix milliseconds.
+    At(i64),
+    /// Milliseconds before the last scan recorded.
+    BeforeEnd(i64),
+}
+
+impl TimeSpec {
+    /// Unix milliseconds, given the recording's last scan.
+    pub fn resolve(self, end_ms: i64) -> i64 {
+        match self {
+            TimeSpec::At(t) => t,
+            TimeSpec::BeforeEnd(d) => end_ms.saturating_sub(d),
+        }
+    }
+}
+
 /// Which part of the recording to read.
 #[derive(Debug, Clone, Default)]
 pub struct Window {
