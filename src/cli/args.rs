@@ -354,6 +354,15 @@ pub struct ServeArgs {
     /// Scan twice 0.5 s apart, print the metrics in Prometheus text format and exit
     #[arg(long)]
     pub once: bool,
+    /// Also keep the history in FILE, as `proctor record` does, from the same scans
+    #[arg(long, value_name = "FILE", conflicts_with = "once")]
+    pub record: Option<PathBuf>,
+    /// With --record: drop what is older than this (1m to 366d)
+    #[arg(long, default_value = "24h", value_parser = parse_duration, allow_hyphen_values = true, requires = "record")]
+    pub retain: std::time::Duration,
+    /// With --record: keep the file under this size (at least 1MiB)
+    #[arg(long, default_value = "500MiB", value_name = "SIZE", value_parser = parse_size, requires = "record")]
+    pub max_size: u64,
     /// With --once: this many scans --interval apart (tests)
     #[arg(long, hide = true, requires = "once", value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub scans: Option<u16>,
@@ -609,11 +618,27 @@ pub fn check_durations(cmd: &Command) -> Result<(), CliError> {
                 check_since(d)?;
             }
         }
-        Command::Serve(a) => check_serve_interval(a.interval)?,
+        Command::Serve(a) => {
+            check_serve_interval(a.interval)?;
+            check_retain(a.retain)?;
+        }
         Command::Record(a) => check_record(a)?,
         _ => {}
     }
     Ok(())
+}
+
+/// `--retain` (record, serve --record): 1 minute to 366 days.
+fn check_retain(d: Duration) -> Result<(), CliError> {
+    match out_of_bounds(
+        "--retain",
+        d,
+        Duration::from_secs(60),
+        Duration::from_secs(366 * 86_400),
+    ) {
+        Some(m) => Err(CliError::new(m).hint("use e.g. --retain 24h or --retain 7d")),
+        None => Ok(()),
+    }
 }
 
 /// `record --interval`, `--retain`, `--duration`.
@@ -627,14 +652,7 @@ fn check_record(a: &RecordArgs) -> Result<(), CliError> {
     ) {
         return Err(CliError::new(m).hint(hint));
     }
-    if let Some(m) = out_of_bounds(
-        "--retain",
-        a.retain,
-        Duration::from_secs(60),
-        Duration::from_secs(366 * 86_400),
-    ) {
-        return Err(CliError::new(m).hint("use e.g. --retain 24h or --retain 7d"));
-    }
+    check_retain(a.retain)?;
     if let Some(d) = a.duration {
         if let Some(m) = out_of_bounds("--duration", d, a.interval, bounds::MAX_DURATION) {
             return Err(CliError::new(m).hint("use e.g. --duration 1h, at least one --interval"));

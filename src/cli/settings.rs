@@ -100,6 +100,11 @@ impl Settings {
                 top_k: a.top_k,
                 once: a.once,
                 scans: a.scans.map(usize::from),
+                record: a.record.clone().map(|output| cmd::serve::Record {
+                    output,
+                    retain: a.retain,
+                    max_size: a.max_size,
+                }),
             }),
             Command::Record(a) => {
                 let pick = if a.newest {

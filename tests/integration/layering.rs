@@ -13,7 +13,9 @@
 //!   `escape_into`, `neutralize_controls`);
 //! - `render` (words) uses none of `cmd`, `cli`, and of `reader` only the
 //!   plain data types in [`RENDER_READER_TYPES`] (render formats what the
-//!   reader returned: a scan, the host's numbers; it never reads).
+//!   reader returned: a scan, the host's numbers; it never reads);
+//! - `store` (the history file: SQLite I/O) uses none of `analysis`,
+//!   `render`, `cmd`, `cli`, `reader`: it writes and reads back plain data.
 //!
 //! A second rule keeps every word a person reads in `render`: no string
 //! literal of `analysis` (outside `#[cfg(test)]` code and attributes; byte
@@ -40,11 +42,12 @@ fn forbidden(layer: &str) -> &'static [&'static str] {
         "parse" => &["reader", "analysis", "render", "cmd", "cli"],
         "reader" => &["analysis", "render", "cmd", "cli"],
         "render" => &["cmd", "cli"],
+        "store" => &["analysis", "render", "cmd", "cli", "reader"],
         _ => &[],
     }
 }
 
-const LAYERS: [&str; 5] = ["analysis", "cmd", "parse", "reader", "render"];
+const LAYERS: [&str; 6] = ["analysis", "cmd", "parse", "reader", "render", "store"];
 
 /// One use of something a layer must not use.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -48,23 +48,25 @@ pub fn store_error(e: &StoreError) -> CliError {
     ));
     let (message, hint) = match e {
         StoreError::Full { .. } => (
-            format!("no space left to write {shown}: the scans recorded so far are kept"),
-            "free space on its file system, or record with a smaller --max-size (or to another disk with --output)".to_string(),
+            format!("no space left to write {shown}: the scans written before are kept, whole"),
+            "free space on its file system, lower --max-size, or write the history to another disk"
+                .to_string(),
         ),
         StoreError::ReadOnly { .. } => (
             format!("cannot write {shown}: it or its directory is read-only"),
-            "record to a writable place with --output FILE, or check the file's owner and mode".to_string(),
+            "write the history to a writable place, or check the file's owner and mode".to_string(),
         ),
         StoreError::Locked { .. } => (
             format!("{shown} is locked: another proctor record (or serve --record) writes it"),
-            "stop the other recorder first, or record to another file with --output FILE".to_string(),
+            "stop the other recorder first, or write this history to another file".to_string(),
         ),
         StoreError::Newer { found, .. } => (
             format!(
                 "{shown} has history schema {found}; this proctor knows schema {} at most",
                 crate::store::schema::VERSION
             ),
-            "read it with the newer proctor that wrote it, or record to a new file with --output FILE".to_string(),
+            "read it with the newer proctor that wrote it, or write this history to a new file"
+                .to_string(),
         ),
         StoreError::Foreign { .. } => (
             format!("{shown} is not a proctor history file"),
@@ -75,7 +77,8 @@ pub fn store_error(e: &StoreError) -> CliError {
                 "{shown} is damaged ({}); it was not written to",
                 crate::text::escape_for_terminal(detail.as_bytes())
             ),
-            "`proctor report` reads what it can of it; record to a new file with --output FILE".to_string(),
+            "`proctor report` reads what it can of it; write this history to a new file"
+                .to_string(),
         ),
         StoreError::Missing { .. } => (
             format!("{shown} does not exist"),
@@ -86,14 +89,14 @@ pub fn store_error(e: &StoreError) -> CliError {
                 "cannot use {shown}: {}",
                 crate::text::escape_for_terminal(detail.as_bytes())
             ),
-            "check the path, or record to another file with --output FILE".to_string(),
+            "check the path, or write this history to another file".to_string(),
         ),
     };
     CliError::new(message).hint(hint)
 }
 
 /// Create the file's directory when it is missing (the default path's).
-fn ensure_dir(path: &Path) -> Result<(), CliError> {
+pub(crate) fn ensure_dir(path: &Path) -> Result<(), CliError> {
     let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
         return Ok(());
     };

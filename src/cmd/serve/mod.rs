@@ -38,6 +38,15 @@ pub struct Settings {
     /// `--once` with this many scans `interval` apart instead of two
     /// [`ONCE_APART`] apart (hidden: tests watch a leak this way).
     pub scans: Option<usize>,
+    /// `--record FILE`: the agent also writes the history.
+    pub record: Option<Record>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub output: PathBuf,
+    pub retain: Duration,
+    pub max_size: u64,
 }
 
 /// The config file's matchers (none without `--config`).
@@ -86,11 +95,25 @@ fn new_agent(ctx: &Ctx, s: &Settings) -> Result<agent::Agent, CliError> {
         top_k: s.top_k.min(MAX_TOP_K),
         ..Bounds::default()
     };
-    Ok(agent::Agent::new(
+    let sink: Option<Box<dyn agent::Sink>> = match &s.record {
+        Some(r) => {
+            crate::cmd::record::ensure_dir(&r.output)?;
+            let limits = crate::store::write::Limits {
+                retain_ms: Some(i64::try_from(r.retain.as_millis()).unwrap_or(i64::MAX)),
+                max_bytes: Some(r.max_size),
+            };
+            Some(Box::new(crate::cmd::record::sink::StoreSink::open(
+                ctx, &r.output, limits, s.interval, None,
+            )?))
+        }
+        None => None,
+    };
+    Ok(agent::Agent::with_sink(
         ctx.fs.clone(),
         ctx.pods_dir.clone(),
         matchers(s)?,
         bounds,
+        sink,
     )?)
 }
 
@@ -129,7 +152,10 @@ pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
     };
     let served = http::serve(listener, pages, limits, &stop);
     stop.store(true, Ordering::Relaxed);
-    let _ = worker.join();
+    // The recording's error (a full disk) ended the agent and the server.
+    if let Ok(Some(e)) = worker.join() {
+        return Err(e);
+    }
     served.map_err(|e| {
         CliError::new(format!("serving {} failed: {e}", s.listen))
             .hint("the agent stopped with it; `proctor serve --once` checks the scan alone")
@@ -141,13 +167,14 @@ pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
 }
 
 /// Scan on a fixed grid of deadlines until `stop`; a failed scan keeps the
-/// last page (which turns stale for /healthz).
+/// last page (which turns stale for /healthz). A recording that fails
+/// (`--record`: a full disk) stops everything: its error is returned.
 fn agent_loop(
     mut agent: agent::Agent,
     pages: &page::Published,
     interval: Duration,
     stop: &AtomicBool,
-) {
+) -> Option<CliError> {
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         if let Ok(p) = agent.step() {
@@ -156,6 +183,10 @@ fn agent_loop(
                 prometheus: p.prometheus,
                 at: Instant::now(),
             });
+        }
+        if let Some(e) = agent.sink_error.take() {
+            stop.store(true, Ordering::Relaxed);
+            return Some(e);
         }
         next = next.checked_add(interval).unwrap_or_else(Instant::now);
         let now = Instant::now();
@@ -166,6 +197,7 @@ fn agent_loop(
         }
         sleep_until(next, stop);
     }
+    None
 }
 
 /// Sleep in slices so that a signal is noticed promptly (within a quarter
