@@ -46,6 +46,9 @@
 //!   failing before its fix.
 //! - `serve`: `proctor serve --once` grouping, matchers, hostile names,
 //!   promtool, series bound; live leak verdicts and monotonic counters.
+//! - `serve_record`: `serve --record FILE`: a live child in the history,
+//!   SIGTERM finishes the run, a full disk stops the exporter (exit 2), a
+//!   file another recorder holds is refused before the port is bound.
 //! - `serve_sockets`: `serve`'s sockets of groups sharing the host's network
 //!   namespace and a process leaking mappings, live; the real binary on a
 //!   loopback port, ended by SIGTERM.
@@ -92,6 +95,7 @@ mod prometheus_e2e;
 mod review;
 mod serve;
 mod serve_http;
+mod serve_record;
 mod serve_sockets;
 mod snapshots;
 mod timing;
