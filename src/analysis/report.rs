@@ -114,6 +114,16 @@ impl Leak {
         }
     }
 
+    /// The rate a time to the limit is computed at: a leak's (a rise
+    /// that is not a leak, or a leak that reversed, gives no time).
+    pub fn eta_rate(&self) -> f64 {
+        if self.verdict.is_leak() {
+            self.rate()
+        } else {
+            0.0
+        }
+    }
+
     pub fn reversed(&self) -> bool {
         matches!(
             self.verdict,
@@ -531,8 +541,8 @@ pub fn buckets(v: &[Option<f64>], width: usize) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Increments per bucket of a counter (a counter that went back, a new
-/// life, counts from 0).
+/// Increments per scan of a counter, averaged per bucket (a counter
+/// that went back, a new life, counts from 0).
 fn increments(v: &[Option<f64>], width: usize) -> Vec<Option<f64>> {
     let mut prev: Option<f64> = None;
     let d: Vec<Option<f64>> = v
@@ -555,7 +565,7 @@ fn increments(v: &[Option<f64>], width: usize) -> Vec<Option<f64>> {
         .map(|b| {
             let (lo, hi) = (b * d.len() / width, (b + 1) * d.len() / width);
             let xs: Vec<f64> = d[lo..hi].iter().filter_map(|x| *x).collect();
-            (!xs.is_empty()).then(|| xs.iter().sum())
+            (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
         })
         .collect()
 }
@@ -589,7 +599,7 @@ fn judge_processes(ctx: &Ctx) -> (Vec<Leak>, NotJudged) {
             let verdict = running_verdict(&pts, &metric.spec());
             if let Some(l) = leak_of(ctx, Subject::Process(ctx.id(p)), metric, verdict, &vals) {
                 let mut l = l;
-                (l.exhaustion, l.no_limit) = process_limit(ctx, p, metric, l.end, l.rate());
+                (l.exhaustion, l.no_limit) = process_limit(ctx, p, metric, l.end, l.eta_rate());
                 out.push(l);
             }
         }
@@ -768,7 +778,7 @@ fn judge_workloads(ctx: &Ctx) -> Vec<Leak> {
                 own.tasks = v;
                 c.pids = wl_at(w, WorkloadMetric::PidsMax, last).map(|lim| cgroup_ceiling(lim, v));
             }
-            (l.exhaustion, l.no_limit) = finish_limit(metric, &own, &c, l.rate());
+            (l.exhaustion, l.no_limit) = finish_limit(metric, &own, &c, l.eta_rate());
             if l.exhaustion.is_none() {
                 l.no_limit = Some(NoLimit::NotRecorded);
             }
@@ -1397,7 +1407,7 @@ mod tests {
         );
         assert_eq!(
             increments(&v, 4),
-            vec![Some(1.0), Some(2.0), Some(2.0), Some(2.0)]
+            vec![Some(1.0), Some(1.0), Some(1.0), Some(1.0)]
         );
     }
 }

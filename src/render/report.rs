@@ -198,16 +198,21 @@ fn leak_lines(s: &mut String, l: &Leak, clock: &Clock, p: &Palette, file: &str) 
             format!(" ({}; not a leak)", evidence(l.metric, e)),
         ),
         Verdict::Healthy { evidence: e, .. } => {
-            (p.info("reversed"), format!(" ({})", evidence(l.metric, e)))
+            (p.info("reversed"), format!(" {}", evidence(l.metric, e)))
         }
         Verdict::Undecided(_) => (String::new(), String::new()),
     };
+    // A reversed leak's rate is old news: its fall is the line.
+    let rate = if l.reversed() {
+        String::new()
+    } else {
+        format!(" {}", rate_words(l.metric, l.rate()))
+    };
     let _ = writeln!(
         s,
-        "{tag} {} of {}: {}{tail}",
+        "{tag} {} of {}:{rate}{tail}",
         metric_name(l.metric),
         subject_words(&l.subject),
-        rate_words(l.metric, l.rate()),
     );
     let _ = writeln!(
         s,

@@ -102,7 +102,10 @@ fn check_integrity(reader: &Reader, h: &mut History) {
         }),
         Err(e) => h.damage.push(Damage {
             part: "integrity".into(),
-            detail: e.to_string(),
+            detail: match e {
+                crate::store::StoreError::Corrupt { detail, .. } => detail,
+                other => other.to_string(),
+            },
         }),
     }
 }
