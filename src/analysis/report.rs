@@ -270,6 +270,9 @@ pub struct Header {
     pub scans: usize,
     /// Scans in the window before thinning (0: none merged).
     pub thinned_from: usize,
+    /// The selection asked (`--pid`, `--workload`).
+    pub pid: Option<i32>,
+    pub workload: Option<String>,
     pub runs: usize,
     pub intervals_ms: Vec<u64>,
     pub processes: usize,
@@ -304,18 +307,20 @@ impl Report {
     }
 }
 
-/// The window asked for.
-#[derive(Debug, Clone, Copy, Default)]
+/// The window asked for, and the selection.
+#[derive(Debug, Clone, Default)]
 pub struct Asked {
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    pub pid: Option<i32>,
+    pub workload: Option<String>,
 }
 
 /// Judge a loaded window. `scan_times`: every scan's time in the window
 /// before thinning (the gaps), oldest first; empty: use the loaded scans.
 pub fn judge(h: &History, asked: Asked, scan_times: &[i64]) -> Report {
     let mut r = Report {
-        header: header(h, asked),
+        header: header(h, &asked),
         damage: h.damage.clone(),
         ..Report::default()
     };
@@ -340,13 +345,30 @@ pub fn judge(h: &History, asked: Asked, scan_times: &[i64]) -> Report {
         let i = i64::try_from(ctx.interval_ms(0)).unwrap_or(0);
         h.scans[0].t_ms.saturating_sub(i)
     });
-    let (inside, before): (Vec<&OomEvent>, Vec<&OomEvent>) =
-        h.ooms.iter().partition(|e| e.t_ms >= from);
+    let (inside, before): (Vec<&OomEvent>, Vec<&OomEvent>) = h
+        .ooms
+        .iter()
+        .filter(|e| selected_kill(&ctx, &asked, e))
+        .partition(|e| e.t_ms >= from);
     r.ooms_before = before.len();
     r.ooms = inside.into_iter().map(|e| oom_kill(&ctx, e)).collect();
     r.top = Resource::ALL.iter().map(|&res| top(&ctx, res)).collect();
     r.churn = churn(&ctx, scan_times);
     r
+}
+
+/// A kill of the selection: the PID asked, or a process or cgroup of
+/// the workload asked.
+fn selected_kill(ctx: &Ctx, asked: &Asked, e: &OomEvent) -> bool {
+    if let Some(pid) = asked.pid {
+        return e.pid == Some(pid);
+    }
+    let Some(name) = &asked.workload else {
+        return true;
+    };
+    victim_of(ctx, e).is_some()
+        || workload_of_memcg(ctx.h, &e.task_memcg)
+            .is_some_and(|i| ctx.h.workloads[i].key.name.contains(name.as_str()))
 }
 
 /// Leaks first, soonest to a limit first (no time: after those with
@@ -365,7 +387,7 @@ fn growth_share(l: &Leak) -> f64 {
     (l.end - l.start) / l.start.abs().max(1.0)
 }
 
-fn header(h: &History, asked: Asked) -> Header {
+fn header(h: &History, asked: &Asked) -> Header {
     let runs: Vec<&crate::store::Run> = h
         .runs
         .iter()
@@ -378,6 +400,8 @@ fn header(h: &History, asked: Asked) -> Header {
         last_ms: h.scans.last().map_or(0, |s| s.t_ms),
         scans: h.scans.len(),
         thinned_from: h.thinned_from,
+        pid: asked.pid,
+        workload: asked.workload.clone(),
         runs: runs.len(),
         processes: h.processes.len(),
         ..Header::default()

@@ -261,6 +261,19 @@ fn header_lines(s: &mut String, file: &str, h: &Header, r: &Report, p: &Palette)
         if h.runs == 1 { "" } else { "s" },
         h.processes,
     );
+    if let Some(pid) = h.pid {
+        let _ = writeln!(
+            s,
+            "only PID {pid} (every process that had it in the window)"
+        );
+    }
+    if let Some(w) = &h.workload {
+        let _ = writeln!(
+            s,
+            "only processes of workloads whose name contains '{}'",
+            esc(w.as_bytes())
+        );
+    }
     if h.thinned_from > 0 {
         let _ = writeln!(
             s,
@@ -764,8 +777,10 @@ fn header_json(file: &Path, h: &Header) -> Value {
         "kernels": h.kernels.iter().map(|x| TextRef(x.as_bytes())).collect::<Vec<_>>(),
         "since": h.since_ms.map(time_json),
         "until": h.until_ms.map(time_json),
-        "first_scan": time_json(h.first_ms),
-        "last_scan": time_json(h.last_ms),
+        "pid": h.pid,
+        "workload": h.workload.as_ref().map(|w| TextRef(w.as_bytes())),
+        "first_scan": (h.scans > 0).then(|| time_json(h.first_ms)),
+        "last_scan": (h.scans > 0).then(|| time_json(h.last_ms)),
         "seconds": (h.last_ms - h.first_ms) as f64 / 1000.0,
         "scans": h.scans,
         "scans_before_thinning": (h.thinned_from > 0).then_some(h.thinned_from),

@@ -346,6 +346,12 @@ fn the_synthetic_history_in_json_and_selected() {
     assert_eq!(v["window"]["processes"], 1);
     assert_eq!(v["top"]["rss"][0]["process"]["pid"], 300);
     assert_eq!(v["oom_kills"][0]["victim"]["process"]["pid"], 300);
+    // Another PID: not the worker's kill.
+    let v = json(&report(&file, &["--pid", "100", "--json"]));
+    assert_eq!(v["oom_kills"], Value::Array(Vec::new()));
+    assert_eq!(v["window"]["pid"], 100);
+    let v = json(&report(&file, &["--workload", "web", "--json"]));
+    assert_eq!(v["oom_kills"], Value::Array(Vec::new()));
     // --workload: a substring of its name.
     let v = json(&report(&file, &["--workload", "batch", "--json"]));
     let pids: Vec<&Value> = v["top"]["rss"]
@@ -355,6 +361,7 @@ fn the_synthetic_history_in_json_and_selected() {
         .map(|c| &c["process"]["pid"])
         .collect();
     assert_eq!(pids, [&Value::from(300), &Value::from(301)]);
+    assert_eq!(v["oom_kills"][0]["pid"], 300);
     // --until a minute in: 7 scans, too few to judge anything.
     let o = report(&file, &["--until", "@1796439660", "--json"]);
     let v = json(&o);

@@ -86,6 +86,8 @@ pub fn load(s: &Settings) -> Result<Loaded, CliError> {
     let asked = Asked {
         since_ms: since,
         until_ms: until,
+        pid: s.pid,
+        workload: s.workload.clone(),
     };
     let report = report::judge(&history, asked, &times);
     Ok(Loaded { history, report })
