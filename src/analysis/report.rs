@@ -199,8 +199,11 @@ pub enum Amount {
         limit: Option<u64>,
         percent: Option<f64>,
     },
-    /// Storage bytes read and written in the window.
-    Io { read: u64, written: u64 },
+    /// Storage bytes read and written in the window (None: unreadable).
+    Io {
+        read: Option<u64>,
+        written: Option<u64>,
+    },
     /// Per second over its time in the window.
     Rate { per_s: f64 },
 }
@@ -973,8 +976,8 @@ fn amount(ctx: &Ctx, p: &ProcessHistory, res: Resource) -> Option<(f64, Amount)>
             if read.is_none() && written.is_none() {
                 return None;
             }
-            let (read, written) = (read.unwrap_or(0), written.unwrap_or(0));
-            let total = read.saturating_add(written);
+            // Ranked by what is known; what is not stays unknown.
+            let total = read.unwrap_or(0).saturating_add(written.unwrap_or(0));
             Some((total as f64, Amount::Io { read, written }))
         }
         Resource::Switches => {
@@ -1407,8 +1410,8 @@ mod tests {
         assert_eq!(
             io.consumers[0].amount,
             Amount::Io {
-                read: 0,
-                written: 100 << 20
+                read: Some(0),
+                written: Some(100 << 20)
             }
         );
         let fds = r.top.iter().find(|t| t.resource == Resource::Fds).unwrap();
@@ -1419,7 +1422,31 @@ mod tests {
     }
 
     #[test]
-    fn buckets_keep_the_last_reading_and_increments_sum() {
+    fn an_unreadable_counter_is_unknown_never_zero() {
+        let mut h = history(20, 1000);
+        let mut p = process(80, "hidden", 0, 19, |m, i| match m {
+            ProcMetric::ReadBytes | ProcMetric::Cpu => None,
+            ProcMetric::WriteBytes => Some(1000 * u64::from(i)),
+            other => steady(other, i),
+        });
+        p.seen_before = true;
+        h.processes.push(p);
+        let r = judge(&h, Asked::default(), &[]);
+        let io = r.top.iter().find(|t| t.resource == Resource::Io).unwrap();
+        assert_eq!(
+            io.consumers[0].amount,
+            Amount::Io {
+                read: None,
+                written: Some(19_000)
+            }
+        );
+        // No CPU reading: not ranked at all (never as 0 s).
+        let cpu = r.top.iter().find(|t| t.resource == Resource::Cpu).unwrap();
+        assert!(cpu.consumers.is_empty());
+    }
+
+    #[test]
+    fn buckets_keep_the_last_reading_and_increments_average() {
         let v: Vec<Option<f64>> = (0..8).map(|i| Some(f64::from(i))).collect();
         assert_eq!(
             buckets(&v, 4),

@@ -468,7 +468,9 @@ fn amount_words(a: &Amount, r: Resource) -> String {
                 _ => v,
             }
         }
-        Amount::Io { read, written } => format!("read {}, written {}", iec(*read), iec(*written)),
+        Amount::Io { read, written } => {
+            format!("read {}, written {}", opt_bytes(*read), opt_bytes(*written))
+        }
         Amount::Rate { per_s } => format!("{per_s:.1}/s"),
     }
 }
@@ -648,6 +650,19 @@ fn verdict_name(v: &Verdict, reversed: bool) -> &'static str {
     }
 }
 
+fn limit_kind(k: crate::analysis::ceiling::Kind) -> &'static str {
+    use crate::analysis::ceiling::Kind;
+    match k {
+        Kind::PidsMax => "pids_max",
+        Kind::ThreadsMax => "threads_max",
+        Kind::PidMax => "pid_max",
+        Kind::NoFile => "nofile",
+        Kind::MaxMapCount => "max_map_count",
+        Kind::MemoryCgroup => "memory_cgroup",
+        Kind::MemTotal => "mem_total",
+    }
+}
+
 fn leak_json(l: &Leak) -> Value {
     let (p, ev) = match &l.verdict {
         Verdict::Leak {
@@ -661,7 +676,7 @@ fn leak_json(l: &Leak) -> Value {
     };
     let limit = l.exhaustion.as_ref().map(|e| {
         json!({
-            "kind": format!("{:?}", e.kind).to_lowercase(),
+            "kind": limit_kind(e.kind),
             "name": limit_name(e),
             "value": e.limit,
             "used": e.used,
