@@ -227,6 +227,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Keep a history of every process (or only TARGETs) in a SQLite file, for `report` and `top --replay`
     Record(RecordArgs),
+    /// What happened in a recorded window, worst first: leaks, OOM kills, top consumers, processes that came and went
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +257,25 @@ pub struct RecordArgs {
     /// When a TARGET matches several processes, pick the oldest
     #[arg(long)]
     pub oldest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The history file (`proctor record`); default /var/lib/proctor/history.db as root, else under $XDG_STATE_HOME
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Start of the window: 1h (before the end of the recording), '2026-12-05 03:00' (UTC) or @UNIX
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    pub since: Option<crate::store::read::TimeSpec>,
+    /// End of the window (same forms as --since); default the end of the recording
+    #[arg(long, value_name = "TIME", value_parser = parse_time, allow_hyphen_values = true)]
+    pub until: Option<crate::store::read::TimeSpec>,
+    /// Only the processes that had this PID (every life of it in the window)
+    #[arg(long, conflicts_with = "workload")]
+    pub pid: Option<i32>,
+    /// Only the processes of workloads whose name contains this
+    #[arg(long, value_name = "NAME")]
+    pub workload: Option<String>,
 }
 
 /// A time in a recording (`--since`, `--until`, `--at`): a duration back

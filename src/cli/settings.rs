@@ -26,6 +26,7 @@ pub enum Settings {
     DemoChild(cmd::demo::ChildSettings),
     Serve(cmd::serve::Settings),
     Record(cmd::record::Settings),
+    Report(cmd::report::Settings),
 }
 
 impl Settings {
@@ -130,6 +131,13 @@ impl Settings {
                         .collect(),
                 })
             }
+            Command::Report(a) => Settings::Report(cmd::report::Settings {
+                file: a.file.clone().unwrap_or_else(cmd::record::default_path),
+                since: a.since,
+                until: a.until,
+                pid: a.pid,
+                workload: a.workload.clone(),
+            }),
         })
     }
 
@@ -151,6 +159,7 @@ impl Settings {
             Settings::DemoChild(s) => cmd::demo::child(s),
             Settings::Serve(s) => cmd::serve::run(ctx, s),
             Settings::Record(s) => cmd::record::run(ctx, s),
+            Settings::Report(s) => cmd::report::run(ctx, s),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod maps;
 pub mod net;
 pub mod oom;
 pub mod record;
+pub mod report;
 pub mod serve;
 pub mod target;
 pub mod threads;

@@ -54,6 +54,8 @@ pub struct Window {
 pub struct Reader {
     conn: Connection,
     path: PathBuf,
+    /// Opened only leniently (a truncated file): SQLite's complaint.
+    opened_damaged: Option<String>,
 }
 
 fn err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -80,10 +82,24 @@ impl Reader {
         let conn = Connection::open_with_flags(path, flags).map_err(err(path))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err(path))?;
-        super::write::check_or_create(&conn, path, false)?;
+        let mut opened_damaged = None;
+        if let Err(e) = super::write::check_or_create(&conn, path, false) {
+            let StoreError::Corrupt { detail, .. } = &e else {
+                return Err(e);
+            };
+            // A truncated file: SQLite refuses a header that counts more
+            // pages than the file holds, unless the schema is "writable"
+            // (then it reads the pages there are; this connection is
+            // read-only all the same). What it cannot read is damage.
+            conn.pragma_update(None, "writable_schema", true)
+                .map_err(err(path))?;
+            super::write::check_or_create(&conn, path, false).map_err(|_| e.clone())?;
+            opened_damaged = Some(detail.clone());
+        }
         Ok(Reader {
             conn,
             path: path.to_path_buf(),
+            opened_damaged,
         })
     }
 
@@ -128,6 +144,12 @@ impl Reader {
     /// newer); a table that cannot be read whole is damage in the result.
     pub fn load(&self, w: &Window) -> History {
         let mut h = History::default();
+        if let Some(detail) = &self.opened_damaged {
+            h.damage.push(Damage {
+                part: "file".into(),
+                detail: detail.clone(),
+            });
+        }
         let mut damage = |part: &str, e: rusqlite::Error| {
             h.damage.push(Damage {
                 part: part.to_string(),
@@ -186,7 +208,7 @@ impl Reader {
         let mut st = self.conn.prepare(
             "SELECT id, run, t_ms, processes, exited, unreadable, scan_us, mem_total_kb, \
              mem_available_kb, swap_total_kb, swap_free_kb, load1_centi, oom_kills \
-             FROM scans WHERE t_ms >= ?1 AND t_ms <= ?2 ORDER BY id",
+             FROM scans NOT INDEXED WHERE t_ms >= ?1 AND t_ms <= ?2 ORDER BY id",
         )?;
         let opt = |v: Option<i64>| v.and_then(from_db);
         let rows = st.query_map(
@@ -216,7 +238,9 @@ impl Reader {
         )?;
         let mut out = Vec::new();
         // A damaged page ends the list where it is: what came before is
-        // kept (the caller sees the damage).
+        // kept (the caller sees the damage). The table is read in id
+        // order, not through the time index (one damaged index page
+        // would hide every scan; the table holds one small row a scan).
         for r in rows {
             out.push(r?);
         }
@@ -275,12 +299,12 @@ impl Reader {
         // kept one after it: its values are that one's until overwritten).
         let index = scan_index(scans, kept);
         let run_end = self.run_ends().unwrap_or_default();
-        match self.processes(w, start, last, scans, &index, &run_end) {
-            Ok(p) => h.processes = p,
-            Err(e) => h.damage.push(Damage {
+        // What was read before a damaged page is kept.
+        if let Err(e) = self.processes(w, start, last, scans, &index, &run_end, &mut h.processes) {
+            h.damage.push(Damage {
                 part: "processes".into(),
                 detail: e.to_string(),
-            }),
+            });
         }
         match self.workloads() {
             Ok(wl) => h.workloads = wl,
@@ -341,7 +365,8 @@ impl Reader {
         scans: &[ScanInfo],
         index: &ScanIndex,
         run_end: &HashMap<i64, i64>,
-    ) -> rusqlite::Result<Vec<ProcessHistory>> {
+        out: &mut Vec<ProcessHistory>,
+    ) -> rusqlite::Result<()> {
         let mut st = self.conn.prepare(
             "SELECT p.id, p.pid, p.ppid, p.start_ticks, p.uid, p.comm, p.cmdline, \
              p.kernel_thread, p.workload, p.first_scan, p.last_scan, p.exited, s.run \
@@ -384,7 +409,6 @@ impl Reader {
                 end,
             ))
         })?;
-        let mut out = Vec::new();
         for r in rows {
             let (mut p, first_scan, end) = r?;
             if end < first || (w.no_kernel_threads && p.kernel_thread) {
@@ -397,7 +421,7 @@ impl Reader {
             p.last = index.at_or_before(end.min(last));
             out.push(p);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn workloads(&self) -> rusqlite::Result<Vec<WorkloadHistory>> {

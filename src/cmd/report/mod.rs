@@ -1,0 +1,138 @@
+//! `proctor report [FILE]`: what happened in a window of a recording
+//! (`proctor record`), worst first. Opens the file read-only (a recorder
+//! may be writing it), resolves `--since`/`--until` against the
+//! recording's span, loads the window (at most `analysis::report::MAX_SCANS`
+//! scans), judges it (`analysis::report`) and words it
+//! (`render::report`). A damaged file is read as far as it goes; what
+//! could not be read is said, and the exit code is 3 unless a problem
+//! was found (1).
+
+use std::path::PathBuf;
+
+use crate::analysis::report::{self, Asked, Report};
+use crate::cmd::context::{Ctx, Output};
+use crate::error::{CliError, ExitCode};
+use crate::store::read::{Reader, TimeSpec, Window};
+use crate::store::{Damage, History};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: PathBuf,
+    pub since: Option<TimeSpec>,
+    pub until: Option<TimeSpec>,
+    /// Only this PID's processes (every life of it in the window).
+    pub pid: Option<i32>,
+    /// Only processes of workloads whose name contains this.
+    pub workload: Option<String>,
+}
+
+/// A window loaded and judged: what every output of `report` starts from.
+pub struct Loaded {
+    pub history: History,
+    pub report: Report,
+}
+
+/// Open, resolve the window, load and judge.
+pub fn load(s: &Settings) -> Result<Loaded, CliError> {
+    let reader = Reader::open(&s.file).map_err(|e| crate::cmd::record::store_error(&e))?;
+    let Some((first, last)) = reader
+        .span()
+        .map_err(|e| crate::cmd::record::store_error(&e))?
+    else {
+        return Err(crate::render::report::no_scans(&s.file));
+    };
+    let since = s.since.map(|t| t.resolve(last));
+    let until = s.until.map(|t| t.resolve(last));
+    if let (Some(a), Some(b)) = (since, until) {
+        if a > b {
+            return Err(crate::render::report::empty_window(a, b, first, last));
+        }
+    }
+    let window = Window {
+        since_ms: since,
+        until_ms: until,
+        pids: s.pid.into_iter().collect(),
+        workload: s.workload.clone(),
+        max_scans: report::MAX_SCANS,
+        no_kernel_threads: true,
+    };
+    let mut history = reader.load(&window);
+    if history.scans.is_empty() && history.damage.is_empty() {
+        return Err(crate::render::report::empty_window(
+            since.unwrap_or(first),
+            until.unwrap_or(last),
+            first,
+            last,
+        ));
+    }
+    if let Some(pid) = s.pid {
+        if history.processes.is_empty() && history.damage.is_empty() {
+            return Err(crate::render::report::no_such_pid(pid));
+        }
+    }
+    if let Some(w) = &s.workload {
+        if history.processes.is_empty() && history.damage.is_empty() {
+            return Err(crate::render::report::no_such_workload(w));
+        }
+    }
+    check_integrity(&reader, &mut history);
+    let times: Vec<i64> = reader
+        .scan_times()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, t)| t)
+        .filter(|&t| since.is_none_or(|a| t >= a) && until.is_none_or(|b| t <= b))
+        .collect();
+    let asked = Asked {
+        since_ms: since,
+        until_ms: until,
+        pid: s.pid,
+        workload: s.workload.clone(),
+    };
+    let report = report::judge(&history, asked, &times);
+    Ok(Loaded { history, report })
+}
+
+/// `PRAGMA integrity_check`: a damaged page the window's queries did not
+/// touch is still said.
+fn check_integrity(reader: &Reader, h: &mut History) {
+    match reader.integrity() {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => {}
+        Ok(lines) => h.damage.push(Damage {
+            part: "integrity".into(),
+            detail: lines.join("; "),
+        }),
+        Err(e) => h.damage.push(Damage {
+            part: "integrity".into(),
+            detail: match e {
+                crate::store::StoreError::Corrupt { detail, .. } => detail,
+                other => other.to_string(),
+            },
+        }),
+    }
+}
+
+/// The exit code of a report: 1 when a leak or an OOM kill is in the
+/// window, else 3 when something could not be read, else 0.
+pub fn code(r: &Report) -> ExitCode {
+    if r.leak_found() || !r.ooms.is_empty() {
+        ExitCode::Problem
+    } else if r.incomplete() {
+        ExitCode::Incomplete
+    } else {
+        ExitCode::Ok
+    }
+}
+
+pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
+    let loaded = load(s)?;
+    let stdout = if ctx.json {
+        crate::render::report::json(&s.file, &loaded.report) + "\n"
+    } else {
+        crate::render::report::text(&s.file, &loaded.report, &ctx.palette)
+    };
+    Ok(Output {
+        stdout,
+        code: code(&loaded.report),
+    })
+}
