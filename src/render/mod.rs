@@ -7,6 +7,7 @@ pub mod incomplete;
 pub mod inspect;
 pub mod metrics;
 pub mod oom;
+pub mod plot;
 pub mod record;
 pub mod serve_http;
 pub mod style;
