@@ -2,6 +2,7 @@
 //! allowed) and JSON. Takes analysed data; never reads /proc.
 
 pub mod doctor;
+pub mod export;
 pub mod findings;
 pub mod incomplete;
 pub mod inspect;
