@@ -4,8 +4,8 @@
 //! time axis in UTC, a legend.
 //!
 //! The entry point is [`draw`]: give it a [`Plot`] (build its series with
-//! [`PlotSeries::new`] and [`label`], or [`process_points`] from a
-//! recorded history) and a path ending in `.svg` or `.png`. Its errors map
+//! [`PlotSeries::new`] and [`label`], with [`process_points`] or
+//! [`workload_points`] from a recorded history) and a path ending in `.svg` or `.png`. Its errors map
 //! to the CLI's one line, hint and exit 2 through [`PlotError::to_cli`].
 //!
 //! Bounds: at most [`MAX_SERIES`] series are drawn (the caption says how
@@ -33,7 +33,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{CliError, ExitCode};
-use crate::store::{ProcMetric, ProcessHistory, ScanInfo};
+use crate::store::{ProcMetric, ProcessHistory, ScanInfo, WorkloadHistory, WorkloadMetric};
 
 /// At most this many series on one plot.
 pub const MAX_SERIES: usize = 8;
@@ -184,6 +184,36 @@ pub fn process_points(
             let t = scans.get(i as usize)?.t_ms;
             let v = s.at(i).flatten()?;
             Some((t, v as f64 * factor))
+        })
+        .collect()
+}
+
+/// A recorded workload's series as plot points: bytes as recorded, CPU
+/// and throttled time in seconds (recorded in nanoseconds), else counts.
+/// One point per scan from its first recorded value on where the value
+/// was read (a workload has no lifetime of its own in the store).
+pub fn workload_points(
+    w: &WorkloadHistory,
+    scans: &[ScanInfo],
+    m: WorkloadMetric,
+) -> Vec<(i64, f64)> {
+    let factor = match m {
+        WorkloadMetric::Cpu | WorkloadMetric::Throttled => 1e-9,
+        _ => 1.0,
+    };
+    let Some(s) = w.series(m) else {
+        return Vec::new();
+    };
+    let Some(&(first, _)) = s.points.first() else {
+        return Vec::new();
+    };
+    scans
+        .iter()
+        .enumerate()
+        .skip(first as usize)
+        .filter_map(|(i, scan)| {
+            let v = s.at(u32::try_from(i).ok()?).flatten()?;
+            Some((scan.t_ms, v as f64 * factor))
         })
         .collect()
 }

@@ -480,9 +480,17 @@ fn an_empty_history_exports_cleanly() {
 #[test]
 fn a_live_recording_exports_and_backfills() {
     let Some(promtool) = promtool() else { return };
+    // The child in a memory cgroup of its own (dropped after the child).
+    let Some(cg) = common::MemCgroupV1::own("export-live") else {
+        return;
+    };
     let dir = TempDir::new("export-live");
     let db = dir.path().join("live.db");
-    let child = common::Reaped::spawn(Command::new("sleep").arg("60"));
+    let (child, _) = common::spawn_ready(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && echo ready && exec sleep 60"])
+            .arg(cg.procs()),
+    );
     let pid = child.pid().to_string();
     let o = common::run_bounded(&mut common::proctor_cmd([
         "record",
@@ -519,9 +527,18 @@ fn a_live_recording_exports_and_backfills() {
     let mut csv = Vec::new();
     export::csv(&h, &mut csv).expect("csv");
     let (_, rows) = parse_csv(&String::from_utf8(csv).expect("utf-8"));
-    let mine = rows.keys().filter(|k| k.0 == child.pid()).count();
-    assert_eq!(mine, lived);
+    let mine: Vec<_> = rows.iter().filter(|(k, _)| k.0 == child.pid()).collect();
+    assert_eq!(mine.len(), lived);
+    // Its workload (the recorder's grouping: here its name, as a cgroup
+    // outside any known layout is no workload of its own) in both exports.
+    let wl = mine[0].1[5].to_string();
+    assert_eq!(wl, "sleep");
+    assert!(
+        per.keys()
+            .any(|k| k.contains(&format!("workload=\"{wl}\"")))
+    );
     drop(child);
+    drop(cg);
 }
 
 #[test]
@@ -561,4 +578,74 @@ fn the_same_process_after_a_reboot_is_a_series_of_its_own() {
         let total: usize = series.values().map(Vec::len).sum();
         assert_eq!(per.values().sum::<usize>(), total);
     }
+}
+
+/// The plot's points from the same history, and the picture drawn from
+/// them: the recorded units converted, unreadable scans left out.
+#[test]
+fn plot_points_from_the_history() {
+    use proctor::render::plot::{self, Plot, PlotSeries};
+    use proctor::store::WorkloadMetric;
+    let dir = TempDir::new("export-plot");
+    let (_, h) = recorded(&dir);
+    let leaky = h.processes.iter().find(|p| p.pid == 100).expect("leaky");
+    let rss = plot::process_points(leaky, &h.scans, ProcMetric::Rss, 100);
+    assert_eq!(rss.len(), SCANS as usize);
+    assert_eq!(
+        rss[3],
+        (h.scans[3].t_ms, (10_240.0 + 3.0 * 1_024.0) * 1024.0)
+    );
+    let cpu = plot::process_points(leaky, &h.scans, ProcMetric::Cpu, 100);
+    assert_eq!(cpu[8].1, 2.0);
+    let io = plot::process_points(leaky, &h.scans, ProcMetric::ReadBytes, 100);
+    assert_eq!(io.len(), SCANS as usize - 11);
+    let gone = h
+        .processes
+        .iter()
+        .find(|p| p.start_ticks == 6_000)
+        .expect("gone");
+    assert_eq!(
+        plot::process_points(gone, &h.scans, ProcMetric::Fds, 100).len(),
+        31
+    );
+    let wl = &h.workloads[leaky.workload.expect("in the pod")];
+    let ws = plot::workload_points(wl, &h.scans, WorkloadMetric::WorkingSet);
+    assert_eq!(ws.len(), SCANS as usize);
+    assert_eq!(ws[0].1, (15u64 << 20) as f64);
+    let cpu = plot::workload_points(wl, &h.scans, WorkloadMetric::Cpu);
+    assert_eq!(cpu[4].1, 1.0);
+
+    let mut s = PlotSeries::new(
+        format!("{} {}", leaky.pid, plot::label(&leaky.comm)),
+        rss.clone(),
+    );
+    s.limit = Some((256u64 << 20) as f64);
+    let mut hostile = PlotSeries::new(
+        format!("{} {}", gone.pid, plot::label(&gone.comm)),
+        plot::process_points(gone, &h.scans, ProcMetric::Rss, 100),
+    );
+    hostile.trend = None;
+    let out = dir.path().join("rss.svg");
+    plot::draw(
+        &Plot {
+            title: "resident memory".into(),
+            y_label: "bytes".into(),
+            series: vec![s, hostile],
+        },
+        &out,
+    )
+    .expect("drawn");
+    let text = std::fs::read_to_string(&out).expect("svg");
+    let doc = roxmltree::Document::parse(&text).expect("XML");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or_default().trim().to_string())
+        .collect();
+    assert!(texts.iter().any(|t| t == "100 leaky"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t == "200 a,b \"q\"\\nc\\e[2J\u{fffd}"),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t == "limit 256 MiB"), "{texts:?}");
 }
