@@ -2,11 +2,13 @@
 //! allowed) and JSON. Takes analysed data; never reads /proc.
 
 pub mod doctor;
+pub mod export;
 pub mod findings;
 pub mod incomplete;
 pub mod inspect;
 pub mod metrics;
 pub mod oom;
+pub mod plot;
 pub mod record;
 pub mod report;
 pub mod serve_http;

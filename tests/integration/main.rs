@@ -15,6 +15,8 @@
 //!   manifests, scrape configs, the Grafana dashboard's queries) checked.
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
 //!   the fixture trees.
+//! - `export`: a recorded history exported as OpenMetrics (backfilled by the
+//!   real promtool) and CSV (parsed back, equal to the history).
 //! - `fixtures`: `inspect` on the captured /proc trees, values checked
 //!   against the captured files.
 //! - `grouping`: `doctor` grouped by workload (headings, order, JSON
@@ -38,6 +40,8 @@
 //!   output, shown by `--reveal`.
 //! - `oom`: a real OOM kill in a cgroup of the test's own, read back by
 //!   `proctor oom` and `doctor`; hostile, malformed and unreadable kernel logs.
+//! - `plot`: `render::plot::draw` to SVG (parsed as XML) and PNG (decoded),
+//!   hostile labels, bounds, errors.
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
@@ -79,6 +83,7 @@ mod cgwatch;
 mod common;
 mod deploy;
 mod doctor;
+mod export;
 mod fixtures;
 mod followups;
 mod forged_sockets;
@@ -92,6 +97,7 @@ mod leak_live;
 mod live;
 mod masking;
 mod oom;
+mod plot;
 mod prometheus_e2e;
 mod report;
 mod review;
