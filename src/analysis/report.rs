@@ -42,6 +42,13 @@ const NO_LIMIT: u64 = 1 << 62;
 /// The workload kind of processes grouped by name (no cgroup of theirs).
 const NAME_KIND: &str = "name";
 
+/// A series `report --plot` can draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotMetric {
+    Process(ProcMetric),
+    Workload(WorkloadMetric),
+}
+
 /// Who a line is about: a process (one life: PID and start time) or a
 /// workload. Bytes raw (escaped in render).
 #[derive(Debug, Clone, PartialEq, Eq)]

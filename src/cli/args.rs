@@ -276,6 +276,69 @@ pub struct ReportArgs {
     /// Only the processes of workloads whose name contains this
     #[arg(long, value_name = "NAME")]
     pub workload: Option<String>,
+    /// Draw a series over time to FILE (.svg or .png): the leaking series by default, or --metric
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// With --plot: what to draw (rss, fds, threads, cpu, switches, read, write; working_set, memory, pids of workloads)
+    #[arg(long, value_name = "METRIC", value_enum, requires = "plot")]
+    pub metric: Option<PlotMetricArg>,
+    /// The output: text (default), json (as --json), openmetrics (for promtool tsdb create-blocks-from openmetrics) or csv
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormatArg {
+    Text,
+    Json,
+    Openmetrics,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotMetricArg {
+    Rss,
+    Fds,
+    Threads,
+    Cpu,
+    Switches,
+    Read,
+    Write,
+    #[value(name = "working_set", alias = "working-set")]
+    WorkingSet,
+    Memory,
+    Pids,
+}
+
+impl From<PlotMetricArg> for crate::cmd::report::PlotMetric {
+    fn from(m: PlotMetricArg) -> Self {
+        use crate::cmd::report::PlotMetric as P;
+        use crate::store::{ProcMetric, WorkloadMetric};
+        match m {
+            PlotMetricArg::Rss => P::Process(ProcMetric::Rss),
+            PlotMetricArg::Fds => P::Process(ProcMetric::Fds),
+            PlotMetricArg::Threads => P::Process(ProcMetric::Threads),
+            PlotMetricArg::Cpu => P::Process(ProcMetric::Cpu),
+            PlotMetricArg::Switches => P::Process(ProcMetric::Switches),
+            PlotMetricArg::Read => P::Process(ProcMetric::ReadBytes),
+            PlotMetricArg::Write => P::Process(ProcMetric::WriteBytes),
+            PlotMetricArg::WorkingSet => P::Workload(WorkloadMetric::WorkingSet),
+            PlotMetricArg::Memory => P::Workload(WorkloadMetric::Memory),
+            PlotMetricArg::Pids => P::Workload(WorkloadMetric::Pids),
+        }
+    }
+}
+
+impl From<ReportFormatArg> for crate::cmd::report::Format {
+    fn from(f: ReportFormatArg) -> Self {
+        use crate::cmd::report::Format as F;
+        match f {
+            ReportFormatArg::Text => F::Text,
+            ReportFormatArg::Json => F::Json,
+            ReportFormatArg::Openmetrics => F::OpenMetrics,
+            ReportFormatArg::Csv => F::Csv,
+        }
+    }
 }
 
 /// A time in a recording (`--since`, `--until`, `--at`): a duration back

@@ -137,6 +137,9 @@ impl Settings {
                 until: a.until,
                 pid: a.pid,
                 workload: a.workload.clone(),
+                plot: a.plot.clone(),
+                metric: a.metric.map(Into::into),
+                format: a.format.into(),
             }),
         })
     }
@@ -159,7 +162,7 @@ impl Settings {
             Settings::DemoChild(s) => cmd::demo::child(s),
             Settings::Serve(s) => cmd::serve::run(ctx, s),
             Settings::Record(s) => cmd::record::run(ctx, s),
-            Settings::Report(s) => cmd::report::run(ctx, s),
+            Settings::Report(s) => cmd::report::run(ctx, s, out),
         }
     }
 }

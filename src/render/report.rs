@@ -919,3 +919,70 @@ mod tests {
         assert_eq!(short_interval(10_000), "10s");
     }
 }
+
+/// What an export could not read, on one line (stderr).
+pub fn damage_line(damage: &[crate::store::Damage]) -> String {
+    let parts: Vec<String> = damage
+        .iter()
+        .map(|d| format!("{}: {}", esc(d.part.as_bytes()), esc(d.detail.as_bytes())))
+        .collect();
+    format!(
+        "incomplete: the file is damaged; exported what could be read (could not read {})",
+        parts.join("; ")
+    )
+}
+
+/// `--plot` with nothing leaking and no `--metric`.
+pub fn nothing_to_plot() -> CliError {
+    CliError::new("nothing to plot: no series leaked or rose in this window")
+        .hint("choose a series: --metric rss (the top consumers), or --metric fds --pid PID")
+}
+
+/// A plot's title and the unit of its values.
+pub fn plot_title(what: &str, since_ms: i64, until_ms: i64) -> String {
+    format!("{what}, {} to {}", utc(since_ms), utc(until_ms))
+}
+
+/// The name of a plotted metric and its unit for the axis.
+pub fn plot_metric(m: &crate::analysis::report::PlotMetric) -> (&'static str, &'static str) {
+    use crate::store::{ProcMetric as P, WorkloadMetric as W};
+    match m {
+        crate::analysis::report::PlotMetric::Process(p) => match p {
+            P::Rss => ("RSS", "bytes"),
+            P::Fds => ("open descriptors", "descriptors"),
+            P::Threads => ("threads", "threads"),
+            P::Cpu => ("CPU time", "seconds"),
+            P::Switches => ("context switches", "switches"),
+            P::ReadBytes => ("bytes read", "bytes"),
+            P::WriteBytes => ("bytes written", "bytes"),
+            P::State => ("state", "state"),
+            P::FdLimit => ("descriptor limit", "descriptors"),
+        },
+        crate::analysis::report::PlotMetric::Workload(w) => match w {
+            W::WorkingSet => ("working set", "bytes"),
+            W::Memory => ("memory usage", "bytes"),
+            W::MemoryLimit => ("memory limit", "bytes"),
+            W::Pids => ("tasks", "tasks"),
+            W::PidsMax => ("pids.max", "tasks"),
+            W::OomKills => ("OOM kills", "kills"),
+            W::Cpu => ("CPU time", "seconds"),
+            W::Throttled => ("throttled time", "seconds"),
+            W::TcpEstablished => ("established TCP sockets", "sockets"),
+            W::TcpCloseWait => ("CLOSE_WAIT sockets", "sockets"),
+            W::TcpListen => ("listening sockets", "sockets"),
+        },
+    }
+}
+
+/// A legend entry: a process (`4242 python3`) or a workload's name.
+pub fn plot_label_process(pid: i32, comm: &[u8]) -> String {
+    format!("{pid} {}", super::plot::label(comm))
+}
+
+/// Where the plot was written (stderr).
+pub fn plotted(path: &Path, series: usize) -> String {
+    format!(
+        "plotted {series} series to {}",
+        crate::text::escape_for_terminal(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+    )
+}

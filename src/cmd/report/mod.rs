@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 
+mod plot;
+
 use crate::analysis::report::{self, Asked, Report};
 use crate::cmd::context::{Ctx, Output};
 use crate::error::{CliError, ExitCode};
@@ -24,7 +26,25 @@ pub struct Settings {
     pub pid: Option<i32>,
     /// Only processes of workloads whose name contains this.
     pub workload: Option<String>,
+    /// `--plot FILE`: draw a series there too.
+    pub plot: Option<PathBuf>,
+    /// `--metric`: the series to draw (default: the leaking ones).
+    pub metric: Option<PlotMetric>,
+    pub format: Format,
 }
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    /// The window's series with timestamps, for `promtool tsdb
+    /// create-blocks-from openmetrics` (docs/history-export.md).
+    OpenMetrics,
+    Csv,
+}
+
+pub use crate::analysis::report::PlotMetric;
 
 /// A window loaded and judged: what every output of `report` starts from.
 pub struct Loaded {
@@ -93,6 +113,53 @@ pub fn load(s: &Settings) -> Result<Loaded, CliError> {
     Ok(Loaded { history, report })
 }
 
+/// `--format openmetrics|csv`: every scan of the window (no thinning),
+/// streamed to stdout. A damaged file is exported as far as it reads; what
+/// could not be read is said on stderr and the exit code is 3.
+fn export(s: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    let reader = Reader::open(&s.file).map_err(|e| crate::cmd::record::store_error(&e))?;
+    let Some((_, last)) = reader
+        .span()
+        .map_err(|e| crate::cmd::record::store_error(&e))?
+    else {
+        return Err(crate::render::report::no_scans(&s.file));
+    };
+    let window = Window {
+        since_ms: s.since.map(|t| t.resolve(last)),
+        until_ms: s.until.map(|t| t.resolve(last)),
+        pids: s.pid.into_iter().collect(),
+        workload: s.workload.clone(),
+        max_scans: 0,
+        no_kernel_threads: false,
+    };
+    let history = reader.load(&window);
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let written = match s.format {
+        Format::Csv => crate::render::export::csv(&history, &mut w),
+        _ => crate::render::export::openmetrics(&history, &mut w),
+    }
+    .and_then(|()| std::io::Write::flush(&mut w));
+    match written {
+        Ok(()) => {}
+        // A closed pipe (`| head`) is a normal end.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            return Err(CliError::new(format!("cannot write the export: {e}"))
+                .hint("write it to a file with enough room: > history.om"));
+        }
+    }
+    let code = if history.damage.is_empty() {
+        ExitCode::Ok
+    } else {
+        eprintln!("{}", crate::render::report::damage_line(&history.damage));
+        ExitCode::Incomplete
+    };
+    Ok(Output {
+        stdout: String::new(),
+        code,
+    })
+}
+
 /// `PRAGMA integrity_check`: a damaged page the window's queries did not
 /// touch is still said.
 fn check_integrity(reader: &Reader, h: &mut History) {
@@ -124,9 +191,15 @@ pub fn code(r: &Report) -> ExitCode {
     }
 }
 
-pub fn run(ctx: &Ctx, s: &Settings) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, s: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    if matches!(s.format, Format::OpenMetrics | Format::Csv) {
+        return export(s, out);
+    }
     let loaded = load(s)?;
-    let stdout = if ctx.json {
+    if let Some(path) = &s.plot {
+        plot::draw(&loaded, s.metric, path)?;
+    }
+    let stdout = if ctx.json || s.format == Format::Json {
         crate::render::report::json(&s.file, &loaded.report) + "\n"
     } else {
         crate::render::report::text(&s.file, &loaded.report, &ctx.palette)
