@@ -895,31 +895,6 @@ pub fn no_such_workload(name: &str) -> CliError {
     .hint("the names are in `proctor report --json` (came_and_went, top: workload); the match is a substring")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sparkline_shows_gaps_and_levels() {
-        assert_eq!(sparkline(&[Some(0.0), None, Some(7.0)]), "▁ █");
-        assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▁▁");
-        assert_eq!(sparkline(&[]), "");
-    }
-
-    #[test]
-    fn times_and_rates() {
-        assert_eq!(utc(1_764_903_600_000), "2025-12-05 03:00:00Z");
-        assert_eq!(rfc3339(1_764_903_600_000), "2025-12-05T03:00:00Z");
-        assert_eq!(rate_words(Metric::Fds, 5.0), "+5.0/s (+18000/h)");
-        assert_eq!(
-            rate_words(Metric::Rss, 4.0 * 1024.0 * 1024.0),
-            "+4.00 MiB/s (+14.1 GiB/h)"
-        );
-        assert_eq!(short_interval(250), "250ms");
-        assert_eq!(short_interval(10_000), "10s");
-    }
-}
-
 /// What an export could not read, on one line (stderr).
 pub fn damage_line(damage: &[crate::store::Damage]) -> String {
     let parts: Vec<String> = damage
@@ -985,4 +960,29 @@ pub fn plotted(path: &Path, series: usize) -> String {
         "plotted {series} series to {}",
         crate::text::escape_for_terminal(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_shows_gaps_and_levels() {
+        assert_eq!(sparkline(&[Some(0.0), None, Some(7.0)]), "▁ █");
+        assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▁▁");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn times_and_rates() {
+        assert_eq!(utc(1_764_903_600_000), "2025-12-05 03:00:00Z");
+        assert_eq!(rfc3339(1_764_903_600_000), "2025-12-05T03:00:00Z");
+        assert_eq!(rate_words(Metric::Fds, 5.0), "+5.0/s (+18000/h)");
+        assert_eq!(
+            rate_words(Metric::Rss, 4.0 * 1024.0 * 1024.0),
+            "+4.00 MiB/s (+14.1 GiB/h)"
+        );
+        assert_eq!(short_interval(250), "250ms");
+        assert_eq!(short_interval(10_000), "10s");
+    }
 }

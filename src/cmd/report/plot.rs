@@ -35,7 +35,7 @@ fn metric_of(m: Metric) -> Option<PlotMetric> {
     })
 }
 
-fn process_of<'h>(h: &'h History, pid: i32, first_ms: i64) -> Option<&'h ProcessHistory> {
+fn process_of(h: &History, pid: i32, first_ms: i64) -> Option<&ProcessHistory> {
     h.processes.iter().find(|p| {
         p.pid == pid
             && h.scans
