@@ -5,8 +5,22 @@
 //!
 //! The entry point is [`draw`]: give it a [`Plot`] (build its series with
 //! [`PlotSeries::new`] and [`label`], with [`process_points`] or
-//! [`workload_points`] from a recorded history) and a path ending in `.svg` or `.png`. Its errors map
-//! to the CLI's one line, hint and exit 2 through [`PlotError::to_cli`].
+//! [`workload_points`] from a recorded history) and a path ending in
+//! `.svg` or `.png`. Its errors map to the CLI's one line, hint and exit 2
+//! through [`PlotError::to_cli`]. For example, `--metric fds --pid 4242`:
+//!
+//! ```ignore
+//! let p = history.processes.iter().find(|p| p.pid == 4242)?;
+//! let mut s = PlotSeries::new(
+//!     format!("{} {}", p.pid, plot::label(&p.comm)),
+//!     plot::process_points(p, &history.scans, ProcMetric::Fds, clock_ticks),
+//! );
+//! s.trend = Some(((t0, v0), (t1, v1))); // the detector's fit, if a leak
+//! s.limit = p.series(ProcMetric::FdLimit).at(p.last).flatten().map(|l| l as f64);
+//! let (title, unit) = plot::process_words(ProcMetric::Fds);
+//! let plot = Plot { title: title.into(), y_label: unit.into(), series: vec![s] };
+//! plot::draw(&plot, path).map_err(|e| e.to_cli())?;
+//! ```
 //!
 //! Bounds: at most [`MAX_SERIES`] series are drawn (the caption says how
 //! many were left out), each thinned to at most [`MAX_POINTS`] points by
@@ -160,6 +174,40 @@ fn visible(s: &str) -> String {
     let mut out: String = s.chars().take(MAX_LABEL - 1).collect();
     out.push('…');
     out
+}
+
+/// A process metric's plot title and unit (the [`Plot`]'s `title` and
+/// `y_label`, in the units of [`process_points`]).
+pub fn process_words(m: ProcMetric) -> (&'static str, &'static str) {
+    match m {
+        ProcMetric::State => ("state", "state"),
+        ProcMetric::Rss => ("resident memory", "bytes"),
+        ProcMetric::Fds => ("open descriptors", "descriptors"),
+        ProcMetric::Threads => ("threads", "threads"),
+        ProcMetric::Cpu => ("CPU time", "seconds"),
+        ProcMetric::Switches => ("context switches", "switches"),
+        ProcMetric::ReadBytes => ("storage read", "bytes"),
+        ProcMetric::WriteBytes => ("storage written", "bytes"),
+        ProcMetric::FdLimit => ("descriptor limit", "descriptors"),
+    }
+}
+
+/// A workload metric's plot title and unit (in the units of
+/// [`workload_points`]).
+pub fn workload_words(m: WorkloadMetric) -> (&'static str, &'static str) {
+    match m {
+        WorkloadMetric::Memory => ("memory usage", "bytes"),
+        WorkloadMetric::WorkingSet => ("memory working set", "bytes"),
+        WorkloadMetric::MemoryLimit => ("memory limit", "bytes"),
+        WorkloadMetric::OomKills => ("OOM kills", "kills"),
+        WorkloadMetric::Pids => ("tasks", "tasks"),
+        WorkloadMetric::PidsMax => ("task limit", "tasks"),
+        WorkloadMetric::Cpu => ("CPU time", "seconds"),
+        WorkloadMetric::Throttled => ("CPU throttled time", "seconds"),
+        WorkloadMetric::TcpEstablished => ("TCP established", "sockets"),
+        WorkloadMetric::TcpCloseWait => ("TCP close-wait", "sockets"),
+        WorkloadMetric::TcpListen => ("TCP listening", "sockets"),
+    }
 }
 
 /// A recorded process's series as plot points in the plot's unit: bytes
@@ -682,6 +730,20 @@ mod tests {
         assert_eq!(time_ticks(t0, t0 + 60_000).len(), 7); // every 10 s
         let days = time_ticks(t0, t0 + 30 * 86_400_000);
         assert!(!days.is_empty() && days.len() <= 8, "{days:?}");
+    }
+
+    #[test]
+    fn every_metric_has_words() {
+        for m in ProcMetric::ALL {
+            assert!(!process_words(m).0.is_empty());
+        }
+        for m in WorkloadMetric::ALL {
+            assert!(!workload_words(m).0.is_empty());
+        }
+        // Bytes are the metrics whose points are in bytes.
+        assert_eq!(process_words(ProcMetric::Rss).1, "bytes");
+        assert_eq!(workload_words(WorkloadMetric::WorkingSet).1, "bytes");
+        assert_eq!(process_words(ProcMetric::Cpu).1, "seconds");
     }
 
     #[test]

