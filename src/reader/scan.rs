@@ -898,8 +898,10 @@ mod tests {
         assert_eq!(file_budget(0, 4, true), (1, 0));
         // One-off scans keep nothing.
         assert_eq!(file_budget(20_000, 4, false), (4, 0));
-        // Never more workers than the descriptors allow.
-        assert_eq!(file_budget(46, 8, true).0, 2);
+        // Never more workers than the descriptors allow: 48 leaves 16
+        // past the reserve, two workers' reads in flight.
+        assert_eq!(file_budget(48, 8, true).0, 2);
+        assert_eq!(file_budget(47, 8, true).0, 1);
     }
 
     /// Descriptors kept open for our own process after two scans.
