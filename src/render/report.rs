@@ -920,32 +920,9 @@ pub fn plot_title(what: &str, since_ms: i64, until_ms: i64) -> String {
 
 /// The name of a plotted metric and its unit for the axis.
 pub fn plot_metric(m: &crate::analysis::report::PlotMetric) -> (&'static str, &'static str) {
-    use crate::store::{ProcMetric as P, WorkloadMetric as W};
-    match m {
-        crate::analysis::report::PlotMetric::Process(p) => match p {
-            P::Rss => ("RSS", "bytes"),
-            P::Fds => ("open descriptors", "descriptors"),
-            P::Threads => ("threads", "threads"),
-            P::Cpu => ("CPU time", "seconds"),
-            P::Switches => ("context switches", "switches"),
-            P::ReadBytes => ("bytes read", "bytes"),
-            P::WriteBytes => ("bytes written", "bytes"),
-            P::State => ("state", "state"),
-            P::FdLimit => ("descriptor limit", "descriptors"),
-        },
-        crate::analysis::report::PlotMetric::Workload(w) => match w {
-            W::WorkingSet => ("working set", "bytes"),
-            W::Memory => ("memory usage", "bytes"),
-            W::MemoryLimit => ("memory limit", "bytes"),
-            W::Pids => ("tasks", "tasks"),
-            W::PidsMax => ("pids.max", "tasks"),
-            W::OomKills => ("OOM kills", "kills"),
-            W::Cpu => ("CPU time", "seconds"),
-            W::Throttled => ("throttled time", "seconds"),
-            W::TcpEstablished => ("established TCP sockets", "sockets"),
-            W::TcpCloseWait => ("CLOSE_WAIT sockets", "sockets"),
-            W::TcpListen => ("listening sockets", "sockets"),
-        },
+    match *m {
+        crate::analysis::report::PlotMetric::Process(p) => super::plot::process_words(p),
+        crate::analysis::report::PlotMetric::Workload(w) => super::plot::workload_words(w),
     }
 }
 
