@@ -15,6 +15,7 @@ pub mod maps;
 pub mod names;
 pub mod net;
 pub mod oom;
+pub mod replay;
 pub mod secrets;
 pub mod serve;
 pub mod threads;

@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod metrics;
 pub mod oom;
 pub mod record;
+pub mod replay;
 pub mod serve_http;
 pub mod style;
 pub mod table;

@@ -124,6 +124,13 @@ impl Reader {
         rows.collect::<Result<Vec<_>, _>>().map_err(err(&self.path))
     }
 
+    /// The time of the last OOM kill recorded (None: none).
+    pub fn last_oom_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT max(t_ms) FROM oom_kills", [], |r| r.get(0))
+            .map_err(err(&self.path))
+    }
+
     /// Load a window. Errors here are the file's as a whole (not ours,
     /// newer); a table that cannot be read whole is damage in the result.
     pub fn load(&self, w: &Window) -> History {
