@@ -41,6 +41,8 @@
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
+//! - `replay`: `top --replay` on a live recording (children started and
+//!   ended during it): `--json` at a time against the file, and stepping in tmux.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
@@ -89,6 +91,7 @@ mod live;
 mod masking;
 mod oom;
 mod prometheus_e2e;
+mod replay;
 mod review;
 mod serve;
 mod serve_http;
