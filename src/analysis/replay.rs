@@ -49,3 +49,95 @@ pub struct JsonReplay {
     pub damage: Vec<String>,
     pub rows: Vec<crate::analysis::top::JsonRow>,
 }
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A time typed in the interactive replay (`b`), in Unix ms: `HH:MM`,
+/// `HH:MM:SS[.mmm]` (UTC, on the shown scan's day), `YYYY-MM-DD HH:MM[:SS]`
+/// (UTC), `-5m` or `+30s` (from the shown scan), `@UNIX` (seconds). None:
+/// not a time.
+pub fn typed_time(text: &str, shown_ms: i64) -> Option<i64> {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
+        let d = humantime::parse_duration(rest.trim()).ok()?;
+        let ms = i64::try_from(d.as_millis()).ok()?;
+        return if t.starts_with('-') {
+            shown_ms.checked_sub(ms)
+        } else {
+            shown_ms.checked_add(ms)
+        };
+    }
+    if let Some(secs) = t.strip_prefix('@') {
+        let v: f64 = secs.trim().parse().ok()?;
+        return (v.is_finite() && v.abs() < 1e13).then(|| (v * 1000.0).round() as i64);
+    }
+    if t.len() >= 10 && t.as_bytes().get(4) == Some(&b'-') {
+        let mut x = t.replacen('T', " ", 1);
+        if x.ends_with(['Z', 'z']) {
+            x.pop();
+        }
+        match x.len() {
+            10 => x.push_str(" 00:00:00"),
+            16 => x.push_str(":00"),
+            _ => {}
+        }
+        let at = humantime::parse_rfc3339_weak(&x).ok()?;
+        let ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
+        return i64::try_from(ms).ok();
+    }
+    // A time of day on the shown scan's (UTC) day.
+    let mut parts = t.split(':');
+    let h: i64 = parts.next()?.trim().parse().ok()?;
+    let m: i64 = parts.next()?.trim().parse().ok()?;
+    let s: f64 = match parts.next() {
+        Some(s) => s.trim().parse().ok()?,
+        None => 0.0,
+    };
+    if parts.next().is_some()
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0.0..60.0).contains(&s)
+    {
+        return None;
+    }
+    let day = shown_ms.div_euclid(DAY_MS) * DAY_MS;
+    Some(day + h * 3_600_000 + m * 60_000 + (s * 1000.0).round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_time;
+
+    /// 2026-12-05 03:00:10.250 UTC.
+    const SHOWN: i64 = 1_796_439_610_250;
+
+    #[test]
+    fn typed_times() {
+        assert_eq!(typed_time("-5m", SHOWN), Some(SHOWN - 300_000));
+        assert_eq!(typed_time("+30s", SHOWN), Some(SHOWN + 30_000));
+        assert_eq!(typed_time("@1796439600", SHOWN), Some(1_796_439_600_000));
+        assert_eq!(typed_time("02:59", SHOWN), Some(1_796_439_540_000));
+        assert_eq!(typed_time("03:00:10.5", SHOWN), Some(1_796_439_610_500));
+        assert_eq!(
+            typed_time("2026-12-05 03:00", SHOWN),
+            Some(1_796_439_600_000)
+        );
+        assert_eq!(
+            typed_time("2026-12-04T03:00:10Z", SHOWN),
+            Some(1_796_439_610_000 - 86_400_000)
+        );
+        for bad in [
+            "",
+            "x",
+            "25:00",
+            "03:61",
+            "1:2:3:4",
+            "+",
+            "-x",
+            "@nan",
+            "2026-13-01",
+        ] {
+            assert_eq!(typed_time(bad, SHOWN), None, "{bad}");
+        }
+    }
+}

@@ -154,6 +154,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("T  ←", "previous scan"),
     ("] [", "one minute later / earlier (at least one scan)"),
     ("Home End", "first / last scan of the recording"),
+    (
+        "b",
+        "go to a time (UTC): 03:00, 2026-12-05 03:00:10, -5m, +30s, @UNIX",
+    ),
     ("↑ ↓ j k PgUp PgDn g G", "move the selection"),
     (
         "Enter",
@@ -176,7 +180,7 @@ pub const KEYS: &[(&str, &str)] = &[
 
 /// The status line's reminder of the stepping keys.
 pub fn status_keys() -> &'static str {
-    " · t/T step · [ ] ±1 min"
+    " · t/T step · [ ] ±1 min · b time"
 }
 
 /// `w` in a replay: the live watch reads /proc, which a recorded process
@@ -326,5 +330,20 @@ pub fn slow_step(took: std::time::Duration) -> String {
     format!(
         "reading the file took {} ms for this step",
         took.as_millis()
+    )
+}
+
+/// The line while a time is typed (`b`).
+pub fn typing(text: &str) -> String {
+    format!(
+        "go to (UTC: 03:00, 2026-12-05 03:00:10, -5m, +30s, @UNIX): {text}▏ (Enter to go, Esc to cancel)"
+    )
+}
+
+/// A typed text that is not a time.
+pub fn not_a_time(text: &str) -> String {
+    format!(
+        "'{}' is not a time: type e.g. 03:00 (UTC), 2026-12-05 03:00:10, -5m or +30s",
+        escape_for_terminal(text.as_bytes())
     )
 }

@@ -464,6 +464,21 @@ fn tui_steps(r: &Recording) {
     assert!(screen.contains(&format!(" of {last} ")), "{screen}");
     assert!(!table_pids(&screen).contains(&small), "{screen}");
     assert!(table_pids(&screen).contains(&late), "{screen}");
+    // b: a time typed (here @UNIX: the one the view opened at).
+    t.keys(&["b"]);
+    t.wait_for("go to (UTC", SCREEN);
+    t.type_text(&before);
+    t.keys(&["Enter"]);
+    wait_until("back at the typed time", SCREEN, || {
+        screen = t.screen();
+        position(&screen).is_some_and(|p| p.1 == n0)
+    });
+    assert!(!table_pids(&screen).contains(&late), "{screen}");
+    t.keys(&["b"]);
+    t.wait_for("go to (UTC", SCREEN);
+    t.type_text("noon");
+    t.keys(&["Enter"]);
+    t.wait_for("'noon' is not a time", SCREEN);
     // q: exit 0, terminal restored.
     t.keys(&["q"]);
     t.wait_for("EXIT=0", SCREEN);

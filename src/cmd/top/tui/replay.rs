@@ -42,6 +42,10 @@ pub struct ReplayState {
     /// How long the last step took (read and build), for the header when
     /// it was slow.
     pub took: Duration,
+    /// `b`: the time being typed.
+    pub typing: Option<String>,
+    /// Why the typed time was not shown (until the next step).
+    pub note: Option<String>,
 }
 
 /// A step slower than this is shown in the header (the window was loaded).
@@ -102,6 +106,8 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         damage: Vec::new(),
         first: true,
         took: Duration::ZERO,
+        typing: None,
+        note: None,
     }));
     app.goto(i);
     let mut terminal = ratatui::try_init().map_err(|e| {
@@ -134,6 +140,7 @@ impl App<'_> {
         let t = Instant::now();
         let m = st.player.show(i);
         st.took = t.elapsed();
+        st.note = None;
         st.t_ms = m.t_ms;
         st.host = m.host;
         st.started = m.started;
@@ -148,9 +155,17 @@ impl App<'_> {
 
     /// A replay key: true when it was one (and handled).
     pub fn key_replay(&mut self, k: KeyEvent) -> bool {
-        let Some(st) = self.replay.as_ref() else {
+        let Some(st) = self.replay.as_mut() else {
             return false;
         };
+        if st.typing.is_some() {
+            self.key_typing(k);
+            return true;
+        }
+        if k.code == KeyCode::Char('b') {
+            st.typing = Some(String::new());
+            return true;
+        }
         let p = &st.player;
         let to = match k.code {
             KeyCode::Char('t') | KeyCode::Right => p.offset(1),
@@ -185,6 +200,37 @@ impl App<'_> {
             self.goto(to);
         }
         true
+    }
+
+    /// A key while a time is typed (`b`): Enter goes there, Esc cancels.
+    fn key_typing(&mut self, k: KeyEvent) {
+        let Some(st) = self.replay.as_mut() else {
+            return;
+        };
+        let Some(text) = st.typing.as_mut() else {
+            return;
+        };
+        match k.code {
+            KeyCode::Esc => st.typing = None,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && text.len() < 40 => text.push(c),
+            KeyCode::Enter => {
+                let text = st.typing.take().unwrap_or_default();
+                let at = crate::analysis::replay::typed_time(&text, st.t_ms);
+                let p = &st.player;
+                let (first, last) = p.span();
+                match at.map(|t| (t, p.index_at(t))) {
+                    Some((_, Ok(i))) => self.goto(i),
+                    Some((t, Err(_))) => {
+                        st.note = Some(crate::render::replay::outside(p.path(), t, first, last));
+                    }
+                    None => st.note = Some(crate::render::replay::not_a_time(&text)),
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Enter in a replay: what the recording holds about the selected
@@ -226,6 +272,11 @@ impl App<'_> {
         let mut lines = vec![Line::from(crate::render::replay::position_line(&pos)).bold()];
         if let Some(d) = crate::render::replay::damage_line(&st.damage) {
             lines.push(Line::from(d).bold());
+        }
+        if let Some(text) = &st.typing {
+            lines.push(Line::from(crate::render::replay::typing(text)).reversed());
+        } else if let Some(n) = &st.note {
+            lines.push(Line::from(n.clone()).bold());
         }
         lines.push(Line::from(crate::render::replay::host_line(&st.host)));
         lines.push(Line::from(crate::render::replay::changes_line(
