@@ -100,8 +100,8 @@ pub fn typed_time(text: &str, shown_ms: i64) -> Option<i64> {
     {
         return None;
     }
-    let day = shown_ms.div_euclid(DAY_MS) * DAY_MS;
-    Some(day + h * 3_600_000 + m * 60_000 + (s * 1000.0).round() as i64)
+    let day = shown_ms.div_euclid(DAY_MS).checked_mul(DAY_MS)?;
+    day.checked_add(h * 3_600_000 + m * 60_000 + (s * 1000.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -138,6 +138,17 @@ mod tests {
             "2026-13-01",
         ] {
             assert_eq!(typed_time(bad, SHOWN), None, "{bad}");
+        }
+        // Extremes of the shown time: no overflow.
+        assert_eq!(typed_time("00:00", i64::MIN), None);
+        assert_eq!(typed_time("+1000000000000d", i64::MAX), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, at whatever shown time: an answer, never a panic.
+        #[test]
+        fn typed_time_never_panics(text in ".{0,40}", shown in proptest::num::i64::ANY) {
+            let _ = typed_time(&text, shown);
         }
     }
 }

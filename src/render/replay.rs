@@ -347,3 +347,77 @@ pub fn not_a_time(text: &str) -> String {
         escape_for_terminal(text.as_bytes())
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(utc(1_796_439_610_250, false), "2026-12-05 03:00:10Z");
+        assert_eq!(utc(1_796_439_610_250, true), "2026-12-05 03:00:10.250Z");
+        assert_eq!(
+            rfc3339(1_796_439_610_250).as_deref(),
+            Some("2026-12-05T03:00:10.250Z")
+        );
+        assert_eq!(rfc3339(-1), None);
+    }
+
+    #[test]
+    fn changes_name_a_few_and_count_the_rest() {
+        let p = |pid: i32, n: &str| (pid, n.as_bytes().to_vec());
+        let started: Vec<_> = (1..=6).map(|i| p(i, "w")).collect();
+        assert_eq!(
+            changes_line(&started, &[p(9, "old")], false),
+            "this scan: 6 started: w (1), w (2), w (3), w (4), +2 more · 1 exited: old (9)"
+        );
+        assert_eq!(
+            changes_line(&[], &[], false),
+            "this scan: no process started or exited"
+        );
+        assert!(changes_line(&started, &[], true).starts_with("first scan of a recording run"));
+        // Recorded names are escaped.
+        let l = changes_line(&[p(3, "evil\x1b[2Jname")], &[], false);
+        assert!(!l.contains('\x1b'), "{l}");
+    }
+
+    #[test]
+    fn the_header_escapes_the_path_and_says_the_position() {
+        let path = Path::new("/tmp/a\x1b]0;x\x07.db");
+        let l = position_line(&Position {
+            path,
+            t_ms: 1_796_439_610_000,
+            index: 122,
+            count: 8640,
+            span: (1_796_439_000_000, 1_796_440_000_000),
+            interval_ms: 10_000,
+        });
+        assert!(!l.contains('\x1b') && !l.contains('\x07'), "{l}");
+        assert!(l.starts_with("REPLAY /tmp/a"), "{l}");
+        assert!(
+            l.ends_with(
+                "· 2026-12-05 03:00:10Z · scan 123 of 8640 (recorded 2026-12-05 02:50:00Z to 2026-12-05 03:06:40Z)"
+            ),
+            "{l}"
+        );
+    }
+
+    #[test]
+    fn host_values_not_recorded_are_unknown() {
+        let l = host_line(&HostValues::default());
+        assert_eq!(l, "Mem ? total, ? available · load ?");
+        let l = host_line(&HostValues {
+            mem_total_kb: Some(4 * 1024 * 1024),
+            mem_available_kb: Some(1024 * 1024),
+            swap_total_kb: Some(0),
+            swap_free_kb: Some(0),
+            load1_centi: Some(152),
+            oom_kills: Some(3),
+        });
+        assert!(
+            l.contains("(25%)") && l.contains("no swap") && l.contains("load 1.52"),
+            "{l}"
+        );
+        assert!(l.ends_with("3 OOM kills since boot"), "{l}");
+    }
+}
