@@ -511,6 +511,43 @@ mod tests {
     }
 
     #[test]
+    fn it_opens_before_the_last_oom_kill() {
+        let d = temp("oom");
+        let f = d.join("h.db");
+        build(&f, 5, 40, 1000, 2);
+        let mut r = Recorder::open(&f, Limits::default()).expect("reopen");
+        r.begin_run(&RunInfo {
+            interval_ms: 1000,
+            clock_ticks: 100,
+            ..RunInfo::default()
+        })
+        .expect("run");
+        // A kill between scans 20 and 21 (read at a later scan), and an
+        // older one before it.
+        let kill = |t_ms, seq| crate::store::OomEvent {
+            t_ms,
+            seq,
+            boot_id: "b".into(),
+            pid: Some(1003),
+            comm: b"p1003".to_vec(),
+            constraint: "memcg".into(),
+            ..crate::store::OomEvent::default()
+        };
+        r.record(&Frame {
+            t_ms: 1_000_000 + 40 * 1000,
+            ooms: vec![kill(1_000_000 + 20_500, 7), kill(1_000_000 + 3_000, 6)],
+            ..Frame::default()
+        })
+        .expect("record");
+        r.finish().expect("finish");
+        drop(r);
+        let p = opened(&f);
+        assert_eq!(p.scans(), 41);
+        assert_eq!(p.default_index(), 20);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn a_file_without_scans_is_said() {
         let d = temp("empty");
         let f = d.join("h.db");
