@@ -319,10 +319,19 @@ pub fn footer(
     shown: usize,
     basis: crate::analysis::top::RateBasis,
 ) -> String {
-    super::top::footer(scan, shown, basis).replace(
-        " (--sample 1s for current rates)",
-        " (the first scan of a recording run)",
-    )
+    super::top::footer(scan, shown, basis)
+        .replace(
+            " (--sample 1s for current rates)",
+            " (the first scan of a recording run)",
+        )
+        .replace(
+            "unreadable (stat refused or malformed, skipped)",
+            "unreadable (when recorded, or their values missing from the file; skipped)",
+        )
+        .replace(
+            "exited during the scan (skipped)",
+            "exited during the recorded scan (skipped)",
+        )
 }
 
 /// The header's line when a step had to load a new window of the file.

@@ -485,3 +485,100 @@ fn tui_steps(r: &Recording) {
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor shown");
 }
+
+/// A history written by the library's recorder with hostile names,
+/// command lines and a workload name (escape sequences, invalid UTF-8),
+/// and values not recorded: the replay escapes every byte, shows `?`
+/// (null) for what was not recorded, and counts a process whose RSS was
+/// not recorded as unreadable rather than showing 0.
+#[test]
+fn hostile_recording_is_escaped_and_unknown_is_not_zero() {
+    use proctor::store::write::{Limits, Recorder};
+    use proctor::store::{Frame, ProcFrame, ProcValues, RunInfo, WorkloadFrame, WorkloadKey};
+    let dir = TempDir::new("replay-hostile");
+    let file = dir.path().join("h.db");
+    let mut r = Recorder::open(&file, Limits::default()).expect("open");
+    r.begin_run(&RunInfo {
+        interval_ms: 1000,
+        clock_ticks: 100,
+        ..RunInfo::default()
+    })
+    .expect("run");
+    let evil = b"\x1b]0;owned\x07\x1b[2J\xff\xfe".to_vec();
+    let values = ProcValues {
+        state: Some(b'S'),
+        rss_kb: Some(100),
+        fds: None,
+        threads: Some(1),
+        cpu_ticks: Some(5),
+        switches: None,
+        read_bytes: None,
+        write_bytes: None,
+        fd_limit: None,
+    };
+    for s in 0..3i64 {
+        let mut no_rss = values;
+        no_rss.rss_kb = None;
+        r.record(&Frame {
+            t_ms: 1_796_439_600_000 + s * 1000,
+            processes: vec![
+                ProcFrame {
+                    pid: 4242,
+                    start_ticks: 1,
+                    ppid: 1,
+                    uid: None,
+                    comm: evil.clone(),
+                    cmdline: [evil.as_slice(), b"\0--x\0"].concat(),
+                    workload: Some(0),
+                    values,
+                    ..ProcFrame::default()
+                },
+                ProcFrame {
+                    pid: 4343,
+                    start_ticks: 2,
+                    ppid: 1,
+                    comm: b"norss".to_vec(),
+                    values: no_rss,
+                    ..ProcFrame::default()
+                },
+            ],
+            workloads: vec![WorkloadFrame {
+                key: WorkloadKey {
+                    name: String::from_utf8_lossy(&evil).into_owned(),
+                    kind: "name".into(),
+                    ..WorkloadKey::default()
+                },
+                values: None,
+            }],
+            ..Frame::default()
+        })
+        .expect("record");
+    }
+    r.finish().expect("finish");
+    drop(r);
+    let f = file.to_str().expect("path");
+    let o = proctor(&["top", "--replay", f, "--once"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        !o.stdout.contains(&0x1b) && !o.stdout.contains(&0x07),
+        "{out}"
+    );
+    assert!(out.contains("4242"), "{out}");
+    assert!(
+        !out.contains("4343"),
+        "no RSS recorded: not a row of 0 bytes\n{out}"
+    );
+    assert!(out.contains("1 unreadable"), "{out}");
+    let doc = replay_json(&file, &[]);
+    let text = doc.to_string();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    let r4242 = row(&doc, 4242).expect("row");
+    assert_eq!(r4242["rss_bytes"].as_i64(), Some(100 * 1024));
+    assert!(r4242["fds"].is_null() && r4242["uid"].is_null(), "{r4242}");
+    assert!(r4242["switches_per_second"].is_null(), "{r4242}");
+    assert!(row(&doc, 4343).is_none());
+}
