@@ -45,9 +45,20 @@ pub struct JsonReplay {
     /// at this one.
     pub started: Vec<i32>,
     pub exited: Vec<i32>,
+    /// Without `--at` and with an OOM kill recorded: the kill the scan
+    /// shown is the last one before.
+    pub before_oom_kill: Option<OomRef>,
     /// Parts of the file that could not be read back (`part: detail`).
     pub damage: Vec<String>,
     pub rows: Vec<crate::analysis::top::JsonRow>,
+}
+
+/// An OOM kill recorded: when, its victim.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OomRef {
+    pub at_ms: i64,
+    pub pid: Option<i32>,
+    pub name: crate::text::Text,
 }
 
 const DAY_MS: i64 = 86_400_000;

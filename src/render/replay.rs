@@ -357,6 +357,18 @@ pub fn not_a_time(text: &str) -> String {
     )
 }
 
+/// Why the replay opened where it did: the last OOM kill recorded.
+pub fn before_oom(k: &crate::analysis::replay::OomRef, millis: bool) -> String {
+    let victim = match k.pid {
+        Some(pid) => format!("{} ({pid})", escape_for_terminal(&k.name.0)),
+        None => escape_for_terminal(&k.name.0),
+    };
+    format!(
+        "at the last scan before the last OOM kill recorded: {victim} at {} (--at or Home/End to move)",
+        utc(k.at_ms, millis)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,11 +124,18 @@ impl Reader {
         rows.collect::<Result<Vec<_>, _>>().map_err(err(&self.path))
     }
 
-    /// The time of the last OOM kill recorded (None: none).
-    pub fn last_oom_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT max(t_ms) FROM oom_kills", [], |r| r.get(0))
-            .map_err(err(&self.path))
+    /// The last OOM kill recorded: its time, victim PID and name (None:
+    /// none).
+    #[allow(clippy::type_complexity)]
+    pub fn last_oom(&self) -> Result<Option<(i64, Option<i32>, Vec<u8>)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT t_ms, pid, comm FROM oom_kills ORDER BY t_ms DESC, seq DESC LIMIT 1")
+            .map_err(err(&self.path))?;
+        let mut rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(err(&self.path))?;
+        rows.next().transpose().map_err(err(&self.path))
     }
 
     /// Load a window. Errors here are the file's as a whole (not ours,

@@ -243,11 +243,21 @@ fn json_at_a_time(r: &Recording) {
     let want: BTreeSet<i64> = recorded.iter().map(|p| p.0).collect();
     assert_eq!(pids_of(&doc), want, "rows at {at_ms}");
     for c in [&r.big, &r.small, &r.late] {
-        assert!(
-            want.contains(&i64::from(c.pid())),
-            "{} alive at {at}",
-            c.name
-        );
+        if !want.contains(&i64::from(c.pid())) {
+            let out = Command::new("sqlite3")
+                .arg(&r.file)
+                .arg(format!(
+                    "select p.id, p.first_scan, p.last_scan, p.exited, (select t_ms from scans where id = p.last_scan) from processes p where pid = {}; select ps.scan, ps.t_ms, ps.state, ps.rss_kb from process_samples ps where pid = {};",
+                    c.pid(), c.pid()
+                ))
+                .output()
+                .expect("sqlite3");
+            panic!(
+                "{} alive at {at} ({at_ms}): {}",
+                c.name,
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
     }
     // With their recorded values.
     for (pid, rss_kb, threads, fds, comm) in &recorded {
@@ -271,7 +281,8 @@ fn json_at_a_time(r: &Recording) {
     let sizes = (rss(&r.big), rss(&r.late), rss(&r.small));
     assert!(
         sizes.0 > 48 * mib && sizes.1 > 24 * mib && sizes.2 > 12 * mib,
-        "{sizes:?}: {doc}"
+        "{sizes:?}: {}",
+        row(&doc, r.small.pid()).expect("small")
     );
     assert!(rss(&r.big) > rss(&r.late) && rss(&r.late) > rss(&r.small));
     let fds = |c: &Child| {
@@ -581,4 +592,73 @@ fn hostile_recording_is_escaped_and_unknown_is_not_zero() {
     assert!(r4242["fds"].is_null() && r4242["uid"].is_null(), "{r4242}");
     assert!(r4242["switches_per_second"].is_null(), "{r4242}");
     assert!(row(&doc, 4343).is_none());
+}
+
+/// The post-mortem: a child grows in a memory cgroup of its own until the
+/// OOM killer ends it, while the recorder runs; `top --replay FILE`
+/// without `--at` opens at the last scan before that kill, with the
+/// victim in the table at its last recorded size, and says why it opened
+/// there.
+#[test]
+fn replay_opens_before_the_last_oom_kill() {
+    use crate::common::{MemCgroupV1, require};
+    if !require(
+        "a readable /dev/kmsg",
+        std::fs::File::open("/dev/kmsg").is_ok(),
+    ) {
+        return;
+    }
+    let Some(cg) = MemCgroupV1::new("replayoom", 48 << 20) else {
+        return;
+    };
+    let dir = TempDir::new("replay-oom");
+    let file = dir.path().join("h.db");
+    let mut rec = record(&file);
+    wait_recorded(&file, "the first scans", |d| d["scan"].as_i64() >= Some(2));
+    // 1 MiB every 20 ms until killed (bounded: it gives up at 4 GiB).
+    let mut victim = Reaped::spawn(
+        Command::new("sh")
+            .args(["-c", "echo $$ > \"$0\" && exec python3 -c \"$1\""])
+            .arg(cg.procs())
+            .arg(
+                "import time\na = []\nfor _ in range(4096):\n    \
+                 a.append(bytearray(1 << 20))\n    time.sleep(0.02)\n",
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let pid = victim.pid();
+    let status = wait_exit(&mut victim.0, Duration::from_secs(60), "the OOM victim");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "killed by the OOM killer");
+    let f = file.to_str().expect("path").to_string();
+    let mut doc = serde_json::Value::Null;
+    // The recorder reads the kill from the kernel log at its next scans.
+    wait_until("the kill recorded", RECORD, || {
+        let o = proctor(&["top", "--replay", &f, "--once", "--json"]);
+        doc = json(&o);
+        doc["before_oom_kill"]["pid"].as_i64() == Some(i64::from(pid))
+    });
+    if let Some(p) = rustix::process::Pid::from_raw(rec.pid()) {
+        let _ = rustix::process::kill_process(p, rustix::process::Signal::TERM);
+    }
+    wait_exit(&mut rec.0, Duration::from_secs(30), "proctor record");
+    // Another test's kill may come later; this one's view is asked at
+    // its own time if so.
+    let kill_ms = doc["before_oom_kill"]["at_ms"].as_i64().expect("at_ms");
+    assert!(doc["at_ms"].as_i64().expect("at") < kill_ms, "{doc}");
+    let v = row(&doc, pid).unwrap_or_else(|| panic!("the victim in the table: {doc}"));
+    assert!(
+        v["rss_bytes"].as_i64().expect("rss") > 8 << 20,
+        "its last recorded size: {v}"
+    );
+    let o = proctor(&["top", "--replay", &f, "--once"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out.lines().nth(1).expect("second line");
+    assert!(
+        line.starts_with("at the last scan before the last OOM kill recorded: ")
+            || line.contains("OOM kill"),
+        "{out}"
+    );
 }

@@ -16,7 +16,7 @@ pub use player::{Moment, Player};
 
 use std::path::PathBuf;
 
-use crate::analysis::replay::JsonReplay;
+use crate::analysis::replay::{JsonReplay, OomRef};
 use crate::analysis::top::{self as model, JsonRow, RateBasis};
 use crate::cmd::context::{Ctx, Output};
 use crate::error::{CliError, ExitCode};
@@ -34,20 +34,32 @@ pub struct Replay {
     pub at: Option<TimeSpec>,
 }
 
-/// Open the file and find the position to show first.
-pub fn open(r: &Replay) -> Result<(Player, usize), CliError> {
-    let p = Player::open(&r.path).map_err(player_error)?;
-    let i = match r.at {
-        None => p.default_index(),
-        Some(t) => p.index_at(t.resolve(p.span().1)).map_err(|e| match e {
-            player::PlayerError::Outside(at, first, last) => {
-                CliError::new(render::replay::outside(p.path(), at, first, last))
-                    .hint(render::replay::outside_hint())
-            }
-            e => player_error(e),
-        })?,
+/// Open the file and find the position to show first, with the OOM kill
+/// that chose it (no `--at`).
+pub fn open(r: &Replay) -> Result<(Player, usize, Option<OomRef>), CliError> {
+    let mut p = Player::open(&r.path).map_err(player_error)?;
+    let (i, kill) = match r.at {
+        None => {
+            let (i, k) = p.default_index();
+            let kill = k.map(|(at_ms, pid, name)| OomRef {
+                at_ms,
+                pid,
+                name: crate::text::Text(name),
+            });
+            (i, kill)
+        }
+        Some(t) => p
+            .index_at(t.resolve(p.span().1))
+            .map(|i| (i, None))
+            .map_err(|e| match e {
+                player::PlayerError::Outside(at, first, last) => {
+                    CliError::new(render::replay::outside(p.path(), at, first, last))
+                        .hint(render::replay::outside_hint())
+                }
+                e => player_error(e),
+            })?,
     };
-    Ok((p, i))
+    Ok((p, i, kill))
 }
 
 fn player_error(e: player::PlayerError) -> CliError {
@@ -64,7 +76,7 @@ fn player_error(e: player::PlayerError) -> CliError {
 
 /// One table (or JSON document) at the asked scan.
 pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
-    let (mut p, i) = open(r)?;
+    let (mut p, i, kill) = open(r)?;
     let m = p.show(i);
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&m.cur, m.prev.as_ref(), m.ticks, |u| {
@@ -99,6 +111,7 @@ pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
             },
             started: m.started.iter().map(|s| s.0).collect(),
             exited: m.exited.iter().map(|s| s.0).collect(),
+            before_oom_kill: kill,
             damage: m.damage.iter().map(|(p, d)| format!("{p}: {d}")).collect(),
             rows: ordered.iter().map(|r| JsonRow::new(r, basis)).collect(),
         };
@@ -117,6 +130,10 @@ pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
     };
     let mut s = render::replay::position_line(&pos);
     s.push('\n');
+    if let Some(k) = &kill {
+        s.push_str(&render::replay::before_oom(k, m.interval_ms < 1000));
+        s.push('\n');
+    }
     if let Some(d) = render::replay::damage_line(&m.damage) {
         s.push_str(&ctx.palette.warning(&d));
         s.push('\n');

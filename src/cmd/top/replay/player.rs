@@ -17,6 +17,11 @@ use crate::store::{History, HostValues, ProcMetric, ProcessHistory, RunInfo, Sto
 /// nothing (one minute each way at the default 10 s interval).
 const HALF_WINDOW: usize = 30;
 
+/// How far before and after an OOM kill's logged time its victim's last
+/// sighting is looked for.
+const VICTIM_BEFORE_MS: i64 = 60_000;
+const VICTIM_AFTER_MS: i64 = 2_000;
+
 /// What is shown at one position.
 pub struct Moment {
     pub cur: Scan,
@@ -56,6 +61,9 @@ pub struct Player {
     /// The monotonic time scans are placed on (`Scan::taken` is an Instant).
     base: Instant,
 }
+
+/// An OOM kill recorded: its time (Unix ms), victim PID and name.
+pub type Kill = (i64, Option<i32>, Vec<u8>);
 
 /// Why a position cannot be shown.
 pub enum PlayerError {
@@ -116,17 +124,40 @@ impl Player {
         Ok(n.saturating_sub(1))
     }
 
-    /// The default position: the last scan before the last OOM kill
-    /// recorded (the victim still in the table), else the last scan.
-    pub fn default_index(&self) -> usize {
+    /// The default position: the victim's last scan before the last OOM
+    /// kill recorded (the victim still in the table), with that kill
+    /// (time, PID, name); else the last scan.
+    pub fn default_index(&mut self) -> (usize, Option<Kill>) {
         let last = self.times.len() - 1;
-        match self.reader.last_oom_ms() {
-            Ok(Some(t)) if t >= self.times[0].1 => {
-                let n = self.times.partition_point(|s| s.1 < t);
-                n.saturating_sub(1).min(last)
-            }
-            _ => last,
-        }
+        let k = match self.reader.last_oom() {
+            Ok(Some(k)) if k.0 > self.times[0].1 => k,
+            _ => return (last, None),
+        };
+        let guess = self
+            .times
+            .partition_point(|s| s.1 < k.0)
+            .saturating_sub(1)
+            .min(last);
+        (self.victim_last_seen(&k, guess).unwrap_or(guess), Some(k))
+    }
+
+    /// The last scan the kill's victim was seen alive at, near the kill:
+    /// the kill's time comes from the kernel log's time since boot and a
+    /// boot time in whole seconds, so it can be a second off the scans'.
+    fn victim_last_seen(&mut self, k: &Kill, guess: usize) -> Option<usize> {
+        let pid = k.1?;
+        self.load_around(guess);
+        let h = &self.loaded.as_ref()?.h;
+        let near = |t: i64| t >= k.0.saturating_sub(VICTIM_BEFORE_MS) && t <= k.0 + VICTIM_AFTER_MS;
+        let id = h
+            .processes
+            .iter()
+            .filter(|p| p.pid == pid && p.exited)
+            .filter_map(|p| h.scans.get(p.last as usize))
+            .filter(|s| near(s.t_ms))
+            .max_by_key(|s| s.t_ms)?
+            .id;
+        self.times.binary_search_by_key(&id, |s| s.0).ok()
     }
 
     /// The position `delta` scans away, within the recording.
@@ -468,7 +499,7 @@ mod tests {
         assert_eq!(p.scans(), 100);
         assert_eq!(p.span(), (1_000_000, 1_000_000 + 99 * 10_000));
         // No OOM kill recorded: the end.
-        assert_eq!(p.default_index(), 99);
+        assert_eq!(p.default_index(), (99, None));
         let m = p.show(50);
         assert_eq!(m.t_ms, 1_000_000 + 50 * 10_000);
         assert_eq!(m.cur.rows.len(), 20);
@@ -541,9 +572,28 @@ mod tests {
         .expect("record");
         r.finish().expect("finish");
         drop(r);
-        let p = opened(&f);
+        let mut p = opened(&f);
         assert_eq!(p.scans(), 41);
-        assert_eq!(p.default_index(), 20);
+        // Its victim (1003) lived on to scan 29: too far from the kill to
+        // be it; the last scan before the kill's time.
+        assert_eq!(p.default_index().0, 20);
+        assert_eq!(p.default_index().1.map(|k| k.0), Some(1_000_000 + 20_500));
+        drop(p);
+        // A kill logged at 28.5 s of process 1003, last seen at scan 29
+        // (29 s): the logged time is a second off the scans' clock at
+        // worst, and the victim's last scan is shown.
+        let mut r = Recorder::open(&f, Limits::default()).expect("reopen");
+        r.begin_run(&RunInfo::default()).expect("run");
+        r.record(&Frame {
+            t_ms: 1_000_000 + 41 * 1000,
+            ooms: vec![kill(1_000_000 + 28_500, 8)],
+            ..Frame::default()
+        })
+        .expect("record");
+        r.finish().expect("finish");
+        drop(r);
+        let mut p = opened(&f);
+        assert_eq!(p.default_index().0, 29);
         let _ = std::fs::remove_dir_all(&d);
     }
 
@@ -579,7 +629,7 @@ mod tests {
         }
         let t = Instant::now();
         let mut p = opened(&f);
-        let i = p.default_index();
+        let i = p.default_index().0;
         p.show(i);
         eprintln!("open and first scan: {:?}", t.elapsed());
         let mut worst = Duration::ZERO;

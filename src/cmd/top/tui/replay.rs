@@ -55,7 +55,7 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
     let interrupted = crate::cmd::context::interrupt_flag();
     // The file is opened and the first scan read before the terminal is
     // set up, so that a bad file or --at is a plain error.
-    let (player, i) = rp::open(r)?;
+    let (player, i, kill) = rp::open(r)?;
     let (to_ui, from_threads) = std::sync::mpsc::channel();
     // No collector: its control channel leads nowhere.
     let (control, _) = std::sync::mpsc::channel();
@@ -110,6 +110,11 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         note: None,
     }));
     app.goto(i);
+    // Why it opened here, until the first step.
+    if let (Some(st), Some(k)) = (app.replay.as_mut(), &kill) {
+        let millis = st.interval_ms > 0 && st.interval_ms < 1000;
+        st.note = Some(crate::render::replay::before_oom(k, millis));
+    }
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))
             .hint("use `proctor top --replay FILE --once` for a plain table")
