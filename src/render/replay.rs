@@ -301,7 +301,7 @@ pub fn outside(path: &Path, at: i64, first: i64, last: i64) -> String {
 }
 
 pub fn outside_hint() -> &'static str {
-    "give --at within the recording: e.g. 5m (before its end), a UTC time between the two, or leave --at out for its end"
+    "give --at within the recording: e.g. 5m (before its end) or a UTC time between the two; without --at it opens at its end (or just before the last OOM kill recorded)"
 }
 
 pub fn empty(path: &Path) -> String {
