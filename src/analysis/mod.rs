@@ -16,6 +16,7 @@ pub mod names;
 pub mod net;
 pub mod oom;
 pub mod report;
+pub mod replay;
 pub mod secrets;
 pub mod serve;
 pub mod threads;

@@ -527,6 +527,12 @@ pub struct TopArgs {
     /// Time between refreshes of the interactive view (10ms to 1h)
     #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: std::time::Duration,
+    /// Show a recording of `proctor record` instead of the live host (keys t/T step through time)
+    #[arg(long, value_name = "FILE", conflicts_with = "sample")]
+    pub replay: Option<std::path::PathBuf>,
+    /// --replay: the time to show (default: just before the last OOM kill recorded, else the end): 5m before the end, '2026-12-05 03:00' (UTC) or @UNIX
+    #[arg(long, value_name = "TIME", requires = "replay", value_parser = parse_time, allow_hyphen_values = true)]
+    pub at: Option<crate::store::read::TimeSpec>,
 }
 
 /// `--limit`: a positive whole number, said plainly when it is not.

@@ -77,6 +77,10 @@ impl Settings {
                 tree: a.tree,
                 sample: a.sample,
                 interval: a.interval,
+                replay: a
+                    .replay
+                    .clone()
+                    .map(|path| cmd::top::replay::Replay { path, at: a.at }),
             }),
             Command::Doctor(a) => Settings::Doctor(cmd::doctor::Settings {
                 sample: a.sample,

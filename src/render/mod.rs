@@ -11,6 +11,7 @@ pub mod oom;
 pub mod plot;
 pub mod record;
 pub mod report;
+pub mod replay;
 pub mod serve_http;
 pub mod style;
 pub mod table;

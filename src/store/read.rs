@@ -140,6 +140,20 @@ impl Reader {
         rows.collect::<Result<Vec<_>, _>>().map_err(err(&self.path))
     }
 
+    /// The last OOM kill recorded: its time, victim PID and name (None:
+    /// none).
+    #[allow(clippy::type_complexity)]
+    pub fn last_oom(&self) -> Result<Option<(i64, Option<i32>, Vec<u8>)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT t_ms, pid, comm FROM oom_kills ORDER BY t_ms DESC, seq DESC LIMIT 1")
+            .map_err(err(&self.path))?;
+        let mut rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(err(&self.path))?;
+        rows.next().transpose().map_err(err(&self.path))
+    }
+
     /// Load a window. Errors here are the file's as a whole (not ours,
     /// newer); a table that cannot be read whole is damage in the result.
     pub fn load(&self, w: &Window) -> History {

@@ -46,6 +46,8 @@
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
 //! - `report`: `proctor report` on a live recording (a leak found with its rate, a steady child not), a synthetic history (snapshot, selection, hostile names) and damaged copies of it.
+//! - `replay`: `top --replay` on a live recording (children started and
+//!   ended during it): `--json` at a time against the file, and stepping in tmux.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
@@ -100,6 +102,7 @@ mod oom;
 mod plot;
 mod prometheus_e2e;
 mod report;
+mod replay;
 mod review;
 mod serve;
 mod serve_http;

@@ -3,6 +3,7 @@
 //! terminal, the interactive view ([`tui`]).
 
 pub mod once;
+pub mod replay;
 pub mod tui;
 
 use std::io::IsTerminal;
@@ -28,10 +29,18 @@ pub struct Settings {
     pub sample: Option<std::time::Duration>,
     /// Time between refreshes of the interactive view.
     pub interval: std::time::Duration,
+    /// `--replay FILE [--at TIME]`: a recording instead of /proc.
+    pub replay: Option<replay::Replay>,
 }
 
 pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let interactive = !a.once && !ctx.json && std::io::stdout().is_terminal();
+    if let Some(r) = &a.replay {
+        if interactive {
+            return tui::run_replay(ctx, a, r);
+        }
+        return replay::once(ctx, a, r);
+    }
     if interactive {
         return tui::run(ctx, a);
     }

@@ -44,6 +44,10 @@ pub struct App<'c> {
     pub me: Option<i32>,
     /// To the collector (pause).
     pub control: Sender<Control>,
+    /// Clock ticks per second of the host the scans are from.
+    pub ticks: u64,
+    /// `--replay`: the recording shown instead of /proc.
+    pub replay: Option<Box<super::replay::ReplayState>>,
 }
 
 /// What the user chose and where the view is: apart from the data so a

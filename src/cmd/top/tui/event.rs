@@ -60,6 +60,9 @@ impl App<'_> {
             PanelKey::Done => return None,
             PanelKey::ToTable => {}
         }
+        if self.key_replay(k) {
+            return None;
+        }
         self.key_table(k)
     }
 

@@ -18,7 +18,10 @@ mod app;
 mod collect;
 mod event;
 mod panels;
+mod replay;
 mod view;
+
+pub use replay::run_replay;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,6 +103,8 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         reveal: ctx.reveal,
         me: ctx.fs.own_pid_in_root(),
         control,
+        ticks: crate::reader::clock_ticks(),
+        replay: None,
     };
     let mut terminal = ratatui::try_init().map_err(|e| {
         CliError::new(format!("cannot start the interactive view: {e}"))

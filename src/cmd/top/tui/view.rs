@@ -49,6 +49,9 @@ impl App<'_> {
     /// The host lines, then what the table leaves out (hidepid), then the
     /// real refresh period when the scans do not keep up with the interval.
     fn head_lines(&self) -> Vec<Line<'static>> {
+        if let Some(lines) = self.replay_lines() {
+            return lines;
+        }
         let mut lines: Vec<Line<'static>> = host_line(&self.host, &self.cur, Palette { on: false })
             .into_iter()
             .map(Line::from)
@@ -72,6 +75,8 @@ impl App<'_> {
 
     /// The status line, the table and the open panel.
     fn draw_body(&mut self, f: &mut Frame<'_>, status: Rect, body: Rect) {
+        let started = self.started_pids();
+        let replaying = self.replay.is_some();
         let App {
             cur,
             prev,
@@ -79,12 +84,12 @@ impl App<'_> {
             v,
             reveal,
             me,
+            ticks,
             ..
         } = self;
-        let (mut rows, basis) =
-            model::rows(cur, prev.as_ref(), crate::reader::clock_ticks(), |u| {
-                users.get(u).map(<[u8]>::to_vec)
-            });
+        let (mut rows, basis) = model::rows(cur, prev.as_ref(), *ticks, |u| {
+            users.get(u).map(<[u8]>::to_vec)
+        });
         if *reveal {
             model::reveal(&mut rows);
         }
@@ -96,10 +101,14 @@ impl App<'_> {
         let (ordered, depth) = super::super::arrange(&rows, v.tree, None);
         v.follow_selection(ordered.iter().map(|r| r.scan.pid).collect());
 
-        f.render_widget(
-            Paragraph::new(v.status_line(cur, basis, ordered.len())),
-            status,
-        );
+        let mut line = v.status_line(cur, basis, ordered.len());
+        if replaying {
+            line.spans.insert(
+                line.spans.len() - 1,
+                crate::render::replay::status_keys().into(),
+            );
+        }
+        f.render_widget(Paragraph::new(line), status);
 
         let (table_area, panel_area) = match v.panel {
             Panel::Watch(_) => {
@@ -109,10 +118,10 @@ impl App<'_> {
             }
             _ => (body, None),
         };
-        v.draw_table(f, table_area, &ordered, &depth);
+        v.draw_table(f, table_area, &ordered, &depth, &started);
         match &v.panel {
             Panel::None => {}
-            Panel::Help => draw_help(f, body),
+            Panel::Help => draw_help(f, body, replaying),
             Panel::Inspect {
                 title,
                 lines,
@@ -192,6 +201,7 @@ impl View {
         area: Rect,
         ordered: &[&TopRow<'_>],
         depth: &[usize],
+        started: &[i32],
     ) {
         // Rows visible below the header line.
         let height = usize::from(area.height.saturating_sub(1)).max(1);
@@ -256,6 +266,9 @@ impl View {
                     row.style(Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD))
                 } else if r.fd_percent.is_some_and(|p| p >= 80.0) || r.scan.state == b'Z' {
                     row.style(Style::default().yellow())
+                } else if started.contains(&r.scan.pid) {
+                    // A replay: started at the shown scan.
+                    row.style(Style::default().green())
                 } else {
                     row
                 }
@@ -334,10 +347,15 @@ const HELP: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
 ];
 
-fn draw_help(f: &mut Frame<'_>, area: Rect) {
+fn draw_help(f: &mut Frame<'_>, area: Rect, replay: bool) {
     let r = inset(area, 4, 1);
     f.render_widget(Clear, r);
-    let mut lines: Vec<Line<'_>> = HELP
+    let keys = if replay {
+        crate::render::replay::KEYS
+    } else {
+        HELP
+    };
+    let mut lines: Vec<Line<'_>> = keys
         .iter()
         .map(|(k, d)| Line::from(vec![Span::raw(format!("{k:<24}")).bold(), Span::raw(*d)]))
         .collect();
