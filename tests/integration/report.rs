@@ -518,8 +518,15 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     let o = report(&file, &["--json"]);
     assert_eq!(code(&o), Some(1), "{}{}", stdout(&o), stderr(&o));
     let v = json(&o);
+    // 120 scans on an idle host; a loaded one scans late (fewer), which
+    // the rate does not depend on (points are fed at their scan times).
     assert!(
-        v["window"]["scans"].as_u64().unwrap() >= 100,
+        v["window"]["scans"].as_u64().unwrap() >= 30,
+        "{}",
+        v["window"]
+    );
+    assert!(
+        v["window"]["seconds"].as_f64().unwrap() >= 25.0,
         "{}",
         v["window"]
     );

@@ -98,10 +98,25 @@ pub fn load(s: &Settings) -> Result<Loaded, CliError> {
 fn check_integrity(reader: &Reader, h: &mut History) {
     match reader.integrity() {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => {}
-        Ok(lines) => h.damage.push(Damage {
-            part: "integrity".into(),
-            detail: lines.join("; "),
-        }),
+        Ok(lines) => {
+            // The first problem, and how many more (at most 20 are asked).
+            // SQLite may put several in one row, a line each.
+            let problems: Vec<&str> = lines
+                .iter()
+                .flat_map(|l| l.lines())
+                .filter(|l| !l.starts_with("***") && !l.trim().is_empty())
+                .collect();
+            let mut detail = problems
+                .first()
+                .map_or_else(|| lines.join(" "), |l| (*l).to_string());
+            if problems.len() > 1 {
+                detail = format!("{detail} (+{} more)", problems.len() - 1);
+            }
+            h.damage.push(Damage {
+                part: "integrity".into(),
+                detail,
+            });
+        }
         Err(e) => h.damage.push(Damage {
             part: "integrity".into(),
             detail: match e {
