@@ -296,6 +296,9 @@ fn the_synthetic_history_in_json_and_selected() {
     build(&file, true, 0);
     let all = report(&file, &["--json"]);
     assert_eq!(code(&all), Some(1), "{}", stderr(&all));
+    // Hostile names are escaped in JSON too (never a raw control byte).
+    assert!(!all.stdout.iter().any(|&b| b == 0x1b || b == 0x07));
+    assert!(stdout(&all).contains(r"evil\u001b[31mred\u0007"), "{}", stdout(&all));
     let v = json(&all);
     let leaks = leak_subjects(&v);
     assert!(
