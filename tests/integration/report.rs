@@ -271,6 +271,12 @@ fn snapshot_of_a_synthetic_history() {
     // Nothing a process named reaches the terminal raw.
     assert!(!stdout(&o).contains('\u{1b}') && !stdout(&o).contains('\u{7}'));
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    // The JSON's field names are pinned too (scripts read them).
+    let o = report(&file, &["--json"]);
+    insta::assert_snapshot!(
+        "report_synthetic__json",
+        stdout(&o).replace(temp_str(&dir), "[DIR]")
+    );
 }
 
 fn leak_subjects(v: &Value) -> Vec<(String, Value, String)> {
@@ -298,7 +304,11 @@ fn the_synthetic_history_in_json_and_selected() {
     assert_eq!(code(&all), Some(1), "{}", stderr(&all));
     // Hostile names are escaped in JSON too (never a raw control byte).
     assert!(!all.stdout.iter().any(|&b| b == 0x1b || b == 0x07));
-    assert!(stdout(&all).contains(r"evil\u001b[31mred\u0007"), "{}", stdout(&all));
+    assert!(
+        stdout(&all).contains(r"evil\u001b[31mred\u0007"),
+        "{}",
+        stdout(&all)
+    );
     let v = json(&all);
     let leaks = leak_subjects(&v);
     assert!(
