@@ -41,7 +41,7 @@
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
-//! - `report`: `proctor report` on a live recording (a leak found with its rate, a steady child not), a synthetic history (snapshot, selection, hostile names) and damaged copies of it.
+//! - `report`: `proctor report` on a live recording (descriptor and memory leaks found with their rates, a steady child not), a synthetic history (snapshot, selection, hostile names) and damaged copies of it.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.

@@ -1,6 +1,6 @@
-//! `proctor report` on histories: a live recording of a leaking and a
-//! steady child (`proctor record` at 250 ms for 30 s, each child in a
-//! memory cgroup of its own), a deterministic history written through
+//! `proctor report` on histories: a live recording of two leaking
+//! children (descriptors, memory) and a steady one (`proctor record` at
+//! 250 ms for 30 s, each child in a memory cgroup of its own), a deterministic history written through
 //! `store::write::Recorder` from synthetic frames (the snapshot of the
 //! text report; `--since`, `--until`, `--pid`, `--workload`; hostile
 //! names), and damaged copies of it (truncated, pages overwritten): read
@@ -489,16 +489,20 @@ fn demo_child(cg: &CgroupV1, scenario: &str) -> Reaped {
 }
 
 #[test]
-fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
+fn live_leaks_are_found_with_their_rates_and_a_steady_child_is_not() {
     let Some(leak_cg) = CgroupV1::new("memory", "report-leak", &[]) else {
         return;
     };
     let Some(steady_cg) = CgroupV1::new("memory", "report-steady", &[]) else {
         return;
     };
+    let Some(mem_cg) = CgroupV1::new("memory", "report-memleak", &[]) else {
+        return;
+    };
     let leaky = demo_child(&leak_cg, "fd-leak");
     let steady = demo_child(&steady_cg, "steady");
-    for c in [&leaky, &steady] {
+    let grower = demo_child(&mem_cg, "memory-leak");
+    for c in [&leaky, &steady, &grower] {
         let pid = c.pid();
         wait_until("the demo child execs", Duration::from_secs(10), || {
             std::fs::read(format!("/proc/{pid}/cmdline"))
@@ -507,7 +511,11 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     }
     let dir = TempDir::new("report-live");
     let file = dir.path().join("h.db");
-    let (lp, sp) = (leaky.pid().to_string(), steady.pid().to_string());
+    let (lp, sp, mp) = (
+        leaky.pid().to_string(),
+        steady.pid().to_string(),
+        grower.pid().to_string(),
+    );
     let mut rec = without_overrides(Command::new(bin()).args([
         "record",
         "-o",
@@ -518,6 +526,7 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
         "30s",
         &lp,
         &sp,
+        &mp,
     ]))
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
@@ -526,7 +535,7 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     .expect("spawn record");
     let o = output_within(&mut rec, Duration::from_secs(90), "record");
     assert_eq!(code(&o), Some(0), "record: {}", stderr(&o));
-    drop((leaky, steady));
+    drop((leaky, steady, grower));
 
     let o = report(&file, &["--json"]);
     assert_eq!(code(&o), Some(1), "{}{}", stdout(&o), stderr(&o));
@@ -554,6 +563,20 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     let rate = found[0]["rate_per_second"].as_f64().unwrap();
     assert!((rate - 5.0).abs() <= 5.0 * 0.25, "rate {rate}");
     assert!(found[0]["limit"]["seconds_to_limit"].as_f64().unwrap() > 0.0);
+    // The memory child grows 4 MiB a second.
+    let rss: Vec<&Value> = leaks
+        .iter()
+        .filter(|l| l["subject"]["pid"].as_i64() == mp.parse().ok() && l["metric"] == "rss")
+        .collect();
+    assert_eq!(rss.len(), 1, "{leaks:?}");
+    assert_eq!(rss[0]["verdict"], "leak");
+    assert_eq!(rss[0]["unit"], "bytes");
+    let rate = rss[0]["rate_per_second"].as_f64().unwrap();
+    let true_rate = 4.0 * 1_048_576.0;
+    assert!(
+        (rate - true_rate).abs() <= true_rate * 0.25,
+        "rss rate {rate}"
+    );
     for l in leaks.iter().chain(v["rising"].as_array().unwrap()) {
         assert_ne!(
             l["subject"]["pid"].as_i64(),
