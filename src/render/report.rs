@@ -880,6 +880,15 @@ pub fn empty_window(since: i64, until: i64, first: i64, last: i64) -> CliError {
     ))
 }
 
+pub fn reversed_window(since: i64, until: i64) -> CliError {
+    CliError::new(format!(
+        "--since ({}) is after --until ({})",
+        utc(since),
+        utc(until)
+    ))
+    .hint("a duration counts back from the end of the recording: --since 3h --until 2h is the hour before the last two")
+}
+
 pub fn no_such_pid(pid: i32) -> CliError {
     CliError::new(format!(
         "no process with PID {pid} was recorded in the window"

@@ -395,6 +395,7 @@ fn the_synthetic_history_in_json_and_selected() {
             "no scan recorded between",
         ),
         (&["--pid", "99999"][..], "no process with PID 99999"),
+        (&["--since", "2m", "--until", "3m"][..], "is after --until"),
         (
             &["--workload", "nosuch"][..],
             "no process of a workload matching",

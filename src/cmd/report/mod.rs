@@ -45,7 +45,7 @@ pub fn load(s: &Settings) -> Result<Loaded, CliError> {
     let until = s.until.map(|t| t.resolve(last));
     if let (Some(a), Some(b)) = (since, until) {
         if a > b {
-            return Err(crate::render::report::empty_window(a, b, first, last));
+            return Err(crate::render::report::reversed_window(a, b));
         }
     }
     let window = Window {
