@@ -337,6 +337,18 @@ pub fn judge(h: &History, asked: Asked, scan_times: &[i64]) -> Report {
     if h.scans.is_empty() {
         return r;
     }
+    // A damaged (or hand-made) file may hold a life that ends before it
+    // starts, or past the scans read: left out, never an index panic.
+    let owned;
+    let h = if h.processes.iter().all(|p| sane(h, p)) {
+        h
+    } else {
+        owned = History {
+            processes: h.processes.iter().filter(|p| sane(h, p)).cloned().collect(),
+            ..h.clone()
+        };
+        &owned
+    };
     let ctx = Ctx::new(h);
     let (mut leaks, nj) = judge_processes(&ctx);
     leaks.extend(judge_workloads(&ctx));
@@ -365,6 +377,12 @@ pub fn judge(h: &History, asked: Asked, scan_times: &[i64]) -> Report {
     r.top = Resource::ALL.iter().map(|&res| top(&ctx, res)).collect();
     r.churn = churn(&ctx, scan_times);
     r
+}
+
+fn sane(h: &History, p: &ProcessHistory) -> bool {
+    p.first <= p.last
+        && (p.last as usize) < h.scans.len()
+        && p.series.len() == ProcMetric::ALL.len()
 }
 
 /// A kill of the selection: the PID asked, or a process or cgroup of
@@ -615,7 +633,7 @@ fn judge_processes(ctx: &Ctx) -> (Vec<Leak>, NotJudged) {
     let mut nj = NotJudged::default();
     let mut unreadable: BTreeMap<Metric, usize> = BTreeMap::new();
     for p in &ctx.h.processes {
-        let lived = (p.last - p.first + 1) as usize;
+        let lived = p.last.saturating_sub(p.first) as usize + 1;
         for (metric, pm, scale) in PROCESS_METRICS {
             if lived < MIN_SAMPLES {
                 nj.too_short += 1;
@@ -1450,6 +1468,26 @@ mod tests {
         // No CPU reading: not ranked at all (never as 0 s).
         let cpu = r.top.iter().find(|t| t.resource == Resource::Cpu).unwrap();
         assert!(cpu.consumers.is_empty());
+    }
+
+    #[test]
+    fn a_life_out_of_the_scans_is_left_out_not_a_panic() {
+        let mut h = history(10, 1000);
+        h.processes.push(process(90, "ok", 0, 9, steady));
+        let mut bad = process(91, "backwards", 0, 9, steady);
+        (bad.first, bad.last) = (8, 3);
+        h.processes.push(bad);
+        let mut past = process(92, "past", 0, 9, steady);
+        past.last = 40;
+        h.processes.push(past);
+        let mut short = process(93, "short", 0, 9, steady);
+        short.series.truncate(2);
+        h.processes.push(short);
+        let r = judge(&h, Asked::default(), &[]);
+        assert_eq!(r.header.processes, 4);
+        let fds = r.top.iter().find(|t| t.resource == Resource::Fds).unwrap();
+        let pids: Vec<i32> = fds.consumers.iter().map(|c| c.proc.pid).collect();
+        assert_eq!(pids, [90]);
     }
 
     #[test]

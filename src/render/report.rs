@@ -285,13 +285,13 @@ fn header_lines(s: &mut String, file: &str, h: &Header, r: &Report, p: &Palette)
         );
     }
     for d in &r.damage {
-        let _ = writeln!(
-            s,
-            "{} {}: {}",
-            p.warning("could not read"),
-            esc(d.part.as_bytes()),
-            esc(d.detail.as_bytes())
-        );
+        let what = match d.part.as_str() {
+            "file" => "could not read the whole file (shorter than its header says: truncated)"
+                .to_string(),
+            "integrity" => "integrity check found damage".to_string(),
+            other => format!("could not read table {}", esc(other.as_bytes())),
+        };
+        let _ = writeln!(s, "{}: {}", p.warning(&what), esc(d.detail.as_bytes()));
     }
     if !r.damage.is_empty() {
         let _ = writeln!(
@@ -590,6 +590,9 @@ pub fn text(file: &Path, r: &Report, p: &Palette) -> String {
     if r.ooms.is_empty() {
         let _ = writeln!(s, "none recorded in the window");
     }
+    for k in &r.ooms {
+        oom_lines(&mut s, k, &clock, p, &f);
+    }
     if r.ooms_before > 0 {
         let _ = writeln!(
             s,
@@ -599,9 +602,6 @@ pub fn text(file: &Path, r: &Report, p: &Palette) -> String {
                 r.ooms_before
             ))
         );
-    }
-    for k in &r.ooms {
-        oom_lines(&mut s, k, &clock, p, &f);
     }
     top_section(&mut s, &r.top, p);
     churn_section(&mut s, &r.churn, &clock, p);
@@ -878,6 +878,15 @@ pub fn empty_window(since: i64, until: i64, first: i64, last: i64) -> CliError {
         utc(first),
         utc(last)
     ))
+}
+
+pub fn reversed_window(since: i64, until: i64) -> CliError {
+    CliError::new(format!(
+        "--since ({}) is after --until ({})",
+        utc(since),
+        utc(until)
+    ))
+    .hint("a duration counts back from the end of the recording: --since 3h --until 2h is the hour before the last two")
 }
 
 pub fn no_such_pid(pid: i32) -> CliError {

@@ -45,7 +45,11 @@
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
-//! - `report`: `proctor report` on a live recording (a leak found with its rate, a steady child not), a synthetic history (snapshot, selection, hostile names) and damaged copies of it.
+//! - `report`: `proctor report` on a live recording (descriptor and memory
+//!   leaks found with their rates, a steady child not), a synthetic history
+//!   (snapshot, selection, hostile names) and damaged copies of it.
+//! - `report_outputs`: `report --plot` (SVG parsed, PNG decoded) and
+//!   `--format csv|openmetrics` (parsed back, backfilled by promtool).
 //! - `replay`: `top --replay` on a live recording (children started and
 //!   ended during it): `--json` at a time against the file, and stepping in tmux.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
@@ -102,6 +106,7 @@ mod oom;
 mod plot;
 mod prometheus_e2e;
 mod report;
+mod report_outputs;
 mod replay;
 mod review;
 mod serve;

@@ -1,6 +1,6 @@
-//! `proctor report` on histories: a live recording of a leaking and a
-//! steady child (`proctor record` at 250 ms for 30 s, each child in a
-//! memory cgroup of its own), a deterministic history written through
+//! `proctor report` on histories: a live recording of two leaking
+//! children (descriptors, memory) and a steady one (`proctor record` at
+//! 250 ms for 30 s, each child in a memory cgroup of its own), a deterministic history written through
 //! `store::write::Recorder` from synthetic frames (the snapshot of the
 //! text report; `--since`, `--until`, `--pid`, `--workload`; hostile
 //! names), and damaged copies of it (truncated, pages overwritten): read
@@ -271,6 +271,12 @@ fn snapshot_of_a_synthetic_history() {
     // Nothing a process named reaches the terminal raw.
     assert!(!stdout(&o).contains('\u{1b}') && !stdout(&o).contains('\u{7}'));
     assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    // The JSON's field names are pinned too (scripts read them).
+    let o = report(&file, &["--json"]);
+    insta::assert_snapshot!(
+        "report_synthetic__json",
+        stdout(&o).replace(temp_str(&dir), "[DIR]")
+    );
 }
 
 fn leak_subjects(v: &Value) -> Vec<(String, Value, String)> {
@@ -296,6 +302,13 @@ fn the_synthetic_history_in_json_and_selected() {
     build(&file, true, 0);
     let all = report(&file, &["--json"]);
     assert_eq!(code(&all), Some(1), "{}", stderr(&all));
+    // Hostile names are escaped in JSON too (never a raw control byte).
+    assert!(!all.stdout.iter().any(|&b| b == 0x1b || b == 0x07));
+    assert!(
+        stdout(&all).contains(r"evil\u001b[31mred\u0007"),
+        "{}",
+        stdout(&all)
+    );
     let v = json(&all);
     let leaks = leak_subjects(&v);
     assert!(
@@ -382,6 +395,7 @@ fn the_synthetic_history_in_json_and_selected() {
             "no scan recorded between",
         ),
         (&["--pid", "99999"][..], "no process with PID 99999"),
+        (&["--since", "2m", "--until", "3m"][..], "is after --until"),
         (
             &["--workload", "nosuch"][..],
             "no process of a workload matching",
@@ -476,16 +490,20 @@ fn demo_child(cg: &CgroupV1, scenario: &str) -> Reaped {
 }
 
 #[test]
-fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
+fn live_leaks_are_found_with_their_rates_and_a_steady_child_is_not() {
     let Some(leak_cg) = CgroupV1::new("memory", "report-leak", &[]) else {
         return;
     };
     let Some(steady_cg) = CgroupV1::new("memory", "report-steady", &[]) else {
         return;
     };
+    let Some(mem_cg) = CgroupV1::new("memory", "report-memleak", &[]) else {
+        return;
+    };
     let leaky = demo_child(&leak_cg, "fd-leak");
     let steady = demo_child(&steady_cg, "steady");
-    for c in [&leaky, &steady] {
+    let grower = demo_child(&mem_cg, "memory-leak");
+    for c in [&leaky, &steady, &grower] {
         let pid = c.pid();
         wait_until("the demo child execs", Duration::from_secs(10), || {
             std::fs::read(format!("/proc/{pid}/cmdline"))
@@ -494,7 +512,11 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     }
     let dir = TempDir::new("report-live");
     let file = dir.path().join("h.db");
-    let (lp, sp) = (leaky.pid().to_string(), steady.pid().to_string());
+    let (lp, sp, mp) = (
+        leaky.pid().to_string(),
+        steady.pid().to_string(),
+        grower.pid().to_string(),
+    );
     let mut rec = without_overrides(Command::new(bin()).args([
         "record",
         "-o",
@@ -505,6 +527,7 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
         "30s",
         &lp,
         &sp,
+        &mp,
     ]))
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
@@ -513,13 +536,20 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     .expect("spawn record");
     let o = output_within(&mut rec, Duration::from_secs(90), "record");
     assert_eq!(code(&o), Some(0), "record: {}", stderr(&o));
-    drop((leaky, steady));
+    drop((leaky, steady, grower));
 
     let o = report(&file, &["--json"]);
     assert_eq!(code(&o), Some(1), "{}{}", stdout(&o), stderr(&o));
     let v = json(&o);
+    // 120 scans on an idle host; a loaded one scans late (fewer), which
+    // the rate does not depend on (points are fed at their scan times).
     assert!(
-        v["window"]["scans"].as_u64().unwrap() >= 100,
+        v["window"]["scans"].as_u64().unwrap() >= 30,
+        "{}",
+        v["window"]
+    );
+    assert!(
+        v["window"]["seconds"].as_f64().unwrap() >= 25.0,
         "{}",
         v["window"]
     );
@@ -534,6 +564,20 @@ fn a_live_leak_is_found_with_its_rate_and_a_steady_child_is_not() {
     let rate = found[0]["rate_per_second"].as_f64().unwrap();
     assert!((rate - 5.0).abs() <= 5.0 * 0.25, "rate {rate}");
     assert!(found[0]["limit"]["seconds_to_limit"].as_f64().unwrap() > 0.0);
+    // The memory child grows 4 MiB a second.
+    let rss: Vec<&Value> = leaks
+        .iter()
+        .filter(|l| l["subject"]["pid"].as_i64() == mp.parse().ok() && l["metric"] == "rss")
+        .collect();
+    assert_eq!(rss.len(), 1, "{leaks:?}");
+    assert_eq!(rss[0]["verdict"], "leak");
+    assert_eq!(rss[0]["unit"], "bytes");
+    let rate = rss[0]["rate_per_second"].as_f64().unwrap();
+    let true_rate = 4.0 * 1_048_576.0;
+    assert!(
+        (rate - true_rate).abs() <= true_rate * 0.25,
+        "rss rate {rate}"
+    );
     for l in leaks.iter().chain(v["rising"].as_array().unwrap()) {
         assert_ne!(
             l["subject"]["pid"].as_i64(),

@@ -65,7 +65,7 @@ pub fn load(s: &Settings) -> Result<Loaded, CliError> {
     let until = s.until.map(|t| t.resolve(last));
     if let (Some(a), Some(b)) = (since, until) {
         if a > b {
-            return Err(crate::render::report::empty_window(a, b, first, last));
+            return Err(crate::render::report::reversed_window(a, b));
         }
     }
     let window = Window {
@@ -165,10 +165,25 @@ fn export(s: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError
 fn check_integrity(reader: &Reader, h: &mut History) {
     match reader.integrity() {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => {}
-        Ok(lines) => h.damage.push(Damage {
-            part: "integrity".into(),
-            detail: lines.join("; "),
-        }),
+        Ok(lines) => {
+            // The first problem, and how many more (at most 20 are asked).
+            // SQLite may put several in one row, a line each.
+            let problems: Vec<&str> = lines
+                .iter()
+                .flat_map(|l| l.lines())
+                .filter(|l| !l.starts_with("***") && !l.trim().is_empty())
+                .collect();
+            let mut detail = problems
+                .first()
+                .map_or_else(|| lines.join(" "), |l| (*l).to_string());
+            if problems.len() > 1 {
+                detail = format!("{detail} (+{} more)", problems.len() - 1);
+            }
+            h.damage.push(Damage {
+                part: "integrity".into(),
+                detail,
+            });
+        }
         Err(e) => h.damage.push(Damage {
             part: "integrity".into(),
             detail: match e {
