@@ -198,7 +198,7 @@ fn scan_time(i: u32) -> i64 {
 
 /// A deterministic history: 180 scans, 10 s apart, one run (with
 /// `fillers` more processes whose CPU time changes at every scan).
-fn build(path: &Path, problems: bool, fillers: usize) {
+pub(crate) fn build(path: &Path, problems: bool, fillers: usize) {
     let mut rec = Recorder::open(path, Limits::default()).expect("open recorder");
     rec.begin_run(&RunInfo {
         started_ms: T0,

@@ -106,29 +106,68 @@ fn leaking(l: &Loaded) -> Option<(PlotMetric, Vec<PlotSeries>)> {
     Some((first, series))
 }
 
+/// The judged leak (or rise) of a series, if the report has one.
+fn judged<'r>(
+    l: &'r Loaded,
+    m: PlotMetric,
+    pid: Option<(i32, i64)>,
+    wl: Option<&str>,
+) -> Option<&'r Leak> {
+    l.report
+        .leaks
+        .iter()
+        .chain(l.report.rising.iter())
+        .filter(|x| metric_of(x.metric) == Some(m))
+        .find(|x| match (&x.subject, pid, wl) {
+            (Subject::Process(id), Some((p, t)), _) => id.pid == p && id.first_ms == t,
+            (Subject::Workload(id), _, Some(name)) => id.name == name,
+            _ => false,
+        })
+}
+
 /// `--metric`: the selected processes' (or workloads') series, else the
-/// top consumers by their highest value in the window.
-fn chosen(h: &History, m: PlotMetric) -> Vec<PlotSeries> {
+/// top consumers by their highest value in the window; a series the
+/// report judged leaking or rising gets its trend and limit, descriptors
+/// their recorded soft limit.
+fn chosen(l: &Loaded, m: PlotMetric) -> Vec<PlotSeries> {
+    let h = &l.history;
     let peak = |pts: &[(i64, f64)]| pts.iter().map(|p| p.1).fold(f64::MIN, f64::max);
     let mut all: Vec<PlotSeries> = match m {
         PlotMetric::Process(pm) => h
             .processes
             .iter()
             .map(|p| {
-                PlotSeries::new(
+                let mut s = PlotSeries::new(
                     crate::render::report::plot_label_process(p.pid, &p.comm),
                     process_points(p, &h.scans, pm, clock_ticks(h)),
-                )
+                );
+                let first_ms = h.scans.get(p.first as usize).map_or(0, |s| s.t_ms);
+                if let Some(j) = judged(l, m, Some((p.pid, first_ms)), None) {
+                    s.trend = trend(&s.points, j.rate());
+                    s.limit = j.exhaustion.as_ref().map(|e| e.limit as f64);
+                } else if pm == ProcMetric::Fds {
+                    s.limit = p
+                        .series(ProcMetric::FdLimit)
+                        .at(p.last)
+                        .flatten()
+                        .map(|v| v as f64);
+                }
+                s
             })
             .collect(),
         PlotMetric::Workload(wm) => h
             .workloads
             .iter()
             .map(|w| {
-                PlotSeries::new(
+                let mut s = PlotSeries::new(
                     crate::render::plot::label(w.key.name.as_bytes()),
                     workload_points(w, &h.scans, wm),
-                )
+                );
+                if let Some(j) = judged(l, m, None, Some(&w.key.name)) {
+                    s.trend = trend(&s.points, j.rate());
+                    s.limit = j.exhaustion.as_ref().map(|e| e.limit as f64);
+                }
+                s
             })
             .collect(),
     };
@@ -140,7 +179,7 @@ fn chosen(h: &History, m: PlotMetric) -> Vec<PlotSeries> {
 
 pub fn draw(l: &Loaded, metric: Option<PlotMetric>, path: &Path) -> Result<(), CliError> {
     let (m, series) = match metric {
-        Some(m) => (m, chosen(&l.history, m)),
+        Some(m) => (m, chosen(l, m)),
         None => leaking(l).ok_or_else(crate::render::report::nothing_to_plot)?,
     };
     let (what, unit) = crate::render::report::plot_metric(&m);
