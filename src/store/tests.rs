@@ -433,16 +433,23 @@ fn retention_drops_whole_key_spans_and_the_view_and_load_agree_after() {
         1,
         "the oldest scan left is a key scan"
     );
-    let oldest_t = count(&c, "SELECT min(t_ms) FROM scans");
-    let newest_t = count(&c, "SELECT max(t_ms) FROM scans");
-    assert!(
-        newest_t - oldest_t <= 40 * 60 * 1000 + 15 * 60 * 1000,
-        "at most one key span past the retention: {}",
-        newest_t - oldest_t
+    // Every scan of the last 40 minutes is there; older ones only back
+    // to the key scan they are read from.
+    let newest_t = T0 + 29 * step;
+    let cutoff = newest_t - 40 * 60 * 1000;
+    let wanted = (0..30).filter(|i| T0 + i * step > cutoff).count() as i64;
+    assert_eq!(
+        count(
+            &c,
+            &format!("SELECT count(*) FROM scans WHERE t_ms > {cutoff}")
+        ),
+        wanted
     );
+    let oldest_t = count(&c, "SELECT min(t_ms) FROM scans");
     assert!(
-        newest_t - oldest_t >= 40 * 60 * 1000,
-        "never more than asked dropped"
+        oldest_t > cutoff - KEY_EVERY_MS,
+        "at most one key span past the retention: {}",
+        cutoff - oldest_t
     );
     assert_eq!(
         count(
@@ -456,6 +463,35 @@ fn retention_drops_whole_key_spans_and_the_view_and_load_agree_after() {
 }
 
 #[test]
+fn retention_drops_an_earlier_run_older_than_it_whole() {
+    let t = Tmp::new("retain-pause");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    for i in 0..10 {
+        r.record(&frame(T0 + i * 60_000, vec![proc(1, vals(0))]))
+            .unwrap();
+    }
+    r.finish().unwrap();
+    drop(r);
+    // Three hours later, keeping one hour: the whole first run goes at
+    // the first scan (its last key span included).
+    let limits = Limits {
+        retain_ms: Some(3_600_000),
+        max_bytes: None,
+    };
+    let mut r = open(&t.db(), limits, "b");
+    let w = r
+        .record(&frame(T0 + 3 * 3_600_000, vec![proc(2, vals(0))]))
+        .unwrap();
+    assert_eq!(w.dropped_scans, 10);
+    r.finish().unwrap();
+    let c = conn(&t.db());
+    assert_eq!(count(&c, "SELECT count(*) FROM scans"), 1);
+    assert_eq!(count(&c, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(count(&c, "SELECT count(*) FROM processes"), 1);
+    view_agrees_with_load(&t.db());
+}
+
+#[test]
 fn the_size_cap_holds_file_and_wal_after_many_scans() {
     let t = Tmp::new("size");
     let max = 1024 * 1024;
@@ -464,10 +500,9 @@ fn the_size_cap_holds_file_and_wal_after_many_scans() {
         max_bytes: Some(max),
     };
     let mut r = open(&t.db(), limits, "b");
-    let mut dropped = 0;
+    let (mut dropped, mut keys) = (0, 0);
     for i in 0..600i64 {
-        // 200 processes, every one changing every scan; a key scan every
-        // 20 scans (a minute apart: 15 minutes).
+        // 200 processes, every one changing every scan.
         let ps = (1..=200)
             .map(|p| {
                 let mut v = vals((i * 7 + i64::from(p)) as u64);
@@ -475,11 +510,16 @@ fn the_size_cap_holds_file_and_wal_after_many_scans() {
                 proc(p, v)
             })
             .collect();
-        dropped += r.record(&frame(T0 + i * 45_000, ps)).unwrap().dropped_scans;
+        // A second apart: neither the count nor the time makes key scans
+        // in the first 360; the span's size does.
+        let w = r.record(&frame(T0 + i * 1000, ps)).unwrap();
+        dropped += w.dropped_scans;
+        keys += usize::from(w.key);
         assert!(r.size() <= max, "scan {i}: {} bytes", r.size());
     }
     r.finish().unwrap();
     assert!(dropped > 0, "the cap dropped scans");
+    assert!(keys > 4, "{keys} key scans");
     let c = conn(&t.db());
     let ok: String = c
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))

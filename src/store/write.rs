@@ -58,6 +58,9 @@ pub struct Recorder {
     workloads: HashMap<WorkloadKey, (i64, Option<WorkloadValues>)>,
     scans_since_key: i64,
     last_key_ms: i64,
+    /// Bytes of the database in use after the last key scan (see
+    /// [`Recorder::span_too_big`]).
+    used_at_key: u64,
     last_scan: Option<i64>,
 }
 
@@ -177,9 +180,16 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     if first == "ok" {
         Ok(())
     } else {
+        // "*** in database main ***\nTree 3 page 3: ..." on one line.
+        let detail = first
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("***"))
+            .collect::<Vec<_>>()
+            .join("; ");
         Err(StoreError::Corrupt {
             path: path.to_path_buf(),
-            detail: first,
+            detail: if detail.is_empty() { first } else { detail },
         })
     }
 }
@@ -223,6 +233,7 @@ impl Recorder {
             workloads: HashMap::new(),
             scans_since_key: 0,
             last_key_ms: 0,
+            used_at_key: 0,
             last_scan: None,
         })
     }
@@ -271,7 +282,8 @@ impl Recorder {
         };
         let key = self.last_scan.is_none()
             || self.scans_since_key + 1 >= KEY_EVERY_SCANS
-            || f.t_ms.saturating_sub(self.last_key_ms) >= KEY_EVERY_MS;
+            || f.t_ms.saturating_sub(self.last_key_ms) >= KEY_EVERY_MS
+            || self.span_too_big();
         // Work on copies: a failed transaction leaves the recorder's
         // memory as the file is.
         let mut procs = self.procs.clone();
@@ -326,7 +338,17 @@ impl Recorder {
         } else {
             self.scans_since_key += 1;
         }
+        let before = self.used_bytes().unwrap_or(0);
         w.dropped_scans = self.enforce(f.t_ms)?;
+        let after = self.used_bytes().unwrap_or(0);
+        // The current span starts at its key scan; older spans dropped
+        // since are not its growth.
+        self.used_at_key = if key {
+            after
+        } else {
+            self.used_at_key
+                .saturating_sub(before.saturating_sub(after))
+        };
         Ok(w)
     }
 
@@ -352,6 +374,30 @@ impl Recorder {
         Ok(())
     }
 
+    /// The bytes of the database in use (pages not on the free list, as
+    /// this connection sees them: the WAL's included).
+    fn used_bytes(&self) -> Option<u64> {
+        let q = |sql: &str| -> Option<u64> {
+            let v: i64 = self.conn.query_row(sql, [], |r| r.get(0)).ok()?;
+            u64::try_from(v).ok()
+        };
+        let pages = q("PRAGMA page_count")?.saturating_sub(q("PRAGMA freelist_count")?);
+        Some(pages.saturating_mul(q("PRAGMA page_size")?))
+    }
+
+    /// The size cap drops whole spans between key scans, so a span must
+    /// stay well under it: once the current one has grown by a quarter of
+    /// the cap, the next scan is a key scan (with a small cap and many
+    /// changing processes, 15 minutes could otherwise outgrow the file's
+    /// limit, which then could not be held).
+    fn span_too_big(&self) -> bool {
+        let Some(max) = self.limits.max_bytes else {
+            return false;
+        };
+        self.used_bytes()
+            .is_some_and(|u| u.saturating_sub(self.used_at_key) > max / 4)
+    }
+
     /// The database and its WAL, in bytes.
     pub fn size(&self) -> u64 {
         let wal = {
@@ -374,12 +420,16 @@ impl Recorder {
         let mut dropped = 0;
         if let Some(retain) = self.limits.retain_ms {
             let cutoff = now_ms.saturating_sub(retain);
-            // The newest key scan at or before the cutoff: everything
-            // before it goes (the state after it is whole from it on).
+            // The key scan at or before the oldest scan still wanted (the
+            // first newer than the cutoff): everything before it goes, and
+            // every scan kept is read whole from it on. (Not the newest key
+            // scan before the cutoff: that kept a whole old span after a
+            // pause in recording, however old.)
             let cut: Option<i64> = self
                 .conn
                 .query_row(
-                    "SELECT max(id) FROM scans WHERE key = 1 AND t_ms <= ?1",
+                    "SELECT max(id) FROM scans WHERE key = 1 AND id <= \
+                     (SELECT min(id) FROM scans WHERE t_ms > ?1)",
                     [cutoff],
                     |r| r.get(0),
                 )
