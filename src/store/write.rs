@@ -460,9 +460,7 @@ impl Recorder {
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .map_err(&e)?;
-                self.conn
-                    .execute_batch("PRAGMA incremental_vacuum;")
-                    .map_err(&e)?;
+                self.incremental_vacuum().map_err(&e)?;
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .map_err(&e)?;
@@ -473,6 +471,16 @@ impl Recorder {
             }
         }
         Ok(dropped)
+    }
+
+    /// Give every free page back: the pragma frees one page per row it
+    /// returns, so it is stepped to its end (`execute_batch` steps once:
+    /// one page).
+    fn incremental_vacuum(&self) -> rusqlite::Result<()> {
+        let mut st = self.conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = st.query([])?;
+        while rows.next()?.is_some() {}
+        Ok(())
     }
 
     /// Delete every scan before `cut` and what only they referred to.

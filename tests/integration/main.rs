@@ -41,6 +41,9 @@
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
+//! - `record`: `proctor record` killed at random moments, on a full disk,
+//!   read-only, locked, newer, foreign and damaged files, retention and the
+//!   size cap while recording, its memory over 400 scans.
 //! - `review`: attacks on the security fixes of issue 9 (escapes in every
 //!   field and error, unreadable values listed, doctor's memory), each
 //!   failing before its fix.
@@ -89,6 +92,7 @@ mod live;
 mod masking;
 mod oom;
 mod prometheus_e2e;
+mod record;
 mod review;
 mod serve;
 mod serve_http;
