@@ -696,3 +696,29 @@ mod props {
         }
     }
 }
+
+#[test]
+fn a_new_file_is_made_whole_then_linked_in_place() {
+    let t = Tmp::new("create");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    r.record(&frame(T0, vec![proc(1, vals(0))])).unwrap();
+    r.finish().unwrap();
+    drop(r);
+    let names: Vec<String> = std::fs::read_dir(&t.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["h.db".to_string()], "no temporary file left");
+    let c = conn(&t.db());
+    assert_eq!(count(&c, "PRAGMA user_version"), schema::VERSION);
+    assert_eq!(count(&c, "PRAGMA application_id"), schema::APPLICATION_ID);
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    // A directory that cannot be written: the error names the user's file.
+    let e = Recorder::open(Path::new("/proc/h.db"), Limits::default())
+        .err()
+        .unwrap();
+    assert_eq!(e.path(), Path::new("/proc/h.db"), "{e:?}");
+}

@@ -172,6 +172,67 @@ pub(crate) fn check_or_create(
     Ok(())
 }
 
+/// A new history is made whole under a temporary name in the same
+/// directory (schema, WAL mode, closed) and only then linked to `path`, so
+/// a recorder killed while creating it leaves no half-made file there
+/// (the switch to WAL mode goes through a rollback journal, which a
+/// read-only reader cannot roll back). Another process that made `path`
+/// meanwhile wins; its file is then opened as any existing one.
+fn create_whole(path: &Path) -> Result<(), StoreError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(
+        ".{}.creating-{}",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    let remove = |p: &Path| {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut q = p.as_os_str().to_owned();
+            q.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(q));
+        }
+    };
+    remove(&tmp);
+    let made = (|| {
+        let f = lock(&tmp).map_err(|e| with_path(e, path))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&tmp, flags).map_err(err(path))?;
+        check_or_create(&conn, path, true)?;
+        conn.close()
+            .map_err(|(_, e)| StoreError::from_sqlite(path, &e))?;
+        f.sync_all().map_err(|e| io_err(path, &e))?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // A file system without hard links: a rename, still only if
+            // no other process made the file meanwhile (a small race).
+            Err(e) if std::fs::symlink_metadata(path).is_err() => {
+                std::fs::rename(&tmp, path).map_err(|_| io_err(path, &e))
+            }
+            Err(_) => Ok(()),
+        }
+    })();
+    remove(&tmp);
+    made
+}
+
+/// The same error about another path (the user's, not a temporary one).
+fn with_path(e: StoreError, path: &Path) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        StoreError::Full { .. } => StoreError::Full { path },
+        StoreError::ReadOnly { .. } => StoreError::ReadOnly { path },
+        StoreError::Locked { .. } => StoreError::Locked { path },
+        StoreError::Newer { found, .. } => StoreError::Newer { path, found },
+        StoreError::Foreign { .. } => StoreError::Foreign { path },
+        StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path, detail },
+        StoreError::Missing { .. } => StoreError::Missing { path },
+        StoreError::Other { detail, .. } => StoreError::Other { path, detail },
+    }
+}
+
 /// `PRAGMA quick_check`: a damaged file is never written to.
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let first: String = conn
@@ -197,6 +258,9 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
 impl Recorder {
     /// Open `path` for recording, creating it if needed.
     pub fn open(path: &Path, limits: Limits) -> Result<Recorder, StoreError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            create_whole(path)?;
+        }
         let lock = lock(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
