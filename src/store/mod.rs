@@ -8,6 +8,9 @@ pub mod read;
 pub mod schema;
 pub mod write;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
 
 pub use model::*;

@@ -5,9 +5,12 @@
 //! scan when one of its numbers changed, and each column of it is NULL
 //! when that number did not change since the process's previous row. A
 //! *key scan* (`scans.key = 1`: the first of a run, then one every
-//! [`KEY_EVERY_SCANS`] scans or [`KEY_EVERY_MS`]) holds every column of
-//! every live process, so the state at any scan is read from the key scan
-//! before it onwards, and retention drops whole spans between key scans.
+//! [`KEY_EVERY_SCANS`] scans or [`KEY_EVERY_MS`], or sooner once the
+//! span since the last one has grown by a quarter of the size cap) holds
+//! every column of every live process, so the state at any scan is read
+//! from the key scan before it onwards, and retention and the size cap
+//! drop whole spans between key scans (retention: everything before the
+//! key scan from which the oldest scan it keeps is read).
 //! -1 is "could not be read", never 0.
 
 /// `PRAGMA user_version` of files this build writes.

@@ -58,6 +58,9 @@ pub struct Recorder {
     workloads: HashMap<WorkloadKey, (i64, Option<WorkloadValues>)>,
     scans_since_key: i64,
     last_key_ms: i64,
+    /// Bytes of the database in use after the last key scan (see
+    /// [`Recorder::span_too_big`]).
+    used_at_key: u64,
     last_scan: Option<i64>,
 }
 
@@ -169,6 +172,67 @@ pub(crate) fn check_or_create(
     Ok(())
 }
 
+/// A new history is made whole under a temporary name in the same
+/// directory (schema, WAL mode, closed) and only then linked to `path`, so
+/// a recorder killed while creating it leaves no half-made file there
+/// (the switch to WAL mode goes through a rollback journal, which a
+/// read-only reader cannot roll back). Another process that made `path`
+/// meanwhile wins; its file is then opened as any existing one.
+fn create_whole(path: &Path) -> Result<(), StoreError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(
+        ".{}.creating-{}",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    let remove = |p: &Path| {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut q = p.as_os_str().to_owned();
+            q.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(q));
+        }
+    };
+    remove(&tmp);
+    let made = (|| {
+        let f = lock(&tmp).map_err(|e| with_path(e, path))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&tmp, flags).map_err(err(path))?;
+        check_or_create(&conn, path, true)?;
+        conn.close()
+            .map_err(|(_, e)| StoreError::from_sqlite(path, &e))?;
+        f.sync_all().map_err(|e| io_err(path, &e))?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // A file system without hard links: a rename, still only if
+            // no other process made the file meanwhile (a small race).
+            Err(e) if std::fs::symlink_metadata(path).is_err() => {
+                std::fs::rename(&tmp, path).map_err(|_| io_err(path, &e))
+            }
+            Err(_) => Ok(()),
+        }
+    })();
+    remove(&tmp);
+    made
+}
+
+/// The same error about another path (the user's, not a temporary one).
+fn with_path(e: StoreError, path: &Path) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        StoreError::Full { .. } => StoreError::Full { path },
+        StoreError::ReadOnly { .. } => StoreError::ReadOnly { path },
+        StoreError::Locked { .. } => StoreError::Locked { path },
+        StoreError::Newer { found, .. } => StoreError::Newer { path, found },
+        StoreError::Foreign { .. } => StoreError::Foreign { path },
+        StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path, detail },
+        StoreError::Missing { .. } => StoreError::Missing { path },
+        StoreError::Other { detail, .. } => StoreError::Other { path, detail },
+    }
+}
+
 /// `PRAGMA quick_check`: a damaged file is never written to.
 fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let first: String = conn
@@ -177,9 +241,16 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     if first == "ok" {
         Ok(())
     } else {
+        // "*** in database main ***\nTree 3 page 3: ..." on one line.
+        let detail = first
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("***"))
+            .collect::<Vec<_>>()
+            .join("; ");
         Err(StoreError::Corrupt {
             path: path.to_path_buf(),
-            detail: first,
+            detail: if detail.is_empty() { first } else { detail },
         })
     }
 }
@@ -187,6 +258,9 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
 impl Recorder {
     /// Open `path` for recording, creating it if needed.
     pub fn open(path: &Path, limits: Limits) -> Result<Recorder, StoreError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            create_whole(path)?;
+        }
         let lock = lock(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -223,6 +297,7 @@ impl Recorder {
             workloads: HashMap::new(),
             scans_since_key: 0,
             last_key_ms: 0,
+            used_at_key: 0,
             last_scan: None,
         })
     }
@@ -271,7 +346,8 @@ impl Recorder {
         };
         let key = self.last_scan.is_none()
             || self.scans_since_key + 1 >= KEY_EVERY_SCANS
-            || f.t_ms.saturating_sub(self.last_key_ms) >= KEY_EVERY_MS;
+            || f.t_ms.saturating_sub(self.last_key_ms) >= KEY_EVERY_MS
+            || self.span_too_big();
         // Work on copies: a failed transaction leaves the recorder's
         // memory as the file is.
         let mut procs = self.procs.clone();
@@ -326,7 +402,17 @@ impl Recorder {
         } else {
             self.scans_since_key += 1;
         }
+        let before = self.used_bytes().unwrap_or(0);
         w.dropped_scans = self.enforce(f.t_ms)?;
+        let after = self.used_bytes().unwrap_or(0);
+        // The current span starts at its key scan; older spans dropped
+        // since are not its growth.
+        self.used_at_key = if key {
+            after
+        } else {
+            self.used_at_key
+                .saturating_sub(before.saturating_sub(after))
+        };
         Ok(w)
     }
 
@@ -352,6 +438,30 @@ impl Recorder {
         Ok(())
     }
 
+    /// The bytes of the database in use (pages not on the free list, as
+    /// this connection sees them: the WAL's included).
+    fn used_bytes(&self) -> Option<u64> {
+        let q = |sql: &str| -> Option<u64> {
+            let v: i64 = self.conn.query_row(sql, [], |r| r.get(0)).ok()?;
+            u64::try_from(v).ok()
+        };
+        let pages = q("PRAGMA page_count")?.saturating_sub(q("PRAGMA freelist_count")?);
+        Some(pages.saturating_mul(q("PRAGMA page_size")?))
+    }
+
+    /// The size cap drops whole spans between key scans, so a span must
+    /// stay well under it: once the current one has grown by a quarter of
+    /// the cap, the next scan is a key scan (with a small cap and many
+    /// changing processes, 15 minutes could otherwise outgrow the file's
+    /// limit, which then could not be held).
+    fn span_too_big(&self) -> bool {
+        let Some(max) = self.limits.max_bytes else {
+            return false;
+        };
+        self.used_bytes()
+            .is_some_and(|u| u.saturating_sub(self.used_at_key) > max / 4)
+    }
+
     /// The database and its WAL, in bytes.
     pub fn size(&self) -> u64 {
         let wal = {
@@ -374,12 +484,16 @@ impl Recorder {
         let mut dropped = 0;
         if let Some(retain) = self.limits.retain_ms {
             let cutoff = now_ms.saturating_sub(retain);
-            // The newest key scan at or before the cutoff: everything
-            // before it goes (the state after it is whole from it on).
+            // The key scan at or before the oldest scan still wanted (the
+            // first newer than the cutoff): everything before it goes, and
+            // every scan kept is read whole from it on. (Not the newest key
+            // scan before the cutoff: that kept a whole old span after a
+            // pause in recording, however old.)
             let cut: Option<i64> = self
                 .conn
                 .query_row(
-                    "SELECT max(id) FROM scans WHERE key = 1 AND t_ms <= ?1",
+                    "SELECT max(id) FROM scans WHERE key = 1 AND id <= \
+                     (SELECT min(id) FROM scans WHERE t_ms > ?1)",
                     [cutoff],
                     |r| r.get(0),
                 )
@@ -410,9 +524,7 @@ impl Recorder {
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .map_err(&e)?;
-                self.conn
-                    .execute_batch("PRAGMA incremental_vacuum;")
-                    .map_err(&e)?;
+                self.incremental_vacuum().map_err(&e)?;
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .map_err(&e)?;
@@ -423,6 +535,16 @@ impl Recorder {
             }
         }
         Ok(dropped)
+    }
+
+    /// Give every free page back: the pragma frees one page per row it
+    /// returns, so it is stepped to its end (`execute_batch` steps once:
+    /// one page).
+    fn incremental_vacuum(&self) -> rusqlite::Result<()> {
+        let mut st = self.conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = st.query([])?;
+        while rows.next()?.is_some() {}
+        Ok(())
     }
 
     /// Delete every scan before `cut` and what only they referred to.

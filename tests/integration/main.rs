@@ -45,6 +45,9 @@
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
 //!   child leaks descriptors: the leak, its exhaustion and the alert seen
 //!   through Prometheus's HTTP API; a live scrape clean for promtool.
+//! - `record`: `proctor record` killed at random moments, on a full disk,
+//!   read-only, locked, newer, foreign and damaged files, retention and the
+//!   size cap while recording, its memory over 400 scans.
 //! - `report`: `proctor report` on a live recording (descriptor and memory
 //!   leaks found with their rates, a steady child not), a synthetic history
 //!   (snapshot, selection, hostile names) and damaged copies of it.
@@ -105,6 +108,7 @@ mod masking;
 mod oom;
 mod plot;
 mod prometheus_e2e;
+mod record;
 mod replay;
 mod report;
 mod report_outputs;
