@@ -24,10 +24,20 @@ pub fn started(
     format!(
         "recording {what} to {} every {} (keeping {}, at most {}); Ctrl-C stops",
         shown(path),
-        super::units::duration(interval.as_secs_f64()),
+        interval_words(interval),
         super::units::duration(retain.as_secs_f64()),
         super::units::iec(max),
     )
+}
+
+/// An interval as given: `250ms` under ten seconds when not whole,
+/// else the usual duration words.
+fn interval_words(d: Duration) -> String {
+    if d < Duration::from_secs(10) && d.subsec_millis() != 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        super::units::duration(d.as_secs_f64())
+    }
 }
 
 pub fn targets_gone() -> &'static str {
@@ -53,4 +63,20 @@ pub fn summary(path: &Path, t: &Totals) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_line_says_a_short_interval_in_milliseconds() {
+        let p = Path::new("/tmp/h.db");
+        let day = Duration::from_secs(86_400);
+        let s = started(p, Duration::from_millis(250), day, 1 << 20, 2);
+        assert!(s.starts_with("recording 2 processes to /tmp/h.db every 250ms ("), "{s}");
+        let s = started(p, Duration::from_secs(10), day, 500 << 20, 0);
+        assert!(s.starts_with("recording every process to /tmp/h.db every 10s ("), "{s}");
+        assert!(s.contains("at most 500 MiB"), "{s}");
+    }
 }

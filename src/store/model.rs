@@ -292,6 +292,10 @@ pub struct Frame {
     /// Kills read this scan (the store keeps each once: boot id and
     /// sequence number).
     pub ooms: Vec<OomEvent>,
+    /// Processes of the previous frame this scan did not read but found
+    /// alive (pid, start): not exited. Their values are unchanged until
+    /// they are read again (then with every column).
+    pub still_alive: Vec<(i32, u64)>,
 }
 
 /// What a recording run was.

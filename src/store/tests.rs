@@ -279,6 +279,65 @@ fn a_process_that_exits_is_exited_and_last_seen_at_the_scan_before() {
 }
 
 #[test]
+fn a_process_alive_but_not_read_is_not_exited_and_is_whole_at_its_next_row_after_a_key_scan() {
+    let t = Tmp::new("still-alive");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    r.record(&frame(T0, vec![proc(1, vals(0)), proc(2, vals(0))]))
+        .unwrap();
+    // Scan 2: pid 2 not read, but alive.
+    let mut f = frame(T0 + STEP, vec![proc(1, vals(0))]);
+    f.still_alive = vec![(2, 102)];
+    let w = r.record(&f).unwrap();
+    assert_eq!(w.exited, 0);
+    // Scan 3 is a key scan (by time) and pid 2 is again not read.
+    let mut f = frame(T0 + KEY_EVERY_MS + STEP, vec![proc(1, vals(0))]);
+    f.still_alive = vec![(2, 102)];
+    assert!(r.record(&f).unwrap().key);
+    // Scan 4: read again, unchanged: a whole row all the same (the key
+    // scan before it did not hold it).
+    r.record(&frame(
+        T0 + KEY_EVERY_MS + 2 * STEP,
+        vec![proc(1, vals(0)), proc(2, vals(0))],
+    ))
+    .unwrap();
+    let c = conn(&t.db());
+    let at4 = rows_at(&c, 4);
+    assert_eq!(at4.len(), 1, "{at4:?}");
+    assert_eq!(at4[0].0, 2);
+    assert!(at4[0].1.iter().all(Option::is_some), "{at4:?}");
+    // Scan 5: pid 2 missing and not alive: exited, last seen at scan 4.
+    r.record(&frame(T0 + KEY_EVERY_MS + 3 * STEP, vec![proc(1, vals(0))]))
+        .unwrap();
+    let h = load_all(&t.db());
+    let p = history_of(&h, 2);
+    assert!(p.exited);
+    assert_eq!(p.last, 3);
+    assert_eq!(count(&c, "SELECT count(*) FROM processes"), 2);
+}
+
+#[test]
+fn a_new_name_after_exec_replaces_the_stored_name_and_command_line() {
+    let t = Tmp::new("exec");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    let mut p = proc(7, vals(0));
+    p.comm = b"sh".to_vec();
+    p.cmdline = b"sh\0-c\0exec app\0".to_vec();
+    r.record(&frame(T0, vec![p.clone()])).unwrap();
+    // The same process (pid, start) after exec: a new name, and the
+    // recorder sends the command line with it.
+    p.comm = b"app".to_vec();
+    p.cmdline = b"app\0--serve\0".to_vec();
+    r.record(&frame(T0 + STEP, vec![p.clone()])).unwrap();
+    // Later frames send no command line: the stored one stays.
+    p.cmdline = Vec::new();
+    r.record(&frame(T0 + 2 * STEP, vec![p])).unwrap();
+    let h = load_all(&t.db());
+    assert_eq!(h.processes.len(), 1);
+    assert_eq!(h.processes[0].comm, b"app");
+    assert_eq!(h.processes[0].cmdline, b"app\0--serve\0");
+}
+
+#[test]
 fn a_process_seen_again_by_a_new_run_of_the_same_boot_is_the_same_row() {
     let t = Tmp::new("runs");
     for _ in 0..2 {

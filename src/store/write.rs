@@ -45,6 +45,16 @@ pub struct Written {
     pub dropped_scans: usize,
 }
 
+/// A live process as the recorder last stored it.
+#[derive(Debug, Clone)]
+struct Live {
+    id: i64,
+    values: ProcValues,
+    comm: Vec<u8>,
+    /// Its next row holds every column (it was not read at a key scan).
+    full_next: bool,
+}
+
 pub struct Recorder {
     conn: Connection,
     path: PathBuf,
@@ -54,7 +64,7 @@ pub struct Recorder {
     run: Option<i64>,
     boot_id: String,
     /// Live processes: (pid, start) -> (row id, the values as stored).
-    procs: FxHashMap<(i32, u64), (i64, ProcValues)>,
+    procs: FxHashMap<(i32, u64), Live>,
     workloads: HashMap<WorkloadKey, (i64, Option<WorkloadValues>)>,
     scans_since_key: i64,
     last_key_ms: i64,
@@ -373,15 +383,22 @@ impl Recorder {
             &mut w,
         )
         .map_err(&e)?;
-        // Processes not in this scan: gone (last seen at the scan before).
+        // Processes not in this scan: gone (last seen at the scan before),
+        // unless the scan found them alive without reading them.
         if let Some(prev) = self.last_scan {
             let mut gone = Vec::new();
-            procs.retain(|k, (id, _)| {
-                let keep = seen.contains_key(k);
-                if !keep {
-                    gone.push(*id);
+            let alive: rustc_hash::FxHashSet<(i32, u64)> = f.still_alive.iter().copied().collect();
+            procs.retain(|k, live| {
+                if seen.contains_key(k) {
+                    return true;
                 }
-                keep
+                if alive.contains(k) {
+                    // Not in this key scan: whole at its next row.
+                    live.full_next |= key;
+                    return true;
+                }
+                gone.push(live.id);
+                false
             });
             let mut st = tx
                 .prepare_cached("UPDATE processes SET last_scan = ?1, exited = 1 WHERE id = ?2")
@@ -427,8 +444,8 @@ impl Recorder {
             let mut st = tx
                 .prepare_cached("UPDATE processes SET last_scan = ?1 WHERE id = ?2")
                 .map_err(&e)?;
-            for (id, _) in self.procs.values() {
-                st.execute(params![last, id]).map_err(&e)?;
+            for live in self.procs.values() {
+                st.execute(params![last, live.id]).map_err(&e)?;
             }
         }
         tx.commit().map_err(&e)?;
@@ -687,6 +704,14 @@ fn write_workloads(
         }
         known.insert(wf.key.clone(), (id, Some(v)));
     }
+    // Only this scan's workloads are kept in memory (one that comes back
+    // is found again by its key, with a full row): bounded on a node where
+    // pods come and go all day.
+    if known.len() > f.workloads.len() {
+        let now: std::collections::HashSet<&WorkloadKey> =
+            f.workloads.iter().map(|w| &w.key).collect();
+        known.retain(|k, _| now.contains(k));
+    }
     Ok(ids)
 }
 
@@ -701,7 +726,7 @@ fn write_processes(
     f: &Frame,
     wl_ids: &[i64],
     boot_id: &str,
-    procs: &mut FxHashMap<(i32, u64), (i64, ProcValues)>,
+    procs: &mut FxHashMap<(i32, u64), Live>,
     w: &mut Written,
 ) -> rusqlite::Result<FxHashMap<(i32, u64), ()>> {
     let mut seen = FxHashMap::default();
@@ -712,8 +737,19 @@ fn write_processes(
             continue; // the same process twice in one frame: first wins
         }
         let workload = p.workload.and_then(|i| wl_ids.get(i).copied());
-        let (id, last) = match procs.get(&k) {
-            Some(&(id, last)) => (id, Some(last)),
+        let (id, last, existing) = match procs.get(&k) {
+            Some(live) => {
+                // A new name (the process exec'd or renamed itself): the
+                // identity row follows, with the command line sent with it.
+                if live.comm != p.comm {
+                    tx.prepare_cached(
+                        "UPDATE processes SET comm = ?1, cmdline = \
+                         CASE WHEN length(?2) > 0 THEN ?2 ELSE cmdline END WHERE id = ?3",
+                    )?
+                    .execute(params![p.comm, p.cmdline, live.id])?;
+                }
+                (live.id, (!live.full_next).then_some(live.values), true)
+            }
             None => {
                 // A process an earlier run of this boot saw, still alive.
                 let found: Option<i64> = tx
@@ -753,10 +789,10 @@ fn write_processes(
                         tx.last_insert_rowid()
                     }
                 };
-                (id, None)
+                (id, None, false)
             }
         };
-        if key && last.is_some() {
+        if key && existing {
             tx.prepare_cached("UPDATE processes SET last_scan = ?1 WHERE id = ?2")?
                 .execute(params![scan, id])?;
         }
@@ -780,7 +816,15 @@ fn write_processes(
             st.execute(rusqlite::params_from_iter(params))?;
             w.process_rows += 1;
         }
-        procs.insert(k, (id, v));
+        procs.insert(
+            k,
+            Live {
+                id,
+                values: v,
+                comm: p.comm.clone(),
+                full_next: false,
+            },
+        );
     }
     Ok(seen)
 }

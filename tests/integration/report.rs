@@ -238,6 +238,7 @@ pub(crate) fn build(path: &Path, problems: bool, fillers: usize) {
             } else {
                 Vec::new()
             },
+            still_alive: Vec::new(),
         };
         rec.record(&frame).expect("record frame");
     }

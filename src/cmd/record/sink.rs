@@ -3,7 +3,6 @@
 //! memory and load, OOM kills new in the kernel log), written to the
 //! store. Command lines are masked before they are stored.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,8 +54,9 @@ pub struct StoreSink {
     oom_count: Option<u64>,
     /// Only these processes, (pid, start): None records the host.
     targets: Option<Vec<(i32, u64)>>,
-    /// Processes of the last scan: their command lines are stored already.
-    known: HashSet<(i32, u64)>,
+    /// Processes of the last frame, with their names: a process's command
+    /// line is sent when it is new or its name changed (it exec'd).
+    known: FxHashMap<(i32, u64), Vec<u8>>,
     stats: Stats,
     page_kb: u64,
 }
@@ -139,7 +139,7 @@ impl StoreSink {
             boot_ms: boot_time_s.and_then(|b| i64::try_from(b).ok()?.checked_mul(1000)),
             oom_count: None,
             targets,
-            known: HashSet::new(),
+            known: FxHashMap::default(),
             stats,
             page_kb: 1,
         })
@@ -205,16 +205,17 @@ impl StoreSink {
             ));
         }
         let mut processes = Vec::with_capacity(o.scan.rows.len());
-        let mut known = HashSet::with_capacity(o.scan.rows.len());
+        let mut known = FxHashMap::default();
+        known.reserve(o.scan.rows.len());
         for r in o.scan.rows.iter().filter(|r| self.wanted(r)) {
             let key = (r.pid, r.start_ticks);
-            let cmdline = if self.known.contains(&key) {
+            let cmdline = if self.known.get(&key).is_some_and(|c| *c == r.name) {
                 Vec::new()
             } else {
                 let raw = r.cmdline.as_deref().unwrap_or_default();
                 crate::analysis::secrets::mask_nul_args(raw, r.cmdline_truncated).0
             };
-            known.insert(key);
+            known.insert(key, r.name.clone());
             processes.push(ProcFrame {
                 pid: r.pid,
                 start_ticks: r.start_ticks,
@@ -226,6 +227,25 @@ impl StoreSink {
                 workload: member_of.get(&key).copied(),
                 values: values_of(r, self.page_kb),
             });
+        }
+        // Processes of the last frame the scan did not list: gone, or alive
+        // but not read (a read that failed under load): told apart here.
+        let still_alive: Vec<(i32, u64)> = self
+            .known
+            .keys()
+            .filter(|k| !known.contains_key(k))
+            .filter(|&&(pid, start)| {
+                self.fs.open(pid).is_ok_and(|p| {
+                    p.start_ticks() == start
+                        && p.stat().is_ok_and(|s| s.state != b'Z' && s.state != b'X')
+                })
+            })
+            .copied()
+            .collect();
+        for k in &still_alive {
+            if let Some(c) = self.known.get(k) {
+                known.insert(*k, c.clone());
+            }
         }
         self.known = known;
         let facts = self.fs.host_facts();
@@ -251,6 +271,7 @@ impl StoreSink {
             unreadable: o.scan.unreadable as u64,
             host,
             ooms,
+            still_alive,
         }
     }
 }
@@ -365,7 +386,9 @@ impl Sink for StoreSink {
             t.ooms += w.ooms as u64;
             t.dropped_scans += w.dropped_scans as u64;
             t.bytes = size;
-            t.targets_gone = self.targets.is_some() && frame.processes.is_empty();
+            t.targets_gone = self.targets.is_some()
+                && frame.processes.is_empty()
+                && frame.still_alive.is_empty();
         }
         Ok(())
     }
