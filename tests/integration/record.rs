@@ -283,7 +283,7 @@ fn a_full_disk_stops_recording_in_one_line_and_keeps_the_scans() {
     let o = common::output_within(&mut child.0, Duration::from_secs(5), "record");
     assert_one_line_error(&o, "no space left to write", "disk full");
     assert!(
-        error_lines(&o)[0].contains("the scans recorded so far are kept"),
+        error_lines(&o)[0].contains("the scans written before are kept, whole"),
         "{o:?}"
     );
     assert!(seen > 2, "few scans before the disk filled: {seen}");
