@@ -141,7 +141,14 @@ fn one_nanosecond_interval_is_refused() {
         "200ms",
         "--json",
     ]));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Accepted: judged (0), or on a loaded machine too few samples landed
+    // to judge a metric (3); a refused interval is 2.
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "{:?}: {}",
+        o.status.code(),
+        stderr(&o)
+    );
     let samples = stdout(&o)
         .lines()
         .filter(|l| l.contains("\"type\":\"sample\""))
