@@ -74,9 +74,15 @@ mod tests {
         let p = Path::new("/tmp/h.db");
         let day = Duration::from_secs(86_400);
         let s = started(p, Duration::from_millis(250), day, 1 << 20, 2);
-        assert!(s.starts_with("recording 2 processes to /tmp/h.db every 250ms ("), "{s}");
+        assert!(
+            s.starts_with("recording 2 processes to /tmp/h.db every 250ms ("),
+            "{s}"
+        );
         let s = started(p, Duration::from_secs(10), day, 500 << 20, 0);
-        assert!(s.starts_with("recording every process to /tmp/h.db every 10s ("), "{s}");
+        assert!(
+            s.starts_with("recording every process to /tmp/h.db every 10s ("),
+            "{s}"
+        );
         assert!(s.contains("at most 500 MiB"), "{s}");
     }
 }
