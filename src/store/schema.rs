@@ -12,6 +12,31 @@
 //! drop whole spans between key scans (retention: everything before the
 //! key scan from which the oldest scan it keeps is read).
 //! -1 is "could not be read", never 0.
+//!
+//! The counters (`samples.cpu_ticks`, `switches`, `read_bytes`,
+//! `write_bytes`: monotonic) are stored as their increase since the
+//! process's previous row, which is mostly one byte rather than three or
+//! four. A row's counters are *absolute* when it is the process's first
+//! row since the key scan in effect at it (the last key scan at or before
+//! it): every row of a key scan, a process's first row, and its first row
+//! after a key scan that did not read it (a row written whole). The rule
+//! needs no column: the writer and the reader both know the key scans and
+//! each process's previous row, and a reader starts at a key scan. In any
+//! other row, a counter's value is:
+//! - NULL: unchanged;
+//! - `x >= 0`: the previous value plus `x`;
+//! - -1: could not be read (as everywhere);
+//! - `x <= -2`: the absolute value `-2 - x`, written when the counter is
+//!   known again after -1 or went down (a reset: it should not happen),
+//!   so neither is misread as an increase.
+//!
+//! Counters saturate at `i64::MAX - 1` (the largest `-2 - x` holds), other
+//! columns at `i64::MAX`. The view `process_samples` sums the increases
+//! back: it shows absolute values, as `Reader::load` does.
+//!
+//! Version 1 (before the increases) stored counters absolute in every
+//! row: it is read with that meaning and never written to
+//! ([`super::StoreError::Older`]).
 
 /// `PRAGMA user_version` of files this build writes.
 pub const VERSION: i64 = 2;
