@@ -33,6 +33,10 @@ pub enum StoreError {
     /// [`schema::VERSION`].
     #[error("{} has history schema {found}, newer than this proctor's {}", path.display(), schema::VERSION)]
     Newer { path: PathBuf, found: i64 },
+    /// Written by an older proctor (schema `found`): read with its own
+    /// meaning, never added to (its stored values mean something else).
+    #[error("{} has history schema {found}, older than this proctor's {}", path.display(), schema::VERSION)]
+    Older { path: PathBuf, found: i64 },
     /// A SQLite database of something else, or not a database at all.
     #[error("{} is not a proctor history", path.display())]
     Foreign { path: PathBuf },
@@ -49,13 +53,14 @@ pub enum StoreError {
 
 impl StoreError {
     /// The kind, for JSON and tests: `full`, `read_only`, `locked`,
-    /// `newer_schema`, `not_a_history`, `corrupt`, `missing`, `error`.
+    /// `newer_schema`, `older_schema`, `not_a_history`, `corrupt`, `missing`, `error`.
     pub fn kind(&self) -> &'static str {
         match self {
             StoreError::Full { .. } => "full",
             StoreError::ReadOnly { .. } => "read_only",
             StoreError::Locked { .. } => "locked",
             StoreError::Newer { .. } => "newer_schema",
+            StoreError::Older { .. } => "older_schema",
             StoreError::Foreign { .. } => "not_a_history",
             StoreError::Corrupt { .. } => "corrupt",
             StoreError::Missing { .. } => "missing",
@@ -69,6 +74,7 @@ impl StoreError {
             | StoreError::ReadOnly { path }
             | StoreError::Locked { path }
             | StoreError::Newer { path, .. }
+            | StoreError::Older { path, .. }
             | StoreError::Foreign { path }
             | StoreError::Corrupt { path, .. }
             | StoreError::Missing { path }
@@ -100,6 +106,21 @@ pub(crate) const UNKNOWN: i64 = -1;
 /// A value as stored: None -> -1, saturating at i64::MAX.
 pub(crate) fn to_db(v: Option<u64>) -> i64 {
     v.map_or(UNKNOWN, |v| i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// The largest counter stored: a counter written absolute in a row of
+/// increases is stored as `-2 - value` ([`schema`]), which holds values up
+/// to `i64::MAX - 1`; counters saturate there in every row alike.
+pub(crate) const COUNTER_MAX: i64 = i64::MAX - 1;
+
+/// A process metric as stored (counters saturate at [`COUNTER_MAX`]).
+pub(crate) fn metric_to_db(m: ProcMetric, v: Option<u64>) -> i64 {
+    let x = to_db(v);
+    if m.is_counter() {
+        x.min(COUNTER_MAX)
+    } else {
+        x
+    }
 }
 
 /// A stored value back: negative is "could not be read".

@@ -63,6 +63,16 @@ impl ProcMetric {
             ProcMetric::FdLimit => "fd_limit",
         }
     }
+
+    /// A monotonic counter: stored as its increase since the process's
+    /// previous row, except in rows whose counters are absolute (see
+    /// [`super::schema`]).
+    pub fn is_counter(self) -> bool {
+        matches!(
+            self,
+            ProcMetric::Cpu | ProcMetric::Switches | ProcMetric::ReadBytes | ProcMetric::WriteBytes
+        )
+    }
 }
 
 impl ProcValues {

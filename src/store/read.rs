@@ -56,6 +56,8 @@ pub struct Reader {
     path: PathBuf,
     /// Opened only leniently (a truncated file): SQLite's complaint.
     opened_damaged: Option<String>,
+    /// The file's schema version (1: counters absolute in every row).
+    version: i64,
 }
 
 fn err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -96,10 +98,14 @@ impl Reader {
             super::write::check_or_create(&conn, path, false).map_err(|_| e.clone())?;
             opened_damaged = Some(detail.clone());
         }
+        let version = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err(path))?;
         Ok(Reader {
             conn,
             path: path.to_path_buf(),
             opened_damaged,
+            version,
         })
     }
 
@@ -461,8 +467,18 @@ impl Reader {
         rows.collect()
     }
 
+    /// The key scans' ids from `start` to `last`, in order.
+    fn key_scans(&self, start: i64, last: i64) -> rusqlite::Result<Vec<i64>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM scans WHERE key = 1 AND id >= ?1 AND id <= ?2 ORDER BY id")?;
+        let rows = st.query_map([start, last], |r| r.get(0))?;
+        rows.collect()
+    }
+
     /// Stream `samples` from the key scan on, carrying each column
-    /// forward; points before the window seed its first scan.
+    /// forward (counters summed from their last absolute value: see
+    /// [`super::schema`]); points before the window seed its first scan.
     fn samples(
         &self,
         start: i64,
@@ -477,7 +493,14 @@ impl Reader {
             .enumerate()
             .map(|(i, p)| (p.id, i))
             .collect();
-        let mut state: FxHashMap<i64, ProcValues> = FxHashMap::default();
+        // Version 1 holds counters absolute in every row.
+        let keys = if self.version >= 2 {
+            Some(self.key_scans(start, last)?)
+        } else {
+            None
+        };
+        // Per process: its values, and the scan of its last row.
+        let mut state: FxHashMap<i64, (ProcValues, i64)> = FxHashMap::default();
         let mut st = self.conn.prepare(
             "SELECT scan, process, state, rss_kb, fds, threads, cpu_ticks, switches, \
              read_bytes, write_bytes, fd_limit FROM samples WHERE scan >= ?1 AND scan <= ?2 \
@@ -490,12 +513,27 @@ impl Reader {
             let Some(&pi) = by_id.get(&pid) else {
                 continue;
             };
-            let v = state.entry(pid).or_default();
+            let absolute = match (&keys, state.get(&pid)) {
+                (None, _) | (_, None) => true,
+                (Some(keys), Some(&(_, prev))) => {
+                    // The key scan in effect at this row.
+                    let n = keys.partition_point(|&k| k <= scan);
+                    n == 0 || prev < keys[n - 1]
+                }
+            };
+            let (v, prev) = state.entry(pid).or_default();
+            *prev = scan;
             for (c, &m) in ProcMetric::ALL.iter().enumerate() {
                 if let Some(x) = r.get::<_, Option<i64>>(c + 2)? {
-                    v.set(m, from_db(x));
+                    let now = if absolute || !m.is_counter() {
+                        from_db(x)
+                    } else {
+                        increase(v.get(m), x)
+                    };
+                    v.set(m, now);
                 }
             }
+            let v = *v;
             let at = if scan < first {
                 0
             } else {
@@ -558,6 +596,18 @@ impl Reader {
             }
         }
         Ok(())
+    }
+}
+
+/// A counter's value from its previous one and a stored increase: `x >= 0`
+/// added, -1 unknown, `x <= -2` the absolute value `-2 - x` (after an
+/// unknown, or when it went down). An increase on an unknown value is
+/// unknown (a damaged file; never a guess).
+fn increase(prev: Option<u64>, x: i64) -> Option<u64> {
+    match x {
+        0.. => prev.map(|p| p.saturating_add(x as u64)),
+        -1 => None,
+        _ => u64::try_from(-2 - x).ok(),
     }
 }
 

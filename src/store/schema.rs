@@ -12,9 +12,34 @@
 //! drop whole spans between key scans (retention: everything before the
 //! key scan from which the oldest scan it keeps is read).
 //! -1 is "could not be read", never 0.
+//!
+//! The counters (`samples.cpu_ticks`, `switches`, `read_bytes`,
+//! `write_bytes`: monotonic) are stored as their increase since the
+//! process's previous row, which is mostly one byte rather than three or
+//! four. A row's counters are *absolute* when it is the process's first
+//! row since the key scan in effect at it (the last key scan at or before
+//! it): every row of a key scan, a process's first row, and its first row
+//! after a key scan that did not read it (a row written whole). The rule
+//! needs no column: the writer and the reader both know the key scans and
+//! each process's previous row, and a reader starts at a key scan. In any
+//! other row, a counter's value is:
+//! - NULL: unchanged;
+//! - `x >= 0`: the previous value plus `x`;
+//! - -1: could not be read (as everywhere);
+//! - `x <= -2`: the absolute value `-2 - x`, written when the counter is
+//!   known again after -1 or went down (a reset: it should not happen),
+//!   so neither is misread as an increase.
+//!
+//! Counters saturate at `i64::MAX - 1` (the largest `-2 - x` holds), other
+//! columns at `i64::MAX`. The view `process_samples` sums the increases
+//! back: it shows absolute values, as `Reader::load` does.
+//!
+//! Version 1 (before the increases) stored counters absolute in every
+//! row: it is read with that meaning and never written to
+//! ([`super::StoreError::Older`]).
 
 /// `PRAGMA user_version` of files this build writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 /// `PRAGMA application_id`: "PRCT", so `file(1)`-style tools and proctor
 /// tell a proctor history from another SQLite file.
 pub const APPLICATION_ID: i64 = 0x5052_4354;
@@ -137,26 +162,50 @@ CREATE TABLE oom_kills (
 );
 CREATE INDEX oom_kills_t ON oom_kills(t_ms);
 -- Every process row with each column carried forward (NULL in `samples`
--- is \"unchanged\"; -1 is \"could not be read\"), its time and identity.
+-- is \"unchanged\"; -1 is \"could not be read\") and each counter absolute
+-- (the sum of its increases since its last absolute value), its time and
+-- identity. `a`: the row's counters are absolute (the process's first row
+-- since the key scan in effect); `m_*`: this column starts a new sum (an
+-- absolute value, or -1, or -2 - value); `d_*`: the value to sum.
 CREATE VIEW process_samples AS
 SELECT s.scan, sc.t_ms, p.pid, p.start_ticks, CAST(p.comm AS TEXT) AS comm, p.workload,
     max(s.state) OVER (PARTITION BY s.process, g_state) AS state,
     max(s.rss_kb) OVER (PARTITION BY s.process, g_rss) AS rss_kb,
     max(s.fds) OVER (PARTITION BY s.process, g_fds) AS fds,
     max(s.threads) OVER (PARTITION BY s.process, g_threads) AS threads,
-    max(s.cpu_ticks) OVER (PARTITION BY s.process, g_cpu) AS cpu_ticks,
-    max(s.switches) OVER (PARTITION BY s.process, g_switches) AS switches,
-    max(s.read_bytes) OVER (PARTITION BY s.process, g_read) AS read_bytes,
-    max(s.write_bytes) OVER (PARTITION BY s.process, g_write) AS write_bytes,
+    sum(d_cpu) OVER (PARTITION BY s.process, g_cpu ORDER BY s.scan) AS cpu_ticks,
+    sum(d_switches) OVER (PARTITION BY s.process, g_switches ORDER BY s.scan) AS switches,
+    sum(d_read) OVER (PARTITION BY s.process, g_read ORDER BY s.scan) AS read_bytes,
+    sum(d_write) OVER (PARTITION BY s.process, g_write ORDER BY s.scan) AS write_bytes,
     max(s.fd_limit) OVER (PARTITION BY s.process, g_limit) AS fd_limit
 FROM (
     SELECT *,
         count(state) OVER w AS g_state, count(rss_kb) OVER w AS g_rss,
         count(fds) OVER w AS g_fds, count(threads) OVER w AS g_threads,
-        count(cpu_ticks) OVER w AS g_cpu, count(switches) OVER w AS g_switches,
-        count(read_bytes) OVER w AS g_read,
-        count(write_bytes) OVER w AS g_write, count(fd_limit) OVER w AS g_limit
-    FROM samples WINDOW w AS (PARTITION BY process ORDER BY scan)
+        sum(m_cpu) OVER w AS g_cpu, sum(m_switches) OVER w AS g_switches,
+        sum(m_read) OVER w AS g_read, sum(m_write) OVER w AS g_write,
+        count(fd_limit) OVER w AS g_limit
+    FROM (
+        SELECT *,
+            CASE WHEN a OR cpu_ticks >= -1 THEN cpu_ticks ELSE -2 - cpu_ticks END AS d_cpu,
+            CASE WHEN a OR switches >= -1 THEN switches ELSE -2 - switches END AS d_switches,
+            CASE WHEN a OR read_bytes >= -1 THEN read_bytes ELSE -2 - read_bytes END AS d_read,
+            CASE WHEN a OR write_bytes >= -1 THEN write_bytes ELSE -2 - write_bytes END
+                AS d_write,
+            cpu_ticks IS NOT NULL AND (a OR cpu_ticks < 0) AS m_cpu,
+            switches IS NOT NULL AND (a OR switches < 0) AS m_switches,
+            read_bytes IS NOT NULL AND (a OR read_bytes < 0) AS m_read,
+            write_bytes IS NOT NULL AND (a OR write_bytes < 0) AS m_write
+        FROM (
+            SELECT samples.*, coalesce(
+                lag(samples.scan) OVER (PARTITION BY samples.process ORDER BY samples.scan)
+                    < k.key_scan, 1) AS a
+            FROM samples JOIN (
+                SELECT id, max(CASE WHEN key = 1 THEN id END) OVER (ORDER BY id) AS key_scan
+                FROM scans
+            ) AS k ON k.id = samples.scan
+        )
+    ) WINDOW w AS (PARTITION BY process ORDER BY scan)
 ) AS s
 JOIN scans AS sc ON sc.id = s.scan
 JOIN processes AS p ON p.id = s.process;

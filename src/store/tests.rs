@@ -184,6 +184,140 @@ fn an_idle_process_costs_no_row_after_its_first_and_a_change_writes_its_column_a
 }
 
 #[test]
+fn counters_are_stored_as_increases_and_read_back_absolute() {
+    let t = Tmp::new("delta");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    // cpu_ticks at each scan: first row, up, up, unknown, known again,
+    // down (a reset), up; then a key scan (15 minutes later), up.
+    let cpu = [
+        Some(100),
+        Some(130),
+        Some(1130),
+        None,
+        Some(2000),
+        Some(40),
+        Some(45),
+        Some(60),
+        Some(61),
+    ];
+    let mut t_ms = T0;
+    for (i, c) in cpu.iter().enumerate() {
+        let mut v = vals(0);
+        v.cpu_ticks = *c;
+        t_ms += if i == 7 { KEY_EVERY_MS } else { STEP };
+        let w = r.record(&frame(t_ms, vec![proc(1, v)])).unwrap();
+        assert_eq!(w.key, i == 0 || i == 7, "scan {i}");
+    }
+    r.finish().unwrap();
+    let c = conn(&t.db());
+    let stored: Vec<Option<i64>> = (1..=cpu.len() as i64)
+        .map(|scan| rows_at(&c, scan)[0].1[4])
+        .collect();
+    // Absolute in the first row and at the key scan; else the increase,
+    // -1 for unknown, -2 - value when known again or down.
+    assert_eq!(
+        stored,
+        vec![
+            Some(100),
+            Some(30),
+            Some(1000),
+            Some(-1),
+            Some(-2002),
+            Some(-42),
+            Some(5),
+            Some(60),
+            Some(1)
+        ]
+    );
+    // Switches did not change: written in the first row and the key
+    // scan's only.
+    let switches: Vec<Option<i64>> = (1..=cpu.len() as i64)
+        .map(|scan| rows_at(&c, scan)[0].1[5])
+        .collect();
+    assert_eq!(switches.iter().flatten().collect::<Vec<_>>(), [&7, &7]);
+    let h = load_all(&t.db());
+    let p = history_of(&h, 1);
+    for (i, want) in cpu.iter().enumerate() {
+        assert_eq!(
+            p.series(ProcMetric::Cpu).at(i as u32),
+            Some(*want),
+            "scan {i}"
+        );
+        assert_eq!(p.series(ProcMetric::Switches).at(i as u32), Some(Some(7)));
+    }
+    let view: Vec<i64> = c
+        .prepare("SELECT cpu_ticks FROM process_samples ORDER BY scan")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(view, [100, 130, 1130, -1, 2000, 40, 45, 60, 61]);
+    view_agrees_with_load(&t.db());
+    // A window starting after the key scan reads from it: the increases
+    // before it are not needed.
+    let late = Reader::open(&t.db()).unwrap().load(&Window {
+        since_ms: Some(t_ms),
+        ..Window::default()
+    });
+    let p = history_of(&late, 1);
+    assert_eq!(p.series(ProcMetric::Cpu).at(0), Some(Some(61)));
+    // And one starting before it sums from the first row.
+    let mid = Reader::open(&t.db()).unwrap().load(&Window {
+        since_ms: Some(T0 + 3 * STEP),
+        until_ms: Some(T0 + 7 * STEP),
+        ..Window::default()
+    });
+    let p = history_of(&mid, 1);
+    let got: Vec<Option<Option<u64>>> = (0..5).map(|i| p.series(ProcMetric::Cpu).at(i)).collect();
+    assert_eq!(
+        got,
+        [
+            Some(Some(1130)),
+            Some(None),
+            Some(Some(2000)),
+            Some(Some(40)),
+            Some(Some(45))
+        ]
+    );
+}
+
+#[test]
+fn a_version_1_file_is_read_with_absolute_counters_and_never_written_to() {
+    let t = Tmp::new("v1");
+    let mut r = open(&t.db(), Limits::default(), "b");
+    let mut v = vals(0);
+    v.cpu_ticks = Some(100);
+    r.record(&frame(T0, vec![proc(1, v)])).unwrap();
+    r.finish().unwrap();
+    drop(r);
+    // As version 1 wrote it: a later row's counter absolute.
+    {
+        let c = conn(&t.db());
+        c.execute_batch(
+            "INSERT INTO scans (run, t_ms, key, processes, exited, unreadable, scan_us) \
+             SELECT run, t_ms + 10000, 0, 1, 0, 0, 0 FROM scans WHERE id = 1; \
+             INSERT INTO samples (scan, process, cpu_ticks) VALUES (2, 1, 500); \
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let h = load_all(&t.db());
+    assert!(h.damage.is_empty(), "{:?}", h.damage);
+    let p = history_of(&h, 1);
+    assert_eq!(p.series(ProcMetric::Cpu).at(1), Some(Some(500)));
+    match Recorder::open(&t.db(), Limits::default()) {
+        Err(e) => {
+            assert_eq!(e.kind(), "older_schema");
+            assert!(e.to_string().contains("schema 1, older"), "{e}");
+        }
+        Ok(_) => panic!("a version-1 file was opened for writing"),
+    }
+    // Not written to.
+    assert_eq!(count(&conn(&t.db()), "PRAGMA user_version"), 1);
+}
+
+#[test]
 fn key_scans_hold_full_rows_by_count_and_by_time() {
     let t = Tmp::new("key");
     let mut r = open(&t.db(), Limits::default(), "b");
@@ -677,14 +811,74 @@ mod props {
         ]
     }
 
-    fn values() -> impl Strategy<Value = ProcValues> {
-        proptest::collection::vec(value(), 9).prop_map(|v| {
-            let mut pv = ProcValues::default();
-            for (i, &m) in ProcMetric::ALL.iter().enumerate() {
-                pv.set(m, v[i]);
-            }
-            pv
-        })
+    /// A counter: mostly growing from the previous scan's (the scenario
+    /// accumulates these steps), sometimes unknown, reset, or huge.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        Up(u64),
+        Unknown,
+        Reset(u64),
+        Huge,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0u64..3).prop_map(Step::Up),
+            1 => (0u64..1 << 40).prop_map(Step::Up),
+            2 => Just(Step::Unknown),
+            2 => (0u64..5).prop_map(Step::Reset),
+            1 => Just(Step::Huge),
+        ]
+    }
+
+    fn values() -> impl Strategy<Value = (ProcValues, [Step; 4])> {
+        (
+            proptest::collection::vec(value(), 9),
+            proptest::array::uniform4(step()),
+        )
+            .prop_map(|(v, steps)| {
+                let mut pv = ProcValues::default();
+                for (i, &m) in ProcMetric::ALL.iter().enumerate() {
+                    pv.set(m, v[i]);
+                }
+                (pv, steps)
+            })
+    }
+
+    /// Each process's values at each scan, counters from their steps:
+    /// growing, unknown, down to a small value, near or past i64::MAX.
+    /// A life before its counters are accumulated from their steps.
+    type Steps = (usize, usize, Vec<(ProcValues, [Step; 4])>);
+
+    fn with_counters(lives: &[Steps]) -> Vec<Life> {
+        let counters: Vec<ProcMetric> = ProcMetric::ALL
+            .into_iter()
+            .filter(|m| m.is_counter())
+            .collect();
+        lives
+            .iter()
+            .map(|(a, b, vs)| {
+                let mut now: [Option<u64>; 4] = [Some(0); 4];
+                let vals = vs
+                    .iter()
+                    .map(|(pv, steps)| {
+                        let mut pv = *pv;
+                        for (c, &m) in counters.iter().enumerate() {
+                            now[c] = match steps[c] {
+                                // Up from unknown: known again.
+                                Step::Up(d) => Some(now[c].map_or(d, |x| x.saturating_add(d))),
+                                Step::Unknown => None,
+                                Step::Reset(x) => Some(x),
+                                Step::Huge => Some(u64::MAX - now[c].unwrap_or(0) % 3),
+                            };
+                            pv.set(m, now[c]);
+                        }
+                        pv
+                    })
+                    .collect();
+                (*a, *b, vals)
+            })
+            .collect()
     }
 
     /// Up to 5 processes, each alive over a span of the scans, with its
@@ -704,7 +898,8 @@ mod props {
                     (Just(a), Just(b), proptest::collection::vec(values(), b - a))
                 }),
                 1..5,
-            );
+            )
+            .prop_map(|l| with_counters(&l));
             (Just(n), gaps, procs)
         })
     }
@@ -734,6 +929,8 @@ mod props {
             drop(r);
             let h = load_all(&t.db());
             prop_assert!(h.damage.is_empty());
+            // The view sums the increases to the same values.
+            view_agrees_with_load(&t.db());
             prop_assert_eq!(h.scans.len(), n);
             prop_assert_eq!(h.processes.len(), procs.len());
             for (k, (a, b, v)) in procs.iter().enumerate() {
@@ -743,8 +940,9 @@ mod props {
                 for i in *a..*b {
                     for &m in &ProcMetric::ALL {
                         let written = v[i - a].get(m);
-                        // Stored saturating at i64::MAX.
-                        let written = written.map(|x| x.min(i64::MAX as u64));
+                        // Stored saturating at i64::MAX (counters one less).
+                        let max = if m.is_counter() { COUNTER_MAX } else { i64::MAX };
+                        let written = written.map(|x| x.min(max as u64));
                         prop_assert_eq!(
                             p.series(m).at(i as u32), Some(written),
                             "pid {} {} at scan {}", k + 1, m.column(), i

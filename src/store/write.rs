@@ -18,8 +18,8 @@ use rustc_hash::FxHashMap;
 
 use super::schema::{self, KEY_EVERY_MS, KEY_EVERY_SCANS};
 use super::{
-    Frame, ProcMetric, ProcValues, RunInfo, StoreError, WorkloadKey, WorkloadMetric,
-    WorkloadValues, to_db,
+    Frame, ProcMetric, ProcValues, RunInfo, StoreError, UNKNOWN, WorkloadKey, WorkloadMetric,
+    WorkloadValues, metric_to_db, to_db,
 };
 
 /// Retention and size, enforced while recording.
@@ -53,6 +53,8 @@ struct Live {
     comm: Vec<u8>,
     /// Its next row holds every column (it was not read at a key scan).
     full_next: bool,
+    /// The scan of its last row in `samples`.
+    last_row: i64,
 }
 
 pub struct Recorder {
@@ -68,6 +70,9 @@ pub struct Recorder {
     workloads: HashMap<WorkloadKey, (i64, Option<WorkloadValues>)>,
     scans_since_key: i64,
     last_key_ms: i64,
+    /// The last key scan's id: a process's row is absolute when its
+    /// previous row is older (see [`schema`]).
+    last_key_scan: i64,
     /// Bytes of the database in use after the last key scan (see
     /// [`Recorder::span_too_big`]).
     used_at_key: u64,
@@ -236,6 +241,7 @@ fn with_path(e: StoreError, path: &Path) -> StoreError {
         StoreError::ReadOnly { .. } => StoreError::ReadOnly { path },
         StoreError::Locked { .. } => StoreError::Locked { path },
         StoreError::Newer { found, .. } => StoreError::Newer { path, found },
+        StoreError::Older { found, .. } => StoreError::Older { path, found },
         StoreError::Foreign { .. } => StoreError::Foreign { path },
         StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path, detail },
         StoreError::Missing { .. } => StoreError::Missing { path },
@@ -280,6 +286,17 @@ impl Recorder {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(&e)?;
         check_or_create(&conn, path, true)?;
+        // An older file's values mean something else (version 1: counters
+        // absolute in every row): it is read, never added to.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(&e)?;
+        if version < schema::VERSION {
+            return Err(StoreError::Older {
+                path: path.to_path_buf(),
+                found: version,
+            });
+        }
         quick_check(&conn, path)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -307,6 +324,7 @@ impl Recorder {
             workloads: HashMap::new(),
             scans_since_key: 0,
             last_key_ms: 0,
+            last_key_scan: 0,
             used_at_key: 0,
             last_scan: None,
         })
@@ -372,9 +390,10 @@ impl Recorder {
         let scan = insert_scan(&tx, run, key, f).map_err(&e)?;
         w.scan = scan;
         let wl_ids = write_workloads(&tx, scan, key, f, &mut workloads, &mut w).map_err(&e)?;
+        let last_key = if key { scan } else { self.last_key_scan };
         let seen = write_processes(
             &tx,
-            scan,
+            (scan, last_key),
             key,
             f,
             &wl_ids,
@@ -416,6 +435,7 @@ impl Recorder {
         if key {
             self.scans_since_key = 0;
             self.last_key_ms = f.t_ms;
+            self.last_key_scan = scan;
         } else {
             self.scans_since_key += 1;
         }
@@ -715,13 +735,48 @@ fn write_workloads(
     Ok(ids)
 }
 
+/// The columns of a process's row: None where unchanged (every column at
+/// a key scan or when nothing was stored before); counters absolute when
+/// `absolute`, else their increase since `last` (schema's rule).
+fn row_columns(
+    key: bool,
+    absolute: bool,
+    last: Option<&ProcValues>,
+    v: &ProcValues,
+) -> Vec<Option<i64>> {
+    ProcMetric::ALL
+        .iter()
+        .map(|&m| {
+            let now = v.get(m);
+            let changed = key || last.is_none_or(|l| l.get(m) != now);
+            if !changed {
+                return None;
+            }
+            let n = metric_to_db(m, now);
+            if absolute || !m.is_counter() {
+                return Some(n);
+            }
+            let p = last.map_or(UNKNOWN, |l| metric_to_db(m, l.get(m)));
+            Some(if n == UNKNOWN {
+                UNKNOWN
+            } else if p >= 0 && n >= p {
+                n - p
+            } else {
+                // Known again after unknown, or went down: absolute,
+                // marked by its sign (n <= COUNTER_MAX, so no overflow).
+                -2 - n
+            })
+        })
+        .collect()
+}
+
 /// Each process's row when something changed (every column at a key
 /// scan); new processes get their identity row. Returns the processes
-/// seen.
+/// seen. `at` is (this scan, the key scan in effect).
 #[allow(clippy::too_many_arguments)]
 fn write_processes(
     tx: &rusqlite::Transaction<'_>,
-    scan: i64,
+    (scan, last_key): (i64, i64),
     key: bool,
     f: &Frame,
     wl_ids: &[i64],
@@ -737,6 +792,11 @@ fn write_processes(
             continue; // the same process twice in one frame: first wins
         }
         let workload = p.workload.and_then(|i| wl_ids.get(i).copied());
+        // Counters absolute: the process's first row since the key scan
+        // in effect (a key scan's rows are all first since it).
+        let (absolute, last_row) = procs
+            .get(&k)
+            .map_or((true, None), |l| (l.last_row < last_key, Some(l.last_row)));
         let (id, last, existing) = match procs.get(&k) {
             Some(live) => {
                 // A new name (the process exec'd or renamed itself): the
@@ -797,15 +857,9 @@ fn write_processes(
                 .execute(params![scan, id])?;
         }
         let v = p.values;
-        let cols: Vec<Option<i64>> = ProcMetric::ALL
-            .iter()
-            .map(|&m| {
-                let now = v.get(m);
-                let changed = key || last.is_none_or(|l| l.get(m) != now);
-                changed.then(|| to_db(now))
-            })
-            .collect();
-        if cols.iter().any(Option::is_some) {
+        let cols = row_columns(key, absolute, last.as_ref(), &v);
+        let wrote = cols.iter().any(Option::is_some);
+        if wrote {
             let mut st = tx.prepare_cached(
                 "INSERT INTO samples (scan, process, state, rss_kb, fds, threads, cpu_ticks, \
                  switches, read_bytes, write_bytes, fd_limit) \
@@ -823,6 +877,7 @@ fn write_processes(
                 values: v,
                 comm: p.comm.clone(),
                 full_next: false,
+                last_row: if wrote { scan } else { last_row.unwrap_or(0) },
             },
         );
     }

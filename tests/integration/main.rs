@@ -11,6 +11,8 @@
 //!   pids cgroups of their own, resolution on the workloads tree, bad targets.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
+//! - `delta`: `record` stores counters as increases (schema 2), read back
+//!   whole by the view and `load`; a schema-1 history refused for recording.
 //! - `deploy`: `deploy/` (alert rules and their promtool unit tests,
 //!   manifests, scrape configs, the Grafana dashboard's queries) checked.
 //! - `doctor`: `proctor doctor` on problems planted in live children, and on
@@ -90,6 +92,7 @@ mod ceiling;
 mod cgroups;
 mod cgwatch;
 mod common;
+mod delta;
 mod deploy;
 mod doctor;
 mod export;

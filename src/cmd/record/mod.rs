@@ -68,6 +68,15 @@ pub fn store_error(e: &StoreError) -> CliError {
             "read it with the newer proctor that wrote it, or write this history to a new file"
                 .to_string(),
         ),
+        StoreError::Older { found, .. } => (
+            format!(
+                "{shown} has history schema {found}, older than this proctor's {}; it is not \
+                 added to",
+                crate::store::schema::VERSION
+            ),
+            "record to a new file (proctor report, export and top --replay still read this one)"
+                .to_string(),
+        ),
         StoreError::Foreign { .. } => (
             format!("{shown} is not a proctor history file"),
             "give a file written by proctor record, or a new file name".to_string(),
