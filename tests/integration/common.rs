@@ -1263,3 +1263,24 @@ impl Drop for CgroupV1 {
         }
     }
 }
+
+/// Tests whose verdicts depend on their children running on time (the live
+/// leak detector's deadlines) hold this exclusively; tests that load the
+/// machine hard (spinners, many recorders or children) hold it shared.
+/// They never overlap on the 2 cores CI has; everything else runs as
+/// usual.
+static TIMING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// For a test judged on time: no heavy test runs meanwhile.
+pub fn timing_sensitive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    TIMING
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For a test that loads the machine: never during a timing-sensitive one.
+pub fn heavy() -> std::sync::RwLockReadGuard<'static, ()> {
+    TIMING
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

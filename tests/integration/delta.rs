@@ -32,6 +32,7 @@ fn cpu_ticks(pid: i32) -> u64 {
 
 #[test]
 fn a_spinning_childs_cpu_time_is_stored_as_increases_and_read_back_whole() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("delta-live");
     let Some(mem) = MemCgroupV1::own("delta-spin") else {
         return;

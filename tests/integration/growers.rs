@@ -123,6 +123,7 @@ fn busy_thread_of(findings: &serde_json::Value, pid: i32) -> Option<serde_json::
 /// thread, not the sleeping ones.
 #[test]
 fn inspect_names_the_busy_thread() {
+    let _timing = crate::common::heavy();
     let Some((child, tid, _mem, _cpu)) = spinner("busyspin") else {
         return;
     };
@@ -161,6 +162,7 @@ fn inspect_names_the_busy_thread() {
 /// its spinning thread with its share.
 #[test]
 fn doctor_names_the_busy_thread() {
+    let _timing = crate::common::heavy();
     let Some((child, tid, _mem, _cpu)) = spinner("dspin") else {
         return;
     };

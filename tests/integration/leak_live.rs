@@ -299,6 +299,7 @@ fn misses(name: &str, want: Option<&Leak>, recs: &[Value], code: Option<i32>) ->
 
 #[test]
 fn every_scenario_live_at_once() {
+    let _timing = crate::common::timing_sensitive();
     let runs: Vec<(&str, Option<Run>)> = std::thread::scope(|s| {
         let handles: Vec<_> = SCENARIOS
             .iter()

@@ -161,6 +161,7 @@ impl Rng {
 /// reads it all without damage.
 #[test]
 fn kill_9_at_random_moments_loses_no_committed_scan() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-kill");
     let db = t.path().join("h.db");
     let mut rng = Rng::new();
@@ -557,6 +558,7 @@ fn retention_drops_old_scans_while_recording() {
 /// WAL) under 1 MiB by dropping whole old spans, and it stays there.
 #[test]
 fn max_size_is_held_while_recording() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-size");
     let db = t.path().join("h.db");
     let max: u64 = 1024 * 1024;

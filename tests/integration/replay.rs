@@ -230,6 +230,7 @@ fn make_recording(tag: &str) -> Option<Recording> {
 /// (a) and the errors on one recording; (b) on the same recording in tmux.
 #[test]
 fn replay_shows_what_was_recorded() {
+    let _timing = crate::common::heavy();
     let Some(r) = make_recording("replay") else {
         return;
     };

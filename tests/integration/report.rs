@@ -492,6 +492,7 @@ fn demo_child(cg: &CgroupV1, scenario: &str) -> Reaped {
 
 #[test]
 fn live_leaks_are_found_with_their_rates_and_a_steady_child_is_not() {
+    let _timing = crate::common::timing_sensitive();
     let Some(leak_cg) = CgroupV1::new("memory", "report-leak", &[]) else {
         return;
     };
