@@ -242,6 +242,7 @@ fn check_openmetrics(text: &str) -> BTreeMap<String, Vec<(f64, f64)>> {
 
 #[test]
 fn openmetrics_has_every_series_at_every_scan() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("export-om");
     let (_, h) = recorded(&dir);
     let text = om_text(&h);
@@ -338,6 +339,7 @@ fn backfill(promtool: &Path, om: &Path, dir: &Path) -> HashMap<String, usize> {
 
 #[test]
 fn openmetrics_backfills_with_promtool() {
+    let _timing = crate::common::heavy();
     let Some(promtool) = promtool() else { return };
     let dir = TempDir::new("export-promtool");
     let (_, h) = recorded(&dir);
@@ -411,6 +413,7 @@ fn parse_csv(text: &str) -> (Vec<String>, Rows) {
 
 #[test]
 fn csv_parses_back_to_the_history() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("export-csv");
     let (_, h) = recorded(&dir);
     let mut out = Vec::new();
@@ -463,6 +466,7 @@ fn csv_parses_back_to_the_history() {
 
 #[test]
 fn an_empty_history_exports_cleanly() {
+    let _timing = crate::common::heavy();
     let h = History::default();
     let mut om = Vec::new();
     export::openmetrics(&h, &mut om).expect("om");
@@ -479,6 +483,7 @@ fn an_empty_history_exports_cleanly() {
 
 #[test]
 fn a_live_recording_exports_and_backfills() {
+    let _timing = crate::common::heavy();
     let Some(promtool) = promtool() else { return };
     // The child in a memory cgroup of its own (dropped after the child).
     let Some(cg) = common::MemCgroupV1::own("export-live") else {
@@ -545,6 +550,7 @@ fn a_live_recording_exports_and_backfills() {
 
 #[test]
 fn the_same_process_after_a_reboot_is_a_series_of_its_own() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("export-reboot");
     let path = dir.path().join("h.db");
     let t0 = t0();
@@ -586,6 +592,7 @@ fn the_same_process_after_a_reboot_is_a_series_of_its_own() {
 /// them: the recorded units converted, unreadable scans left out.
 #[test]
 fn plot_points_from_the_history() {
+    let _timing = crate::common::heavy();
     use proctor::render::plot::{self, Plot, PlotSeries};
     use proctor::store::WorkloadMetric;
     let dir = TempDir::new("export-plot");

@@ -266,6 +266,7 @@ fn assert_one_line_error(o: &Output, needle: &str, what: &str) {
 /// committed before.
 #[test]
 fn a_full_disk_stops_recording_in_one_line_and_keeps_the_scans() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-full");
     let Some(m) = Mount::tmpfs(&t.path().join("mnt"), "1m") else {
         return;
@@ -325,6 +326,7 @@ fn refused_untouched(db: &Path, needle: &str, what: &str) {
 /// untouched (and no new file made on the read-only mount).
 #[test]
 fn read_only_files_and_directories_are_refused_and_left_as_they_were() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-ro");
     if let Some(m) = Mount::tmpfs(&t.path().join("mnt"), "4m") {
         let db = m.0.join("h.db");
@@ -382,6 +384,7 @@ fn read_only_files_and_directories_are_refused_and_left_as_they_were() {
 /// (exit 2); the first carries on and ends cleanly on SIGTERM.
 #[test]
 fn a_file_another_recorder_writes_is_locked() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-lock");
     let db = t.path().join("h.db");
     let mut first = Reaped::spawn(record_cmd(&db, &["--interval", "100ms"]).stderr(Stdio::piped()));
@@ -417,6 +420,7 @@ fn a_file_another_recorder_writes_is_locked() {
 /// line with a hint (exit 2), the file untouched.
 #[test]
 fn files_that_are_not_a_usable_history_are_refused_untouched() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-bad");
     let history = t.path().join("history.db");
     a_history(&history);
@@ -514,6 +518,7 @@ fn old_history(db: &Path, start_ms: i64, step_ms: i64, scans: i64, procs: i32) {
 /// with them, and the summary says how many.
 #[test]
 fn retention_drops_old_scans_while_recording() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-retain");
     let db = t.path().join("h.db");
     let start = now_ms() - 3 * 3_600_000;
@@ -639,6 +644,7 @@ fn rss(pid: i32) -> u64 {
 /// 2 MB; a leak of 8 KiB a scan would fail this).
 #[test]
 fn the_recorders_memory_stays_flat() {
+    let _timing = crate::common::heavy();
     let t = TempDir::new("record-rss");
     let db = t.path().join("h.db");
     let mut child = Reaped::spawn(record_cmd(&db, &["--interval", "100ms"]).stderr(Stdio::null()));

@@ -530,6 +530,7 @@ fn tui_steps(r: &Recording) {
 /// not recorded as unreadable rather than showing 0.
 #[test]
 fn hostile_recording_is_escaped_and_unknown_is_not_zero() {
+    let _timing = crate::common::heavy();
     use proctor::store::write::{Limits, Recorder};
     use proctor::store::{Frame, ProcFrame, ProcValues, RunInfo, WorkloadFrame, WorkloadKey};
     let dir = TempDir::new("replay-hostile");
@@ -627,6 +628,7 @@ fn hostile_recording_is_escaped_and_unknown_is_not_zero() {
 /// there.
 #[test]
 fn replay_opens_before_the_last_oom_kill() {
+    let _timing = crate::common::heavy();
     use crate::common::{MemCgroupV1, require};
     if !require(
         "a readable /dev/kmsg",

@@ -257,6 +257,7 @@ fn code(o: &std::process::Output) -> Option<i32> {
 
 #[test]
 fn snapshot_of_a_synthetic_history() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("report-snap");
     let file = dir.path().join("history.db");
     build(&file, true, 0);
@@ -298,6 +299,7 @@ fn leak_subjects(v: &Value) -> Vec<(String, Value, String)> {
 
 #[test]
 fn the_synthetic_history_in_json_and_selected() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("report-select");
     let file = dir.path().join("history.db");
     build(&file, true, 0);
@@ -425,6 +427,7 @@ fn damaged_copy(src: &Path, dst: &Path, f: impl FnOnce(&mut std::fs::File, u64))
 
 #[test]
 fn damaged_copies_are_read_as_far_as_they_go() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("report-damage");
     let file = dir.path().join("history.db");
     build(&file, false, 60);

@@ -31,6 +31,7 @@ fn svg_text(path: &Path) -> (String, Vec<String>) {
 
 #[test]
 fn plot_draws_the_leaks_with_their_trend_and_limit_or_the_metric_asked() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("report-plot");
     let file = dir.path().join("history.db");
     crate::report::build(&file, true, 0);
@@ -103,6 +104,7 @@ fn plot_draws_the_leaks_with_their_trend_and_limit_or_the_metric_asked() {
 
 #[test]
 fn csv_and_openmetrics_exports_hold_the_recorded_values() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("report-export");
     let file = dir.path().join("history.db");
     crate::report::build(&file, true, 0);

@@ -62,6 +62,7 @@ fn lives(file: &std::path::Path, comm: &str) -> Vec<ProcessHistory> {
 
 #[test]
 fn the_exporter_records_a_live_child_and_finishes_the_run_on_sigterm() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("serve-record");
     let file = dir.path().join("history.db");
     let name = marker("srvrec");
@@ -123,6 +124,7 @@ fn the_exporter_records_a_live_child_and_finishes_the_run_on_sigterm() {
 
 #[test]
 fn a_full_disk_stops_the_exporter_with_one_line_and_exit_2() {
+    let _timing = crate::common::heavy();
     if !crate::common::require(
         "root, to mount a tmpfs",
         rustix::process::geteuid().is_root(),
@@ -174,6 +176,7 @@ fn a_full_disk_stops_the_exporter_with_one_line_and_exit_2() {
 
 #[test]
 fn a_file_another_recorder_holds_is_refused_before_the_port_is_bound() {
+    let _timing = crate::common::heavy();
     let dir = TempDir::new("serve-record-locked");
     let file = dir.path().join("history.db");
     let mut first = Reaped::spawn(

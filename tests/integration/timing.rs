@@ -378,7 +378,9 @@ fn ignored_sigint_stays_ignored() {
     );
     sigint(w.pid());
     let status = common::wait_exit(&mut w.0, RUN_LIMIT, "watch with SIGINT ignored");
-    assert_eq!(status.code(), Some(0));
+    // Not interrupted (130): it ran its 2 s, judged (0) or, on a loaded
+    // machine, with too few samples to judge (3).
+    assert!(matches!(status.code(), Some(0 | 3)), "{status:?}");
     let out = rest.join().expect("stdout reader");
     let verdict: Value = out
         .lines()
