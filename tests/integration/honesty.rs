@@ -391,8 +391,11 @@ fn watch_that_judged_nothing_is_not_healthy() {
         );
     }
     let e = stderr(&o);
+    // One count for every metric, or (sockets read less often on a loaded
+    // machine) each metric's own.
     assert!(
-        e.starts_with("error: nothing judged: ") && e.contains(" samples, a verdict needs 8\n"),
+        e.starts_with("error: nothing judged: ")
+            && (e.contains(" samples, a verdict needs 8\n") || e.contains(" samples, needs 8)")),
         "{e}"
     );
     assert!(e.contains("\nhint: watch longer"), "{e}");
