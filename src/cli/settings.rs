@@ -112,13 +112,7 @@ impl Settings {
                 }),
             }),
             Command::Record(a) => {
-                let pick = if a.newest {
-                    Pick::Newest
-                } else if a.oldest {
-                    Pick::Oldest
-                } else {
-                    Pick::Only
-                };
+                let pick = pick(a.newest, a.oldest);
                 Settings::Record(cmd::record::Settings {
                     output: a.output.clone().unwrap_or_else(cmd::record::default_path),
                     interval: a.interval,
@@ -171,18 +165,22 @@ impl Settings {
     }
 }
 
-/// TARGET, and `--newest`/`--oldest` as a [`Pick`].
-fn target(a: &TargetArgs) -> TargetSpec {
-    let pick = if a.newest {
+/// `--newest`/`--oldest` as a [`Pick`].
+fn pick(newest: bool, oldest: bool) -> Pick {
+    if newest {
         Pick::Newest
-    } else if a.oldest {
+    } else if oldest {
         Pick::Oldest
     } else {
         Pick::Only
-    };
+    }
+}
+
+/// TARGET, and `--newest`/`--oldest` as a [`Pick`].
+fn target(a: &TargetArgs) -> TargetSpec {
     TargetSpec {
         text: a.target.clone(),
-        pick,
+        pick: pick(a.newest, a.oldest),
     }
 }
 

@@ -365,7 +365,6 @@ impl Reader {
                 detail: e.to_string(),
             });
         }
-        let _ = first;
     }
 
     fn run_ends(&self) -> rusqlite::Result<HashMap<i64, i64>> {

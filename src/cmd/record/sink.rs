@@ -58,7 +58,6 @@ pub struct StoreSink {
     /// line is sent when it is new or its name changed (it exec'd).
     known: FxHashMap<(i32, u64), Vec<u8>>,
     stats: Stats,
-    page_kb: u64,
 }
 
 /// Each TARGET resolved to its process (pid, start time).
@@ -141,7 +140,6 @@ impl StoreSink {
             targets,
             known: FxHashMap::default(),
             stats,
-            page_kb: 1,
         })
     }
 
@@ -225,7 +223,7 @@ impl StoreSink {
                 cmdline,
                 kernel_thread: r.kernel_thread,
                 workload: member_of.get(&key).copied(),
-                values: values_of(r, self.page_kb),
+                values: values_of(r),
             });
         }
         // Processes of the last frame the scan did not list: gone, or alive
@@ -276,7 +274,7 @@ impl StoreSink {
     }
 }
 
-fn values_of(r: &ScanRow, _page_kb: u64) -> ProcValues {
+fn values_of(r: &ScanRow) -> ProcValues {
     let kernel = r.kernel_thread;
     ProcValues {
         state: Some(r.state),

@@ -73,6 +73,27 @@ pub struct View {
     pub panel: Panel,
 }
 
+impl View {
+    /// The view as `top`'s options open it (live or replay).
+    pub fn opening(a: &crate::cmd::top::Settings) -> View {
+        View {
+            sort: a.sort,
+            reverse: a.reverse,
+            filter: a.filter.clone().unwrap_or_default(),
+            editing_filter: false,
+            paused: false,
+            tree: a.tree,
+            selected: None,
+            follow: false,
+            cursor: 0,
+            offset: 0,
+            order: Vec::new(),
+            page: 10,
+            panel: Panel::None,
+        }
+    }
+}
+
 impl App<'_> {
     /// A refresh from the collector. While paused the view keeps what it
     /// shows: a refresh that was under way when space was pressed is
