@@ -229,6 +229,49 @@ pub enum Command {
     Record(RecordArgs),
     /// What happened in a recorded window, worst first: leaks, OOM kills, top consumers, processes that came and went
     Report(ReportArgs),
+    /// Print the shell completion script for bash, zsh or fish
+    Completions(CompletionsArgs),
+    /// Print a man page (proctor.1, or COMMAND's), or write every man page and completion script to a directory
+    Manpage(ManpageArgs),
+}
+
+impl Command {
+    /// Whether the command reads /proc or /sys (`completions` and
+    /// `manpage` only print what clap's definitions say): only those
+    /// have their roots checked.
+    pub fn reads_proc(&self) -> bool {
+        !matches!(self, Command::Completions(_) | Command::Manpage(_))
+    }
+}
+
+/// `completions SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Load it in the running shell: bash `source <(proctor completions bash)`; \
+                  zsh `source <(proctor completions zsh)` (after compinit); \
+                  fish `proctor completions fish | source`"
+)]
+pub struct CompletionsArgs {
+    /// The shell whose completion script to print
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// The command whose page to print (`top` prints proctor-top.1); none: proctor.1
+    #[arg(value_name = "COMMAND", conflicts_with = "out")]
+    pub command: Option<String>,
+    /// Write every man page to DIR/man1/ (proctor.1, proctor-top.1, ...) and the completion scripts to DIR/completions/ (proctor.bash, _proctor, proctor.fish), for packaging; prints the paths written
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

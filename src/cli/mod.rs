@@ -4,6 +4,7 @@
 //! stdout/stderr and picks the exit code. Nothing outside `cli` sees clap.
 
 pub mod args;
+pub mod generate;
 pub mod settings;
 
 use std::ffi::OsString;
@@ -69,7 +70,13 @@ where
         pods_dir: cli.pods_dir,
     };
     let result = check_durations(&cli.command)
-        .and_then(|()| cmd::context::check_roots(&ctx))
+        .and_then(|()| {
+            if cli.command.reads_proc() {
+                cmd::context::check_roots(&ctx)
+            } else {
+                Ok(())
+            }
+        })
         .and_then(|()| Settings::resolve(&cli.command))
         .and_then(|settings| settings.run(&ctx, out));
     match result {

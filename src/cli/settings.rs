@@ -8,6 +8,7 @@ use crate::cmd::{self, context::Ctx, context::Output, target::Pick, target::Targ
 use crate::error::CliError;
 
 use super::args::{Command, NetArgs, NetProto, TargetArgs, WatchArgs};
+use super::generate::Generate;
 
 /// One command with its settings.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub enum Settings {
     Serve(cmd::serve::Settings),
     Record(cmd::record::Settings),
     Report(cmd::report::Settings),
+    /// `completions` and `manpage`: generated from clap's definitions in
+    /// `cli` (no `cmd` module: clap stays in `cli`).
+    Generate(super::generate::Generate),
 }
 
 impl Settings {
@@ -139,6 +143,11 @@ impl Settings {
                 metric: a.metric.map(Into::into),
                 format: a.format.into(),
             }),
+            Command::Completions(a) => Settings::Generate(Generate::Completions(a.shell)),
+            Command::Manpage(a) => Settings::Generate(match &a.out {
+                Some(dir) => Generate::Files(dir.clone()),
+                None => Generate::Manpage(a.command.clone()),
+            }),
         })
     }
 
@@ -161,6 +170,7 @@ impl Settings {
             Settings::Serve(s) => cmd::serve::run(ctx, s),
             Settings::Record(s) => cmd::record::run(ctx, s),
             Settings::Report(s) => cmd::report::run(ctx, s, out),
+            Settings::Generate(g) => g.run(),
         }
     }
 }

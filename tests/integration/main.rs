@@ -9,6 +9,8 @@
 //!   trees (v1, v2) and live in memory, pids and cpu cgroups of their own.
 //! - `cgwatch`: `watch --cgroup`, `pod:NAME`, `container:ID`: live memory and
 //!   pids cgroups of their own, resolution on the workloads tree, bad targets.
+//! - `completions`: `completions bash|zsh|fish` parse and complete every
+//!   command; `manpage`: a page per command, rendering without warnings.
 //! - `common`: shared helpers (running the binary bounded in time, fixture
 //!   copies, reaped children, tmux and cgroup guards, [`common::require`]).
 //! - `delta`: `record` stores counters as increases (schema 2), read back
@@ -92,6 +94,7 @@ mod ceiling;
 mod cgroups;
 mod cgwatch;
 mod common;
+mod completions;
 mod delta;
 mod deploy;
 mod doctor;
