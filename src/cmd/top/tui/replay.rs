@@ -80,6 +80,11 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         me: None,
         control,
         ticks: 100,
+        cpu: (None, None),
+        cpu_unreadable: false,
+        threads: (None, None),
+        threads_cut: 0,
+        can_signal: false,
         replay: None,
     };
     app.replay = Some(Box::new(ReplayState {
