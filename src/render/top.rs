@@ -543,10 +543,10 @@ pub const HELP_KEY_WIDTH: usize = 16;
 /// The help's title: scrolled or not.
 pub fn help_title(first: usize, shown: usize, total: usize) -> String {
     if shown >= total {
-        " keys · any key closes ".into()
+        " proctor top: keys · any key closes ".into()
     } else {
         format!(
-            " keys {}-{} of {total} · ↑↓ scroll · other keys close ",
+            " proctor top: keys {}-{} of {total} · ↑↓ scroll ",
             first + 1,
             (first + shown).min(total)
         )

@@ -343,6 +343,15 @@ impl App<'_> {
         let Some(pid) = self.v.selected else {
             return;
         };
+        if self.replay.is_some() || !self.can_signal {
+            self.v.note = Some(crate::render::top::signal_status(
+                "TERM",
+                pid,
+                b"",
+                &SignalOutcome::NotLive,
+            ));
+            return;
+        }
         let row = self
             .cur
             .find(pid)

@@ -470,7 +470,12 @@ impl View {
                         crate::render::top::signal_confirm(d.signal_name(), d.pid, &d.name, Some(r))
                     }
                 };
-                draw_dialog(f, body, " signal ", &lines, d.chosen + 1);
+                let keep = if d.stage == Stage::Pick {
+                    d.chosen + 1
+                } else {
+                    0
+                };
+                draw_dialog(f, body, " signal ", &lines, keep);
             }
             Panel::Users { all, chosen, typed } => {
                 let lines = crate::render::top::user_menu(all, *chosen, typed);
