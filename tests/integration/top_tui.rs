@@ -814,10 +814,10 @@ fn tree_view_selection_and_filter_clearing() {
     });
     assert_eq!(command_cell(&s, 1), "[systemd]");
     assert!(
-        command_cell(&s, 4242).starts_with("└ /usr/bin/python3.11 /tmp/proctor-fx/"),
+        command_cell(&s, 4242).starts_with("└─ /usr/bin/python3.11 /tmp/proctor-fx"),
         "{s}"
     );
-    assert_eq!(command_cell(&s, 4300), "  └ [python3.11] <defunct>");
+    assert_eq!(command_cell(&s, 4300), "  └─ [python3.11] <defunct>");
     assert_eq!(command_cell(&s, 2), "[kthreadd]");
 
     // G: the last row (2); k k: 4242.
