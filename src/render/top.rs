@@ -697,4 +697,112 @@ mod tests {
         assert_eq!(compact_size(3 << 30), "3.0G");
         assert_eq!(compact_size(200 << 20), "200M");
     }
+    #[test]
+    fn tree_drawing() {
+        assert_eq!(tree_prefix(&[], true), "");
+        assert_eq!(tree_prefix(&[true], true), "├─ ");
+        assert_eq!(tree_prefix(&[false], true), "└─ ");
+        assert_eq!(tree_prefix(&[true, false, true], true), "│   ├─ ");
+        assert_eq!(tree_prefix(&[true, false], false), "| `- ");
+        // Very deep: indentation stops at 20 levels.
+        assert_eq!(tree_prefix(&[true; 500], true).chars().count(), 19 * 2 + 3);
+    }
+
+    #[test]
+    fn time_plus_as_htop() {
+        assert_eq!(time_plus(0.0), "0:00.00");
+        assert_eq!(time_plus(83.456), "1:23.45");
+        assert_eq!(time_plus(3599.99), "59:59.99");
+        assert_eq!(time_plus(3600.0 * 26.0 + 61.0), "26h01:01");
+        assert_eq!(time_plus(f64::NAN), "?");
+    }
+
+    #[test]
+    fn header_cpu_and_tasks() {
+        let c = |cpu, busy| CoreUse {
+            cpu,
+            user: busy * 0.8,
+            system: busy * 0.2,
+            iowait: 1.0,
+            steal: 0.0,
+            busy,
+        };
+        let two = [c(None, 50.0), c(Some(0), 100.0), c(Some(1), 0.0)];
+        assert_eq!(
+            cpu_lines(&two, false, 120, 8),
+            [
+                "cpu0 [||||||||++] 100% us 80 sy 20 wa  1 st  0   cpu1 [          ]   0% us  0 sy  0 wa  1 st  0"
+            ]
+        );
+        // Narrow: one per line.
+        assert_eq!(cpu_lines(&two, false, 60, 8).len(), 2);
+        // No room (or more than 16 CPUs): one summary line.
+        assert_eq!(
+            cpu_lines(&two, false, 60, 1),
+            ["CPU 50% (us 40 sy 10 wa 1 st 0) of 2 CPUs; busiest cpu0 100%, cpu1 0%"]
+        );
+        let many: Vec<CoreUse> = std::iter::once(c(None, 10.0))
+            .chain((0..64).map(|n| c(Some(n), f64::from(n))))
+            .collect();
+        let l = cpu_lines(&many, false, 200, 100);
+        assert_eq!(l.len(), 1);
+        assert!(
+            l[0].ends_with("of 64 CPUs; busiest cpu63 63%, cpu62 62%, cpu61 61%"),
+            "{l:?}"
+        );
+        assert_eq!(
+            cpu_lines(&[], false, 80, 4),
+            ["CPU: measuring (one more refresh)"]
+        );
+        assert_eq!(
+            cpu_lines(&[], true, 80, 4),
+            ["CPU ? (the CPU lines of stat could not be read)"]
+        );
+        let t = TaskStates {
+            processes: 5,
+            running: 1,
+            sleeping: 2,
+            disk_sleep: 1,
+            stopped: 0,
+            zombie: 1,
+            other: 0,
+            threads: 9,
+        };
+        assert_eq!(
+            tasks_line(
+                &t,
+                Some(90_061.0),
+                "5 processes (..), 9 threads; 12 open files host-wide"
+            ),
+            "Tasks 5, 9 thr: 1 running, 2 sleeping, 1 disk sleep, 0 stopped, 1 zombie; up 1 day, 01:01:01; 12 open files host-wide"
+        );
+        assert!(tasks_line(&t, None, "").ends_with("; up ?"));
+    }
+
+    #[test]
+    fn help_fits_sixty_columns() {
+        // Inside the box's borders at the smallest width (60).
+        for (k, d) in HELP {
+            assert!(k.chars().count() < HELP_KEY_WIDTH, "{k}");
+            assert!(HELP_KEY_WIDTH + d.chars().count() <= 58, "{d}");
+        }
+        for n in HELP_NOTES {
+            assert!(n.chars().count() <= 58, "{n}");
+        }
+        assert!(help_title(0, 10, 29).chars().count() <= 58);
+    }
+
+    #[test]
+    fn signal_words() {
+        assert_eq!(
+            signal_confirm("TERM", 4242, b"app\x1b", None),
+            ["send SIGTERM to 4242 (app\\e)? y/n"]
+        );
+        assert_eq!(
+            signal_status("KILL", 7, b"x", &SignalOutcome::NoPermission),
+            "SIGKILL not sent to 7 (x): no permission"
+        );
+        let m = signal_menu(7, b"x", &[15, 9, 2, 1, 3, 10, 12, 19, 18], 1);
+        assert_eq!(m[2], ">  9 SIGKILL");
+    }
 }
