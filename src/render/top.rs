@@ -504,7 +504,7 @@ pub const REPLAY_NO_THREADS: &str = "threads are not recorded: H works in the li
 /// README's top section): every line fits the smallest terminal.
 pub const HELP: &[(&str, &str)] = &[
     ("↑ ↓ j PgUp PgDn", "move the selection (Home End: ends)"),
-    ("click a row", "select it"),
+    ("click, wheel", "select a row, move the selection"),
     ("Enter", "inspect the selected process"),
     ("w", "watch it: RSS, fds, threads, sparklines"),
     ("k  F9", "send it a signal (asks which, confirms)"),
@@ -517,7 +517,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("/", "search: jump to a match (n, F3: next)"),
     ("\\  F4", "filter: name, command line, user, PID"),
     ("u", "one user's processes (u again: all)"),
-    ("Esc", "clear the filter and the user"),
+    ("Esc", "clear the filter, the user, the search"),
     ("t  F5", "tree: children under their parent"),
     ("H", "threads under their process (TID)"),
     ("K", "hide / show kernel threads"),

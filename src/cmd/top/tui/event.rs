@@ -268,6 +268,7 @@ impl App<'_> {
             KeyCode::Esc => {
                 self.v.filter.clear();
                 self.v.user = None;
+                self.v.search.clear();
             }
             KeyCode::Char('?' | 'h') | KeyCode::F(1) => self.v.panel = Panel::Help(0),
             KeyCode::Up => self.move_to(self.v.cursor.saturating_sub(1)),
@@ -363,12 +364,23 @@ impl App<'_> {
     }
 
     /// A mouse event: a left click on a column's header sorts by it (a
-    /// second click reverses), on a row selects it.
+    /// second click reverses), on a row selects it; the wheel moves the
+    /// selection three rows.
     pub fn mouse(&mut self, m: MouseEvent) -> bool {
-        if m.kind != MouseEventKind::Down(MouseButton::Left)
-            || !matches!(self.v.panel, Panel::None | Panel::Watch(_))
-        {
+        if !matches!(self.v.panel, Panel::None | Panel::Watch(_)) {
             return false;
+        }
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {}
+            MouseEventKind::ScrollUp => {
+                self.move_to(self.v.cursor.saturating_sub(3));
+                return true;
+            }
+            MouseEventKind::ScrollDown => {
+                self.move_to(self.v.cursor + 3);
+                return true;
+            }
+            _ => return false,
         }
         let hits = &self.v.hits;
         if hits.header_y == Some(m.row) {
