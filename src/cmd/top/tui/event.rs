@@ -353,11 +353,13 @@ impl App<'_> {
             ));
             return;
         }
-        let row = self
-            .cur
-            .find(pid)
-            .or_else(|| self.threads.1.as_ref().and_then(|t| t.find(pid)));
-        if let Some(r) = row {
+        // A thread's row: the signal goes to its process (signals such
+        // as TERM and KILL act on the whole process, as `kill TID` does).
+        let pid = match self.threads.1.as_ref().and_then(|t| t.find(pid)) {
+            Some(t) if self.cur.find(pid).is_none() => t.ppid,
+            _ => pid,
+        };
+        if let Some(r) = self.cur.find(pid) {
             let d = Dialog::new(pid, r.start_ticks, r.name.clone(), self.me);
             self.v.panel = Panel::Signal(Box::new(d));
         }
