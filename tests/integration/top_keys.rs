@@ -509,3 +509,49 @@ fn search_jumps_and_the_filter_skips_proctor() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", KEY);
 }
+
+/// Run as an unprivileged user, `k` on a root-owned child is refused by
+/// the kernel: the status line says so and the child lives on.
+#[test]
+fn k_without_permission_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(setpriv) = which("setpriv") else {
+        require("setpriv (util-linux)", false);
+        return;
+    };
+    if !require("root, to run proctor as nobody", crate::common::is_root()) {
+        return;
+    }
+    let Some(cg) = MemCgroupV1::own("keys-perm") else {
+        return;
+    };
+    let m = marker("pkeys-perm");
+    let (mut c, ready) = helper_in(&cg, "idle", &m, &[]);
+    assert_eq!(ready, "READY");
+    // A copy nobody can run (the build tree may not be readable).
+    let dir = crate::common::TempDir::new("keys-bin");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let copy = dir.path().join("proctor");
+    std::fs::copy(bin(), &copy).expect("copy binary");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let cmd = format!(
+        "cd / && '{}' --reuid=65534 --regid=65534 --clear-groups -- '{}' top --interval 500ms; echo EXIT=$?; sleep 60",
+        setpriv.display(),
+        copy.display()
+    );
+    let Some(t) = Tmux::start("kperm", 120, 30, &cmd) else {
+        return;
+    };
+    t.wait_for("COMMAND", START);
+    filter(&t, &m, 1);
+    t.keys(&["k"]);
+    t.wait_for("> 15 SIGTERM", KEY);
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("send SIGTERM to {} (python3", c.pid()), KEY);
+    t.keys(&["y"]);
+    t.wait_for(&format!("SIGTERM not sent to {} (python3", c.pid()), KEY);
+    t.wait_for("no permission", KEY);
+    assert!(c.0.try_wait().expect("try_wait").is_none(), "signalled");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", KEY);
+}

@@ -102,7 +102,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         can_signal: ctx.fs.own_pid_in_root()
             == Some(rustix::process::getpid().as_raw_nonzero().get()),
     };
-    let mut terminal = init_terminal()?;
+    let mut terminal = init_terminal("use `proctor top --once` for a plain table")?;
     let input_stop = Arc::new(AtomicBool::new(false));
     let result = match event::spawn_input(to_ui, Arc::clone(&input_stop)) {
         Ok(input) => {
@@ -205,11 +205,9 @@ impl App<'_> {
 /// screen, a panic hook that restores them), then mouse reports (clicks on
 /// a header sort, on a row select), turned off again by a panic hook of
 /// our own that runs before ratatui's.
-pub(super) fn init_terminal() -> Result<ratatui::DefaultTerminal, CliError> {
-    let terminal = ratatui::try_init().map_err(|e| {
-        CliError::new(format!("cannot start the interactive view: {e}"))
-            .hint("use `proctor top --once` for a plain table")
-    })?;
+pub(super) fn init_terminal(hint: &str) -> Result<ratatui::DefaultTerminal, CliError> {
+    let terminal = ratatui::try_init()
+        .map_err(|e| CliError::new(format!("cannot start the interactive view: {e}")).hint(hint))?;
     let restore_first = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         mouse_off();
