@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::analysis::secrets;
+use crate::parse::host::{CpuStat, CpuTimes};
 use crate::reader::{Missing, Scan, ScanRow};
 use crate::text::Text;
 
@@ -26,6 +27,8 @@ pub enum SortKey {
     /// Context switches per second.
     Csw,
     Cmdline,
+    /// Cumulative CPU time (user + system) since the process started.
+    Time,
 }
 
 impl SortKey {
@@ -65,6 +68,7 @@ impl SortKey {
             SortKey::Fdpct => "FD%",
             SortKey::Csw => "CSW/s",
             SortKey::Cmdline => "COMMAND",
+            SortKey::Time => "TIME+",
         }
     }
 }
@@ -90,6 +94,8 @@ pub struct TopRow<'a> {
     /// earlier scan of the same process.
     pub fd_growth_per_sec: Option<f64>,
     pub fd_percent: Option<f64>,
+    /// Cumulative CPU time (user + system) in seconds: TIME+.
+    pub cpu_time_secs: f64,
     /// `--reveal`: the command line is shown as read, secrets included
     /// (else they are masked, see [`crate::analysis::secrets`]).
     pub reveal: bool,
@@ -208,6 +214,7 @@ pub fn rows<'a>(
                 switches_per_sec,
                 fd_growth_per_sec,
                 fd_percent,
+                cpu_time_secs: r.cpu_ticks as f64 / ticks,
             }
         })
         .collect();
@@ -238,6 +245,7 @@ pub fn sort(rows: &mut [TopRow<'_>], key: SortKey, reverse: bool) {
             SortKey::Fdpct => num(r.fd_percent),
             SortKey::Csw => num(r.switches_per_sec),
             SortKey::Pid => Some(f64::from(r.scan.pid)),
+            SortKey::Time => Some(r.scan.cpu_ticks as f64),
             _ => None,
         }
     };
@@ -347,6 +355,131 @@ pub fn tree(rows: &[TopRow<'_>]) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// One CPU's use between two readings of PROC/stat, in percent of its
+/// time: user (with nice), system (with irq and softirq), iowait, steal,
+/// and busy (user + system + steal; iowait is idle time waiting on I/O).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CoreUse {
+    /// `None` for the whole machine, else the CPU's number.
+    pub cpu: Option<u32>,
+    pub user: f64,
+    pub system: f64,
+    pub iowait: f64,
+    pub steal: f64,
+    pub busy: f64,
+}
+
+/// The use of one CPU between two readings; None when no time passed on
+/// it (or its counters went back: a CPU taken offline and back).
+pub fn core_use(cpu: Option<u32>, before: &CpuTimes, now: &CpuTimes) -> Option<CoreUse> {
+    let d = |a: u64, b: u64| b.checked_sub(a);
+    let total = d(before.total(), now.total()).filter(|&t| t > 0)? as f64;
+    let user = d(before.user, now.user)?.saturating_add(d(before.nice, now.nice)?) as f64;
+    let system = d(before.system, now.system)?
+        .saturating_add(d(before.irq, now.irq)?)
+        .saturating_add(d(before.softirq, now.softirq)?) as f64;
+    let iowait = d(before.iowait, now.iowait)? as f64;
+    let steal = d(before.steal, now.steal)? as f64;
+    let pct = |v: f64| (v * 100.0 / total).clamp(0.0, 100.0);
+    Some(CoreUse {
+        cpu,
+        user: pct(user),
+        system: pct(system),
+        iowait: pct(iowait),
+        steal: pct(steal),
+        busy: pct(user + system + steal),
+    })
+}
+
+/// Every CPU's use between two readings of PROC/stat, the machine first
+/// (`cpu: None`); a CPU missing from either reading is left out.
+pub fn cpu_use(before: &CpuStat, now: &CpuStat) -> Vec<CoreUse> {
+    let mut out = Vec::new();
+    if let (Some(a), Some(b)) = (&before.all, &now.all) {
+        out.extend(core_use(None, a, b));
+    }
+    let earlier: HashMap<u32, &CpuTimes> = before.cores.iter().map(|(n, t)| (*n, t)).collect();
+    for (n, t) in &now.cores {
+        if let Some(a) = earlier.get(n) {
+            out.extend(core_use(Some(*n), a, t));
+        }
+    }
+    out
+}
+
+/// Processes of a scan by state, and the threads of them all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskStates {
+    pub processes: usize,
+    pub running: usize,
+    /// `S` and `I` (idle kernel threads).
+    pub sleeping: usize,
+    /// `D`: uninterruptible, usually waiting on I/O.
+    pub disk_sleep: usize,
+    /// `T` (stopped) and `t` (traced).
+    pub stopped: usize,
+    pub zombie: usize,
+    /// Any other state letter.
+    pub other: usize,
+    pub threads: u64,
+}
+
+pub fn task_states(scan: &Scan) -> TaskStates {
+    let mut t = TaskStates {
+        processes: scan.rows.len(),
+        ..TaskStates::default()
+    };
+    for r in &scan.rows {
+        t.threads = t.threads.saturating_add(r.threads);
+        match r.state {
+            b'R' => t.running += 1,
+            b'S' | b'I' => t.sleeping += 1,
+            b'D' => t.disk_sleep += 1,
+            b'T' | b't' => t.stopped += 1,
+            b'Z' => t.zombie += 1,
+            _ => t.other += 1,
+        }
+    }
+    t
+}
+
+/// The shape of a tree drawn from its rows' depths (in display order):
+/// for each row, one flag per level 1..=depth saying whether a later
+/// sibling follows at that level (for the row's own level: `├─` rather
+/// than `└─`; for its ancestors' levels: a `│` continues there).
+pub fn tree_shape(depths: &[usize]) -> Vec<Vec<bool>> {
+    let mut later: Vec<bool> = Vec::new();
+    let mut out = vec![Vec::new(); depths.len()];
+    for (i, &d) in depths.iter().enumerate().rev() {
+        if later.len() <= d {
+            later.resize(d + 1, false);
+        }
+        out[i] = later[1..=d].to_vec();
+        later[d] = true;
+        for l in later.iter_mut().skip(d + 1) {
+            *l = false;
+        }
+    }
+    out
+}
+
+/// Whether a row is of the user named `name` (as shown: the name, or the
+/// uid when it has none).
+pub fn of_user(r: &TopRow<'_>, name: &[u8]) -> bool {
+    r.user.as_ref().is_some_and(|u| u.0 == name)
+}
+
+/// The users of the rows, each once, sorted by name.
+pub fn users(rows: &[TopRow<'_>]) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = rows
+        .iter()
+        .filter_map(|r| r.user.as_ref().map(|u| u.0.clone()))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// One row of `top --json`.
@@ -619,5 +752,116 @@ mod tests {
         let (rows, _) = rows(&s, None, 100, |_| None);
         assert_eq!(rows[0].command(), b"[kthreadd]");
         assert_eq!(rows[1].command(), "java --flag…".as_bytes());
+    }
+    #[test]
+    fn cpu_use_between_readings() {
+        use crate::parse::host::CpuTimes;
+        let a = CpuTimes {
+            user: 100,
+            nice: 0,
+            system: 50,
+            idle: 800,
+            iowait: 20,
+            irq: 0,
+            softirq: 0,
+            steal: 30,
+        };
+        // 200 ticks later: 60 user + 20 nice, 20 system + 10 irq, 50 idle, 20 iowait, 20 steal.
+        let b = CpuTimes {
+            user: 160,
+            nice: 20,
+            system: 70,
+            idle: 850,
+            iowait: 40,
+            irq: 10,
+            softirq: 0,
+            steal: 50,
+        };
+        let u = core_use(Some(3), &a, &b).unwrap();
+        assert_eq!(u.cpu, Some(3));
+        assert!((u.user - 40.0).abs() < 1e-9);
+        assert!((u.system - 15.0).abs() < 1e-9);
+        assert!((u.iowait - 10.0).abs() < 1e-9);
+        assert!((u.steal - 10.0).abs() < 1e-9);
+        assert!((u.busy - 65.0).abs() < 1e-9);
+        // No time passed, or counters back: unknown, not idle.
+        assert_eq!(core_use(None, &a, &a), None);
+        assert_eq!(core_use(None, &b, &a), None);
+        let before = CpuStat {
+            all: Some(a),
+            cores: vec![(0, a), (1, a)],
+            invalid: false,
+        };
+        let now = CpuStat {
+            all: Some(b),
+            cores: vec![(1, b), (2, b)],
+            invalid: false,
+        };
+        let all = cpu_use(&before, &now);
+        assert_eq!(
+            all.iter().map(|c| c.cpu).collect::<Vec<_>>(),
+            vec![None, Some(1)]
+        );
+    }
+
+    #[test]
+    fn tasks_by_state() {
+        let mut rows_in = vec![
+            row(1, 0, "a"),
+            row(2, 0, "b"),
+            row(3, 0, "c"),
+            row(4, 0, "d"),
+            row(5, 0, "e"),
+            row(6, 0, "f"),
+        ];
+        for (r, s) in rows_in.iter_mut().zip([b'R', b'S', b'D', b'T', b'Z', b'I']) {
+            r.state = s;
+            r.threads = 3;
+        }
+        let t = task_states(&scan(rows_in, Instant::now(), 10.0));
+        assert_eq!(
+            t,
+            TaskStates {
+                processes: 6,
+                running: 1,
+                sleeping: 2,
+                disk_sleep: 1,
+                stopped: 1,
+                zombie: 1,
+                other: 0,
+                threads: 18
+            }
+        );
+    }
+
+    #[test]
+    fn tree_shapes() {
+        // 1 ─┬ 2 ─ 3
+        //    └ 4 ─ 5
+        // 6
+        let s = tree_shape(&[0, 1, 2, 1, 2, 0]);
+        assert_eq!(
+            s,
+            vec![
+                vec![],
+                vec![true],
+                vec![true, false],
+                vec![false],
+                vec![false, false],
+                vec![]
+            ]
+        );
+        assert!(tree_shape(&[]).is_empty());
+        // Depth jumps (a hostile tree cannot make one, but the shape holds).
+        assert_eq!(tree_shape(&[3]), vec![vec![false, false, false]]);
+    }
+
+    #[test]
+    fn users_and_user_filter() {
+        let s = scan(vec![row(1, 0, "a"), row(2, 0, "b")], Instant::now(), 10.0);
+        let (rows, _) = rows(&s, None, 100, |_| Some(b"alice".to_vec()));
+        assert_eq!(users(&rows), vec![b"alice".to_vec()]);
+        assert!(of_user(&rows[0], b"alice"));
+        assert!(!of_user(&rows[0], b"bob"));
     }
 }

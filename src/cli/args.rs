@@ -92,6 +92,8 @@ value_enum! {
         /// Context switches per second.
         Csw,
         Cmdline,
+        /// Cumulative CPU time (TIME+).
+        Time,
     }
 }
 

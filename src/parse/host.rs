@@ -250,6 +250,97 @@ pub fn stat_cpu_count(b: &[u8]) -> usize {
         .count()
 }
 
+/// One `cpu` or `cpuN` line of PROC/stat: time spent in each mode since
+/// boot, in clock ticks (`guest` and `guest_nice` are already counted in
+/// `user` and `nice`, so they are not kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    pub user: u64,
+    pub nice: u64,
+    pub system: u64,
+    pub idle: u64,
+    pub iowait: u64,
+    pub irq: u64,
+    pub softirq: u64,
+    pub steal: u64,
+}
+
+impl CpuTimes {
+    /// Every mode summed (saturating: a hostile file cannot wrap it).
+    pub fn total(&self) -> u64 {
+        [
+            self.user,
+            self.nice,
+            self.system,
+            self.idle,
+            self.iowait,
+            self.irq,
+            self.softirq,
+            self.steal,
+        ]
+        .iter()
+        .fold(0u64, |a, &v| a.saturating_add(v))
+    }
+}
+
+/// The CPU lines of PROC/stat: the whole machine (`cpu`) and each CPU
+/// (`cpuN`, by N, at most [`MAX_CPUS`]). A CPU line that does not parse
+/// is left out and noted in `invalid`: that CPU is unknown, never idle.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuStat {
+    pub all: Option<CpuTimes>,
+    pub cores: Vec<(u32, CpuTimes)>,
+    pub invalid: bool,
+}
+
+/// Most CPUs kept from PROC/stat.
+pub const MAX_CPUS: usize = 8192;
+
+/// The `cpu` and `cpuN` lines of PROC/stat. Kernels since 2.6.33 print ten
+/// numbers per line; at least the first eight (through `steal`) are needed.
+pub fn cpu_stat(b: &[u8]) -> CpuStat {
+    let mut out = CpuStat::default();
+    for line in b.split(|&c| c == b'\n') {
+        let Some(rest) = line.strip_prefix(b"cpu") else {
+            continue;
+        };
+        let mut words = rest.split(|&c| c == b' ').filter(|w| !w.is_empty());
+        // `cpu  123 ...`: the aggregate (its name ends at the space).
+        let which = if rest.first() == Some(&b' ') {
+            None
+        } else {
+            match words.next().and_then(parse_u64) {
+                Some(n) => u32::try_from(n).ok(),
+                None => {
+                    out.invalid = true;
+                    continue;
+                }
+            }
+        };
+        let nums: Vec<u64> = words.take(8).map_while(parse_u64).collect();
+        let Ok(v) = <[u64; 8]>::try_from(nums) else {
+            out.invalid = true;
+            continue;
+        };
+        let t = CpuTimes {
+            user: v[0],
+            nice: v[1],
+            system: v[2],
+            idle: v[3],
+            iowait: v[4],
+            irq: v[5],
+            softirq: v[6],
+            steal: v[7],
+        };
+        match which {
+            None => out.all = Some(t),
+            Some(n) if out.cores.len() < MAX_CPUS => out.cores.push((n, t)),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +430,43 @@ mod tests {
             })
         );
         assert_eq!(file_nr(b"12 0"), None);
+    }
+    #[test]
+    fn cpu_lines_of_stat() {
+        let b = b"cpu  10 1 20 300 4 5 6 7 0 0\ncpu0 5 0 10 150 2 3 3 4 0 0\ncpu1 5 1 10 150 2 2 3 3 0 0\nintr 1 2 3\nctxt 99\n";
+        let c = cpu_stat(b);
+        assert_eq!(c.all.unwrap().steal, 7);
+        assert_eq!(c.all.unwrap().total(), 353);
+        assert_eq!(c.cores.len(), 2);
+        assert_eq!(c.cores[1].0, 1);
+        assert_eq!(c.cores[1].1.iowait, 2);
+        assert!(!c.invalid);
+        // A line cut short or not numbers: that CPU is unknown, noted.
+        let c = cpu_stat(b"cpu0 1 2 3\ncpu1 1 2 3 4 5 6 7 8\ncpux 1 2 3 4 5 6 7 8\n");
+        assert_eq!(
+            c.cores,
+            vec![(
+                1,
+                CpuTimes {
+                    user: 1,
+                    nice: 2,
+                    system: 3,
+                    idle: 4,
+                    iowait: 5,
+                    irq: 6,
+                    softirq: 7,
+                    steal: 8
+                }
+            )]
+        );
+        assert!(c.invalid);
+        assert_eq!(c.all, None);
+        // Saturating sums.
+        let t = CpuTimes {
+            user: u64::MAX,
+            idle: 5,
+            ..CpuTimes::default()
+        };
+        assert_eq!(t.total(), u64::MAX);
     }
 }

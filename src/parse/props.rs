@@ -129,6 +129,7 @@ fn every_parser(b: &[u8]) {
     let _ = host::file_nr(b);
     let _ = host::cpu_list_count(b);
     let _ = host::stat_cpu_count(b);
+    let _ = host::cpu_stat(b);
     let _ = host::uptime(b);
     let _ = host::kernel_version(b);
     let _ = statm::resident_bytes(b, 4096);
@@ -1664,5 +1665,45 @@ proptest! {
         prop_assert!(cgroupfs::throttling(bad.as_bytes()).is_err());
         let bad = format!("oom_kill {kills}x\n");
         prop_assert!(cgroupfs::oom_counts(bad.as_bytes()).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every CPU line of PROC/stat as the kernel prints it reads back whole;
+    /// a corrupted number loses that CPU (noted), never gives it a value.
+    #[test]
+    fn cpu_stat_round_trip(cores in vec(any::<[u64; 10]>(), 1..12), which in any::<usize>(), how in any::<u8>()) {
+        let line = |name: &str, v: &[u64; 10]| {
+            let nums: Vec<String> = v.iter().map(u64::to_string).collect();
+            format!("{name} {}\n", nums.join(" "))
+        };
+        let mut t = line("cpu ", &cores[0]);
+        for (i, c) in cores.iter().enumerate() {
+            t.push_str(&line(&format!("cpu{i}"), c));
+        }
+        t.push_str("intr 1 2 3\nctxt 5\nbtime 7\n");
+        let s = host::cpu_stat(t.as_bytes());
+        prop_assert!(!s.invalid);
+        prop_assert_eq!(s.all.map(|a| a.steal), Some(cores[0][7]));
+        prop_assert_eq!(s.cores.len(), cores.len());
+        for (i, (n, c)) in s.cores.iter().enumerate() {
+            prop_assert_eq!(*n as usize, i);
+            prop_assert_eq!([c.user, c.nice, c.system, c.idle, c.iowait, c.irq, c.softirq, c.steal], <[u64; 8]>::try_from(&cores[i][..8]).unwrap());
+        }
+        let bad = which % cores.len();
+        let mut t = String::new();
+        for (i, c) in cores.iter().enumerate() {
+            if i == bad {
+                t.push_str(&format!("cpu{i} {} 1 2 3 4 5 6 7\n", corrupt_decimal(c[0], how)));
+            } else {
+                t.push_str(&line(&format!("cpu{i}"), c));
+            }
+        }
+        let s = host::cpu_stat(t.as_bytes());
+        prop_assert!(s.invalid);
+        prop_assert!(s.cores.iter().all(|&(n, _)| n as usize != bad));
+        prop_assert_eq!(s.cores.len(), cores.len() - 1);
     }
 }

@@ -23,6 +23,7 @@ mod sampler;
 mod scan;
 mod snapshot;
 mod survey;
+mod tasks;
 
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
@@ -36,6 +37,7 @@ pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampl
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
 pub use survey::{CgroupCache, Survey};
+pub use tasks::{THREAD_ROWS_CAP, thread_rows};
 
 use std::fs::File;
 use std::io;
@@ -62,6 +64,10 @@ pub struct ProcFs {
 /// hundred KiB. A longer file is an error naming the cap, never a partial
 /// record passed off as the whole.
 pub const FILE_CAP: usize = 1024 * 1024;
+
+/// Bytes of PROC/stat read for its CPU lines: about 100 bytes per CPU,
+/// so 8,192 CPUs' lines fit.
+pub const CPU_STAT_CAP: usize = 1024 * 1024;
 
 /// The command line kept by `inspect` and read for name matching: enough
 /// for any real command (a long Java class path included) and for matching
@@ -374,6 +380,23 @@ impl ProcFs {
     /// Open a process for reading.
     pub fn open(&self, pid: i32) -> Result<Process, ReadError> {
         Process::open(self, pid)
+    }
+
+    /// The CPU lines of PROC/stat (per-CPU time by mode). They come first
+    /// in the file: at most [`CPU_STAT_CAP`] bytes are read (the interrupt
+    /// counters after them can be large on a big host), and a line cut
+    /// by the cap is dropped.
+    pub fn cpu_stat(&self) -> Result<crate::parse::host::CpuStat, ReadError> {
+        let path = self.proc_root.join("stat");
+        let file = open_path(&path).map_err(|e| sys_error(&path, &e, "stat"))?;
+        let mut buf = Vec::new();
+        let more = read_capped(&file, &mut buf, CPU_STAT_CAP, false)
+            .map_err(|e| sys_error(&path, &e, "stat"))?;
+        if more {
+            let end = buf.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+            buf.truncate(end);
+        }
+        Ok(crate::parse::host::cpu_stat(&buf))
     }
 
     /// Seconds since boot, from `uptime`.

@@ -158,23 +158,25 @@ pub const KEYS: &[(&str, &str)] = &[
         "b",
         "go to a time (UTC): 03:00, 2026-12-05 03:00:10, -5m, +30s, @UNIX",
     ),
-    ("↑ ↓ j k PgUp PgDn g G", "move the selection"),
+    ("↑ ↓ j PgUp PgDn g G", "move the selection"),
     (
         "Enter",
         "what the recording holds about the selected process",
     ),
-    ("< >", "sort by the previous / next column"),
     (
-        "p u n c m h f % x",
-        "sort by PID, USER, NAME, CPU%, RSS, THR, FDS, FD%, CSW/s",
+        "< >  F6",
+        "sort by the previous / next column, or from a list",
     ),
-    ("r", "reverse the order (or press a sort key again)"),
+    ("P M N f % x", "sort by CPU%, RSS, PID, FDS, FD%, CSW/s"),
+    ("I  r", "reverse the order (or press a sort key again)"),
+    ("/  n", "search: jump to a match, n the next"),
     (
-        "/",
+        "\\  F4",
         "filter by name, command line, user or PID (Esc clears)",
     ),
+    ("u  K", "one user's processes; hide kernel threads"),
     ("v  F5", "tree view: children under their parent"),
-    ("?", "this help"),
+    ("?  h  F1", "this help"),
     ("q  Ctrl-C", "quit"),
 ];
 

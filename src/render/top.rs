@@ -1,7 +1,7 @@
 //! `top`: the cells of a process row (shared by `--once` and the TUI), the
 //! once-table, its footer and the host header line.
 
-use crate::analysis::top::{RateBasis, SortKey, TopRow};
+use crate::analysis::top::{CoreUse, RateBasis, SortKey, TaskStates, TopRow};
 use crate::reader::{HostFacts, Missing, Scan};
 use crate::render::style::Palette;
 use crate::render::table::{Align, Table};
@@ -75,17 +75,65 @@ pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
             (None, Ok(_)) => "?".into(),
         },
         SortKey::Cmdline => crate::text::escape_for_terminal(&r.command()),
+        SortKey::Time => time_plus(r.cpu_time_secs),
     }
 }
 
-/// The command-line cell, indented under its parent at tree `depth`
-/// (0: no tree mark).
-pub fn command_cell(r: &TopRow<'_>, depth: usize) -> String {
-    let cmd = cell(r, SortKey::Cmdline);
-    if depth == 0 {
-        return cmd;
+/// CPU time as htop's TIME+: `M:SS.hh` (minutes, seconds, hundredths),
+/// `HhMM:SS` from an hour on.
+pub fn time_plus(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "?".into();
     }
-    format!("{}└ {cmd}", "  ".repeat(depth.min(20) - 1))
+    let hundredths = (secs * 100.0) as u64;
+    let (m, s, h) = (hundredths / 6000, hundredths / 100 % 60, hundredths % 100);
+    if m >= 60 {
+        format!("{}h{:02}:{s:02}", m / 60, m % 60)
+    } else {
+        format!("{m}:{s:02}.{h:02}")
+    }
+}
+
+/// Deepest level drawn with its own indentation: deeper rows are drawn
+/// at this depth (a chain of thousands would push the command off screen).
+const TREE_DEPTH_SHOWN: usize = 20;
+
+/// The tree's drawing before a row's command, from its shape (see
+/// [`crate::analysis::top::tree_shape`]): `│ ` where an ancestor has
+/// later siblings, then `├─ ` or `└─ ` (the row's last sibling). ASCII
+/// (`| `, `|- `, `` `- ``) when the terminal's locale is not UTF-8.
+pub fn tree_prefix(shape: &[bool], utf8: bool) -> String {
+    let Some((&own, above)) = shape.split_last() else {
+        return String::new();
+    };
+    let (bar, blank, tee, elbow) = if utf8 {
+        ("│ ", "  ", "├─ ", "└─ ")
+    } else {
+        ("| ", "  ", "|- ", "`- ")
+    };
+    let skip = above.len().saturating_sub(TREE_DEPTH_SHOWN - 1);
+    let mut s: String = above[skip..]
+        .iter()
+        .map(|&more| if more { bar } else { blank })
+        .collect();
+    s.push_str(if own { tee } else { elbow });
+    s
+}
+
+/// The command-line cell after its tree drawing (`shape` empty: none).
+pub fn command_cell(r: &TopRow<'_>, shape: &[bool], utf8: bool) -> String {
+    let cmd = cell(r, SortKey::Cmdline);
+    format!("{}{cmd}", tree_prefix(shape, utf8))
+}
+
+/// The command cell of a thread row (`H`): its drawing under its process,
+/// then the thread's own name.
+pub fn thread_cell(r: &TopRow<'_>, shape: &[bool], utf8: bool) -> String {
+    format!(
+        "{}thread {}",
+        tree_prefix(shape, utf8),
+        crate::text::escape_for_terminal(&r.scan.name)
+    )
 }
 
 pub fn align(key: SortKey) -> Align {
@@ -117,12 +165,13 @@ pub fn table(rows: &[&TopRow<'_>], depth: Option<&[usize]>, width: Option<usize>
     }
     let used: usize = widths.iter().map(|w| w + 2).sum();
     let room = width.map(|w| w.saturating_sub(used).max(10));
+    let shapes = depth.map(crate::analysis::top::tree_shape);
     for (i, (r, c)) in rows.iter().zip(cells).enumerate() {
         for s in c {
             t.cell(&s);
         }
-        let indent = depth.and_then(|d| d.get(i)).copied().unwrap_or(0);
-        let mut cmd = command_cell(r, indent);
+        let shape = shapes.as_ref().and_then(|s| s.get(i));
+        let mut cmd = command_cell(r, shape.map_or(&[][..], Vec::as_slice), true);
         if let Some(room) = room {
             if cmd.chars().count() > room {
                 cmd = cmd.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
@@ -193,6 +242,336 @@ pub fn late_refresh(real: std::time::Duration, asked: std::time::Duration) -> St
         "refresh {real} (asked {}): the scans do not keep up with the interval",
         humantime::format_duration(asked)
     )
+}
+
+/// The interactive view's tasks line: processes by state, threads, and
+/// the time since boot (like htop's Tasks and Uptime meters).
+pub fn tasks_line(t: &TaskStates, uptime_secs: Option<f64>, host_third: &str) -> String {
+    let mut s = format!(
+        "Tasks {}, {} thr: {} running, {} sleeping, {} disk sleep, {} stopped, {} zombie",
+        t.processes, t.threads, t.running, t.sleeping, t.disk_sleep, t.stopped, t.zombie
+    );
+    if t.other > 0 {
+        s.push_str(&format!(", {} other", t.other));
+    }
+    match uptime_secs.filter(|u| u.is_finite() && *u >= 0.0) {
+        Some(u) => s.push_str(&format!("; up {}", uptime(u))),
+        None => s.push_str("; up ?"),
+    }
+    // What host_line's third line says after its counts.
+    if let Some(i) = host_third.find("; ") {
+        s.push_str(&host_third[i..]);
+    }
+    s
+}
+
+/// `3 days, 04:05:06`, `04:05:06`.
+fn uptime(secs: f64) -> String {
+    let s = secs as u64;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match d {
+        0 => format!("{h:02}:{m:02}:{sec:02}"),
+        1 => format!("1 day, {h:02}:{m:02}:{sec:02}"),
+        _ => format!("{d} days, {h:02}:{m:02}:{sec:02}"),
+    }
+}
+
+/// Width of the bar of one CPU in the header.
+const BAR: usize = 10;
+
+/// One CPU as a header entry: `cpu0 [|||||     ]  52% us 40 sy 10 wa  2 st  0`.
+/// The bar shows user (`|`), system (`+`), steal (`~`) in that order.
+fn cpu_entry(c: &CoreUse, label_width: usize) -> String {
+    let cells = |p: f64| ((p / 100.0) * BAR as f64).round() as usize;
+    let u = cells(c.user).min(BAR);
+    let sy = cells(c.system).min(BAR - u);
+    let st = cells(c.steal).min(BAR - u - sy);
+    let bar = format!(
+        "{}{}{}{}",
+        "|".repeat(u),
+        "+".repeat(sy),
+        "~".repeat(st),
+        " ".repeat(BAR - u - sy - st)
+    );
+    let label = match c.cpu {
+        Some(n) => format!("cpu{n}"),
+        None => "cpu".into(),
+    };
+    format!(
+        "{label:<label_width$} [{bar}] {:>3.0}% us{:>3.0} sy{:>3.0} wa{:>3.0} st{:>3.0}",
+        c.busy, c.user, c.system, c.iowait, c.steal
+    )
+}
+
+/// The CPU lines of the header: one entry per CPU (two per line when the
+/// width allows) while there are at most 16 CPUs and they fit in
+/// `max_lines`; else one summary line (the machine's use and the busiest
+/// CPUs). Before a second reading of PROC/stat: one line saying so.
+pub fn cpu_lines(usage: &[CoreUse], unreadable: bool, width: u16, max_lines: usize) -> Vec<String> {
+    let all = usage.iter().find(|c| c.cpu.is_none());
+    let cores: Vec<&CoreUse> = usage.iter().filter(|c| c.cpu.is_some()).collect();
+    if usage.is_empty() {
+        return vec![if unreadable {
+            "CPU ? (the CPU lines of stat could not be read)".to_string()
+        } else {
+            "CPU: measuring (one more refresh)".to_string()
+        }];
+    }
+    let label_width = cores
+        .iter()
+        .map(|c| format!("cpu{}", c.cpu.unwrap_or(0)).len())
+        .max()
+        .unwrap_or(3);
+    let entry_width = label_width + BAR + 30;
+    let per_line = if usize::from(width) >= 2 * entry_width + 3 {
+        2
+    } else {
+        1
+    };
+    let lines = cores.len().div_ceil(per_line);
+    if !cores.is_empty() && cores.len() <= 16 && lines <= max_lines {
+        let mut out: Vec<String> = cores
+            .chunks(per_line)
+            .map(|pair| {
+                pair.iter()
+                    .map(|c| format!("{:<entry_width$}", cpu_entry(c, label_width)))
+                    .collect::<Vec<_>>()
+                    .join("   ")
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        if unreadable {
+            out.push("some CPU lines of stat could not be parsed (not shown)".into());
+        }
+        return out;
+    }
+    let mut busiest = cores.clone();
+    busiest.sort_by(|a, b| b.busy.total_cmp(&a.busy).then(a.cpu.cmp(&b.cpu)));
+    let top: Vec<String> = busiest
+        .iter()
+        .take(3)
+        .map(|c| format!("cpu{} {:.0}%", c.cpu.unwrap_or(0), c.busy))
+        .collect();
+    let mut s = match all {
+        Some(a) => format!(
+            "CPU {:.0}% (us {:.0} sy {:.0} wa {:.0} st {:.0}) of {} CPUs",
+            a.busy,
+            a.user,
+            a.system,
+            a.iowait,
+            a.steal,
+            cores.len()
+        ),
+        None => format!("CPU ? of {} CPUs", cores.len()),
+    };
+    if !top.is_empty() {
+        s.push_str(&format!("; busiest {}", top.join(", ")));
+    }
+    vec![s]
+}
+
+/// What `k` can send, in the order the list shows them.
+pub const SIGNAL_NAMES: [&str; 9] = [
+    "TERM", "KILL", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT",
+];
+
+/// The signal list of `k`: one line per signal, the chosen one marked.
+pub fn signal_menu(pid: i32, name: &[u8], numbers: &[i32], chosen: usize) -> Vec<String> {
+    let mut v = vec![format!(
+        "Send a signal to {pid} ({}):",
+        crate::text::escape_for_terminal(name)
+    )];
+    for (i, (n, num)) in SIGNAL_NAMES.iter().zip(numbers).enumerate() {
+        let mark = if i == chosen { '>' } else { ' ' };
+        v.push(format!("{mark} {num:>2} SIG{n}"));
+    }
+    v.push("↑ ↓ or a number, Enter to choose, Esc to cancel".into());
+    v
+}
+
+/// The question before a signal is sent; `again` for the second one
+/// asked about PID 1 or proctor itself.
+pub fn signal_confirm(sig: &str, pid: i32, name: &[u8], again: Option<SignalRisk>) -> Vec<String> {
+    let name = crate::text::escape_for_terminal(name);
+    match again {
+        None => vec![format!("send SIG{sig} to {pid} ({name})? y/n")],
+        Some(r) => vec![
+            match r {
+                SignalRisk::Init => {
+                    format!("{pid} ({name}) is PID 1: the system (or the container) ends with it.")
+                }
+                SignalRisk::Itself => format!("{pid} ({name}) is this proctor."),
+            },
+            format!("really send SIG{sig} to {pid}? y/n"),
+        ],
+    }
+}
+
+/// Why a signal needs a second confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalRisk {
+    Init,
+    Itself,
+}
+
+/// What happened to a signal, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignalOutcome {
+    Sent,
+    NoPermission,
+    /// Exited, or its PID now names another process.
+    Gone,
+    Cancelled,
+    /// The proc root is not this machine's (a fixture tree, another PID
+    /// namespace) or the view is a replay.
+    NotLive,
+    Failed(String),
+}
+
+pub fn signal_status(sig: &str, pid: i32, name: &[u8], o: &SignalOutcome) -> String {
+    let name = crate::text::escape_for_terminal(name);
+    match o {
+        SignalOutcome::Sent => format!("sent SIG{sig} to {pid} ({name})"),
+        SignalOutcome::NoPermission => {
+            format!("SIG{sig} not sent to {pid} ({name}): no permission")
+        }
+        SignalOutcome::Gone => format!(
+            "SIG{sig} not sent: {pid} ({name}) is gone (exited, or its PID is another process now)"
+        ),
+        SignalOutcome::Cancelled => format!("SIG{sig} to {pid} cancelled"),
+        SignalOutcome::NotLive => {
+            "signals are sent only to this machine's processes (not to a replay or another proc root)".into()
+        }
+        SignalOutcome::Failed(e) => format!("SIG{sig} not sent to {pid}: {e}"),
+    }
+}
+
+/// The user picker of `u`: every user of the table, the chosen one marked,
+/// after what was typed to narrow the list.
+pub fn user_menu(users: &[Vec<u8>], chosen: usize, typed: &str) -> Vec<String> {
+    let mut v = vec![format!("Show the processes of (type to narrow): {typed}▏")];
+    if users.is_empty() {
+        v.push("  no user matches".into());
+    }
+    for (i, u) in users.iter().enumerate() {
+        let mark = if i == chosen { '>' } else { ' ' };
+        v.push(format!("{mark} {}", crate::text::escape_for_terminal(u)));
+    }
+    v
+}
+
+/// The sort menu of F6: every column, the current one marked.
+pub fn sort_menu(keys: &[SortKey], chosen: usize, current: SortKey) -> Vec<String> {
+    let mut v = vec!["Sort by (↑ ↓, Enter; Esc cancels):".to_string()];
+    for (i, k) in keys.iter().enumerate() {
+        let mark = if i == chosen { '>' } else { ' ' };
+        let now = if *k == current { "  (now)" } else { "" };
+        v.push(format!("{mark} {}{now}", k.header()));
+    }
+    v
+}
+
+/// The status line's words for the search (`/`), the user filter (`u`),
+/// threads (`H`) and hidden kernel threads (`K`).
+pub fn search_status(text: &str, editing: bool, found: bool) -> String {
+    match (editing, found) {
+        (true, true) => format!("search: {text}▏ (Enter keeps, n next)"),
+        (true, false) => format!("search: {text}▏ (no match)"),
+        (false, true) => format!("search: {text} (n or F3: next)"),
+        (false, false) => format!("search: {text} (no match)"),
+    }
+}
+
+pub fn user_status(user: &[u8]) -> String {
+    format!("user {} (u: all)", crate::text::escape_for_terminal(user))
+}
+
+pub fn threads_status(cut: usize) -> String {
+    if cut == 0 {
+        "threads".into()
+    } else {
+        format!("threads ({cut} processes' not listed: too many)")
+    }
+}
+
+pub const KERNEL_HIDDEN: &str = "kernel threads hidden (K)";
+
+/// `H` or `k` in a replay: not recorded, or nothing to signal.
+pub const REPLAY_NO_THREADS: &str = "threads are not recorded: H works in the live view only";
+
+/// The keys of the interactive `top`, as its help shows them (and the
+/// README's top section): every line fits the smallest terminal.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑ ↓ j PgUp PgDn", "move the selection (Home End: ends)"),
+    ("click, wheel", "select a row, move the selection"),
+    ("Enter", "inspect the selected process"),
+    ("w", "watch it: RSS, fds, threads, sparklines"),
+    ("k  F9", "send it a signal (asks which, confirms)"),
+    ("P M T N", "sort by CPU%, memory (RSS), TIME+, PID"),
+    ("f % x", "sort by FDS, FD%, CSW/s"),
+    ("F6", "sort by a column chosen from a list"),
+    ("< >  ← →", "sort by the previous / next column"),
+    ("click a header", "sort by that column (again: reverse)"),
+    ("I  r", "reverse the order (or sort key again)"),
+    ("/", "search: jump to a match (n, F3: next)"),
+    ("\\  F4", "filter: name, command line, user, PID"),
+    ("u", "one user's processes (u again: all)"),
+    ("Esc", "clear the filter, the user, the search"),
+    ("t  F5", "tree: children under their parent"),
+    ("H", "threads under their process (TID)"),
+    ("K", "hide / show kernel threads"),
+    ("space", "pause / resume refreshing"),
+    ("?  h  F1", "this help"),
+    ("q  F10  Ctrl-C", "quit"),
+];
+
+/// The help's notes after the keys.
+pub const HELP_NOTES: &[&str] = &[
+    "CPU% of one core; RSS resident memory; TIME+ CPU",
+    "time (min:sec.hundredths); THR threads; FDS open",
+    "descriptors; FD% of the soft RLIMIT_NOFILE;",
+    "CSW/s context switches of the main thread.",
+    "? unreadable (permission); - does not apply.",
+    "Kernel threads are shown until K, threads until H.",
+    "Header: per-CPU bars, | user + system ~ steal.",
+];
+
+/// Width of the key column of the help.
+pub const HELP_KEY_WIDTH: usize = 16;
+
+/// The help's title: scrolled or not.
+pub fn help_title(first: usize, shown: usize, total: usize) -> String {
+    if shown >= total {
+        " proctor top: keys · any key closes ".into()
+    } else {
+        format!(
+            " proctor top: keys {}-{} of {total} · ↑↓ scroll ",
+            first + 1,
+            (first + shown).min(total)
+        )
+    }
+}
+
+/// What the tasks line adds after the counts: processes listed but not
+/// identified, and the host's open files.
+fn tasks_tail(h: &HostFacts, scan: &Scan) -> String {
+    let file_invalid = |f: &str| h.invalid_files.contains(&f);
+    let mut third = String::new();
+    if scan.unreadable > 0 {
+        // Listed in /proc but not identified (stat refused or malformed):
+        // not in the table, so said here.
+        third.push_str(&format!(
+            "; {} more unreadable (not shown)",
+            scan.unreadable
+        ));
+    }
+    if let Some(f) = h.file_nr {
+        third.push_str(&format!("; {} open files host-wide", f.allocated));
+    } else if file_invalid("sys/fs/file-nr") {
+        third.push_str("; ? open files host-wide");
+    }
+    third
 }
 
 /// The host header: memory, swap, pressure, load, totals.
@@ -270,19 +649,7 @@ pub fn host_line(h: &HostFacts, scan: &Scan, p: Palette) -> Vec<String> {
         "{} processes ({running} running, {zombies} zombie), {threads} threads",
         scan.rows.len()
     );
-    if scan.unreadable > 0 {
-        // Listed in /proc but not identified (stat refused or malformed):
-        // not in the table, so said here.
-        third.push_str(&format!(
-            "; {} more unreadable (not shown)",
-            scan.unreadable
-        ));
-    }
-    if let Some(f) = h.file_nr {
-        third.push_str(&format!("; {} open files host-wide", f.allocated));
-    } else if file_invalid("sys/fs/file-nr") {
-        third.push_str("; ? open files host-wide");
-    }
+    third.push_str(&tasks_tail(h, scan));
     let mut lines = vec![mem, second, third];
     // Which host values did not parse: `?` above is unknown, not absent.
     let bad: Vec<String> = h
@@ -329,5 +696,113 @@ mod tests {
         assert_eq!(compact_size(1536), "1.5K");
         assert_eq!(compact_size(3 << 30), "3.0G");
         assert_eq!(compact_size(200 << 20), "200M");
+    }
+    #[test]
+    fn tree_drawing() {
+        assert_eq!(tree_prefix(&[], true), "");
+        assert_eq!(tree_prefix(&[true], true), "├─ ");
+        assert_eq!(tree_prefix(&[false], true), "└─ ");
+        assert_eq!(tree_prefix(&[true, false, true], true), "│   ├─ ");
+        assert_eq!(tree_prefix(&[true, false], false), "| `- ");
+        // Very deep: indentation stops at 20 levels.
+        assert_eq!(tree_prefix(&[true; 500], true).chars().count(), 19 * 2 + 3);
+    }
+
+    #[test]
+    fn time_plus_as_htop() {
+        assert_eq!(time_plus(0.0), "0:00.00");
+        assert_eq!(time_plus(83.456), "1:23.45");
+        assert_eq!(time_plus(3599.99), "59:59.99");
+        assert_eq!(time_plus(3600.0 * 26.0 + 61.0), "26h01:01");
+        assert_eq!(time_plus(f64::NAN), "?");
+    }
+
+    #[test]
+    fn header_cpu_and_tasks() {
+        let c = |cpu, busy| CoreUse {
+            cpu,
+            user: busy * 0.8,
+            system: busy * 0.2,
+            iowait: 1.0,
+            steal: 0.0,
+            busy,
+        };
+        let two = [c(None, 50.0), c(Some(0), 100.0), c(Some(1), 0.0)];
+        assert_eq!(
+            cpu_lines(&two, false, 120, 8),
+            [
+                "cpu0 [||||||||++] 100% us 80 sy 20 wa  1 st  0   cpu1 [          ]   0% us  0 sy  0 wa  1 st  0"
+            ]
+        );
+        // Narrow: one per line.
+        assert_eq!(cpu_lines(&two, false, 60, 8).len(), 2);
+        // No room (or more than 16 CPUs): one summary line.
+        assert_eq!(
+            cpu_lines(&two, false, 60, 1),
+            ["CPU 50% (us 40 sy 10 wa 1 st 0) of 2 CPUs; busiest cpu0 100%, cpu1 0%"]
+        );
+        let many: Vec<CoreUse> = std::iter::once(c(None, 10.0))
+            .chain((0..64).map(|n| c(Some(n), f64::from(n))))
+            .collect();
+        let l = cpu_lines(&many, false, 200, 100);
+        assert_eq!(l.len(), 1);
+        assert!(
+            l[0].ends_with("of 64 CPUs; busiest cpu63 63%, cpu62 62%, cpu61 61%"),
+            "{l:?}"
+        );
+        assert_eq!(
+            cpu_lines(&[], false, 80, 4),
+            ["CPU: measuring (one more refresh)"]
+        );
+        assert_eq!(
+            cpu_lines(&[], true, 80, 4),
+            ["CPU ? (the CPU lines of stat could not be read)"]
+        );
+        let t = TaskStates {
+            processes: 5,
+            running: 1,
+            sleeping: 2,
+            disk_sleep: 1,
+            stopped: 0,
+            zombie: 1,
+            other: 0,
+            threads: 9,
+        };
+        assert_eq!(
+            tasks_line(
+                &t,
+                Some(90_061.0),
+                "5 processes (..), 9 threads; 12 open files host-wide"
+            ),
+            "Tasks 5, 9 thr: 1 running, 2 sleeping, 1 disk sleep, 0 stopped, 1 zombie; up 1 day, 01:01:01; 12 open files host-wide"
+        );
+        assert!(tasks_line(&t, None, "").ends_with("; up ?"));
+    }
+
+    #[test]
+    fn help_fits_sixty_columns() {
+        // Inside the box's borders at the smallest width (60).
+        for (k, d) in HELP {
+            assert!(k.chars().count() < HELP_KEY_WIDTH, "{k}");
+            assert!(HELP_KEY_WIDTH + d.chars().count() <= 58, "{d}");
+        }
+        for n in HELP_NOTES {
+            assert!(n.chars().count() <= 58, "{n}");
+        }
+        assert!(help_title(0, 10, 29).chars().count() <= 58);
+    }
+
+    #[test]
+    fn signal_words() {
+        assert_eq!(
+            signal_confirm("TERM", 4242, b"app\x1b", None),
+            ["send SIGTERM to 4242 (app\\e)? y/n"]
+        );
+        assert_eq!(
+            signal_status("KILL", 7, b"x", &SignalOutcome::NoPermission),
+            "SIGKILL not sent to 7 (x): no permission"
+        );
+        let m = signal_menu(7, b"x", &[15, 9, 2, 1, 3, 10, 12, 19, 18], 1);
+        assert_eq!(m[2], ">  9 SIGKILL");
     }
 }

@@ -79,6 +79,7 @@
 //! - `top`: `top --once` on the fixture trees and on real children, bad
 //!   input, churn during the scan, an unprivileged user.
 //! - `top_tui`: the interactive `top` driven through a private tmux server.
+//! - `top_keys`: the interactive `top`'s htop keys (sort letters, signals, users, threads, kernel threads, help size, mouse, search) in tmux.
 //! - `views`: the resource views (fds, net, env, maps, threads) on the
 //!   captured trees, hostile ones included.
 //! - `views_live`: the same views on real children, compared with what the
@@ -127,6 +128,7 @@ mod snapshots;
 mod timing;
 mod top;
 mod top_collect;
+mod top_keys;
 mod top_tui;
 mod views;
 mod views_live;

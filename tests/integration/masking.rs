@@ -256,7 +256,7 @@ fn tui_masks_table_and_inspect_panel() {
         let cmd = format!("'{}' top {flag}; echo EXIT=$?; sleep 60", bin());
         let t = Tmux::start("mask", 250, 40, &cmd).expect("tmux is needed for this test");
         t.wait_for("COMMAND", WAIT);
-        t.keys(&["/"]);
+        t.keys(&["\\"]);
         t.wait_for("(Enter to keep, Esc to clear)", WAIT);
         t.type_text(&m);
         t.wait_for(&format!("filter: {m}"), WAIT);

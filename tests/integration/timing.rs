@@ -544,9 +544,9 @@ fn tui_header_counts_unreadable_processes() {
     let tm = Tmux::start("unreadable", 160, 40, &cmd).expect("needs tmux (installed on CI)");
     let screen = tm.wait_for("1 more unreadable (not shown)", Duration::from_secs(20));
     assert!(
-        screen.lines().any(
-            |l| l.starts_with("3 processes (") && l.contains("; 1 more unreadable (not shown)")
-        ),
+        screen
+            .lines()
+            .any(|l| l.starts_with("Tasks 3, ") && l.contains("; 1 more unreadable (not shown)")),
         "{screen}"
     );
     tm.keys(&["q"]);

@@ -727,9 +727,9 @@ fn fixture_sorting_limit_reverse_filter_tree() {
             ("1", "[systemd]"),
             (
                 "4242",
-                "└ /usr/bin/python3.11 /tmp/proctor-fx/app/app_server.py --port 38123 --workers 3"
+                "└─ /usr/bin/python3.11 /tmp/proctor-fx/app/app_server.py --port 38123 --workers 3"
             ),
-            ("4300", "  └ [python3.11] <defunct>"),
+            ("4300", "  └─ [python3.11] <defunct>"),
             ("2", "[kthreadd]"),
         ]
     );

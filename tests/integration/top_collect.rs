@@ -118,7 +118,7 @@ fn keys_take_effect_during_a_slow_scan() {
     // opened with, before the first frame is drawn (the host facts and
     // the terminal's setup come between): the keys below arrive during it.
     let sent = Instant::now();
-    t.keys(&["p"]);
+    t.keys(&["N"]);
     let s = t.wait("sorted by PID", FAST, |s| sorted_by(s, "PID", '▲'));
     assert!(late_line(&s).is_none(), "the scan had ended:\n{s}");
     t.keys(&["r"]);
@@ -194,7 +194,7 @@ fn quitting_mid_scan_is_prompt() {
         // The collector's first scan starts 10 ms after the one the view
         // opened with, before the first frame: it is under way now. A key
         // first, as in a session.
-        t.keys(&["p"]);
+        t.keys(&["N"]);
         let s = t.wait("sorted by PID", FAST, |s| sorted_by(s, "PID", '▲'));
         assert!(late_line(&s).is_none(), "the scan had ended:\n{s}");
         let asked = Instant::now();

@@ -154,9 +154,9 @@ fn command_cell(screen: &str, pid: i32) -> String {
         .to_string()
 }
 
-/// Type a filter: `/`, the text, Enter; waits until it is applied.
+/// Type a filter: `\`, the text, Enter; waits until it is applied.
 fn filter(t: &Tmux, text: &str, shown: usize) -> String {
-    t.keys(&["/"]);
+    t.keys(&["\\"]);
     t.wait_for("(Enter to keep, Esc to clear)", KEY);
     t.type_text(text);
     t.wait_for(&format!("filter: {text}"), KEY);
@@ -208,12 +208,12 @@ fn starts_and_filters_to_a_child() {
     let s = t.wait("a whole first frame", START, |s| {
         s.contains(HEADER) && rows(s).len() > 5
     });
-    for needle in ["Mem ", "Memory pressure", " processes (", "? help"] {
+    for needle in ["Mem ", "Memory pressure", "Tasks ", "? help"] {
         assert!(s.contains(needle), "no {needle:?}:\n{s}");
     }
     let st = status(&s);
     assert!(
-        st.contains("sort CPU% ▼") && st.contains("/ filter"),
+        st.contains("sort CPU% ▼") && st.contains("/ search · \\ filter"),
         "{st}"
     );
     let h = header(&s);
@@ -253,7 +253,7 @@ fn sorting_by_pid_and_descriptors() {
     t.wait_for(HEADER, START);
 
     let pids = |s: &str| -> Vec<i32> { rows(s).iter().map(|(p, _)| *p).collect() };
-    t.keys(&["p"]);
+    t.keys(&["N"]);
     let s = t.wait("PID ascending from the lowest PID", KEY, |s| {
         let r = pids(s);
         s.contains("▲PID")
@@ -263,7 +263,7 @@ fn sorting_by_pid_and_descriptors() {
     });
     assert!(status(&s).contains("sort PID ▲"), "{}", status(&s));
 
-    t.keys(&["p"]);
+    t.keys(&["N"]);
     // Processes come and go: the top PID is at least above the median.
     let s = t.wait("PID descending from a high PID", KEY, |s| {
         let r = pids(s);
@@ -396,7 +396,7 @@ fn help_panel() {
     t.wait_for("proctor top: keys", KEY);
     t.keys(&["Escape"]);
     t.wait("the help closed by Escape", KEY, |s| {
-        !s.contains("proctor top: keys") && s.contains("sort CPU% ▼ · / filter")
+        !s.contains("proctor top: keys") && s.contains("sort CPU% ▼ · / search")
     });
 
     quit(&t);
@@ -657,11 +657,15 @@ fn header_shows_the_host_files() {
     let want = [
         "Mem 23.5G total, 1.0G available (4%); swap 1.5G of 2.0G used",
         "Memory pressure: some 12.5% full 1.0% (avg10); load 0.52 1.25 2.00 on 2 CPUs",
-        "4 processes (0 running, 1 zombie), 17 threads; 850000 open files host-wide",
     ];
     let s = t.wait("the header lines", START, |s| {
         let l: Vec<&str> = s.lines().map(str::trim_end).take(3).collect();
-        l == want
+        l.len() == 3
+            && l[..2] == want
+            && l[2].starts_with(
+                "Tasks 4, 17 thr: 0 running, 3 sleeping, 0 disk sleep, 0 stopped, 1 zombie; up ",
+            )
+            && l[2].ends_with("; 850000 open files host-wide")
     });
     assert!(
         status(&s).contains(" · 1 exited mid-scan · "),
@@ -683,7 +687,8 @@ fn header_shows_the_host_files() {
     quit(&t);
 }
 
-/// Every column can be the sort key: its own key (p u n c m h f % x),
+/// Every column can be the sort key: htop's letters (N P M), proctor's
+/// (f % x), `I` to reverse,
 /// pressed again to reverse, `r` to reverse, `<` `>` (and the arrow
 /// keys) to move through all eleven columns, wrapping, each new column in
 /// its natural direction. On the fixture tree (one refresh an hour: the
@@ -705,20 +710,17 @@ fn sort_keys_reverse_and_column_cycling() {
         ("", "CPU%", '▼', by_cpu),
         ("r", "CPU%", '▲', [2, 4300, 1, 4242]),
         ("r", "CPU%", '▼', by_cpu),
-        ("p", "PID", '▲', [1, 2, 4242, 4300]),
-        ("p", "PID", '▼', [4300, 4242, 2, 1]),
-        ("u", "USER", '▲', [1, 2, 4242, 4300]),
-        ("n", "NAME", '▲', [2, 4242, 4300, 1]),
-        ("n", "NAME", '▼', [1, 4242, 4300, 2]),
-        ("c", "CPU%", '▼', by_cpu),
-        ("m", "RSS", '▼', [4242, 1, 2, 4300]),
-        ("m", "RSS", '▲', [2, 4300, 1, 4242]),
-        ("h", "THR", '▼', [1, 4242, 2, 4300]),
+        ("N", "PID", '▲', [1, 2, 4242, 4300]),
+        ("N", "PID", '▼', [4300, 4242, 2, 1]),
+        ("I", "PID", '▲', [1, 2, 4242, 4300]),
+        ("P", "CPU%", '▼', by_cpu),
+        ("M", "RSS", '▼', [4242, 1, 2, 4300]),
+        ("M", "RSS", '▲', [2, 4300, 1, 4242]),
         ("f", "FDS", '▼', [4242, 1, 2, 4300]),
         ("%", "FD%", '▼', [4242, 1, 2, 4300]),
         ("x", "CSW/s", '▼', [4242, 4300, 1, 2]),
         ("x", "CSW/s", '▲', [2, 1, 4300, 4242]),
-        ("p", "PID", '▲', [1, 2, 4242, 4300]),
+        ("N", "PID", '▲', [1, 2, 4242, 4300]),
         (">", "USER", '▲', [1, 2, 4242, 4300]),
         (">", "NAME", '▲', [2, 4242, 4300, 1]),
         (">", "STATE", '▲', [1, 2, 4242, 4300]),
@@ -812,10 +814,10 @@ fn tree_view_selection_and_filter_clearing() {
     });
     assert_eq!(command_cell(&s, 1), "[systemd]");
     assert!(
-        command_cell(&s, 4242).starts_with("└ /usr/bin/python3.11 /tmp/proctor-fx/"),
+        command_cell(&s, 4242).starts_with("└─ /usr/bin/python3.11 /tmp/proctor-fx"),
         "{s}"
     );
-    assert_eq!(command_cell(&s, 4300), "  └ [python3.11] <defunct>");
+    assert_eq!(command_cell(&s, 4300), "  └─ [python3.11] <defunct>");
     assert_eq!(command_cell(&s, 2), "[kthreadd]");
 
     // G: the last row (2); k k: 4242.
@@ -834,7 +836,7 @@ fn tree_view_selection_and_filter_clearing() {
             !s.contains(&format!(" inspect {pid} ")) && s.contains(HEADER)
         });
     };
-    inspect(&["G", "k", "k"], 4242, "python3.11");
+    inspect(&["G", "Up", "Up"], 4242, "python3.11");
     // g: the first row (1); j j: 4300, the zombie.
     inspect(&["g", "j", "j"], 4300, "python3.11");
     inspect(&["g", "j", "j", "j"], 2, "kthreadd");
@@ -848,7 +850,7 @@ fn tree_view_selection_and_filter_clearing() {
     t.wait("two rows", KEY, |s| order(s) == [4242, 4300]);
     t.keys(&["Escape"]);
     t.wait("the filter cleared", KEY, |s| {
-        status_has(s, " · / filter · ") && order(s) == [1, 2, 4242, 4300]
+        status_has(s, " · / search · \\ filter · ") && order(s) == [1, 2, 4242, 4300]
     });
     quit(&t);
 }

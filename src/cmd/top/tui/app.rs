@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::analysis::incomplete::Cause;
 use crate::analysis::top::SortKey;
+use crate::parse::host::CpuStat;
 use crate::reader::{HostFacts, ProcFs, Scan, UserNames};
 
 use super::collect::{Control, Snapshot};
@@ -15,7 +16,18 @@ use super::panels::WatchPanel;
 
 pub enum Panel {
     None,
-    Help,
+    /// The keys, scrolled this far.
+    Help(usize),
+    /// `k`: which signal, then the confirmations.
+    Signal(Box<super::signal::Dialog>),
+    /// `u`: the users of the table, the chosen one, what was typed.
+    Users {
+        all: Vec<Vec<u8>>,
+        chosen: usize,
+        typed: String,
+    },
+    /// F6: the columns, the chosen one.
+    SortMenu(usize),
     Inspect {
         title: String,
         lines: Vec<String>,
@@ -48,6 +60,19 @@ pub struct App<'c> {
     pub ticks: u64,
     /// `--replay`: the recording shown instead of /proc.
     pub replay: Option<Box<super::replay::ReplayState>>,
+    /// The last two readings of the CPU lines of PROC/stat (per-CPU use
+    /// in the header); `cpu_unreadable` when the last could not be read
+    /// or had lines that did not parse.
+    pub cpu: (Option<CpuStat>, Option<CpuStat>),
+    pub cpu_unreadable: bool,
+    /// `H`: the threads of the last two refreshes (a row per thread, its
+    /// TID as `pid` and its process as `ppid`), and how many processes'
+    /// threads were left out (the cap).
+    pub threads: (Option<Scan>, Option<Scan>),
+    pub threads_cut: usize,
+    /// Signals may be sent: the proc root numbers processes as this
+    /// process's own PID namespace does (not a replay, not a fixture).
+    pub can_signal: bool,
 }
 
 /// What the user chose and where the view is: apart from the data so a
@@ -71,6 +96,35 @@ pub struct View {
     pub order: Vec<i32>,
     pub page: usize,
     pub panel: Panel,
+    /// `/`: the search being typed (Some) and the last one (for `n`).
+    pub searching: bool,
+    pub search: String,
+    /// A search to run at the next frame (it has the rows): Some(true)
+    /// from the row after the selection (`n`), Some(false) from it.
+    pub seek: Option<bool>,
+    /// The search found nothing from the selection on.
+    pub search_missed: bool,
+    /// `u`: only this user's processes.
+    pub user: Option<Vec<u8>>,
+    /// `H`: threads under their process.
+    pub threads: bool,
+    /// `K`: kernel threads hidden.
+    pub hide_kernel: bool,
+    /// A line for the status bar until the next key (a signal's outcome).
+    pub note: Option<String>,
+    /// Where the last frame drew the table: for the mouse.
+    pub hits: Hits,
+    /// The terminal's locale is UTF-8 (tree drawing).
+    pub utf8: bool,
+}
+
+/// Where the table was drawn: its header's row and the columns' spans,
+/// and the first row's line.
+#[derive(Debug, Default, Clone)]
+pub struct Hits {
+    pub header_y: Option<u16>,
+    pub columns: Vec<(u16, u16, SortKey)>,
+    pub rows: Option<(u16, u16)>,
 }
 
 impl View {
@@ -90,6 +144,16 @@ impl View {
             order: Vec::new(),
             page: 10,
             panel: Panel::None,
+            searching: false,
+            search: String::new(),
+            seek: None,
+            search_missed: false,
+            user: None,
+            threads: false,
+            hide_kernel: false,
+            note: None,
+            hits: Hits::default(),
+            utf8: utf8_locale(),
         }
     }
 }
@@ -106,6 +170,17 @@ impl App<'_> {
         if let Some(scan) = snap.scan {
             self.prev = Some(std::mem::replace(&mut self.cur, scan));
         }
+        self.cpu_unreadable = snap.cpu.as_ref().is_none_or(|c| c.invalid);
+        if let Some(c) = snap.cpu {
+            self.cpu = (self.cpu.1.take(), Some(c));
+        }
+        match snap.threads {
+            Some((t, cut)) => {
+                self.threads = (self.threads.1.take(), Some(t));
+                self.threads_cut = cut;
+            }
+            None => self.threads = (None, None),
+        }
         self.host = snap.host;
         self.late = snap.period.filter(|&p| p > late_after(self.interval));
     }
@@ -116,6 +191,23 @@ impl App<'_> {
         if let Panel::Watch(w) = &mut self.v.panel {
             w.tick(self.fs);
         }
+    }
+}
+
+/// Whether the terminal's locale is UTF-8 (LC_ALL, else LC_CTYPE, else
+/// LANG, as the C library picks): else the tree is drawn in ASCII.
+fn utf8_locale() -> bool {
+    let v = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    match v {
+        Some(v) => {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        }
+        // No locale set: C, which is ASCII; but terminals today are
+        // UTF-8 and proctor's other glyphs assume it.
+        None => true,
     }
 }
 

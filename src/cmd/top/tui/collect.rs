@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use crate::parse::host::CpuStat;
 use crate::reader::{HostFacts, ProcFs, Scan, Scanner};
 
 use super::Msg;
@@ -26,6 +27,11 @@ pub struct Snapshot {
     /// it always did).
     pub scan: Option<Scan>,
     pub host: HostFacts,
+    /// The CPU lines of PROC/stat; None when unreadable.
+    pub cpu: Option<CpuStat>,
+    /// `H`: the threads of the scanned processes as rows, and how many
+    /// processes' threads the cap left out; None while threads are off.
+    pub threads: Option<(Scan, usize)>,
     /// Time between the start of this refresh and the one before (what
     /// the rates are measured over); None for the first one after a
     /// pause.
@@ -36,6 +42,8 @@ pub struct Snapshot {
 pub enum Control {
     /// Space: no scan while paused (the view shows what it had).
     Paused(bool),
+    /// `H`: read the threads too (a refresh at once when turned on).
+    Threads(bool),
 }
 
 /// Longest the collector waits without looking at the Ctrl-C flag.
@@ -64,6 +72,7 @@ struct Collector {
     scanner: Scanner,
     interval: Duration,
     paused: bool,
+    threads: bool,
     /// Start of the last refresh (None after a pause).
     last: Option<Instant>,
     /// When the next refresh is due.
@@ -105,6 +114,7 @@ pub fn spawn(
         scanner,
         interval,
         paused: false,
+        threads: false,
         last: Some(first),
         next: later(first, interval),
         control,
@@ -150,9 +160,19 @@ impl Collector {
         }
         let scan = self.scanner.scan(&self.fs).ok();
         let host = self.fs.host_facts();
+        let threads = match (&scan, self.threads) {
+            (Some(s), true) => Some(crate::reader::thread_rows(
+                &self.fs,
+                s,
+                crate::reader::THREAD_ROWS_CAP,
+            )),
+            _ => None,
+        };
         Snapshot {
             scan,
             host,
+            cpu: self.fs.cpu_stat().ok(),
+            threads,
             period: self.last.map(|l| start.saturating_duration_since(l)),
         }
     }
@@ -178,6 +198,12 @@ impl Collector {
                         self.last = None;
                     }
                     self.paused = p;
+                }
+                Ok(Control::Threads(on)) => {
+                    self.threads = on;
+                    if on {
+                        self.next = Instant::now();
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return false,

@@ -19,6 +19,7 @@ mod collect;
 mod event;
 mod panels;
 mod replay;
+mod signal;
 mod view;
 
 pub use replay::run_replay;
@@ -91,11 +92,17 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         control,
         ticks: crate::reader::clock_ticks(),
         replay: None,
+        cpu: (None, ctx.fs.cpu_stat().ok()),
+        cpu_unreadable: false,
+        threads: (None, None),
+        threads_cut: 0,
+        // Signals go by PID: only when the root numbers processes as the
+        // kernel does for proctor's own calls (not a fixture tree, not
+        // another PID namespace's procfs).
+        can_signal: ctx.fs.own_pid_in_root()
+            == Some(rustix::process::getpid().as_raw_nonzero().get()),
     };
-    let mut terminal = ratatui::try_init().map_err(|e| {
-        CliError::new(format!("cannot start the interactive view: {e}"))
-            .hint("use `proctor top --once` for a plain table")
-    })?;
+    let mut terminal = init_terminal("use `proctor top --once` for a plain table")?;
     let input_stop = Arc::new(AtomicBool::new(false));
     let result = match event::spawn_input(to_ui, Arc::clone(&input_stop)) {
         Ok(input) => {
@@ -108,7 +115,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         }
         Err(e) => Err(terminal_error(e)),
     };
-    ratatui::restore();
+    restore_terminal();
     // Dropping the app hangs up on the collector: it stops at its next
     // wait (a scan under way is not waited for).
     drop(app);
@@ -176,6 +183,13 @@ impl App<'_> {
                 None => Step::Redraw,
             },
             Msg::Input(Event::Resize(..)) => Step::Redraw,
+            Msg::Input(Event::Mouse(m)) => {
+                if self.mouse(m) {
+                    Step::Redraw
+                } else {
+                    Step::Nothing
+                }
+            }
             Msg::Input(_) => Step::Nothing,
             Msg::Snapshot(s) => {
                 self.apply(*s);
@@ -185,6 +199,39 @@ impl App<'_> {
             Msg::CollectorGone => return Err(collector_gone()),
         })
     }
+}
+
+/// The terminal set up for the view: ratatui's (raw mode, alternate
+/// screen, a panic hook that restores them), then mouse reports (clicks on
+/// a header sort, on a row select), turned off again by a panic hook of
+/// our own that runs before ratatui's.
+pub(super) fn init_terminal(hint: &str) -> Result<ratatui::DefaultTerminal, CliError> {
+    let terminal = ratatui::try_init()
+        .map_err(|e| CliError::new(format!("cannot start the interactive view: {e}")).hint(hint))?;
+    let restore_first = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        mouse_off();
+        restore_first(info);
+    }));
+    // Without mouse reports the keys still do everything.
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableMouseCapture
+    );
+    Ok(terminal)
+}
+
+fn mouse_off() {
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::DisableMouseCapture
+    );
+}
+
+/// The terminal as it was: mouse reports off, then ratatui's restore.
+pub(super) fn restore_terminal() {
+    mouse_off();
+    ratatui::restore();
 }
 
 /// What a message asks of the loop.

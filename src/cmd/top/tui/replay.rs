@@ -80,6 +80,11 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         me: None,
         control,
         ticks: 100,
+        cpu: (None, None),
+        cpu_unreadable: false,
+        threads: (None, None),
+        threads_cut: 0,
+        can_signal: false,
         replay: None,
     };
     app.replay = Some(Box::new(ReplayState {
@@ -101,10 +106,8 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         let millis = st.interval_ms > 0 && st.interval_ms < 1000;
         st.note = Some(crate::render::replay::before_oom(k, millis));
     }
-    let mut terminal = ratatui::try_init().map_err(|e| {
-        CliError::new(format!("cannot start the interactive view: {e}"))
-            .hint("use `proctor top --replay FILE --once` for a plain table")
-    })?;
+    let mut terminal =
+        super::init_terminal("use `proctor top --replay FILE --once` for a plain table")?;
     let input_stop = Arc::new(AtomicBool::new(false));
     let result = match event::spawn_input(to_ui, Arc::clone(&input_stop)) {
         Ok(input) => {
@@ -115,7 +118,7 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         }
         Err(e) => Err(terminal_error(e)),
     };
-    ratatui::restore();
+    super::restore_terminal();
     result.map(|code| Output {
         stdout: String::new(),
         code,
