@@ -268,6 +268,7 @@ fn empty_scan(base: Instant) -> Scan {
     Scan {
         rows: Vec::new(),
         taken: base,
+        wall: None,
         uptime_secs: None,
         exited: 0,
         unreadable: 0,
@@ -323,6 +324,10 @@ fn scan_at(h: &History, k: usize, run: Option<&RunInfo>, t0: i64, base: Instant)
         taken: base
             .checked_add(Duration::from_millis(after))
             .unwrap_or(base),
+        // The recorded time: start times are placed against it.
+        wall: u64::try_from(info.t_ms)
+            .ok()
+            .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms)),
         uptime_secs,
         exited: usize::try_from(info.exited).unwrap_or(usize::MAX),
         unreadable,
@@ -369,6 +374,7 @@ fn row_at(p: &ProcessHistory, i: u32) -> Option<ScanRow> {
         io: v(ProcMetric::ReadBytes)
             .zip(v(ProcMetric::WriteBytes))
             .ok_or(missing),
+        extra: crate::reader::RowExtra::default(),
     })
 }
 

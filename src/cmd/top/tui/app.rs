@@ -22,6 +22,8 @@ pub enum Panel {
         scroll: u16,
     },
     Watch(Box<WatchPanel>),
+    /// The column chooser (`F2`, `C`).
+    Columns(super::columns::Chooser),
 }
 
 pub struct App<'c> {
@@ -71,6 +73,11 @@ pub struct View {
     pub order: Vec<i32>,
     pub page: usize,
     pub panel: Panel,
+    /// The columns shown, in order (`--columns`, the config file, the
+    /// chooser).
+    pub columns: Vec<SortKey>,
+    /// Where the chooser saves them; None with `--no-config`.
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl View {
@@ -90,6 +97,8 @@ impl View {
             order: Vec::new(),
             page: 10,
             panel: Panel::None,
+            columns: SortKey::COLUMNS.to_vec(),
+            config: None,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Snapshot {
 pub enum Control {
     /// Space: no scan while paused (the view shows what it had).
     Paused(bool),
+    /// The columns changed: what to read from the next scan on.
+    Reads(crate::reader::Reads),
 }
 
 /// Longest the collector waits without looking at the Ctrl-C flag.
@@ -179,6 +181,7 @@ impl Collector {
                     }
                     self.paused = p;
                 }
+                Ok(Control::Reads(r)) => self.scanner.set_reads(r),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return false,
             }

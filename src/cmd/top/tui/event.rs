@@ -88,6 +88,10 @@ impl App<'_> {
 
     /// A key while a panel is open.
     fn key_panel(&mut self, k: KeyEvent) -> PanelKey {
+        if matches!(self.v.panel, Panel::Columns(_)) {
+            self.key_columns(k);
+            return PanelKey::Done;
+        }
         match &mut self.v.panel {
             Panel::None => PanelKey::ToTable,
             Panel::Help => {
@@ -110,6 +114,7 @@ impl App<'_> {
                 }
                 PanelKey::Done
             }
+            Panel::Columns(_) => PanelKey::Done,
             Panel::Watch(_) => match k.code {
                 KeyCode::Char('q') => PanelKey::Quit,
                 KeyCode::Esc | KeyCode::Char('w') => {
@@ -149,6 +154,7 @@ impl App<'_> {
             KeyCode::Char('>') | KeyCode::Right => self.cycle_sort(1),
             KeyCode::Enter => self.open_inspect(),
             KeyCode::Char('w') => self.open_watch(),
+            KeyCode::F(2) | KeyCode::Char('C') => self.open_columns(),
             KeyCode::Char(c) => {
                 if let Some(key) = sort_key(c) {
                     self.set_sort(key);
@@ -179,7 +185,10 @@ impl App<'_> {
     }
 
     fn cycle_sort(&mut self, step: isize) {
-        let cols = SortKey::COLUMNS;
+        let cols = &self.v.columns;
+        if cols.is_empty() {
+            return;
+        }
         let i = cols.iter().position(|&k| k == self.v.sort).unwrap_or(0) as isize;
         let j = (i + step).rem_euclid(cols.len() as isize) as usize;
         self.v.sort = cols[j];

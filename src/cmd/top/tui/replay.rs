@@ -64,6 +64,7 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         cur: crate::reader::Scan {
             rows: Vec::new(),
             taken: Instant::now(),
+            wall: None,
             uptime_secs: None,
             exited: 0,
             unreadable: 0,
