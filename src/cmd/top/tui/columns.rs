@@ -69,9 +69,15 @@ impl App<'_> {
                 // At least one column stays.
                 Some(k) if shown.contains(&k) && shown.len() > 1 => shown.retain(|&c| c != k),
                 Some(k) if !shown.contains(&k) => {
-                    shown.push(k);
-                    // Its line moves up to the end of the shown ones.
-                    cursor = shown.len() - 1;
+                    // Before the command when it is last (it takes the
+                    // rest of the line), else at the end; the selection
+                    // follows the column.
+                    let at = match shown.last() {
+                        Some(&SortKey::Cmdline) => shown.len() - 1,
+                        _ => shown.len(),
+                    };
+                    shown.insert(at, k);
+                    cursor = at;
                 }
                 _ => {}
             },
