@@ -867,6 +867,7 @@ mod tests {
             rows,
             taken,
             wall: None,
+            boot_unix: None,
             uptime_secs: Some(100.0),
             exited: 0,
             unreadable: 0,

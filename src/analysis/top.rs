@@ -430,9 +430,9 @@ pub fn rows<'a>(
                 cpu_ticks_total: Some(r.cpu_ticks),
                 ticks_per_sec: ticks_per_sec.max(1),
                 mem_percent: None,
-                started_unix: scan_unix
-                    .zip(cur.uptime_secs)
-                    .map(|(now, up)| now - up + r.start_ticks as f64 / ticks),
+                started_unix: cur
+                    .boot_unix
+                    .map(|b| b as f64 + r.start_ticks as f64 / ticks),
                 scan_unix,
                 io_read_per_sec,
                 io_write_per_sec,
@@ -782,6 +782,7 @@ mod tests {
             rows,
             taken: at,
             wall: None,
+            boot_unix: None,
             uptime_secs: Some(uptime),
             exited: 0,
             unreadable: 0,
@@ -1015,6 +1016,7 @@ mod tests {
         let prev = scan(vec![a, denied.clone()], t0, 1000.0);
         let mut cur = scan(vec![b, denied], t0 + Duration::from_secs(2), 1002.0);
         cur.wall = Some(std::time::UNIX_EPOCH + Duration::from_secs(1_000_000));
+        cur.boot_unix = Some(1_000_000 - 1002);
         let (mut rows, _) = rows(&cur, Some(&prev), 100, |_| None);
         assert_eq!(rows[0].io_read_per_sec, Some(0.0));
         assert_eq!(rows[0].io_write_per_sec, Some(1_048_576.0));

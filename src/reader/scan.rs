@@ -183,8 +183,11 @@ pub struct Scan {
     /// Monotonic time of the scan (its middle is not known; rates use the
     /// start of each scan, and a scan is short next to its interval).
     pub taken: Instant,
-    /// Wall-clock time of the scan's start (start times of processes).
+    /// Wall-clock time of the scan's start.
     pub wall: Option<std::time::SystemTime>,
+    /// When the host booted, seconds since the epoch (`btime`): start
+    /// times of processes are placed against it.
+    pub boot_unix: Option<u64>,
     /// Seconds since boot when the scan started, for lifetime averages.
     pub uptime_secs: Option<f64>,
     /// Listed in /proc but gone before they could be read.
@@ -302,6 +305,8 @@ pub struct Scanner {
     io: bool,
     cgroups: bool,
     status_every_scan: bool,
+    /// `btime`, read at the first scan.
+    boot_unix: Option<u64>,
 }
 
 enum Outcome {
@@ -391,6 +396,7 @@ impl Scanner {
             io: false,
             cgroups: false,
             status_every_scan: false,
+            boot_unix: None,
         })
     }
 
@@ -462,6 +468,10 @@ impl Scanner {
     pub fn scan(&mut self, fs: &ProcFs) -> Result<Scan, ReadError> {
         let taken = Instant::now();
         let wall = Some(std::time::SystemTime::now());
+        // Read once: the boot time does not change.
+        if self.boot_unix.is_none() {
+            self.boot_unix = fs.boot_time().ok();
+        }
         let uptime_secs = fs.uptime().ok();
         let mut pids = fs.pids()?;
         pids.sort_unstable();
@@ -541,6 +551,7 @@ impl Scanner {
             rows,
             taken,
             wall,
+            boot_unix: self.boot_unix,
             uptime_secs,
             exited,
             unreadable,

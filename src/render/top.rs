@@ -115,7 +115,7 @@ pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
 }
 
 /// A field's value, or its mark when it has none.
-fn field<T: Copy>(v: crate::reader::Field<T>, show: impl Fn(T) -> String) -> String {
+fn field<T: Copy>(v: Result<T, Missing>, show: impl Fn(T) -> String) -> String {
     match v {
         Ok(v) => show(v),
         Err(m) => missing_mark(m).into(),

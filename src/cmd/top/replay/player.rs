@@ -269,6 +269,7 @@ fn empty_scan(base: Instant) -> Scan {
         rows: Vec::new(),
         taken: base,
         wall: None,
+        boot_unix: None,
         uptime_secs: None,
         exited: 0,
         unreadable: 0,
@@ -328,6 +329,7 @@ fn scan_at(h: &History, k: usize, run: Option<&RunInfo>, t0: i64, base: Instant)
         wall: u64::try_from(info.t_ms)
             .ok()
             .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms)),
+        boot_unix: run.and_then(|r| r.boot_time_s),
         uptime_secs,
         exited: usize::try_from(info.exited).unwrap_or(usize::MAX),
         unreadable,

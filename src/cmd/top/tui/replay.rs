@@ -65,6 +65,7 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
             rows: Vec::new(),
             taken: Instant::now(),
             wall: None,
+            boot_unix: None,
             uptime_secs: None,
             exited: 0,
             unreadable: 0,
