@@ -52,6 +52,9 @@ pub fn load(p: &Path) -> Result<Option<Vec<SortKey>>, ConfigProblem> {
     let f = match std::fs::File::open(p) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Another user's file (`sudo -u nobody` keeps HOME=/root): not
+        // this user's config, and no warning at every start.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(None),
         Err(e) => return Err(ConfigProblem::Unreadable(e.kind())),
     };
     let mut text = String::new();
