@@ -157,6 +157,7 @@ mod tests {
             ppid: 0,
             pgrp: None,
             flags: 0,
+            tty_nr: Some(0),
             utime,
             stime,
             nice: 0,

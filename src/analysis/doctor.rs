@@ -847,6 +847,7 @@ mod tests {
             cmdline: Ok(b"x".to_vec()),
             cmdline_truncated: false,
             io: Err(crate::reader::Missing::NotApplicable),
+            extra: crate::reader::RowExtra::default(),
         }
     }
 
@@ -865,6 +866,8 @@ mod tests {
         Scan {
             rows,
             taken,
+            wall: None,
+            boot_unix: None,
             uptime_secs: Some(100.0),
             exited: 0,
             unreadable: 0,

@@ -902,6 +902,7 @@ mod tests {
             cmdline: Ok(b"x".to_vec()),
             cmdline_truncated: false,
             io: Err(crate::reader::Missing::NotApplicable),
+            extra: crate::reader::RowExtra::default(),
         }
     }
 

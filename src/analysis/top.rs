@@ -27,8 +27,23 @@ pub enum SortKey {
     /// Context switches per second.
     Csw,
     Cmdline,
-    /// Cumulative CPU time (user + system) since the process started.
+    /// Cumulative CPU time (TIME+).
     Time,
+    /// RSS as a share of MemTotal (%MEM).
+    Mem,
+    Virt,
+    /// RssFile + RssShmem.
+    Shr,
+    Nice,
+    /// Process start time.
+    Start,
+    Tty,
+    /// The cgroup's workload.
+    Workload,
+    /// Storage bytes read per second.
+    IoRead,
+    /// Storage bytes written per second.
+    IoWrite,
 }
 
 impl SortKey {
@@ -47,12 +62,91 @@ impl SortKey {
         SortKey::Cmdline,
     ];
 
+    /// Every column, the default ones first (the TUI's column chooser).
+    pub const ALL: [SortKey; 21] = [
+        SortKey::Pid,
+        SortKey::User,
+        SortKey::Name,
+        SortKey::State,
+        SortKey::Cpu,
+        SortKey::Rss,
+        SortKey::Threads,
+        SortKey::Fds,
+        SortKey::Fdpct,
+        SortKey::Csw,
+        SortKey::Cmdline,
+        SortKey::Time,
+        SortKey::Mem,
+        SortKey::Virt,
+        SortKey::Shr,
+        SortKey::Nice,
+        SortKey::Start,
+        SortKey::Tty,
+        SortKey::Workload,
+        SortKey::IoRead,
+        SortKey::IoWrite,
+    ];
+
     /// Numbers sort largest first; text and PIDs in ascending order.
     pub fn descending_by_default(self) -> bool {
         !matches!(
             self,
-            SortKey::Pid | SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline
+            SortKey::Pid
+                | SortKey::User
+                | SortKey::Name
+                | SortKey::State
+                | SortKey::Cmdline
+                | SortKey::Tty
+                | SortKey::Workload
         )
+    }
+
+    /// The column's name in `--columns`, `--sort` and the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Pid => "pid",
+            SortKey::User => "user",
+            SortKey::Name => "name",
+            SortKey::State => "state",
+            SortKey::Cpu => "cpu",
+            SortKey::Rss => "rss",
+            SortKey::Threads => "threads",
+            SortKey::Fds => "fds",
+            SortKey::Fdpct => "fdpct",
+            SortKey::Csw => "csw",
+            SortKey::Cmdline => "cmdline",
+            SortKey::Time => "time",
+            SortKey::Mem => "mem",
+            SortKey::Virt => "virt",
+            SortKey::Shr => "shr",
+            SortKey::Nice => "nice",
+            SortKey::Start => "start",
+            SortKey::Tty => "tty",
+            SortKey::Workload => "workload",
+            SortKey::IoRead => "io_read",
+            SortKey::IoWrite => "io_write",
+        }
+    }
+
+    /// A column from its name or its header, any case (`io_read`,
+    /// `io-read`, `IO_R/s`, `time+`, `%mem`, `ni`, `command`).
+    pub fn from_name(s: &str) -> Option<SortKey> {
+        let n = s.trim().to_ascii_lowercase().replace('-', "_");
+        let alias = match n.as_str() {
+            "ni" => Some(SortKey::Nice),
+            "command" | "cmd" => Some(SortKey::Cmdline),
+            "thr" => Some(SortKey::Threads),
+            "mem%" | "pmem" => Some(SortKey::Mem),
+            "cgroup" => Some(SortKey::Workload),
+            "io_r" | "ior" => Some(SortKey::IoRead),
+            "io_w" | "iow" => Some(SortKey::IoWrite),
+            _ => None,
+        };
+        alias.or_else(|| {
+            SortKey::ALL
+                .into_iter()
+                .find(|k| k.name() == n || k.header().to_ascii_lowercase() == n)
+        })
     }
 
     pub fn header(self) -> &'static str {
@@ -69,8 +163,103 @@ impl SortKey {
             SortKey::Csw => "CSW/s",
             SortKey::Cmdline => "COMMAND",
             SortKey::Time => "TIME+",
+            SortKey::Mem => "%MEM",
+            SortKey::Virt => "VIRT",
+            SortKey::Shr => "SHR",
+            SortKey::Nice => "NI",
+            SortKey::Start => "START",
+            SortKey::Tty => "TTY",
+            SortKey::Workload => "WORKLOAD",
+            SortKey::IoRead => "IO_R/s",
+            SortKey::IoWrite => "IO_W/s",
         }
     }
+}
+
+/// Why a `--columns` list (or the config file's) is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnsError {
+    /// A name that is no column.
+    Unknown(String),
+    /// The same column twice.
+    Twice(SortKey),
+    /// Nothing left to show.
+    Empty,
+    /// `+a,b`: additions and a plain list mixed.
+    Mixed,
+}
+
+/// What is wrong with `top`'s config file (its columns are not used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// It could not be read (not a missing file: that is no config).
+    Unreadable(std::io::ErrorKind),
+    /// Longer than the cap, in bytes.
+    TooLarge(u64),
+    /// Not TOML, or a key that is not `columns`: the parser's message.
+    Syntax(String),
+    Columns(ColumnsError),
+}
+
+/// The columns `spec` asks for: a list (`pid,user,cpu`) in that order, or
+/// changes to `base` (`+io_read,-csw`: added before COMMAND when it is
+/// shown, else at the end; removed).
+pub fn columns(spec: &str, base: &[SortKey]) -> Result<Vec<SortKey>, ColumnsError> {
+    let items: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .collect();
+    let changes = items.iter().filter(|i| i.starts_with(['+', '-'])).count();
+    if changes > 0 && changes < items.len() {
+        return Err(ColumnsError::Mixed);
+    }
+    let key = |i: &str| SortKey::from_name(i).ok_or_else(|| ColumnsError::Unknown(i.to_string()));
+    let mut out: Vec<SortKey> = if changes > 0 {
+        base.to_vec()
+    } else {
+        Vec::new()
+    };
+    for item in items {
+        if let Some(name) = item.strip_prefix('-') {
+            let k = key(name)?;
+            out.retain(|&c| c != k);
+            continue;
+        }
+        let k = key(item.strip_prefix('+').unwrap_or(item))?;
+        if out.contains(&k) {
+            if changes > 0 {
+                continue;
+            }
+            return Err(ColumnsError::Twice(k));
+        }
+        match out.iter().position(|&c| c == SortKey::Cmdline) {
+            Some(i) if changes > 0 => out.insert(i, k),
+            _ => out.push(k),
+        }
+    }
+    if out.is_empty() {
+        return Err(ColumnsError::Empty);
+    }
+    Ok(out)
+}
+
+/// The terminal a `tty_nr` names, as ps names it (`pts/3`, `tty1`,
+/// `ttyS0`, else `MAJOR:MINOR`); None for no terminal (0).
+pub fn tty_name(tty_nr: i32) -> Option<String> {
+    if tty_nr == 0 {
+        return None;
+    }
+    let n = tty_nr as u32;
+    let major = (n >> 8) & 0xfff;
+    let minor = (n & 0xff) | ((n >> 12) & 0xfff00);
+    Some(match major {
+        136..=143 => format!("pts/{}", minor + (major - 136) * 256),
+        4 if minor < 64 => format!("tty{minor}"),
+        4 => format!("ttyS{}", minor - 64),
+        5 if minor == 1 => "console".to_string(),
+        _ => format!("{major}:{minor}"),
+    })
 }
 
 /// How the rates of a row were measured.
@@ -94,14 +283,34 @@ pub struct TopRow<'a> {
     /// earlier scan of the same process.
     pub fd_growth_per_sec: Option<f64>,
     pub fd_percent: Option<f64>,
-    /// Cumulative CPU time (user + system) in seconds: TIME+.
-    pub cpu_time_secs: f64,
     /// `--reveal`: the command line is shown as read, secrets included
     /// (else they are masked, see [`crate::analysis::secrets`]).
     pub reveal: bool,
+    /// utime + stime, clock ticks (TIME+).
+    pub cpu_ticks_total: Option<u64>,
+    /// Clock ticks per second of the host the scan is from.
+    pub ticks_per_sec: u64,
+    /// RSS as a percentage of MemTotal ([`set_memory_total`]).
+    pub mem_percent: Option<f64>,
+    /// When the process started, seconds since the epoch.
+    pub started_unix: Option<f64>,
+    /// When the scan was taken, seconds since the epoch (START shows a
+    /// time of day for a process started that day).
+    pub scan_unix: Option<f64>,
+    /// Storage bytes read and written per second (`io`), as the other
+    /// rates: between two scans, else over the process's lifetime.
+    pub io_read_per_sec: Option<f64>,
+    pub io_write_per_sec: Option<f64>,
 }
 
 impl TopRow<'_> {
+    /// The process's workload, from the cgroup lines the scan read (when
+    /// the WORKLOAD column asked for them).
+    pub fn workload(&self) -> Option<crate::analysis::workload::WorkloadReport> {
+        let raw = self.scan.extra.cgroup.as_ref().ok()?;
+        crate::analysis::workload::of_lines(&crate::parse::cgroup::parse(raw))
+    }
+
     /// The NUL-separated command line to show (secrets masked unless
     /// revealed) and how many secrets it shows as `****`; None when
     /// unreadable. Masked on demand: the live view needs only the rows it
@@ -160,6 +369,10 @@ pub fn rows<'a>(
         .map(|p| cur.taken.saturating_duration_since(p.taken).as_secs_f64())
         .filter(|&s| s > 0.0);
     let basis = interval.map_or(RateBasis::Lifetime, RateBasis::Interval);
+    let scan_unix = cur
+        .wall
+        .and_then(|w| w.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs_f64());
     let out = cur
         .rows
         .iter()
@@ -203,6 +416,7 @@ pub fn rows<'a>(
                 (Ok(n), Ok(Some(l))) if l > 0 => Some(n as f64 * 100.0 / l as f64),
                 _ => None,
             };
+            let (io_read_per_sec, io_write_per_sec) = io_rates(r, before, interval, age);
             TopRow {
                 scan: r,
                 reveal: false,
@@ -214,11 +428,53 @@ pub fn rows<'a>(
                 switches_per_sec,
                 fd_growth_per_sec,
                 fd_percent,
-                cpu_time_secs: r.cpu_ticks as f64 / ticks,
+                cpu_ticks_total: Some(r.cpu_ticks),
+                ticks_per_sec: ticks_per_sec.max(1),
+                mem_percent: None,
+                started_unix: cur
+                    .boot_unix
+                    .map(|b| b as f64 + r.start_ticks as f64 / ticks),
+                scan_unix,
+                io_read_per_sec,
+                io_write_per_sec,
             }
         })
         .collect();
     (out, basis)
+}
+
+/// Storage bytes read and written per second: between the two scans
+/// when the process was in both, else over its lifetime.
+fn io_rates(
+    r: &ScanRow,
+    before: Option<&ScanRow>,
+    interval: Option<f64>,
+    age: Option<f64>,
+) -> (Option<f64>, Option<f64>) {
+    let Ok((rd, wr)) = r.io else {
+        return (None, None);
+    };
+    match (before.map(|b| b.io), interval) {
+        (Some(Ok((r0, w0))), Some(dt)) => (
+            Some(rd.saturating_sub(r0) as f64 / dt),
+            Some(wr.saturating_sub(w0) as f64 / dt),
+        ),
+        // In the earlier scan but its io unreadable there: no rate.
+        (Some(Err(_)), Some(_)) => (None, None),
+        _ => (age.map(|a| rd as f64 / a), age.map(|a| wr as f64 / a)),
+    }
+}
+
+/// %MEM of every row against the host's MemTotal (unknown without it).
+pub fn set_memory_total(rows: &mut [TopRow<'_>], mem_total: Option<u64>) {
+    for r in rows {
+        r.mem_percent = match mem_total {
+            Some(t) if t > 0 && !r.scan.kernel_thread && r.scan.state != b'Z' => {
+                Some(r.scan.rss_bytes as f64 * 100.0 / t as f64)
+            }
+            _ => None,
+        };
+    }
 }
 
 /// `--reveal`: show every row's command line as it is, secrets included.
@@ -245,7 +501,14 @@ pub fn sort(rows: &mut [TopRow<'_>], key: SortKey, reverse: bool) {
             SortKey::Fdpct => num(r.fd_percent),
             SortKey::Csw => num(r.switches_per_sec),
             SortKey::Pid => Some(f64::from(r.scan.pid)),
-            SortKey::Time => Some(r.scan.cpu_ticks as f64),
+            SortKey::Time => r.cpu_ticks_total.map(|v| v as f64),
+            SortKey::Mem => num(r.mem_percent),
+            SortKey::Virt => r.scan.extra.vsize_bytes.ok().map(|v| v as f64),
+            SortKey::Shr => r.scan.extra.shared_bytes.ok().map(|v| v as f64),
+            SortKey::Nice => r.scan.extra.nice.ok().map(|v| v as f64),
+            SortKey::Start => Some(r.scan.start_ticks as f64),
+            SortKey::IoRead => num(r.io_read_per_sec),
+            SortKey::IoWrite => num(r.io_write_per_sec),
             _ => None,
         }
     };
@@ -255,12 +518,23 @@ pub fn sort(rows: &mut [TopRow<'_>], key: SortKey, reverse: bool) {
             SortKey::Name => r.scan.name.to_ascii_lowercase(),
             SortKey::State => vec![r.scan.state],
             SortKey::Cmdline => r.command(),
+            // No terminal sorts after every terminal.
+            SortKey::Tty => match r.scan.extra.tty_nr.ok().and_then(tty_name) {
+                Some(t) => t.into_bytes(),
+                None => vec![0xff],
+            },
+            SortKey::Workload => r.workload().map(|w| w.cgroup.0).unwrap_or_default(),
             _ => Vec::new(),
         }
     };
     let textual = matches!(
         key,
-        SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline
+        SortKey::User
+            | SortKey::Name
+            | SortKey::State
+            | SortKey::Cmdline
+            | SortKey::Tty
+            | SortKey::Workload
     );
     if textual {
         // Precompute keys once: comparisons would rebuild them O(n log n) times.
@@ -508,6 +782,29 @@ pub struct JsonRow {
     pub cmdline_truncated: bool,
     /// How many secrets `cmdline` shows as `****` (0: it is as read).
     pub cmdline_secrets_masked: usize,
+    /// utime + stime in seconds (TIME+).
+    pub cpu_seconds_total: Option<f64>,
+    /// RSS as a percentage of MemTotal.
+    pub mem_percent: Option<f64>,
+    pub virt_bytes: Option<u64>,
+    /// RssFile + RssShmem.
+    pub shared_bytes: Option<u64>,
+    pub nice: Option<i64>,
+    /// When the process started, seconds since the epoch.
+    pub start_time_unix: Option<f64>,
+    /// The controlling terminal (`pts/3`); null without one (`tty_nr` 0)
+    /// or when unreadable.
+    pub tty: Option<String>,
+    pub tty_nr: Option<i32>,
+    /// Only when the IO_R/s or IO_W/s column is chosen (`--columns`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_read_bytes_per_second: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_write_bytes_per_second: Option<Option<f64>>,
+    /// Only when the WORKLOAD column is chosen: the object `inspect
+    /// --json` shows (null when the cgroup could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Option<crate::analysis::workload::WorkloadReport>>,
     /// `field: reason` for each value that could not be read.
     pub unavailable: Vec<String>,
 }
@@ -517,9 +814,27 @@ fn round2(x: f64) -> f64 {
 }
 
 impl JsonRow {
-    pub fn new(r: &TopRow<'_>, basis: RateBasis) -> JsonRow {
+    /// The row as JSON; `columns` says whether the I/O rates and the
+    /// workload (read only for their columns) are included.
+    pub fn new(r: &TopRow<'_>, basis: RateBasis, columns: &[SortKey]) -> JsonRow {
         let s = r.scan;
         let shown = r.shown_cmdline();
+        let io = columns.contains(&SortKey::IoRead) || columns.contains(&SortKey::IoWrite);
+        let mut unavailable: Vec<String> = s
+            .unavailable()
+            .into_iter()
+            .map(|(f, m): (&str, Missing)| format!("{f}: {}", m.as_str()))
+            .collect();
+        let mut note = |field: &str, m: Option<Missing>| {
+            if let Some(m) = m.filter(|&m| m != Missing::NotApplicable) {
+                unavailable.push(format!("{field}: {}", m.as_str()));
+            }
+        };
+        note("shared_bytes", s.extra.shared_bytes.err());
+        note("tty", s.extra.tty_nr.err());
+        if io {
+            note("io", s.io.err());
+        }
         JsonRow {
             pid: s.pid,
             ppid: s.ppid,
@@ -542,11 +857,20 @@ impl JsonRow {
             cmdline: shown.as_ref().map(|(c, _)| Text(joined_args(c))),
             cmdline_truncated: s.cmdline_truncated,
             cmdline_secrets_masked: shown.as_ref().map_or(0, |(_, n)| *n),
-            unavailable: s
-                .unavailable()
-                .into_iter()
-                .map(|(f, m): (&str, Missing)| format!("{f}: {}", m.as_str()))
-                .collect(),
+            cpu_seconds_total: r
+                .cpu_ticks_total
+                .map(|t| round2(t as f64 / r.ticks_per_sec.max(1) as f64)),
+            mem_percent: r.mem_percent.map(round2),
+            virt_bytes: s.extra.vsize_bytes.ok(),
+            shared_bytes: s.extra.shared_bytes.ok(),
+            nice: s.extra.nice.ok(),
+            start_time_unix: r.started_unix.map(round2),
+            tty: s.extra.tty_nr.ok().and_then(tty_name),
+            tty_nr: s.extra.tty_nr.ok(),
+            io_read_bytes_per_second: io.then(|| r.io_read_per_sec.map(round2)),
+            io_write_bytes_per_second: io.then(|| r.io_write_per_sec.map(round2)),
+            workload: columns.contains(&SortKey::Workload).then(|| r.workload()),
+            unavailable,
         }
     }
 }
@@ -575,6 +899,7 @@ mod tests {
             cmdline: Ok(format!("{name}\0--flag\0").into_bytes()),
             cmdline_truncated: false,
             io: Err(crate::reader::Missing::NotApplicable),
+            extra: crate::reader::RowExtra::default(),
         }
     }
 
@@ -582,6 +907,8 @@ mod tests {
         Scan {
             rows,
             taken: at,
+            wall: None,
+            boot_unix: None,
             uptime_secs: Some(uptime),
             exited: 0,
             unreadable: 0,
@@ -650,7 +977,7 @@ mod tests {
         let (rows, basis) = rows(&s, None, 100, |_| None);
         assert_eq!(rows[0].fd_percent, None);
         assert!(rows[0].user.is_none());
-        let j = JsonRow::new(&rows[0], basis);
+        let j = JsonRow::new(&rows[0], basis, &SortKey::COLUMNS);
         assert_eq!(j.fds, None);
         assert_eq!(
             j.unavailable,
@@ -722,7 +1049,7 @@ mod tests {
             b"app --db=postgres://u:****@db --token ****"
         );
         assert_eq!(rows[1].command(), "cut --db=postgres://u:****…".as_bytes());
-        let j = JsonRow::new(&rows[0], basis);
+        let j = JsonRow::new(&rows[0], basis, &SortKey::COLUMNS);
         assert_eq!(
             j.cmdline.unwrap().0,
             b"app --db=postgres://u:****@db --token ****"
@@ -736,9 +1063,108 @@ mod tests {
             rows[0].command(),
             b"app --db=postgres://u:hunter2@db --token hunter2"
         );
-        let j = JsonRow::new(&rows[0], basis);
+        let j = JsonRow::new(&rows[0], basis, &SortKey::COLUMNS);
         assert_eq!(j.cmdline_secrets_masked, 0);
         assert!(matches(&rows[0], "hunter2"));
+    }
+
+    #[test]
+    fn column_lists_and_changes() {
+        use SortKey as K;
+        let d = &SortKey::COLUMNS;
+        assert_eq!(
+            columns("pid, USER,name,cpu,time+,%MEM,IO_R/s,io-write,ni", d).unwrap(),
+            vec![
+                K::Pid,
+                K::User,
+                K::Name,
+                K::Cpu,
+                K::Time,
+                K::Mem,
+                K::IoRead,
+                K::IoWrite,
+                K::Nice
+            ]
+        );
+        // Changes to the defaults: added before COMMAND, removed, a
+        // column already there kept once.
+        let c = columns("+io_read,-csw,+pid,-user", d).unwrap();
+        assert_eq!(c.len(), SortKey::COLUMNS.len() - 1);
+        assert_eq!(c[c.len() - 2..], [K::IoRead, K::Cmdline]);
+        assert!(!c.contains(&K::Csw) && !c.contains(&K::User));
+        assert_eq!(columns("-cmdline,+tty", d).unwrap().last(), Some(&K::Tty));
+        assert_eq!(
+            columns("pid,bogus", d),
+            Err(ColumnsError::Unknown("bogus".into()))
+        );
+        assert_eq!(columns("pid,cpu,pid", d), Err(ColumnsError::Twice(K::Pid)));
+        assert_eq!(columns("pid,+cpu", d), Err(ColumnsError::Mixed));
+        assert_eq!(columns(" , ", d), Err(ColumnsError::Empty));
+        assert_eq!(
+            columns("-pid,-cmdline", &[K::Pid, K::Cmdline]),
+            Err(ColumnsError::Empty)
+        );
+        // Every column by its name and its header.
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::from_name(k.name()), Some(k));
+            assert_eq!(SortKey::from_name(k.header()), Some(k));
+        }
+    }
+
+    #[test]
+    fn terminals_named_as_ps_names_them() {
+        assert_eq!(tty_name(0), None);
+        // pts/3: major 136, minor 3.
+        assert_eq!(tty_name(34816 + 3).as_deref(), Some("pts/3"));
+        // pts/300: minor 300 = 0x12c (low byte 0x2c, high bits at 20).
+        assert_eq!(
+            tty_name((136 << 8) | 0x2c | (1 << 20)).as_deref(),
+            Some("pts/300")
+        );
+        assert_eq!(tty_name((4 << 8) | 1).as_deref(), Some("tty1"));
+        assert_eq!(tty_name((4 << 8) | 64).as_deref(), Some("ttyS0"));
+        assert_eq!(tty_name((5 << 8) | 1).as_deref(), Some("console"));
+        assert_eq!(tty_name((204 << 8) | 64).as_deref(), Some("204:64"));
+        // A hostile value never panics.
+        assert!(tty_name(-1).is_some());
+        assert!(tty_name(i32::MIN).is_some());
+    }
+
+    #[test]
+    fn io_rates_memory_share_and_start_time() {
+        let t0 = Instant::now();
+        let mut a = row(10, 1, "writer");
+        a.io = Ok((1000, 5000));
+        let mut b = a.clone();
+        b.io = Ok((1000, 5000 + 2 * 1_048_576));
+        let mut denied = row(11, 1, "other");
+        denied.io = Err(Missing::PermissionDenied);
+        let prev = scan(vec![a, denied.clone()], t0, 1000.0);
+        let mut cur = scan(vec![b, denied], t0 + Duration::from_secs(2), 1002.0);
+        cur.wall = Some(std::time::UNIX_EPOCH + Duration::from_secs(1_000_000));
+        cur.boot_unix = Some(1_000_000 - 1002);
+        let (mut rows, _) = rows(&cur, Some(&prev), 100, |_| None);
+        assert_eq!(rows[0].io_read_per_sec, Some(0.0));
+        assert_eq!(rows[0].io_write_per_sec, Some(1_048_576.0));
+        // Unreadable is no rate, never 0.
+        assert_eq!(rows[1].io_write_per_sec, None);
+        // Started 1 s after boot (start_ticks 100 at 100 Hz), 1002 s ago.
+        assert_eq!(rows[0].started_unix, Some(1_000_000.0 - 1002.0 + 1.0));
+        set_memory_total(&mut rows, Some(4096 * 100));
+        assert_eq!(rows[0].mem_percent, Some(1.0));
+        set_memory_total(&mut rows, None);
+        assert_eq!(rows[0].mem_percent, None);
+        assert_eq!(rows[0].cpu_ticks_total, Some(0));
+        // Sorted by the write rate: the unreadable one last.
+        sort(&mut rows, SortKey::IoWrite, false);
+        assert_eq!(rows[0].scan.pid, 10);
+        let j = JsonRow::new(&rows[1], RateBasis::Interval(2.0), &[SortKey::IoWrite]);
+        assert_eq!(j.io_write_bytes_per_second, Some(None));
+        assert!(j.unavailable.contains(&"io: permission_denied".to_string()));
+        let j = JsonRow::new(&rows[0], RateBasis::Interval(2.0), &SortKey::COLUMNS);
+        assert_eq!(j.io_write_bytes_per_second, None);
+        let text = serde_json::to_string(&j).unwrap_or_default();
+        assert!(!text.contains("io_write") && !text.contains("workload"));
     }
 
     #[test]

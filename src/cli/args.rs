@@ -11,6 +11,7 @@ use crate::analysis::threads::ThreadSort;
 use crate::analysis::top::SortKey;
 use crate::analysis::watch::{DEFAULT_METRICS, Metric};
 use crate::cmd::demo::Scenario;
+use crate::cmd::top::TopFormat;
 use crate::error::CliError;
 use crate::parse::fdlink::FdKind;
 use crate::render::style::ColorChoice;
@@ -94,6 +95,35 @@ value_enum! {
         Cmdline,
         /// Cumulative CPU time (TIME+).
         Time,
+        /// RSS against MemTotal (%MEM).
+        Mem,
+        Virt,
+        /// RssFile + RssShmem.
+        Shr,
+        Nice,
+        /// Start time.
+        Start,
+        Tty,
+        /// The cgroup's workload.
+        Workload,
+        /// Storage bytes read per second.
+        #[value(name = "io_read", alias = "io-read")]
+        IoRead,
+        /// Storage bytes written per second.
+        #[value(name = "io_write", alias = "io-write")]
+        IoWrite,
+    }
+}
+
+value_enum! {
+    /// `top --format`.
+    TopFormatArg => TopFormat {
+        /// Aligned columns for people.
+        Table,
+        /// RFC 4180 CSV with a header row, raw values.
+        Csv,
+        /// Tab-separated, tabs and newlines in fields escaped.
+        Tsv,
     }
 }
 
@@ -578,6 +608,30 @@ pub struct TopArgs {
     /// --replay: the time to show (default: just before the last OOM kill recorded, else the end): 5m before the end, '2026-12-05 03:00' (UTC) or @UNIX
     #[arg(long, value_name = "TIME", requires = "replay", value_parser = parse_time, allow_hyphen_values = true)]
     pub at: Option<crate::store::read::TimeSpec>,
+    /// Columns to show, in order (pid,user,name,cpu,mem,time,...), or +COL/-COL to add to or remove from the defaults; overrides the config file. Names: pid user name state cpu rss threads fds fdpct csw cmdline time mem virt shr nice start tty workload io_read io_write
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub columns: Option<String>,
+    /// Ignore the config file ($XDG_CONFIG_HOME/proctor/top.toml, else ~/.config/proctor/top.toml)
+    #[arg(long)]
+    pub no_config: bool,
+    /// Batch mode: print N tables (implies --once), one per --interval, rates between consecutive scans (like top -b -n N)
+    #[arg(long, value_name = "N", value_parser = parse_iterations, conflicts_with_all = ["replay", "sample"])]
+    pub iterations: Option<u32>,
+    /// Output format (csv and tsv imply --once): table, csv or tsv (raw values: bytes, seconds, numbers)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TopFormatArg::Table, conflicts_with = "replay")]
+    pub format: TopFormatArg,
+    /// --format csv|tsv: no header row
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+/// `--iterations`: 1 to 1,000,000.
+fn parse_iterations(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => u32::try_from(n).map_err(|_| "too large".into()),
+        Ok(n) => Err(format!("{n} iterations: give 1 to 1000000")),
+        Err(_) => Err(format!("'{s}' is not a number of iterations")),
+    }
 }
 
 /// `--limit`: a positive whole number, said plainly when it is not.

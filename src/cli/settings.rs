@@ -85,6 +85,11 @@ impl Settings {
                     .replay
                     .clone()
                     .map(|path| cmd::top::replay::Replay { path, at: a.at }),
+                columns: a.columns.clone(),
+                no_config: a.no_config,
+                iterations: a.iterations,
+                format: a.format.into(),
+                no_header: a.no_header,
             }),
             Command::Doctor(a) => Settings::Doctor(cmd::doctor::Settings {
                 sample: a.sample,

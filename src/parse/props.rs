@@ -137,6 +137,7 @@ fn every_parser(b: &[u8]) {
     let _ = schedstat::run_time_ns(b);
     let _ = status::sig_ign(b);
     let _ = status::total_switches(b);
+    let _ = status::shared_bytes(b);
     let _ = limits::nofile_soft(b);
     let _ = flat_keyed_checked(b, "oom_kill");
     let _ = cgroupfs::oom_counts(b);
@@ -415,6 +416,8 @@ proptest! {
         prop_assert_eq!(s.state, r.state);
         prop_assert_eq!(s.ppid, r.ppid);
         prop_assert_eq!(s.flags, r.flags);
+        // Field 7 is the filler (7 * 11) in these lines.
+        prop_assert_eq!(s.tty_nr, Some(77));
         prop_assert_eq!(s.utime, r.utime);
         prop_assert_eq!(s.stime, r.stime);
         prop_assert_eq!(s.nice, r.nice);

@@ -14,6 +14,9 @@ pub struct Stat {
     /// Field 5, the process group ID; None when unparsable.
     pub pgrp: Option<i32>,
     pub flags: u64,
+    /// Field 7, the controlling terminal (major in bits 8-15, minor in bits
+    /// 0-7 and 20-31; 0: none); None when unparsable.
+    pub tty_nr: Option<i32>,
     /// Clock ticks.
     pub utime: u64,
     pub stime: u64,
@@ -105,6 +108,10 @@ pub fn parse(b: &[u8]) -> Result<Stat, ParseFail> {
             .and_then(|v| parse_i64(v))
             .and_then(|v| i32::try_from(v).ok()),
         flags: num(6, "flags")?,
+        tty_nr: rest
+            .get(4)
+            .and_then(|v| parse_i64(v))
+            .and_then(|v| i32::try_from(v).ok()),
         utime: num(11, "utime")?,
         stime: num(12, "stime")?,
         nice: get(16, "nice").and_then(|v| parse_i64(v).ok_or(ParseFail { field: "nice" }))?,
@@ -153,6 +160,7 @@ mod tests {
         assert_eq!(s.state, b'S');
         assert_eq!(s.ppid, 1840);
         assert_eq!(s.flags, 4194304);
+        assert_eq!(s.tty_nr, Some(34816));
         assert_eq!(s.nice, 0);
         assert_eq!(s.num_threads, 1);
         assert_eq!(s.starttime, 91424);

@@ -138,6 +138,18 @@ pub fn sig_ign(b: &[u8]) -> Option<u64> {
     })
 }
 
+/// RssFile + RssShmem in bytes (what `top` calls SHR, as statm's third
+/// field), without parsing the rest; None unless both lines are present
+/// and valid (kernel threads and zombies have neither).
+pub fn shared_bytes(b: &[u8]) -> Option<u64> {
+    let line = |key: &[u8]| {
+        b.split(|&c| c == b'\n')
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(kb)
+    };
+    line(b"RssFile:")?.checked_add(line(b"RssShmem:")?)
+}
+
 /// Voluntary plus involuntary context switches (saturating), None unless
 /// both counters are present and valid.
 pub fn total_switches(b: &[u8]) -> Option<u64> {
@@ -200,6 +212,14 @@ mod tests {
         assert_eq!(s.nonvoluntary_ctxt_switches, Some(1));
         assert_eq!(s.kthread, None);
         assert!(s.invalid.is_empty());
+        assert_eq!(shared_bytes(SLEEP), Some(1024 * 1024));
+        let shm =
+            String::from_utf8_lossy(SLEEP).replace("RssShmem:\t       0", "RssShmem:\t     8");
+        assert_eq!(shared_bytes(shm.as_bytes()), Some(1032 * 1024));
+        // A kernel thread's status has no memory lines; a broken value is no value.
+        assert_eq!(shared_bytes(b"Name:\tkthreadd\nThreads:\t1\n"), None);
+        let bad = String::from_utf8_lossy(SLEEP).replace("RssFile:\t    1024", "RssFile:\t    x");
+        assert_eq!(shared_bytes(bad.as_bytes()), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use netstates::TcpStates;
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
-pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
+pub use scan::{CMDLINE_CAP, Field, Missing, Reads, RowExtra, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
 pub use survey::{CgroupCache, Survey};
 pub use tasks::{THREAD_ROWS_CAP, thread_rows};

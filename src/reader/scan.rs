@@ -101,6 +101,51 @@ pub struct ScanRow {
     /// read only by a scanner made [`Scanner::with_io`] (else
     /// `NotApplicable`).
     pub io: Field<(u64, u64)>,
+    /// Values only some of `top`'s columns show.
+    pub extra: RowExtra,
+}
+
+/// Values only some of `top`'s columns show (NI, VIRT, TTY from `stat`,
+/// SHR from `status`, the cgroup lines when asked for). A row that does
+/// not have them (a recorded one) holds `NotApplicable`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowExtra {
+    /// The nice value (stat).
+    pub nice: Field<i64>,
+    /// Virtual memory size in bytes (stat's vsize; none for kernel threads).
+    pub vsize_bytes: Field<u64>,
+    /// The controlling terminal's device number (stat's tty_nr; 0: none).
+    pub tty_nr: Field<i32>,
+    /// RssFile + RssShmem in bytes (status).
+    pub shared_bytes: Field<u64>,
+    /// `/proc/PID/cgroup` as read, by a scanner that reads cgroups
+    /// ([`Scanner::set_reads`]); else `NotApplicable`.
+    pub cgroup: Field<std::sync::Arc<[u8]>>,
+}
+
+impl Default for RowExtra {
+    fn default() -> Self {
+        RowExtra {
+            nice: Err(Missing::NotApplicable),
+            vsize_bytes: Err(Missing::NotApplicable),
+            tty_nr: Err(Missing::NotApplicable),
+            shared_bytes: Err(Missing::NotApplicable),
+            cgroup: Err(Missing::NotApplicable),
+        }
+    }
+}
+
+/// What a scanner reads besides the fields every scan has (the columns
+/// `top` shows ask for them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// `io` at every scan.
+    pub io: bool,
+    /// `cgroup` at a process's first scan and every few scans.
+    pub cgroups: bool,
+    /// `status` at every scan, not only when the main thread ran (SHR
+    /// can change while the main thread sleeps).
+    pub status_every_scan: bool,
 }
 
 impl ScanRow {
@@ -138,6 +183,11 @@ pub struct Scan {
     /// Monotonic time of the scan (its middle is not known; rates use the
     /// start of each scan, and a scan is short next to its interval).
     pub taken: Instant,
+    /// Wall-clock time of the scan's start.
+    pub wall: Option<std::time::SystemTime>,
+    /// When the host booted, seconds since the epoch (`btime`): start
+    /// times of processes are placed against it.
+    pub boot_unix: Option<u64>,
     /// Seconds since boot when the scan started, for lifetime averages.
     pub uptime_secs: Option<f64>,
     /// Listed in /proc but gone before they could be read.
@@ -177,6 +227,8 @@ struct Handle {
     /// `io`, kept open by a [`Scanner::with_io`] scanner.
     io: Option<OwnedFd>,
     switches: Field<u64>,
+    shared: Field<u64>,
+    cgroup: Field<std::sync::Arc<[u8]>>,
     uid: Field<u32>,
     cmdline: Field<Vec<u8>>,
     cmdline_truncated: bool,
@@ -249,8 +301,12 @@ pub struct Scanner {
     open_budget: usize,
     /// [`Scanner::lean`].
     lean: bool,
-    /// [`Scanner::with_io`].
+    /// [`Scanner::with_io`], [`Scanner::set_reads`].
     io: bool,
+    cgroups: bool,
+    status_every_scan: bool,
+    /// `btime`, read at the first scan.
+    boot_unix: Option<u64>,
 }
 
 enum Outcome {
@@ -338,6 +394,9 @@ impl Scanner {
             open_budget,
             lean: false,
             io: false,
+            cgroups: false,
+            status_every_scan: false,
+            boot_unix: None,
         })
     }
 
@@ -359,6 +418,13 @@ impl Scanner {
     pub fn with_io(mut self) -> Scanner {
         self.io = true;
         self
+    }
+
+    /// What to read besides the usual fields, from the next scan on.
+    pub fn set_reads(&mut self, r: Reads) {
+        self.io = r.io;
+        self.cgroups = r.cgroups;
+        self.status_every_scan = r.status_every_scan;
     }
 
     /// The number of worker threads a one-off scan should use: the cores,
@@ -401,6 +467,11 @@ impl Scanner {
     /// One pass over the process table.
     pub fn scan(&mut self, fs: &ProcFs) -> Result<Scan, ReadError> {
         let taken = Instant::now();
+        let wall = Some(std::time::SystemTime::now());
+        // Read once: the boot time does not change.
+        if self.boot_unix.is_none() {
+            self.boot_unix = fs.boot_time().ok();
+        }
         let uptime_secs = fs.uptime().ok();
         let mut pids = fs.pids()?;
         pids.sort_unstable();
@@ -422,6 +493,8 @@ impl Scanner {
             keep_open: self.keep_open,
             lean: self.lean,
             io: self.io,
+            cgroups: self.cgroups,
+            status_every_scan: self.status_every_scan,
             budget: per_shard_budget,
             scan_no,
             out_of_fds: std::sync::atomic::AtomicBool::new(false),
@@ -477,6 +550,8 @@ impl Scanner {
         Ok(Scan {
             rows,
             taken,
+            wall,
+            boot_unix: self.boot_unix,
             uptime_secs,
             exited,
             unreadable,
@@ -493,6 +568,8 @@ struct Ctx<'a> {
     keep_open: bool,
     lean: bool,
     io: bool,
+    cgroups: bool,
+    status_every_scan: bool,
     budget: usize,
     scan_no: u64,
     /// Set by any worker that met EMFILE/ENFILE.
@@ -553,8 +630,11 @@ impl Ctx<'_> {
         // `status` (the costliest file here to format) is not re-read.
         // Lean: never re-read (no schedstat or status kept open).
         let runtime = h.schedstat.as_ref().and_then(|fd| run_time(fd, buf));
-        let idle =
-            self.lean || (runtime.is_some() && runtime == h.last_runtime && h.switches.is_ok());
+        let idle = self.lean
+            || (!self.status_every_scan
+                && runtime.is_some()
+                && runtime == h.last_runtime
+                && h.switches.is_ok());
         h.last_runtime = runtime;
         if !idle {
             h.switches = match &h.status {
@@ -562,6 +642,7 @@ impl Ctx<'_> {
                     Ok(()) => {
                         // A daemon may drop privileges (setuid) after starting.
                         h.uid = parse::status::effective_uid(buf).ok_or(Missing::Error);
+                        h.shared = shared_of(buf, &stat);
                         parse::status::total_switches(buf).ok_or(Missing::Error)
                     }
                     Err(e) if is_gone(e) => return Outcome::Exited,
@@ -598,6 +679,9 @@ impl Ctx<'_> {
         } else if slow_due {
             h.cmdline_age = 0;
         }
+        if self.cgroups && (slow_due || h.cgroup == Err(Missing::NotApplicable)) {
+            h.cgroup = read_cgroup(&h.dir, buf);
+        }
         let fds = self.fd_count(&h.dir, &stat);
         let io = match &h.io {
             Some(fd) => match pread_all(fd, buf) {
@@ -605,7 +689,14 @@ impl Ctx<'_> {
                 Err(e) if is_gone(e) => return Outcome::Exited,
                 Err(e) => Err(missing(e)),
             },
-            None if self.io => self.open_io(&h.dir, buf).1,
+            None if self.io => {
+                let (fd, v) = self.open_io(&h.dir, buf);
+                // Kept from now on while the budget has room for it.
+                if *files + h.files() < self.budget {
+                    h.io = fd;
+                }
+                v
+            }
             None => Err(Missing::NotApplicable),
         };
         let row = self.row(stat, &h, switches, fds, fd_soft_limit, io);
@@ -667,19 +758,20 @@ impl Ctx<'_> {
         } else {
             (None, None)
         };
-        let (status_fd, uid, switches) = match open_rel(&dir, c"status") {
+        let (status_fd, uid, switches, shared) = match open_rel(&dir, c"status") {
             Ok(fd) => match pread_all(&fd, buf) {
                 Ok(()) => (
                     // Lean: read once, not kept.
                     (!self.lean).then_some(fd),
                     parse::status::effective_uid(buf).ok_or(Missing::Error),
                     parse::status::total_switches(buf).ok_or(Missing::Error),
+                    shared_of(buf, &stat),
                 ),
                 Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
-                Err(e) => (None, Err(missing(e)), Err(missing(e))),
+                Err(e) => (None, Err(missing(e)), Err(missing(e)), Err(missing(e))),
             },
             Err(e) if is_gone(e) && !alive(buf) => return Outcome::Exited,
-            Err(e) => (None, Err(missing(e)), Err(missing(e))),
+            Err(e) => (None, Err(missing(e)), Err(missing(e)), Err(missing(e))),
         };
         // RLIMIT_NOFILE by prlimit(2) when allowed (one syscall; the
         // kernel formats `limits`, 16 lines, for 7 us a process, a fifth of
@@ -714,6 +806,11 @@ impl Ctx<'_> {
         } else {
             (None, Err(Missing::NotApplicable))
         };
+        let cgroup = if self.cgroups {
+            read_cgroup(&dir, buf)
+        } else {
+            Err(Missing::NotApplicable)
+        };
         // A process that exited after its stat was read shows failed or
         // empty fields: skip it (counted as exited) rather than show them.
         let user = !stat.is_kernel_thread() && stat.state != b'Z' && stat.state != b'X';
@@ -732,6 +829,8 @@ impl Ctx<'_> {
             last_runtime,
             io: io_fd.filter(|_| self.keep_open),
             switches,
+            shared,
+            cgroup,
             uid,
             cmdline,
             cmdline_truncated,
@@ -759,6 +858,18 @@ impl Ctx<'_> {
         io: Field<(u64, u64)>,
     ) -> ScanRow {
         let kernel_thread = stat.is_kernel_thread();
+        let user_memory = !kernel_thread && stat.state != b'Z' && stat.state != b'X';
+        let extra = RowExtra {
+            nice: Ok(stat.nice),
+            vsize_bytes: if user_memory {
+                Ok(stat.vsize)
+            } else {
+                Err(Missing::NotApplicable)
+            },
+            tty_nr: stat.tty_nr.ok_or(Missing::Error),
+            shared_bytes: h.shared,
+            cgroup: h.cgroup.clone(),
+        };
         ScanRow {
             pid: stat.pid,
             ppid: stat.ppid,
@@ -777,6 +888,7 @@ impl Ctx<'_> {
             cmdline_truncated: h.cmdline_truncated,
             name: stat.comm,
             io,
+            extra,
         }
     }
 
@@ -832,6 +944,22 @@ fn parse_io(buf: &[u8]) -> Field<(u64, u64)> {
         (Ok(Some(r)), Ok(Some(w))) => Ok((r, w)),
         _ => Err(Missing::Error),
     }
+}
+
+/// SHR from a `status` just read: none for kernel threads and zombies
+/// (no memory lines), an error when a user process's lines are broken.
+fn shared_of(buf: &[u8], stat: &parse::stat::Stat) -> Field<u64> {
+    if stat.is_kernel_thread() || stat.state == b'Z' || stat.state == b'X' {
+        return Err(Missing::NotApplicable);
+    }
+    parse::status::shared_bytes(buf).ok_or(Missing::Error)
+}
+
+/// `/proc/PID/cgroup` as read (bounded by the reader's cap).
+fn read_cgroup(dir: &OwnedFd, buf: &mut Vec<u8>) -> Field<std::sync::Arc<[u8]>> {
+    let fd = open_rel(dir, c"cgroup").map_err(missing)?;
+    pread_all(&fd, buf).map_err(missing)?;
+    Ok(std::sync::Arc::from(buf.as_slice()))
 }
 
 /// The main thread's run time in ns, read from `schedstat`.

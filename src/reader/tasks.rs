@@ -78,6 +78,8 @@ pub fn thread_rows(fs: &ProcFs, procs: &Scan, cap: usize) -> (Scan, usize) {
         exited: 0,
         unreadable: 0,
         out_of_fds: false,
+        wall: procs.wall,
+        boot_unix: procs.boot_unix,
     };
     (scan, cut)
 }

@@ -554,7 +554,7 @@ fn om_workloads(h: &History, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A CSV field per RFC 4180, with formula characters defused.
-fn csv_field(s: &str, out: &mut String) {
+pub(crate) fn csv_field(s: &str, out: &mut String) {
     let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let quote = formula || s.contains([',', '"', '\r', '\n']);
     if quote {

@@ -24,6 +24,12 @@ pub mod workload;
 
 /// Serialize to a JSON document safe to print anywhere (see
 /// [`crate::text::json_safe`]).
+/// One JSON document on one line (JSON Lines), with its newline.
+pub fn to_json_line<T: serde::Serialize>(v: &T) -> String {
+    let doc = serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    crate::text::json_safe(doc) + "\n"
+}
+
 pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing plain structs with string keys cannot fail.
     let doc = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

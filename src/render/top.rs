@@ -1,7 +1,9 @@
 //! `top`: the cells of a process row (shared by `--once` and the TUI), the
 //! once-table, its footer and the host header line.
 
-use crate::analysis::top::{CoreUse, RateBasis, SortKey, TaskStates, TopRow};
+use crate::analysis::top::{
+    ColumnsError, ConfigProblem, CoreUse, RateBasis, SortKey, TaskStates, TopRow, tty_name,
+};
 use crate::reader::{HostFacts, Missing, Scan};
 use crate::render::style::Palette;
 use crate::render::table::{Align, Table};
@@ -75,22 +77,88 @@ pub fn cell(r: &TopRow<'_>, key: SortKey) -> String {
             (None, Ok(_)) => "?".into(),
         },
         SortKey::Cmdline => crate::text::escape_for_terminal(&r.command()),
-        SortKey::Time => time_plus(r.cpu_time_secs),
+        SortKey::Time => r
+            .cpu_ticks_total
+            .map_or_else(|| "?".into(), |t| time_plus(t, r.ticks_per_sec)),
+        SortKey::Mem => match r.mem_percent {
+            Some(p) => format!("{p:.1}"),
+            None if s.kernel_thread || s.state == b'Z' => "-".into(),
+            None => "?".into(),
+        },
+        SortKey::Virt => field(s.extra.vsize_bytes, compact_size),
+        SortKey::Shr => field(s.extra.shared_bytes, compact_size),
+        SortKey::Nice => field(s.extra.nice, |n| n.to_string()),
+        SortKey::Start => match (r.started_unix, r.scan_unix) {
+            (Some(t), Some(now)) => start_time(t, now),
+            _ => "?".into(),
+        },
+        SortKey::Tty => match s.extra.tty_nr {
+            Ok(n) => tty_name(n).unwrap_or_else(|| "?".into()),
+            Err(m) => missing_mark(m).into(),
+        },
+        SortKey::Workload => match (r.workload(), &s.extra.cgroup) {
+            (Some(w), _) => crate::render::workload::short(&w),
+            (None, Err(m)) => missing_mark(*m).into(),
+            (None, Ok(_)) => "?".into(),
+        },
+        SortKey::IoRead | SortKey::IoWrite => {
+            let v = if key == SortKey::IoRead {
+                r.io_read_per_sec
+            } else {
+                r.io_write_per_sec
+            };
+            match (v, s.io) {
+                (Some(v), _) => compact_size(v.max(0.0).round() as u64),
+                (None, Err(m)) => missing_mark(m).into(),
+                (None, Ok(_)) => "?".into(),
+            }
+        }
     }
 }
 
-/// CPU time as htop's TIME+: `M:SS.hh` (minutes, seconds, hundredths),
-/// `HhMM:SS` from an hour on.
-pub fn time_plus(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "?".into();
+/// A field's value, or its mark when it has none.
+fn field<T: Copy>(v: Result<T, Missing>, show: impl Fn(T) -> String) -> String {
+    match v {
+        Ok(v) => show(v),
+        Err(m) => missing_mark(m).into(),
     }
-    let hundredths = (secs * 100.0) as u64;
-    let (m, s, h) = (hundredths / 6000, hundredths / 100 % 60, hundredths % 100);
-    if m >= 60 {
-        format!("{}h{:02}:{s:02}", m / 60, m % 60)
+}
+
+/// CPU time as htop's TIME+: `m:ss.cc` below an hour, `HhMM:SS` below 100
+/// hours, else `Hh`.
+pub fn time_plus(ticks: u64, ticks_per_sec: u64) -> String {
+    let tps = ticks_per_sec.max(1);
+    let centis = u128::from(ticks) * 100 / u128::from(tps);
+    let secs = centis / 100;
+    let (h, m, sec) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h >= 100 {
+        format!("{h}h")
+    } else if h > 0 {
+        format!("{h}h{m:02}:{sec:02}")
     } else {
-        format!("{m}:{s:02}.{h:02}")
+        format!("{m}:{sec:02}.{:02}", centis % 100)
+    }
+}
+
+/// A start time in the local time zone: `HH:MM` on the day of `now`, the
+/// month and day (`Dec05`) in its year, else the year.
+pub fn start_time(t: f64, now: f64) -> String {
+    let tz = jiff::tz::TimeZone::system();
+    let at = |s: f64| {
+        Some(s)
+            .filter(|s| s.is_finite())
+            .and_then(|s| jiff::Timestamp::from_second(s.floor() as i64).ok())
+            .map(|ts| ts.to_zoned_datetime(tz.clone()))
+    };
+    let (Some(t), Some(now)) = (at(t), at(now)) else {
+        return "?".into();
+    };
+    if t.date() == now.date() {
+        t.strftime("%H:%M").to_string()
+    } else if t.year() == now.year() {
+        t.strftime("%b%d").to_string()
+    } else {
+        t.strftime("%Y").to_string()
     }
 }
 
@@ -138,48 +206,350 @@ pub fn thread_cell(r: &TopRow<'_>, shape: &[bool], utf8: bool) -> String {
 
 pub fn align(key: SortKey) -> Align {
     match key {
-        SortKey::User | SortKey::Name | SortKey::State | SortKey::Cmdline => Align::Left,
+        SortKey::User
+        | SortKey::Name
+        | SortKey::State
+        | SortKey::Cmdline
+        | SortKey::Tty
+        | SortKey::Workload => Align::Left,
         _ => Align::Right,
     }
 }
 
 /// The once-table. `width` cuts the command column to fit a terminal
 /// (None when piped: nothing is cut).
-pub fn table(rows: &[&TopRow<'_>], depth: Option<&[usize]>, width: Option<usize>) -> String {
-    let cols: Vec<(&'static str, Align)> = SortKey::COLUMNS
-        .iter()
-        .map(|&k| (k.header(), align(k)))
-        .collect();
+/// The once-table of `columns`, in their order. `width` cuts the command
+/// column to fit a terminal when it is the last one (None when piped:
+/// nothing is cut). In a tree the command is indented, or the name when
+/// the command is not shown.
+pub fn table(
+    rows: &[&TopRow<'_>],
+    columns: &[SortKey],
+    depth: Option<&[usize]>,
+    width: Option<usize>,
+) -> String {
+    let cols: Vec<(&'static str, Align)> =
+        columns.iter().map(|&k| (k.header(), align(k))).collect();
     let mut t = Table::new(&cols);
-    let mut widths = [0usize; 10];
-    let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
-    for r in rows {
-        let c: [String; 10] = std::array::from_fn(|i| cell(r, SortKey::COLUMNS[i]));
+    let indented = if columns.contains(&SortKey::Cmdline) {
+        SortKey::Cmdline
+    } else {
+        SortKey::Name
+    };
+    let last_cut = columns.last() == Some(&SortKey::Cmdline);
+    let mut widths: Vec<usize> = columns.iter().map(|k| k.header().len()).collect();
+    let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
+    let shapes = depth.map(crate::analysis::top::tree_shape);
+    for (i, r) in rows.iter().enumerate() {
+        let shape = shapes
+            .as_ref()
+            .and_then(|s| s.get(i))
+            .map_or(&[][..], Vec::as_slice);
+        let c: Vec<String> = columns
+            .iter()
+            .map(|&k| match k {
+                SortKey::Cmdline => command_cell(r, shape, true),
+                k if k == indented => format!("{}{}", tree_prefix(shape, true), cell(r, k)),
+                k => cell(r, k),
+            })
+            .collect();
         for (w, s) in widths.iter_mut().zip(&c) {
             *w = (*w).max(s.chars().count());
         }
         cells.push(c);
     }
-    for (w, k) in widths.iter_mut().zip(SortKey::COLUMNS) {
-        *w = (*w).max(k.header().len());
-    }
-    let used: usize = widths.iter().map(|w| w + 2).sum();
-    let room = width.map(|w| w.saturating_sub(used).max(10));
-    let shapes = depth.map(crate::analysis::top::tree_shape);
-    for (i, (r, c)) in rows.iter().zip(cells).enumerate() {
+    let fixed = if last_cut {
+        &widths[..widths.len() - 1]
+    } else {
+        &widths[..]
+    };
+    let used: usize = fixed.iter().map(|w| w + 2).sum();
+    let room = width
+        .filter(|_| last_cut)
+        .map(|w| w.saturating_sub(used).max(10));
+    for mut c in cells {
+        if let (Some(room), Some(cmd)) = (room, c.last_mut()) {
+            if cmd.chars().count() > room {
+                *cmd = cmd.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
+            }
+        }
         for s in c {
             t.cell(&s);
         }
-        let shape = shapes.as_ref().and_then(|s| s.get(i));
-        let mut cmd = command_cell(r, shape.map_or(&[][..], Vec::as_slice), true);
-        if let Some(room) = room {
-            if cmd.chars().count() > room {
-                cmd = cmd.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
-            }
-        }
-        t.cell(&cmd);
     }
     t.render(0, |h| h.to_string())
+}
+
+/// The first lines of the config file the column chooser writes.
+pub const CONFIG_HEAD: &str = "# proctor top: the columns shown, in order (written by the column chooser, F2 or C).\n# Names: pid user name state cpu rss threads fds fdpct csw cmdline time mem virt shr nice start tty workload io_read io_write\n";
+
+/// Every column's name, for hints.
+fn column_names() -> String {
+    SortKey::ALL
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A bad `--columns`: (message, hint).
+pub fn columns_error(e: &ColumnsError) -> (String, String) {
+    let hint = format!(
+        "columns are {}; e.g. --columns pid,user,name,cpu,time,rss,cmdline or --columns +io_read,-csw",
+        column_names()
+    );
+    let msg = match e {
+        ColumnsError::Unknown(n) => format!(
+            "'{}' is not a column of top",
+            crate::text::neutralize_controls(n)
+        ),
+        ColumnsError::Twice(k) => format!("the column {} is given twice", k.name()),
+        ColumnsError::Empty => "no columns left to show".to_string(),
+        ColumnsError::Mixed => {
+            "--columns is either a list (pid,cpu) or changes to the defaults (+io_read,-csw), not both"
+                .to_string()
+        }
+    };
+    (msg, hint)
+}
+
+/// A config file that cannot be used: (the warning line, its hint).
+pub fn config_warning(path: &std::path::Path, p: &ConfigProblem) -> (String, String) {
+    let why = match p {
+        ConfigProblem::Unreadable(k) => format!("cannot be read ({k})"),
+        ConfigProblem::TooLarge(cap) => format!("larger than {cap} bytes"),
+        ConfigProblem::Syntax(m) => m.trim().to_string(),
+        ConfigProblem::Columns(e) => columns_error(e).0,
+    };
+    let line = format!(
+        "warning: config file {}: {}; using the default columns",
+        path.display(),
+        why
+    );
+    (
+        crate::text::neutralize_controls(&line).into_owned(),
+        "hint: fix or delete it, or choose the columns again with F2 in `proctor top` (it is rewritten); --no-config ignores it".to_string(),
+    )
+}
+
+/// A column's name in a CSV or TSV header: the field of `top --json`.
+pub fn field_name(k: SortKey) -> &'static str {
+    match k {
+        SortKey::Pid => "pid",
+        SortKey::User => "user",
+        SortKey::Name => "name",
+        SortKey::State => "state",
+        SortKey::Cpu => "cpu_percent",
+        SortKey::Rss => "rss_bytes",
+        SortKey::Threads => "threads",
+        SortKey::Fds => "fds",
+        SortKey::Fdpct => "fd_percent",
+        SortKey::Csw => "switches_per_second",
+        SortKey::Cmdline => "cmdline",
+        SortKey::Time => "cpu_seconds_total",
+        SortKey::Mem => "mem_percent",
+        SortKey::Virt => "virt_bytes",
+        SortKey::Shr => "shared_bytes",
+        SortKey::Nice => "nice",
+        SortKey::Start => "start_time_unix",
+        SortKey::Tty => "tty",
+        SortKey::Workload => "workload",
+        SortKey::IoRead => "io_read_bytes_per_second",
+        SortKey::IoWrite => "io_write_bytes_per_second",
+    }
+}
+
+/// A column's value for a machine: bytes as integers, CPU and rates as
+/// numbers, times in seconds (start: since the epoch); None when it has
+/// none (an empty field). Text is raw (escaped by the format).
+fn raw_value(r: &TopRow<'_>, k: SortKey) -> Option<Raw> {
+    let s = r.scan;
+    let num = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(|x| Raw::Num(format!("{x:.2}")))
+    };
+    let int = |v: Option<u64>| v.map(|x| Raw::Num(x.to_string()));
+    let user_memory = !s.kernel_thread && s.state != b'Z';
+    match k {
+        SortKey::Pid => Some(Raw::Num(s.pid.to_string())),
+        SortKey::User => r.user.as_ref().map(|u| Raw::Text(u.0.clone())),
+        SortKey::Name => Some(Raw::Text(s.name.clone())),
+        SortKey::State => Some(Raw::Text(vec![s.state])),
+        SortKey::Cpu => num(r.cpu_percent),
+        SortKey::Rss => int(Some(s.rss_bytes).filter(|_| user_memory)),
+        SortKey::Threads => int(Some(s.threads)),
+        SortKey::Fds => int(s.fds.ok()),
+        SortKey::Fdpct => num(r.fd_percent),
+        SortKey::Csw => num(r.switches_per_sec),
+        SortKey::Cmdline => Some(Raw::Text(r.command())),
+        SortKey::Time => num(r
+            .cpu_ticks_total
+            .map(|t| t as f64 / r.ticks_per_sec.max(1) as f64)),
+        SortKey::Mem => num(r.mem_percent),
+        SortKey::Virt => int(s.extra.vsize_bytes.ok()),
+        SortKey::Shr => int(s.extra.shared_bytes.ok()),
+        SortKey::Nice => s.extra.nice.ok().map(|n| Raw::Num(n.to_string())),
+        SortKey::Start => r
+            .started_unix
+            .filter(|t| t.is_finite())
+            .map(|t| Raw::Num(format!("{}", t.floor() as i64))),
+        SortKey::Tty => s
+            .extra
+            .tty_nr
+            .ok()
+            .and_then(tty_name)
+            .map(|t| Raw::Text(t.into_bytes())),
+        SortKey::Workload => r
+            .workload()
+            .map(|w| Raw::Text(crate::render::workload::short(&w).into_bytes())),
+        SortKey::IoRead => num(r.io_read_per_sec),
+        SortKey::IoWrite => num(r.io_write_per_sec),
+    }
+}
+
+/// A machine value: a number as it is, text escaped by the format.
+enum Raw {
+    Num(String),
+    Text(Vec<u8>),
+}
+
+/// CSV (RFC 4180, formula characters defused as in the history export)
+/// or TSV (tab, newline, CR and backslash escaped as `\t`, `\n`, `\r`,
+/// `\\`; other controls made visible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimited {
+    Csv,
+    Tsv,
+}
+
+impl Delimited {
+    fn sep(self) -> char {
+        match self {
+            Delimited::Csv => ',',
+            Delimited::Tsv => '\t',
+        }
+    }
+
+    fn text(self, b: &[u8], out: &mut String) {
+        let lossy = String::from_utf8_lossy(b);
+        match self {
+            Delimited::Csv => {
+                crate::render::export::csv_field(&crate::text::neutralize_controls(&lossy), out)
+            }
+            Delimited::Tsv => {
+                let doubled = lossy.replace('\\', "\\\\");
+                out.push_str(&crate::text::neutralize_controls(&doubled));
+            }
+        }
+    }
+}
+
+/// The header row of `top --format csv|tsv`: `lead` (e.g. `iteration`,
+/// `time_unix`), then each column's field name.
+pub fn delimited_header(columns: &[SortKey], lead: &[&str], f: Delimited) -> String {
+    let mut names: Vec<&str> = lead.to_vec();
+    names.extend(columns.iter().map(|&k| field_name(k)));
+    let mut line = names.join(&f.sep().to_string());
+    line.push('\n');
+    line
+}
+
+/// The rows of `top --format csv|tsv`, each after the `lead` values.
+pub fn delimited_rows(
+    rows: &[&TopRow<'_>],
+    columns: &[SortKey],
+    lead: &[String],
+    f: Delimited,
+) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let mut first = true;
+        let mut sep = |out: &mut String| {
+            if !std::mem::take(&mut first) {
+                out.push(f.sep());
+            }
+        };
+        for l in lead {
+            sep(&mut out);
+            out.push_str(l);
+        }
+        for &k in columns {
+            sep(&mut out);
+            match raw_value(r, k) {
+                Some(Raw::Num(n)) => out.push_str(&n),
+                Some(Raw::Text(t)) => f.text(&t, &mut out),
+                None => {}
+            }
+        }
+        // RFC 4180 ends records with CRLF; LF is what scripts expect and
+        // what every CSV reader accepts.
+        out.push('\n');
+    }
+    out
+}
+
+/// The column chooser's title.
+pub fn chooser_title() -> &'static str {
+    " proctor top: columns · Esc closes "
+}
+
+/// The chooser's keys.
+pub fn chooser_keys() -> &'static str {
+    "space show/hide · [ ] move left/right · ↑ ↓ select · Esc, Enter, F2 close"
+}
+
+/// One line of the chooser: `[x] TIME+     time  cumulative CPU time`.
+pub fn chooser_line(k: SortKey, on: bool) -> String {
+    format!(
+        "[{}] {:<9} {:<9} {}",
+        if on { 'x' } else { ' ' },
+        k.header(),
+        k.name(),
+        column_meaning(k)
+    )
+}
+
+/// What a column shows, in a few words.
+pub fn column_meaning(k: SortKey) -> &'static str {
+    match k {
+        SortKey::Pid => "process ID",
+        SortKey::User => "effective user",
+        SortKey::Name => "process name (comm)",
+        SortKey::State => "state letter",
+        SortKey::Cpu => "CPU % of one core",
+        SortKey::Rss => "resident memory",
+        SortKey::Threads => "threads",
+        SortKey::Fds => "open descriptors",
+        SortKey::Fdpct => "descriptors against the soft RLIMIT_NOFILE",
+        SortKey::Csw => "context switches per second (main thread)",
+        SortKey::Cmdline => "command line",
+        SortKey::Time => "cumulative CPU time",
+        SortKey::Mem => "resident memory against MemTotal",
+        SortKey::Virt => "virtual memory size",
+        SortKey::Shr => "shared resident memory (file + shmem)",
+        SortKey::Nice => "nice value",
+        SortKey::Start => "start time (local)",
+        SortKey::Tty => "controlling terminal",
+        SortKey::Workload => "cgroup workload (unit, container, pod)",
+        SortKey::IoRead => "storage bytes read per second",
+        SortKey::IoWrite => "storage bytes written per second",
+    }
+}
+
+/// After a change in the chooser: where it was saved.
+pub fn chooser_saved(p: &std::path::Path) -> String {
+    crate::text::neutralize_controls(&format!("saved to {}", p.display())).into_owned()
+}
+
+/// After a change in the chooser with `--no-config` (or no home).
+pub fn chooser_not_saved() -> String {
+    "not saved (--no-config, or no XDG_CONFIG_HOME or HOME)".to_string()
+}
+
+/// A save that failed.
+pub fn chooser_save_failed(p: &std::path::Path, e: &std::io::Error) -> String {
+    crate::text::neutralize_controls(&format!("could not save to {}: {e}", p.display()))
+        .into_owned()
 }
 
 /// The line after the once-table: totals, what was skipped, and how the
@@ -521,6 +891,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("t  F5", "tree: children under their parent"),
     ("H", "threads under their process (TID)"),
     ("K", "hide / show kernel threads"),
+    ("F2  C", "choose the columns (saved in the config)"),
     ("space", "pause / resume refreshing"),
     ("?  h  F1", "this help"),
     ("q  F10  Ctrl-C", "quit"),
@@ -691,6 +1062,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn time_plus_as_htop() {
+        assert_eq!(time_plus(0, 100), "0:00.00");
+        assert_eq!(time_plus(12_345, 100), "2:03.45");
+        assert_eq!(time_plus(100 * 3_725, 100), "1h02:05");
+        assert_eq!(time_plus(100 * 3600 * 150, 100), "150h");
+        assert_eq!(time_plus(u64::MAX, 0), format!("{}h", u64::MAX / 3600));
+    }
+
+    #[test]
+    fn start_time_today_else_date() {
+        // The machine's zone: both in the same one, so the day matches.
+        let now = 1_796_463_000.0;
+        assert_eq!(start_time(now - 60.0, now).len(), 5);
+        assert!(start_time(now - 60.0, now).contains(':'));
+        assert_eq!(start_time(now - 40.0 * 86_400.0, now).len(), 5);
+        assert_eq!(start_time(now - 400.0 * 86_400.0, now), "2025");
+        assert_eq!(start_time(f64::NAN, now), "?");
+    }
+
+    #[test]
+    fn delimited_fields_are_escaped() {
+        let mut o = String::new();
+        Delimited::Tsv.text(b"a\tb\nc\\d\x1b", &mut o);
+        assert_eq!(o, "a\\tb\\nc\\\\d\\e");
+        let mut o = String::new();
+        Delimited::Csv.text(b"=evil,\"x\"", &mut o);
+        assert_eq!(o, "\"'=evil,\"\"x\"\"\"");
+    }
+
+    #[test]
     fn compact_sizes() {
         assert_eq!(compact_size(512), "512B");
         assert_eq!(compact_size(1536), "1.5K");
@@ -709,12 +1110,10 @@ mod tests {
     }
 
     #[test]
-    fn time_plus_as_htop() {
-        assert_eq!(time_plus(0.0), "0:00.00");
-        assert_eq!(time_plus(83.456), "1:23.45");
-        assert_eq!(time_plus(3599.99), "59:59.99");
-        assert_eq!(time_plus(3600.0 * 26.0 + 61.0), "26h01:01");
-        assert_eq!(time_plus(f64::NAN), "?");
+    fn time_plus_from_seconds_as_htop() {
+        assert_eq!(time_plus(8_345, 100), "1:23.45");
+        assert_eq!(time_plus(359_999, 100), "59:59.99");
+        assert_eq!(time_plus(100 * (3600 * 26 + 61), 100), "26h01:01");
     }
 
     #[test]

@@ -49,6 +49,43 @@ fn kubernetes(w: &WorkloadReport) -> String {
     }
 }
 
+/// The workload in a few characters, for a table cell (escaped):
+/// `nginx.service`, `docker:3f2a9c1b4d5e`, `pod:1234abcd/3f2a9c1b4d5e`
+/// (the pod UID's first 8 characters, the container's short id), or the
+/// cgroup path.
+pub fn short(w: &WorkloadReport) -> String {
+    let text = match w.kind {
+        Kind::Kubernetes => {
+            let uid = w
+                .pod_uid
+                .as_deref()
+                .map_or("?", |u| u.get(..8).unwrap_or(u));
+            let pod = match (&w.namespace, &w.pod) {
+                (Some(ns), Some(p)) => format!("{}/{}", ns.display(), p.display()),
+                _ => format!("pod:{uid}"),
+            };
+            match (w.role, &w.container, w.container_id.as_deref()) {
+                (Some(Role::Pod), _, _) => pod,
+                (Some(Role::RuntimeMonitor), _, _) => format!("{pod}/conmon"),
+                (_, Some(c), _) => format!("{pod}/{}", c.display()),
+                (_, None, Some(id)) => format!("{pod}/{}", short_id(id)),
+                (_, None, None) => pod,
+            }
+        }
+        Kind::SystemdUnit => w.unit.as_ref().map_or_else(|| "?".into(), |u| u.display()),
+        Kind::Container => {
+            let id = w.container_id.as_deref().map_or("?", short_id);
+            let rt = w.runtime.unwrap_or("container");
+            match w.role {
+                Some(Role::RuntimeMonitor) => format!("{rt}:{id}/conmon"),
+                _ => format!("{rt}:{id}"),
+            }
+        }
+        Kind::Cgroup => w.cgroup.display(),
+    };
+    crate::text::neutralize_controls(&text).into_owned()
+}
+
 /// The workload on one line.
 pub fn line(w: &WorkloadReport) -> String {
     match w.kind {

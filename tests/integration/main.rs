@@ -78,6 +78,8 @@
 //!   `top` never ranks itself, a low descriptor limit hides nothing.
 //! - `top`: `top --once` on the fixture trees and on real children, bad
 //!   input, churn during the scan, an unprivileged user.
+//! - `top_columns`: `top --columns`, the config file and the chooser, the
+//!   new columns against the kernel, batch mode (`--iterations`, CSV, TSV).
 //! - `top_tui`: the interactive `top` driven through a private tmux server.
 //! - `top_keys`: the interactive `top`'s htop keys (sort letters, signals, users, threads, kernel threads, help size, mouse, search) in tmux.
 //! - `views`: the resource views (fds, net, env, maps, threads) on the
@@ -128,6 +130,7 @@ mod snapshots;
 mod timing;
 mod top;
 mod top_collect;
+mod top_columns;
 mod top_keys;
 mod top_tui;
 mod views;

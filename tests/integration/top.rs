@@ -27,7 +27,7 @@ use crate::common::{
 // ---------------------------------------------------------------- helpers
 
 /// The keys of one `top --json` row.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 27] = [
     "pid",
     "ppid",
     "name",
@@ -46,6 +46,15 @@ const KEYS: [&str; 19] = [
     "cmdline",
     "cmdline_truncated",
     "cmdline_secrets_masked",
+    // The values of the columns `--columns` can add (top_columns.rs).
+    "cpu_seconds_total",
+    "mem_percent",
+    "virt_bytes",
+    "shared_bytes",
+    "nice",
+    "start_time_unix",
+    "tty",
+    "tty_nr",
     "unavailable",
 ];
 
@@ -139,7 +148,16 @@ fn check_row(r: &Value) {
     for u in unavailable(r) {
         let (field, why) = u.split_once(": ").unwrap_or_else(|| panic!("{u:?} in {r}"));
         assert!(
-            ["user", "switches", "fds", "fd_soft_limit", "cmdline"].contains(&field),
+            [
+                "user",
+                "switches",
+                "fds",
+                "fd_soft_limit",
+                "cmdline",
+                "shared_bytes",
+                "tty"
+            ]
+            .contains(&field),
             "unknown field {u:?} in {r}"
         );
         assert!(
@@ -1254,11 +1272,13 @@ fn unprivileged_scan_marks_unreadable_never_zero() {
 }
 
 /// What [`denied_fixture`]'s 4242 lists as unavailable to `nobody`.
-const DENIED_4242: [&str; 4] = [
+const DENIED_4242: [&str; 5] = [
     "user: permission_denied",
     "switches: permission_denied",
     "fd_soft_limit: permission_denied",
     "cmdline: permission_denied",
+    // SHR comes from status too.
+    "shared_bytes: permission_denied",
 ];
 
 /// A fixture copy whose 4242 has status, limits and cmdline unreadable

@@ -2,6 +2,7 @@
 //! terminal, or with `--json`) prints one sorted table ([`once`]); on a
 //! terminal, the interactive view ([`tui`]).
 
+pub mod config;
 pub mod once;
 pub mod replay;
 pub mod tui;
@@ -31,10 +32,29 @@ pub struct Settings {
     pub interval: std::time::Duration,
     /// `--replay FILE [--at TIME]`: a recording instead of /proc.
     pub replay: Option<replay::Replay>,
+    /// `--columns LIST` as given (resolved with the config file by
+    /// [`config::columns`]).
+    pub columns: Option<String>,
+    /// `--no-config`: the config file is neither read nor written.
+    pub no_config: bool,
+    /// `--iterations N`: N tables, an interval apart.
+    pub iterations: Option<u32>,
+    pub format: TopFormat,
+    /// `--no-header` (CSV and TSV).
+    pub no_header: bool,
+}
+
+/// `top --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopFormat {
+    Table,
+    Csv,
+    Tsv,
 }
 
 pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let interactive = !a.once && !ctx.json && std::io::stdout().is_terminal();
+    let batch = a.once || a.iterations.is_some() || a.format != TopFormat::Table;
+    let interactive = !batch && !ctx.json && std::io::stdout().is_terminal();
     if let Some(r) = &a.replay {
         if interactive {
             return tui::run_replay(ctx, a, r);
@@ -45,6 +65,18 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Outp
         return tui::run(ctx, a);
     }
     once::run(ctx, a, out)
+}
+
+/// What the scanner reads for `columns` besides every scan's fields:
+/// `io` for the I/O rates, the cgroup for WORKLOAD, `status` at every
+/// scan for SHR (repeated scans skip it while the main thread sleeps).
+pub fn reads(columns: &[model::SortKey]) -> crate::reader::Reads {
+    use model::SortKey as K;
+    crate::reader::Reads {
+        io: columns.contains(&K::IoRead) || columns.contains(&K::IoWrite),
+        cgroups: columns.contains(&K::Workload),
+        status_every_scan: columns.contains(&K::Shr),
+    }
 }
 
 /// Rows in display order (tree order when asked), cut to `limit`, with

@@ -77,6 +77,7 @@ fn player_error(e: player::PlayerError) -> CliError {
 /// One table (or JSON document) at the asked scan.
 pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
     let (mut p, i, kill) = open(r)?;
+    let (columns, _) = super::config::columns(a)?;
     let m = p.show(i);
     let mut users = UserNames::default();
     let (mut rows, basis) = model::rows(&m.cur, m.prev.as_ref(), m.ticks, |u| {
@@ -113,7 +114,10 @@ pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
             exited: m.exited.iter().map(|s| s.0).collect(),
             before_oom_kill: kill,
             damage: m.damage.iter().map(|(p, d)| format!("{p}: {d}")).collect(),
-            rows: ordered.iter().map(|r| JsonRow::new(r, basis)).collect(),
+            rows: ordered
+                .iter()
+                .map(|r| JsonRow::new(r, basis, &columns))
+                .collect(),
         };
         return Ok(Output {
             stdout: render::to_json(&doc) + "\n",
@@ -148,6 +152,7 @@ pub fn once(ctx: &Ctx, a: &Settings, r: &Replay) -> Result<Output, CliError> {
     s.push('\n');
     s.push_str(&render::top::table(
         &ordered,
+        &columns,
         a.tree.then_some(&depth[..]),
         None,
     ));

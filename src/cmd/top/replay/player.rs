@@ -268,6 +268,8 @@ fn empty_scan(base: Instant) -> Scan {
     Scan {
         rows: Vec::new(),
         taken: base,
+        wall: None,
+        boot_unix: None,
         uptime_secs: None,
         exited: 0,
         unreadable: 0,
@@ -323,6 +325,11 @@ fn scan_at(h: &History, k: usize, run: Option<&RunInfo>, t0: i64, base: Instant)
         taken: base
             .checked_add(Duration::from_millis(after))
             .unwrap_or(base),
+        // The recorded time: start times are placed against it.
+        wall: u64::try_from(info.t_ms)
+            .ok()
+            .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms)),
+        boot_unix: run.and_then(|r| r.boot_time_s),
         uptime_secs,
         exited: usize::try_from(info.exited).unwrap_or(usize::MAX),
         unreadable,
@@ -369,6 +376,7 @@ fn row_at(p: &ProcessHistory, i: u32) -> Option<ScanRow> {
         io: v(ProcMetric::ReadBytes)
             .zip(v(ProcMetric::WriteBytes))
             .ok_or(missing),
+        extra: crate::reader::RowExtra::default(),
     })
 }
 

@@ -34,6 +34,8 @@ pub enum Panel {
         scroll: u16,
     },
     Watch(Box<WatchPanel>),
+    /// The column chooser (`F2`, `C`).
+    Columns(super::columns::Chooser),
 }
 
 pub struct App<'c> {
@@ -116,6 +118,11 @@ pub struct View {
     pub hits: Hits,
     /// The terminal's locale is UTF-8 (tree drawing).
     pub utf8: bool,
+    /// The columns shown, in order (`--columns`, the config file, the
+    /// chooser).
+    pub columns: Vec<SortKey>,
+    /// Where the chooser saves them; None with `--no-config`.
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Where the table was drawn: its header's row and the columns' spans,
@@ -154,6 +161,8 @@ impl View {
             note: None,
             hits: Hits::default(),
             utf8: utf8_locale(),
+            columns: SortKey::COLUMNS.to_vec(),
+            config: None,
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum Control {
     Paused(bool),
     /// `H`: read the threads too (a refresh at once when turned on).
     Threads(bool),
+    /// The columns changed: what to read from the next scan on.
+    Reads(crate::reader::Reads),
 }
 
 /// Longest the collector waits without looking at the Ctrl-C flag.
@@ -205,6 +207,7 @@ impl Collector {
                         self.next = Instant::now();
                     }
                 }
+                Ok(Control::Reads(r)) => self.scanner.set_reads(r),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return false,
             }

@@ -120,6 +120,10 @@ impl App<'_> {
 
     /// A key while a panel is open.
     fn key_panel(&mut self, k: KeyEvent) -> PanelKey {
+        if matches!(self.v.panel, Panel::Columns(_)) {
+            self.key_columns(k);
+            return PanelKey::Done;
+        }
         match &mut self.v.panel {
             Panel::None => PanelKey::ToTable,
             Panel::Help(scroll) => {
@@ -147,6 +151,7 @@ impl App<'_> {
                 }
                 PanelKey::Done
             }
+            Panel::Columns(_) => PanelKey::Done,
             Panel::Watch(_) => match k.code {
                 KeyCode::Char('q') => PanelKey::Quit,
                 KeyCode::Esc | KeyCode::Char('w') => {
@@ -305,6 +310,7 @@ impl App<'_> {
             KeyCode::Char('u') => self.user_key(),
             KeyCode::Char('H') => self.toggle_threads(),
             KeyCode::Char('K') => self.v.hide_kernel = !self.v.hide_kernel,
+            KeyCode::F(2) | KeyCode::Char('C') => self.open_columns(),
             KeyCode::Char(c) => {
                 if let Some(key) = sort_key(c) {
                     self.set_sort(key);
@@ -429,7 +435,10 @@ impl App<'_> {
     }
 
     fn cycle_sort(&mut self, step: isize) {
-        let cols = SortKey::COLUMNS;
+        let cols = &self.v.columns;
+        if cols.is_empty() {
+            return;
+        }
         let i = cols.iter().position(|&k| k == self.v.sort).unwrap_or(0) as isize;
         let j = (i + step).rem_euclid(cols.len() as isize) as usize;
         self.v.sort = cols[j];
@@ -447,21 +456,9 @@ enum PanelKey {
     ToTable,
 }
 
-/// The columns F6 offers, in the table's order, then TIME+.
-pub const SORT_MENU: [SortKey; 12] = [
-    SortKey::Pid,
-    SortKey::User,
-    SortKey::Name,
-    SortKey::State,
-    SortKey::Cpu,
-    SortKey::Rss,
-    SortKey::Time,
-    SortKey::Threads,
-    SortKey::Fds,
-    SortKey::Fdpct,
-    SortKey::Csw,
-    SortKey::Cmdline,
-];
+/// The columns F6 offers: every column, shown or not, in the order of
+/// `--columns`'s list.
+pub const SORT_MENU: [SortKey; SortKey::ALL.len()] = SortKey::ALL;
 
 /// The column a sort letter sorts by: htop's capitals (`P` CPU, `M`
 /// memory, `T` time, `N` PID), and proctor's own for its columns (`f`
@@ -495,8 +492,8 @@ mod tests {
         for c in ['p', 'u', 'n', 'c', 'm', 'h', 'k', 'H', 'K', 't'] {
             assert_eq!(sort_key(c), None, "{c}");
         }
-        // Every sortable column is in the F6 menu once.
-        for k in SortKey::COLUMNS {
+        // Every column is in the F6 menu once.
+        for k in SortKey::ALL {
             assert_eq!(SORT_MENU.iter().filter(|&&m| m == k).count(), 1);
         }
         assert!(SORT_MENU.contains(&SortKey::Time));

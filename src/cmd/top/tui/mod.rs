@@ -16,6 +16,7 @@
 
 mod app;
 mod collect;
+mod columns;
 mod event;
 mod panels;
 mod replay;
@@ -61,9 +62,11 @@ fn terminal_error(e: std::io::Error) -> CliError {
 
 pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     let interrupted = crate::cmd::context::interrupt_flag();
+    let (columns, config) = super::config::columns(a)?;
     // The first scan happens here, before the terminal is set up, so that
     // an unusable proc root is a plain error.
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
+    scanner.set_reads(super::reads(&columns));
     let cur = scanner.scan(&ctx.fs)?;
     crate::cmd::context::check_scan(ctx, &cur)?;
     let first = cur.taken;
@@ -83,7 +86,11 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         prev: None,
         host: ctx.fs.host_facts(),
         users: UserNames::default(),
-        v: View::opening(a),
+        v: View {
+            columns,
+            config,
+            ..View::opening(a)
+        },
         interval: a.interval,
         late: None,
         hidepid: crate::cmd::context::hidepid_cause(ctx),

@@ -64,6 +64,8 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
         cur: crate::reader::Scan {
             rows: Vec::new(),
             taken: Instant::now(),
+            wall: None,
+            boot_unix: None,
             uptime_secs: None,
             exited: 0,
             unreadable: 0,

@@ -119,6 +119,7 @@ impl App<'_> {
             model::reveal(&mut rows);
             model::reveal(&mut trows);
         }
+        model::set_memory_total(&mut rows, self.host.mem.total);
         rows.retain(|r| Some(r.scan.pid) != *me);
         let kernel_hidden = if v.hide_kernel {
             let n = rows.len();
@@ -378,7 +379,7 @@ impl View {
             self.offset = self.cursor + 1 - height;
         }
         self.offset = self.offset.min(ordered.len().saturating_sub(height));
-        let cols = columns_for(area.width);
+        let cols = columns_for(&self.columns, area.width);
         let widths: Vec<Constraint> = cols
             .iter()
             .map(|&(k, w)| {
@@ -485,6 +486,7 @@ impl View {
                 let lines = crate::render::top::sort_menu(&super::event::SORT_MENU, *i, self.sort);
                 draw_dialog(f, body, " sort ", &lines, *i + 1);
             }
+            Panel::Columns(c) => c.draw(f, body, &self.columns),
         }
     }
 }
@@ -518,38 +520,53 @@ fn draw_dialog(f: &mut Frame<'_>, area: Rect, title: &str, lines: &[String], kee
     );
 }
 
-/// The columns shown at a terminal width, with their widths. When the
-/// full set does not fit, the least needed go first (CSW/s, USER, S, THR,
-/// FD%) rather than every column being squeezed: a squeezed right-aligned
-/// PID would show its last digits only, another process's number.
-fn columns_for(width: u16) -> Vec<(SortKey, u16)> {
-    let mut cols = vec![
-        (SortKey::Pid, 7),
-        (SortKey::User, 9),
-        (SortKey::Name, 15),
-        (SortKey::State, 6),
-        (SortKey::Cpu, 6),
-        (SortKey::Rss, 6),
-        (SortKey::Threads, 5),
-        (SortKey::Fds, 6),
-        (SortKey::Fdpct, 5),
-        (SortKey::Csw, 7),
-        (SortKey::Cmdline, 10),
-    ];
+/// The chosen columns shown at a terminal width, with their widths. When
+/// they do not all fit, the least needed go first (the added ones from the
+/// last, then CSW/s, USER, S, THR, FD%) rather than every column being
+/// squeezed: a squeezed right-aligned PID would show its last digits only,
+/// another process's number.
+fn columns_for(chosen: &[SortKey], width: u16) -> Vec<(SortKey, u16)> {
+    let mut cols: Vec<(SortKey, u16)> = chosen.iter().map(|&k| (k, column_width(k))).collect();
     let need = |c: &[(SortKey, u16)]| c.iter().map(|&(_, w)| w + 1).sum::<u16>();
-    for drop in [
+    let mut order: Vec<SortKey> = chosen
+        .iter()
+        .rev()
+        .copied()
+        .filter(|k| !SortKey::COLUMNS.contains(k))
+        .collect();
+    order.extend([
         SortKey::Csw,
         SortKey::User,
         SortKey::State,
         SortKey::Threads,
         SortKey::Fdpct,
-    ] {
+    ]);
+    for drop in order {
         if need(&cols) <= width {
             break;
         }
         cols.retain(|&(k, _)| k != drop);
     }
     cols
+}
+
+/// A column's width in the interactive table (the command's is its least).
+fn column_width(k: SortKey) -> u16 {
+    match k {
+        SortKey::Pid => 7,
+        SortKey::User => 9,
+        SortKey::Name => 15,
+        SortKey::State => 6,
+        SortKey::Cpu | SortKey::Rss | SortKey::Fds => 6,
+        SortKey::Threads | SortKey::Fdpct | SortKey::Mem => 5,
+        SortKey::Csw | SortKey::Virt | SortKey::Shr | SortKey::IoRead | SortKey::IoWrite => 7,
+        SortKey::Cmdline => 10,
+        SortKey::Time => 9,
+        SortKey::Nice => 3,
+        SortKey::Start => 6,
+        SortKey::Tty => 7,
+        SortKey::Workload => 24,
+    }
 }
 
 pub fn inset(r: Rect, dx: u16, dy: u16) -> Rect {
