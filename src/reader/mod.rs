@@ -23,6 +23,7 @@ mod sampler;
 mod scan;
 mod snapshot;
 mod survey;
+mod who;
 
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
@@ -36,6 +37,10 @@ pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampl
 pub use scan::{CMDLINE_CAP, Field, Missing, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
 pub use survey::{CgroupCache, Survey};
+pub use who::{
+    Access, FD_LINKS_CAP, HeldFile, LinkWalk, MAPPED_PATHS_CAP, Namespaces, SOCKETS_CAP,
+    resolve_path,
+};
 
 use std::fs::File;
 use std::io;
