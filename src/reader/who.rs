@@ -313,6 +313,29 @@ impl Process {
     }
 }
 
+impl Process {
+    /// The deleted files among `entries` (regular files and directories
+    /// whose link ends in ` (deleted)`; memfd excluded): each one's
+    /// identity and size, None when it could not be read. A descriptor
+    /// closed meanwhile is left out.
+    pub fn deleted_files(&self, entries: &[super::FdEntry]) -> Vec<Option<HeldFile>> {
+        let none = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for e in entries {
+            let Ok(link) = &e.link else { continue };
+            if !parse::fdlink::classify(link, None, &none).deleted {
+                continue;
+            }
+            match self.deleted_file(e.fd) {
+                Ok(Some(f)) => out.push(Some(f)),
+                Ok(None) => {}
+                Err(_) => out.push(None),
+            }
+        }
+        out
+    }
+}
+
 impl ProcFs {
     /// The mount points of proctor's own mount namespace
     /// (PROC/self/mountinfo, at most 4 MiB read).
