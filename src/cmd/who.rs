@@ -330,15 +330,16 @@ fn run_path(ctx: &Ctx, path: &str, mount: bool) -> Result<Output, CliError> {
         }
         let k = known(&proc, &mut users);
         for (access, p, deleted) in mine {
-            if hits.len() >= HITS_CAP {
-                gaps.add("hits_cut");
-                break;
-            }
             hits.push(PathHit {
                 holder: holder(pid, &k, access),
                 path: Text(p),
                 deleted,
             });
+        }
+        if hits.len() >= HITS_CAP {
+            hits.truncate(HITS_CAP);
+            gaps.add("hits_cut");
+            break;
         }
     }
     let report = PathReport {

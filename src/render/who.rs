@@ -370,3 +370,53 @@ pub fn path_error(path: &str, e: &std::io::Error) -> (String, String) {
         hint,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::who::Gap;
+
+    fn report(transport: Option<Transport>, address: Option<&str>) -> PortReport {
+        PortReport {
+            transport,
+            address: address.map(str::to_string),
+            port: 8080,
+            sockets: Vec::new(),
+            namespaces: 3,
+            incomplete: Gaps::default(),
+        }
+    }
+
+    #[test]
+    fn the_lookup_as_typed_and_nothing_found() {
+        assert_eq!(port_query(&report(None, None)), ":8080");
+        assert_eq!(port_query(&report(Some(Transport::Udp), None)), "udp:8080");
+        assert_eq!(
+            port_query(&report(Some(Transport::Tcp), Some("::1"))),
+            "tcp:[::1]:8080"
+        );
+        assert_eq!(
+            port_query(&report(None, Some("127.0.0.1"))),
+            "127.0.0.1:8080"
+        );
+        let mut r = report(None, None);
+        r.incomplete.0.push(Gap {
+            reason: "fds_denied",
+            count: 2,
+        });
+        assert_eq!(
+            port(&r, Palette { on: false }),
+            "proctor who :8080 - no socket on port 8080 in 3 network namespaces read\n  checks incomplete: 2 process(es) whose descriptors or files could not be read (permission denied): holders may be missing\n"
+        );
+    }
+
+    #[test]
+    fn argument_errors_escape_what_was_typed() {
+        let (m, h) = target_error(&TargetError::BadPort("a\x1b[31m".into()));
+        assert_eq!(m, "'a\\e[31m' is not a port number");
+        assert!(h.contains("tcp:8080"));
+        let (m, h) = path_error("8080", &std::io::Error::from_raw_os_error(2));
+        assert!(m.starts_with("cannot look up 8080: "));
+        assert_eq!(h, "for a port, write :8080 (or tcp:8080, udp:8080)");
+    }
+}
