@@ -374,6 +374,8 @@ fn facts_of(r: &ScanRow, s: Option<&Survey>, cpu: Option<CpuUse>) -> Facts {
         top_thread_group: None,
         close_wait: s.and_then(|s| s.close_wait),
         deleted: s.and_then(|s| s.deleted),
+        deleted_space: s
+            .and_then(|s| crate::analysis::inspect::deleted_space(s.deleted?, &s.deleted_files)),
         swap_bytes: None,
         voluntary_switches: None,
         nonvoluntary_switches: None,

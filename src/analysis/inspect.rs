@@ -161,6 +161,10 @@ pub struct Fds {
     pub unreadable: Option<u64>,
     /// Up to 10 deleted-but-open paths, as evidence.
     pub deleted_paths: Vec<Text>,
+    /// The space the deleted files hold (each file once), when every
+    /// one's size could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_space: Option<super::who::DeletedSpace>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -817,6 +821,20 @@ fn classify_fds(
     }
     fds.unreadable = Some(unreadable);
     fds.deleted = Some(deleted);
+    fds.deleted_space = deleted_space(deleted, &s.deleted_files);
+}
+
+/// The space `deleted` deleted files hold, when each one's size was read.
+pub fn deleted_space(
+    deleted: u64,
+    files: &[Option<crate::reader::HeldFile>],
+) -> Option<super::who::DeletedSpace> {
+    let space = super::who::deleted_space(files);
+    (deleted > 0
+        && files.len() as u64 == deleted
+        && space.size_unknown == 0
+        && space.bytes.is_some())
+    .then_some(space)
 }
 
 /// Sockets by protocol and TCP state, listening and bound addresses, and

@@ -22,4 +22,5 @@ pub mod serve;
 pub mod threads;
 pub mod top;
 pub mod watch;
+pub mod who;
 pub mod workload;

@@ -236,6 +236,8 @@ pub enum Command {
     Fds(FdsArgs),
     /// Sockets with addresses and TCP states, in the process's own network namespace (ss -p)
     Net(NetArgs),
+    /// Which processes hold a port (every network namespace), a file, anything under a directory or on a mount, or deleted files still open (lsof -i, fuser, lsof +L1)
+    Who(WhoArgs),
     /// Environment the process started with, secrets masked (cat /proc/PID/environ)
     Env(EnvArgs),
     /// Memory mappings with RSS, PSS and swap each, totals by kind (pmap -x)
@@ -963,6 +965,27 @@ pub struct FdsArgs {
     /// Add open mode, flags and file position from fdinfo (one more read per descriptor)
     #[arg(long)]
     pub long: bool,
+}
+
+/// `proctor who`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  proctor who :8080            sockets on port 8080 (local or remote), in every network namespace\n  proctor who 127.0.0.1:8080   the same, on that address (a listener on 0.0.0.0 answers there too)\n  proctor who udp:53           UDP only (tcp:PORT, [::1]:PORT, PORT/tcp also work)\n  proctor who /var/log/app.log processes holding the file (descriptors, cwd, root, program, mapped)\n  proctor who /srv/data        anything under the directory\n  proctor who --mount /srv     anything on the mount holding /srv (fuser -m)\n  proctor who --deleted        deleted files still open, largest first, with the space they hold\n\nExit status: 0 something matched, 1 nothing matched, 2 a bad argument, 3 nothing matched but some processes could not be read."
+)]
+pub struct WhoArgs {
+    /// A port (:8080, 127.0.0.1:8080, [::1]:8080, tcp:8080, udp:53, 8080/tcp) or a path
+    #[arg(
+        value_name = "PORT|PATH",
+        required_unless_present = "deleted",
+        conflicts_with = "deleted"
+    )]
+    pub target: Option<String>,
+    /// Every deleted file still held open on the host, with its size, largest first (lsof +L1)
+    #[arg(long)]
+    pub deleted: bool,
+    /// With a PATH: anything on the mount holding PATH (fuser -m)
+    #[arg(long, requires = "target")]
+    pub mount: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

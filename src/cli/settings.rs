@@ -16,6 +16,7 @@ pub enum Settings {
     Inspect(cmd::inspect::Settings),
     Fds(cmd::fds::Settings),
     Net(cmd::net::Settings),
+    Who(cmd::who::Settings),
     Env(cmd::env::Settings),
     Maps(cmd::maps::Settings),
     Threads(cmd::threads::Settings),
@@ -52,6 +53,11 @@ impl Settings {
             Command::Net(a) => Settings::Net(cmd::net::Settings {
                 target: target(&a.target),
                 filter: net_filter(a)?,
+            }),
+            Command::Who(a) => Settings::Who(cmd::who::Settings {
+                target: a.target.clone(),
+                deleted: a.deleted,
+                mount: a.mount,
             }),
             Command::Env(a) => Settings::Env(cmd::env::Settings {
                 target: target(&a.target),
@@ -163,6 +169,7 @@ impl Settings {
             Settings::Inspect(s) => cmd::inspect::run(ctx, s),
             Settings::Fds(s) => cmd::fds::run(ctx, s),
             Settings::Net(s) => cmd::net::run(ctx, s),
+            Settings::Who(s) => cmd::who::run(ctx, s),
             Settings::Env(s) => cmd::env::run(ctx, s),
             Settings::Maps(s) => cmd::maps::run(ctx, s),
             Settings::Threads(s) => cmd::threads::run(ctx, s),

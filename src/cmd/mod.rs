@@ -19,3 +19,4 @@ pub mod threads;
 pub mod top;
 pub mod watch;
 pub mod watch_cgroup;
+pub mod who;

@@ -26,6 +26,7 @@ pub mod smaps;
 pub mod stat;
 pub mod statm;
 pub mod status;
+pub mod who;
 pub mod workload;
 
 /// A parse failure: which field was missing or malformed.

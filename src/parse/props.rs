@@ -1710,3 +1710,39 @@ proptest! {
         prop_assert_eq!(s.cores.len(), cores.len() - 1);
     }
 }
+
+// `proctor who`: its TARGET argument, the port columns of a net table
+// line, and mountinfo's mount points never panic; a generated port lookup
+// parses to its values; a generated table line yields its ports.
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn who_target_never_panics(s in ".{0,64}", b in vec(any::<u8>(), 0..256)) {
+        let _ = who::parse_target(&s);
+        let _ = who::parse_target(&String::from_utf8_lossy(&b));
+        let _ = who::inet_line_ports(&b);
+        let _ = who::mount_points(&b);
+        let _ = who::unescape_octal(&b);
+        let pts = who::mount_points(&b);
+        let _ = who::mount_of(&b, &pts);
+    }
+
+    #[test]
+    fn who_port_round_trip(port in 1u16.., v4 in any::<[u8; 4]>(), udp in any::<bool>(),
+                           local in any::<u16>(), remote in any::<u16>()) {
+        let t = if udp { "udp" } else { "tcp" };
+        let ip = Ipv4Addr::from(v4);
+        let q = match who::parse_target(&format!("{t}:{ip}:{port}")) {
+            Ok(who::WhoTarget::Port(q)) => q,
+            other => return Err(TestCaseError::fail(format!("{other:?}"))),
+        };
+        prop_assert_eq!(q.port, port);
+        prop_assert_eq!(q.addr, Some(IpAddr::V4(ip)));
+        let too_big = format!(":{}", u32::from(port) + 65536);
+        let refused = matches!(who::parse_target(&too_big), Err(who::TargetError::PortOutOfRange(_)));
+        prop_assert!(refused);
+        let line = format!("  3: 0100007F:{local:04X} 0200007F:{remote:04X} 01 00000000:00000000 00:00000000 00000000  0 0 42 1");
+        prop_assert_eq!(who::inet_line_ports(line.as_bytes()), Some((local, remote)));
+    }
+}

@@ -24,6 +24,7 @@ mod scan;
 mod snapshot;
 mod survey;
 mod tasks;
+mod who;
 
 pub use cgroup::{
     CgroupMember, CgroupMemory, CgroupState, CgroupVersion, CpuState, MemoryState, PidsState,
@@ -38,6 +39,10 @@ pub use scan::{CMDLINE_CAP, Field, Missing, Reads, RowExtra, Scan, ScanRow, Scan
 pub use snapshot::{Clock, ProcessSnapshot};
 pub use survey::{CgroupCache, Survey};
 pub use tasks::{THREAD_ROWS_CAP, thread_rows};
+pub use who::{
+    Access, FD_LINKS_CAP, HeldFile, LinkWalk, MAPPED_PATHS_CAP, Namespaces, SOCKETS_CAP,
+    resolve_path,
+};
 
 use std::fs::File;
 use std::io;

@@ -205,6 +205,12 @@ impl Process {
         self.path.join(rel)
     }
 
+    /// The descriptor on /proc/PID (for the reader's other modules), and
+    /// whether the root is a real procfs (not a fixture tree).
+    pub(super) fn dir_fd(&self) -> (std::os::fd::BorrowedFd<'_>, bool) {
+        (self.dir.as_fd(), !self.check_type)
+    }
+
     /// Turn an ENOENT/ESRCH on `rel` into "exited" or "not there for this
     /// process" by checking that the same process is still alive.
     fn resolve_missing(&self, rel: &str) -> ReadError {
@@ -245,7 +251,7 @@ impl Process {
         }
     }
 
-    fn map_err(&self, rel: &str, e: io::Error) -> ReadError {
+    pub(super) fn map_err(&self, rel: &str, e: io::Error) -> ReadError {
         match classify(&e) {
             Errno::Missing => self.resolve_missing(rel),
             Errno::Denied => ReadError::PermissionDenied {

@@ -40,6 +40,9 @@ pub struct ProcessSnapshot {
     /// Every thread's stat and context switches.
     pub threads: Result<Vec<ThreadDetail>, ReadError>,
     pub fds: Result<Vec<FdEntry>, ReadError>,
+    /// The deleted files held open (from `fds`): identity and size, None
+    /// where it could not be read.
+    pub deleted_files: Vec<Option<super::HeldFile>>,
     pub nofile: Result<Limit, ReadError>,
     pub sockets: Result<Sockets, ReadError>,
     pub io: Result<procfs_core::process::Io, ReadError>,
@@ -80,6 +83,10 @@ impl ProcFs {
         let status = keep(proc.status())?;
         let uid = status.as_ref().ok().and_then(|s| s.uid).map(|u| u[0]);
         let fds = keep(proc.fds(super::FdInfoWanted::Paths))?;
+        let deleted_files = fds
+            .as_ref()
+            .map(|l| proc.deleted_files(l))
+            .unwrap_or_default();
         let sockets = match &fds {
             Ok(list) => {
                 let inodes = super::socket_inodes(list);
@@ -135,6 +142,7 @@ impl ProcFs {
             fd_count_only: None,
             status,
             fds,
+            deleted_files,
             sockets,
             stat,
         };

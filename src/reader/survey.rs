@@ -20,6 +20,8 @@ pub struct Survey {
     pub start_ticks: u64,
     /// Deleted files held open (memfd excluded, as in `inspect`).
     pub deleted: Option<u64>,
+    /// Those deleted files' identity and size (None where unreadable).
+    pub deleted_files: Vec<Option<super::HeldFile>>,
     pub socket_inodes: Option<net::InodeSet>,
     pub cgroup: Option<CgroupMemory>,
     /// The memory, pids and cpu cgroups' state (read once per distinct
@@ -62,6 +64,9 @@ impl ProcFs {
             Ok(list) => {
                 let links = super::process::summarize_links(&list);
                 out.deleted = Some(links.deleted);
+                if links.deleted > 0 {
+                    out.deleted_files = proc.deleted_files(&list);
+                }
                 out.socket_inodes = Some(links.socket_inodes);
             }
             Err(e @ ReadError::Exited { .. }) => return Err(e),

@@ -35,10 +35,11 @@ pub fn message(f: &Finding) -> String {
         } => format!(
             "{fds} of {soft_limit} file descriptors in use ({percent:.0}% of the soft limit): \"too many open files\" is near"
         ),
-        Kind::DeletedOpen { deleted } => format!(
-            "{deleted} deleted file{} still held open: its disk space is not freed until closed",
-            plural(*deleted, " is", "s are")
-        ),
+        Kind::DeletedOpen {
+            deleted,
+            bytes,
+            largest,
+        } => deleted_open(*deleted, *bytes, *largest),
         Kind::MemoryNearCgroupLimit {
             rss_bytes,
             limit_bytes,
@@ -397,13 +398,33 @@ fn trim_cpus(q: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// `fds.deleted_open`: the space held and the largest file when known.
+fn deleted_open(deleted: u64, bytes: Option<u64>, largest: Option<u64>) -> String {
+    let are = plural(deleted, " is", "s are");
+    match bytes {
+        Some(b) => {
+            let big = match largest {
+                Some(l) if deleted > 1 => format!(" (the largest {})", iec(l)),
+                _ => String::new(),
+            };
+            format!(
+                "{deleted} deleted file{are} still held open, holding {}{big}: the space is not freed until closed",
+                iec(b)
+            )
+        }
+        None => format!(
+            "{deleted} deleted file{are} still held open (size unknown): its disk space is not freed until closed"
+        ),
+    }
+}
+
 /// The command to run next for the full evidence, if any.
 pub fn next(f: &Finding) -> Option<String> {
     const TOP_RSS: &str = "proctor top --once --sort rss --limit 10";
     let pid = f.pid.map_or_else(|| "?".to_string(), |p| p.to_string());
     Some(match &f.kind {
         Kind::FdsNearLimit { .. } => format!("proctor fds {pid}"),
-        Kind::DeletedOpen { .. } => format!("proctor fds {pid} --type file"),
+        Kind::DeletedOpen { .. } => "proctor who --deleted".to_string(),
         Kind::MemoryNearCgroupLimit { .. } => format!("proctor maps {pid} --sort rss"),
         // Inspect already shows the process; doctor names a cgroup
         // after one of its processes.
@@ -736,7 +757,11 @@ mod tests {
                 soft_limit: 1024,
                 percent: 96.68,
             },
-            Kind::DeletedOpen { deleted: 1 },
+            Kind::DeletedOpen {
+                deleted: 1,
+                bytes: None,
+                largest: None,
+            },
             Kind::MemoryNearCgroupLimit {
                 rss_bytes: 970 << 20,
                 limit_bytes: 1 << 30,
@@ -932,13 +957,17 @@ mod tests {
         let f = finding(
             "fds.deleted_open",
             Some(42),
-            Kind::DeletedOpen { deleted: 2 },
+            Kind::DeletedOpen {
+                deleted: 2,
+                bytes: Some(100 << 20),
+                largest: Some(90 << 20),
+            },
         );
         let doc = serde_json::to_string(&f).unwrap_or_default();
         // Field order is the contract's: id, severity, message, evidence, next.
         assert_eq!(
             doc,
-            r#"{"id":"fds.deleted_open","severity":"warning","message":"2 deleted files are still held open: its disk space is not freed until closed","evidence":{"deleted":2},"next":"proctor fds 42 --type file"}"#
+            r#"{"id":"fds.deleted_open","severity":"warning","message":"2 deleted files are still held open, holding 100 MiB (the largest 90.0 MiB): the space is not freed until closed","evidence":{"bytes":104857600,"deleted":2,"largest_bytes":94371840},"next":"proctor who --deleted"}"#
         );
     }
 

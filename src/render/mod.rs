@@ -20,6 +20,7 @@ pub mod unavailable;
 pub mod units;
 pub mod views;
 pub mod watch;
+pub mod who;
 pub mod workload;
 
 /// Serialize to a JSON document safe to print anywhere (see

@@ -7,7 +7,8 @@ Usage: doctor_child.py MODE [ARGS]
                      limit is kept: lowering needs no privilege), then open
                      /dev/null until it holds SOFT - 2 descriptors; prints
                      `READY <held> <soft>`.
-  deleted DIR        create DIR/doctor-deleted.dat, keep it open and unlink
+  deleted DIR        create DIR/doctor-deleted.dat (4 KiB written, 65 MiB
+                     long), keep it open and unlink
                      it; prints `READY <fd>`.
   idle               a healthy process: prints `READY` and sleeps.
   grow PER_S MAX S   print `READY <baseline>`, then open PER_S descriptors a
@@ -76,6 +77,8 @@ def deleted(base):
     path = os.path.join(base, "doctor-deleted.dat")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     os.write(fd, b"x" * 4096)
+    # 65 MiB long (sparse): fds.deleted_open warns from 64 MiB held.
+    os.ftruncate(fd, 65 << 20)
     os.unlink(path)
     life.close_on_exit([fd])
     life.serve("READY %d" % fd)

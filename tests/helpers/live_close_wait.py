@@ -1,4 +1,4 @@
-"""Live-test helper: holds a deleted-but-open file (created in the
+"""Live-test helper: holds a deleted-but-open file of 65 MiB (sparse; created in the
 directory given as argv[1], then unlinked) and argv[2] (default 25) TCP
 connections in CLOSE_WAIT: it listens on 127.0.0.1, connects the clients
 to itself, accepts them all and closes the client ends. Prints
@@ -20,6 +20,9 @@ def main():
     path = os.path.join(base, "doomed.log")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     os.write(fd, b"still here\n")
+    # 65 MiB long (sparse: nothing written): fds.deleted_open warns from
+    # 64 MiB held.
+    os.ftruncate(fd, 65 << 20)
     os.unlink(path)
     life.on_exit(lambda: os.close(fd))
 

@@ -252,7 +252,8 @@ fn planted_problems_are_found_by_pid() {
     let f = one(&v, dpid, "fds.deleted_open");
     assert_eq!(f["severity"], "warning", "{f}");
     assert_eq!(f["evidence"]["deleted"], 1, "{f}");
-    assert_eq!(f["next"], format!("proctor fds {dpid} --type file"));
+    assert_eq!(f["evidence"]["bytes"], 65 << 20, "{f}");
+    assert_eq!(f["next"], "proctor who --deleted");
     assert_eq!(ids_of(&v, dpid), vec!["fds.deleted_open"]);
 
     // (d) the healthy child is not named.

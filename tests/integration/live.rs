@@ -483,6 +483,8 @@ fn deleted_file_and_close_wait() {
     assert_eq!(v["sockets"]["by_state"]["LISTEN"], 1);
     let f = finding(&v, "fds.deleted_open").expect("fds.deleted_open");
     assert_eq!(f["severity"], "warning");
+    assert_eq!(f["evidence"]["bytes"], 65 << 20);
+    assert_eq!(f["next"], "proctor who --deleted");
     let f = finding(&v, "sockets.close_wait").expect("sockets.close_wait");
     assert_eq!(f["severity"], "warning");
     assert_eq!(f["evidence"]["close_wait"], 25);

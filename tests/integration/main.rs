@@ -88,6 +88,7 @@
 //!   test reads from /proc itself.
 //! - `watch`: `proctor watch` and `proctor demo` on real, bounded
 //!   `demo-child` processes.
+//! - `who`: `proctor who` on live sockets (host and an `unshare -n` namespace), deleted files with their sizes, held paths, bad arguments.
 //! - `workload`: the workload of a process (every cgroup layout, kubelet names) on the `workloads` tree and live.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
@@ -136,4 +137,5 @@ mod top_tui;
 mod views;
 mod views_live;
 mod watch;
+mod who;
 mod workload;

@@ -106,8 +106,13 @@ pub enum Kind {
         soft_limit: u64,
         percent: f64,
     },
-    /// Deleted files still held open.
-    DeletedOpen { deleted: u64 },
+    /// Deleted files still held open: the space they hold and the
+    /// largest (None when a size could not be read).
+    DeletedOpen {
+        deleted: u64,
+        bytes: Option<u64>,
+        largest: Option<u64>,
+    },
     /// RSS against the memory cgroup's limit.
     MemoryNearCgroupLimit {
         rss_bytes: u64,
@@ -235,7 +240,15 @@ impl Kind {
                 ("soft_limit", json!(soft_limit)),
                 ("percent", json!(round1(*percent))),
             ],
-            Kind::DeletedOpen { deleted } => vec![("deleted", json!(deleted))],
+            Kind::DeletedOpen {
+                deleted,
+                bytes,
+                largest,
+            } => vec![
+                ("deleted", json!(deleted)),
+                ("bytes", json!(bytes)),
+                ("largest_bytes", json!(largest)),
+            ],
             Kind::MemoryNearCgroupLimit {
                 rss_bytes,
                 limit_bytes,
@@ -547,6 +560,9 @@ pub struct Thresholds {
     pub throttled_critical_pct: f64,
     /// ...once at least this many periods were counted.
     pub min_periods: u64,
+    /// Deleted files held open matter from this much space held (the sum
+    /// of their sizes, each file once): `fds.deleted_open`.
+    pub deleted_min_bytes: u64,
 }
 
 impl Default for Thresholds {
@@ -568,6 +584,7 @@ impl Default for Thresholds {
             throttled_warning_pct: 25.0,
             throttled_critical_pct: 75.0,
             min_periods: 50,
+            deleted_min_bytes: 64 << 20,
         }
     }
 }
@@ -630,6 +647,8 @@ pub struct Facts {
     pub top_thread_group: Option<(Text, u64)>,
     pub close_wait: Option<u64>,
     pub deleted: Option<u64>,
+    /// The space those deleted files hold, when every size was read.
+    pub deleted_space: Option<crate::analysis::who::DeletedSpace>,
     pub swap_bytes: Option<u64>,
     pub voluntary_switches: Option<u64>,
     pub nonvoluntary_switches: Option<u64>,
@@ -656,6 +675,7 @@ impl Facts {
                 .map(|g| (g.pattern.clone(), g.count)),
             close_wait: r.sockets.close_wait,
             deleted: r.fds.deleted,
+            deleted_space: r.fds.deleted_space,
             swap_bytes: r.memory.swap_bytes,
             voluntary_switches: r.context_switches.voluntary,
             nonvoluntary_switches: r.context_switches.nonvoluntary,

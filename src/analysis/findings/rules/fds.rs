@@ -21,7 +21,28 @@ pub fn near_limit(f: &Facts, th: &Thresholds) -> Option<(Severity, Kind)> {
 }
 
 /// `fds.deleted_open`: deleted files still open hold their disk space.
-pub fn deleted_open(f: &Facts, _: &Thresholds) -> Option<(Severity, Kind)> {
+/// With their sizes read, only when they hold at least
+/// `deleted_min_bytes` together (each file once): a few empty or small
+/// deleted files (a lock, a log rotated away) are ordinary. When a size
+/// could not be read the space is unknown and it is said, as before.
+pub fn deleted_open(f: &Facts, th: &Thresholds) -> Option<(Severity, Kind)> {
     let deleted = f.deleted.filter(|&d| d > 0)?;
-    Some((Severity::Warning, Kind::DeletedOpen { deleted }))
+    let (bytes, largest) = match f.deleted_space {
+        Some(s) => {
+            let bytes = s.bytes?;
+            if bytes < th.deleted_min_bytes {
+                return None;
+            }
+            (Some(bytes), Some(s.largest))
+        }
+        None => (None, None),
+    };
+    Some((
+        Severity::Warning,
+        Kind::DeletedOpen {
+            deleted,
+            bytes,
+            largest,
+        },
+    ))
 }

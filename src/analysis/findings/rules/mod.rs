@@ -152,7 +152,10 @@ mod tests {
         let mut f = healthy();
         match id {
             "fds.near_limit" => f.fds = Some(1000),
-            "fds.deleted_open" => f.deleted = Some(3),
+            "fds.deleted_open" => {
+                f.deleted = Some(3);
+                f.deleted_space = Some(space(3, 100 << 20, 90 << 20));
+            }
             "memory.near_cgroup_limit" => f.rss_bytes = Some(1000 << 20),
             "memory.oom_kills" => f.oom_kills = Some(2),
             "memory.swap_in_use" => f.swap_bytes = Some(1 << 20),
@@ -628,6 +631,53 @@ mod tests {
             tasks: 100,
         };
         assert_eq!(evaluate_host(&seen, &th), vec![]);
+    }
+
+    fn space(files: u64, bytes: u64, largest: u64) -> crate::analysis::who::DeletedSpace {
+        crate::analysis::who::DeletedSpace {
+            files,
+            bytes: Some(bytes),
+            largest,
+            size_unknown: 0,
+        }
+    }
+
+    #[test]
+    fn deleted_open_only_when_the_space_held_matters() {
+        let th = Thresholds::default();
+        let fired = |f: &Facts| {
+            evaluate_facts(f, &th)
+                .into_iter()
+                .find(|x| x.id == "fds.deleted_open")
+                .map(|x| x.kind)
+        };
+        let mut f = healthy();
+        f.deleted = Some(2);
+        // Two empty files: ordinary, no finding.
+        f.deleted_space = Some(space(2, 0, 0));
+        assert_eq!(fired(&f), None);
+        // Just under 64 MiB together: none; at 64 MiB: a warning with sizes.
+        f.deleted_space = Some(space(2, (64 << 20) - 1, 40 << 20));
+        assert_eq!(fired(&f), None);
+        f.deleted_space = Some(space(2, 64 << 20, 40 << 20));
+        assert_eq!(
+            fired(&f),
+            Some(Kind::DeletedOpen {
+                deleted: 2,
+                bytes: Some(64 << 20),
+                largest: Some(40 << 20)
+            })
+        );
+        // Sizes unknown: said so, never taken as small.
+        f.deleted_space = None;
+        assert_eq!(
+            fired(&f),
+            Some(Kind::DeletedOpen {
+                deleted: 2,
+                bytes: None,
+                largest: None
+            })
+        );
     }
 
     #[test]
