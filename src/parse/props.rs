@@ -102,7 +102,9 @@ fn every_parser(b: &[u8]) {
         let _ = net::inet_line_state(line);
         let _ = net::unix_line_inode(line);
         let _ = net::parse_unix_line(line, &wanted);
+        let _ = net::parse_netlink_line(line, &wanted);
     }
+    let _ = net::parse_listen_counters(b);
     let _ = fdinfo::parse(b);
     let _ = fdlink::classify(b, None, &HashSet::new());
     let _ = fdlink::classify(b, Some(true), &HashSet::new());
@@ -743,6 +745,7 @@ fn inet_socket() -> impl Strategy<Value = net::InetSocket> {
                 state,
                 tx_queue: u64::from(tx),
                 rx_queue: u64::from(rx),
+                backlog: None,
             }
         })
 }
