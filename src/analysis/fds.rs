@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::net::Addr;
+use super::net::{Addr, Backlog};
 use crate::parse::fdinfo;
 use crate::parse::fdlink::{self, FdKind};
 use crate::parse::limits::Limit;
@@ -63,9 +63,9 @@ pub struct SocketDetail {
     pub rx_queue: Option<u64>,
     pub tx_queue: Option<u64>,
     /// A TCP listener's backlog (the most its accept queue holds; null:
-    /// not known from the text tables).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backlog: Option<u64>,
+    /// not known from the text tables; absent on other sockets).
+    #[serde(skip_serializing_if = "Backlog::is_none")]
+    pub backlog: Backlog,
     /// unix: `stream`, `dgram`, `seqpacket`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unix_type: Option<&'static str>,
@@ -143,7 +143,7 @@ impl<'a> SocketIndex<'a> {
             state: None,
             rx_queue: None,
             tx_queue: None,
-            backlog: None,
+            backlog: Backlog::None,
             unix_type: None,
             peer_inode: None,
             peer_fd: None,
@@ -157,7 +157,7 @@ impl<'a> SocketIndex<'a> {
             d.state = Some(state);
             d.rx_queue = Some(s.rx_queue);
             d.tx_queue = Some(s.tx_queue);
-            d.backlog = s.backlog;
+            d.backlog = super::net::backlog_of(s);
         } else if let Some(u) = self.unix.get(&inode) {
             d.proto = Some("unix");
             d.local = (!u.path.is_empty()).then(|| Addr::Unix(Text(u.path.clone())));

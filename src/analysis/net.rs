@@ -212,6 +212,16 @@ pub fn inet_state_and_remote(s: &net::InetSocket) -> (&'static str, Option<std::
     (state, connected.then_some(s.remote))
 }
 
+/// A TCP listener's backlog (known from sock_diag only); None on any
+/// other socket.
+pub fn backlog_of(s: &net::InetSocket) -> Backlog {
+    match (s.proto.is_tcp() && s.state == net::TCP_LISTEN, s.backlog) {
+        (false, _) => Backlog::None,
+        (true, Some(b)) => Backlog::Known(b),
+        (true, None) => Backlog::Unknown,
+    }
+}
+
 /// A TCP, UDP or raw socket (v4 or v6) of the tables.
 fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
     let tcp = s.proto.is_tcp();
@@ -232,11 +242,7 @@ fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
         inode: s.inode,
         rx_queue: Some(s.rx_queue),
         tx_queue: Some(s.tx_queue),
-        backlog: match (tcp && s.state == net::TCP_LISTEN, s.backlog) {
-            (false, _) => Backlog::None,
-            (true, Some(b)) => Backlog::Known(b),
-            (true, None) => Backlog::Unknown,
-        },
+        backlog: backlog_of(s),
     };
     (row, listening)
 }

@@ -267,6 +267,21 @@ pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
             ))
         );
     }
+    if r.sockets.iter().any(|k| !k.backlog.is_none()) {
+        let unknown = r.sockets.iter().any(|k| k.backlog == Backlog::Unknown);
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.dim(&format!(
+                "TCP LISTEN rows (as ss -lt): RECV-Q is the accept queue (connections not yet accepted), SEND-Q the backlog (the most it holds){}",
+                if unknown {
+                    "; ? = unknown (read from /proc/net/tcp, which does not carry it)"
+                } else {
+                    ""
+                }
+            ))
+        );
+    }
     s.push('\n');
     let mut t = Table::new(&[
         ("FD", Align::Right),
@@ -305,21 +320,6 @@ pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
         let _ = writeln!(s, "  {}", p.dim("no sockets match"));
     } else {
         s.push_str(&t.render(0, |h| p.heading(h)));
-        if r.sockets.iter().any(|k| !k.backlog.is_none()) {
-            let unknown = r.sockets.iter().any(|k| k.backlog == Backlog::Unknown);
-            let _ = writeln!(
-                s,
-                "{}",
-                p.dim(&format!(
-                    "TCP LISTEN rows (as ss -lt): RECV-Q is the accept queue (connections not yet accepted), SEND-Q the backlog (the most it holds){}",
-                    if unknown {
-                        "; ? = unknown (read from /proc/net/tcp, which does not carry it)"
-                    } else {
-                        ""
-                    }
-                ))
-            );
-        }
     }
     s
 }
