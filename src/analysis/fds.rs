@@ -78,6 +78,43 @@ pub struct SocketDetail {
     /// netlink: the protocol (`ROUTE`, `AUDIT`, ... or its number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub netlink: Option<String>,
+    /// A socket in no table: the kernel's name of its protocol
+    /// (`NETLINK` unbound, `PACKET`, ...), when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_protocol: Option<Text>,
+}
+
+/// How many sockets found in no table get their protocol's name read
+/// (one getxattr each).
+pub const PROTOCOL_LOOKUPS: usize = 256;
+
+impl FdsReport {
+    /// The descriptors of the sockets found in no table (at most
+    /// [`PROTOCOL_LOOKUPS`]).
+    pub fn untabled_sockets(&self) -> Vec<i32> {
+        self.fds
+            .iter()
+            .filter(|r| {
+                r.socket
+                    .as_ref()
+                    .is_some_and(|d| d.lookup == "not_in_tables")
+            })
+            .map(|r| r.fd)
+            .take(PROTOCOL_LOOKUPS)
+            .collect()
+    }
+
+    /// Name the protocol of a socket found in no table.
+    pub fn set_kernel_protocol(&mut self, fd: i32, name: Vec<u8>) {
+        if let Some(d) = self
+            .fds
+            .iter_mut()
+            .find(|r| r.fd == fd)
+            .and_then(|r| r.socket.as_mut())
+        {
+            d.kernel_protocol = Some(Text(name));
+        }
+    }
 }
 
 /// The fdinfo keys of one descriptor whose value is not a number; worded
@@ -148,6 +185,7 @@ impl<'a> SocketIndex<'a> {
             peer_inode: None,
             peer_fd: None,
             netlink: None,
+            kernel_protocol: None,
         };
         if let Some(s) = self.inet.get(&inode) {
             let (state, remote) = super::net::inet_state_and_remote(s);

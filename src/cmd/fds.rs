@@ -85,6 +85,11 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             });
         }
     }
+    for fd in report.untabled_sockets() {
+        if let Some(p) = proc.socket_protocol(fd) {
+            report.set_kernel_protocol(fd, p);
+        }
+    }
     let n = name(&proc);
     Ok(emit(ctx, &report, || {
         views::fds(&report, &n, a.long, ctx.palette)

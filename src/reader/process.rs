@@ -900,6 +900,21 @@ impl Process {
         Ok(found)
     }
 
+    /// The protocol name (`NETLINK`, `PACKET`, ...) of the socket open as
+    /// descriptor `fd`, from getxattr(system.sockprotoname) on
+    /// /proc/PID/fd/FD (nothing opened); None off a procfs or when it
+    /// cannot be read.
+    pub fn socket_protocol(&self, fd: i32) -> Option<Vec<u8>> {
+        if !self.on_procfs() {
+            return None;
+        }
+        let path = self.path.join("fd").join(fd.to_string());
+        let mut buf = [0u8; 32];
+        let n = rustix::fs::getxattr(&path, c"system.sockprotoname", &mut buf[..]).ok()?;
+        let v = &buf[..n.min(buf.len())];
+        Some(v.split(|&c| c == 0).next().unwrap_or_default().to_vec())
+    }
+
     /// The protocol name (`UNIX`, `TCP`, `NETLINK`, ...) of the sockets
     /// among this process's descriptors whose inode is in `inodes`, from
     /// getxattr(system.sockprotoname) on /proc/PID/fd/N (the socket

@@ -145,6 +145,10 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
 /// process's text: escaped.
 fn socket_target(s: &mut String, d: &SocketDetail, link: &Text, p: Palette) {
     let Some(proto) = d.proto.filter(|_| d.lookup == "found") else {
+        if let Some(k) = &d.kernel_protocol {
+            crate::text::escape_into(s, k.as_bytes());
+            s.push(' ');
+        }
         crate::text::escape_into(s, link.as_bytes());
         let why = match d.proto {
             Some(proto) => format!(" ({proto}: its table line did not parse)"),
