@@ -316,6 +316,11 @@ pub fn incompleteness(r: &InspectReport) -> Incomplete {
         "sockets.close_wait",
     );
     check(
+        r.sockets.listeners.is_none(),
+        &["fds", "sockets"],
+        "sockets.accept_queue_full",
+    );
+    check(
         r.memory.rss_bytes.is_none()
             && (r.cgroup.memory_limit_bytes.is_some() || r.cgroup.path.is_none()),
         &["memory.rss", "status"],

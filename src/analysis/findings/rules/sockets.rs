@@ -55,3 +55,59 @@ pub fn accept_queue_full(f: &Facts, th: &Thresholds) -> Option<(Severity, Kind)>
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::ListenQueue;
+    use super::*;
+
+    fn with(listeners: &[(u64, Option<u64>)]) -> Facts {
+        Facts {
+            listeners: Some(
+                listeners
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(accept_queue, backlog))| ListenQueue {
+                        local: format!("127.0.0.1:{}", 8000 + i).parse().unwrap(),
+                        inode: i as u64,
+                        accept_queue,
+                        backlog,
+                    })
+                    .collect(),
+            ),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn full_is_critical_near_full_a_warning_unknown_not_judged() {
+        let th = Thresholds::default();
+        assert!(accept_queue_full(&with(&[(0, Some(128)), (80, Some(128))]), &th).is_none());
+        // Unknown backlog: never judged, however long the queue.
+        assert!(accept_queue_full(&with(&[(500, None)]), &th).is_none());
+        assert!(accept_queue_full(&Facts::default(), &th).is_none());
+        // listen(fd, 0) with nothing waiting is not full.
+        assert!(accept_queue_full(&with(&[(0, Some(0))]), &th).is_none());
+        let (sev, k) = accept_queue_full(&with(&[(116, Some(128))]), &th).unwrap();
+        assert_eq!(sev, Severity::Warning);
+        assert!(matches!(k, Kind::AcceptQueueFull { full: false, .. }));
+        // The full one is named, the near-full one counted.
+        let (sev, k) =
+            accept_queue_full(&with(&[(120, Some(128)), (5, Some(4)), (1, Some(0))]), &th).unwrap();
+        assert_eq!(sev, Severity::Critical);
+        let Kind::AcceptQueueFull {
+            listener,
+            backlog,
+            full,
+            others,
+            ..
+        } = k
+        else {
+            panic!("{k:?}")
+        };
+        assert_eq!(
+            (listener.local.port(), backlog, full, others),
+            (8001, 4, true, 2)
+        );
+    }
+}
