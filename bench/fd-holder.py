@@ -3,7 +3,7 @@
 
 Raises its own soft RLIMIT_NOFILE to the hard limit, then opens descriptors
 until it is `--margin` (default 60) below that limit: a few regular files
-and pipes, then established TCP connections on 127.0.0.1 (one listening
+and pipes (`--files`, `--pipes`), directories (`--dirs`), then established TCP connections on 127.0.0.1 (one listening
 socket, then connect + accept pairs, both ends held by this process).
 
 Bounded: setup stops at the target count or after `--setup-timeout`
@@ -83,6 +83,8 @@ def main():
                     help="regular files to open (default 8)")
     ap.add_argument("--pipes", type=int, default=4,
                     help="pipes to open, 2 descriptors each (default 4)")
+    ap.add_argument("--dirs", type=int, default=0,
+                    help="directories to open (O_DIRECTORY; default 0)")
     ap.add_argument("--setup-timeout", type=float, default=60.0,
                     help="stop opening after this many seconds (default 60)")
     ap.add_argument("--lifetime", type=float, default=1800.0,
@@ -116,6 +118,13 @@ def main():
     for _ in range(args.pipes):
         r, w = os.pipe()
         held.extend((r, w))
+    dirs = ["/", "/etc", "/usr", "/tmp", os.path.dirname(os.path.abspath(__file__))]
+    for i in range(args.dirs):
+        try:
+            held.append(os.open(dirs[i % len(dirs)], os.O_RDONLY | os.O_DIRECTORY))
+        except OSError as e:
+            log(f"cannot open directory {dirs[i % len(dirs)]}: {e}")
+            break
 
     # Ephemeral ports: every connection to the one listener needs its own
     # (source address, source port) pair. connect() takes ports from

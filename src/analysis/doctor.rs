@@ -373,6 +373,10 @@ fn facts_of(r: &ScanRow, s: Option<&Survey>, cpu: Option<CpuUse>) -> Facts {
         threads: Some(r.threads),
         top_thread_group: None,
         close_wait: s.and_then(|s| s.close_wait),
+        listeners: s
+            .and_then(|s| s.listeners.as_deref())
+            .map(super::findings::ListenQueue::of),
+        listen_counters: s.and_then(|s| s.listen_counters),
         deleted: s.and_then(|s| s.deleted),
         deleted_space: s
             .and_then(|s| crate::analysis::inspect::deleted_space(s.deleted?, &s.deleted_files)),

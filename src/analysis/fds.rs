@@ -4,10 +4,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
+use super::net::{Addr, Backlog};
 use crate::parse::fdinfo;
 use crate::parse::fdlink::{self, FdKind};
 use crate::parse::limits::Limit;
-use crate::reader::FdEntry;
+use crate::parse::net as pnet;
+use crate::reader::{FdEntry, Sockets};
 use crate::text::Text;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +35,86 @@ pub struct FdRow {
     /// above are null: unknown, not absent); absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fdinfo_parse_error: Option<FdinfoNotANumber>,
+    /// A socket's protocol, endpoints and state from its network
+    /// namespace's tables (absent on other descriptors, and when the
+    /// tables could not be read: see `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket: Option<SocketDetail>,
+}
+
+/// What a socket descriptor is, joined on its inode to the tables of the
+/// process's network namespace (read once per run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SocketDetail {
+    /// `found`; `not_in_tables` (a kind no table read lists: packet,
+    /// vsock, ...); `unparsed` (its table line did not parse: `proto` is
+    /// known, nothing else).
+    pub lookup: &'static str,
+    /// `tcp`, `tcp6`, `udp`, `udp6`, `raw`, `raw6`, `unix`, `netlink`;
+    /// null when not in the tables.
+    pub proto: Option<&'static str>,
+    pub local: Option<Addr>,
+    pub remote: Option<Addr>,
+    /// TCP state (`LISTEN`, `ESTABLISHED`...), UDP `UNCONN`/`ESTABLISHED`,
+    /// unix `LISTEN`/`CONNECTED`/...; null when unknown or none.
+    pub state: Option<&'static str>,
+    /// Receive and send queues (bytes; for a listener the accept queue
+    /// in `rx_queue`).
+    pub rx_queue: Option<u64>,
+    pub tx_queue: Option<u64>,
+    /// A TCP listener's backlog (the most its accept queue holds; null:
+    /// not known from the text tables; absent on other sockets).
+    #[serde(skip_serializing_if = "Backlog::is_none")]
+    pub backlog: Backlog,
+    /// unix: `stream`, `dgram`, `seqpacket`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_type: Option<&'static str>,
+    /// unix: the socket at the other end, and its descriptor when this
+    /// process holds it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_inode: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_fd: Option<i32>,
+    /// netlink: the protocol (`ROUTE`, `AUDIT`, ... or its number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netlink: Option<String>,
+    /// A socket in no table: the kernel's name of its protocol
+    /// (`NETLINK` unbound, `PACKET`, ...), when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_protocol: Option<Text>,
+}
+
+/// How many sockets found in no table get their protocol's name read
+/// (one getxattr each).
+pub const PROTOCOL_LOOKUPS: usize = 256;
+
+impl FdsReport {
+    /// The descriptors of the sockets found in no table (at most
+    /// [`PROTOCOL_LOOKUPS`]).
+    pub fn untabled_sockets(&self) -> Vec<i32> {
+        self.fds
+            .iter()
+            .filter(|r| {
+                r.socket
+                    .as_ref()
+                    .is_some_and(|d| d.lookup == "not_in_tables")
+            })
+            .map(|r| r.fd)
+            .take(PROTOCOL_LOOKUPS)
+            .collect()
+    }
+
+    /// Name the protocol of a socket found in no table.
+    pub fn set_kernel_protocol(&mut self, fd: i32, name: Vec<u8>) {
+        if let Some(d) = self
+            .fds
+            .iter_mut()
+            .find(|r| r.fd == fd)
+            .and_then(|r| r.socket.as_mut())
+        {
+            d.kernel_protocol = Some(Text(name));
+        }
+    }
 }
 
 /// The fdinfo keys of one descriptor whose value is not a number; worded
@@ -56,20 +138,113 @@ pub struct FdsReport {
     pub unreadable: u64,
     /// Rows shown (after --type).
     pub fds: Vec<FdRow>,
-    /// Sections that could not be read (`limits`): their values are null
-    /// because unknown, not because they do not apply.
+    /// Sections that could not be read (`limits`, `sockets`): their
+    /// values are null because unknown, not because they do not apply.
     pub unavailable: Vec<super::inspect::Unavailable>,
+    /// Whether directories were told from files (fdinfo's O_DIRECTORY,
+    /// read with `--long` or `--type file|dir`). When false `by_type`
+    /// has no `dir` key and `file` counts every path-backed descriptor.
+    pub dirs_marked: bool,
 }
 
-/// Build the view. `types` filters rows (empty: all); `limit` is None when
-/// /proc/PID/limits could not be read.
+/// Socket tables by inode, for the rows.
+struct SocketIndex<'a> {
+    inet: rustc_hash::FxHashMap<u64, &'a pnet::InetSocket>,
+    unix: rustc_hash::FxHashMap<u64, &'a pnet::UnixSocket>,
+    netlink: rustc_hash::FxHashMap<u64, u32>,
+    unparsed: rustc_hash::FxHashMap<u64, pnet::Proto>,
+    /// Socket descriptors by inode (a unix peer held by this process).
+    fd_of: rustc_hash::FxHashMap<u64, i32>,
+}
+
+impl<'a> SocketIndex<'a> {
+    fn new(sk: &'a Sockets, entries: &[FdEntry]) -> Self {
+        SocketIndex {
+            inet: sk.inet.iter().map(|s| (s.inode, s)).collect(),
+            unix: sk.unix.iter().map(|s| (s.inode, s)).collect(),
+            netlink: sk.netlink.iter().map(|s| (s.inode, s.protocol)).collect(),
+            unparsed: sk.unparsed.iter().map(|(p, i)| (*i, *p)).collect(),
+            fd_of: entries
+                .iter()
+                .filter_map(|e| Some((fdlink::socket_inode(e.link.as_deref().ok()?)?, e.fd)))
+                .collect(),
+        }
+    }
+
+    fn detail(&self, inode: u64) -> SocketDetail {
+        let mut d = SocketDetail {
+            lookup: "found",
+            proto: None,
+            local: None,
+            remote: None,
+            state: None,
+            rx_queue: None,
+            tx_queue: None,
+            backlog: Backlog::None,
+            unix_type: None,
+            peer_inode: None,
+            peer_fd: None,
+            netlink: None,
+            kernel_protocol: None,
+        };
+        if let Some(s) = self.inet.get(&inode) {
+            let (state, remote) = super::net::inet_state_and_remote(s);
+            d.proto = Some(s.proto.as_str());
+            d.local = Some(Addr::Inet(s.local));
+            d.remote = remote.map(Addr::Inet);
+            d.state = Some(state);
+            d.rx_queue = Some(s.rx_queue);
+            d.tx_queue = Some(s.tx_queue);
+            d.backlog = super::net::backlog_of(s);
+        } else if let Some(u) = self.unix.get(&inode) {
+            d.proto = Some("unix");
+            d.local = (!u.path.is_empty()).then(|| Addr::Unix(Text(u.path.clone())));
+            d.state = Some(pnet::unix_state_name(u));
+            d.rx_queue = u.queues.map(|q| q.0);
+            d.tx_queue = u.queues.map(|q| q.1);
+            d.unix_type = match u.sock_type {
+                1 => Some("stream"),
+                2 => Some("dgram"),
+                5 => Some("seqpacket"),
+                _ => None,
+            };
+            d.peer_inode = u.peer;
+            d.peer_fd = u.peer.and_then(|p| self.fd_of.get(&p).copied());
+        } else if let Some(&p) = self.netlink.get(&inode) {
+            d.proto = Some("netlink");
+            d.netlink =
+                Some(pnet::netlink_protocol_name(p).map_or_else(|| p.to_string(), str::to_string));
+        } else if let Some(p) = self.unparsed.get(&inode) {
+            d.lookup = "unparsed";
+            d.proto = Some(p.as_str());
+        } else {
+            d.lookup = "not_in_tables";
+        }
+        d
+    }
+}
+
+/// What `fds` read besides the descriptors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// None when /proc/PID/limits could not be read.
+    pub limit: Option<Limit>,
+    /// The sockets of the namespace's tables (None: not read).
+    pub sockets: Option<&'a Sockets>,
+    /// fdinfo was read for path descriptors (directories told apart).
+    pub dirs_marked: bool,
+}
+
+/// Build the view. `types` filters rows (empty: all).
 pub fn build(
     pid: i32,
     entries: &[FdEntry],
-    limit: Option<Limit>,
+    extra: Extra<'_>,
     blocks: &HashSet<Vec<u8>>,
     types: &[FdKind],
 ) -> FdsReport {
+    let limit = extra.limit;
+    let index = extra.sockets.map(|sk| SocketIndex::new(sk, entries));
     let mut by_type: BTreeMap<&'static str, u64> =
         fdlink::ALL_KINDS.iter().map(|k| (k.as_str(), 0)).collect();
     let mut deleted = 0;
@@ -104,7 +279,15 @@ pub fn build(
             fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| FdinfoNotANumber {
                 keys: i.invalid_keys(),
             }),
+            socket: match (&index, l.kind, l.inode) {
+                (Some(ix), FdKind::Socket, Some(inode)) => Some(ix.detail(inode)),
+                _ => None,
+            },
         });
+    }
+    if !extra.dirs_marked {
+        // Not told apart: no count of directories (never a false 0).
+        by_type.remove(FdKind::Dir.as_str());
     }
     let count = entries.len() as u64;
     let soft_limit = limit.and_then(|l| l.soft);
@@ -121,6 +304,7 @@ pub fn build(
         unreadable,
         fds: rows,
         unavailable: Vec::new(),
+        dirs_marked: extra.dirs_marked,
     }
 }
 
@@ -147,7 +331,7 @@ mod tests {
             }),
             info: None,
         });
-        let r = build(7, &entries, None, &HashSet::new(), &[]);
+        let r = build(7, &entries, Extra::default(), &HashSet::new(), &[]);
         assert_eq!(r.count, 3);
         assert_eq!(r.unreadable, 1);
         assert_eq!(r.by_type["unreadable"], 1);
@@ -169,10 +353,14 @@ mod tests {
         let r = build(
             7,
             &entries,
-            Some(Limit {
-                soft: Some(10),
-                hard: Some(20),
-            }),
+            Extra {
+                limit: Some(Limit {
+                    soft: Some(10),
+                    hard: Some(20),
+                }),
+                sockets: None,
+                dirs_marked: true,
+            },
             &HashSet::new(),
             &[FdKind::Socket],
         );
@@ -184,7 +372,8 @@ mod tests {
         assert_eq!(r.usage_percent, Some(50.0));
         assert_eq!(r.fds.len(), 2);
         assert!(r.fds.iter().all(|f| f.kind == FdKind::Socket));
-        let all = build(7, &entries, None, &HashSet::new(), &[]);
+        let all = build(7, &entries, Extra::default(), &HashSet::new(), &[]);
+        assert!(!all.by_type.contains_key("dir"), "not told apart: no count");
         assert_eq!(all.fds.len(), 5);
         assert_eq!(all.soft_limit, None);
         assert_eq!(all.fds[4].anon_kind, Some(Text::new(b"eventpoll".to_vec())));

@@ -180,6 +180,13 @@ pub struct Sockets {
     /// Listening unix socket paths (`@name` for abstract ones).
     pub unix_listening: Vec<Text>,
     pub close_wait: Option<u64>,
+    /// TCP listeners with their accept queues and backlogs (for
+    /// `sockets.accept_queue_full`; None: sockets not read).
+    #[serde(skip)]
+    pub listeners: Option<Vec<super::findings::ListenQueue>>,
+    /// The namespace's listen drop counters, when read.
+    #[serde(skip)]
+    pub listen_counters: Option<crate::parse::net::ListenCounters>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -311,6 +318,11 @@ pub fn incompleteness(r: &InspectReport) -> Incomplete {
         r.sockets.close_wait.is_none(),
         &["fds", "sockets"],
         "sockets.close_wait",
+    );
+    check(
+        r.sockets.listeners.is_none(),
+        &["fds", "sockets"],
+        "sockets.accept_queue_full",
     );
     check(
         r.memory.rss_bytes.is_none()
@@ -849,6 +861,8 @@ fn sockets(
         return sockets;
     };
     let mut close_wait = 0;
+    sockets.listeners = Some(super::findings::ListenQueue::of(&sk.inet));
+    sockets.listen_counters = s.listen_counters;
     for so in &sk.inet {
         *sockets.by_protocol.entry(so.proto.as_str()).or_default() += 1;
         if so.proto.is_tcp() {

@@ -60,6 +60,35 @@ pub struct SocketRow {
     pub inode: u64,
     pub rx_queue: Option<u64>,
     pub tx_queue: Option<u64>,
+    /// A TCP listener's backlog: the most connections its accept queue
+    /// (`rx_queue`) holds, as `ss -lt` shows in Send-Q. Null when the text
+    /// tables were read (they do not carry it); absent on other sockets.
+    #[serde(skip_serializing_if = "Backlog::is_none")]
+    pub backlog: Backlog,
+}
+
+/// A TCP listener's backlog: not a listener (absent from the JSON), known,
+/// or unknown (`null`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backlog {
+    None,
+    Known(u64),
+    Unknown,
+}
+
+impl Backlog {
+    pub fn is_none(&self) -> bool {
+        *self == Backlog::None
+    }
+}
+
+impl Serialize for Backlog {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Backlog::Known(n) => s.serialize_u64(*n),
+            _ => s.serialize_none(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,14 +200,32 @@ fn socket_fds(fds: &[FdEntry]) -> FdOf {
         .collect()
 }
 
-/// A TCP, UDP or raw socket (v4 or v6) of the tables.
-fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
-    let tcp = s.proto.is_tcp();
-    let state = if tcp {
+/// A TCP, UDP or raw socket's state name, and its remote address when it
+/// has one (connected).
+pub fn inet_state_and_remote(s: &net::InetSocket) -> (&'static str, Option<std::net::SocketAddr>) {
+    let state = if s.proto.is_tcp() {
         net::tcp_state_name(s.state)
     } else {
         udp_state(s.state)
     };
+    let connected = s.remote.port() != 0 || !s.remote.ip().is_unspecified();
+    (state, connected.then_some(s.remote))
+}
+
+/// A TCP listener's backlog (known from sock_diag only); None on any
+/// other socket.
+pub fn backlog_of(s: &net::InetSocket) -> Backlog {
+    match (s.proto.is_tcp() && s.state == net::TCP_LISTEN, s.backlog) {
+        (false, _) => Backlog::None,
+        (true, Some(b)) => Backlog::Known(b),
+        (true, None) => Backlog::Unknown,
+    }
+}
+
+/// A TCP, UDP or raw socket (v4 or v6) of the tables.
+fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
+    let tcp = s.proto.is_tcp();
+    let (state, remote) = inet_state_and_remote(s);
     let listening = if tcp {
         s.state == net::TCP_LISTEN
     } else {
@@ -186,16 +233,16 @@ fn inet_row(s: &net::InetSocket, fd_of: &FdOf) -> Row {
             && s.state == net::TCP_CLOSE
             && s.local.port() != 0
     };
-    let connected_remote = s.remote.port() != 0 || !s.remote.ip().is_unspecified();
     let row = SocketRow {
         fd: fd_of.get(&s.inode).copied(),
         proto: s.proto.as_str(),
         local: Some(Addr::Inet(s.local)),
-        remote: connected_remote.then_some(Addr::Inet(s.remote)),
+        remote: remote.map(Addr::Inet),
         state,
         inode: s.inode,
         rx_queue: Some(s.rx_queue),
         tx_queue: Some(s.tx_queue),
+        backlog: backlog_of(s),
     };
     (row, listening)
 }
@@ -211,6 +258,7 @@ fn unix_row(u: &net::UnixSocket, fd_of: &FdOf) -> Row {
         inode: u.inode,
         rx_queue: u.queues.map(|q| q.0),
         tx_queue: u.queues.map(|q| q.1),
+        backlog: Backlog::None,
     };
     (row, u.listening)
 }
@@ -226,6 +274,7 @@ fn bare_row(fd: Option<i32>, proto: &'static str, state: &'static str, inode: u6
         inode,
         rx_queue: None,
         tx_queue: None,
+        backlog: Backlog::None,
     }
 }
 

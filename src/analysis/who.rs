@@ -413,6 +413,7 @@ mod tests {
             state,
             tx_queue: 0,
             rx_queue: 0,
+            backlog: None,
         }
     }
 

@@ -325,6 +325,7 @@ fn survey_all(fs: &ProcFs, scan: &Scan, workers: usize) -> Surveyed {
         failed.extend(f);
     }
     fs.close_wait(&mut all);
+    fs.listen_queues(&mut all);
     (
         all.into_iter().map(|s| (s.pid, s)).collect(),
         exited,

@@ -25,6 +25,16 @@ const DIAG_MSG_LEN: usize = 72;
 
 /// A dump request for every TCP socket of one address family.
 pub fn tcp_dump_request(family: u8, seq: u32) -> [u8; 72] {
+    tcp_dump_request_states(family, seq, 0xffff_ffff)
+}
+
+/// The TCP states' bit of a dump request (`1 << state`): LISTEN only.
+pub const LISTEN_ONLY: u32 = 1 << TCP_LISTEN;
+
+/// A dump request for the TCP sockets of one address family whose state's
+/// bit (`1 << state`) is in `states`: the kernel filters, so a dump of the
+/// listeners of a host with 20,000 connections returns only the listeners.
+pub fn tcp_dump_request_states(family: u8, seq: u32, states: u32) -> [u8; 72] {
     let mut r = [0u8; 72];
     r[0..4].copy_from_slice(&72u32.to_ne_bytes());
     r[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
@@ -33,7 +43,7 @@ pub fn tcp_dump_request(family: u8, seq: u32) -> [u8; 72] {
     // inet_diag_req_v2: family, protocol, ext, pad, states (all), id (zero).
     r[16] = family;
     r[17] = IPPROTO_TCP;
-    r[20..24].copy_from_slice(&0xffff_ffffu32.to_ne_bytes());
+    r[20..24].copy_from_slice(&states.to_ne_bytes());
     r
 }
 
@@ -134,18 +144,22 @@ fn diag_msg(p: &[u8], wanted: &InodeSet) -> Option<InetSocket> {
         local: SocketAddr::new(src, sport),
         remote: SocketAddr::new(dst, dport),
         state,
-        // For a listener the kernel reports the backlog limit as wqueue;
-        // /proc/net/tcp shows 0 there: keep the two sources alike.
+        // For a listener the kernel reports the accept queue as rqueue
+        // (as /proc/net/tcp does) and the backlog as wqueue, where
+        // /proc/net/tcp shows 0: the send queue is 0, the backlog its own.
         tx_queue: if state == TCP_LISTEN { 0 } else { wqueue },
         rx_queue: rqueue,
+        backlog: (state == TCP_LISTEN).then_some(wqueue),
     })
 }
 
 // struct unix_diag_req and struct unix_diag_msg (linux/unix_diag.h).
 const UNIX_DIAG_MSG_LEN: usize = 16;
 const UDIAG_SHOW_NAME: u32 = 0x01;
+const UDIAG_SHOW_PEER: u32 = 0x04;
 const UDIAG_SHOW_RQLEN: u32 = 0x10;
 const UNIX_DIAG_NAME: u16 = 0;
+const UNIX_DIAG_PEER: u16 = 2;
 const UNIX_DIAG_RQLEN: u16 = 4;
 // sk_state values the unix diag reports (include/net/tcp_states.h).
 const SK_ESTABLISHED: u8 = 1;
@@ -154,8 +168,8 @@ const SK_LISTEN: u8 = 10;
 /// The longest name a unix socket can have (sizeof sun_path).
 const UNIX_PATH_MAX: usize = 108;
 
-/// A dump request for every unix socket of the namespace, with names and
-/// queue lengths.
+/// A dump request for every unix socket of the namespace, with names,
+/// peers and queue lengths.
 pub fn unix_dump_request(seq: u32) -> [u8; 40] {
     let mut r = [0u8; 40];
     r[0..4].copy_from_slice(&40u32.to_ne_bytes());
@@ -165,7 +179,8 @@ pub fn unix_dump_request(seq: u32) -> [u8; 40] {
     // unix_diag_req: family, protocol, pad, states (all), ino (any), show.
     r[16] = AF_UNIX;
     r[20..24].copy_from_slice(&0xffff_ffffu32.to_ne_bytes());
-    r[28..32].copy_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN).to_ne_bytes());
+    r[28..32]
+        .copy_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN).to_ne_bytes());
     r
 }
 
@@ -191,6 +206,7 @@ fn unix_msg(p: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
     let (sock_type, sk_state) = (u16::from(p[1]), p[2]);
     let mut path = Vec::new();
     let mut queues = None;
+    let mut peer = None;
     // Attributes: struct rtattr { u16 len; u16 type; } + payload, 4-aligned.
     let mut off = UNIX_DIAG_MSG_LEN;
     while off + 4 <= p.len() {
@@ -202,6 +218,7 @@ fn unix_msg(p: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
         let data = &p[off + 4..off + len];
         match kind {
             UNIX_DIAG_NAME => path = unix_name(data),
+            UNIX_DIAG_PEER => peer = u32_at(data, 0).map(u64::from).filter(|&p| p != 0),
             UNIX_DIAG_RQLEN => {
                 queues = Some((u64::from(u32_at(data, 0)?), u64::from(u32_at(data, 4)?)));
             }
@@ -224,6 +241,7 @@ fn unix_msg(p: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
         listening,
         path,
         queues,
+        peer,
     })
 }
 
@@ -327,6 +345,9 @@ mod tests {
         assert_eq!((out[0].rx_queue, out[0].tx_queue), (3, 5));
         assert_eq!(out[1].state, TCP_LISTEN);
         assert_eq!(out[1].tx_queue, 0);
+        // A listener: rqueue the accept queue, wqueue the backlog.
+        assert_eq!((out[1].rx_queue, out[1].backlog), (3, Some(5)));
+        assert_eq!(out[0].backlog, None);
         assert_eq!(out[2].proto, Proto::Tcp6);
         assert_eq!(super::super::net::format_addr(&out[2].local), "[::1]:443");
         let mut done = vec![0u8; 20];
@@ -353,6 +374,16 @@ mod tests {
     }
 
     fn unix_msg(sk_state: u8, inode: u32, name: Option<&[u8]>, rq: Option<(u32, u32)>) -> Vec<u8> {
+        unix_msg_peer(sk_state, inode, name, rq, None)
+    }
+
+    fn unix_msg_peer(
+        sk_state: u8,
+        inode: u32,
+        name: Option<&[u8]>,
+        rq: Option<(u32, u32)>,
+        peer: Option<u32>,
+    ) -> Vec<u8> {
         let mut p = vec![0u8; UNIX_DIAG_MSG_LEN];
         p[0] = AF_UNIX;
         p[1] = 1;
@@ -368,6 +399,9 @@ mod tests {
         };
         if let Some(n) = name {
             attr(UNIX_DIAG_NAME, n);
+        }
+        if let Some(x) = peer {
+            attr(UNIX_DIAG_PEER, &x.to_ne_bytes());
         }
         if let Some((r, w)) = rq {
             let mut d = r.to_ne_bytes().to_vec();
@@ -385,7 +419,12 @@ mod tests {
         assert_eq!(u32_at(&r, 8), Some(3));
         assert_eq!(r[16], AF_UNIX);
         assert_eq!(u32_at(&r, 20), Some(u32::MAX));
-        assert_eq!(u32_at(&r, 28), Some(UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN));
+        assert_eq!(
+            u32_at(&r, 28),
+            Some(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN)
+        );
+        let l = tcp_dump_request_states(AF_INET, 1, LISTEN_ONLY);
+        assert_eq!(u32_at(&l, 20), Some(1 << 10));
     }
 
     #[test]
@@ -395,7 +434,13 @@ mod tests {
         // NUL (shown as the text table shows it: never a second record),
         // and one not wanted.
         let mut b = unix_msg(SK_LISTEN, 11, Some(b"/run/a.sock\0"), Some((2, 128)));
-        b.extend(unix_msg(SK_ESTABLISHED, 12, None, Some((0, 0))));
+        b.extend(unix_msg_peer(
+            SK_ESTABLISHED,
+            12,
+            None,
+            Some((0, 0)),
+            Some(77),
+        ));
         b.extend(unix_msg(7, 13, Some(b"\0x\n0000: 1 2 3 \0y"), None));
         b.extend(unix_msg(SK_LISTEN, 99, Some(b"/other\0"), None));
         let wanted: InodeSet = [11, 12, 13].into_iter().collect();
@@ -407,6 +452,7 @@ mod tests {
         assert_eq!(out[0].queues, Some((2, 128)));
         assert_eq!((out[1].state, out[1].listening), (3, false));
         assert!(out[1].path.is_empty());
+        assert_eq!((out[0].peer, out[1].peer), (None, Some(77)));
         assert_eq!(out[2].path, b"@x\n0000: 1 2 3 @y");
         assert_eq!(out[2].state, 1);
         // Truncated attributes and junk never panic.

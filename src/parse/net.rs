@@ -51,6 +51,10 @@ pub struct InetSocket {
     pub state: u8,
     pub tx_queue: u64,
     pub rx_queue: u64,
+    /// For a TCP listener, its backlog (the most connections its accept
+    /// queue holds: `listen(2)`'s argument capped by somaxconn). Only
+    /// sock_diag gives it; the text tables do not (None).
+    pub backlog: Option<u64>,
 }
 
 /// TCP state names from include/net/tcp_states.h.
@@ -199,6 +203,7 @@ pub fn parse_inet_line(line: &[u8], proto: Proto, wanted: &InodeSet) -> Option<I
         state,
         tx_queue,
         rx_queue,
+        backlog: None,
     })
 }
 
@@ -215,6 +220,9 @@ pub struct UnixSocket {
     /// (receive, send) queue lengths, from sock_diag only; for a listener
     /// the accept queue and the backlog limit, as `ss` shows them.
     pub queues: Option<(u64, u64)>,
+    /// The inode of the socket at the other end (a connected socket),
+    /// from sock_diag only.
+    pub peer: Option<u64>,
 }
 
 const SO_ACCEPTCON: u64 = 0x0001_0000;
@@ -333,6 +341,7 @@ impl UnixSocket {
             listening: false,
             path: Vec::new(),
             queues: None,
+            peer: None,
         }
     }
 }
@@ -380,7 +389,97 @@ pub fn parse_unix_line(line: &[u8], wanted: &InodeSet) -> Option<UnixSocket> {
         listening: flags & SO_ACCEPTCON != 0,
         path,
         queues: None,
+        peer: None,
     })
+}
+
+/// A netlink socket of `/proc/PID/net/netlink`: its inode and protocol
+/// (`NETLINK_ROUTE` 0, `NETLINK_AUDIT` 9, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetlinkSocket {
+    pub inode: u64,
+    pub protocol: u32,
+}
+
+/// One line of `/proc/PID/net/netlink` (`sk Eth Pid Groups Rmem Wmem Dump
+/// Locks Drops Inode`; not the header), kept when its inode is wanted.
+/// The table holds no names: nothing in it is a process's text.
+pub fn parse_netlink_line(line: &[u8], wanted: &InodeSet) -> Option<NetlinkSocket> {
+    let mut f = line
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|s| !s.is_empty());
+    let _sk = f.next()?;
+    let protocol = parse_u64(f.next()?).and_then(|p| u32::try_from(p).ok())?;
+    let inode = f.nth(7).and_then(parse_u64)?;
+    wanted
+        .contains(&inode)
+        .then_some(NetlinkSocket { inode, protocol })
+}
+
+/// The netlink protocol's name as `ss` and lsof print it (linux/netlink.h).
+pub fn netlink_protocol_name(p: u32) -> Option<&'static str> {
+    Some(match p {
+        0 => "ROUTE",
+        2 => "USERSOCK",
+        4 => "SOCK_DIAG",
+        5 => "NFLOG",
+        6 => "XFRM",
+        7 => "SELINUX",
+        8 => "ISCSI",
+        9 => "AUDIT",
+        10 => "FIB_LOOKUP",
+        11 => "CONNECTOR",
+        12 => "NETFILTER",
+        13 => "IP6_FW",
+        14 => "DNRTMSG",
+        15 => "KOBJECT_UEVENT",
+        16 => "GENERIC",
+        18 => "SCSITRANSPORT",
+        19 => "ECRYPTFS",
+        20 => "RDMA",
+        21 => "CRYPTO",
+        22 => "SMC",
+        _ => return None,
+    })
+}
+
+/// The namespace's listen-queue counters from `/proc/PID/net/netstat`:
+/// `TcpExt: ... ListenOverflows ListenDrops ...` (a line of names, then a
+/// line of values). Each None when absent or not a number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenCounters {
+    /// Connections dropped because an accept queue was full.
+    pub overflows: Option<u64>,
+    /// Every connection dropped at a listener (overflows included).
+    pub drops: Option<u64>,
+}
+
+fn words(t: &[u8]) -> impl Iterator<Item = &[u8]> {
+    t.split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+}
+
+pub fn parse_listen_counters(b: &[u8]) -> ListenCounters {
+    let mut out = ListenCounters::default();
+    let mut names: Option<&[u8]> = None;
+    for line in b.split(|&c| c == b'\n') {
+        let Some(rest) = line.strip_prefix(b"TcpExt:") else {
+            continue;
+        };
+        let Some(keys) = names.take() else {
+            names = Some(rest);
+            continue;
+        };
+        for (k, v) in words(keys).zip(words(rest)) {
+            match k {
+                b"ListenOverflows" => out.overflows = parse_u64(v),
+                b"ListenDrops" => out.drops = parse_u64(v),
+                _ => {}
+            }
+        }
+        break;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -508,6 +607,29 @@ mod tests {
             parse_unix(&many, &wanted),
             vec![UnixSocket::unverified(5001)]
         );
+    }
+
+    #[test]
+    fn netlink_lines_and_listen_counters() {
+        // Captured on kernel 6.18.
+        let nl = b"sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\nffff8f2b4a2c9000 0   4195573    00000000 0        0        0     2        0        61234\nffff8f2b4a2c9800 16  1234       00000000 0        0        0     2        0        61235\n";
+        let wanted: InodeSet = [61234, 61235].into_iter().collect();
+        let got: Vec<NetlinkSocket> = nl
+            .split(|&c| c == b'\n')
+            .skip(1)
+            .filter_map(|l| parse_netlink_line(l, &wanted))
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].inode, got[0].protocol), (61234, 0));
+        assert_eq!(netlink_protocol_name(got[1].protocol), Some("GENERIC"));
+        assert_eq!(netlink_protocol_name(99), None);
+        assert!(parse_netlink_line(b"x y", &wanted).is_none());
+        let ns = b"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPBacklogDrop\nTcpExt: 0 17 19 0\nIpExt: InNoRoutes\nIpExt: 0\n";
+        let c = parse_listen_counters(ns);
+        assert_eq!((c.overflows, c.drops), (Some(17), Some(19)));
+        let bad = parse_listen_counters(b"TcpExt: ListenOverflows ListenDrops\nTcpExt: 1x 2\n");
+        assert_eq!((bad.overflows, bad.drops), (None, Some(2)));
+        assert_eq!(parse_listen_counters(b""), ListenCounters::default());
     }
 
     #[test]

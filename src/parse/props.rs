@@ -102,7 +102,9 @@ fn every_parser(b: &[u8]) {
         let _ = net::inet_line_state(line);
         let _ = net::unix_line_inode(line);
         let _ = net::parse_unix_line(line, &wanted);
+        let _ = net::parse_netlink_line(line, &wanted);
     }
+    let _ = net::parse_listen_counters(b);
     let _ = fdinfo::parse(b);
     let _ = fdlink::classify(b, None, &HashSet::new());
     let _ = fdlink::classify(b, Some(true), &HashSet::new());
@@ -687,6 +689,33 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
+    fn listen_counters_round_trip(
+        before in vec(any::<u32>(), 0..5), o in any::<u64>(), d in any::<u64>(), how in any::<u8>(),
+        corrupt in any::<bool>(),
+    ) {
+        let names: Vec<String> = (0..before.len()).map(|i| format!("Key{i}")).collect();
+        let vals: Vec<String> = before.iter().map(u32::to_string).collect();
+        let ov = if corrupt { corrupt_decimal(o, how) } else { o.to_string() };
+        let b = format!(
+            "TcpExt: {} ListenOverflows ListenDrops\nTcpExt: {} {ov} {d}\nIpExt: A\nIpExt: 1\n",
+            names.join(" "),
+            vals.join(" ")
+        );
+        let c = net::parse_listen_counters(b.as_bytes());
+        prop_assert_eq!(c.overflows, (!corrupt).then_some(o));
+        prop_assert_eq!(c.drops, Some(d));
+    }
+
+    #[test]
+    fn netlink_line_round_trip(proto in 0u32..32, inode in 1u64..u64::MAX, pid in any::<u32>()) {
+        let line = format!("ffff8f2b4a2c9000 {proto:<3} {pid:<10} 00000000 0        0        0     2        0        {inode}");
+        let wanted: net::InodeSet = [inode].into_iter().collect();
+        let s = net::parse_netlink_line(line.as_bytes(), &wanted);
+        prop_assert_eq!(s, Some(net::NetlinkSocket { inode, protocol: proto }));
+        prop_assert_eq!(net::parse_netlink_line(line.as_bytes(), &net::InodeSet::default()), None);
+    }
+
+    #[test]
     fn fdinfo_round_trip(pos in any::<u64>(), flags in any::<u64>(), mnt in any::<u64>()) {
         let flags = flags >> 1;
         let b = format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t1234\n");
@@ -747,6 +776,7 @@ fn inet_socket() -> impl Strategy<Value = net::InetSocket> {
                 state,
                 tx_queue: u64::from(tx),
                 rx_queue: u64::from(rx),
+                backlog: None,
             }
         })
 }

@@ -14,7 +14,8 @@ use rustix::net::netlink::{SOCK_DIAG, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use crate::parse::diag::{
-    AF_INET, AF_INET6, Chunk, parse_chunk, parse_unix_chunk, tcp_dump_request, unix_dump_request,
+    AF_INET, AF_INET6, Chunk, LISTEN_ONLY, parse_chunk, parse_unix_chunk, tcp_dump_request,
+    tcp_dump_request_states, unix_dump_request,
 };
 use crate::parse::net::{InetSocket, InodeSet, UnixSocket};
 
@@ -66,6 +67,19 @@ impl Diag {
         for family in [AF_INET, AF_INET6] {
             self.seq = self.seq.wrapping_add(1);
             let req = tcp_dump_request(family, self.seq);
+            self.dump(&req, |b| parse_chunk(b, wanted, &mut out))?;
+        }
+        Ok(out)
+    }
+
+    /// The TCP listeners (v4 and v6) of the namespace whose inode is
+    /// wanted: the kernel filters by state, so the dump holds only
+    /// listeners however many connections the namespace has.
+    pub fn tcp_listeners(&mut self, wanted: &InodeSet) -> io::Result<Vec<InetSocket>> {
+        let mut out = Vec::new();
+        for family in [AF_INET, AF_INET6] {
+            self.seq = self.seq.wrapping_add(1);
+            let req = tcp_dump_request_states(family, self.seq, LISTEN_ONLY);
             self.dump(&req, |b| parse_chunk(b, wanted, &mut out))?;
         }
         Ok(out)

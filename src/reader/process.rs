@@ -736,9 +736,77 @@ impl Process {
                 out.unix.push(s);
             }
         }
-        // netlink, packet, vsock...: not in the tables above.
+        if !left.is_empty() && !tcp_only {
+            self.netlink_sockets(&mut left, &mut out.netlink)?;
+        }
+        // packet, vsock...: not in the tables above.
         out.other = left.len();
         Ok(out)
+    }
+
+    /// The netlink sockets among `left` (from `net/netlink`, streamed;
+    /// optional: absent without netlink), removed from `left`.
+    fn netlink_sockets(
+        &self,
+        left: &mut net::InodeSet,
+        out: &mut Vec<net::NetlinkSocket>,
+    ) -> Result<(), ReadError> {
+        let mut header = true;
+        let r = self.for_each_line("net/netlink", |line| {
+            if std::mem::take(&mut header) {
+                return true;
+            }
+            if let Some(s) = net::parse_netlink_line(line, left) {
+                left.remove(&s.inode);
+                out.push(s);
+            }
+            !left.is_empty()
+        });
+        match r {
+            Ok(()) | Err(ReadError::NotSupported { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The TCP listeners among `inodes` with their accept queue and, from
+    /// sock_diag, their backlog (filtered by state in the kernel: cheap on
+    /// a namespace of many connections); from the text tables without
+    /// sock_diag (backlog unknown).
+    pub fn tcp_listeners(&self, inodes: &net::InodeSet) -> Result<Vec<net::InetSocket>, ReadError> {
+        if let Some(found) = self.diag().and_then(|mut d| d.tcp_listeners(inodes).ok()) {
+            return Ok(found);
+        }
+        let all = self.sockets_of(inodes, true)?;
+        Ok(all
+            .inet
+            .into_iter()
+            .filter(|s| s.state == net::TCP_LISTEN)
+            .collect())
+    }
+
+    /// The namespace's listen-queue drop counters (`net/netstat`, TcpExt):
+    /// since the namespace was made, for every listener in it.
+    pub fn listen_counters(&self) -> Result<net::ListenCounters, ReadError> {
+        let mut names: Option<Vec<u8>> = None;
+        let mut out = None;
+        self.for_each_line("net/netstat", |line| {
+            if !line.starts_with(b"TcpExt:") {
+                return true;
+            }
+            match names.take() {
+                None => {
+                    names = Some(line.to_vec());
+                    true
+                }
+                Some(mut both) => {
+                    both.push(b'\n');
+                    both.extend_from_slice(line);
+                    out = Some(net::parse_listen_counters(&both));
+                    false
+                }
+            }
+        })?;
+        Ok(out.unwrap_or_default())
     }
 
     /// A sock_diag socket in this process's network namespace, when one
@@ -836,6 +904,21 @@ impl Process {
             }
         }
         Ok(found)
+    }
+
+    /// The protocol name (`NETLINK`, `PACKET`, ...) of the socket open as
+    /// descriptor `fd`, from getxattr(system.sockprotoname) on
+    /// /proc/PID/fd/FD (nothing opened); None off a procfs or when it
+    /// cannot be read.
+    pub fn socket_protocol(&self, fd: i32) -> Option<Vec<u8>> {
+        if !self.on_procfs() {
+            return None;
+        }
+        let path = self.path.join("fd").join(fd.to_string());
+        let mut buf = [0u8; 32];
+        let n = rustix::fs::getxattr(&path, c"system.sockprotoname", &mut buf[..]).ok()?;
+        let v = &buf[..n.min(buf.len())];
+        Some(v.split(|&c| c == 0).next().unwrap_or_default().to_vec())
     }
 
     /// The protocol name (`UNIX`, `TCP`, `NETLINK`, ...) of the sockets
@@ -1024,7 +1107,9 @@ pub(crate) fn stream_lines(
 pub struct Sockets {
     pub inet: Vec<net::InetSocket>,
     pub unix: Vec<net::UnixSocket>,
-    /// Socket inodes found in none of the tables (netlink, packet, ...).
+    /// Netlink sockets (`net/netlink`).
+    pub netlink: Vec<net::NetlinkSocket>,
+    /// Socket inodes found in none of the tables (packet, vsock, ...).
     pub other: usize,
     /// Sockets whose table line names their inode but does not parse
     /// (state, addresses and queues unknown): the table and the inode.

@@ -45,6 +45,9 @@ pub struct ProcessSnapshot {
     pub deleted_files: Vec<Option<super::HeldFile>>,
     pub nofile: Result<Limit, ReadError>,
     pub sockets: Result<Sockets, ReadError>,
+    /// The namespace's listen drop counters (`net/netstat`), read when the
+    /// process has a TCP listener with connections waiting.
+    pub listen_counters: Option<crate::parse::net::ListenCounters>,
     pub io: Result<procfs_core::process::Io, ReadError>,
     pub environ_count: Result<usize, ReadError>,
     /// Set when the environment was cut at [`super::ENVIRON_CAP`].
@@ -98,6 +101,16 @@ impl ProcFs {
             }
             Err(e) => Err(e.clone()),
         };
+        let waiting = sockets.as_ref().is_ok_and(|s| {
+            s.inet
+                .iter()
+                .any(|x| x.state == crate::parse::net::TCP_LISTEN && x.rx_queue > 0)
+        });
+        let listen_counters = if waiting {
+            proc.listen_counters().ok()
+        } else {
+            None
+        };
         let cgroup_lines = keep(proc.cgroup())?;
         let cgroup = cgroup_lines
             .clone()
@@ -144,6 +157,7 @@ impl ProcFs {
             fds,
             deleted_files,
             sockets,
+            listen_counters,
             stat,
         };
         let mut snap = snap;

@@ -34,6 +34,12 @@ pub struct Survey {
     /// How many TCP sockets of this process are in CLOSE_WAIT (filled by
     /// [`ProcFs::close_wait`]).
     pub close_wait: Option<u64>,
+    /// Its TCP listeners with their accept queues and backlogs (filled by
+    /// [`ProcFs::listen_queues`]).
+    pub listeners: Option<Vec<net::InetSocket>>,
+    /// Its namespace's listen drop counters, read when one of its
+    /// listeners has connections waiting.
+    pub listen_counters: Option<net::ListenCounters>,
     /// A read was refused (not: absent, not supported).
     pub denied: bool,
     /// A read failed otherwise (an I/O error, proctor out of descriptors):
@@ -137,6 +143,59 @@ impl ProcFs {
                 if let Some(inodes) = &surveys[i].socket_inodes {
                     let n = inodes.iter().filter(|i| waiting.contains(i)).count();
                     surveys[i].close_wait = Some(n as u64);
+                }
+            }
+        }
+    }
+}
+
+impl ProcFs {
+    /// Fill `listeners` for every surveyed process with sockets: per
+    /// network namespace one sock_diag dump of the listeners only
+    /// (filtered by state in the kernel), joined to the processes' socket
+    /// inodes; the namespace's TcpExt counters when a listener has
+    /// connections waiting.
+    pub fn listen_queues(&self, surveys: &mut [Survey]) {
+        let mut by_ns: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for (i, s) in surveys.iter().enumerate() {
+            if let (Some(ns), Some(inodes)) = (&s.netns, &s.socket_inodes) {
+                if !inodes.is_empty() {
+                    by_ns.entry(ns.clone()).or_default().push(i);
+                }
+            }
+        }
+        for members in by_ns.values() {
+            let mut wanted = net::InodeSet::default();
+            for &i in members {
+                if let Some(inodes) = &surveys[i].socket_inodes {
+                    wanted.extend(inodes.iter().copied());
+                }
+            }
+            let found = members.iter().find_map(|&i| {
+                let proc = Process::open(self, surveys[i].pid).ok()?;
+                if proc.start_ticks() != surveys[i].start_ticks {
+                    return None;
+                }
+                let l = proc.tcp_listeners(&wanted).ok()?;
+                let counters = l
+                    .iter()
+                    .any(|s| s.rx_queue > 0)
+                    .then(|| proc.listen_counters().ok())
+                    .flatten();
+                Some((l, counters))
+            });
+            let Some((listeners, counters)) = found else {
+                continue;
+            };
+            for &i in members {
+                if let Some(inodes) = &surveys[i].socket_inodes {
+                    let mine: Vec<net::InetSocket> = listeners
+                        .iter()
+                        .filter(|s| inodes.contains(&s.inode))
+                        .cloned()
+                        .collect();
+                    surveys[i].listen_counters = counters.filter(|_| !mine.is_empty());
+                    surveys[i].listeners = Some(mine);
                 }
             }
         }

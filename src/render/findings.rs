@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use std::fmt::Write as _;
 
 use super::units::iec;
 use crate::analysis::ceiling::Kind as LimitKind;
@@ -74,6 +75,7 @@ pub fn message(f: &Finding) -> String {
         Kind::CloseWait { close_wait, .. } => format!(
             "{close_wait} TCP sockets in CLOSE_WAIT: the peer closed and this process never called close() (a socket leak)"
         ),
+        Kind::AcceptQueueFull { .. } => accept_queue_words(&f.kind),
         Kind::Zombie { ppid, parent_name } => format!(
             "zombie: the process exited but its parent {ppid} ({}) has not reaped it",
             name_or_unknown(parent_name.as_ref())
@@ -418,6 +420,47 @@ fn deleted_open(deleted: u64, bytes: Option<u64>, largest: Option<u64>) -> Strin
     }
 }
 
+/// A listener's accept queue full or near full: which, how full, the
+/// namespace's drop counters when read, and what to look at.
+fn accept_queue_words(k: &Kind) -> String {
+    let Kind::AcceptQueueFull {
+        listener,
+        backlog,
+        percent,
+        full,
+        others,
+        counters,
+    } = k
+    else {
+        return String::new();
+    };
+    let addr = crate::parse::net::format_addr(&listener.local);
+    let state = if *full {
+        "full: new connections are being dropped".to_string()
+    } else {
+        format!("{percent:.0}% full: connections will be dropped when it fills")
+    };
+    let mut s = format!(
+        "accept queue of TCP listener {addr} {state} ({} waiting for accept(), backlog {backlog}; ss -ltn 'sport = :{}' shows it as Recv-Q/Send-Q)",
+        listener.accept_queue,
+        listener.local.port()
+    );
+    if *others > 0 {
+        let _ = write!(s, "; {others} more listener(s) near full");
+    }
+    if let Some(c) = counters {
+        let n = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
+        let _ = write!(
+            s,
+            "; its network namespace counted {} ListenOverflows and {} ListenDrops",
+            n(c.overflows),
+            n(c.drops)
+        );
+    }
+    s.push_str(": the application is not calling accept() fast enough (check its accept loop and what blocks it), or its backlog is too small for its bursts (raise the backlog it passes to listen(), capped by net.core.somaxconn)");
+    s
+}
+
 /// The command to run next for the full evidence, if any.
 pub fn next(f: &Finding) -> Option<String> {
     const TOP_RSS: &str = "proctor top --once --sort rss --limit 10";
@@ -436,6 +479,7 @@ pub fn next(f: &Finding) -> Option<String> {
         Kind::Cgroup(c) => cgroup_next(c)?,
         Kind::ThreadsHigh { .. } => format!("proctor threads {pid}"),
         Kind::CloseWait { .. } => format!("proctor net {pid} --state CLOSE_WAIT"),
+        Kind::AcceptQueueFull { .. } => format!("proctor net {pid} --listening"),
         Kind::Zombie { ppid, .. } | Kind::ZombiesUnreaped { ppid, .. } => {
             format!("proctor inspect {ppid}")
         }
@@ -750,6 +794,42 @@ mod tests {
         (id, c.top.first().map(|s| s.pid))
     }
 
+    /// A full listener with its namespace's counters, and a near-full one
+    /// with others near full and no counters.
+    fn accept_queue_kinds() -> Vec<Kind> {
+        vec![
+            Kind::AcceptQueueFull {
+                listener: crate::analysis::findings::ListenQueue {
+                    local: "127.0.0.1:8080".parse().unwrap(),
+                    inode: 9,
+                    accept_queue: 5,
+                    backlog: Some(4),
+                },
+                backlog: 4,
+                percent: 125.0,
+                full: true,
+                others: 0,
+                counters: Some(crate::parse::net::ListenCounters {
+                    overflows: Some(17),
+                    drops: Some(19),
+                }),
+            },
+            Kind::AcceptQueueFull {
+                listener: crate::analysis::findings::ListenQueue {
+                    local: "[::]:443".parse().unwrap(),
+                    inode: 10,
+                    accept_queue: 120,
+                    backlog: Some(128),
+                },
+                backlog: 128,
+                percent: 93.75,
+                full: false,
+                others: 2,
+                counters: None,
+            },
+        ]
+    }
+
     fn one_of_each() -> Vec<Finding> {
         let mut kinds = vec![
             Kind::FdsNearLimit {
@@ -840,6 +920,7 @@ mod tests {
             },
         ];
         insert_cpu_kinds(&mut kinds);
+        kinds.extend(accept_queue_kinds());
         kinds.extend(growth_kinds().into_iter().chain(cgroup_kinds()));
         kinds
             .into_iter()
@@ -860,6 +941,7 @@ mod tests {
             Kind::SwapInUse { .. } => ("memory.swap_in_use", Some(42)),
             Kind::ThreadsHigh { .. } => ("threads.high", Some(42)),
             Kind::CloseWait { .. } => ("sockets.close_wait", Some(42)),
+            Kind::AcceptQueueFull { .. } => ("sockets.accept_queue_full", Some(42)),
             Kind::Zombie { .. } => ("state.zombie", Some(42)),
             Kind::Uninterruptible => ("state.uninterruptible", Some(42)),
             Kind::NonvoluntarySwitches { .. } => ("cpu.nonvoluntary_switches", Some(42)),

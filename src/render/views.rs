@@ -6,9 +6,9 @@ use super::style::Palette;
 use super::table::{Align, Table};
 use super::units::iec;
 use crate::analysis::env::EnvReport;
-use crate::analysis::fds::FdsReport;
+use crate::analysis::fds::{FdsReport, SocketDetail};
 use crate::analysis::maps::{MapsReport, Sum};
-use crate::analysis::net::NetReport;
+use crate::analysis::net::{Addr, Backlog, NetReport};
 use crate::analysis::threads::ThreadsReport;
 use crate::text::{Text, escape_for_terminal};
 
@@ -38,14 +38,26 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         .collect();
     let _ = writeln!(s, "  {}", kinds.join(", "));
     for u in &r.unavailable {
+        let what = if u.section == "sockets" {
+            "socket details unknown (shown as socket:[inode])"
+        } else {
+            "limit unknown"
+        };
         let _ = writeln!(
             s,
             "  {}",
             p.warning(&format!(
-                "limit unknown: {} ({})",
+                "{what}: {} ({})",
                 super::unavailable::detail(&u.detail),
                 u.reason
             ))
+        );
+    }
+    if !r.dirs_marked && r.by_type.get("file").is_some_and(|&n| n > 0) {
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.dim("directories are counted as files: --long (or --type dir) tells them apart")
         );
     }
     if r.unreadable > 0 {
@@ -112,6 +124,8 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
             ));
         } else if f.deleted {
             t.cell_fmt(format_args!("{}  {}", f.target.display(), p.warning("DEL")));
+        } else if let Some(d) = &f.socket {
+            t.cell_with(|s| socket_target(s, d, &f.target, p));
         } else {
             t.cell_escaped(f.target.as_bytes());
         }
@@ -122,6 +136,80 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         s.push_str(&t.render(0, |h| p.heading(h)));
     }
     s
+}
+
+/// A socket as lsof names it: `TCP 127.0.0.1:5432->127.0.0.1:40112
+/// (ESTABLISHED)`, `TCP *:8080 (LISTEN)`, `UDP 127.0.0.1:53`, `UNIX
+/// /run/x.sock (LISTEN)`, `UNIX (unnamed) peer fd 7`, `NETLINK ROUTE`;
+/// the link text when the socket is in no table read. Unix names are the
+/// process's text: escaped.
+fn socket_target(s: &mut String, d: &SocketDetail, link: &Text, p: Palette) {
+    let Some(proto) = d.proto.filter(|_| d.lookup == "found") else {
+        if let Some(k) = &d.kernel_protocol {
+            crate::text::escape_into(s, k.as_bytes());
+            s.push(' ');
+        }
+        crate::text::escape_into(s, link.as_bytes());
+        let why = match d.proto {
+            Some(proto) => format!(" ({proto}: its table line did not parse)"),
+            None => " (not in the namespace's tables)".to_string(),
+        };
+        s.push_str(&p.dim(&why));
+        return;
+    };
+    let inet = |s: &mut String, a: &Option<Addr>| match a {
+        Some(Addr::Inet(a)) if a.ip().is_unspecified() => {
+            let _ = write!(s, "*:{}", a.port());
+        }
+        Some(a) => a.write_to(s),
+        None => s.push('?'),
+    };
+    match proto {
+        "unix" => {
+            s.push_str("UNIX ");
+            match &d.local {
+                Some(a) => a.write_to(s),
+                None => s.push_str("(unnamed)"),
+            }
+            if let Some(t) = d.unix_type.filter(|&t| t != "stream") {
+                let _ = write!(s, " type={}", t.to_ascii_uppercase());
+            }
+            match (d.peer_fd, d.peer_inode) {
+                (Some(fd), _) => {
+                    let _ = write!(s, " peer fd {fd}");
+                }
+                (None, Some(i)) => {
+                    let _ = write!(s, " peer socket:[{i}]");
+                }
+                _ => {}
+            }
+            if d.state == Some("LISTEN") {
+                s.push_str(" (LISTEN)");
+            }
+        }
+        "netlink" => {
+            s.push_str("NETLINK");
+            if let Some(n) = &d.netlink {
+                let _ = write!(s, " {n}");
+            }
+        }
+        _ => {
+            let name = match proto {
+                "tcp" | "tcp6" => "TCP",
+                "udp" | "udp6" => "UDP",
+                _ => "RAW",
+            };
+            let _ = write!(s, "{name} ");
+            inet(s, &d.local);
+            if d.remote.is_some() {
+                s.push_str("->");
+                inet(s, &d.remote);
+            }
+            if name == "TCP" {
+                let _ = write!(s, " ({})", d.state.unwrap_or("?"));
+            }
+        }
+    }
 }
 
 pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
@@ -183,6 +271,21 @@ pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
             ))
         );
     }
+    if r.sockets.iter().any(|k| !k.backlog.is_none()) {
+        let unknown = r.sockets.iter().any(|k| k.backlog == Backlog::Unknown);
+        let _ = writeln!(
+            s,
+            "  {}",
+            p.dim(&format!(
+                "TCP LISTEN rows (as ss -lt): RECV-Q is the accept queue (connections not yet accepted), SEND-Q the backlog (the most it holds){}",
+                if unknown {
+                    "; ? = unknown (read from /proc/net/tcp, which does not carry it)"
+                } else {
+                    ""
+                }
+            ))
+        );
+    }
     s.push('\n');
     let mut t = Table::new(&[
         ("FD", Align::Right),
@@ -209,7 +312,12 @@ pub fn net(r: &NetReport, name: &Text, p: Palette) -> String {
         }
         t.cell(k.state);
         dash_or(&mut t, k.rx_queue);
-        dash_or(&mut t, k.tx_queue);
+        // A TCP listener's Send-Q is its backlog, as `ss -lt` shows it.
+        match k.backlog {
+            Backlog::None => dash_or(&mut t, k.tx_queue),
+            Backlog::Known(b) => t.cell_fmt(format_args!("{b}")),
+            Backlog::Unknown => t.cell("?"),
+        }
         t.cell_fmt(format_args!("{}", k.inode));
     }
     if t.is_empty() {

@@ -29,6 +29,9 @@
 //!   busy-thread rule naming a spinning thread in `inspect` and `doctor`.
 //! - `followups`: values that do not parse are unknown (`?`, null,
 //!   `parse_error`), never 0 or absent (smaps, host files, start time).
+//! - `fds_sockets`: `fds` sockets (protocol, endpoints, state, unix names
+//!   and peers) against live children's own view; `net` listeners' accept
+//!   queue and backlog; `sockets.accept_queue_full` in inspect and doctor.
 //! - `forged_sockets`: a unix socket name forging a /proc/net/unix record is
 //!   never shown as the victim's, on the netlink and the text path.
 //! - `hardening`: regression tests for the review of `top` and `doctor`.
@@ -103,6 +106,7 @@ mod delta;
 mod deploy;
 mod doctor;
 mod export;
+mod fds_sockets;
 mod fixtures;
 mod followups;
 mod forged_sockets;

@@ -233,7 +233,12 @@ fn fds_rows_equal_proc_fd() {
     for r in rows {
         let fd = r["fd"].as_i64().unwrap();
         let link = &links[&fd];
-        let kind = kernel_fd_kind(pid, fd, link);
+        // Without --long, directories are not told from files (no fdinfo
+        // read): a directory is counted as a file.
+        let kind = match kernel_fd_kind(pid, fd, link) {
+            "dir" => "file",
+            k => k,
+        };
         *by_type.get_mut(kind).unwrap() += 1;
         assert_eq!(r["type"], kind, "type of fd {fd} ({})", json_text(link));
         let is_deleted = matches!(kind, "file" | "dir" | "char_device" | "block_device")
@@ -250,13 +255,12 @@ fn fds_rows_equal_proc_fd() {
         } else {
             assert!(r["anon_kind"].is_null(), "anon_kind of fd {fd}: {r}");
         }
-        // Without --long, fdinfo is read only for path-backed descriptors
-        // (to tell directories from files without stat on the target).
-        if !matches!(kind, "file" | "dir") {
-            assert!(r["mode"].is_null() && r["pos"].is_null(), "{r}");
-        }
+        // Without --long, no fdinfo is read.
+        assert!(r["mode"].is_null() && r["pos"].is_null(), "{r}");
     }
-    assert_eq!(v["by_type"], json!(by_type), "by_type");
+    by_type.remove("dir");
+    assert_eq!(v["dirs_marked"], false);
+    assert_eq!(v["by_type"], json!(by_type), "by_type (no dir count)");
     assert_eq!(v["deleted"].as_u64(), Some(deleted));
     let (soft, hard) = nofile_limits(pid);
     assert_eq!(
@@ -284,8 +288,17 @@ fn fds_rows_equal_proc_fd() {
     let base = temp_str(&c.tmp);
     assert_eq!(row(c.append)["type"], "file");
     assert_eq!(row(c.append)["target"], format!("{base}/append.log"));
-    assert_eq!(row(c.dir)["type"], "dir");
+    assert_eq!(row(c.dir)["type"], "file", "not told apart without --long");
     assert_eq!(row(c.dir)["target"], base);
+    // --type dir reads fdinfo for path descriptors: the directory, only.
+    let d = view(&["fds", &p, "--type", "dir"]);
+    assert_eq!(d["dirs_marked"], true);
+    let dirs: Vec<i64> = arr(&d, "fds")
+        .iter()
+        .map(|r| r["fd"].as_i64().unwrap())
+        .collect();
+    assert!(dirs.contains(&c.dir), "--type dir: {dirs:?}");
+    assert!(!dirs.contains(&c.append), "--type dir: {dirs:?}");
     assert_eq!(row(c.memfd)["type"], "memfd");
     assert_eq!(
         row(c.memfd)["deleted"],

@@ -139,6 +139,18 @@ pub enum Kind {
     },
     /// TCP sockets in CLOSE_WAIT at or over the threshold.
     CloseWait { close_wait: u64, threshold: u64 },
+    /// A TCP listener whose accept queue is full (more waiting than its
+    /// backlog: the kernel drops new connections) or near full, the
+    /// fullest one; `others` more listeners of the process are near full.
+    /// The namespace's TcpExt counters when they were read.
+    AcceptQueueFull {
+        listener: ListenQueue,
+        backlog: u64,
+        percent: f64,
+        full: bool,
+        others: usize,
+        counters: Option<crate::parse::net::ListenCounters>,
+    },
     /// A zombie, with its parent.
     Zombie {
         ppid: i32,
@@ -282,6 +294,7 @@ impl Kind {
                 ("close_wait", json!(close_wait)),
                 ("threshold", json!(threshold)),
             ],
+            Kind::AcceptQueueFull { .. } => self.socket_evidence(),
             Kind::Zombie { ppid, .. } => vec![("ppid", json!(ppid))],
             Kind::Uninterruptible => vec![],
             Kind::NonvoluntarySwitches { .. } | Kind::BusyThread { .. } | Kind::CpuBusy { .. } => {
@@ -387,6 +400,38 @@ impl Kind {
             ],
             _ => Vec::new(),
         }
+    }
+
+    /// The evidence of a listener's accept queue (see [`Kind::evidence`]).
+    fn socket_evidence(&self) -> Vec<(&'static str, Value)> {
+        let Kind::AcceptQueueFull {
+            listener,
+            backlog,
+            percent,
+            full,
+            others,
+            counters,
+        } = self
+        else {
+            return Vec::new();
+        };
+        let mut e = vec![
+            (
+                "listener",
+                json!(crate::parse::net::format_addr(&listener.local)),
+            ),
+            ("inode", json!(listener.inode)),
+            ("accept_queue", json!(listener.accept_queue)),
+            ("backlog", json!(backlog)),
+            ("percent", json!(round1(*percent))),
+            ("full", json!(full)),
+            ("other_listeners_near_full", json!(others)),
+        ];
+        if let Some(c) = counters {
+            e.push(("listen_overflows", json!(c.overflows)));
+            e.push(("listen_drops", json!(c.drops)));
+        }
+        e
     }
 
     /// The evidence of a grower (see [`Kind::evidence`]).
@@ -536,6 +581,10 @@ pub struct Thresholds {
     pub mem_critical_pct: f64,
     pub threads: u64,
     pub close_wait: u64,
+    /// A listener's accept queue at or over this share of its backlog
+    /// (percent): near full (`sockets.accept_queue_full`, a warning;
+    /// critical once it holds more than the backlog: full).
+    pub accept_queue_pct: f64,
     /// Share of nonvoluntary switches (percent) judged as CPU contention...
     pub nonvoluntary_pct: f64,
     /// ...once at least this many switches were counted.
@@ -574,6 +623,7 @@ impl Default for Thresholds {
             mem_critical_pct: 95.0,
             threads: 1000,
             close_wait: 20,
+            accept_queue_pct: 90.0,
             nonvoluntary_pct: 50.0,
             min_switches: 1000,
             busy_thread_pct: 80.0,
@@ -646,6 +696,11 @@ pub struct Facts {
     /// The largest group of same-named threads: (pattern, count).
     pub top_thread_group: Option<(Text, u64)>,
     pub close_wait: Option<u64>,
+    /// The process's TCP listeners with their accept queues (None: the
+    /// sockets were not read).
+    pub listeners: Option<Vec<ListenQueue>>,
+    /// The namespace's listen drop counters (evidence only).
+    pub listen_counters: Option<crate::parse::net::ListenCounters>,
     pub deleted: Option<u64>,
     /// The space those deleted files hold, when every size was read.
     pub deleted_space: Option<crate::analysis::who::DeletedSpace>,
@@ -674,6 +729,8 @@ impl Facts {
                 .first()
                 .map(|g| (g.pattern.clone(), g.count)),
             close_wait: r.sockets.close_wait,
+            listeners: r.sockets.listeners.clone(),
+            listen_counters: r.sockets.listen_counters,
             deleted: r.fds.deleted,
             deleted_space: r.fds.deleted_space,
             swap_bytes: r.memory.swap_bytes,
@@ -681,6 +738,33 @@ impl Facts {
             nonvoluntary_switches: r.context_switches.nonvoluntary,
             cpu: r.cpu_use.clone(),
         }
+    }
+}
+
+/// A TCP listener: its address and inode, its accept queue (connections
+/// waiting for accept()) and its backlog (None: not known, the text
+/// tables do not carry it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenQueue {
+    pub local: std::net::SocketAddr,
+    pub inode: u64,
+    pub accept_queue: u64,
+    pub backlog: Option<u64>,
+}
+
+impl ListenQueue {
+    /// The TCP listeners among a process's sockets.
+    pub fn of(sockets: &[crate::parse::net::InetSocket]) -> Vec<ListenQueue> {
+        sockets
+            .iter()
+            .filter(|s| s.proto.is_tcp() && s.state == crate::parse::net::TCP_LISTEN)
+            .map(|s| ListenQueue {
+                local: s.local,
+                inode: s.inode,
+                accept_queue: s.rx_queue,
+                backlog: s.backlog,
+            })
+            .collect()
     }
 }
 

@@ -25,6 +25,7 @@ pub const PROCESS_RULES: &[Rule] = &[
     Rule::new("memory.swap_in_use", memory::swap_in_use),
     Rule::new("threads.high", threads::high),
     Rule::new("sockets.close_wait", sockets::close_wait),
+    Rule::new("sockets.accept_queue_full", sockets::accept_queue_full),
     Rule::new("state.zombie", state::zombie),
     Rule::new("state.uninterruptible", state::uninterruptible),
     Rule::new("cpu.nonvoluntary_switches", cpu::nonvoluntary_switches),
@@ -81,7 +82,7 @@ mod tests {
 
     /// Every per-process rule id there must be: a rule dropped from the
     /// table (or renamed) fails here.
-    const PROCESS_IDS: [&str; 12] = [
+    const PROCESS_IDS: [&str; 13] = [
         "fds.near_limit",
         "fds.deleted_open",
         "memory.near_cgroup_limit",
@@ -89,6 +90,7 @@ mod tests {
         "memory.swap_in_use",
         "threads.high",
         "sockets.close_wait",
+        "sockets.accept_queue_full",
         "state.zombie",
         "state.uninterruptible",
         "cpu.nonvoluntary_switches",
@@ -161,6 +163,14 @@ mod tests {
             "memory.swap_in_use" => f.swap_bytes = Some(1 << 20),
             "threads.high" => f.threads = Some(5000),
             "sockets.close_wait" => f.close_wait = Some(50),
+            "sockets.accept_queue_full" => {
+                f.listeners = Some(vec![super::super::ListenQueue {
+                    local: "127.0.0.1:8080".parse().unwrap(),
+                    inode: 7,
+                    accept_queue: 5,
+                    backlog: Some(4),
+                }]);
+            }
             "state.zombie" => f.state = "Z".into(),
             "state.uninterruptible" => f.state = "D".into(),
             "cpu.nonvoluntary_switches" => f.nonvoluntary_switches = Some(9000),
