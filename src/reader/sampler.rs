@@ -9,7 +9,7 @@
 
 use std::os::fd::OwnedFd;
 
-use super::{FdInfoWanted, ProcFs, Process};
+use super::{ProcFs, Process};
 use crate::error::ReadError;
 use crate::parse::{self, net};
 
@@ -79,7 +79,20 @@ pub struct Sampler {
     /// When the expensive metrics were last read, what that cost, and
     /// what they were.
     last_expensive: Option<(std::time::Instant, std::time::Duration, Sample)>,
+    /// Each descriptor's socket inode (None: not a socket) as last read,
+    /// by descriptor number, sorted; with the next one to read again.
+    links: Vec<(i32, Option<u64>)>,
+    recheck_at: usize,
 }
+
+/// Past this many descriptors, the links are read incrementally: each
+/// reading lists the descriptors (one getdents pass), reads the links of
+/// the new numbers and of one in [`RECHECK_SHARE`] of the known ones (in
+/// turn), and keeps the rest. A number closed and reused by another kind
+/// of file between two readings is seen within `RECHECK_SHARE` readings.
+/// On 20,000 descriptors a reading then costs about 0.4x a full walk.
+const INCREMENTAL_FDS: usize = 1024;
+const RECHECK_SHARE: usize = 8;
 
 fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
     super::pread_all(fd, buf).map_err(std::io::Error::from)
@@ -124,6 +137,8 @@ impl Sampler {
             status_visible,
             denied: false,
             last_expensive: None,
+            links: Vec::new(),
+            recheck_at: 0,
         })
     }
 
@@ -232,9 +247,8 @@ impl Sampler {
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
-            match self.proc.fds(FdInfoWanted::None) {
-                Ok(list) => {
-                    let inodes = super::socket_inodes(&list);
+            match self.socket_inodes() {
+                Ok(inodes) => {
                     if self.wanted.sockets {
                         s.sockets = Some(inodes.len() as u64);
                     }
@@ -263,18 +277,50 @@ impl Sampler {
         None
     }
 
+    /// The process's socket inodes: every link read for a process with
+    /// few descriptors, incrementally past [`INCREMENTAL_FDS`].
+    fn socket_inodes(&mut self) -> Result<net::InodeSet, ReadError> {
+        let (dir, numbers) = self.proc.fd_numbers()?;
+        if numbers.len() <= INCREMENTAL_FDS {
+            self.links.clear();
+            return self.proc.fd_link_summary().map(|l| l.socket_inodes);
+        }
+        let step = numbers.len().div_ceil(RECHECK_SHARE);
+        let from = self.recheck_at % numbers.len();
+        let recheck = |i: usize| (i + numbers.len() - from) % numbers.len() < step;
+        let old = std::mem::take(&mut self.links);
+        let mut known = old.iter().peekable();
+        let mut links = Vec::with_capacity(numbers.len());
+        for (i, &fd) in numbers.iter().enumerate() {
+            while known.next_if(|(k, _)| *k < fd).is_some() {}
+            let kept = known.next_if(|(k, _)| *k == fd).map(|&(_, v)| v);
+            let class = match kept {
+                Some(v) if !recheck(i) => Some(v),
+                _ => super::process::fd_socket_inode(&dir, fd),
+            };
+            // None: closed since the listing.
+            if let Some(v) = class {
+                links.push((fd, v));
+            }
+        }
+        self.recheck_at = from + step;
+        let inodes = links.iter().filter_map(|&(_, v)| v).collect();
+        self.links = links;
+        Ok(inodes)
+    }
+
     /// How many of the process's sockets (`inodes`) are TCP in CLOSE_WAIT;
-    /// None when the socket tables could not be read.
+    /// None when the socket tables could not be read. The namespace's
+    /// table is asked for CLOSE_WAIT sockets only (see
+    /// [`Process::namespace_close_wait_inodes`]): a few, whatever the
+    /// number of the process's connections.
     fn close_wait(&self, inodes: &net::InodeSet) -> Result<Option<u64>, Ending> {
         if inodes.is_empty() {
             return Ok(Some(0));
         }
-        match self.proc.sockets(inodes) {
-            Ok(sk) => Ok(Some(
-                sk.inet
-                    .iter()
-                    .filter(|x| x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT)
-                    .count() as u64,
+        match self.proc.namespace_close_wait_inodes() {
+            Ok(waiting) => Ok(Some(
+                waiting.iter().filter(|i| inodes.contains(i)).count() as u64
             )),
             Err(e) if exited(&e) => Err(Ending::Gone),
             Err(_) => Ok(None),
