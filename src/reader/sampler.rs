@@ -28,18 +28,25 @@ pub struct Sample {
     /// A cgroup's tasks (pids.current), `watch --cgroup`.
     pub tasks: Option<u64>,
     /// Whether pss, sockets, close_wait and maps were read in this sample
-    /// (else they repeat the last reading; see [`EXPENSIVE_DUTY`]).
+    /// (else they repeat the last reading; see [`WATCH_DUTY`]).
     pub expensive_fresh: bool,
 }
 
 /// The metrics whose reading grows with the process or the host (smaps
 /// rollup, a readlink per descriptor, the socket tables, every mapping)
-/// are read again only after this many times what their last reading
-/// cost: at most ~1% of a core on them, whatever the interval. A small
-/// process (a reading of 0.2 ms) is read at every sample of a 100 ms
-/// watch; one with 20,000 descriptors and connections (~100 ms) every
-/// 10 s, so its sockets need ~80 s for a verdict ("undecided" before).
+/// are read again by `serve` only after this many times what their last
+/// reading cost: at most ~1% of a core on them, whatever the interval.
+/// `watch` paces them by [`WATCH_DUTY`].
 pub const EXPENSIVE_DUTY: u32 = 100;
+
+/// `watch` reads the expensive metrics again only after this many times
+/// what their last reading cost in CPU time: at most 1/60 (1.7%) of a core
+/// on them. A small process (a reading of 0.2 ms) is read at every sample
+/// of a 100 ms watch; one with 19,000 descriptors and connections (a
+/// first reading of ~60 ms, its links read whole; then ~40 ms, read
+/// incrementally) every 2-4 s, at least the 8 fresh samples a verdict
+/// needs within 30 s (bench/README.md, `watch-sockets.sh`).
+pub const WATCH_DUTY: u32 = 60;
 
 /// What to read at each sample.
 #[derive(Debug, Clone, Copy, Default)]
@@ -159,7 +166,7 @@ impl Sampler {
         let due = self
             .last_expensive
             .as_ref()
-            .is_none_or(|(at, cost, _)| at.elapsed() >= cost.saturating_mul(EXPENSIVE_DUTY));
+            .is_none_or(|(at, cost, _)| at.elapsed() >= cost.saturating_mul(WATCH_DUTY));
         if !due {
             if let Some((_, _, last)) = &self.last_expensive {
                 s.pss = last.pss;
@@ -171,12 +178,16 @@ impl Sampler {
             return Ok(Ok(s));
         }
         s.expensive_fresh = true;
-        let began = std::time::Instant::now();
+        let began = thread_cpu();
         if let Some(ending) = self.read_expensive(&mut s, &mut denied) {
             return Ok(Err(ending));
         }
         self.denied |= denied;
-        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
+        // The cost in this thread's CPU time, not wall time: on a loaded
+        // machine the wall time of a reading grows with others' work, and
+        // the share of a core is what the pacing bounds.
+        let cost = thread_cpu().saturating_sub(began);
+        self.last_expensive = Some((std::time::Instant::now(), cost, s.clone()));
         Ok(Ok(s))
     }
 
@@ -236,7 +247,7 @@ impl Sampler {
         None
     }
 
-    /// The metrics paced by [`EXPENSIVE_DUTY`]: PSS, sockets, CLOSE_WAIT,
+    /// The metrics paced by [`WATCH_DUTY`]: PSS, sockets, CLOSE_WAIT,
     /// mappings. Some(ending) when the process ended meanwhile.
     fn read_expensive(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
         if let Some(fd) = &self.rollup {
@@ -326,6 +337,15 @@ impl Sampler {
             Err(_) => Ok(None),
         }
     }
+}
+
+/// This thread's CPU time so far (user + system).
+fn thread_cpu() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    std::time::Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// The process ended while it was being read.
