@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::analysis::cpu::HotThread;
 use crate::analysis::doctor::{self as model, HostThresholds, Inputs};
 use crate::analysis::findings::{Severity, Thresholds};
-use crate::analysis::incomplete::Cause;
+use crate::analysis::incomplete::{Cause, Reason};
 use crate::cmd::context::Ctx;
 use crate::cmd::context::Output;
 use crate::error::{CliError, ReadError};
@@ -49,9 +49,22 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         scans.before.as_ref(),
         &surveys,
     );
-    report.incomplete =
-        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host)
-            .into_option();
+    let mut incomplete =
+        model::incompleteness(&report.skipped, cause, host_files_hidden, as_root, &host);
+    // A process past LINK_WALK_MAX descriptors whose links were not read
+    // (no CLOSE_WAIT of its namespace needed tracing): its deleted files
+    // and its listeners were not checked, and the report says so.
+    if surveys
+        .values()
+        .any(|s| s.links_skipped && s.deleted.is_none())
+    {
+        incomplete.reasons.push(Reason::ChecksNotRun {
+            section: "fds",
+            reason: LINKS_NOT_READ,
+            checks: vec!["fds.deleted_open", "sockets.accept_queue_full"],
+        });
+    }
+    report.incomplete = incomplete.into_option();
     // Interrupted after the sample (during the survey), the report is
     // whole: its own code stands. Else 1 when a problem was found, 3 when
     // processes could not be read.
@@ -271,6 +284,12 @@ fn json(
 
 /// What [`survey_all`] returns: surveys by pid, how many exited, the pids
 /// refused in part, and the other read errors (one per process).
+/// Why the deleted-file and accept-queue checks did not run on a process
+/// past [`crate::reader::LINK_WALK_MAX`] descriptors (reading its links
+/// would cost more than the whole scan): `proctor who --deleted` and
+/// `proctor net PID` read them.
+const LINKS_NOT_READ: &str = "too_many_descriptors";
+
 type Surveyed = (HashMap<i32, Survey>, usize, Vec<i32>, Vec<ReadError>);
 
 /// Survey every user process, in parallel.

@@ -69,7 +69,7 @@ struct Series {
     judged: Option<Judged>,
 }
 
-/// Metrics whose reading is paced by [`crate::reader::EXPENSIVE_DUTY`].
+/// Metrics whose reading is paced by [`crate::reader::WATCH_DUTY`].
 fn is_expensive(m: Metric) -> bool {
     matches!(
         m,

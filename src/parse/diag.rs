@@ -47,6 +47,40 @@ pub fn tcp_dump_request_states(family: u8, seq: u32, states: u32) -> [u8; 72] {
     r
 }
 
+/// TCPDIAG_GETSOCK: the older request, whose dump holds both address
+/// families (the kernel's `inet_diag_dump_compat` asks for AF_UNSPEC).
+const TCPDIAG_GETSOCK: u16 = 18;
+
+/// The older (inet_diag_req) dump request for the TCP sockets of both
+/// address families whose state is in `states`: one walk of the kernel's
+/// hash table (262,144 buckets here, most empty) instead of one per
+/// family. Its replies are [`parse_inodes_chunk`]'s too.
+pub fn tcp_dump_request_both_states(seq: u32, states: u32) -> [u8; 76] {
+    let mut r = [0u8; 76];
+    r[0..4].copy_from_slice(&76u32.to_ne_bytes());
+    r[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    r[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    r[8..12].copy_from_slice(&seq.to_ne_bytes());
+    // inet_diag_req: family, src_len, dst_len, ext, id (48 bytes), states, dbs.
+    r[16] = AF_INET;
+    r[68..72].copy_from_slice(&states.to_ne_bytes());
+    r
+}
+
+/// The inodes of every TCP record in `b` whose state is in `states` (the
+/// mask of [`tcp_dump_request_states`], checked again here: the filter is
+/// the kernel's, the answer is ours).
+pub fn parse_inodes_chunk(b: &[u8], states: u32, out: &mut Vec<u64>) -> Chunk {
+    for_each_message(b, DIAG_MSG_LEN, |p| {
+        let state = u32::from(p[1]);
+        if state < 32 && states & (1 << state) != 0 {
+            if let Some(inode) = u32_at(p, 68).filter(|&i| i != 0) {
+                out.push(u64::from(inode));
+            }
+        }
+    })
+}
+
 /// What one received buffer held.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk {
@@ -98,7 +132,7 @@ fn for_each_message(b: &[u8], min_len: usize, mut f: impl FnMut(&[u8])) -> Chunk
                     .map_or(0, i32::from_ne_bytes);
                 return Chunk::Error(e.saturating_neg());
             }
-            SOCK_DIAG_BY_FAMILY if payload.len() >= min_len => f(payload),
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK if payload.len() >= min_len => f(payload),
             _ => {}
         }
         off = off.saturating_add((len + 3) & !3);
@@ -304,6 +338,39 @@ mod tests {
         assert_eq!(u16_at(&r, 6), Some(0x301));
         assert_eq!(u32_at(&r, 8), Some(7));
         assert_eq!((r[16], r[17]), (10, 6));
+    }
+
+    #[test]
+    fn state_filtered_request_and_inodes() {
+        let r = tcp_dump_request_states(AF_INET, 3, 1 << 8);
+        assert_eq!(u32_at(&r, 20), Some(0x100));
+        assert_eq!((r[16], r[17]), (2, 6));
+        let lo = [127, 0, 0, 1];
+        let mut b = msg(AF_INET, 8, 80, 5000, &lo, &lo, 11);
+        // Another state (the kernel's filter ignored): left out.
+        b.extend(msg(AF_INET, 1, 80, 5001, &lo, &lo, 12));
+        // Inode 0 (an orphan, no descriptor holds it): left out.
+        b.extend(msg(AF_INET, 8, 80, 5002, &lo, &lo, 0));
+        b.extend(msg(AF_INET, 8, 80, 5003, &lo, &lo, 13));
+        let mut out = Vec::new();
+        assert_eq!(parse_inodes_chunk(&b, 1 << 8, &mut out), Chunk::More);
+        assert_eq!(out, vec![11, 13]);
+        // The older request's replies (type 18) are read alike.
+        let r = tcp_dump_request_both_states(4, 1 << 8);
+        assert_eq!(
+            (u32_at(&r, 0), u16_at(&r, 4), u32_at(&r, 68)),
+            (Some(76), Some(18), Some(0x100))
+        );
+        let mut c = msg(AF_INET6, 8, 80, 5000, &lo, &lo, 21);
+        c[4..6].copy_from_slice(&18u16.to_ne_bytes());
+        let mut out = Vec::new();
+        assert_eq!(parse_inodes_chunk(&c, 1 << 8, &mut out), Chunk::More);
+        assert_eq!(out, vec![21]);
+        // A state byte past the mask's 32 bits matches nothing.
+        let mut out = Vec::new();
+        let b = msg(AF_INET, 200, 80, 5000, &lo, &lo, 14);
+        assert_eq!(parse_inodes_chunk(&b, u32::MAX, &mut out), Chunk::More);
+        assert!(out.is_empty());
     }
 
     #[test]

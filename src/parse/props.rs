@@ -154,6 +154,8 @@ fn every_parser(b: &[u8]) {
     let _ = smaps::parse_smaps(b);
     let mut out = Vec::new();
     let _ = diag::parse_chunk(b, &wanted, &mut out);
+    let mut inodes = Vec::new();
+    let _ = diag::parse_inodes_chunk(b, u32::MAX, &mut inodes);
     let _ = http::scan(b, 8192);
     let _ = http::scan(b, b.len() / 2);
     use procfs_core::FromRead;
@@ -211,6 +213,8 @@ proptest! {
         let wanted: net::InodeSet = (0..1000).collect();
         let mut out = Vec::new();
         let _ = diag::parse_chunk(&b, &wanted, &mut out);
+        let mut inodes = Vec::new();
+        let _ = diag::parse_inodes_chunk(&b, 1 << 8, &mut inodes);
     }
 }
 

@@ -14,8 +14,8 @@ use rustix::net::netlink::{SOCK_DIAG, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use crate::parse::diag::{
-    AF_INET, AF_INET6, Chunk, LISTEN_ONLY, parse_chunk, parse_unix_chunk, tcp_dump_request,
-    tcp_dump_request_states, unix_dump_request,
+    AF_INET, AF_INET6, Chunk, LISTEN_ONLY, parse_chunk, parse_inodes_chunk, parse_unix_chunk,
+    tcp_dump_request, tcp_dump_request_both_states, tcp_dump_request_states, unix_dump_request,
 };
 use crate::parse::net::{InetSocket, InodeSet, UnixSocket};
 
@@ -81,6 +81,30 @@ impl Diag {
             self.seq = self.seq.wrapping_add(1);
             let req = tcp_dump_request_states(family, self.seq, LISTEN_ONLY);
             self.dump(&req, |b| parse_chunk(b, wanted, &mut out))?;
+        }
+        Ok(out)
+    }
+
+    /// The inodes of the namespace's TCP sockets (v4 and v6) whose state
+    /// is in `states` (bit N for TCP state N), filtered by the kernel: the
+    /// dump is as short as the answer, whatever the table's size.
+    pub fn tcp_inodes_in_states(&mut self, states: u32) -> io::Result<Vec<u64>> {
+        let mut out = Vec::new();
+        // Both families in one walk of the table; one dump per family
+        // where the older request is refused.
+        self.seq = self.seq.wrapping_add(1);
+        let req = tcp_dump_request_both_states(self.seq, states);
+        if self
+            .dump(&req, |b| parse_inodes_chunk(b, states, &mut out))
+            .is_ok()
+        {
+            return Ok(out);
+        }
+        out.clear();
+        for family in [AF_INET, AF_INET6] {
+            self.seq = self.seq.wrapping_add(1);
+            let req = tcp_dump_request_states(family, self.seq, states);
+            self.dump(&req, |b| parse_inodes_chunk(b, states, &mut out))?;
         }
         Ok(out)
     }

@@ -34,10 +34,12 @@ pub use cgroup_watch::{CgroupSampler, CgroupTarget, CgroupWanted, MEMBERS_SAMPLE
 pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use netstates::TcpStates;
 pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
-pub use sampler::{Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, Wanted};
+pub use sampler::{
+    Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, WATCH_DUTY, Wanted,
+};
 pub use scan::{CMDLINE_CAP, Field, Missing, Reads, RowExtra, Scan, ScanRow, Scanner};
 pub use snapshot::{Clock, ProcessSnapshot};
-pub use survey::{CgroupCache, Survey};
+pub use survey::{CgroupCache, LINK_WALK_MAX, Survey};
 pub use tasks::{THREAD_ROWS_CAP, thread_rows};
 pub use who::{
     Access, FD_LINKS_CAP, HeldFile, LinkWalk, MAPPED_PATHS_CAP, Namespaces, SOCKETS_CAP,

@@ -49,4 +49,38 @@ impl Process {
         }
         Ok(out)
     }
+
+    /// The inodes of the TCP sockets (v4 and v6) in CLOSE_WAIT in this
+    /// process's network namespace (every process's, not only this one's):
+    /// netlink sock_diag filtered by state where it can be asked (the
+    /// kernel sends only those sockets, however large the table), else
+    /// the text tables streamed line by line.
+    pub fn namespace_close_wait_inodes(&self) -> Result<net::InodeSet, ReadError> {
+        if let Some(mut d) = self.diag() {
+            if let Ok(found) = d.tcp_inodes_in_states(1 << CLOSE_WAIT) {
+                return Ok(found.into_iter().collect());
+            }
+        }
+        let mut out = net::InodeSet::default();
+        for (rel, required) in [("net/tcp", true), ("net/tcp6", false)] {
+            let mut header = true;
+            let r = self.for_each_line(rel, |line| {
+                if std::mem::take(&mut header) {
+                    return true;
+                }
+                if net::inet_line_state(line) == Some(CLOSE_WAIT) {
+                    if let Some(i) = net::inet_line_inode(line).filter(|&i| i != 0) {
+                        out.insert(i);
+                    }
+                }
+                true
+            });
+            match r {
+                Ok(()) => {}
+                Err(ReadError::NotSupported { .. }) if !required => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
 }

@@ -97,6 +97,50 @@ pub struct ThreadDetail {
     pub status_error: Option<&'static str>,
 }
 
+/// The socket inode of descriptor `fd` in the open `fd` directory
+/// `fd_dir` ([`Process::fd_numbers`]): Some(None) when it is not a
+/// socket, None when it could not be read (closed since the listing).
+pub fn fd_socket_inode(fd_dir: &OwnedFd, fd: i32) -> Option<Option<u64>> {
+    let mut name = [0u8; 40];
+    let path = task_file(&mut name, fd, b"");
+    let mut buf = [0u8; PATH_MAX + 1];
+    let n = rustix::fs::readlinkat_raw(fd_dir, path, &mut buf[..]).ok()?;
+    let link = buf.get(..n)?;
+    Some(
+        link.strip_prefix(b"socket:")
+            .and_then(|_| parse::fdlink::classify(link, None, &Default::default()).inode),
+    )
+}
+
+/// `TID/NAME` (`TID` alone for an empty NAME) as a C string in `buf`, without an allocation per thread
+/// (`threads` builds two per thread). A TID is a positive i32: at most 10
+/// digits, and NAME is a short file name; past the buffer, the name is
+/// cut (an open that then fails, never a panic).
+fn task_file<'a>(buf: &'a mut [u8; 40], tid: i32, name: &[u8]) -> &'a std::ffi::CStr {
+    let mut digits = [0u8; 10];
+    let mut n = tid.unsigned_abs();
+    let mut d = digits.len();
+    loop {
+        d -= 1;
+        digits[d] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || d == 0 {
+            break;
+        }
+    }
+    let mut len = 0;
+    let slash: &[u8] = if name.is_empty() { b"" } else { b"/" };
+    for &b in digits[d..].iter().chain(slash).chain(name) {
+        if len + 1 >= buf.len() || b == 0 {
+            break;
+        }
+        buf[len] = b;
+        len += 1;
+    }
+    buf[len] = 0;
+    std::ffi::CStr::from_bytes_with_nul(&buf[..=len]).unwrap_or_default()
+}
+
 /// The descriptors open in the process whose /proc directory is `dir`: on
 /// Linux 6.2 and later the size stat() reports for a procfs `fd`
 /// directory is the count (one syscall); otherwise (or on a fixture tree,
@@ -495,6 +539,84 @@ impl Process {
         Ok(out)
     }
 
+    /// What [`summarize_links`] says of [`Process::fds`], without keeping
+    /// the list: every link is read into one buffer on the stack and
+    /// classified at once (no allocation per descriptor; `doctor` and
+    /// `watch` read 20,000 links this way). Errors as [`Process::fds`].
+    pub fn fd_link_summary(&self) -> Result<LinkSummary, ReadError> {
+        let fd_dir = openat(
+            &self.dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("fd", io_err(e)))?;
+        let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let none = std::collections::HashSet::new();
+        let mut out = LinkSummary::default();
+        let mut seen = 0usize;
+        let mut buf = [0u8; PATH_MAX + 1];
+        for entry in dir {
+            let entry = entry.map_err(|e| self.map_err("fd", io_err(e)))?;
+            let name = entry.file_name();
+            let Some(fd) = parse::entry_number(name.to_bytes()) else {
+                continue;
+            };
+            let n = match rustix::fs::readlinkat_raw(&fd_dir, name, &mut buf[..]) {
+                Ok(n) => n,
+                Err(e) => match classify(&io_err(e)) {
+                    Errno::Missing => continue,
+                    Errno::Denied => return Err(self.map_err(&format!("fd/{fd}"), io_err(e))),
+                    // One unreadable descriptor (ENAMETOOLONG, EIO): the
+                    // others are still read, as in `fds`.
+                    _ => {
+                        seen += 1;
+                        continue;
+                    }
+                },
+            };
+            seen += 1;
+            if n > PATH_MAX {
+                continue;
+            }
+            let l = parse::fdlink::classify(&buf[..n], None, &none);
+            out.deleted += u64::from(l.deleted);
+            if let (parse::fdlink::FdKind::Socket, Some(i)) = (l.kind, l.inode) {
+                out.socket_inodes.insert(i);
+            }
+        }
+        if seen == 0 {
+            self.no_user_state("fd")?;
+        }
+        Ok(out)
+    }
+
+    /// The descriptor numbers open now, sorted (one listing, no
+    /// readlink), and the open `fd` directory to read single links from
+    /// ([`fd_socket_inode`]). Errors as [`Process::fds`].
+    pub fn fd_numbers(&self) -> Result<(OwnedFd, Vec<i32>), ReadError> {
+        let fd_dir = openat(
+            &self.dir,
+            c"fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.map_err("fd", io_err(e)))?;
+        let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let mut out = Vec::new();
+        for entry in dir {
+            let entry = entry.map_err(|e| self.map_err("fd", io_err(e)))?;
+            if let Some(fd) = parse::entry_number(entry.file_name().to_bytes()) {
+                out.push(fd);
+            }
+        }
+        if out.is_empty() {
+            self.no_user_state("fd")?;
+        }
+        out.sort_unstable();
+        Ok((fd_dir, out))
+    }
+
     /// The number of open descriptors by the cheapest route (see
     /// [`count_fds`]).
     pub fn fd_count(&self, stat_size_is_count: bool) -> Result<u64, ReadError> {
@@ -617,13 +739,14 @@ impl Process {
     fn read_threads(&self, task: &OwnedFd, tids: &[i32]) -> Result<Vec<ThreadDetail>, ReadError> {
         let mut out = Vec::with_capacity(tids.len());
         let mut buf = Vec::with_capacity(2048);
-        let read_into = |rel: &CString, buf: &mut Vec<u8>| -> io::Result<()> {
-            let fd = super::open_read(task, rel.as_c_str(), self.check_type)?;
+        let read_into = |rel: &std::ffi::CStr, buf: &mut Vec<u8>| -> io::Result<()> {
+            let fd = super::open_read(task, rel, self.check_type)?;
             super::read_fd(fd, buf, true)
         };
+        let mut path = [0u8; 40];
         for &tid in tids {
-            let rel = cstr(&format!("{tid}/stat"));
-            match read_into(&rel, &mut buf) {
+            let rel = task_file(&mut path, tid, b"stat");
+            match read_into(rel, &mut buf) {
                 Ok(()) if !buf.is_empty() => {}
                 Ok(()) => continue,
                 Err(e) if classify(&e) == Errno::Missing => continue,
@@ -631,8 +754,8 @@ impl Process {
             }
             let stat = parse::stat::parse(&buf)
                 .map_err(|f| ReadError::parse(&self.path(&format!("task/{tid}/stat")), f.field))?;
-            let rel = cstr(&format!("{tid}/status"));
-            let (status, status_error) = match read_into(&rel, &mut buf) {
+            let rel = task_file(&mut path, tid, b"status");
+            let (status, status_error) = match read_into(rel, &mut buf) {
                 Ok(()) => (Some(parse::status::parse_switches(&buf)), None),
                 Err(e) => (
                     None,
@@ -812,7 +935,7 @@ impl Process {
     /// A sock_diag socket in this process's network namespace, when one
     /// can be had: proctor's own namespace, or entering the process's
     /// (root).
-    fn diag(&self) -> Option<super::diag::Diag> {
+    pub(super) fn diag(&self) -> Option<super::diag::Diag> {
         if self.in_our_netns() {
             return super::diag::Diag::own().ok();
         }
@@ -1114,6 +1237,28 @@ pub struct Sockets {
     /// Sockets whose table line names their inode but does not parse
     /// (state, addresses and queues unknown): the table and the inode.
     pub unparsed: Vec<(net::Proto, u64)>,
+}
+
+#[cfg(test)]
+mod task_file_tests {
+    #[test]
+    fn task_file_paths() {
+        let mut b = [0u8; 40];
+        assert_eq!(
+            super::task_file(&mut b, 1234, b"stat").to_bytes(),
+            b"1234/stat"
+        );
+        assert_eq!(
+            super::task_file(&mut b, 0, b"status").to_bytes(),
+            b"0/status"
+        );
+        let max = super::task_file(&mut b, i32::MAX, b"status")
+            .to_bytes()
+            .to_vec();
+        assert_eq!(max, b"2147483647/status");
+        let long = super::task_file(&mut b, 7, &[b'x'; 60]).to_bytes().len();
+        assert_eq!(long, 39);
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use std::os::fd::OwnedFd;
 
-use super::{FdInfoWanted, ProcFs, Process};
+use super::{ProcFs, Process};
 use crate::error::ReadError;
 use crate::parse::{self, net};
 
@@ -28,18 +28,25 @@ pub struct Sample {
     /// A cgroup's tasks (pids.current), `watch --cgroup`.
     pub tasks: Option<u64>,
     /// Whether pss, sockets, close_wait and maps were read in this sample
-    /// (else they repeat the last reading; see [`EXPENSIVE_DUTY`]).
+    /// (else they repeat the last reading; see [`WATCH_DUTY`]).
     pub expensive_fresh: bool,
 }
 
 /// The metrics whose reading grows with the process or the host (smaps
 /// rollup, a readlink per descriptor, the socket tables, every mapping)
-/// are read again only after this many times what their last reading
-/// cost: at most ~1% of a core on them, whatever the interval. A small
-/// process (a reading of 0.2 ms) is read at every sample of a 100 ms
-/// watch; one with 20,000 descriptors and connections (~100 ms) every
-/// 10 s, so its sockets need ~80 s for a verdict ("undecided" before).
+/// are read again by `serve` only after this many times what their last
+/// reading cost: at most ~1% of a core on them, whatever the interval.
+/// `watch` paces them by [`WATCH_DUTY`].
 pub const EXPENSIVE_DUTY: u32 = 100;
+
+/// `watch` reads the expensive metrics again only after this many times
+/// what their last reading cost in CPU time: at most 1/60 (1.7%) of a core
+/// on them. A small process (a reading of 0.2 ms) is read at every sample
+/// of a 100 ms watch; one with 19,000 descriptors and connections (a
+/// first reading of ~60 ms, its links read whole; then ~40 ms, read
+/// incrementally) every 2-4 s, at least the 8 fresh samples a verdict
+/// needs within 30 s (bench/README.md, `watch-sockets.sh`).
+pub const WATCH_DUTY: u32 = 60;
 
 /// What to read at each sample.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,7 +86,20 @@ pub struct Sampler {
     /// When the expensive metrics were last read, what that cost, and
     /// what they were.
     last_expensive: Option<(std::time::Instant, std::time::Duration, Sample)>,
+    /// Each descriptor's socket inode (None: not a socket) as last read,
+    /// by descriptor number, sorted; with the next one to read again.
+    links: Vec<(i32, Option<u64>)>,
+    recheck_at: usize,
 }
+
+/// Past this many descriptors, the links are read incrementally: each
+/// reading lists the descriptors (one getdents pass), reads the links of
+/// the new numbers and of one in [`RECHECK_SHARE`] of the known ones (in
+/// turn), and keeps the rest. A number closed and reused by another kind
+/// of file between two readings is seen within `RECHECK_SHARE` readings.
+/// On 20,000 descriptors a reading then costs about 0.4x a full walk.
+const INCREMENTAL_FDS: usize = 1024;
+const RECHECK_SHARE: usize = 8;
 
 fn pread_all(fd: &OwnedFd, buf: &mut Vec<u8>) -> std::io::Result<()> {
     super::pread_all(fd, buf).map_err(std::io::Error::from)
@@ -124,6 +144,8 @@ impl Sampler {
             status_visible,
             denied: false,
             last_expensive: None,
+            links: Vec::new(),
+            recheck_at: 0,
         })
     }
 
@@ -144,7 +166,7 @@ impl Sampler {
         let due = self
             .last_expensive
             .as_ref()
-            .is_none_or(|(at, cost, _)| at.elapsed() >= cost.saturating_mul(EXPENSIVE_DUTY));
+            .is_none_or(|(at, cost, _)| at.elapsed() >= cost.saturating_mul(WATCH_DUTY));
         if !due {
             if let Some((_, _, last)) = &self.last_expensive {
                 s.pss = last.pss;
@@ -156,12 +178,16 @@ impl Sampler {
             return Ok(Ok(s));
         }
         s.expensive_fresh = true;
-        let began = std::time::Instant::now();
+        let began = thread_cpu();
         if let Some(ending) = self.read_expensive(&mut s, &mut denied) {
             return Ok(Err(ending));
         }
         self.denied |= denied;
-        self.last_expensive = Some((std::time::Instant::now(), began.elapsed(), s.clone()));
+        // The cost in this thread's CPU time, not wall time: on a loaded
+        // machine the wall time of a reading grows with others' work, and
+        // the share of a core is what the pacing bounds.
+        let cost = thread_cpu().saturating_sub(began);
+        self.last_expensive = Some((std::time::Instant::now(), cost, s.clone()));
         Ok(Ok(s))
     }
 
@@ -221,7 +247,7 @@ impl Sampler {
         None
     }
 
-    /// The metrics paced by [`EXPENSIVE_DUTY`]: PSS, sockets, CLOSE_WAIT,
+    /// The metrics paced by [`WATCH_DUTY`]: PSS, sockets, CLOSE_WAIT,
     /// mappings. Some(ending) when the process ended meanwhile.
     fn read_expensive(&mut self, s: &mut Sample, denied: &mut bool) -> Option<Ending> {
         if let Some(fd) = &self.rollup {
@@ -232,9 +258,8 @@ impl Sampler {
             }
         }
         if self.wanted.sockets || self.wanted.close_wait {
-            match self.proc.fds(FdInfoWanted::None) {
-                Ok(list) => {
-                    let inodes = super::socket_inodes(&list);
+            match self.socket_inodes() {
+                Ok(inodes) => {
                     if self.wanted.sockets {
                         s.sockets = Some(inodes.len() as u64);
                     }
@@ -263,23 +288,64 @@ impl Sampler {
         None
     }
 
+    /// The process's socket inodes: every link read for a process with
+    /// few descriptors, incrementally past [`INCREMENTAL_FDS`].
+    fn socket_inodes(&mut self) -> Result<net::InodeSet, ReadError> {
+        let (dir, numbers) = self.proc.fd_numbers()?;
+        if numbers.len() <= INCREMENTAL_FDS {
+            self.links.clear();
+            return self.proc.fd_link_summary().map(|l| l.socket_inodes);
+        }
+        let step = numbers.len().div_ceil(RECHECK_SHARE);
+        let from = self.recheck_at % numbers.len();
+        let recheck = |i: usize| (i + numbers.len() - from) % numbers.len() < step;
+        let old = std::mem::take(&mut self.links);
+        let mut known = old.iter().peekable();
+        let mut links = Vec::with_capacity(numbers.len());
+        for (i, &fd) in numbers.iter().enumerate() {
+            while known.next_if(|(k, _)| *k < fd).is_some() {}
+            let kept = known.next_if(|(k, _)| *k == fd).map(|&(_, v)| v);
+            let class = match kept {
+                Some(v) if !recheck(i) => Some(v),
+                _ => super::process::fd_socket_inode(&dir, fd),
+            };
+            // None: closed since the listing.
+            if let Some(v) = class {
+                links.push((fd, v));
+            }
+        }
+        self.recheck_at = from + step;
+        let inodes = links.iter().filter_map(|&(_, v)| v).collect();
+        self.links = links;
+        Ok(inodes)
+    }
+
     /// How many of the process's sockets (`inodes`) are TCP in CLOSE_WAIT;
-    /// None when the socket tables could not be read.
+    /// None when the socket tables could not be read. The namespace's
+    /// table is asked for CLOSE_WAIT sockets only (see
+    /// [`Process::namespace_close_wait_inodes`]): a few, whatever the
+    /// number of the process's connections.
     fn close_wait(&self, inodes: &net::InodeSet) -> Result<Option<u64>, Ending> {
         if inodes.is_empty() {
             return Ok(Some(0));
         }
-        match self.proc.sockets(inodes) {
-            Ok(sk) => Ok(Some(
-                sk.inet
-                    .iter()
-                    .filter(|x| x.proto.is_tcp() && x.state == net::TCP_CLOSE_WAIT)
-                    .count() as u64,
+        match self.proc.namespace_close_wait_inodes() {
+            Ok(waiting) => Ok(Some(
+                waiting.iter().filter(|i| inodes.contains(i)).count() as u64
             )),
             Err(e) if exited(&e) => Err(Ending::Gone),
             Err(_) => Ok(None),
         }
     }
+}
+
+/// This thread's CPU time so far (user + system).
+fn thread_cpu() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    std::time::Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// The process ended while it was being read.

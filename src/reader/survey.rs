@@ -40,12 +40,23 @@ pub struct Survey {
     /// Its namespace's listen drop counters, read when one of its
     /// listeners has connections waiting.
     pub listen_counters: Option<net::ListenCounters>,
+    /// The descriptors' links were not read: the scan counted more than
+    /// [`LINK_WALK_MAX`] descriptors. Deleted files are then not checked
+    /// (`deleted` None), and the links are read only if the process's
+    /// network namespace has CLOSE_WAIT sockets not found elsewhere.
+    pub links_skipped: bool,
     /// A read was refused (not: absent, not supported).
     pub denied: bool,
     /// A read failed otherwise (an I/O error, proctor out of descriptors):
     /// the checks that need it did not run.
     pub error: Option<ReadError>,
 }
+
+/// A process with more descriptors than this (by the scan's count) has
+/// its links read only when CLOSE_WAIT sockets must be traced to it: a
+/// readlink per descriptor costs about as much as the whole scan of an
+/// ordinary host for each few thousand (bench/README.md, `doctor.sh`).
+pub const LINK_WALK_MAX: u64 = 16_384;
 
 /// Memory cgroups already resolved, by the process's cgroup lines.
 #[derive(Debug, Default)]
@@ -66,19 +77,25 @@ impl ProcFs {
             start_ticks: row.start_ticks,
             ..Survey::default()
         };
-        match proc.fds(super::FdInfoWanted::None) {
-            Ok(list) => {
-                let links = super::process::summarize_links(&list);
-                out.deleted = Some(links.deleted);
-                if links.deleted > 0 {
-                    out.deleted_files = proc.deleted_files(&list);
+        out.links_skipped = row.fds.as_ref().is_ok_and(|&n| n > LINK_WALK_MAX);
+        if !out.links_skipped {
+            match proc.fd_link_summary() {
+                Ok(links) => {
+                    out.deleted = Some(links.deleted);
+                    // Deleted files are rare: their sizes need the list
+                    // (one more walk, of this process only).
+                    if links.deleted > 0 {
+                        if let Ok(list) = proc.fds(super::FdInfoWanted::None) {
+                            out.deleted_files = proc.deleted_files(&list);
+                        }
+                    }
+                    out.socket_inodes = Some(links.socket_inodes);
                 }
-                out.socket_inodes = Some(links.socket_inodes);
+                Err(e @ ReadError::Exited { .. }) => return Err(e),
+                Err(ReadError::PermissionDenied { .. }) => out.denied = true,
+                Err(ReadError::NotSupported { .. }) => {}
+                Err(e) => out.error = Some(e),
             }
-            Err(e @ ReadError::Exited { .. }) => return Err(e),
-            Err(ReadError::PermissionDenied { .. }) => out.denied = true,
-            Err(ReadError::NotSupported { .. }) => {}
-            Err(e) => out.error = Some(e),
         }
         match proc.cgroup() {
             Ok(lines) => {
@@ -105,47 +122,61 @@ impl ProcFs {
         Ok(out)
     }
 
-    /// Fill `close_wait` for every surveyed process: one TCP table per
-    /// network namespace (netlink in proctor's own, /proc/PID/net/tcp of one
-    /// member elsewhere), joined to the processes' socket inodes.
+    /// Fill `close_wait` for every surveyed process whose socket inodes
+    /// were read, or could be: per network namespace, the kernel's TCP
+    /// table filtered by state first (netlink sock_diag asked only for
+    /// CLOSE_WAIT in proctor's own namespace or where it may enter; the
+    /// text tables of one member elsewhere), then those few sockets traced
+    /// to the members whose links were read. A member whose links were
+    /// skipped ([`LINK_WALK_MAX`]) is read only while some CLOSE_WAIT
+    /// socket of its namespace is still unclaimed; once every one is
+    /// claimed, the rest hold none. A namespace with 40,000 sockets and
+    /// none in CLOSE_WAIT costs one short reply.
     pub fn close_wait(&self, surveys: &mut [Survey]) {
         let mut by_ns: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         for (i, s) in surveys.iter().enumerate() {
-            if let (Some(ns), Some(inodes)) = (&s.netns, &s.socket_inodes) {
-                if !inodes.is_empty() {
-                    by_ns.entry(ns.clone()).or_default().push(i);
-                }
+            let walked = s.socket_inodes.as_ref().is_some_and(|i| !i.is_empty());
+            if let (Some(ns), true) = (&s.netns, walked || s.links_skipped) {
+                by_ns.entry(ns.clone()).or_default().push(i);
             }
         }
         for members in by_ns.values() {
-            let mut wanted = net::InodeSet::default();
-            for &i in members {
-                if let Some(inodes) = &surveys[i].socket_inodes {
-                    wanted.extend(inodes.iter().copied());
-                }
-            }
             // Any member still alive (the same process: a reused PID may
             // sit in another namespace) can read the namespace's tables.
-            let sockets = members.iter().find_map(|&i| {
-                let proc = Process::open(self, surveys[i].pid).ok()?;
-                if proc.start_ticks() != surveys[i].start_ticks {
-                    return None;
-                }
-                proc.tcp_sockets(&wanted).ok()
+            let waiting = members.iter().find_map(|&i| {
+                let proc = self.same_process(&surveys[i])?;
+                proc.namespace_close_wait_inodes().ok()
             });
-            let Some(sockets) = sockets else { continue };
-            let waiting: net::InodeSet = sockets
-                .iter()
-                .filter(|s| s.proto.is_tcp() && s.state == CLOSE_WAIT)
-                .map(|s| s.inode)
-                .collect();
-            for &i in members {
-                if let Some(inodes) = &surveys[i].socket_inodes {
-                    let n = inodes.iter().filter(|i| waiting.contains(i)).count();
-                    surveys[i].close_wait = Some(n as u64);
+            let Some(waiting) = waiting else { continue };
+            let mut left = waiting.clone();
+            let (walked, skipped): (Vec<usize>, Vec<usize>) =
+                members.iter().partition(|&&i| !surveys[i].links_skipped);
+            for i in walked {
+                let n = claim(&waiting, &mut left, surveys[i].socket_inodes.as_ref());
+                surveys[i].close_wait = Some(n);
+            }
+            for i in skipped {
+                if left.is_empty() {
+                    surveys[i].close_wait = Some(0);
+                    continue;
+                }
+                let links = self
+                    .same_process(&surveys[i])
+                    .and_then(|p| p.fd_link_summary().ok());
+                if let Some(links) = links {
+                    let n = claim(&waiting, &mut left, Some(&links.socket_inodes));
+                    surveys[i].close_wait = Some(n);
+                    surveys[i].deleted = Some(links.deleted);
+                    surveys[i].socket_inodes = Some(links.socket_inodes);
                 }
             }
         }
+    }
+
+    /// The surveyed process, if its PID still names it.
+    fn same_process(&self, s: &Survey) -> Option<Process> {
+        let proc = Process::open(self, s.pid).ok()?;
+        (proc.start_ticks() == s.start_ticks).then_some(proc)
     }
 }
 
@@ -202,5 +233,14 @@ impl ProcFs {
     }
 }
 
-/// TCP_CLOSE_WAIT from include/net/tcp_states.h.
-const CLOSE_WAIT: u8 = 8;
+/// How many of `waiting` (a namespace's CLOSE_WAIT sockets) are among
+/// `inodes` (a socket two processes share counts for both, as in
+/// `inspect`); those are removed from `left`, the ones not yet traced.
+fn claim(waiting: &net::InodeSet, left: &mut net::InodeSet, inodes: Option<&net::InodeSet>) -> u64 {
+    let Some(inodes) = inodes else { return 0 };
+    let n = waiting.iter().filter(|i| inodes.contains(i)).count();
+    if n > 0 {
+        left.retain(|i| !inodes.contains(i));
+    }
+    n as u64
+}

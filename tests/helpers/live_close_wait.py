@@ -1,7 +1,9 @@
 """Live-test helper: holds a deleted-but-open file of 65 MiB (sparse; created in the
 directory given as argv[1], then unlinked) and argv[2] (default 25) TCP
 connections in CLOSE_WAIT: it listens on 127.0.0.1, connects the clients
-to itself, accepts them all and closes the client ends. Prints
+to itself, accepts them all and closes the client ends. With argv[3]
+(default 0), also that many descriptors on /dev/null (its soft
+RLIMIT_NOFILE raised to the hard limit first). Prints
 `READY <port>` once /proc/self/net/tcp shows the CLOSE_WAIT sockets."""
 import os
 import socket
@@ -16,6 +18,13 @@ def main():
     life.install()
     base = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 25
+    extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    if extra:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        life.close_on_exit([os.open("/dev/null", os.O_RDONLY) for _ in range(extra)])
 
     path = os.path.join(base, "doomed.log")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -47,6 +47,9 @@
 //!   output, shown by `--reveal`.
 //! - `oom`: a real OOM kill in a cgroup of the test's own, read back by
 //!   `proctor oom` and `doctor`; hostile, malformed and unreadable kernel logs.
+//! - `perf`: the faster paths (doctor's CLOSE_WAIT traced from the table
+//!   filtered by state, watch on 15,000 descriptors, threads' switches)
+//!   give the same answers as each process's own files.
 //! - `plot`: `render::plot::draw` to SVG (parsed as XML) and PNG (decoded),
 //!   hostile labels, bounds, errors.
 //! - `prometheus_e2e`: a real Prometheus scrapes `proctor serve` while a
@@ -120,6 +123,7 @@ mod leak_live;
 mod live;
 mod masking;
 mod oom;
+mod perf;
 mod plot;
 mod prometheus_e2e;
 mod record;
