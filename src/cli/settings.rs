@@ -7,7 +7,7 @@ use crate::analysis::net::{NetFilter, STATES, normalize_state};
 use crate::cmd::{self, context::Ctx, context::Output, target::Pick, target::TargetSpec};
 use crate::error::CliError;
 
-use super::args::{Command, NetArgs, NetProto, TargetArgs, WatchArgs};
+use super::args::{Command, NetArgs, NetProto, TargetArgs, TopArgs, WatchArgs};
 use super::generate::Generate;
 
 /// One command with its settings.
@@ -78,25 +78,7 @@ impl Settings {
                 duration: a.duration,
                 metrics: a.metrics.iter().map(|&m| m.into()).collect(),
             }),
-            Command::Top(a) => Settings::Top(cmd::top::Settings {
-                once: a.once,
-                sort: a.sort.into(),
-                reverse: a.reverse,
-                limit: a.limit,
-                filter: a.filter.clone(),
-                tree: a.tree,
-                sample: a.sample,
-                interval: a.interval,
-                replay: a
-                    .replay
-                    .clone()
-                    .map(|path| cmd::top::replay::Replay { path, at: a.at }),
-                columns: a.columns.clone(),
-                no_config: a.no_config,
-                iterations: a.iterations,
-                format: a.format.into(),
-                no_header: a.no_header,
-            }),
+            Command::Top(a) => Settings::Top(top_settings(a)),
             Command::Doctor(a) => Settings::Doctor(cmd::doctor::Settings {
                 sample: a.sample,
                 all: a.all,
@@ -184,6 +166,29 @@ impl Settings {
             Settings::Report(s) => cmd::report::run(ctx, s, out),
             Settings::Generate(g) => g.run(),
         }
+    }
+}
+
+/// `top`'s settings (its own function: the dispatch stays short).
+fn top_settings(a: &TopArgs) -> cmd::top::Settings {
+    cmd::top::Settings {
+        once: a.once,
+        sort: a.sort.into(),
+        reverse: a.reverse,
+        limit: a.limit,
+        filter: a.filter.clone(),
+        tree: a.tree,
+        sample: a.sample,
+        interval: a.interval,
+        replay: a
+            .replay
+            .clone()
+            .map(|path| cmd::top::replay::Replay { path, at: a.at }),
+        columns: a.columns.clone(),
+        no_config: a.no_config,
+        iterations: a.iterations,
+        format: a.format.into(),
+        no_header: a.no_header,
     }
 }
 
