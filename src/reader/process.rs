@@ -469,11 +469,9 @@ impl Process {
         self.read("cgroup").map(|b| parse::cgroup::parse(&b))
     }
 
-    /// Every open descriptor with its link text (at most [`LINK_CAP`]
-    /// bytes: see [`shorten_middle`]). Descriptors closed while
-    /// listing are skipped silently. With `dir_flags`, fdinfo is read for
-    /// path-backed descriptors (one more read each) to spot directories.
-    pub fn fds(&self, wanted: FdInfoWanted) -> Result<Vec<FdEntry>, ReadError> {
+    /// The open `fd` directory and a listing of it (errors named `fd`):
+    /// where every walk of the descriptors starts.
+    pub(super) fn fd_listing(&self) -> Result<(OwnedFd, Dir), ReadError> {
         let fd_dir = openat(
             &self.dir,
             c"fd",
@@ -482,6 +480,15 @@ impl Process {
         )
         .map_err(|e| self.map_err("fd", io_err(e)))?;
         let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        Ok((fd_dir, dir))
+    }
+
+    /// Every open descriptor with its link text (at most [`LINK_CAP`]
+    /// bytes: see [`shorten_middle`]). Descriptors closed while
+    /// listing are skipped silently. With `dir_flags`, fdinfo is read for
+    /// path-backed descriptors (one more read each) to spot directories.
+    pub fn fds(&self, wanted: FdInfoWanted) -> Result<Vec<FdEntry>, ReadError> {
+        let (fd_dir, dir) = self.fd_listing()?;
         let mut out = Vec::new();
         for entry in dir {
             let entry = match entry {
@@ -544,14 +551,7 @@ impl Process {
     /// classified at once (no allocation per descriptor; `doctor` and
     /// `watch` read 20,000 links this way). Errors as [`Process::fds`].
     pub fn fd_link_summary(&self) -> Result<LinkSummary, ReadError> {
-        let fd_dir = openat(
-            &self.dir,
-            c"fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err("fd", io_err(e)))?;
-        let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let (fd_dir, dir) = self.fd_listing()?;
         let none = std::collections::HashSet::new();
         let mut out = LinkSummary::default();
         let mut seen = 0usize;
@@ -595,14 +595,7 @@ impl Process {
     /// readlink), and the open `fd` directory to read single links from
     /// ([`fd_socket_inode`]). Errors as [`Process::fds`].
     pub fn fd_numbers(&self) -> Result<(OwnedFd, Vec<i32>), ReadError> {
-        let fd_dir = openat(
-            &self.dir,
-            c"fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err("fd", io_err(e)))?;
-        let dir = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", io_err(e)))?;
+        let (fd_dir, dir) = self.fd_listing()?;
         let mut out = Vec::new();
         for entry in dir {
             let entry = entry.map_err(|e| self.map_err("fd", io_err(e)))?;

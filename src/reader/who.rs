@@ -12,7 +12,7 @@
 
 use std::os::fd::AsFd;
 
-use rustix::fs::{AtFlags, Dir, Mode, OFlags, StatxFlags, openat};
+use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags, openat};
 
 use super::process::readlink_bounded;
 use super::{ProcFs, Process};
@@ -176,15 +176,7 @@ impl Process {
     /// [`FD_LINKS_CAP`] of them (true when cut). readlink only: nothing is
     /// opened or stat()ed. A descriptor closed meanwhile is skipped.
     pub fn each_fd_link(&self, mut f: impl FnMut(i32, &[u8])) -> Result<bool, ReadError> {
-        let (dir, _) = self.dir_fd();
-        let fd_dir = openat(
-            dir,
-            c"fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| self.map_err("fd", e.into()))?;
-        let listing = Dir::read_from(&fd_dir).map_err(|e| self.map_err("fd", e.into()))?;
+        let (fd_dir, listing) = self.fd_listing()?;
         let mut n = 0usize;
         for entry in listing {
             let entry = entry.map_err(|e| self.map_err("fd", e.into()))?;
