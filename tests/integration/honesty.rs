@@ -324,7 +324,7 @@ fn inspect_as_nobody_of_a_root_process_is_incomplete() {
     assert!(lines[0].starts_with(&format!("proctor inspect {pid} (sleep)")));
     assert_eq!(
         lines[1],
-        "checks incomplete: fds.deleted_open, sockets.close_wait did not run (fds: permission denied) (run as root to read every process)"
+        "checks incomplete: fds.deleted_open, sockets.close_wait, sockets.accept_queue_full did not run (fds: permission denied) (run as root to read every process)"
     );
     assert!(
         stdout(&o).contains("nothing wrong found in what could be read"),
@@ -340,7 +340,11 @@ fn inspect_as_nobody_of_a_root_process_is_incomplete() {
     assert_eq!(r["reason"], "permission_denied");
     assert_eq!(
         r["checks"],
-        serde_json::json!(["fds.deleted_open", "sockets.close_wait"])
+        serde_json::json!([
+            "fds.deleted_open",
+            "sockets.close_wait",
+            "sockets.accept_queue_full"
+        ])
     );
     assert_eq!(v["incomplete"]["cause"]["kind"], "not_root");
 
