@@ -296,13 +296,8 @@ fn run_path(ctx: &Ctx, path: &str, mount: bool) -> Result<Output, CliError> {
     let mut users = UserNames::default();
     let mut hits: Vec<PathHit> = Vec::new();
     for pid in others(ctx)? {
-        let proc = match ctx.fs.open(pid) {
-            Ok(p) => p,
-            Err(ReadError::PermissionDenied { .. }) => {
-                gaps.add("fds_denied");
-                continue;
-            }
-            Err(_) => continue,
+        let Some(proc) = open_or_gap(ctx, pid, &mut gaps) else {
+            continue;
         };
         // Kernel threads hold no files (their cwd and root are the
         // kernel's own).
@@ -366,19 +361,27 @@ fn is_deleted_file(link: &[u8]) -> bool {
     l.deleted && matches!(l.kind, FdKind::File | FdKind::Dir)
 }
 
+/// The process `pid`, or None: gone (skipped), or refused (a gap the
+/// answer reports: its holders may be missing).
+fn open_or_gap(ctx: &Ctx, pid: i32, gaps: &mut Gaps) -> Option<Process> {
+    match ctx.fs.open(pid) {
+        Ok(p) => Some(p),
+        Err(ReadError::PermissionDenied { .. }) => {
+            gaps.add("fds_denied");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 fn run_deleted(ctx: &Ctx) -> Result<Output, CliError> {
     let mut gaps = Gaps::default();
     let mut users = UserNames::default();
     let mut found: Vec<(Holder, Vec<u8>, HeldFile)> = Vec::new();
     let mut size_unknown: Vec<PathHit> = Vec::new();
     for pid in others(ctx)? {
-        let proc = match ctx.fs.open(pid) {
-            Ok(p) => p,
-            Err(ReadError::PermissionDenied { .. }) => {
-                gaps.add("fds_denied");
-                continue;
-            }
-            Err(_) => continue,
+        let Some(proc) = open_or_gap(ctx, pid, &mut gaps) else {
+            continue;
         };
         let mut mine: Vec<(i32, Vec<u8>)> = Vec::new();
         match proc.each_fd_link(|fd, link| {
