@@ -54,7 +54,7 @@ pub struct ProcMount {
 
 /// Undo the kernel's octal escapes in a mount point (`\040` for a space,
 /// `\011`, `\012`, `\134`). Malformed escapes are kept as they are.
-fn unescape(b: &[u8]) -> Vec<u8> {
+pub fn unescape(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

@@ -1757,7 +1757,7 @@ proptest! {
         let _ = who::parse_target(&String::from_utf8_lossy(&b));
         let _ = who::inet_line_ports(&b);
         let _ = who::mount_points(&b);
-        let _ = who::unescape_octal(&b);
+        let _ = super::mountinfo::unescape(&b);
         let pts = who::mount_points(&b);
         let _ = who::mount_of(&b, &pts);
     }

@@ -161,32 +161,8 @@ pub fn mount_points(mountinfo: &[u8]) -> Vec<Vec<u8>> {
                 .nth(4)
                 .filter(|m| m.first() == Some(&b'/'))
         })
-        .map(unescape_octal)
+        .map(super::mountinfo::unescape)
         .collect()
-}
-
-/// `\NNN` (three octal digits) as the byte it stands for; anything else
-/// kept as is.
-pub fn unescape_octal(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && let Some(d) = b.get(i + 1..i + 4)
-            && d.iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            let v =
-                u32::from(d[0] - b'0') * 64 + u32::from(d[1] - b'0') * 8 + u32::from(d[2] - b'0');
-            if let Ok(byte) = u8::try_from(v) {
-                out.push(byte);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
 }
 
 /// The mount point among `points` that holds `path` (the longest one
@@ -317,6 +293,9 @@ mod tests {
         assert!(!under(b"/ab", b"/a"));
         assert_eq!(ns_inode(b"net:[4026531840]"), Some(4026531840));
         assert_eq!(ns_inode(b"net:[x]"), None);
-        assert_eq!(unescape_octal(b"a\\134b\\777\\"), b"a\\b\\777\\".to_vec());
+        assert_eq!(
+            super::super::mountinfo::unescape(b"a\\134b\\777\\"),
+            b"a\\b\\777\\".to_vec()
+        );
     }
 }
