@@ -2,13 +2,18 @@
 //! `maps` and `threads` have to do, with no more work than the question
 //! needs. Standard library only, so they measure the syscalls, not a crate.
 //!
-//! Usage: `bare_views fds|net|maps|threads|count PID`, one summary line on
+//! Usage: `bare_views fds|fds-diag|net|maps|threads|count PID`, one summary line on
 //! stdout (exit 0), or a message on stderr (exit 2 on a usage or read error).
 //!
 //! - `fds`: lists /proc/PID/fd and readlinks every entry, by its bare name
 //!   after `chdir` into the directory (one path component per lookup, the
 //!   std-only equivalent of `readlinkat(dirfd, name)`, as
 //!   examples/bare_inspect.rs does).
+//! - `fds-diag`: `fds`, then, when there are sockets, the one netlink
+//!   sock_diag dump of the namespace's TCP table (both families in one
+//!   request, as `proctor fds` and `ss -t` read it) that names their
+//!   endpoints; the records of the process's sockets are counted. A
+//!   netlink socket needs rustix, the thin syscall wrapper proctor uses.
 //! - `net`: the same readlinks, collecting the inodes of `socket:[N]` targets
 //!   in a HashSet, then reads /proc/PID/net/tcp and tcp6 whole, splits them
 //!   into lines and looks up each row's inode field (the 10th) in the set.
@@ -84,6 +89,82 @@ fn fds(base: &Path) -> io::Result<String> {
         "fds={} sockets={} gone={}",
         w.fds, w.sockets, w.gone
     ))
+}
+
+fn fds_diag(base: &Path) -> io::Result<String> {
+    let mut inodes = HashSet::new();
+    let w = walk_fds(&base.join("fd"), |inode| {
+        inodes.insert(inode);
+    })?;
+    let (mut records, mut mine) = (0usize, 0usize);
+    if !inodes.is_empty() {
+        tcp_dump(|inode| {
+            records += 1;
+            if inodes.contains(&inode) {
+                mine += 1;
+            }
+        })?;
+    }
+    Ok(format!(
+        "fds={} sockets={} gone={} tcp_records={records} mine={mine}",
+        w.fds, w.sockets, w.gone
+    ))
+}
+
+/// One sock_diag dump of every TCP socket of this network namespace (the
+/// older TCPDIAG_GETSOCK request: both address families in one walk),
+/// handing each record's inode to `f`.
+fn tcp_dump(mut f: impl FnMut(u64)) -> io::Result<()> {
+    use rustix::net::netlink::{SOCK_DIAG, SocketAddrNetlink};
+    use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
+    let sock = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        Some(SOCK_DIAG),
+    )?;
+    // nlmsghdr (16 bytes) + inet_diag_req (60): type TCPDIAG_GETSOCK (18),
+    // flags NLM_F_REQUEST | NLM_F_DUMP, family AF_INET, every state.
+    let mut req = [0u8; 76];
+    req[0..4].copy_from_slice(&76u32.to_ne_bytes());
+    req[4..6].copy_from_slice(&18u16.to_ne_bytes());
+    req[6..8].copy_from_slice(&(0x1u16 | 0x300).to_ne_bytes());
+    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+    req[16] = 2;
+    req[68..72].copy_from_slice(&u32::MAX.to_ne_bytes());
+    rustix::net::sendto(
+        &sock,
+        &req,
+        SendFlags::empty(),
+        &SocketAddrNetlink::new(0, 0),
+    )?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = rustix::net::recv(&sock, &mut buf[..], RecvFlags::empty())?.0;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut off = 0;
+        while off + 16 <= n {
+            let len = u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap_or_default()) as usize;
+            let kind = u16::from_ne_bytes(buf[off + 4..off + 6].try_into().unwrap_or_default());
+            if len < 16 || off + len > n {
+                return Err(io::Error::other("malformed netlink reply"));
+            }
+            match kind {
+                3 => return Ok(()),
+                2 => return Err(io::Error::other("sock_diag refused the dump")),
+                18 if len >= 16 + 72 => {
+                    let at = off + 16 + 68;
+                    f(u64::from(u32::from_ne_bytes(
+                        buf[at..at + 4].try_into().unwrap_or_default(),
+                    )));
+                }
+                _ => {}
+            }
+            off += (len + 3) & !3;
+        }
+    }
 }
 
 fn net(base: &Path) -> io::Result<String> {
@@ -170,20 +251,21 @@ fn main() -> ExitCode {
             (view.as_str(), pid)
         }
         _ => {
-            eprintln!("usage: bare_views fds|net|maps|threads|count PID");
+            eprintln!("usage: bare_views fds|fds-diag|net|maps|threads|count PID");
             return ExitCode::from(2);
         }
     };
     let base = PathBuf::from("/proc").join(pid);
     let result = match view {
         "fds" => fds(&base),
+        "fds-diag" => fds_diag(&base),
         "net" => net(&base),
         "maps" => maps(&base),
         "threads" => threads(&base),
         "count" => count(&base),
         _ => {
             eprintln!(
-                "bare_views: unknown view {view:?}; usage: bare_views fds|net|maps|threads|count PID"
+                "bare_views: unknown view {view:?}; usage: bare_views fds|fds-diag|net|maps|threads|count PID"
             );
             return ExitCode::from(2);
         }

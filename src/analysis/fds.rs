@@ -9,22 +9,35 @@ use crate::parse::fdinfo;
 use crate::parse::fdlink::{self, FdKind};
 use crate::parse::limits::Limit;
 use crate::parse::net as pnet;
-use crate::reader::{FdEntry, Sockets};
+use crate::reader::{FdEntry, FdSink, Sockets};
 use crate::text::Text;
 
-#[derive(Debug, Clone, Serialize)]
+/// One descriptor. A plain row is 48 bytes and one allocation (its link
+/// text): what few rows have (an anon kind, a read error, fdinfo's
+/// values with `--long`) is boxed apart, as is a socket's detail. At
+/// 20,000 rows each fresh page costs a page fault, and those were a
+/// fifth of `fds`'s time with 408-byte rows (bench/fds.sh).
+#[derive(Debug, Clone)]
 pub struct FdRow {
     pub fd: i32,
-    #[serde(rename = "type")]
     pub kind: FdKind,
+    pub deleted: bool,
+    pub target: Text,
+    pub more: Option<Box<RowMore>>,
+    /// A socket's protocol, endpoints and state from its network
+    /// namespace's tables (absent on other descriptors, and when the
+    /// tables could not be read: see `unavailable`).
+    pub socket: Option<Box<SocketDetail>>,
+}
+
+/// The fields of a row that most rows do not have.
+#[derive(Debug, Clone, Default)]
+pub struct RowMore {
     /// For anon inodes: eventpoll, eventfd, inotify, timerfd, ...
     pub anon_kind: Option<Text>,
-    pub target: Text,
     /// Why the link could not be read (then `type` is `unreadable` and
-    /// `target` empty); absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `target` empty).
     pub error: Option<String>,
-    pub deleted: bool,
     /// `r`, `w`, `rw` or `path` (with --long).
     pub mode: Option<&'static str>,
     /// Notable open flags (with --long).
@@ -32,24 +45,76 @@ pub struct FdRow {
     /// File position (with --long).
     pub pos: Option<u64>,
     /// fdinfo values that are present but not valid numbers (their fields
-    /// above are null: unknown, not absent); absent when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// above are null: unknown, not absent).
     pub fdinfo_parse_error: Option<FdinfoNotANumber>,
-    /// A socket's protocol, endpoints and state from its network
-    /// namespace's tables (absent on other descriptors, and when the
-    /// tables could not be read: see `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub socket: Option<SocketDetail>,
+}
+
+impl FdRow {
+    pub fn anon_kind(&self) -> Option<&Text> {
+        self.more.as_ref()?.anon_kind.as_ref()
+    }
+    pub fn error(&self) -> Option<&str> {
+        self.more.as_ref()?.error.as_deref()
+    }
+    pub fn mode(&self) -> Option<&'static str> {
+        self.more.as_ref()?.mode
+    }
+    pub fn flags(&self) -> Option<&[&'static str]> {
+        self.more.as_ref()?.flags.as_deref()
+    }
+    pub fn pos(&self) -> Option<u64> {
+        self.more.as_ref()?.pos
+    }
+    pub fn fdinfo_parse_error(&self) -> Option<&FdinfoNotANumber> {
+        self.more.as_ref()?.fdinfo_parse_error.as_ref()
+    }
+}
+
+/// The JSON row: every field at the top level, as the row was before its
+/// rare fields were boxed (`error`, `fdinfo_parse_error` and `socket`
+/// absent when none; `anon_kind`, `mode`, `flags`, `pos` null).
+impl Serialize for FdRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            fd: i32,
+            #[serde(rename = "type")]
+            kind: FdKind,
+            anon_kind: Option<&'a Text>,
+            target: &'a Text,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<&'a str>,
+            deleted: bool,
+            mode: Option<&'static str>,
+            flags: Option<&'a [&'static str]>,
+            pos: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fdinfo_parse_error: Option<&'a FdinfoNotANumber>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            socket: Option<&'a SocketDetail>,
+        }
+        Row {
+            fd: self.fd,
+            kind: self.kind,
+            anon_kind: self.anon_kind(),
+            target: &self.target,
+            error: self.error(),
+            deleted: self.deleted,
+            mode: self.mode(),
+            flags: self.flags(),
+            pos: self.pos(),
+            fdinfo_parse_error: self.fdinfo_parse_error(),
+            socket: self.socket.as_deref(),
+        }
+        .serialize(s)
+    }
 }
 
 /// What a socket descriptor is, joined on its inode to the tables of the
 /// process's network namespace (read once per run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SocketDetail {
-    /// `found`; `not_in_tables` (a kind no table read lists: packet,
-    /// vsock, ...); `unparsed` (its table line did not parse: `proto` is
-    /// known, nothing else).
-    pub lookup: &'static str,
+    pub lookup: Lookup,
     /// `tcp`, `tcp6`, `udp`, `udp6`, `raw`, `raw6`, `unix`, `netlink`;
     /// null when not in the tables.
     pub proto: Option<&'static str>,
@@ -66,6 +131,26 @@ pub struct SocketDetail {
     /// not known from the text tables; absent on other sockets).
     #[serde(skip_serializing_if = "Backlog::is_none")]
     pub backlog: Backlog,
+    /// What only unix, netlink and untabled sockets have (boxed: most
+    /// sockets are TCP; its fields are at the top level of the JSON).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub more: Option<Box<SocketMore>>,
+}
+
+/// How a socket was found in its namespace's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lookup {
+    Found,
+    /// A kind no table read lists: packet, vsock, ...
+    NotInTables,
+    /// Its table line did not parse: `proto` is known, nothing else.
+    Unparsed,
+}
+
+/// The rarer fields of a [`SocketDetail`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SocketMore {
     /// unix: `stream`, `dgram`, `seqpacket`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unix_type: Option<&'static str>,
@@ -84,6 +169,12 @@ pub struct SocketDetail {
     pub kernel_protocol: Option<Text>,
 }
 
+impl SocketDetail {
+    fn more(&mut self) -> &mut SocketMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
 /// How many sockets found in no table get their protocol's name read
 /// (one getxattr each).
 pub const PROTOCOL_LOOKUPS: usize = 256;
@@ -97,7 +188,7 @@ impl FdsReport {
             .filter(|r| {
                 r.socket
                     .as_ref()
-                    .is_some_and(|d| d.lookup == "not_in_tables")
+                    .is_some_and(|d| d.lookup == Lookup::NotInTables)
             })
             .map(|r| r.fd)
             .take(PROTOCOL_LOOKUPS)
@@ -112,7 +203,7 @@ impl FdsReport {
             .find(|r| r.fd == fd)
             .and_then(|r| r.socket.as_mut())
         {
-            d.kernel_protocol = Some(Text(name));
+            d.more().kernel_protocol = Some(Text(name));
         }
     }
 }
@@ -158,22 +249,19 @@ struct SocketIndex<'a> {
 }
 
 impl<'a> SocketIndex<'a> {
-    fn new(sk: &'a Sockets, entries: &[FdEntry]) -> Self {
+    fn new(sk: &'a Sockets, socket_fds: &[(u64, i32)]) -> Self {
         SocketIndex {
             inet: sk.inet.iter().map(|s| (s.inode, s)).collect(),
             unix: sk.unix.iter().map(|s| (s.inode, s)).collect(),
             netlink: sk.netlink.iter().map(|s| (s.inode, s.protocol)).collect(),
             unparsed: sk.unparsed.iter().map(|(p, i)| (*i, *p)).collect(),
-            fd_of: entries
-                .iter()
-                .filter_map(|e| Some((fdlink::socket_inode(e.link.as_deref().ok()?)?, e.fd)))
-                .collect(),
+            fd_of: socket_fds.iter().copied().collect(),
         }
     }
 
-    fn detail(&self, inode: u64) -> SocketDetail {
-        let mut d = SocketDetail {
-            lookup: "found",
+    fn detail(&self, inode: u64) -> Box<SocketDetail> {
+        let mut d = Box::new(SocketDetail {
+            lookup: Lookup::Found,
             proto: None,
             local: None,
             remote: None,
@@ -181,12 +269,8 @@ impl<'a> SocketIndex<'a> {
             rx_queue: None,
             tx_queue: None,
             backlog: Backlog::None,
-            unix_type: None,
-            peer_inode: None,
-            peer_fd: None,
-            netlink: None,
-            kernel_protocol: None,
-        };
+            more: None,
+        });
         if let Some(s) = self.inet.get(&inode) {
             let (state, remote) = super::net::inet_state_and_remote(s);
             d.proto = Some(s.proto.as_str());
@@ -202,23 +286,24 @@ impl<'a> SocketIndex<'a> {
             d.state = Some(pnet::unix_state_name(u));
             d.rx_queue = u.queues.map(|q| q.0);
             d.tx_queue = u.queues.map(|q| q.1);
-            d.unix_type = match u.sock_type {
+            let more = d.more();
+            more.unix_type = match u.sock_type {
                 1 => Some("stream"),
                 2 => Some("dgram"),
                 5 => Some("seqpacket"),
                 _ => None,
             };
-            d.peer_inode = u.peer;
-            d.peer_fd = u.peer.and_then(|p| self.fd_of.get(&p).copied());
+            more.peer_inode = u.peer;
+            more.peer_fd = u.peer.and_then(|p| self.fd_of.get(&p).copied());
         } else if let Some(&p) = self.netlink.get(&inode) {
             d.proto = Some("netlink");
-            d.netlink =
+            d.more().netlink =
                 Some(pnet::netlink_protocol_name(p).map_or_else(|| p.to_string(), str::to_string));
         } else if let Some(p) = self.unparsed.get(&inode) {
-            d.lookup = "unparsed";
+            d.lookup = Lookup::Unparsed;
             d.proto = Some(p.as_str());
         } else {
-            d.lookup = "not_in_tables";
+            d.lookup = Lookup::NotInTables;
         }
         d
     }
@@ -235,76 +320,157 @@ pub struct Extra<'a> {
     pub dirs_marked: bool,
 }
 
-/// Build the view. `types` filters rows (empty: all).
+/// Build the view from a list. `types` filters rows (empty: all). The
+/// entries are consumed: their link texts move into the rows.
 pub fn build(
     pid: i32,
-    entries: &[FdEntry],
+    entries: Vec<FdEntry>,
     extra: Extra<'_>,
     blocks: &HashSet<Vec<u8>>,
     types: &[FdKind],
 ) -> FdsReport {
-    let limit = extra.limit;
-    let index = extra.sockets.map(|sk| SocketIndex::new(sk, entries));
-    let mut by_type: BTreeMap<&'static str, u64> =
-        fdlink::ALL_KINDS.iter().map(|k| (k.as_str(), 0)).collect();
-    let mut deleted = 0;
-    let mut unreadable = 0;
-    let mut rows = Vec::new();
+    let mut b = Builder::new(blocks, types);
+    b.expect(entries.len());
     for e in entries {
+        b.push(e);
+    }
+    b.finish(pid, extra)
+}
+
+/// The view built as the descriptors are read
+/// ([`crate::reader::Process::for_each_fd`]): no list of entries is
+/// kept beside the rows.
+pub struct Builder<'a> {
+    blocks: &'a HashSet<Vec<u8>>,
+    types: &'a [FdKind],
+    by_type: BTreeMap<&'static str, u64>,
+    count: u64,
+    deleted: u64,
+    unreadable: u64,
+    rows: Vec<FdRow>,
+    /// Every socket descriptor (inode, fd), shown or not: the tables are
+    /// asked for these, and a unix peer is named by its fd.
+    sockets: Vec<(u64, i32)>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(blocks: &'a HashSet<Vec<u8>>, types: &'a [FdKind]) -> Self {
+        Builder {
+            blocks,
+            types,
+            by_type: fdlink::ALL_KINDS.iter().map(|k| (k.as_str(), 0)).collect(),
+            count: 0,
+            deleted: 0,
+            unreadable: 0,
+            rows: Vec::new(),
+            sockets: Vec::new(),
+        }
+    }
+
+    /// The inodes of the socket descriptors read so far.
+    pub fn socket_inodes(&self) -> pnet::InodeSet {
+        self.sockets.iter().map(|&(inode, _)| inode).collect()
+    }
+
+    /// The report, the rows joined to the socket tables when read.
+    pub fn finish(self, pid: i32, extra: Extra<'_>) -> FdsReport {
+        let Builder {
+            mut by_type,
+            count,
+            deleted,
+            unreadable,
+            mut rows,
+            sockets,
+            ..
+        } = self;
+        // The kernel lists descriptors in order: sorted already, as a rule.
+        if !rows.is_sorted_by_key(|r| r.fd) {
+            rows.sort_by_key(|r| r.fd);
+        }
+        if let Some(sk) = extra.sockets {
+            let index = SocketIndex::new(sk, &sockets);
+            for r in rows.iter_mut().filter(|r| r.kind == FdKind::Socket) {
+                if let Some(inode) = fdlink::socket_inode(r.target.as_bytes()) {
+                    r.socket = Some(index.detail(inode));
+                }
+            }
+        }
+        if !extra.dirs_marked {
+            // Not told apart: no count of directories (never a false 0).
+            by_type.remove(FdKind::Dir.as_str());
+        }
+        let limit = extra.limit;
+        let soft_limit = limit.and_then(|l| l.soft);
+        FdsReport {
+            pid,
+            count,
+            soft_limit,
+            hard_limit: limit.and_then(|l| l.hard),
+            usage_percent: soft_limit
+                .filter(|&l| l > 0)
+                .map(|l| count as f64 * 100.0 / l as f64),
+            by_type,
+            deleted,
+            unreadable,
+            fds: rows,
+            unavailable: Vec::new(),
+            dirs_marked: extra.dirs_marked,
+        }
+    }
+}
+
+impl FdSink for Builder<'_> {
+    fn expect(&mut self, n: usize) {
+        if self.types.is_empty() {
+            self.rows.reserve_exact(n);
+        }
+    }
+
+    fn push(&mut self, e: FdEntry) {
+        self.count += 1;
         let (l, error) = match &e.link {
             Ok(link) => (
-                fdlink::classify(link, e.flags().map(fdinfo::is_dir_flags), blocks),
+                fdlink::classify(link, e.flags().map(fdinfo::is_dir_flags), self.blocks),
                 None,
             ),
             Err(err) => {
-                unreadable += 1;
+                self.unreadable += 1;
                 (fdlink::unreadable(), Some(err.to_string()))
             }
         };
-        *by_type.entry(l.kind.as_str()).or_default() += 1;
-        deleted += u64::from(l.deleted);
-        if !types.is_empty() && !types.contains(&l.kind) {
-            continue;
+        *self.by_type.entry(l.kind.as_str()).or_default() += 1;
+        self.deleted += u64::from(l.deleted);
+        if let (FdKind::Socket, Some(inode)) = (l.kind, l.inode) {
+            self.sockets.push((inode, e.fd));
         }
-        rows.push(FdRow {
-            fd: e.fd,
-            kind: l.kind,
+        if !self.types.is_empty() && !self.types.contains(&l.kind) {
+            return;
+        }
+        let flags = e.flags();
+        let more = RowMore {
             anon_kind: l.anon_kind.map(Text),
-            target: Text(e.link.clone().unwrap_or_default()),
             error,
-            deleted: l.deleted,
-            mode: e.flags().map(fdinfo::mode),
-            flags: e.flags().map(fdinfo::flag_names),
+            mode: flags.map(fdinfo::mode),
+            flags: flags.map(fdinfo::flag_names),
             pos: e.info.and_then(|i| i.pos),
             fdinfo_parse_error: e.info.filter(|i| i.invalid != 0).map(|i| FdinfoNotANumber {
                 keys: i.invalid_keys(),
             }),
-            socket: match (&index, l.kind, l.inode) {
-                (Some(ix), FdKind::Socket, Some(inode)) => Some(ix.detail(inode)),
-                _ => None,
-            },
+        };
+        let plain = more.anon_kind.is_none()
+            && more.error.is_none()
+            && more.mode.is_none()
+            && more.flags.is_none()
+            && more.pos.is_none()
+            && more.fdinfo_parse_error.is_none();
+        self.rows.push(FdRow {
+            fd: e.fd,
+            kind: l.kind,
+            deleted: l.deleted,
+            target: Text(e.link.unwrap_or_default()),
+            more: (!plain).then(|| Box::new(more)),
+            socket: None,
         });
-    }
-    if !extra.dirs_marked {
-        // Not told apart: no count of directories (never a false 0).
-        by_type.remove(FdKind::Dir.as_str());
-    }
-    let count = entries.len() as u64;
-    let soft_limit = limit.and_then(|l| l.soft);
-    FdsReport {
-        pid,
-        count,
-        soft_limit,
-        hard_limit: limit.and_then(|l| l.hard),
-        usage_percent: soft_limit
-            .filter(|&l| l > 0)
-            .map(|l| count as f64 * 100.0 / l as f64),
-        by_type,
-        deleted,
-        unreadable,
-        fds: rows,
-        unavailable: Vec::new(),
-        dirs_marked: extra.dirs_marked,
     }
 }
 
@@ -331,14 +497,14 @@ mod tests {
             }),
             info: None,
         });
-        let r = build(7, &entries, Extra::default(), &HashSet::new(), &[]);
+        let r = build(7, entries.clone(), Extra::default(), &HashSet::new(), &[]);
         assert_eq!(r.count, 3);
         assert_eq!(r.unreadable, 1);
         assert_eq!(r.by_type["unreadable"], 1);
         assert_eq!(r.by_type["socket"], 1);
         let row = &r.fds[2];
         assert_eq!((row.fd, row.kind), (4, FdKind::Unreadable));
-        assert!(row.error.as_deref().unwrap_or("").contains("too long"));
+        assert!(row.error().unwrap_or("").contains("too long"));
     }
 
     #[test]
@@ -352,7 +518,7 @@ mod tests {
         ];
         let r = build(
             7,
-            &entries,
+            entries.clone(),
             Extra {
                 limit: Some(Limit {
                     soft: Some(10),
@@ -372,11 +538,14 @@ mod tests {
         assert_eq!(r.usage_percent, Some(50.0));
         assert_eq!(r.fds.len(), 2);
         assert!(r.fds.iter().all(|f| f.kind == FdKind::Socket));
-        let all = build(7, &entries, Extra::default(), &HashSet::new(), &[]);
+        let all = build(7, entries.clone(), Extra::default(), &HashSet::new(), &[]);
         assert!(!all.by_type.contains_key("dir"), "not told apart: no count");
         assert_eq!(all.fds.len(), 5);
         assert_eq!(all.soft_limit, None);
-        assert_eq!(all.fds[4].anon_kind, Some(Text::new(b"eventpoll".to_vec())));
+        assert_eq!(
+            all.fds[4].anon_kind(),
+            Some(&Text::new(b"eventpoll".to_vec()))
+        );
         assert!(all.fds[3].deleted);
     }
 }

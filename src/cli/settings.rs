@@ -145,11 +145,12 @@ impl Settings {
     }
 
     /// Run the command. Those that write as they go (watch, demo, top's
-    /// table after an interrupted sample) get `out`.
+    /// table after an interrupted sample, report's exports, fds's rows)
+    /// get `out`.
     pub fn run(&self, ctx: &Ctx, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
         match self {
             Settings::Inspect(s) => cmd::inspect::run(ctx, s),
-            Settings::Fds(s) => cmd::fds::run(ctx, s),
+            Settings::Fds(s) => cmd::fds::run(ctx, s, out),
             Settings::Net(s) => cmd::net::run(ctx, s),
             Settings::Who(s) => cmd::who::run(ctx, s),
             Settings::Env(s) => cmd::env::run(ctx, s),

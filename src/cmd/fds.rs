@@ -21,7 +21,7 @@ pub struct Settings {
     pub long: bool,
 }
 
-pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
+pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let proc = open_target(ctx, &a.target)?;
     if a.count {
         let fast = crate::reader::kernel_counts_fds_in_stat() && proc.on_procfs();
@@ -44,11 +44,14 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     } else {
         FdInfoWanted::None
     };
-    let entries = proc.fds(wanted).map_err(gone)?;
+    // Rows are built as the links are read (no list of entries kept).
+    let blocks = ctx.fs.block_devices();
+    let mut rows = analysis::fds::Builder::new(&blocks, &a.types);
+    proc.for_each_fd(wanted, &mut rows).map_err(gone)?;
     // The sockets' protocols and endpoints: the namespace's tables read
     // once, joined on inode (only when socket rows are shown).
     let inodes = if a.types.is_empty() || a.types.contains(&FdKind::Socket) {
-        crate::reader::socket_inodes(&entries)
+        rows.socket_inodes()
     } else {
         Default::default()
     };
@@ -61,6 +64,7 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             Err(e) => (None, Some(e)),
         }
     };
+    drop(inodes);
     proc.still_alive().map_err(gone)?;
     // The limit is part of the summary; unreadable is shown as unknown.
     let (limit, limit_err) = match proc.nofile_limit() {
@@ -68,13 +72,13 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         Err(e @ ReadError::Exited { .. }) => return Err(gone(e)),
         Err(e) => (None, Some(e)),
     };
-    let blocks = ctx.fs.block_devices();
     let extra = analysis::fds::Extra {
         limit,
         sockets: sockets.as_ref(),
         dirs_marked: wanted != FdInfoWanted::None,
     };
-    let mut report = analysis::fds::build(proc.pid(), &entries, extra, &blocks, &a.types);
+    let mut report = rows.finish(proc.pid(), extra);
+    drop(sockets);
     for (section, e) in [("limits", limit_err), ("sockets", sockets_err)] {
         if let Some(e) = e {
             report.unavailable.push(analysis::inspect::Unavailable {
@@ -91,7 +95,32 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
         }
     }
     let n = name(&proc);
-    Ok(emit(ctx, &report, || {
-        views::fds(&report, &n, a.long, ctx.palette)
-    }))
+    if ctx.json {
+        return Ok(emit(ctx, &report, String::new));
+    }
+    // The text goes out 64 KiB at a time: 20,000 rows are never whole in
+    // memory (fresh pages cost a page fault each; bench/fds.sh).
+    let mut s = String::with_capacity(80 * 1024);
+    let mut failed: Option<std::io::Error> = None;
+    let mut spill = |s: &mut String| {
+        if failed.is_none() {
+            failed = out.write_all(s.as_bytes()).err();
+        }
+        s.clear();
+    };
+    views::fds_into(&mut s, &report, &n, a.long, ctx.palette, &mut spill);
+    spill(&mut s);
+    match failed {
+        // A closed pipe (`proctor fds 1 | head`) is a normal end.
+        None => {}
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Some(e) => {
+            return Err(CliError::new(format!("cannot write output: {e}"))
+                .hint("write to a file on a file system with room, or to a pipe"));
+        }
+    }
+    Ok(Output {
+        stdout: String::new(),
+        code: crate::error::ExitCode::Ok,
+    })
 }

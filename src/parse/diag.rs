@@ -23,9 +23,12 @@ const NLMSG_DONE: u16 = 3;
 const NLMSG_HDRLEN: usize = 16;
 const DIAG_MSG_LEN: usize = 72;
 
+/// Every TCP state's bit: a dump of the whole table.
+pub const ALL_STATES: u32 = 0xffff_ffff;
+
 /// A dump request for every TCP socket of one address family.
 pub fn tcp_dump_request(family: u8, seq: u32) -> [u8; 72] {
-    tcp_dump_request_states(family, seq, 0xffff_ffff)
+    tcp_dump_request_states(family, seq, ALL_STATES)
 }
 
 /// The TCP states' bit of a dump request (`1 << state`): LISTEN only.

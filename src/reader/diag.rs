@@ -14,8 +14,9 @@ use rustix::net::netlink::{SOCK_DIAG, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use crate::parse::diag::{
-    AF_INET, AF_INET6, Chunk, LISTEN_ONLY, parse_chunk, parse_inodes_chunk, parse_unix_chunk,
-    tcp_dump_request, tcp_dump_request_both_states, tcp_dump_request_states, unix_dump_request,
+    AF_INET, AF_INET6, ALL_STATES, Chunk, LISTEN_ONLY, parse_chunk, parse_inodes_chunk,
+    parse_unix_chunk, tcp_dump_request, tcp_dump_request_both_states, tcp_dump_request_states,
+    unix_dump_request,
 };
 use crate::parse::net::{InetSocket, InodeSet, UnixSocket};
 
@@ -63,7 +64,21 @@ impl Diag {
 
     /// Every TCP (v4 and v6) socket of the namespace whose inode is wanted.
     pub fn tcp_sockets(&mut self, wanted: &InodeSet) -> io::Result<Vec<InetSocket>> {
-        let mut out = Vec::new();
+        // At most one record per wanted inode (a dump that must be read
+        // again restarts the list): sized once, not grown by copying.
+        let mut out = Vec::with_capacity(wanted.len().min(1 << 16));
+        // Both families in one walk of the kernel's table (each walk
+        // visits every bucket, most of them empty); one dump per family
+        // where the older request is refused.
+        self.seq = self.seq.wrapping_add(1);
+        let req = tcp_dump_request_both_states(self.seq, ALL_STATES);
+        if self
+            .dump(&req, |b| parse_chunk(b, wanted, &mut out))
+            .is_ok()
+        {
+            return Ok(out);
+        }
+        out.clear();
         for family in [AF_INET, AF_INET6] {
             self.seq = self.seq.wrapping_add(1);
             let req = tcp_dump_request(family, self.seq);

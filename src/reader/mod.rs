@@ -33,7 +33,7 @@ pub use cgroup_cpu::CgroupCpu;
 pub use cgroup_watch::{CgroupSampler, CgroupTarget, CgroupWanted, MEMBERS_SAMPLED};
 pub use kmsg::{KMSG_MAX_BYTES, KMSG_MAX_RECORDS, KMSG_RECORD_CAP, KernelLog};
 pub use netstates::TcpStates;
-pub use process::{FdEntry, FdInfoWanted, Process, Sockets, ThreadDetail, socket_inodes};
+pub use process::{FdEntry, FdInfoWanted, FdSink, Process, Sockets, ThreadDetail, socket_inodes};
 pub use sampler::{
     Ceilings, CgroupCeiling, EXPENSIVE_DUTY, Ending, Sample, Sampler, WATCH_DUTY, Wanted,
 };

@@ -79,18 +79,10 @@ impl Table {
     /// Render with `indent` spaces before each line; the header is styled
     /// by `heading`.
     pub fn render(&self, indent: usize, heading: impl Fn(&str) -> String) -> String {
-        // Display width: bytes for ASCII (the common case), else chars.
-        let width = |c: &str| {
-            if c.is_ascii() {
-                c.len()
-            } else {
-                c.chars().count()
-            }
-        };
         let n = self.headers.len();
         let mut w: Vec<usize> = self.headers.iter().map(|h| h.len()).collect();
         for (i, c) in self.cells().enumerate() {
-            w[i % n] = w[i % n].max(width(c));
+            w[i % n] = w[i % n].max(display_width(c));
         }
         let line_len: usize = w.iter().sum::<usize>() + 2 * n + indent + 1;
         let mut out = String::with_capacity((self.ends.len() / n.max(1) + 1) * line_len);
@@ -100,19 +92,9 @@ impl Table {
             if col == 0 {
                 out.push_str(&pad);
             }
-            let fill = w[col].saturating_sub(width(c));
-            let last = col + 1 == n;
-            if self.align[col] == Align::Right {
-                out.extend(std::iter::repeat_n(' ', fill));
-            }
-            out.push_str(c);
-            if last {
+            put_padded(out, c, w[col], self.align[col], col + 1 == n);
+            if col + 1 == n {
                 out.push('\n');
-            } else {
-                if self.align[col] == Align::Left {
-                    out.extend(std::iter::repeat_n(' ', fill));
-                }
-                out.push_str("  ");
             }
         };
         let mut head = String::new();
@@ -125,6 +107,85 @@ impl Table {
             put(&mut out, i, c);
         }
         out
+    }
+
+    /// A table whose cells are not stored: `cell(row, col, out)` writes
+    /// a cell's text at the end of `out`. It is called twice for every
+    /// cell but the last column's (once to measure, once to write) and
+    /// once for the last column's, which is never padded. A view of
+    /// 20,000 rows then keeps no copy of its text beside the output (each
+    /// fresh page costs a page fault: bench/fds.sh).
+    ///
+    /// `spill(out)` is called whenever `out` holds 64 KiB or more, and
+    /// may write it away and clear it: the output is then never whole in
+    /// memory either.
+    pub fn render_virtual(
+        out: &mut String,
+        columns: &[(&'static str, Align)],
+        rows: usize,
+        heading: impl Fn(&str) -> String,
+        mut cell: impl FnMut(usize, usize, &mut String),
+        spill: &mut dyn FnMut(&mut String),
+    ) {
+        let n = columns.len();
+        if n == 0 {
+            return;
+        }
+        let mut w: Vec<usize> = columns.iter().map(|c| c.0.len()).collect();
+        let mut scratch = String::new();
+        for row in 0..rows {
+            for (col, w) in w.iter_mut().enumerate().take(n - 1) {
+                scratch.clear();
+                cell(row, col, &mut scratch);
+                *w = (*w).max(display_width(&scratch));
+            }
+        }
+        let mut head = String::new();
+        for (col, (h, align)) in columns.iter().enumerate() {
+            put_padded(&mut head, h, w[col], *align, col + 1 == n);
+        }
+        out.push_str(&heading(head.trim_end()));
+        out.push('\n');
+        for row in 0..rows {
+            for (col, (_, align)) in columns.iter().enumerate().take(n - 1) {
+                scratch.clear();
+                cell(row, col, &mut scratch);
+                put_padded(out, &scratch, w[col], *align, false);
+            }
+            cell(row, n - 1, out);
+            out.push('\n');
+            if out.len() >= SPILL {
+                spill(out);
+            }
+        }
+    }
+}
+
+/// How much [`Table::render_virtual`] gathers before handing it over.
+const SPILL: usize = 64 * 1024;
+
+/// Display width: bytes for ASCII (the common case), else chars.
+fn display_width(c: &str) -> usize {
+    if c.is_ascii() {
+        c.len()
+    } else {
+        c.chars().count()
+    }
+}
+
+/// One cell padded to `width` (the last column is not padded; the others
+/// are followed by two spaces).
+fn put_padded(out: &mut String, c: &str, width: usize, align: Align, last: bool) {
+    let fill = width.saturating_sub(display_width(c));
+    if align == Align::Right {
+        out.extend(std::iter::repeat_n(' ', fill));
+    }
+    out.push_str(c);
+    if !last {
+        if align == Align::Left {
+            out.extend(std::iter::repeat_n(' ', fill));
+        }
+        out.push_str("  ");
     }
 }
 

@@ -6,7 +6,7 @@ use super::style::Palette;
 use super::table::{Align, Table};
 use super::units::iec;
 use crate::analysis::env::EnvReport;
-use crate::analysis::fds::{FdsReport, SocketDetail};
+use crate::analysis::fds::{FdsReport, Lookup, SocketDetail};
 use crate::analysis::maps::{MapsReport, Sum};
 use crate::analysis::net::{Addr, Backlog, NetReport};
 use crate::analysis::threads::ThreadsReport;
@@ -22,6 +22,22 @@ fn title(p: Palette, cmd: &str, pid: i32, name: &Text, rest: &str) -> String {
 }
 
 pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
+    let mut s = String::new();
+    fds_into(&mut s, r, name, long, p, &mut |_| {});
+    s
+}
+
+/// [`fds`] at the end of `s`; `spill(s)` may write away and clear what
+/// is gathered so far (every 64 KiB of rows): `proctor fds` streams
+/// 20,000 rows to stdout instead of holding them.
+pub fn fds_into(
+    s: &mut String,
+    r: &FdsReport,
+    name: &Text,
+    long: bool,
+    p: Palette,
+    spill: &mut dyn FnMut(&mut String),
+) {
     let limit = match (r.soft_limit, r.usage_percent) {
         (Some(l), Some(pct)) => format!(
             "- {} of {l} descriptors ({pct:.1}% of the soft limit)",
@@ -29,7 +45,7 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         ),
         _ => format!("- {} descriptors", r.count),
     };
-    let mut s = title(p, "fds", r.pid, name, &limit);
+    s.push_str(&title(p, "fds", r.pid, name, &limit));
     let kinds: Vec<String> = r
         .by_type
         .iter()
@@ -90,52 +106,62 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
         ]);
     }
     cols.push(("TARGET", Align::Left));
-    let mut t = Table::new(&cols);
-    for f in &r.fds {
-        t.cell_fmt(format_args!("{}", f.fd));
-        match &f.anon_kind {
-            Some(k) => {
-                t.cell_fmt(format_args!(
-                    "anon:{}",
-                    crate::text::escape_for_terminal(k.as_bytes())
-                ));
-            }
-            None => t.cell(f.kind.as_str()),
-        }
-        if long {
-            // With --long, fdinfo applies to every descriptor: a value
-            // missing (fdinfo unreadable, or not a valid number) is
-            // unknown, `?`; `-` is only "no notable flags".
-            t.cell(f.mode.unwrap_or("?"));
-            match f.pos {
-                Some(x) => t.cell_fmt(format_args!("{x}")),
-                None => t.cell("?"),
-            }
-            match &f.flags {
-                Some(v) if !v.is_empty() => t.cell(&v.join(",")),
-                Some(_) => t.cell("-"),
-                None => t.cell("?"),
-            }
-        }
-        if let Some(err) = &f.error {
-            t.cell_fmt(format_args!(
-                "{}",
-                p.warning(&format!("(unreadable: {err})"))
-            ));
-        } else if f.deleted {
-            t.cell_fmt(format_args!("{}  {}", f.target.display(), p.warning("DEL")));
-        } else if let Some(d) = &f.socket {
-            t.cell_with(|s| socket_target(s, d, &f.target, p));
-        } else {
-            t.cell_escaped(f.target.as_bytes());
-        }
-    }
-    if t.is_empty() {
+    if r.fds.is_empty() {
         let _ = writeln!(s, "  {}", p.dim("no descriptors of the requested type"));
-    } else {
-        s.push_str(&t.render(0, |h| p.heading(h)));
+        return;
     }
-    s
+    // Written straight into the output, not kept in a table first: at
+    // 20,000 rows every copy of the text costs page faults.
+    Table::render_virtual(
+        s,
+        &cols,
+        r.fds.len(),
+        |h| p.heading(h),
+        |i, col, out| {
+            let f = &r.fds[i];
+            // Columns: FD, TYPE, [MODE, POS, FLAGS,] TARGET.
+            let col = if long || col < 2 { col } else { 5 };
+            match col {
+                0 => {
+                    let _ = write!(out, "{}", f.fd);
+                }
+                1 => match f.anon_kind() {
+                    Some(k) => {
+                        out.push_str("anon:");
+                        crate::text::escape_into(out, k.as_bytes());
+                    }
+                    None => out.push_str(f.kind.as_str()),
+                },
+                // With --long, fdinfo applies to every descriptor: a value
+                // missing (fdinfo unreadable, or not a valid number) is
+                // unknown, `?`; `-` is only "no notable flags".
+                2 => out.push_str(f.mode().unwrap_or("?")),
+                3 => match f.pos() {
+                    Some(x) => {
+                        let _ = write!(out, "{x}");
+                    }
+                    None => out.push('?'),
+                },
+                4 => match f.flags() {
+                    Some(v) if !v.is_empty() => out.push_str(&v.join(",")),
+                    Some(_) => out.push('-'),
+                    None => out.push('?'),
+                },
+                _ => {
+                    if let Some(err) = f.error() {
+                        out.push_str(&p.warning(&format!("(unreadable: {err})")));
+                    } else if f.deleted {
+                        let _ = write!(out, "{}  {}", f.target.display(), p.warning("DEL"));
+                    } else if let Some(d) = &f.socket {
+                        socket_target(out, d, &f.target, p);
+                    } else {
+                        crate::text::escape_into(out, f.target.as_bytes());
+                    }
+                }
+            }
+        },
+        spill,
+    );
 }
 
 /// A socket as lsof names it: `TCP 127.0.0.1:5432->127.0.0.1:40112
@@ -144,8 +170,9 @@ pub fn fds(r: &FdsReport, name: &Text, long: bool, p: Palette) -> String {
 /// the link text when the socket is in no table read. Unix names are the
 /// process's text: escaped.
 fn socket_target(s: &mut String, d: &SocketDetail, link: &Text, p: Palette) {
-    let Some(proto) = d.proto.filter(|_| d.lookup == "found") else {
-        if let Some(k) = &d.kernel_protocol {
+    let more = d.more.as_deref();
+    let Some(proto) = d.proto.filter(|_| d.lookup == Lookup::Found) else {
+        if let Some(k) = more.and_then(|m| m.kernel_protocol.as_ref()) {
             crate::text::escape_into(s, k.as_bytes());
             s.push(' ');
         }
@@ -171,10 +198,13 @@ fn socket_target(s: &mut String, d: &SocketDetail, link: &Text, p: Palette) {
                 Some(a) => a.write_to(s),
                 None => s.push_str("(unnamed)"),
             }
-            if let Some(t) = d.unix_type.filter(|&t| t != "stream") {
+            if let Some(t) = more.and_then(|m| m.unix_type).filter(|&t| t != "stream") {
                 let _ = write!(s, " type={}", t.to_ascii_uppercase());
             }
-            match (d.peer_fd, d.peer_inode) {
+            match (
+                more.and_then(|m| m.peer_fd),
+                more.and_then(|m| m.peer_inode),
+            ) {
                 (Some(fd), _) => {
                     let _ = write!(s, " peer fd {fd}");
                 }
@@ -189,7 +219,7 @@ fn socket_target(s: &mut String, d: &SocketDetail, link: &Text, p: Palette) {
         }
         "netlink" => {
             s.push_str("NETLINK");
-            if let Some(n) = &d.netlink {
+            if let Some(n) = more.and_then(|m| m.netlink.as_ref()) {
                 let _ = write!(s, " {n}");
             }
         }
