@@ -194,6 +194,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn virtual_rows_align_as_stored_ones_and_spill_in_order() {
+        let cols = [
+            ("FD", Align::Right),
+            ("TYPE", Align::Left),
+            ("TARGET", Align::Left),
+        ];
+        let rows: Vec<(i32, &str, String)> = (0..3000)
+            .map(|i| {
+                (
+                    i * 7,
+                    ["file", "socket", "anon:[eventfd]"][i as usize % 3],
+                    format!("/t/{i}"),
+                )
+            })
+            .collect();
+        let mut stored = Table::new(&cols);
+        for (fd, kind, target) in &rows {
+            stored.cell_fmt(format_args!("{fd}"));
+            stored.cell(kind);
+            stored.cell(target);
+        }
+        let expected = stored.render(0, |h| format!("<{h}>"));
+        let mut spilled = String::new();
+        let mut spills = 0;
+        let mut out = String::new();
+        Table::render_virtual(
+            &mut out,
+            &cols,
+            rows.len(),
+            |h| format!("<{h}>"),
+            |i, col, s| match col {
+                0 => s.push_str(&rows[i].0.to_string()),
+                1 => s.push_str(rows[i].1),
+                _ => s.push_str(&rows[i].2),
+            },
+            &mut |s: &mut String| {
+                spills += 1;
+                spilled.push_str(s);
+                s.clear();
+            },
+        );
+        spilled.push_str(&out);
+        assert!(spills >= 1, "60 KiB of rows must spill at least once");
+        assert_eq!(spilled, expected);
+        assert!(
+            expected.starts_with("<   FD  TYPE            TARGET>\n"),
+            "{}",
+            &expected[..80]
+        );
+    }
+
+    #[test]
     fn aligns_columns() {
         let mut t = Table::new(&[
             ("FD", Align::Right),
