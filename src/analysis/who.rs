@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
+use super::net::Backlog;
 use super::workload::WorkloadReport;
 use crate::parse::net::{self, InetSocket, Proto};
 use crate::parse::who::{PortQuery, Transport, under};
@@ -127,6 +128,11 @@ pub struct SocketRow {
     /// accept queue.
     pub recv_q: u64,
     pub send_q: u64,
+    /// A TCP listener's backlog (the most its accept queue holds), from
+    /// sock_diag; null when only the text tables could be read; absent on
+    /// other sockets.
+    #[serde(skip_serializing_if = "Backlog::is_none")]
+    pub backlog: Backlog,
     pub inode: u64,
     /// The network namespace's inode (None when its link did not parse).
     pub netns: Option<u64>,
@@ -174,6 +180,7 @@ pub fn socket_row(q: &PortQuery, s: &InetSocket, netns: &[u8], host: bool) -> Op
         listening,
         recv_q: s.rx_queue,
         send_q: s.tx_queue,
+        backlog: super::net::backlog_of(s),
         inode: s.inode,
         netns: crate::parse::who::ns_inode(netns),
         netns_host: host,

@@ -169,7 +169,31 @@ impl Process {
                 Err(e) => return Err(e),
             }
         }
+        self.listener_backlogs(&mut out);
         Ok((out, cut))
+    }
+
+    /// The backlog of the TCP listeners among `socks` (the text tables do
+    /// not show it), from one listeners-only sock_diag dump of the
+    /// namespace: short whatever the namespace holds. Where netlink cannot
+    /// be asked, the backlogs stay unknown.
+    fn listener_backlogs(&self, socks: &mut [net::InetSocket]) {
+        let listeners: net::InodeSet = socks
+            .iter()
+            .filter(|s| s.proto.is_tcp() && s.state == net::TCP_LISTEN && s.inode != 0)
+            .map(|s| s.inode)
+            .collect();
+        if listeners.is_empty() {
+            return;
+        }
+        let Some(found) = self.diag().and_then(|mut d| d.tcp_listeners(&listeners).ok()) else {
+            return;
+        };
+        for f in found {
+            if let Some(s) = socks.iter_mut().find(|s| s.inode == f.inode) {
+                s.backlog = f.backlog;
+            }
+        }
     }
 
     /// Hand `f` every descriptor's number and link text, at most

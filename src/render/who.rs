@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::style::Palette;
 use super::table::{Align, Table};
 use super::units::iec;
+use crate::analysis::net::Backlog;
 use crate::analysis::who::{DeletedReport, Gaps, Holder, PathReport, PortReport, Side};
 use crate::parse::who::{TargetError, Transport};
 use crate::text::escape_for_terminal;
@@ -117,7 +118,12 @@ pub fn port(r: &PortReport, p: Palette) -> String {
             row.state.to_string(),
             side(row.matched).to_string(),
             row.recv_q.to_string(),
-            row.send_q.to_string(),
+            // A TCP listener's SEND-Q is its backlog, as `ss -lt` shows.
+            match row.backlog {
+                Backlog::None => row.send_q.to_string(),
+                Backlog::Known(n) => n.to_string(),
+                Backlog::Unknown => "?".into(),
+            },
             ns,
         ];
         if row.holders.is_empty() {
@@ -145,7 +151,7 @@ pub fn port(r: &PortReport, p: Palette) -> String {
         let _ = writeln!(
             s,
             "  {}",
-            p.dim("for a TCP listener RECV-Q is the accept queue: connections not yet accepted")
+            p.dim("for a TCP listener RECV-Q is the accept queue (connections not yet accepted) and SEND-Q its backlog")
         );
     }
     if r.sockets.iter().any(|x| x.holders.is_empty()) {

@@ -87,6 +87,10 @@ fn a_port_in_the_host_and_in_another_network_namespace() {
         .expect("netns listener");
     assert_eq!(in_ns["netns"].as_u64(), Some(inner_ns));
     assert_eq!(holder_pids(in_ns), [i64::from(inner.pid())]);
+    // Each listener's backlog, as the helper passed it to listen(8), read
+    // through its own namespace (the text tables do not show it).
+    assert_eq!(on_host["backlog"].as_u64(), Some(8), "{on_host:#}");
+    assert_eq!(in_ns["backlog"].as_u64(), Some(8), "{in_ns:#}");
     // The workload of each holder is its cgroup.
     assert_eq!(on_host["holders"][0]["workload"]["cgroup"], cg.name());
     // The UDP socket, and both ends of the connected pair (each held by
@@ -96,6 +100,7 @@ fn a_port_in_the_host_and_in_another_network_namespace() {
         (udp["state"].as_str(), udp["listening"].as_bool()),
         (Some("UNCONN"), Some(true))
     );
+    assert!(udp.get("backlog").is_none(), "a backlog is a TCP listener's: {udp:#}");
     let est: Vec<&serde_json::Value> = socks
         .iter()
         .filter(|s| s["state"] == "ESTABLISHED" && s["netns_host"] == true)
@@ -112,6 +117,7 @@ fn a_port_in_the_host_and_in_another_network_namespace() {
         .find(|s| s["matched"] == "local")
         .expect("server end");
     assert_eq!(server_end["remote"], format!("127.0.0.1:{client}"));
+    assert!(server_end.get("backlog").is_none(), "{server_end:#}");
     // Different descriptors of the one helper.
     assert_ne!(
         client_end["holders"][0]["fd"],
@@ -132,6 +138,13 @@ fn a_port_in_the_host_and_in_another_network_namespace() {
     assert!(text.contains(&inner_ns.to_string()), "{text}");
     assert!(text.contains(" host "), "{text}");
     assert!(text.contains(&format!(" {} ", host.pid())), "{text}");
+    // SEND-Q of a listener is its backlog, as `ss -lt` shows it.
+    let listen_line = text
+        .lines()
+        .find(|l| l.contains(" LISTEN ") && l.contains(" host "))
+        .unwrap_or_else(|| panic!("no host listener line: {text}"));
+    let cols: Vec<&str> = listen_line.split_whitespace().collect();
+    assert_eq!(cols.get(6), Some(&"8"), "SEND-Q column of {listen_line:?}");
     drop(inner);
     drop(host);
 }
