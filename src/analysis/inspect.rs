@@ -351,6 +351,20 @@ pub fn incompleteness(r: &InspectReport) -> Incomplete {
         "cpu.nonvoluntary_switches",
     );
     let mut reasons: Vec<Reason> = Vec::new();
+    // A listener read from the text tables only (netlink could not be
+    // asked in its namespace) has no known backlog: its accept queue was
+    // not judged, and that is said, not taken for "not full".
+    if r.sockets
+        .listeners
+        .as_ref()
+        .is_some_and(|l| super::findings::ListenQueue::any_backlog_unknown(l))
+    {
+        reasons.push(Reason::ChecksNotRun {
+            section: "sockets",
+            reason: super::findings::BACKLOG_UNKNOWN,
+            checks: vec!["sockets.accept_queue_full"],
+        });
+    }
     for (section, id) in missed {
         let reason = r
             .unavailable

@@ -64,6 +64,21 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
             checks: vec!["fds.deleted_open", "sockets.accept_queue_full"],
         });
     }
+    // A listener whose backlog is unknown (its namespace's netlink could
+    // not be asked: only the text table) was not judged, and that is said.
+    if surveys.values().any(|s| {
+        s.listeners.as_deref().is_some_and(|l| {
+            l.iter().any(|x| {
+                x.proto.is_tcp() && x.state == crate::parse::net::TCP_LISTEN && x.backlog.is_none()
+            })
+        })
+    }) {
+        incomplete.reasons.push(Reason::ChecksNotRun {
+            section: "sockets",
+            reason: crate::analysis::findings::BACKLOG_UNKNOWN,
+            checks: vec!["sockets.accept_queue_full"],
+        });
+    }
     report.incomplete = incomplete.into_option();
     // Interrupted after the sample (during the survey), the report is
     // whole: its own code stands. Else 1 when a problem was found, 3 when

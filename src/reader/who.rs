@@ -186,7 +186,10 @@ impl Process {
         if listeners.is_empty() {
             return;
         }
-        let Some(found) = self.diag().and_then(|mut d| d.tcp_listeners(&listeners).ok()) else {
+        let Some(found) = self
+            .diag()
+            .and_then(|mut d| d.tcp_listeners(&listeners).ok())
+        else {
             return;
         };
         for f in found {

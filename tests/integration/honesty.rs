@@ -736,3 +736,116 @@ fn a_stat_that_does_not_parse_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// A listener whose backlog cannot be known (nobody, in the host's
+/// network namespace, reads a listener of another namespace: it may not
+/// enter it, so only the text table is read, which does not carry the
+/// backlog): `sockets.accept_queue_full` did not run, and `inspect` says
+/// so (exit 3), `net` shows SEND-Q `?`. As root, the same listener's
+/// backlog is read through its namespace and the check runs.
+#[test]
+fn a_listener_with_an_unknown_backlog_is_said_not_judged() {
+    let Some(cg) = crate::common::MemCgroupV1::own("honesty-backlog") else {
+        return;
+    };
+    if !crate::common::require(
+        "unshare, ip and setpriv",
+        which("unshare").is_some() && which("ip").is_some() && which("setpriv").is_some(),
+    ) {
+        return;
+    }
+    let nb = nobody();
+    let script = "import socket, time\n\
+                  s = socket.socket()\n\
+                  s.bind(('127.0.0.1', 0))\n\
+                  s.listen(4)\n\
+                  print('READY', s.getsockname()[1], flush=True)\n\
+                  time.sleep(600)\n";
+    // One PID from unshare to python: unshare and sh exec, setpriv too.
+    let (child, ready) = crate::common::spawn_ready(
+        Command::new("unshare")
+            .args([
+                "-n",
+                "sh",
+                "-c",
+                "echo $$ > \"$0\" && ip link set lo up && exec setpriv --reuid=65534 \
+                 --regid=65534 --clear-groups -- \"$1\" -c \"$2\"",
+            ])
+            .arg(cg.procs())
+            .arg(crate::common::real_python())
+            .arg(script)
+            .current_dir("/")
+            .stderr(Stdio::null()),
+    );
+    let port = ready_numbers(&ready, 1)[0];
+    let pid = child.pid().to_string();
+    let local = format!("127.0.0.1:{port}");
+
+    let o = nb.run(&["inspect", &pid, "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let reasons = v["incomplete"]["reasons"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        reasons.iter().any(|r| r["kind"] == "checks_not_run"
+            && r["section"] == "sockets"
+            && r["reason"] == "listener_backlog_unknown"
+            && r["checks"] == serde_json::json!(["sockets.accept_queue_full"])),
+        "{:#}",
+        v["incomplete"]
+    );
+    let o = nb.run(&["inspect", &pid]);
+    assert!(
+        stdout(&o)
+            .contains("sockets.accept_queue_full did not run (sockets: listener backlog unknown)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = nb.run(&["net", &pid, "--json"]);
+    let v = json(&o);
+    let l = v["sockets"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["local"] == local).cloned())
+        .unwrap_or_else(|| panic!("no listener {local}: {v:#}"));
+    assert_eq!(l["state"], "LISTEN", "{l}");
+    assert!(
+        l.get("backlog").is_some_and(Value::is_null),
+        "unknown, not absent: {l}"
+    );
+    // doctor, as nobody, says the same of the host (among what root's
+    // processes keep from it).
+    let o = nb.run(&["doctor", "--json"]);
+    let v = json(&o);
+    // 1 when the host has a problem of its own, else 3: never 0.
+    assert!(
+        matches!(o.status.code(), Some(1 | 3)),
+        "{:?} {:#}",
+        o.status,
+        v["incomplete"]
+    );
+    let reasons = v["incomplete"]["reasons"].as_array().cloned().unwrap_or_default();
+    assert!(
+        reasons.iter().any(|r| r["section"] == "sockets"
+            && r["reason"] == "listener_backlog_unknown"
+            && r["checks"] == serde_json::json!(["sockets.accept_queue_full"])),
+        "{:#}",
+        v["incomplete"]
+    );
+
+    // As root: the namespace is entered, the backlog is the one passed,
+    // and the check ran (nothing else was unreadable).
+    let o = proctor(&["inspect", &pid, "--json"]);
+    let v = json(&o);
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["incomplete"], Value::Null, "{v:#}");
+    let o = proctor(&["net", &pid, "--json"]);
+    let v = json(&o);
+    let l = v["sockets"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["local"] == local).cloned())
+        .unwrap_or_else(|| panic!("no listener {local}: {v:#}"));
+    assert_eq!(l["backlog"], 4, "{l}");
+    drop(child);
+}

@@ -100,7 +100,10 @@ fn a_port_in_the_host_and_in_another_network_namespace() {
         (udp["state"].as_str(), udp["listening"].as_bool()),
         (Some("UNCONN"), Some(true))
     );
-    assert!(udp.get("backlog").is_none(), "a backlog is a TCP listener's: {udp:#}");
+    assert!(
+        udp.get("backlog").is_none(),
+        "a backlog is a TCP listener's: {udp:#}"
+    );
     let est: Vec<&serde_json::Value> = socks
         .iter()
         .filter(|s| s["state"] == "ESTABLISHED" && s["netns_host"] == true)

@@ -752,7 +752,17 @@ pub struct ListenQueue {
     pub backlog: Option<u64>,
 }
 
+/// Why `sockets.accept_queue_full` did not run for a listener: its
+/// backlog is not in the text tables, and netlink could not be asked.
+pub const BACKLOG_UNKNOWN: &str = "listener_backlog_unknown";
+
 impl ListenQueue {
+    /// Whether a listener's backlog is unknown (so its accept queue
+    /// cannot be judged).
+    pub fn any_backlog_unknown(listeners: &[ListenQueue]) -> bool {
+        listeners.iter().any(|l| l.backlog.is_none())
+    }
+
     /// The TCP listeners among a process's sockets.
     pub fn of(sockets: &[crate::parse::net::InetSocket]) -> Vec<ListenQueue> {
         sockets
