@@ -871,13 +871,8 @@ mod tests {
         rows.sort_by_key(|r| r.pid);
         Scan {
             rows,
-            taken,
-            wall: None,
-            boot_unix: None,
             uptime_secs: Some(100.0),
-            exited: 0,
-            unreadable: 0,
-            out_of_fds: false,
+            ..Scan::empty(taken)
         }
     }
 

@@ -301,14 +301,21 @@ pub struct TopRow<'a> {
     /// rates: between two scans, else over the process's lifetime.
     pub io_read_per_sec: Option<f64>,
     pub io_write_per_sec: Option<f64>,
+    /// The kubelet's names of the scan's pods, when looked up.
+    pub pods: Option<&'a crate::reader::pods::KubeletNames>,
 }
 
 impl TopRow<'_> {
     /// The process's workload, from the cgroup lines the scan read (when
-    /// the WORKLOAD column asked for them).
+    /// the WORKLOAD column asked for them), its pod and container named
+    /// from the kubelet's directories when the scan looked them up.
     pub fn workload(&self) -> Option<crate::analysis::workload::WorkloadReport> {
         let raw = self.scan.extra.cgroup.as_ref().ok()?;
-        crate::analysis::workload::of_lines(&crate::parse::cgroup::parse(raw))
+        let mut w = crate::analysis::workload::of_lines(&crate::parse::cgroup::parse(raw))?;
+        if let Some(k) = self.pods {
+            w.name_from(k);
+        }
+        Some(w)
     }
 
     /// The NUL-separated command line to show (secrets masked unless
@@ -437,6 +444,7 @@ pub fn rows<'a>(
                 scan_unix,
                 io_read_per_sec,
                 io_write_per_sec,
+                pods: cur.pods.as_deref(),
             }
         })
         .collect();
@@ -906,13 +914,8 @@ mod tests {
     fn scan(rows: Vec<ScanRow>, at: Instant, uptime: f64) -> Scan {
         Scan {
             rows,
-            taken: at,
-            wall: None,
-            boot_unix: None,
             uptime_secs: Some(uptime),
-            exited: 0,
-            unreadable: 0,
-            out_of_fds: false,
+            ..Scan::empty(at)
         }
     }
 

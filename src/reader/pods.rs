@@ -141,6 +141,81 @@ pub fn kubelet_names(pods_dir: &Path, uids: &[&str], ids: &[&str]) -> KubeletNam
     out
 }
 
+/// How long a scan's pod names are reused while the scan's pods stay the
+/// same (`top` refreshes every second; pods are renamed never, created
+/// and deleted rarely).
+const NAMES_KEPT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long before pods the kubelet's directories did not name are looked
+/// up again (their directories may appear after the container started).
+const UNNAMED_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The pod UIDs and container ids of a scan's Kubernetes processes, from
+/// the cgroup lines the scan read; sorted, each once.
+pub fn wanted_in(scan: &super::Scan) -> (Vec<String>, Vec<String>) {
+    let mut uids = Vec::new();
+    let mut ids = Vec::new();
+    for r in &scan.rows {
+        let Ok(raw) = &r.extra.cgroup else { continue };
+        let lines = crate::parse::cgroup::parse(raw);
+        if let Some((
+            workload::Workload::Kubernetes {
+                pod_uid,
+                container_id,
+                ..
+            },
+            _,
+        )) = workload::of_lines(&lines)
+        {
+            uids.push(pod_uid);
+            ids.extend(container_id);
+        }
+    }
+    for v in [&mut uids, &mut ids] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    (uids, ids)
+}
+
+/// The kubelet's names of the pods of successive scans: looked up again
+/// when the scan's pods change, else at most every 30 s.
+#[derive(Default)]
+pub struct PodNameCache {
+    key: (Vec<String>, Vec<String>),
+    names: Option<std::sync::Arc<KubeletNames>>,
+    at: Option<std::time::Instant>,
+}
+
+impl PodNameCache {
+    /// The names of `scan`'s pods under `pods_dir` (None when it has no
+    /// Kubernetes process).
+    pub fn names_for(
+        &mut self,
+        scan: &super::Scan,
+        pods_dir: &Path,
+    ) -> Option<std::sync::Arc<KubeletNames>> {
+        let key = wanted_in(scan);
+        if key.0.is_empty() && key.1.is_empty() {
+            return None;
+        }
+        let all_named = self
+            .names
+            .as_ref()
+            .is_some_and(|n| key.0.iter().all(|u| n.pods.contains_key(u)));
+        let keep = if all_named { NAMES_KEPT } else { UNNAMED_RETRY };
+        let fresh = self.at.is_some_and(|t| t.elapsed() < keep);
+        if self.names.is_none() || !fresh || self.key != key {
+            let uids: Vec<&str> = key.0.iter().map(String::as_str).collect();
+            let ids: Vec<&str> = key.1.iter().map(String::as_str).collect();
+            self.names = Some(std::sync::Arc::new(kubelet_names(pods_dir, &uids, &ids)));
+            self.at = Some(std::time::Instant::now());
+            self.key = key;
+        }
+        self.names.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -197,9 +197,27 @@ pub struct Scan {
     /// Some of the unreadable ones failed because proctor itself was out
     /// of descriptors (EMFILE, ENFILE): its own error, not theirs.
     pub out_of_fds: bool,
+    /// The kubelet's names of the scan's pods and containers, when asked
+    /// for ([`super::pods::PodNameCache`]: the WORKLOAD column).
+    pub pods: Option<std::sync::Arc<super::pods::KubeletNames>>,
 }
 
 impl Scan {
+    /// A scan of nothing, taken at `taken` (a view before its first scan).
+    pub fn empty(taken: Instant) -> Scan {
+        Scan {
+            rows: Vec::new(),
+            taken,
+            wall: None,
+            boot_unix: None,
+            uptime_secs: None,
+            exited: 0,
+            unreadable: 0,
+            out_of_fds: false,
+            pods: None,
+        }
+    }
+
     /// Processes with at least one field the kernel refused.
     pub fn permission_denied(&self) -> usize {
         self.rows.iter().filter(|r| r.denied()).count()
@@ -421,6 +439,15 @@ impl Scanner {
     }
 
     /// What to read besides the usual fields, from the next scan on.
+    /// What the scans read besides the table's own columns.
+    pub fn reads(&self) -> Reads {
+        Reads {
+            io: self.io,
+            cgroups: self.cgroups,
+            status_every_scan: self.status_every_scan,
+        }
+    }
+
     pub fn set_reads(&mut self, r: Reads) {
         self.io = r.io;
         self.cgroups = r.cgroups;
@@ -556,6 +583,7 @@ impl Scanner {
             exited,
             unreadable,
             out_of_fds: ctx.out_of_fds.into_inner(),
+            pods: None,
         })
     }
 }

@@ -80,6 +80,7 @@ pub fn thread_rows(fs: &ProcFs, procs: &Scan, cap: usize) -> (Scan, usize) {
         out_of_fds: false,
         wall: procs.wall,
         boot_unix: procs.boot_unix,
+        pods: procs.pods.clone(),
     };
     (scan, cut)
 }

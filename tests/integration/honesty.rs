@@ -825,7 +825,10 @@ fn a_listener_with_an_unknown_backlog_is_said_not_judged() {
         o.status,
         v["incomplete"]
     );
-    let reasons = v["incomplete"]["reasons"].as_array().cloned().unwrap_or_default();
+    let reasons = v["incomplete"]["reasons"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         reasons.iter().any(|r| r["section"] == "sockets"
             && r["reason"] == "listener_backlog_unknown"

@@ -304,3 +304,98 @@ fn an_oom_kill_is_attributed_to_its_workload() {
         stdout(&o)
     );
 }
+
+/// `top`'s WORKLOAD column names pods and containers from the kubelet's
+/// directories (`--pods-dir`), as `inspect` does: in the table, its JSON,
+/// and in the interactive view, where a pod whose directories appear only
+/// later is named by the scanning thread once they do. Hostile names stay
+/// escaped; without the directories, the pod UID and the short id.
+#[test]
+fn top_names_pods_in_its_workload_column() {
+    let tree = fixture("workloads");
+    let p = pods_dir();
+    let cols = ["top", "--once", "--columns", "pid,name,workload"];
+    let with: Vec<&str> = ["--pods-dir", p.as_str()].into_iter().chain(cols).collect();
+    let o = proctor_at(&tree, &with);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = |pid: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(pid))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no row {pid}:\n{out}"))
+    };
+    assert_eq!(line("5001")[2], "payments/api-7d9/api", "{out}");
+    assert_eq!(line("5004")[2], "shop/search-1/conmon", "{out}");
+    assert_eq!(line("5016")[2], "evil/pod\\e[31mred/c\\e]0;t\\x07", "{out}");
+    assert!(!out.contains('\x1b'), "escapes reach the terminal: {out:?}");
+    let mut js = with.clone();
+    js.push("--json");
+    let v = json(&proctor_at(&tree, &js));
+    let row = v
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["pid"] == 5001))
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let w = &row["workload"];
+    assert_eq!(
+        (&w["namespace"], &w["pod"], &w["container"]),
+        (
+            &Value::from("payments"),
+            &Value::from("api-7d9"),
+            &Value::from("api")
+        ),
+        "{w:#}"
+    );
+    // No kubelet directories: the UID's start and the short container id.
+    let t = crate::common::TempDir::new("top-pods");
+    let empty = t.path().join("log/pods");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::create_dir_all(t.path().join("log/containers")).unwrap();
+    let e = empty.to_str().unwrap();
+    let o = proctor_at(
+        &tree,
+        &[
+            "--pods-dir",
+            e,
+            "top",
+            "--once",
+            "--columns",
+            "pid,workload",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("5001  pod:00000001/013f2a9c1b4d"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Interactive: unnamed at first, named once the directories appear.
+    let r = crate::common::root_args(&tree);
+    let cmd = format!(
+        "'{}' --proc-root '{}' --sys-root '{}' --pods-dir '{e}' top --interval 250ms \
+         --columns pid,name,workload; echo EXIT=$?; sleep 60",
+        bin(),
+        r[1],
+        r[3]
+    );
+    let Some(tm) = crate::common::Tmux::start("top-pods", 120, 30, &cmd) else {
+        return;
+    };
+    // (The TUI cuts the column at 24 characters.)
+    tm.wait_for(
+        "5001 python3.11      pod:00000001/",
+        Duration::from_secs(30),
+    );
+    std::fs::create_dir_all(empty.join(format!("payments_api-7d9_{}/api", uid(1)))).unwrap();
+    std::os::unix::fs::symlink(
+        "/nowhere",
+        t.path().join(format!(
+            "log/containers/api-7d9_payments_api-{}.log",
+            cid(1)
+        )),
+    )
+    .unwrap();
+    tm.wait_for("payments/api-7d9/api", Duration::from_secs(30));
+    tm.keys(&["q"]);
+    tm.wait_for("EXIT=0", Duration::from_secs(30));
+}

@@ -79,6 +79,19 @@ pub fn reads(columns: &[model::SortKey]) -> crate::reader::Reads {
     }
 }
 
+/// With the WORKLOAD column, the kubelet's names of the scan's pods
+/// (`--pods-dir`; kept in `cache` between scans).
+pub fn name_pods(
+    ctx: &Ctx,
+    scan: &mut crate::reader::Scan,
+    cache: &mut crate::reader::pods::PodNameCache,
+    columns: &[model::SortKey],
+) {
+    if columns.contains(&model::SortKey::Workload) {
+        scan.pods = cache.names_for(scan, &ctx.pods_dir);
+    }
+}
+
 /// Rows in display order (tree order when asked), cut to `limit`, with
 /// each row's depth in the tree.
 pub fn arrange<'r, 'a>(

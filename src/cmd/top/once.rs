@@ -56,8 +56,11 @@ pub fn run(ctx: &Ctx, a: &Settings, out: &mut dyn std::io::Write) -> Result<Outp
     if let Some(n) = a.iterations {
         return batch(ctx, &shape, n, out);
     }
-    let (prev, scan, cut_short) = scan_once_or_twice(ctx, a.sample, super::reads(&shape.columns))?;
+    let (prev, mut scan, cut_short) =
+        scan_once_or_twice(ctx, a.sample, super::reads(&shape.columns))?;
     crate::cmd::context::check_scan(ctx, &scan)?;
+    let mut pods = crate::reader::pods::PodNameCache::default();
+    super::name_pods(ctx, &mut scan, &mut pods, &shape.columns);
     // Processes hidden or unreadable because of hidepid: said first, never
     // a silent short table (other unreadable processes are counted in the
     // footer).
@@ -150,6 +153,7 @@ fn batch(
         );
     }
     let mut prev: Option<Scan> = None;
+    let mut pods = crate::reader::pods::PodNameCache::default();
     let mut due = Instant::now();
     for i in 1..=n {
         if i > 1 {
@@ -161,8 +165,9 @@ fn batch(
                 });
             }
         }
-        let scan = scanner.scan(&ctx.fs)?;
+        let mut scan = scanner.scan(&ctx.fs)?;
         crate::cmd::context::check_scan(ctx, &scan)?;
+        super::name_pods(ctx, &mut scan, &mut pods, &shape.columns);
         let mut text = String::new();
         if i > 1 && !ctx.json && shape.a.format == TopFormat::Table {
             text.push('\n');

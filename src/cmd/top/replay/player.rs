@@ -265,16 +265,7 @@ fn run_of(h: &History, id: i64) -> Option<&RunInfo> {
 }
 
 fn empty_scan(base: Instant) -> Scan {
-    Scan {
-        rows: Vec::new(),
-        taken: base,
-        wall: None,
-        boot_unix: None,
-        uptime_secs: None,
-        exited: 0,
-        unreadable: 0,
-        out_of_fds: false,
-    }
+    Scan::empty(base)
 }
 
 fn alive(p: &ProcessHistory, i: u32) -> bool {
@@ -334,6 +325,7 @@ fn scan_at(h: &History, k: usize, run: Option<&RunInfo>, t0: i64, base: Instant)
         exited: usize::try_from(info.exited).unwrap_or(usize::MAX),
         unreadable,
         out_of_fds: false,
+        pods: None,
     }
 }
 

@@ -72,6 +72,9 @@ fn test_delay() -> Option<Duration> {
 struct Collector {
     fs: ProcFs,
     scanner: Scanner,
+    /// `--pods-dir`, and the pod names of the scans so far (looked up
+    /// while the WORKLOAD column is shown: the scans read cgroups).
+    pods: (std::path::PathBuf, crate::reader::pods::PodNameCache),
     interval: Duration,
     paused: bool,
     threads: bool,
@@ -105,6 +108,7 @@ impl Drop for PanicGuard {
 pub fn spawn(
     fs: ProcFs,
     scanner: Scanner,
+    pods: (std::path::PathBuf, crate::reader::pods::PodNameCache),
     interval: Duration,
     first: Instant,
     to_ui: Sender<Msg>,
@@ -114,6 +118,7 @@ pub fn spawn(
     let c = Collector {
         fs,
         scanner,
+        pods,
         interval,
         paused: false,
         threads: false,
@@ -160,7 +165,10 @@ impl Collector {
         if let Some(d) = self.delay {
             std::thread::sleep(d);
         }
-        let scan = self.scanner.scan(&self.fs).ok();
+        let mut scan = self.scanner.scan(&self.fs).ok();
+        if let Some(s) = scan.as_mut().filter(|_| self.scanner.reads().cgroups) {
+            s.pods = self.pods.1.names_for(s, &self.pods.0);
+        }
         let host = self.fs.host_facts();
         let threads = match (&scan, self.threads) {
             (Some(s), true) => Some(crate::reader::thread_rows(
@@ -233,6 +241,7 @@ mod tests {
         let control = spawn(
             fs,
             scanner,
+            (std::path::PathBuf::from("/nonexistent"), Default::default()),
             Duration::from_millis(10),
             Instant::now(),
             tx,

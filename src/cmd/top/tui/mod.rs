@@ -67,13 +67,16 @@ pub fn run(ctx: &Ctx, a: &Settings) -> Result<Output, CliError> {
     // an unusable proc root is a plain error.
     let mut scanner = Scanner::new(&ctx.fs, true, 1)?;
     scanner.set_reads(super::reads(&columns));
-    let cur = scanner.scan(&ctx.fs)?;
+    let mut cur = scanner.scan(&ctx.fs)?;
     crate::cmd::context::check_scan(ctx, &cur)?;
+    let mut pods = crate::reader::pods::PodNameCache::default();
+    super::name_pods(ctx, &mut cur, &mut pods, &columns);
     let first = cur.taken;
     let (to_ui, from_threads) = std::sync::mpsc::channel();
     let control = collect::spawn(
         ctx.fs.clone(),
         scanner,
+        (ctx.pods_dir.clone(), pods),
         a.interval,
         first,
         to_ui.clone(),

@@ -61,16 +61,7 @@ pub fn run_replay(ctx: &Ctx, a: &Settings, r: &rp::Replay) -> Result<Output, Cli
     let (control, _) = std::sync::mpsc::channel();
     let mut app = App {
         fs: &ctx.fs,
-        cur: crate::reader::Scan {
-            rows: Vec::new(),
-            taken: Instant::now(),
-            wall: None,
-            boot_unix: None,
-            uptime_secs: None,
-            exited: 0,
-            unreadable: 0,
-            out_of_fds: false,
-        },
+        cur: crate::reader::Scan::empty(Instant::now()),
         prev: None,
         host: crate::reader::HostFacts::default(),
         users: UserNames::default(),
