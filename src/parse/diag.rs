@@ -26,11 +26,6 @@ const DIAG_MSG_LEN: usize = 72;
 /// Every TCP state's bit: a dump of the whole table.
 pub const ALL_STATES: u32 = 0xffff_ffff;
 
-/// A dump request for every TCP socket of one address family.
-pub fn tcp_dump_request(family: u8, seq: u32) -> [u8; 72] {
-    tcp_dump_request_states(family, seq, ALL_STATES)
-}
-
 /// The TCP states' bit of a dump request (`1 << state`): LISTEN only.
 pub const LISTEN_ONLY: u32 = 1 << TCP_LISTEN;
 
@@ -335,8 +330,9 @@ mod tests {
 
     #[test]
     fn request_layout() {
-        let r = tcp_dump_request(AF_INET6, 7);
+        let r = tcp_dump_request_states(AF_INET6, 7, ALL_STATES);
         assert_eq!(u32_at(&r, 0), Some(72));
+        assert_eq!(u32_at(&r, 20), Some(u32::MAX));
         assert_eq!(u16_at(&r, 4), Some(20));
         assert_eq!(u16_at(&r, 6), Some(0x301));
         assert_eq!(u32_at(&r, 8), Some(7));

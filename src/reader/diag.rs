@@ -15,8 +15,7 @@ use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use crate::parse::diag::{
     AF_INET, AF_INET6, ALL_STATES, Chunk, LISTEN_ONLY, parse_chunk, parse_inodes_chunk,
-    parse_unix_chunk, tcp_dump_request, tcp_dump_request_both_states, tcp_dump_request_states,
-    unix_dump_request,
+    parse_unix_chunk, tcp_dump_request_both_states, tcp_dump_request_states, unix_dump_request,
 };
 use crate::parse::net::{InetSocket, InodeSet, UnixSocket};
 
@@ -67,23 +66,7 @@ impl Diag {
         // At most one record per wanted inode (a dump that must be read
         // again restarts the list): sized once, not grown by copying.
         let mut out = Vec::with_capacity(wanted.len().min(1 << 16));
-        // Both families in one walk of the kernel's table (each walk
-        // visits every bucket, most of them empty); one dump per family
-        // where the older request is refused.
-        self.seq = self.seq.wrapping_add(1);
-        let req = tcp_dump_request_both_states(self.seq, ALL_STATES);
-        if self
-            .dump(&req, |b| parse_chunk(b, wanted, &mut out))
-            .is_ok()
-        {
-            return Ok(out);
-        }
-        out.clear();
-        for family in [AF_INET, AF_INET6] {
-            self.seq = self.seq.wrapping_add(1);
-            let req = tcp_dump_request(family, self.seq);
-            self.dump(&req, |b| parse_chunk(b, wanted, &mut out))?;
-        }
+        self.tcp_dump(ALL_STATES, &mut out, |b, out| parse_chunk(b, wanted, out))?;
         Ok(out)
     }
 
@@ -92,11 +75,7 @@ impl Diag {
     /// listeners however many connections the namespace has.
     pub fn tcp_listeners(&mut self, wanted: &InodeSet) -> io::Result<Vec<InetSocket>> {
         let mut out = Vec::new();
-        for family in [AF_INET, AF_INET6] {
-            self.seq = self.seq.wrapping_add(1);
-            let req = tcp_dump_request_states(family, self.seq, LISTEN_ONLY);
-            self.dump(&req, |b| parse_chunk(b, wanted, &mut out))?;
-        }
+        self.tcp_dump(LISTEN_ONLY, &mut out, |b, out| parse_chunk(b, wanted, out))?;
         Ok(out)
     }
 
@@ -105,23 +84,35 @@ impl Diag {
     /// dump is as short as the answer, whatever the table's size.
     pub fn tcp_inodes_in_states(&mut self, states: u32) -> io::Result<Vec<u64>> {
         let mut out = Vec::new();
-        // Both families in one walk of the table; one dump per family
-        // where the older request is refused.
+        self.tcp_dump(states, &mut out, |b, out| {
+            parse_inodes_chunk(b, states, out)
+        })?;
+        Ok(out)
+    }
+
+    /// Dump the namespace's TCP sockets whose state is in `states` into
+    /// `out` through `parse`: both families in one walk of the kernel's
+    /// table (each walk visits every bucket, most of them empty), or one
+    /// dump per family where the older request is refused (`out` is then
+    /// refilled from the start).
+    fn tcp_dump<T>(
+        &mut self,
+        states: u32,
+        out: &mut Vec<T>,
+        parse: impl Fn(&[u8], &mut Vec<T>) -> Chunk,
+    ) -> io::Result<()> {
         self.seq = self.seq.wrapping_add(1);
         let req = tcp_dump_request_both_states(self.seq, states);
-        if self
-            .dump(&req, |b| parse_inodes_chunk(b, states, &mut out))
-            .is_ok()
-        {
-            return Ok(out);
+        if self.dump(&req, |b| parse(b, &mut *out)).is_ok() {
+            return Ok(());
         }
         out.clear();
         for family in [AF_INET, AF_INET6] {
             self.seq = self.seq.wrapping_add(1);
             let req = tcp_dump_request_states(family, self.seq, states);
-            self.dump(&req, |b| parse_inodes_chunk(b, states, &mut out))?;
+            self.dump(&req, |b| parse(b, &mut *out))?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Every unix socket of the namespace whose inode is wanted.

@@ -803,12 +803,15 @@ fn a_listener_with_an_unknown_backlog_is_said_not_judged() {
         "{}",
         stdout(&o)
     );
-    let o = nb.run(&["net", &pid, "--json"]);
-    let v = json(&o);
-    let l = v["sockets"]
-        .as_array()
-        .and_then(|a| a.iter().find(|r| r["local"] == local).cloned())
-        .unwrap_or_else(|| panic!("no listener {local}: {v:#}"));
+    // The listener's row in `net --json`.
+    let listener = |o: &Output| {
+        let v = json(o);
+        v["sockets"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["local"] == local).cloned())
+            .unwrap_or_else(|| panic!("no listener {local}: {v:#}"))
+    };
+    let l = listener(&nb.run(&["net", &pid, "--json"]));
     assert_eq!(l["state"], "LISTEN", "{l}");
     assert!(
         l.get("backlog").is_some_and(Value::is_null),
@@ -843,12 +846,7 @@ fn a_listener_with_an_unknown_backlog_is_said_not_judged() {
     let v = json(&o);
     assert_eq!(o.status.code(), Some(0), "{v:#}");
     assert_eq!(v["incomplete"], Value::Null, "{v:#}");
-    let o = proctor(&["net", &pid, "--json"]);
-    let v = json(&o);
-    let l = v["sockets"]
-        .as_array()
-        .and_then(|a| a.iter().find(|r| r["local"] == local).cloned())
-        .unwrap_or_else(|| panic!("no listener {local}: {v:#}"));
+    let l = listener(&proctor(&["net", &pid, "--json"]));
     assert_eq!(l["backlog"], 4, "{l}");
     drop(child);
 }
