@@ -394,25 +394,46 @@ fn run_deleted(ctx: &Ctx) -> Result<Output, CliError> {
             Err(ReadError::PermissionDenied { .. }) => gaps.add("fds_denied"),
             Err(_) => continue,
         }
-        if mine.is_empty() {
+        // Mapped deleted files (lsof's DEL) hold their space too.
+        let mapped = match proc.deleted_mappings() {
+            Ok((m, cut)) => {
+                if cut {
+                    gaps.add("links_cut");
+                }
+                m
+            }
+            Err(ReadError::PermissionDenied { .. }) => {
+                gaps.add("fds_denied");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
+        if mine.is_empty() && mapped.is_empty() {
             continue;
         }
         let k = known(&proc, &mut users);
-        for (fd, link) in mine {
+        let held = mine
+            .into_iter()
+            .map(|(fd, link)| {
+                let p = link.strip_suffix(b" (deleted)").unwrap_or(&link).to_vec();
+                (Access::Fd(fd), p, proc.deleted_file(fd))
+            })
+            .chain(mapped.into_iter().map(|(p, r)| (Access::Mem, p, r)));
+        for (access, path, size) in held {
             if found.len() + size_unknown.len() >= HITS_CAP {
                 gaps.add("hits_cut");
                 break;
             }
-            match proc.deleted_file(fd) {
-                Ok(Some(f)) => found.push((holder(pid, &k, Access::Fd(fd)), link, f)),
-                // Closed since the link was read, or the process gone.
+            match size {
+                Ok(Some(f)) => found.push((holder(pid, &k, access), path, f)),
+                // Closed or unmapped since it was listed, linked again, or
+                // the process gone.
                 Ok(None) | Err(ReadError::Exited { .. }) => {}
                 Err(_) => {
                     gaps.add("size_unknown");
-                    let p = link.strip_suffix(b" (deleted)").unwrap_or(&link).to_vec();
                     size_unknown.push(PathHit {
-                        holder: holder(pid, &k, Access::Fd(fd)),
-                        path: Text(p),
+                        holder: holder(pid, &k, access),
+                        path: Text(path),
                         deleted: true,
                     });
                 }

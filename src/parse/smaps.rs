@@ -138,8 +138,10 @@ pub fn header_path_start(line: &[u8]) -> Option<usize> {
     Some(i)
 }
 
-/// A header line: `start-end perms offset dev inode   path`.
-fn header(line: &[u8]) -> Option<Mapping> {
+/// A header line: `start-end perms offset dev inode   path` (a line of
+/// `maps` too). The path is last: whatever a file's name holds, it cannot
+/// move the fields before it.
+pub fn header(line: &[u8]) -> Option<Mapping> {
     let mut rest = line;
     let mut field = || -> Option<&[u8]> {
         let start = rest.iter().position(|c| *c != b' ')?;

@@ -296,30 +296,40 @@ impl Process {
     /// of the host running the tests).
     /// None when the descriptor was closed meanwhile.
     pub fn deleted_file(&self, fd: i32) -> Result<Option<HeldFile>, ReadError> {
+        self.held_file(&format!("fd/{fd}"))
+    }
+
+    /// [`Process::deleted_file`] for any link of the process's directory
+    /// (`fd/N`, `map_files/START-END`). A file that has a name again
+    /// (its link count is not 0: a file literally named `x (deleted)`, or
+    /// one linked back) is not deleted: None.
+    fn held_file(&self, rel: &str) -> Result<Option<HeldFile>, ReadError> {
         let (dir, procfs) = self.dir_fd();
-        let rel = format!("fd/{fd}");
         if !procfs {
             return Err(ReadError::NotSupported {
-                path: self.path(&rel),
+                path: self.path(rel),
                 detail: "a captured tree: its links lead to no file".into(),
             });
         }
-        let name = std::ffi::CString::new(rel.clone()).unwrap_or_default();
+        let name = std::ffi::CString::new(rel).unwrap_or_default();
         let st = rustix::fs::statx(
             dir,
             &name,
             AtFlags::STATX_DONT_SYNC,
-            StatxFlags::SIZE | StatxFlags::BLOCKS | StatxFlags::INO,
+            StatxFlags::SIZE | StatxFlags::BLOCKS | StatxFlags::INO | StatxFlags::NLINK,
         );
         let st = match st {
             Ok(st) => st,
             Err(rustix::io::Errno::NOENT) => return self.still_alive().map(|()| None),
-            Err(e) => return Err(self.map_err(&rel, e.into())),
+            Err(e) => return Err(self.map_err(rel, e.into())),
         };
+        if st.stx_mask & StatxFlags::NLINK.bits() != 0 && st.stx_nlink > 0 {
+            return Ok(None);
+        }
         let has = |m: StatxFlags| st.stx_mask & m.bits() != 0;
         if !has(StatxFlags::SIZE) || !has(StatxFlags::INO) {
             return Err(ReadError::NotSupported {
-                path: self.path(&rel),
+                path: self.path(rel),
                 detail: "the file system gave no size".into(),
             });
         }
@@ -332,7 +342,60 @@ impl Process {
     }
 }
 
+/// Distinct deleted files one process maps, at most (more: `cut`).
+pub const DELETED_MAPPINGS_CAP: usize = 1024;
+
+/// A deleted file a process maps: its path (without ` (deleted)`) and
+/// its identity and size (None: unmapped or gone meanwhile, or linked
+/// again; an error: the size could not be read).
+pub type DeletedMapping = (Vec<u8>, Result<Option<HeldFile>, ReadError>);
+
 impl Process {
+    /// The deleted files this process maps (lsof's `DEL`): mapped files
+    /// hold their space on disk as descriptors do, after the descriptor
+    /// is closed. From `maps`, each file once (by device and inode);
+    /// memfd, SysV shared memory and devices are memory, not disk. The
+    /// size is read as for a descriptor, by statx(2) with
+    /// AT_STATX_DONT_SYNC on `map_files/START-END` (which needs
+    /// CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE: without it, the size is
+    /// unknown, and said). The bool says the cap cut the list.
+    pub fn deleted_mappings(&self) -> Result<(Vec<DeletedMapping>, bool), ReadError> {
+        let mut ranges: Vec<(u64, u64, Vec<u8>)> = Vec::new();
+        let mut seen: std::collections::HashSet<(Vec<u8>, u64)> = Default::default();
+        let mut cut = false;
+        self.for_each_line("maps", |line| {
+            let Some(m) = parse::smaps::header(line) else {
+                return true;
+            };
+            let Some(path) = m.path.strip_suffix(b" (deleted)") else {
+                return true;
+            };
+            let memory = [&b"/memfd:"[..], b"/SYSV", b"/dev/"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            if path.first() != Some(&b'/') || memory || m.inode == 0 {
+                return true;
+            }
+            if !seen.insert((m.dev.clone(), m.inode)) {
+                return true;
+            }
+            if ranges.len() >= DELETED_MAPPINGS_CAP {
+                cut = true;
+                return false;
+            }
+            ranges.push((m.start, m.end, path.to_vec()));
+            true
+        })?;
+        let out = ranges
+            .into_iter()
+            .map(|(start, end, path)| {
+                let rel = format!("map_files/{start:x}-{end:x}");
+                (path, self.held_file(&rel))
+            })
+            .collect();
+        Ok((out, cut))
+    }
+
     /// The deleted files among `entries` (regular files and directories
     /// whose link ends in ` (deleted)`; memfd excluded): each one's
     /// identity and size, None when it could not be read. A descriptor

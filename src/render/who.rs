@@ -293,7 +293,7 @@ pub fn deleted(r: &DeletedReport, p: Palette) -> String {
         let _ = writeln!(
             s,
             "  {}",
-            p.dim("the space comes back when every holder closes the file (or exits); each file is counted once")
+            p.dim("the space comes back when every holder closes and unmaps the file (or exits); each file is counted once")
         );
     }
     s.push_str(&gaps(&r.incomplete, p));

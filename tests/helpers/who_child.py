@@ -8,6 +8,11 @@
                 for each NAME, writes MIB MiB (the first) or 0 bytes (the
                 others) into DIR/NAME, keeps it open and unlinks it. Prints
                 `READY`.
+  mapped DIR MIB NAME FORGED
+                writes MIB MiB into DIR/NAME, maps it (mmap(2) through
+                ctypes: no descriptor kept, unlike Python's mmap module),
+                closes it and unlinks it; and keeps DIR/FORGED open, a file
+                that exists (name it `x (deleted)`). Prints `READY`.
   hold DIR NAME...
                 chdir to DIR and keeps DIR/NAME open for each NAME (names
                 may hold any byte but / and NUL, given as hex). Prints
@@ -51,6 +56,32 @@ def deleted(base, mib, names):
     life.serve("READY")
 
 
+def mapped(base, mib, name, forged):
+    import ctypes
+    import mmap as mm
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long,
+    ]
+    p = os.path.join(base, name)
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o600)
+    chunk = b"m" * (1 << 20)
+    for _ in range(mib):
+        os.write(fd, chunk)
+    os.fsync(fd)
+    size = mib << 20
+    addr = libc.mmap(None, size, mm.PROT_READ, mm.MAP_SHARED, fd, 0)
+    if addr is None or addr == ctypes.c_void_p(-1).value:
+        sys.exit("mmap failed: errno %d" % ctypes.get_errno())
+    os.close(fd)
+    os.unlink(p)
+    held = [os.open(os.path.join(base, forged), os.O_RDWR | os.O_CREAT, 0o600)]
+    life.close_on_exit(held)
+    life.serve("READY")
+
+
 def hold(base, names):
     os.chdir(base)
     fds = []
@@ -68,6 +99,8 @@ def main():
         net(int(sys.argv[2]))
     elif mode == "deleted":
         deleted(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    elif mode == "mapped":
+        mapped(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif mode == "hold":
         hold(sys.argv[2], sys.argv[3:])
     else:

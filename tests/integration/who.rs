@@ -193,6 +193,48 @@ fn deleted_files_with_their_sizes_and_the_finding_only_when_it_matters() {
         .unwrap_or_default();
     assert!(!ids.contains(&"fds.deleted_open"), "{ids:?}");
 
+    // A deleted file only mapped (no descriptor: lsof's DEL) holds its
+    // space too, and is listed with `mem`; a file literally named
+    // `x (deleted)` that exists is not a deleted file.
+    let (mapper, _) = common::python_helper_in(
+        &cg,
+        "who_child.py",
+        &["mapped", d, "2", "mapped-only", "x (deleted)"],
+    );
+    let out = common::proctor(&["who", "--deleted", "--json"]);
+    let v = common::json(&out);
+    let files = v["files"].as_array().expect("files").clone();
+    let m = files
+        .iter()
+        .find(|f| f["path"] == format!("{d}/mapped-only"))
+        .unwrap_or_else(|| panic!("the mapped file not listed: {files:#?}"));
+    assert_eq!(m["size"].as_u64(), Some(2 << 20), "{m:#}");
+    assert_eq!(holder_pids(m), [i64::from(mapper.pid())]);
+    assert_eq!(
+        (
+            m["holders"][0]["access"].as_str(),
+            m["holders"][0]["fd"].as_i64()
+        ),
+        (Some("mem"), None),
+        "{m:#}"
+    );
+    assert!(
+        !files.iter().any(|f| f["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("x (deleted)") || p.ends_with("/x"))),
+        "a file that exists is not deleted: {files:#?}"
+    );
+    let text = common::stdout(&common::proctor(&["who", "--deleted"]));
+    let line = text
+        .lines()
+        .find(|l| l.contains("mapped-only"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains(" mem ") && line.contains("2.00 MiB"),
+        "{line}"
+    );
+    drop(mapper);
+
     // 65 MiB: the finding, with the size and the next command.
     let (big, _) = common::python_helper_in(&cg, "who_child.py", &["deleted", d, "65", "big"]);
     let out = common::proctor(&["inspect", &big.pid().to_string(), "--json"]);
