@@ -384,30 +384,36 @@ fn run_deleted(ctx: &Ctx) -> Result<Output, CliError> {
             continue;
         };
         let mut mine: Vec<(i32, Vec<u8>)> = Vec::new();
+        // One process counts once in each gap, whichever of its files
+        // (descriptors, maps) was refused or cut.
+        let (mut denied, mut cut) = (false, false);
         match proc.each_fd_link(|fd, link| {
             if is_deleted_file(link) {
                 mine.push((fd, link.to_vec()));
             }
         }) {
-            Ok(cut) if cut => gaps.add("links_cut"),
-            Ok(_) => {}
-            Err(ReadError::PermissionDenied { .. }) => gaps.add("fds_denied"),
+            Ok(c) => cut |= c,
+            Err(ReadError::PermissionDenied { .. }) => denied = true,
             Err(_) => continue,
         }
         // Mapped deleted files (lsof's DEL) hold their space too.
         let mapped = match proc.deleted_mappings() {
-            Ok((m, cut)) => {
-                if cut {
-                    gaps.add("links_cut");
-                }
+            Ok((m, c)) => {
+                cut |= c;
                 m
             }
             Err(ReadError::PermissionDenied { .. }) => {
-                gaps.add("fds_denied");
+                denied = true;
                 Vec::new()
             }
             Err(_) => Vec::new(),
         };
+        if denied {
+            gaps.add("fds_denied");
+        }
+        if cut {
+            gaps.add("links_cut");
+        }
         if mine.is_empty() && mapped.is_empty() {
             continue;
         }

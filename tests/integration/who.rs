@@ -373,3 +373,36 @@ fn bad_arguments_are_exit_2_with_a_hint() {
     let err = common::stderr(&common::proctor(&["who", "8080"]));
     assert!(err.contains("write :8080"), "{err}");
 }
+
+/// As nobody, `who --deleted` cannot read root's processes: each is one
+/// process in the gap, however many of its files (descriptors, maps)
+/// were refused.
+#[test]
+fn refused_processes_count_once_in_the_gap() {
+    let Some(nb) = common::Nobody::new() else {
+        return;
+    };
+    let out = nb.run(&["who", "--deleted", "--json"]);
+    let procs = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter(|e| {
+            e.as_ref().is_ok_and(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+        })
+        .count();
+    let v = common::json(&out);
+    let denied = v["incomplete"]
+        .as_array()
+        .and_then(|g| g.iter().find(|x| x["reason"] == "fds_denied"))
+        .and_then(|x| x["count"].as_u64())
+        .unwrap_or_else(|| panic!("root's processes are refused to nobody: {v:#}"));
+    // Processes come and go meanwhile: a margin, far under twice the count.
+    assert!(
+        denied >= 1 && denied as usize <= procs + 10,
+        "{denied} refused of {procs} processes: {v:#}"
+    );
+}
