@@ -327,7 +327,15 @@ fn h_shows_threads_with_their_tids() {
         // Drawn under the process.
         assert!(cells.iter().any(|c| *c == "├─" || *c == "└─"), "{cells:?}");
     }
-    t.keys(&["H"]);
+    // The threads follow the sort: reversed (`I`), the highest TID first,
+    // still under their process.
+    t.keys(&["I"]);
+    t.wait("the threads in reverse order", KEY, |s| {
+        let mut want = vec![pid];
+        want.extend(tids.iter().rev());
+        order(s) == want
+    });
+    t.keys(&["I", "H"]);
     t.wait("the process alone", KEY, |s| order(s) == [pid]);
     t.keys(&["q"]);
     t.wait_for("EXIT=0", KEY);

@@ -147,6 +147,9 @@ impl App<'_> {
             rows.retain(|r| model::matches(r, &v.filter));
         }
         model::sort(&mut rows, v.sort, v.reverse);
+        // A process's threads in the same order as the processes (the
+        // hottest first when sorted by CPU%).
+        model::sort(&mut trows, v.sort, v.reverse);
         let (ordered, depth) = super::super::arrange(&rows, v.tree, None);
         let shown = ordered.len();
         let (shown_rows, depth, is_thread) = with_threads(ordered, depth, &trows);
