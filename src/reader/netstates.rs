@@ -25,10 +25,10 @@ impl Process {
     /// in it, not only this process's).
     pub fn namespace_tcp_states(&self) -> Result<TcpStates, ReadError> {
         let mut out = TcpStates::default();
-        for (rel, required) in [("net/tcp", true), ("net/tcp6", false)] {
-            let mut header = true;
-            let r = self.for_each_line(rel, |line| {
-                if std::mem::take(&mut header) || line.iter().all(u8::is_ascii_whitespace) {
+        // No IPv6 in this kernel: nothing to count there.
+        for (rel, optional) in [("net/tcp", false), ("net/tcp6", true)] {
+            self.for_each_table_row(rel, optional, |line| {
+                if line.iter().all(u8::is_ascii_whitespace) {
                     return true;
                 }
                 match net::inet_line_state(line) {
@@ -39,13 +39,7 @@ impl Process {
                     None => out.unparsed += 1,
                 }
                 true
-            });
-            match r {
-                Ok(()) => {}
-                // No IPv6 in this kernel: nothing to count there.
-                Err(ReadError::NotSupported { .. }) if !required => {}
-                Err(e) => return Err(e),
-            }
+            })?;
         }
         Ok(out)
     }
@@ -62,24 +56,15 @@ impl Process {
             }
         }
         let mut out = net::InodeSet::default();
-        for (rel, required) in [("net/tcp", true), ("net/tcp6", false)] {
-            let mut header = true;
-            let r = self.for_each_line(rel, |line| {
-                if std::mem::take(&mut header) {
-                    return true;
-                }
+        for (rel, optional) in [("net/tcp", false), ("net/tcp6", true)] {
+            self.for_each_table_row(rel, optional, |line| {
                 if net::inet_line_state(line) == Some(CLOSE_WAIT) {
                     if let Some(i) = net::inet_line_inode(line).filter(|&i| i != 0) {
                         out.insert(i);
                     }
                 }
                 true
-            });
-            match r {
-                Ok(()) => {}
-                Err(ReadError::NotSupported { .. }) if !required => {}
-                Err(e) => return Err(e),
-            }
+            })?;
         }
         Ok(out)
     }

@@ -718,6 +718,24 @@ impl Process {
         stream_lines(&fd, LINE_CAP, STREAM_CAP, f).map_err(|e| self.map_err(rel, e))
     }
 
+    /// Every row of one of the process's network tables (`net/tcp`,
+    /// `net/unix`...), its header line skipped, as
+    /// [`Process::for_each_line`] reads them (`f` returns false to stop).
+    /// With `optional`, a table the kernel does not have (`tcp6` without
+    /// IPv6, `raw` without the protocol) has no rows rather than an error.
+    pub fn for_each_table_row(
+        &self,
+        rel: &str,
+        optional: bool,
+        mut f: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), ReadError> {
+        let mut header = true;
+        match self.for_each_line(rel, |line| std::mem::take(&mut header) || f(line)) {
+            Err(ReadError::NotSupported { .. }) if optional => Ok(()),
+            r => r,
+        }
+    }
+
     /// Every thread's stat and context switches (from status). Threads
     /// that exit while listing are skipped; a status that cannot be read
     /// leaves `status` empty. Large thread lists are read by two workers:
@@ -867,11 +885,8 @@ impl Process {
                 continue;
             }
             let rel = format!("net/{}", proto.as_str());
-            let mut header = true;
-            let r = self.for_each_line(&rel, |line| {
-                if std::mem::take(&mut header) {
-                    return true;
-                }
+            // Optional tables: absent when the protocol is not built in.
+            self.for_each_table_row(&rel, !required, |line| {
                 if let Some(s) = net::parse_inet_line(line, proto, &left) {
                     left.remove(&s.inode);
                     out.inet.push(s);
@@ -883,13 +898,7 @@ impl Process {
                 }
                 // Stop reading a large table once every socket is found.
                 !left.is_empty()
-            });
-            match r {
-                Ok(()) => {}
-                // Optional tables: absent when the protocol is not built in.
-                Err(ReadError::NotSupported { .. }) if !required => {}
-                Err(e) => return Err(e),
-            }
+            })?;
         }
         if !left.is_empty() && !tcp_only {
             let from_diag = diag.as_mut().and_then(|d| d.unix_sockets(&left).ok());
@@ -917,21 +926,13 @@ impl Process {
         left: &mut net::InodeSet,
         out: &mut Vec<net::NetlinkSocket>,
     ) -> Result<(), ReadError> {
-        let mut header = true;
-        let r = self.for_each_line("net/netlink", |line| {
-            if std::mem::take(&mut header) {
-                return true;
-            }
+        self.for_each_table_row("net/netlink", true, |line| {
             if let Some(s) = net::parse_netlink_line(line, left) {
                 left.remove(&s.inode);
                 out.push(s);
             }
             !left.is_empty()
-        });
-        match r {
-            Ok(()) | Err(ReadError::NotSupported { .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        })
     }
 
     /// The TCP listeners among `inodes` with their accept queue and, from
@@ -998,24 +999,17 @@ impl Process {
         let mut all = net::InodeSet::default();
         for t in ["net/tcp", "net/tcp6", "net/udp", "net/udp6", "net/unix"] {
             let unix = t == "net/unix";
-            let mut header = true;
-            let r = self.for_each_line(t, |line| {
-                if !std::mem::take(&mut header) {
-                    let i = if unix {
-                        net::unix_line_inode(line)
-                    } else {
-                        net::inet_line_inode(line)
-                    };
-                    if let Some(i) = i.filter(|&i| i != 0) {
-                        all.insert(i);
-                    }
+            self.for_each_table_row(t, true, |line| {
+                let i = if unix {
+                    net::unix_line_inode(line)
+                } else {
+                    net::inet_line_inode(line)
+                };
+                if let Some(i) = i.filter(|&i| i != 0) {
+                    all.insert(i);
                 }
                 true
-            });
-            match r {
-                Ok(()) | Err(ReadError::NotSupported { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            })?;
         }
         Ok(all)
     }
@@ -1043,12 +1037,9 @@ impl Process {
         &self,
         wanted: &net::InodeSet,
     ) -> Result<Vec<net::UnixSocket>, ReadError> {
-        let mut header = true;
         let mut table = net::UnixTable::default();
-        self.for_each_line("net/unix", |line| {
-            if !std::mem::take(&mut header) {
-                table.line(line, wanted);
-            }
+        self.for_each_table_row("net/unix", false, |line| {
+            table.line(line, wanted);
             true
         })?;
         let mut found = table.finish();

@@ -136,11 +136,7 @@ impl Process {
         ];
         for (proto, required) in tables {
             let rel = format!("net/{}", proto.as_str());
-            let mut header = true;
-            let r = self.for_each_line(&rel, |line| {
-                if std::mem::take(&mut header) {
-                    return true;
-                }
+            self.for_each_table_row(&rel, !required, |line| {
                 let Some((l, r)) = who::inet_line_ports(line) else {
                     return true;
                 };
@@ -162,12 +158,7 @@ impl Process {
                     out.push(s);
                 }
                 true
-            });
-            match r {
-                Ok(()) => {}
-                Err(ReadError::NotSupported { .. }) if !required => {}
-                Err(e) => return Err(e),
-            }
+            })?;
         }
         self.listener_backlogs(&mut out);
         Ok((out, cut))
